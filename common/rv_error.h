@@ -1,0 +1,76 @@
+/* rv_error: the one table of error codes, and an error buffer that gains context on its way up.
+ *
+ * Every function in raftvisor that can fail returns int: 0 (RV_OK) or a code from RV_ERRORS.
+ * The detail goes into an rv_err_t that the caller owns; each layer that passes an error up may
+ * prefix its own context, so the message that reaches the user reads outside-in:
+ *   "node.yaml:12:5: cluster.peers[1].raft-port: expected 1..65535, got \"abc\""
+ * Pure: libc only, so every core may link it. */
+#ifndef RV_ERROR_H
+#define RV_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* X(NAME, number, stable text). The numbers are a contract: they cross the wire in replies and
+ * are printed by the CLI, so a code is never renumbered, only added. */
+#define RV_ERRORS(X)                                                                 \
+  X(OK, 0, "ok")                                                                     \
+  X(EINVAL, 1, "invalid argument")                                                   \
+  X(ECONFIG, 2, "configuration error")                                               \
+  X(ENOMEM, 3, "out of memory")                                                      \
+  X(EIO, 4, "I/O error")                                                             \
+  X(ENOTFOUND, 5, "not found")                                                       \
+  X(EEXIST, 6, "already exists")                                                     \
+  X(ETIMEDOUT, 7, "timed out")                                                       \
+  X(ETOOBIG, 8, "too large")                                                         \
+  X(EDECODE, 9, "malformed message")                                                 \
+  X(EUNAVAIL, 10, "unavailable")                                                     \
+  X(ENOTLEADER, 11, "not the leader")                                                \
+  X(EBUSY, 12, "busy, retry later")                                                  \
+  X(ENOTDIR, 13, "not a directory")                                                  \
+  X(EISDIR, 14, "is a directory")                                                    \
+  X(ENOTEMPTY, 15, "directory not empty")                                            \
+  X(ENOSPACE, 16, "no space left on device")                                         \
+  X(ECLOSED, 17, "closed")                                                           \
+  X(EAGAIN, 18, "temporarily unavailable, retry")                                    \
+  X(EREADONLY, 19, "read-only")                                                      \
+  X(EFENCED, 20, "fenced: a newer writer holds the fencing token")                   \
+  X(ESTALE, 21, "stale term or cluster")                                             \
+  X(ERUNNING, 22, "already running")                                                 \
+  X(ENOTRUNNING, 23, "not running")                                                  \
+  X(EPROTO, 24, "protocol error")                                                    \
+  X(ECORRUPT, 25, "corrupt data")                                                    \
+  X(EPERM, 26, "permission denied")                                                  \
+  X(EINTERNAL, 27, "internal error")
+
+typedef enum {
+#define RV_ERROR_ENUM(name, num, text) RV_##name = num,
+  RV_ERRORS(RV_ERROR_ENUM)
+#undef RV_ERROR_ENUM
+} rv_code_t;
+
+#define RV_ERR_MSG_MAX 1024
+
+/* An error: a code and a human message. Embedded by value in the caller's frame; never heap. */
+typedef struct {
+  int code;                  /* RV_OK or an rv_code_t */
+  char msg[RV_ERR_MSG_MAX];  /* NUL-terminated; "" when code is RV_OK */
+} rv_err_t;
+
+/* Resets err to RV_OK with an empty message. err may be NULL (then nothing happens). */
+void rv_err_clear(rv_err_t *err);
+
+/* Sets err to code with a printf-style message and returns code, so a failing path reads
+ * `return rv_err_set(err, RV_EINVAL, "...")`. err may be NULL (the code is still returned). */
+int rv_err_set(rv_err_t *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int rv_err_vset(rv_err_t *err, int code, const char *fmt, va_list ap);
+
+/* Prefixes context to err's message ("ctx: old message"); returns err->code. Truncates safely. */
+int rv_err_prefix(rv_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The stable name ("EINVAL") and text of a code; "EUNKNOWN"/"unknown error" for other numbers.
+ * Borrowed static strings. */
+const char *rv_code_name(int code);
+const char *rv_code_text(int code);
+
+#endif

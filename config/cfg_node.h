@@ -1,0 +1,134 @@
+/* cfg_node: one node's configuration, parsed from its YAML file and validated before anything
+ * starts.
+ *
+ * The keys live in one table (cfg_keys.c: path, alias, type, bounds, default, field, doc), so
+ * parsing, validation, defaults, the operators' JindoFS/HDFS aliases and the documentation of
+ * config/node.example.yaml cannot drift apart. Every error names the file, the line and column,
+ * the key, what was expected and what was found:
+ *   node.yaml:12:5: cluster.nodes[1].raft-port: expected an integer in 1..65535, got "abc"
+ * Unknown keys are refused with the closest known key suggested; duplicate keys are refused.
+ * Secrets (ots.access-key-secret) may be given as "@/path/to/file"; they are read here, never
+ * printed (cfg_node_dump masks them), and a secret file readable by group or others draws a
+ * warning. */
+#ifndef CFG_NODE_H
+#define CFG_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rv_error.h"
+
+#define CFG_ID_MAX 32         /* node, cluster and actor ids: [a-z0-9][a-z0-9_-]{0,31} */
+#define CFG_HOST_MAX 256
+#define CFG_PATH_MAX 4096
+#define CFG_MAX_NODES 7       /* masters in one cluster */
+#define CFG_MAX_ACTORS 16     /* actors under one supervisor */
+#define CFG_MAX_ARGS 16       /* extra argv entries per actor */
+#define CFG_MAX_FENCE_METHODS 8
+#define CFG_MAX_SSH_KEYS 8
+
+typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
+
+/* Erlang/OTP restart types. */
+typedef enum {
+  CFG_RESTART_PERMANENT, /* always restarted */
+  CFG_RESTART_TRANSIENT, /* restarted only after an abnormal exit (non-zero code or signal) */
+  CFG_RESTART_TEMPORARY  /* never restarted */
+} cfg_restart_t;
+
+/* One master of the cluster, as every node's file lists them all. */
+typedef struct {
+  char id[CFG_ID_MAX + 1];     /* "n1" */
+  char host[CFG_HOST_MAX];     /* address or name the others reach it at */
+  int raft_port;               /* Raft traffic between raft-peers (tcp) */
+  int client_port;             /* clients: fs, haadmin, bench (tcp) */
+} cfg_peer_t;
+
+/* One actor under the supervisor; the list order is the start order (stopped in reverse). */
+typedef struct {
+  char name[CFG_ID_MAX + 1];   /* "health-monitor"; unique within the node */
+  char exec[CFG_PATH_MAX];     /* program; "" = raftvisor-<name> beside the raftvisor binary */
+  char *args[CFG_MAX_ARGS];    /* extra arguments, owned by the cfg_node_t; NULL-terminated */
+  int nargs;
+  cfg_restart_t restart;
+  int shutdown_timeout_ms;     /* SIGTERM, wait this long, then SIGKILL */
+} cfg_actor_t;
+
+typedef struct {
+  /* node: who this node is and where its files live */
+  char node_id[CFG_ID_MAX + 1];
+  char data_dir[CFG_PATH_MAX];   /* required */
+  char run_dir[CFG_PATH_MAX];    /* default <data-dir>/run; created 0700 (ipc sockets, lock) */
+  char log_dir[CFG_PATH_MAX];    /* default <data-dir>/log; one file per actor */
+  cfg_log_level_t log_level;     /* default info */
+
+  /* cluster: every master, this node included (node.id must be among them) */
+  char cluster_id[CFG_ID_MAX + 1];
+  cfg_peer_t nodes[CFG_MAX_NODES];
+  int nnodes;
+  int self;                      /* index of node_id in nodes[] */
+
+  /* supervisor: restart policy and liveness */
+  int heartbeat_interval_ms;     /* default 200 */
+  int heartbeat_timeout_ms;      /* default 1000: no answer this long = hung, killed, restarted */
+  int restart_min_delay_ms;      /* default 20: minimum spacing between two spawns of an actor */
+  int restart_max_delay_ms;      /* default 5000: backoff ceiling for a crash loop */
+  int restart_stable_ms;         /* default 10000: an uptime this long resets the backoff */
+  int restart_intensity;         /* default 5: more than this many restarts ... */
+  int restart_period_s;          /* default 30: ... in this many seconds stops the node */
+  int shutdown_timeout_ms;       /* default 3000: actors' default */
+  int start_timeout_ms;          /* default 5000: an actor must signal ready within this */
+
+  /* actors: default is the node's standard set (health-monitor for now) */
+  cfg_actor_t actors[CFG_MAX_ACTORS];
+  int nactors;
+
+  /* health: the health-monitor's pings */
+  int health_ping_interval_ms;   /* default 500 */
+  int health_ping_timeout_ms;    /* default 1500 */
+
+  /* ots: the remote replica (later issues) */
+  bool ots_enabled;              /* default false */
+  bool ots_recovery_mode;        /* default false */
+  char ots_endpoint[CFG_PATH_MAX];
+  char ots_instance[CFG_HOST_MAX];
+  char ots_access_key_id[CFG_HOST_MAX];
+  char *ots_access_key_secret;   /* owned; never printed; "" when unset */
+
+  /* ha: administration, failover and fencing (later issues) */
+  bool ha_automatic_failover;    /* default false */
+  char *fence_methods[CFG_MAX_FENCE_METHODS]; /* owned, "shell(cmd)" or "sshfence([[user][:port]])" */
+  int nfence_methods;
+  char *ssh_private_key_files[CFG_MAX_SSH_KEYS]; /* owned */
+  int nssh_private_key_files;
+  int ssh_connect_timeout_ms;    /* default 30000, as HDFS */
+
+  /* where it came from, for messages */
+  char source[CFG_PATH_MAX];     /* the YAML file's path */
+} cfg_node_t;
+
+/* Parses and validates the YAML file at path into a new cfg_node_t (caller owns; free with
+ * cfg_node_destroy). Returns 0, or RV_ECONFIG / RV_EIO with err saying file:line:col: key: what.
+ * Warnings (a world-readable secret file) are written to warn_fd when it is >= 0. */
+int cfg_node_load(const char *path, cfg_node_t **out, int warn_fd, rv_err_t *err);
+
+/* The same from a buffer; name is used in messages in place of a path. */
+int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **out, int warn_fd,
+                   rv_err_t *err);
+
+/* Frees everything; nulls *cfg; safe on NULL and twice. */
+void cfg_node_destroy(cfg_node_t **cfg);
+
+/* The actor named name, or NULL. Borrowed. */
+const cfg_actor_t *cfg_node_actor(const cfg_node_t *cfg, const char *name);
+
+/* Endpoints derived from the run directory (ipc://<run-dir>/<what>); buf gets the string. */
+void cfg_node_ipc_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len);
+
+/* Writes the effective configuration as YAML (secrets shown as "<hidden>") to fd. */
+void cfg_node_dump(const cfg_node_t *cfg, int fd);
+
+/* Writes the documented key table (key, alias, type, default, doc) as Markdown to fd. */
+void cfg_keys_document(int fd);
+
+#endif

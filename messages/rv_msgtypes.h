@@ -1,0 +1,51 @@
+/* rv_msgtypes: the registry of message types that may travel in an envelope.
+ *
+ * One X-macro table: name, wire number, protobuf-c descriptor. The number is a contract (it
+ * crosses sockets and appears in taps): never renumber, only add. Ranges by component:
+ *   1-99 runtime and control, 100-199 health, 200-299 raft, 300-399 kv, 400-499 replication,
+ *   500-599 fencing and HA. */
+#ifndef RV_MSGTYPES_H
+#define RV_MSGTYPES_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
+
+#include "control.pb-c.h"
+
+#define RV_MSGTYPES(X)                                              \
+  X(READY, 1, rv__ready__descriptor)                                \
+  X(HEARTBEAT, 2, rv__heartbeat__descriptor)                        \
+  X(HEARTBEAT_ACK, 3, rv__heartbeat_ack__descriptor)                \
+  X(STATUS_REQUEST, 10, rv__status_request__descriptor)             \
+  X(STATUS_REPLY, 11, rv__status_reply__descriptor)                 \
+  X(STOP_REQUEST, 12, rv__stop_request__descriptor)                 \
+  X(STOP_REPLY, 13, rv__stop_reply__descriptor)                     \
+  X(RESTART_REQUEST, 14, rv__restart_request__descriptor)           \
+  X(REPLY, 15, rv__reply__descriptor)                               \
+  X(BAD_FRAME, 16, rv__bad_frame__descriptor)                       \
+  X(HEALTH_PING, 100, rv__health_ping__descriptor)                  \
+  X(HEALTH_PONG, 101, rv__health_pong__descriptor)                  \
+  X(HEALTH_REPORT, 102, rv__health_report__descriptor)
+
+typedef enum {
+#define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,
+  RV_MSGTYPES(RV_MSGTYPE_ENUM)
+#undef RV_MSGTYPE_ENUM
+} rv_msgtype_id_t;
+
+typedef struct {
+  uint32_t id;                             /* wire number */
+  const ProtobufCMessageDescriptor *desc;  /* payload type; desc->short_name is its name */
+} rv_msgtype_t;
+
+/* The registered type with this wire number, or NULL. Borrowed static. */
+const rv_msgtype_t *rv_msgtype_by_id(uint32_t id);
+
+/* The registered type whose name matches (case-insensitive; "HealthPing" or "health_ping"),
+ * or NULL. Borrowed static. */
+const rv_msgtype_t *rv_msgtype_by_name(const char *name);
+
+/* The name of a wire number, or "type#N" in buf for an unknown one. */
+const char *rv_msgtype_name(uint32_t id, char *buf, size_t len);
+
+#endif
