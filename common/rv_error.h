@@ -49,6 +49,17 @@ typedef enum {
 #undef RV_ERROR_ENUM
 } rv_code_t;
 
+/* Process exit codes: a contract between every actor, the supervisor and the CLI.
+ * A signal (WIFSIGNALED) means a crash. */
+enum {
+  RV_EXIT_OK = 0,          /* clean stop: a transient actor is not restarted */
+  RV_EXIT_FAILURE = 1,     /* failure (CLI: the command failed; node: stopped on an error) */
+  RV_EXIT_USAGE = 2,       /* bad command line */
+  RV_EXIT_NOT_RUNNING = 3, /* CLI: the addressed node is not running */
+  RV_EXIT_TEMPFAIL = 75,   /* temporary failure (EX_TEMPFAIL): restart with backoff */
+  RV_EXIT_CONFIG = 78      /* configuration error (EX_CONFIG): restarting cannot help */
+};
+
 #define RV_ERR_MSG_MAX 1024
 
 /* An error: a code and a human message. Embedded by value in the caller's frame; never heap. */

@@ -1,0 +1,331 @@
+/* rv_actor: the actor process runtime (I/O shell): command line, config, parent-death, signals,
+ * the poll loop, the ready handshake and the runtime's own messages (heartbeats, health pings).
+ * Actor logic lives behind rv_actor_def_t and never sees a socket it did not ask for. */
+#include "rv_actor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define S_BATCH 256       /* inbox frames handled per wake-up before others get a turn */
+#define S_LAG_TICK_MS 100 /* period of the timer that measures loop lateness */
+
+typedef struct s_timer {
+  rv_actor_t *actor;
+  rv_timer_fn *fn;
+  void *arg;
+  int id;
+  size_t left; /* 0 = forever */
+  struct s_timer *next;
+} s_timer_t;
+
+typedef struct s_reader {
+  rv_actor_t *actor;
+  zsock_t *sock;
+  rv_reader_fn *fn;
+  void *arg;
+  struct s_reader *next;
+} s_reader_t;
+
+struct rv_actor {
+  const rv_actor_def_t *def;
+  void *state;
+  cfg_node_t *cfg;
+  char name[RV_NAME_MAX + 1];
+  int argc;
+  char **argv;
+  rv_mailbox_t *mb;
+  zloop_t *loop;
+  int sigfd;
+  int exit_code;
+  bool stopping;
+  s_timer_t *timers;
+  s_reader_t *readers;
+  uint64_t lag_expected_us;
+  uint64_t lag_max_us;
+};
+
+const cfg_node_t *rv_actor_config(const rv_actor_t *a) { return a->cfg; }
+const char *rv_actor_name(const rv_actor_t *a) { return a->name; }
+rv_mailbox_t *rv_actor_mailbox(rv_actor_t *a) { return a->mb; }
+int rv_actor_argc(const rv_actor_t *a) { return a->argc; }
+char **rv_actor_argv(const rv_actor_t *a) { return a->argv; }
+
+void rv_actor_stop(rv_actor_t *a, int code) {
+  a->exit_code = code;
+  a->stopping = true;
+}
+
+int rv_actor_send(rv_actor_t *a, const char *to, uint32_t type, const ProtobufCMessage *body,
+                  uint64_t corr) {
+  rv_err_t err;
+  int rc = rv_mailbox_send(a->mb, to, type, body, corr, 0, &err);
+  if (rc) rv_debug("send to %s failed: %s", to, err.msg);
+  return rc;
+}
+
+int rv_actor_reply(rv_actor_t *a, const rv_msg_t *req, uint32_t type,
+                   const ProtobufCMessage *body) {
+  rv_err_t err;
+  int rc = rv_mailbox_send(a->mb, req->from.actor, type, body, req->corr_id, req->trace_id, &err);
+  if (rc) rv_debug("reply to %s failed: %s", req->from.actor, err.msg);
+  return rc;
+}
+
+/* ---- timers and readers ------------------------------------------------------------------ */
+
+static void s_timer_unlink(rv_actor_t *a, s_timer_t *t) {
+  for (s_timer_t **p = &a->timers; *p; p = &(*p)->next)
+    if (*p == t) {
+      *p = t->next;
+      free(t);
+      return;
+    }
+}
+
+static int s_on_timer(zloop_t *loop, int id, void *arg) {
+  s_timer_t *t = arg;
+  rv_actor_t *a = t->actor;
+  rv_timer_fn *fn = t->fn;
+  void *fn_arg = t->arg;
+  /* t must not be touched after fn runs: fn may cancel its own timer. */
+  if (t->left == 1)
+    s_timer_unlink(a, t); /* zloop drops a timer that ran out */
+  else if (t->left > 1)
+    t->left--;
+  fn(a, fn_arg);
+  return a->stopping ? -1 : 0;
+}
+
+int rv_actor_timer_add(rv_actor_t *a, unsigned ms, size_t times, rv_timer_fn *fn, void *arg) {
+  s_timer_t *t = calloc(1, sizeof *t);
+  if (!t) return -1;
+  *t = (s_timer_t){.actor = a, .fn = fn, .arg = arg, .left = times, .next = a->timers};
+  t->id = zloop_timer(a->loop, ms, times, s_on_timer, t);
+  if (t->id < 0) {
+    free(t);
+    return -1;
+  }
+  a->timers = t;
+  return t->id;
+}
+
+void rv_actor_timer_cancel(rv_actor_t *a, int id) {
+  for (s_timer_t *t = a->timers; t; t = t->next)
+    if (t->id == id) {
+      zloop_timer_end(a->loop, id);
+      s_timer_unlink(a, t);
+      return;
+    }
+}
+
+static int s_on_reader(zloop_t *loop, zsock_t *sock, void *arg) {
+  s_reader_t *r = arg;
+  r->fn(r->actor, sock, r->arg);
+  return r->actor->stopping ? -1 : 0;
+}
+
+int rv_actor_reader_add(rv_actor_t *a, zsock_t *sock, rv_reader_fn *fn, void *arg) {
+  s_reader_t *r = calloc(1, sizeof *r);
+  if (!r) return -1;
+  *r = (s_reader_t){.actor = a, .sock = sock, .fn = fn, .arg = arg, .next = a->readers};
+  if (zloop_reader(a->loop, sock, s_on_reader, r) < 0) {
+    free(r);
+    return -1;
+  }
+  a->readers = r;
+  return 0;
+}
+
+void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock) {
+  for (s_reader_t **p = &a->readers; *p; p = &(*p)->next)
+    if ((*p)->sock == sock) {
+      s_reader_t *r = *p;
+      zloop_reader_end(a->loop, sock);
+      *p = r->next;
+      free(r);
+      return;
+    }
+}
+
+/* ---- runtime messages -------------------------------------------------------------------- */
+
+static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
+  Rv__HeartbeatAck ack = RV__HEARTBEAT_ACK__INIT;
+  ack.seq = ((Rv__Heartbeat *)m->body)->seq;
+  ack.pid = (uint32_t)getpid();
+  rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
+}
+
+static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
+  Rv__HealthPong pong = RV__HEALTH_PONG__INIT;
+  char reason[256] = "";
+  pong.seq = ((Rv__HealthPing *)m->body)->seq;
+  pong.pid = (uint32_t)getpid();
+  pong.healthy = a->def->health ? a->def->health(a, a->state, reason, sizeof reason) : true;
+  pong.reason = reason;
+  rv_mailbox_stats_t st = rv_mailbox_stats(a->mb);
+  pong.msgs_in = st.msgs_in;
+  pong.msgs_out = st.msgs_out;
+  pong.bad_frames = st.bad_frames;
+  pong.dropped_sends = st.dropped_sends;
+  pong.loop_lag_us = a->lag_max_us;
+  a->lag_max_us = 0;
+  rv_actor_reply(a, m, RV_MSG_HEALTH_PONG, &pong.base);
+}
+
+static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
+  rv_actor_t *a = arg;
+  for (int i = 0; i < S_BATCH && !a->stopping; i++) {
+    rv_msg_t m;
+    int rc = rv_mailbox_recv(a->mb, &m, NULL);
+    if (rc == RV_EAGAIN) break;
+    if (rc) continue; /* bad frame: counted, logged and tapped by the mailbox */
+    switch (m.type) {
+      case RV_MSG_HEARTBEAT: s_answer_heartbeat(a, &m); break;
+      case RV_MSG_HEALTH_PING: s_answer_health(a, &m); break;
+      default:
+        if (a->def->message) a->def->message(a, a->state, &m);
+    }
+    rv_msg_clear(&m);
+  }
+  return a->stopping ? -1 : 0;
+}
+
+static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
+  rv_actor_t *a = arg;
+  struct signalfd_siginfo si;
+  while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    rv_info("received %s, stopping", strsignal((int)si.ssi_signo));
+    rv_actor_stop(a, RV_EXIT_OK);
+  }
+  return a->stopping ? -1 : 0;
+}
+
+static int s_on_lag_tick(zloop_t *loop, int id, void *arg) {
+  rv_actor_t *a = arg;
+  uint64_t now = rv_mono_us();
+  if (a->lag_expected_us && now > a->lag_expected_us) {
+    uint64_t lag = now - a->lag_expected_us;
+    if (lag > a->lag_max_us) a->lag_max_us = lag;
+  }
+  a->lag_expected_us = now + S_LAG_TICK_MS * 1000u;
+  return 0;
+}
+
+/* ---- start-up and shutdown --------------------------------------------------------------- */
+
+static void s_usage(FILE *f, const char *prog, const char *name) {
+  fprintf(f,
+          "usage: %s --config FILE [--name NAME] [ACTOR OPTIONS...]\n"
+          "Runs the %s actor of the node that FILE (the node's YAML) describes. It is normally\n"
+          "started by the node's supervisor (raftvisor start), not by hand.\n"
+          "  --config FILE  the node's YAML configuration\n"
+          "  --name NAME    the actor's name in that file (default %s)\n",
+          prog, name, name);
+}
+
+/* Dies with the supervisor: the kernel sends SIGKILL when our parent exits. If the parent that
+ * spawned us (RV_SUPERVISOR_PID) is already gone, the signal will never come: exit now. */
+static int s_tie_to_supervisor(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+  const char *want = getenv("RV_SUPERVISOR_PID");
+  if (want && *want && (pid_t)atol(want) != getppid()) return -1;
+  return 0;
+}
+
+int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state) {
+  rv_actor_t actor = {.def = def, .state = state, .sigfd = -1};
+  rv_actor_t *a = &actor;
+  const char *config = NULL;
+  snprintf(a->name, sizeof a->name, "%s", def->name);
+  int i = 1;
+  for (; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      s_usage(stdout, argv[0], def->name);
+      return RV_EXIT_OK;
+    } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config = argv[++i];
+    } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+      if (strlen(argv[i + 1]) > RV_NAME_MAX) {
+        fprintf(stderr, "%s: --name \"%s\" is longer than %d bytes\n", argv[0], argv[i + 1],
+                RV_NAME_MAX);
+        return RV_EXIT_CONFIG;
+      }
+      snprintf(a->name, sizeof a->name, "%s", argv[++i]);
+    } else {
+      break; /* the actor's own options start here */
+    }
+  }
+  a->argc = argc - i;
+  a->argv = argv + i;
+  if (!config) {
+    fprintf(stderr, "%s: missing --config FILE\n", argv[0]);
+    s_usage(stderr, argv[0], def->name);
+    return RV_EXIT_CONFIG;
+  }
+  if (s_tie_to_supervisor() != 0) {
+    fprintf(stderr, "%s: the supervisor that started this actor is gone; exiting\n", argv[0]);
+    return RV_EXIT_FAILURE;
+  }
+  rv_err_t err;
+  if (cfg_node_load(config, &a->cfg, 2, &err) != RV_OK) {
+    fprintf(stderr, "%s: %s\n", argv[0], err.msg);
+    return RV_EXIT_CONFIG;
+  }
+  rv_log_init(a->cfg->node_id, a->name, a->cfg->log_level);
+
+  /* Signals arrive through the loop, never as asynchronous handlers; block them before ZeroMQ
+   * starts its threads so that they inherit the mask. */
+  zsys_handler_set(NULL);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  sigdelset(&mask, SIGPIPE);
+  a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+  int code = RV_EXIT_TEMPFAIL;
+  if (rv_mailbox_new(a->cfg, a->name, &a->mb, &err) != RV_OK) {
+    rv_error("cannot open mailbox: %s", err.msg);
+    code = err.code == RV_ECONFIG ? RV_EXIT_CONFIG : RV_EXIT_TEMPFAIL;
+    goto out;
+  }
+  a->loop = zloop_new();
+  zloop_set_nonstop(a->loop, true);
+  zloop_reader(a->loop, rv_mailbox_inbox(a->mb), s_on_inbox, a);
+  zmq_pollitem_t sigitem = {.fd = a->sigfd, .events = ZMQ_POLLIN};
+  zloop_poller(a->loop, &sigitem, s_on_signal, a);
+  zloop_timer(a->loop, S_LAG_TICK_MS, 0, s_on_lag_tick, a);
+
+  if (def->start && def->start(a, state, &err) != RV_OK) {
+    rv_error("cannot start: %s", err.msg);
+    code = err.code == RV_ECONFIG ? RV_EXIT_CONFIG : RV_EXIT_TEMPFAIL;
+    goto out;
+  }
+  Rv__Ready ready = RV__READY__INIT;
+  ready.pid = (uint32_t)getpid();
+  ready.version = "0.1.0";
+  if (rv_actor_send(a, "supervisor", RV_MSG_READY, &ready.base, 0) != RV_OK)
+    rv_warn("could not tell the supervisor that this actor is ready");
+  rv_info("ready pid=%d", (int)getpid());
+
+  if (!a->stopping) zloop_start(a->loop);
+  code = a->exit_code;
+  if (def->stop) def->stop(a, state);
+  rv_info("stopped (exit code %d)", code);
+out:
+  while (a->readers) rv_actor_reader_remove(a, a->readers->sock);
+  while (a->timers) rv_actor_timer_cancel(a, a->timers->id);
+  zloop_destroy(&a->loop);
+  rv_mailbox_destroy(&a->mb);
+  if (a->sigfd >= 0) close(a->sigfd);
+  cfg_node_destroy(&a->cfg);
+  return code;
+}

@@ -1,0 +1,76 @@
+/* rv_actor: the one runtime every actor process links. An actor is a state struct plus handlers
+ * (rv_actor_def_t); main.c of an actor is a few lines that call rv_actor_main. The runtime owns
+ * everything else:
+ *   - the command line (--config FILE --name NAME, then the actor's own options), loading and
+ *     validating the node's YAML, structured logging;
+ *   - dying with the supervisor (PR_SET_PDEATHSIG, and a check after exec that the parent is
+ *     still the supervisor that spawned us);
+ *   - the mailbox (inbox, outboxes, tap) and one poll loop with timers and extra sockets;
+ *   - the ready handshake (Ready to the supervisor once start() succeeded), heartbeat answers,
+ *     health pings answered with the actor's own verdict and the runtime's counters;
+ *   - clean shutdown on SIGTERM or SIGINT (stop() runs, sockets close, exit 0).
+ * Exit codes follow rv_error.h: RV_EXIT_CONFIG for a bad configuration (the supervisor does not
+ * restart it), RV_EXIT_TEMPFAIL when start() fails for a reason a restart may cure. */
+#ifndef RV_ACTOR_H
+#define RV_ACTOR_H
+
+#include <stdbool.h>
+
+#include "rv_log.h"
+#include "rv_mailbox.h"
+
+typedef struct rv_actor rv_actor_t;
+
+/* Called on a timer. */
+typedef void(rv_timer_fn)(rv_actor_t *a, void *arg);
+/* Called when an extra socket is readable. */
+typedef void(rv_reader_fn)(rv_actor_t *a, zsock_t *sock, void *arg);
+
+typedef struct {
+  const char *name; /* the actor's default name; --name overrides it */
+  /* Opens the actor's resources, adds its timers and sockets. Returns 0, or an rv code with err
+   * set (RV_ECONFIG means "do not restart me"). Optional. */
+  int (*start)(rv_actor_t *a, void *state, rv_err_t *err);
+  /* Handles one message that is not a runtime message. m and its body are borrowed until the
+   * handler returns. Optional. */
+  void (*message)(rv_actor_t *a, void *state, const rv_msg_t *m);
+  /* Releases what start() opened; called once on shutdown. Optional. */
+  void (*stop)(rv_actor_t *a, void *state);
+  /* The actor's verdict on itself for health pings: true if healthy, else false with a reason
+   * written to reason[len]. Optional (absent = healthy while the loop runs). */
+  bool (*health)(rv_actor_t *a, void *state, char *reason, size_t len);
+} rv_actor_def_t;
+
+/* Runs the actor until it is told to stop; returns the process exit code. state is the actor's
+ * own struct, passed back to every handler. */
+int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state);
+
+/* The node configuration, the actor's name, its mailbox. Borrowed for the actor's lifetime. */
+const cfg_node_t *rv_actor_config(const rv_actor_t *a);
+const char *rv_actor_name(const rv_actor_t *a);
+rv_mailbox_t *rv_actor_mailbox(rv_actor_t *a);
+
+/* The actor's own command-line options (what followed the runtime's). Borrowed. */
+int rv_actor_argc(const rv_actor_t *a);
+char **rv_actor_argv(const rv_actor_t *a);
+
+/* Sends to a local process by name; see rv_mailbox_send. Errors are logged at debug level. */
+int rv_actor_send(rv_actor_t *a, const char *to, uint32_t type, const ProtobufCMessage *body,
+                  uint64_t corr);
+
+/* Answers req: to its sender, with its correlation and trace ids. */
+int rv_actor_reply(rv_actor_t *a, const rv_msg_t *req, uint32_t type, const ProtobufCMessage *body);
+
+/* Calls fn every ms milliseconds, times times (0 = until cancelled). Returns a timer id (> 0)
+ * or -1. */
+int rv_actor_timer_add(rv_actor_t *a, unsigned ms, size_t times, rv_timer_fn *fn, void *arg);
+void rv_actor_timer_cancel(rv_actor_t *a, int id);
+
+/* Polls sock (owned by the caller) in the actor's loop. Returns 0 or -1. */
+int rv_actor_reader_add(rv_actor_t *a, zsock_t *sock, rv_reader_fn *fn, void *arg);
+void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock);
+
+/* Ends the loop after the current handler; rv_actor_main then returns code. */
+void rv_actor_stop(rv_actor_t *a, int code);
+
+#endif

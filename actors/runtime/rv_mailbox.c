@@ -1,0 +1,223 @@
+/* rv_mailbox: inbox, outboxes and tap of one process (I/O shell over ZeroMQ). See the header
+ * for the model; this file holds the socket plumbing that no actor repeats. */
+#include "rv_mailbox.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "rv_log.h"
+
+struct rv_mailbox {
+  const cfg_node_t *cfg;
+  char name[RV_NAME_MAX + 1];
+  zsock_t *inbox; /* PULL, bound */
+  zsock_t *tap;   /* PUB, connected to the supervisor's tap proxy */
+  struct {
+    char name[RV_NAME_MAX + 1];
+    zsock_t *sock; /* PUSH, connected to name's inbox */
+  } out[RV_MAILBOX_MAX_PEERS];
+  int nout;
+  rv_mailbox_stats_t stats;
+};
+
+int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
+                        rv_err_t *err) {
+  cfg_node_ipc_endpoint(cfg, what, buf, len);
+  size_t path_len = strlen(buf) - strlen("ipc://");
+  if (path_len >= sizeof(((struct sockaddr_un *)0)->sun_path))
+    return rv_err_set(err, RV_ECONFIG,
+                      "node.run-dir \"%s\" is too long for unix sockets (\"%s\" is %zu bytes, the "
+                      "limit is %zu): choose a shorter node.run-dir",
+                      cfg->run_dir, buf, path_len, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+  return RV_OK;
+}
+
+int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, rv_err_t *err) {
+  *out = NULL;
+  rv_mailbox_t *mb = calloc(1, sizeof *mb);
+  if (!mb) return rv_err_set(err, RV_ENOMEM, "out of memory");
+  mb->cfg = cfg;
+  snprintf(mb->name, sizeof mb->name, "%s", name);
+
+  char ep[256];
+  int rc = rv_mailbox_endpoint(cfg, name, ep, sizeof ep, err);
+  if (rc) goto fail;
+  /* A crashed predecessor leaves its socket file behind; binding over it is what we want (the
+   * supervisor's lock guarantees no live process of this name exists on this node). */
+  unlink(ep + strlen("ipc://"));
+  mb->inbox = zsock_new(ZMQ_PULL);
+  if (!mb->inbox) {
+    rc = rv_err_set(err, RV_EIO, "cannot create inbox socket: %s", zmq_strerror(zmq_errno()));
+    goto fail;
+  }
+  zsock_set_maxmsgsize(mb->inbox, RV_ENVELOPE_MAX);
+  zsock_set_rcvhwm(mb->inbox, RV_MAILBOX_HWM);
+  if (zsock_bind(mb->inbox, "%s", ep) < 0) {
+    rc = rv_err_set(err, RV_EIO, "cannot bind inbox %s: %s", ep, zmq_strerror(zmq_errno()));
+    goto fail;
+  }
+  if ((rc = rv_mailbox_endpoint(cfg, "tap-in", ep, sizeof ep, err))) goto fail;
+  mb->tap = zsock_new(ZMQ_PUB);
+  if (!mb->tap) {
+    rc = rv_err_set(err, RV_EIO, "cannot create tap socket: %s", zmq_strerror(zmq_errno()));
+    goto fail;
+  }
+  zsock_set_sndhwm(mb->tap, RV_MAILBOX_HWM);
+  zsock_set_reconnect_ivl(mb->tap, 10);
+  if (zsock_connect(mb->tap, "%s", ep) < 0) {
+    rc = rv_err_set(err, RV_EIO, "cannot connect tap %s: %s", ep, zmq_strerror(zmq_errno()));
+    goto fail;
+  }
+  *out = mb;
+  return RV_OK;
+fail:
+  rv_mailbox_destroy(&mb);
+  return rc;
+}
+
+void rv_mailbox_destroy(rv_mailbox_t **mbp) {
+  if (!mbp || !*mbp) return;
+  rv_mailbox_t *mb = *mbp;
+  for (int i = 0; i < mb->nout; i++) zsock_destroy(&mb->out[i].sock);
+  zsock_destroy(&mb->tap);
+  zsock_destroy(&mb->inbox);
+  free(mb);
+  *mbp = NULL;
+}
+
+zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb) { return mb->inbox; }
+const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
+const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
+rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
+
+void rv_mailbox_tap(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *dir) {
+  char topic[2 * RV_NAME_MAX + 8];
+  int tlen = snprintf(topic, sizeof topic, "%s/%s/%s", mb->cfg->node_id, mb->name, dir);
+  void *s = zsock_resolve(mb->tap);
+  /* Best effort by design: a tap must never slow or block the traffic it watches. */
+  if (zmq_send(s, topic, (size_t)tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
+  zmq_send(s, frame, len, ZMQ_DONTWAIT);
+}
+
+/* The outbox to `to`, connected on first use. */
+static zsock_t *s_outbox(rv_mailbox_t *mb, const char *to, rv_err_t *err) {
+  for (int i = 0; i < mb->nout; i++)
+    if (strcmp(mb->out[i].name, to) == 0) return mb->out[i].sock;
+  if (mb->nout == RV_MAILBOX_MAX_PEERS) {
+    rv_err_set(err, RV_EINVAL, "too many destinations (max %d) from %s", RV_MAILBOX_MAX_PEERS,
+               mb->name);
+    return NULL;
+  }
+  char ep[256];
+  if (rv_mailbox_endpoint(mb->cfg, to, ep, sizeof ep, err)) return NULL;
+  zsock_t *s = zsock_new(ZMQ_PUSH);
+  if (!s) {
+    rv_err_set(err, RV_EIO, "cannot create socket to %s: %s", to, zmq_strerror(zmq_errno()));
+    return NULL;
+  }
+  zsock_set_immediate(s, 1);
+  zsock_set_sndhwm(s, RV_MAILBOX_HWM);
+  zsock_set_reconnect_ivl(s, 10);
+  zsock_set_reconnect_ivl_max(s, 100);
+  if (zsock_connect(s, "%s", ep) < 0) {
+    rv_err_set(err, RV_EIO, "cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
+    zsock_destroy(&s);
+    return NULL;
+  }
+  snprintf(mb->out[mb->nout].name, sizeof mb->out[mb->nout].name, "%s", to);
+  mb->out[mb->nout].sock = s;
+  mb->nout++;
+  return s;
+}
+
+int rv_mailbox_encode(rv_mailbox_t *mb, const char *to, uint32_t type,
+                      const ProtobufCMessage *body, uint64_t corr, uint64_t trace, uint8_t **out,
+                      size_t *len, rv_err_t *err) {
+  rv_msg_t m = {.type = type, .corr_id = corr, .trace_id = trace, .body = (ProtobufCMessage *)body};
+  rv_addr_set(&m.from, mb->cfg->node_id, mb->name);
+  rv_addr_set(&m.to, mb->cfg->node_id, to);
+  return rv_msg_encode(&m, out, len, err);
+}
+
+int rv_mailbox_send(rv_mailbox_t *mb, const char *to, uint32_t type, const ProtobufCMessage *body,
+                    uint64_t corr, uint64_t trace, rv_err_t *err) {
+  zsock_t *s = s_outbox(mb, to, err);
+  if (!s) return err ? err->code : RV_EIO;
+  uint8_t *frame;
+  size_t len;
+  int rc = rv_mailbox_encode(mb, to, type, body, corr, trace, &frame, &len, err);
+  if (rc) return rc;
+  rv_mailbox_tap(mb, frame, len, "out");
+  if (zmq_send(zsock_resolve(s), frame, len, ZMQ_DONTWAIT) < 0) {
+    int e = zmq_errno();
+    free(frame);
+    mb->stats.dropped_sends++;
+    return rv_err_set(err, RV_EAGAIN, "%s is not reachable (%s)", to,
+                      e == EAGAIN ? "not running or its queue is full" : zmq_strerror(e));
+  }
+  free(frame);
+  mb->stats.msgs_out++;
+  return RV_OK;
+}
+
+/* Counts, logs and taps a frame that failed the checks. */
+static void s_bad_frame(rv_mailbox_t *mb, size_t size, const char *from, const rv_err_t *why) {
+  mb->stats.bad_frames++;
+  rv_warn("dropped a bad frame of %zu bytes from %s: %s", size, from, why->msg);
+  Rv__BadFrame bf = RV__BAD_FRAME__INIT;
+  bf.reason = (char *)why->msg;
+  bf.size = (uint32_t)size;
+  bf.from = (char *)from;
+  uint8_t *frame;
+  size_t len;
+  if (rv_mailbox_encode(mb, mb->name, RV_MSG_BAD_FRAME, &bf.base, 0, 0, &frame, &len, NULL) == 0) {
+    rv_mailbox_tap(mb, frame, len, "in");
+    free(frame);
+  }
+}
+
+int rv_mailbox_decode(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *from_hint,
+                      rv_msg_t *m, rv_err_t *err) {
+  rv_err_t local;
+  if (!err) err = &local;
+  int rc = rv_msg_decode(frame, len, RV_ENVELOPE_MAX, m, err);
+  if (rc) {
+    s_bad_frame(mb, len, from_hint, err);
+    return rc;
+  }
+  rv_mailbox_tap(mb, frame, len, "in");
+  mb->stats.msgs_in++;
+  return RV_OK;
+}
+
+int rv_mailbox_recv(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err) {
+  memset(m, 0, sizeof *m);
+  void *s = zsock_resolve(mb->inbox);
+  zmq_msg_t frame;
+  zmq_msg_init(&frame);
+  if (zmq_msg_recv(&frame, s, ZMQ_DONTWAIT) < 0) {
+    zmq_msg_close(&frame);
+    return rv_err_set(err, RV_EAGAIN, "inbox empty");
+  }
+  int rc;
+  if (zmq_msg_more(&frame)) {
+    /* an envelope is one frame; drain and refuse the whole multi-part message */
+    size_t total = zmq_msg_size(&frame);
+    while (zmq_msg_more(&frame)) {
+      zmq_msg_close(&frame);
+      zmq_msg_init(&frame);
+      if (zmq_msg_recv(&frame, s, ZMQ_DONTWAIT) < 0) break;
+      total += zmq_msg_size(&frame);
+    }
+    rv_err_t e;
+    rv_err_set(&e, RV_EDECODE, "multi-part message (an envelope is a single frame)");
+    s_bad_frame(mb, total, "inbox", &e);
+    rc = rv_err_set(err, RV_EDECODE, "%s", e.msg);
+  } else {
+    rc = rv_mailbox_decode(mb, zmq_msg_data(&frame), zmq_msg_size(&frame), "inbox", m, err);
+  }
+  zmq_msg_close(&frame);
+  return rc;
+}

@@ -1,0 +1,82 @@
+/* rv_mailbox: a process's place on the node's message fabric. Every process of a node (each
+ * actor and the supervisor) has exactly one:
+ *   - an inbox, a PULL socket bound at ipc://<run-dir>/<name>.sock, that any local process may
+ *     push envelopes into;
+ *   - outboxes, PUSH sockets to other local processes' inboxes, opened on first use, with
+ *     ZMQ_IMMEDIATE so a message to an absent or restarting process is refused at once (and
+ *     counted), never queued to arrive stale minutes later;
+ *   - a tap publisher (PUB, connected to the supervisor's tap proxy) on which it publishes every
+ *     envelope it sends ("out") or receives ("in") under the topic "<node>/<name>/<dir>".
+ *     With nobody subscribed, ZeroMQ filters at the publisher and the cost is a table lookup.
+ * Every frame received passes the one codec (rv_codec): oversized, multi-part, undecodable or
+ * unknown-type frames are dropped, counted, logged and published on the tap as BadFrame. */
+#ifndef RV_MAILBOX_H
+#define RV_MAILBOX_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#include "cfg_node.h"
+#include "rv_codec.h"
+
+#define RV_MAILBOX_MAX_PEERS 32  /* distinct local destinations one process sends to */
+#define RV_MAILBOX_HWM 10000     /* frames queued per destination before sends are refused */
+
+typedef struct rv_mailbox rv_mailbox_t;
+
+/* Counters, for health pongs and status. */
+typedef struct {
+  uint64_t msgs_in;        /* frames decoded and delivered */
+  uint64_t msgs_out;       /* frames accepted by ZeroMQ for sending */
+  uint64_t bad_frames;     /* frames dropped by the size or decode checks */
+  uint64_t dropped_sends;  /* sends refused: receiver absent or its queue full */
+} rv_mailbox_stats_t;
+
+/* Opens the mailbox of process `name` on the node that cfg describes: binds the inbox (an inbox
+ * file left by a crashed predecessor is replaced) and connects the tap. cfg is borrowed and must
+ * outlive the mailbox. Returns 0, or RV_EIO with err naming the endpoint and ZeroMQ's reason. */
+int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, rv_err_t *err);
+
+/* Closes every socket; nulls *mb; safe on NULL and twice. */
+void rv_mailbox_destroy(rv_mailbox_t **mb);
+
+/* The inbox socket, to register with a poll loop. Borrowed. */
+zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb);
+
+/* This process's name and node. Borrowed. */
+const char *rv_mailbox_name(const rv_mailbox_t *mb);
+const char *rv_mailbox_node(const rv_mailbox_t *mb);
+
+/* Sends body (of the type registered for `type`) to the local process `to`. corr and trace may be
+ * 0. Never blocks: returns RV_EAGAIN when the receiver is absent or full (counted in
+ * dropped_sends), RV_EINVAL / RV_ETOOBIG from the codec. */
+int rv_mailbox_send(rv_mailbox_t *mb, const char *to, uint32_t type, const ProtobufCMessage *body,
+                    uint64_t corr, uint64_t trace, rv_err_t *err);
+
+/* Receives one frame from the inbox without blocking and decodes it into *m (caller clears it
+ * with rv_msg_clear). Returns 0; RV_EAGAIN when nothing is waiting; RV_EDECODE / RV_ETOOBIG for
+ * a bad frame (already counted, logged and tapped: the caller just moves on). */
+int rv_mailbox_recv(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err);
+
+/* Decodes a frame that arrived on another socket of this process (a control ROUTER, a tcp
+ * listener) with the same checks, counting and tapping as the inbox. */
+int rv_mailbox_decode(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *from_hint,
+                      rv_msg_t *m, rv_err_t *err);
+
+/* Publishes an already-encoded envelope on the tap with direction "in" or "out". */
+void rv_mailbox_tap(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *dir);
+
+/* Encodes a message from this process (sender filled in) to (node of this mailbox, to).
+ * *out is malloc'd (caller frees). */
+int rv_mailbox_encode(rv_mailbox_t *mb, const char *to, uint32_t type,
+                      const ProtobufCMessage *body, uint64_t corr, uint64_t trace, uint8_t **out,
+                      size_t *len, rv_err_t *err);
+
+rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb);
+
+/* The ipc endpoint of local process or socket `what` ("supervisor", "control", "tap"...):
+ * ipc://<run-dir>/<what>.sock. Returns RV_ECONFIG when the path does not fit a unix socket. */
+int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
+                        rv_err_t *err);
+
+#endif

@@ -1,0 +1,157 @@
+/* sup_core: the supervisor's pure core, an explicit state x event machine over child specs, in
+ * the manner of Erlang/OTP supervisors and s6. No processes, sockets or clocks inside: the shell
+ * (sup_node.c) feeds it events stamped with the monotonic time in ms, then carries out the
+ * actions it queued (spawn, signal, heartbeat, node stopped), in order.
+ *
+ * Child life cycle:
+ *
+ *   STOPPED --start--> STARTING --ready--> RUNNING --exit--> (restart?) BACKOFF --due--> STARTING
+ *                         |                   |                      \--> STOPPED / FAILED
+ *                 start timeout          heartbeat timeout
+ *                         \---- SIGKILL ------/ (the exit that follows is a crash)
+ *   node stop: children stopped one at a time in reverse start order: SIGTERM, then SIGKILL at
+ *   the child's shutdown timeout (STOPPING).
+ *
+ * Restart policy (pure functions of the clock, unit-tested):
+ *   - restart types: permanent always, transient only after an abnormal exit (non-zero code or
+ *     a signal), temporary never;
+ *   - spacing: a child is never spawned sooner than restart_min_delay_ms after its previous
+ *     spawn; a crash loop (exits before restart_stable_ms of uptime) backs off exponentially,
+ *     min_delay * 2^(n-1) up to restart_max_delay_ms; a stable run resets it, so the first crash
+ *     after a long run is restarted at once;
+ *   - intensity: more than restart_intensity restarts in restart_period_s stops the whole node,
+ *     naming the child and its last exit; so does an exit with RV_EXIT_CONFIG (a restart cannot
+ *     cure a configuration error). */
+#ifndef SUP_CORE_H
+#define SUP_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg_node.h"
+
+#define SUP_MAX_CHILDREN CFG_MAX_ACTORS
+#define SUP_MAX_ACTIONS 64
+#define SUP_REASON_MAX 256
+
+typedef enum {
+  SUP_CHILD_STOPPED,  /* not running, not to be started (never started, or ended for good) */
+  SUP_CHILD_STARTING, /* spawned, waiting for its Ready */
+  SUP_CHILD_RUNNING,  /* ready; answering heartbeats */
+  SUP_CHILD_STOPPING, /* signalled; waiting for its exit */
+  SUP_CHILD_BACKOFF,  /* exited; waiting for its restart time */
+  SUP_CHILD_FAILED    /* exited abnormally and will not be restarted */
+} sup_child_state_t;
+
+typedef enum { SUP_NODE_STARTING, SUP_NODE_RUNNING, SUP_NODE_STOPPING, SUP_NODE_STOPPED } sup_node_state_t;
+
+typedef enum {
+  SUP_ACT_SPAWN,     /* fork+exec child `child`; report sup_core_spawned or sup_core_exited */
+  SUP_ACT_SIGNAL,    /* kill(pid, sig) */
+  SUP_ACT_HEARTBEAT, /* send a Heartbeat with seq to child `child` */
+  SUP_ACT_LOG,       /* log text at level */
+  SUP_ACT_NODE_UP,   /* every child has signalled ready for the first time */
+  SUP_ACT_STOPPED    /* every child is down; the supervisor exits with code */
+} sup_action_kind_t;
+
+typedef struct {
+  sup_action_kind_t kind;
+  int child;                  /* index into the children, or -1 */
+  int pid;                    /* SIGNAL */
+  int sig;                    /* SIGNAL */
+  uint64_t seq;               /* HEARTBEAT */
+  int code;                   /* STOPPED: exit code */
+  cfg_log_level_t level;      /* LOG */
+  char text[SUP_REASON_MAX];  /* LOG, STOPPED: why */
+} sup_action_t;
+
+/* The policy, copied from the node's configuration. */
+typedef struct {
+  uint64_t heartbeat_interval_ms;
+  uint64_t heartbeat_timeout_ms;
+  uint64_t restart_min_delay_ms;
+  uint64_t restart_max_delay_ms;
+  uint64_t restart_stable_ms;
+  unsigned restart_intensity;
+  uint64_t restart_period_ms;
+  uint64_t start_timeout_ms;
+} sup_policy_t;
+
+typedef struct {
+  char name[CFG_ID_MAX + 1];
+  cfg_restart_t restart;
+  uint64_t shutdown_timeout_ms;
+
+  sup_child_state_t state;
+  bool ever_spawned;             /* spawned at least once since the node started */
+  int pid;                       /* > 0 while a process exists (STARTING, RUNNING, STOPPING) */
+  uint64_t spawned_ms;           /* time of the last spawn */
+  uint64_t ready_ms;             /* time of the last Ready */
+  uint64_t last_ack_ms;          /* time of the last heartbeat answer (or ready) */
+  uint64_t deadline_ms;          /* STARTING: start timeout; STOPPING: kill; BACKOFF: respawn */
+  unsigned restarts;             /* automatic and manual restarts so far */
+  unsigned quick_exits;          /* consecutive exits before restart_stable_ms, for backoff */
+  bool killed;                   /* STOPPING: SIGKILL already sent */
+  bool manual_restart;           /* STOPPING because of a restart request */
+  char kill_reason[SUP_REASON_MAX]; /* why the supervisor killed it, "" if it did not */
+  char last_exit[SUP_REASON_MAX];   /* "exited with code 3", "killed by signal 9 (hung: ...)" */
+} sup_child_t;
+
+typedef struct {
+  sup_policy_t policy;
+  sup_child_t children[SUP_MAX_CHILDREN];
+  int nchildren;
+  sup_node_state_t state;
+  int stop_at;                   /* STOPPING: index of the child being stopped (reverse order) */
+  int exit_code;                 /* once stopping: 0 when asked to stop, else 1 */
+  char stop_reason[SUP_REASON_MAX];
+  uint64_t restart_log[1024];    /* times of recent automatic restarts (ring) */
+  unsigned restart_log_len;
+  uint64_t next_heartbeat_ms;
+  uint64_t heartbeat_seq;
+  char killed[SUP_MAX_CHILDREN][CFG_ID_MAX + 1]; /* children SIGKILLed while stopping */
+  int nkilled;
+  char stopped[SUP_MAX_CHILDREN][CFG_ID_MAX + 1]; /* children that stopped on SIGTERM */
+  int nstopped;
+  sup_action_t actions[SUP_MAX_ACTIONS];
+  int nactions;
+} sup_core_t;
+
+/* Initialises core from cfg (policy and one child per configured actor, in order). */
+void sup_core_init(sup_core_t *core, const cfg_node_t *cfg);
+
+/* Events. `now` is monotonic milliseconds. Each may queue actions; take them with
+ * sup_core_take_actions before the next event. */
+void sup_core_start(sup_core_t *core, uint64_t now);
+void sup_core_spawned(sup_core_t *core, int child, int pid, uint64_t now);
+void sup_core_spawn_failed(sup_core_t *core, int child, const char *why, uint64_t now);
+void sup_core_ready(sup_core_t *core, int child, int pid, uint64_t now);
+void sup_core_heartbeat_ack(sup_core_t *core, int child, int pid, uint64_t now);
+/* status is a waitpid() status. Unknown pids are ignored. */
+void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now);
+void sup_core_tick(sup_core_t *core, uint64_t now);
+/* Stops the node: code 0 for an operator's stop, else the failure exit code; reason is logged. */
+void sup_core_stop(sup_core_t *core, int code, const char *reason, uint64_t now);
+/* Restarts one child at an operator's request (not counted against the intensity). Returns 0,
+ * RV_ENOTFOUND for an unknown name, RV_EBUSY while the node is stopping. */
+int sup_core_restart(sup_core_t *core, const char *name, uint64_t now);
+
+/* Milliseconds until the next deadline (a heartbeat, a timeout, a respawn), at most 1000. */
+uint64_t sup_core_next_timeout(const sup_core_t *core, uint64_t now);
+
+/* Copies the queued actions to out (up to max) and clears the queue; returns their number. */
+int sup_core_take_actions(sup_core_t *core, sup_action_t *out, int max);
+
+/* The child index of a name or pid, or -1. */
+int sup_core_find(const sup_core_t *core, const char *name);
+int sup_core_find_pid(const sup_core_t *core, int pid);
+
+/* Pure policy helpers, exposed for tests. */
+uint64_t sup_policy_backoff_ms(const sup_policy_t *p, unsigned quick_exits);
+/* "exited with code 3" / "killed by signal 9" for a waitpid status. */
+void sup_exit_describe(int status, char *buf, size_t len);
+
+const char *sup_child_state_name(sup_child_state_t s);
+const char *sup_node_state_name(sup_node_state_t s);
+
+#endif

@@ -1,0 +1,435 @@
+/* Unit tests of the supervisor's pure core: start order, backoff, intensity, liveness, stop
+ * order, restart types, all on a fake clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "sup_core.h"
+
+#define EXIT_STATUS(code) ((code) << 8)       /* as waitpid reports exit(code) */
+#define SIGNAL_STATUS(sig) (sig)              /* as waitpid reports death by sig */
+
+static cfg_node_t s_cfg;
+
+static void s_setup_cfg(int nactors) {
+  memset(&s_cfg, 0, sizeof s_cfg);
+  s_cfg.heartbeat_interval_ms = 200;
+  s_cfg.heartbeat_timeout_ms = 1000;
+  s_cfg.restart_min_delay_ms = 20;
+  s_cfg.restart_max_delay_ms = 5000;
+  s_cfg.restart_stable_ms = 10000;
+  s_cfg.restart_intensity = 5;
+  s_cfg.restart_period_s = 30;
+  s_cfg.start_timeout_ms = 5000;
+  s_cfg.nactors = nactors;
+  for (int i = 0; i < nactors; i++) {
+    snprintf(s_cfg.actors[i].name, sizeof s_cfg.actors[i].name, "a%d", i);
+    s_cfg.actors[i].restart = CFG_RESTART_PERMANENT;
+    s_cfg.actors[i].shutdown_timeout_ms = 500;
+  }
+}
+
+typedef struct {
+  sup_action_t a[SUP_MAX_ACTIONS];
+  int n;
+} s_acts_t;
+
+static s_acts_t s_take(sup_core_t *c) {
+  s_acts_t r;
+  r.n = sup_core_take_actions(c, r.a, SUP_MAX_ACTIONS);
+  return r;
+}
+
+/* Index of the first action of kind in r (optionally for child), or -1. */
+static int s_find(const s_acts_t *r, sup_action_kind_t kind, int child) {
+  for (int i = 0; i < r->n; i++)
+    if (r->a[i].kind == kind && (child < 0 || r->a[i].child == child)) return i;
+  return -1;
+}
+
+/* Starts a node of n actors with pids 100+i, all ready at time t. */
+static void s_bring_up(sup_core_t *c, int n, uint64_t t) {
+  s_setup_cfg(n);
+  sup_core_init(c, &s_cfg);
+  sup_core_start(c, t);
+  for (int i = 0; i < n; i++) {
+    s_acts_t r = s_take(c);
+    assert_true(s_find(&r, SUP_ACT_SPAWN, i) >= 0);
+    sup_core_spawned(c, i, 100 + i, t);
+    sup_core_ready(c, i, 100 + i, t);
+  }
+  s_acts_t r = s_take(c);
+  assert_true(s_find(&r, SUP_ACT_NODE_UP, -1) >= 0);
+}
+
+static void test_starts_in_order_waiting_for_ready(void **state) {
+  sup_core_t c;
+  s_setup_cfg(3);
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, 0) >= 0, 1);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, 1), -1); /* waits for a0's Ready */
+  sup_core_spawned(&c, 0, 100, 1);
+  r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1);
+  sup_core_ready(&c, 0, 100, 5);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 1) >= 0);
+  sup_core_spawned(&c, 1, 101, 6);
+  sup_core_ready(&c, 1, 101, 7);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 2) >= 0);
+  assert_int_equal(s_find(&r, SUP_ACT_NODE_UP, -1), -1);
+  sup_core_spawned(&c, 2, 102, 8);
+  sup_core_ready(&c, 2, 102, 9);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_NODE_UP, -1) >= 0);
+  assert_int_equal(c.state, SUP_NODE_RUNNING);
+}
+
+static void test_backoff_grows_and_caps(void **state) {
+  sup_policy_t p = {.restart_min_delay_ms = 20, .restart_max_delay_ms = 5000};
+  assert_int_equal(sup_policy_backoff_ms(&p, 0), 0);
+  assert_int_equal(sup_policy_backoff_ms(&p, 1), 0);
+  assert_int_equal(sup_policy_backoff_ms(&p, 2), 40);
+  assert_int_equal(sup_policy_backoff_ms(&p, 3), 80);
+  assert_int_equal(sup_policy_backoff_ms(&p, 4), 160);
+  assert_int_equal(sup_policy_backoff_ms(&p, 9), 5000);
+  assert_int_equal(sup_policy_backoff_ms(&p, 60), 5000);
+}
+
+static void test_first_crash_after_stable_run_restarts_at_once(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  sup_core_exited(&c, 101, SIGNAL_STATUS(SIGKILL), 60000);
+  s_acts_t r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 1) >= 0);
+  assert_int_equal(c.children[1].restarts, 1);
+  assert_string_equal(c.children[1].last_exit, "killed by signal 9");
+  assert_int_equal(c.children[1].state, SUP_CHILD_STARTING);
+}
+
+static void test_crash_loop_spacing_then_intensity(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  uint64_t t = 50000, last_spawn = 0;
+  int pid = 100, spawns = 0;
+  for (int round = 0; round < 10; round++) {
+    sup_core_exited(&c, pid, EXIT_STATUS(3), t);
+    s_acts_t r = s_take(&c);
+    int stopped = s_find(&r, SUP_ACT_STOPPED, -1);
+    if (stopped >= 0) {
+      /* the sixth restart in 30 s is one too many */
+      assert_int_equal(spawns, 5);
+      assert_int_equal(r.a[stopped].code, 1);
+      assert_non_null(strstr(r.a[stopped].text, "restart intensity exceeded"));
+      assert_non_null(strstr(r.a[stopped].text, "actor a0 exited with code 3"));
+      assert_int_equal(c.state, SUP_NODE_STOPPED);
+      return;
+    }
+    /* wait out the backoff, ticking */
+    while (s_find(&r, SUP_ACT_SPAWN, 0) < 0) {
+      assert_int_equal(c.children[0].state, SUP_CHILD_BACKOFF);
+      t += sup_core_next_timeout(&c, t);
+      sup_core_tick(&c, t);
+      r = s_take(&c);
+    }
+    if (last_spawn) assert_true(t - last_spawn >= 20);
+    spawns++;
+    last_spawn = t;
+    pid++;
+    sup_core_spawned(&c, 0, pid, t);
+    sup_core_ready(&c, 0, pid, t + 1);
+    t += 5; /* a crash 5 ms after start: a crash loop */
+  }
+  fail_msg("intensity never exceeded");
+}
+
+static void test_backoff_delays_double_in_a_crash_loop(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  s_cfg.restart_intensity = 100;
+  c.policy.restart_intensity = 100;
+  uint64_t t = 50000;
+  int pid = 100;
+  uint64_t expect[] = {20, 40, 80, 160, 320};  /* first: min spacing; then backoff */
+  for (int k = 0; k < 5; k++) {
+    sup_core_exited(&c, pid, EXIT_STATUS(1), t);
+    s_take(&c);
+    uint64_t wait = c.children[0].state == SUP_CHILD_BACKOFF ? c.children[0].deadline_ms - t : 0;
+    if (k == 0) {
+      assert_int_equal(c.children[0].state, SUP_CHILD_STARTING); /* stable run: at once */
+    } else {
+      assert_int_equal(wait, expect[k]);
+      t += wait;
+      sup_core_tick(&c, t);
+      s_acts_t r = s_take(&c);
+      assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
+    }
+    sup_core_spawned(&c, 0, ++pid, t);
+    sup_core_ready(&c, 0, pid, t);
+    t += 10;
+  }
+}
+
+static void test_stable_uptime_resets_backoff(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  c.policy.restart_intensity = 100;
+  uint64_t t = 100;
+  int pid = 100;
+  for (int k = 0; k < 4; k++) { /* four quick crashes */
+    sup_core_exited(&c, pid, EXIT_STATUS(1), t);
+    s_take(&c);
+    t = c.children[0].state == SUP_CHILD_BACKOFF ? c.children[0].deadline_ms : t + 20;
+    sup_core_tick(&c, t);
+    s_take(&c);
+    sup_core_spawned(&c, 0, ++pid, t);
+    sup_core_ready(&c, 0, pid, t);
+    t += 5;
+  }
+  assert_true(c.children[0].quick_exits >= 3);
+  t += 20000; /* then a long, stable run */
+  sup_core_exited(&c, pid, EXIT_STATUS(1), t);
+  s_acts_t r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
+  assert_int_equal(c.children[0].quick_exits, 1);
+}
+
+static void test_intensity_window_slides(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  uint64_t t = 0;
+  int pid = 100;
+  for (int k = 0; k < 20; k++) { /* one restart every 7 s: at most 5 in any 30 s */
+    t += 7000;
+    sup_core_exited(&c, pid, EXIT_STATUS(1), t);
+    s_acts_t r = s_take(&c);
+    assert_int_equal(s_find(&r, SUP_ACT_STOPPED, -1), -1);
+    sup_core_spawned(&c, 0, ++pid, t);
+    sup_core_ready(&c, 0, pid, t);
+  }
+  assert_int_equal(c.children[0].restarts, 20);
+}
+
+static void test_hung_actor_is_killed_and_restarted(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  uint64_t t = 0;
+  /* a1 answers heartbeats, a0 stops answering after t=400 */
+  for (; t <= 3000; t += 100) {
+    sup_core_tick(&c, t);
+    s_acts_t r = s_take(&c);
+    for (int i = 0; i < r.n; i++) {
+      if (r.a[i].kind == SUP_ACT_HEARTBEAT && (r.a[i].child == 1 || t <= 400))
+        sup_core_heartbeat_ack(&c, r.a[i].child, 100 + r.a[i].child, t);
+      if (r.a[i].kind == SUP_ACT_SIGNAL) {
+        assert_int_equal(r.a[i].child, 0);
+        assert_int_equal(r.a[i].sig, SIGKILL);
+        assert_int_equal(r.a[i].pid, 100);
+        assert_true(t > 1400 && t <= 1500);
+        sup_core_exited(&c, 100, SIGNAL_STATUS(SIGKILL), t);
+        assert_string_equal(c.children[0].last_exit,
+                            "killed by signal 9 (hung: no heartbeat answer for 1100 ms)");
+        s_acts_t r2 = s_take(&c);
+        assert_true(s_find(&r2, SUP_ACT_SPAWN, 0) >= 0);
+        assert_int_equal(c.children[1].state, SUP_CHILD_RUNNING);
+        return;
+      }
+    }
+  }
+  fail_msg("hung actor never killed");
+}
+
+static void test_heartbeats_only_to_running_children(void **state) {
+  sup_core_t c;
+  s_setup_cfg(2);
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  s_take(&c);
+  sup_core_spawned(&c, 0, 100, 0);
+  sup_core_ready(&c, 0, 100, 0);
+  s_take(&c); /* spawn a1, which stays STARTING */
+  sup_core_spawned(&c, 1, 101, 0);
+  sup_core_tick(&c, 200);
+  s_acts_t r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_HEARTBEAT, 0) >= 0);
+  assert_int_equal(s_find(&r, SUP_ACT_HEARTBEAT, 1), -1);
+  sup_core_tick(&c, 250);
+  r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_HEARTBEAT, -1), -1); /* interval not yet due */
+}
+
+static void test_start_timeout_kills(void **state) {
+  sup_core_t c;
+  s_setup_cfg(1);
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  s_take(&c);
+  sup_core_spawned(&c, 0, 100, 0);
+  sup_core_tick(&c, 4999);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, 0), -1);
+  sup_core_tick(&c, 5000);
+  r = s_take(&c);
+  int k = s_find(&r, SUP_ACT_SIGNAL, 0);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].sig, SIGKILL);
+  sup_core_exited(&c, 100, SIGNAL_STATUS(SIGKILL), 5001);
+  assert_string_equal(c.children[0].last_exit,
+                      "killed by signal 9 (did not signal ready within 5000 ms)");
+}
+
+static void test_stop_reverse_order_and_kill_at_timeout(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 3, 0);
+  sup_core_stop(&c, 0, "operator asked", 1000);
+  s_acts_t r = s_take(&c);
+  int k = s_find(&r, SUP_ACT_SIGNAL, -1);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].child, 2); /* last started, first stopped */
+  assert_int_equal(r.a[k].sig, SIGTERM);
+  assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, 1), -1); /* one at a time */
+  sup_core_exited(&c, 102, EXIT_STATUS(0), 1010);
+  r = s_take(&c);
+  k = s_find(&r, SUP_ACT_SIGNAL, 1);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].sig, SIGTERM);
+  /* a1 ignores SIGTERM: SIGKILL at its 500 ms shutdown timeout, not before */
+  sup_core_tick(&c, 1500);
+  r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, 1), -1);
+  sup_core_tick(&c, 1510);
+  r = s_take(&c);
+  k = s_find(&r, SUP_ACT_SIGNAL, 1);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].sig, SIGKILL);
+  sup_core_exited(&c, 101, SIGNAL_STATUS(SIGKILL), 1511);
+  r = s_take(&c);
+  k = s_find(&r, SUP_ACT_SIGNAL, 0);
+  assert_true(k >= 0);
+  sup_core_exited(&c, 100, EXIT_STATUS(0), 1520);
+  r = s_take(&c);
+  k = s_find(&r, SUP_ACT_STOPPED, -1);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].code, 0);
+  assert_int_equal(c.nkilled, 1);
+  assert_string_equal(c.killed[0], "a1");
+  assert_int_equal(c.nstopped, 2);
+  assert_string_equal(c.stopped[0], "a2");
+  assert_string_equal(c.stopped[1], "a0");
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1); /* nothing restarted while stopping */
+}
+
+static void test_restart_types(void **state) {
+  sup_core_t c;
+  s_setup_cfg(3);
+  s_cfg.actors[0].restart = CFG_RESTART_TRANSIENT;
+  s_cfg.actors[1].restart = CFG_RESTART_TEMPORARY;
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  for (int i = 0; i < 3; i++) {
+    s_take(&c);
+    sup_core_spawned(&c, i, 100 + i, 0);
+    sup_core_ready(&c, i, 100 + i, 0);
+  }
+  s_take(&c);
+  /* transient, clean exit: stays down */
+  sup_core_exited(&c, 100, EXIT_STATUS(0), 20000);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1);
+  assert_int_equal(c.children[0].state, SUP_CHILD_STOPPED);
+  /* temporary, crash: stays down, marked failed */
+  sup_core_exited(&c, 101, SIGNAL_STATUS(SIGSEGV), 20000);
+  r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1);
+  assert_int_equal(c.children[1].state, SUP_CHILD_FAILED);
+  /* transient, crash: restarted */
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  for (int i = 0; i < 3; i++) {
+    s_take(&c);
+    sup_core_spawned(&c, i, 100 + i, 0);
+    sup_core_ready(&c, i, 100 + i, 0);
+  }
+  s_take(&c);
+  sup_core_exited(&c, 100, EXIT_STATUS(2), 20000);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
+}
+
+static void test_config_exit_stops_the_node(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  sup_core_exited(&c, 100, EXIT_STATUS(78), 20000);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1);
+  int k = s_find(&r, SUP_ACT_SIGNAL, 1);
+  assert_true(k >= 0);
+  sup_core_exited(&c, 101, EXIT_STATUS(0), 20001);
+  r = s_take(&c);
+  k = s_find(&r, SUP_ACT_STOPPED, -1);
+  assert_true(k >= 0);
+  assert_int_equal(r.a[k].code, 1);
+  assert_non_null(strstr(r.a[k].text, "actor a0 exited with a configuration error"));
+}
+
+static void test_manual_restart_not_counted(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  uint64_t t = 0;
+  int pid = 100;
+  for (int k = 0; k < 10; k++) {
+    assert_int_equal(sup_core_restart(&c, "a0", t), 0);
+    s_acts_t r = s_take(&c);
+    int s = s_find(&r, SUP_ACT_SIGNAL, 0);
+    assert_true(s >= 0);
+    assert_int_equal(r.a[s].sig, SIGTERM);
+    sup_core_exited(&c, pid, EXIT_STATUS(0), t + 1);
+    r = s_take(&c);
+    assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
+    sup_core_spawned(&c, 0, ++pid, t + 1);
+    sup_core_ready(&c, 0, pid, t + 2);
+    t += 100;
+  }
+  assert_int_equal(c.children[0].restarts, 10);
+  assert_int_equal(c.state, SUP_NODE_RUNNING);
+  assert_int_equal(sup_core_restart(&c, "nope", t), 5 /* RV_ENOTFOUND */);
+}
+
+static void test_stale_pids_ignored(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  sup_core_exited(&c, 999, SIGNAL_STATUS(SIGKILL), 10); /* not ours */
+  assert_int_equal(c.children[0].state, SUP_CHILD_RUNNING);
+  assert_int_equal(c.children[0].restarts, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_starts_in_order_waiting_for_ready),
+      cmocka_unit_test(test_backoff_grows_and_caps),
+      cmocka_unit_test(test_first_crash_after_stable_run_restarts_at_once),
+      cmocka_unit_test(test_crash_loop_spacing_then_intensity),
+      cmocka_unit_test(test_backoff_delays_double_in_a_crash_loop),
+      cmocka_unit_test(test_stable_uptime_resets_backoff),
+      cmocka_unit_test(test_intensity_window_slides),
+      cmocka_unit_test(test_hung_actor_is_killed_and_restarted),
+      cmocka_unit_test(test_heartbeats_only_to_running_children),
+      cmocka_unit_test(test_start_timeout_kills),
+      cmocka_unit_test(test_stop_reverse_order_and_kill_at_timeout),
+      cmocka_unit_test(test_restart_types),
+      cmocka_unit_test(test_config_exit_stops_the_node),
+      cmocka_unit_test(test_manual_restart_not_counted),
+      cmocka_unit_test(test_stale_pids_ignored),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
