@@ -119,7 +119,7 @@ static void s_time(FILE *f, uint64_t us) {
   fprintf(f, "%s.%06uZ", buf, (unsigned)(us % 1000000u));
 }
 
-void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *dir, bool json) {
+void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *tap, bool json) {
   char tbuf[32];
   const char *tname = rv_msgtype_name(m->type, tbuf, sizeof tbuf);
   if (json) {
@@ -132,9 +132,9 @@ void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *dir, bool json) {
     fputs(",\"to\":", f);
     snprintf(addr, sizeof addr, "%s/%s", m->to.node, m->to.actor);
     s_json_string(f, addr);
-    if (dir) {
-      fputs(",\"dir\":", f);
-      s_json_string(f, dir);
+    if (tap) {
+      fputs(",\"tap\":", f);
+      s_json_string(f, tap);
     }
     fputs(",\"type\":", f);
     s_json_string(f, tname);
@@ -147,6 +147,7 @@ void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *dir, bool json) {
     return;
   }
   s_time(f, m->sent_at_us);
+  if (tap) fprintf(f, " [%s]", tap);
   fprintf(f, " %s/%s -> %s/%s %s", m->from.node, m->from.actor, m->to.node, m->to.actor, tname);
   if (m->corr_id) fprintf(f, " #%" PRIu64, m->corr_id);
   if (m->trace_id) fprintf(f, " trace=%" PRIx64, m->trace_id);

@@ -13,8 +13,9 @@
 void rv_msgprint_body_json(FILE *f, const ProtobufCMessage *body);
 
 /* Writes a decoded envelope as one line (no newline): in JSON when json, else as
- *   2026-11-22T00:10:00.123456Z n1/health-monitor -> n1/supervisor HealthReport #12 {...}
- * dir is "in", "out" or NULL (shown as the tap's direction). */
-void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *dir, bool json);
+ *   2026-11-22T00:10:00.123456Z [n1/health-monitor/out] n1/health-monitor -> n1/supervisor
+ *   HealthReport #12 {...}
+ * (one line). tap is the tap topic that carried it ("<node>/<observer>/<in|out>") or NULL. */
+void rv_msgprint_line(FILE *f, const rv_msg_t *m, const char *tap, bool json);
 
 #endif

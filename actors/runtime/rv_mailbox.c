@@ -24,9 +24,9 @@ struct rv_mailbox {
 
 int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
                         rv_err_t *err) {
-  cfg_node_ipc_endpoint(cfg, what, buf, len);
-  size_t path_len = strlen(buf) - strlen("ipc://");
-  if (path_len >= sizeof(((struct sockaddr_un *)0)->sun_path))
+  int n = snprintf(buf, len, "ipc://%s/%s.sock", cfg->run_dir, what);
+  size_t path_len = n > 0 ? (size_t)n - strlen("ipc://") : 0;
+  if ((size_t)n >= len || path_len >= sizeof(((struct sockaddr_un *)0)->sun_path))
     return rv_err_set(err, RV_ECONFIG,
                       "node.run-dir \"%s\" is too long for unix sockets (\"%s\" is %zu bytes, the "
                       "limit is %zu): choose a shorter node.run-dir",
@@ -126,6 +126,11 @@ static zsock_t *s_outbox(rv_mailbox_t *mb, const char *to, rv_err_t *err) {
     zsock_destroy(&s);
     return NULL;
   }
+  /* Connecting is asynchronous, and with ZMQ_IMMEDIATE a send before the connection exists is
+   * refused: wait (once per destination, bounded) until it can take a message. A destination
+   * that is absent costs this wait once; later sends to it fail at once. */
+  zmq_pollitem_t item = {.socket = zsock_resolve(s), .events = ZMQ_POLLOUT};
+  zmq_poll(&item, 1, RV_MAILBOX_CONNECT_WAIT_MS);
   snprintf(mb->out[mb->nout].name, sizeof mb->out[mb->nout].name, "%s", to);
   mb->out[mb->nout].sock = s;
   mb->nout++;

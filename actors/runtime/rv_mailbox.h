@@ -21,6 +21,7 @@
 
 #define RV_MAILBOX_MAX_PEERS 32  /* distinct local destinations one process sends to */
 #define RV_MAILBOX_HWM 10000     /* frames queued per destination before sends are refused */
+#define RV_MAILBOX_CONNECT_WAIT_MS 50 /* first send to a destination waits this long at most */
 
 typedef struct rv_mailbox rv_mailbox_t;
 

@@ -1,0 +1,128 @@
+# lib.sh: the small library every integration scenario sources. It makes a private directory,
+# writes node YAML files, starts and stops nodes through the CLI only, waits for conditions with
+# deadlines (never a bare sleep to synchronise), and on exit kills every process it started, by
+# pid. Scenarios call `fail MESSAGE` to fail with context.
+set -u
+RV_BIN=${RV_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/bin" && pwd)}
+RV=$RV_BIN/raftvisor
+# short paths: unix socket paths are limited to 107 bytes
+T=$(mktemp -d /tmp/rvit.XXXXXX)
+SCENARIO=$(basename "$0" .sh)
+
+log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$SCENARIO" "$*"; }
+
+dump_logs() {
+  for f in "$T"/*/log/*.log; do
+    [ -f "$f" ] || continue
+    echo "----- $f (last 30 lines)"
+    tail -n 30 "$f"
+  done
+}
+
+fail() {
+  log "FAIL: $*"
+  dump_logs
+  exit 1
+}
+
+# A process counts as alive unless it is gone or a zombie (state Z): a killed orphan lingers as a
+# zombie until PID 1 reaps it.
+alive() {
+  local st
+  st=$(awk '{sub(/.*\) /, ""); print substr($0, 1, 1)}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+cleanup() {
+  local cfg pid
+  # node_yaml runs in $(...): its list of configs is kept in a file, not a variable
+  for cfg in $(cat "$T/configs" 2>/dev/null); do
+    pid=$(supervisor_pid "$cfg")
+    if [ -n "$pid" ] && alive "$pid"; then
+      "$RV" stop -c "$cfg" >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null
+    fi
+  done
+  # anything of ours still alive (by the pids recorded in the run dirs' logs) is killed
+  for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds.
+wait_for() {
+  local what=$1 secs=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  while ! "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && fail "timed out after ${secs}s waiting for: $what"
+    sleep 0.02
+  done
+}
+
+# node_yaml NAME [ACTOR_YAML]: writes $T/NAME.yaml for a one-node cluster; ACTOR_YAML is the
+# body of the actors: list (default: the health-monitor and two well-behaved test actors).
+node_yaml() {
+  local name=$1 actors=${2:-}
+  local port=$((20000 + RANDOM % 20000))
+  if [ -z "$actors" ]; then
+    actors="  - {name: health-monitor}
+  - {name: a1, exec: $RV_BIN/raftvisor-test-actor}
+  - {name: a2, exec: $RV_BIN/raftvisor-test-actor}"
+  fi
+  cat >"$T/$name.yaml" <<YAML
+node:
+  id: $name
+  data-dir: $T/$name
+cluster:
+  nodes:
+    - {id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
+supervisor:
+  heartbeat-interval-ms: 100
+  heartbeat-timeout-ms: 600
+  restart-min-delay-ms: 50
+  restart-max-delay-ms: 1000
+  restart-intensity: ${RV_INTENSITY:-10}
+  restart-period-s: 30
+  shutdown-timeout-ms: 1000
+health:
+  ping-interval-ms: 200
+  ping-timeout-ms: 800
+actors:
+$actors
+YAML
+  echo "$T/$name.yaml" >>"$T/configs"
+  echo "$T/$name.yaml"
+}
+
+start_node() {
+  "$RV" start --daemon -c "$1" || fail "raftvisor start -c $1 failed"
+  supervisor_pid "$1" >>"$T/pids"
+}
+
+supervisor_pid() {
+  local run
+  run=$(dirname "$1")/$(basename "$1" .yaml)/run
+  head -n1 "$run/supervisor.lock" 2>/dev/null
+}
+
+status_json() { "$RV" status --json -c "$1"; }
+
+# actor_field CFG ACTOR FIELD: one field of one actor from status --json.
+actor_field() {
+  status_json "$1" | jq -r --arg a "$2" --arg f "$3" '.actors[] | select(.name == $a) | .[$f]'
+}
+
+actor_pid() { actor_field "$1" "$2" pid; }
+
+# The pids of every actor of a node, from status (recorded for cleanup too).
+all_actor_pids() {
+  status_json "$1" | jq -r '.actors[].pid' | grep -v '^0$' | tee -a "$T/pids"
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected \"$2\", got \"$1\""; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected to contain \"$2\", got: $1" ;; esac; }
+
+# field_is CFG ACTOR FIELD VALUE: true when status shows that value (for wait_for, which must
+# re-run the query each time, so never pass it "$(actor_field ...)").
+field_is() { [ "$(actor_field "$1" "$2" "$3")" = "$4" ]; }
+gone() { ! alive "$1"; }

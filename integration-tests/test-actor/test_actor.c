@@ -1,0 +1,102 @@
+/* raftvisor-test-actor: an actor that misbehaves on command, for the supervisor's integration
+ * tests. It is a real actor (the shared runtime: mailbox, heartbeats, health pings, taps), plus
+ * options that make it fail in each way a real actor might:
+ *   --exit-after-ms N   exit after N ms, with --exit-code C (default 1)
+ *   --crash-after-ms N  abort() after N ms (killed by SIGABRT)
+ *   --hang-after-ms N   stop answering anything after N ms (blocks in its loop)
+ *   --ignore-sigterm    ignore SIGTERM (the supervisor must SIGKILL it at its shutdown timeout)
+ *   --unhealthy REASON  answer health pings with "unhealthy: REASON"
+ *   --stop-log FILE     append "<name> <monotonic ms>\n" to FILE when it stops on SIGTERM
+ *   --start-fail        fail to start (exit code 75, a temporary failure)
+ *   --config-fail       fail to start with a configuration error (exit code 78) */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rv_actor.h"
+
+typedef struct {
+  int exit_after_ms, exit_code, crash_after_ms, hang_after_ms;
+  bool ignore_sigterm, start_fail, config_fail;
+  const char *unhealthy;
+  const char *stop_log;
+} test_actor_t;
+
+static void s_exit_now(rv_actor_t *a, void *arg) {
+  test_actor_t *t = arg;
+  rv_info("exiting with code %d as told", t->exit_code);
+  exit(t->exit_code);
+}
+
+static void s_crash_now(rv_actor_t *a, void *arg) {
+  rv_info("crashing as told");
+  abort();
+}
+
+static void s_hang_now(rv_actor_t *a, void *arg) {
+  rv_info("hanging as told");
+  for (;;) pause();
+}
+
+static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
+  test_actor_t *t = state;
+  t->exit_code = 1;
+  int argc = rv_actor_argc(a);
+  char **argv = rv_actor_argv(a);
+  for (int i = 0; i < argc; i++) {
+    const char *o = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(o, "--exit-after-ms") == 0 && v) t->exit_after_ms = atoi(argv[++i]);
+    else if (strcmp(o, "--exit-code") == 0 && v) t->exit_code = atoi(argv[++i]);
+    else if (strcmp(o, "--crash-after-ms") == 0 && v) t->crash_after_ms = atoi(argv[++i]);
+    else if (strcmp(o, "--hang-after-ms") == 0 && v) t->hang_after_ms = atoi(argv[++i]);
+    else if (strcmp(o, "--unhealthy") == 0 && v) t->unhealthy = argv[++i];
+    else if (strcmp(o, "--stop-log") == 0 && v) t->stop_log = argv[++i];
+    else if (strcmp(o, "--ignore-sigterm") == 0) t->ignore_sigterm = true;
+    else if (strcmp(o, "--start-fail") == 0) t->start_fail = true;
+    else if (strcmp(o, "--config-fail") == 0) t->config_fail = true;
+    else return rv_err_set(err, RV_ECONFIG, "unknown test-actor option \"%s\"", o);
+  }
+  if (t->config_fail) return rv_err_set(err, RV_ECONFIG, "configuration failure, as told");
+  if (t->start_fail) return rv_err_set(err, RV_EIO, "start failure, as told");
+  if (t->ignore_sigterm) {
+    /* the runtime reads SIGTERM from a signalfd; ignoring it means it never arrives there */
+    signal(SIGTERM, SIG_IGN);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    rv_info("ignoring SIGTERM as told");
+  }
+  if (t->exit_after_ms) rv_actor_timer_add(a, (unsigned)t->exit_after_ms, 1, s_exit_now, t);
+  if (t->crash_after_ms) rv_actor_timer_add(a, (unsigned)t->crash_after_ms, 1, s_crash_now, t);
+  if (t->hang_after_ms) rv_actor_timer_add(a, (unsigned)t->hang_after_ms, 1, s_hang_now, t);
+  return RV_OK;
+}
+
+static void s_stop(rv_actor_t *a, void *state) {
+  test_actor_t *t = state;
+  if (!t->stop_log) return;
+  int fd = open(t->stop_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd >= 0) {
+    dprintf(fd, "%s %llu\n", rv_actor_name(a), (unsigned long long)rv_mono_ms());
+    close(fd);
+  }
+}
+
+static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
+  test_actor_t *t = state;
+  if (!t->unhealthy) return true;
+  snprintf(reason, len, "%s", t->unhealthy);
+  return false;
+}
+
+int main(int argc, char **argv) {
+  static test_actor_t state;
+  const rv_actor_def_t def = {
+      .name = "test-actor", .start = s_start, .stop = s_stop, .health = s_health};
+  return rv_actor_main(argc, argv, &def, &state);
+}

@@ -1,0 +1,52 @@
+/* cli: the raftvisor command line. One file per subcommand (cli_<name>.c, each exporting
+ * cli_<name>_main), sharing the helpers below. Exit codes are a documented contract:
+ *   0 ok, 1 failure, 2 usage error, 3 the addressed node is not running. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cfg_node.h"
+#include "rv_codec.h"
+
+enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2, CLI_NOT_RUNNING = 3 };
+
+typedef int(cli_main_fn)(int argc, char **argv);
+
+/* One subcommand: its name, one line for `raftvisor --help`, its entry point. */
+typedef struct {
+  const char *name;
+  const char *summary;
+  cli_main_fn *main;
+} cli_command_t;
+
+int cli_start_main(int argc, char **argv);
+int cli_stop_main(int argc, char **argv);
+int cli_status_main(int argc, char **argv);
+int cli_restart_main(int argc, char **argv);
+int cli_tap_main(int argc, char **argv);
+int cli_config_main(int argc, char **argv);
+
+/* Prints "raftvisor CMD: message (try 'raftvisor CMD --help')" to stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True if arg is --help or -h. */
+bool cli_is_help(const char *arg);
+
+/* Loads and validates the node's YAML; on failure prints the error and returns CLI_FAILURE. */
+int cli_load_config(const char *path, cfg_node_t **cfg);
+
+/* Checks that the node's supervisor runs; else prints why and returns CLI_NOT_RUNNING. */
+int cli_require_running(const cfg_node_t *cfg, pid_t *pid);
+
+/* Sends one request to the node's supervisor over the control socket and waits up to
+ * timeout_ms for the answer with the same correlation id. On success *reply holds it (clear
+ * with rv_msg_clear). Returns 0, RV_ETIMEDOUT, or a codec error. */
+int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *body,
+                int timeout_ms, rv_msg_t *reply, rv_err_t *err);
+
+/* "12.3s", "4m05s", "2h13m", "3d04h" for a duration in ms. */
+void cli_format_duration(uint64_t ms, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,117 @@
+/* cli_common: what every subcommand shares: usage errors, loading the node's YAML, finding the
+ * node's supervisor, and one request/reply over its control socket. */
+#include <czmq.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rv_mailbox.h"
+#include "sup_lock.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "raftvisor %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (try 'raftvisor %s --help')\n", cmd);
+  va_end(ap);
+  return CLI_USAGE;
+}
+
+bool cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
+
+int cli_load_config(const char *path, cfg_node_t **cfg) {
+  rv_err_t err;
+  if (cfg_node_load(path, cfg, STDERR_FILENO, &err) != RV_OK) {
+    fprintf(stderr, "raftvisor: %s\n", err.msg);
+    return CLI_FAILURE;
+  }
+  return CLI_OK;
+}
+
+int cli_require_running(const cfg_node_t *cfg, pid_t *pid) {
+  pid_t p = 0;
+  if (sup_lock_holder(cfg, &p) != RV_OK || !sup_pid_alive(p)) {
+    fprintf(stderr,
+            "raftvisor: node %s is not running (no supervisor holds %s/supervisor.lock); start "
+            "it with 'raftvisor start -c %s'\n",
+            cfg->node_id, cfg->run_dir, cfg->source);
+    return CLI_NOT_RUNNING;
+  }
+  if (pid) *pid = p;
+  return CLI_OK;
+}
+
+int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *body,
+                int timeout_ms, rv_msg_t *reply, rv_err_t *err) {
+  memset(reply, 0, sizeof *reply);
+  char ep[256];
+  int rc = rv_mailbox_endpoint(cfg, "control", ep, sizeof ep, err);
+  if (rc) return rc;
+  zsys_handler_set(NULL);
+  zsock_t *s = zsock_new(ZMQ_DEALER);
+  if (!s) return rv_err_set(err, RV_EIO, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
+  zsock_set_maxmsgsize(s, RV_ENVELOPE_MAX);
+  if (zsock_connect(s, "%s", ep) < 0) {
+    zsock_destroy(&s);
+    return rv_err_set(err, RV_EIO, "cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
+  }
+  uint64_t corr = ((uint64_t)getpid() << 32) ^ rv_wall_us();
+  rv_msg_t req = {.type = type, .corr_id = corr, .body = (ProtobufCMessage *)body};
+  rv_addr_set(&req.from, cfg->node_id, "cli");
+  rv_addr_set(&req.to, cfg->node_id, "supervisor");
+  uint8_t *frame;
+  size_t len;
+  if ((rc = rv_msg_encode(&req, &frame, &len, err))) {
+    zsock_destroy(&s);
+    return rc;
+  }
+  zmq_send(zsock_resolve(s), frame, len, 0);
+  free(frame);
+  int64_t deadline = zclock_mono() + timeout_ms;
+  rc = rv_err_set(err, RV_ETIMEDOUT, "node %s did not answer within %d ms (is its supervisor hung?)",
+                  cfg->node_id, timeout_ms);
+  while (zclock_mono() < deadline) {
+    zmq_pollitem_t item = {.socket = zsock_resolve(s), .events = ZMQ_POLLIN};
+    if (zmq_poll(&item, 1, (long)(deadline - zclock_mono())) <= 0) continue;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, zsock_resolve(s), 0) < 0) {
+      zmq_msg_close(&msg);
+      continue;
+    }
+    rv_msg_t m;
+    rv_err_t derr;
+    int drc = rv_msg_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, &m, &derr);
+    zmq_msg_close(&msg);
+    if (drc) {
+      rc = rv_err_set(err, drc, "bad answer from node %s: %s", cfg->node_id, derr.msg);
+      break;
+    }
+    if (m.corr_id != corr) {
+      rv_msg_clear(&m);
+      continue;
+    }
+    *reply = m;
+    rc = RV_OK;
+    break;
+  }
+  zsock_destroy(&s);
+  return rc;
+}
+
+void cli_format_duration(uint64_t ms, char *buf, size_t len) {
+  uint64_t s = ms / 1000;
+  if (s < 60)
+    snprintf(buf, len, "%llu.%llus", (unsigned long long)s, (unsigned long long)(ms % 1000) / 100);
+  else if (s < 3600)
+    snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+  else if (s < 86400)
+    snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+             (unsigned long long)(s % 3600 / 60));
+  else
+    snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+             (unsigned long long)(s % 86400 / 3600));
+}

@@ -1,0 +1,55 @@
+/* raftvisor: the command-line entry point; dispatches to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command_t s_commands[] = {
+    {"start", "start a node: its supervisor and actors (foreground, or --daemon)", cli_start_main},
+    {"stop", "stop a running node gracefully (actors in reverse start order)", cli_stop_main},
+    {"status", "show a node's actors: pid, state, uptime, restarts, last exit, health",
+     cli_status_main},
+    {"restart", "restart one actor of a running node", cli_restart_main},
+    {"tap", "print the messages that a node's actors send and receive, live", cli_tap_main},
+    {"config", "check a node's YAML, print its effective values, or document every key",
+     cli_config_main},
+};
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+static void s_help(FILE *f) {
+  fprintf(f,
+          "usage: raftvisor COMMAND [OPTIONS]\n"
+          "A highly available file-system namespace, replicated by Raft, run as supervised "
+          "actors.\n\ncommands:\n");
+  for (size_t i = 0; i < S_NCOMMANDS; i++)
+    fprintf(f, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
+  fprintf(f,
+          "\n'raftvisor COMMAND --help' describes a command.\n"
+          "exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    s_help(stderr);
+    return CLI_USAGE;
+  }
+  if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+    if (argc > 2 && strcmp(argv[1], "help") == 0) {
+      for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (strcmp(argv[2], s_commands[i].name) == 0) {
+          char *hargv[] = {argv[2], "--help", NULL};
+          return s_commands[i].main(2, hargv);
+        }
+    }
+    s_help(stdout);
+    return CLI_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("raftvisor 0.1.0\n");
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < S_NCOMMANDS; i++)
+    if (strcmp(argv[1], s_commands[i].name) == 0) return s_commands[i].main(argc - 1, argv + 1);
+  fprintf(stderr, "raftvisor: unknown command \"%s\" (try 'raftvisor --help')\n", argv[1]);
+  return CLI_USAGE;
+}

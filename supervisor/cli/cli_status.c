@@ -1,0 +1,138 @@
+/* raftvisor status: a node's supervisor and actors as a table, or as JSON for scripts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rv_msgprint.h"
+
+static void s_help(void) {
+  printf(
+      "usage: raftvisor status -c FILE [--json]\n"
+      "Shows a running node: the supervisor (pid, state, uptime, the node's health) and per\n"
+      "actor its pid, state (starting, running, stopping, backoff, stopped, failed), uptime,\n"
+      "restarts, health verdict with the last ping's round trip, and last exit (\"exited with\n"
+      "code 3\", \"killed by signal 9\").\n"
+      "  -c, --config FILE  the node's YAML configuration (required)\n"
+      "  --json             one JSON object: node, cluster, supervisor_pid, state, uptime_ms,\n"
+      "                     health, health_reason, actors[] with name, pid, state, uptime_ms,\n"
+      "                     restarts, last_exit, health, health_reason, health_rtt_us, restart\n"
+      "Exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running.\n");
+}
+
+static const char *s_verdict(Rv__HealthVerdict v) {
+  switch (v) {
+    case RV__HEALTH_VERDICT__HEALTH_HEALTHY: return "healthy";
+    case RV__HEALTH_VERDICT__HEALTH_UNHEALTHY: return "unhealthy";
+    case RV__HEALTH_VERDICT__HEALTH_NOT_RESPONDING: return "not-responding";
+    default: return "unknown";
+  }
+}
+
+static void s_json_str(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if (*p < 0x20)
+      printf("\\u%04x", *p);
+    else
+      putchar(*p);
+  }
+  putchar('"');
+}
+
+static void s_print_json(const Rv__StatusReply *r) {
+  printf("{\"node\":");
+  s_json_str(r->node);
+  printf(",\"cluster\":");
+  s_json_str(r->cluster);
+  printf(",\"supervisor_pid\":%u,\"state\":", r->supervisor_pid);
+  s_json_str(r->state);
+  printf(",\"uptime_ms\":%llu,\"health\":\"%s\",\"health_reason\":",
+         (unsigned long long)r->uptime_ms, s_verdict(r->node_health));
+  s_json_str(r->node_health_reason);
+  printf(",\"run_dir\":");
+  s_json_str(r->run_dir);
+  printf(",\"actors\":[");
+  for (size_t i = 0; i < r->n_actors; i++) {
+    const Rv__ActorStatus *a = r->actors[i];
+    printf("%s{\"name\":", i ? "," : "");
+    s_json_str(a->name);
+    printf(",\"pid\":%u,\"state\":", a->pid);
+    s_json_str(a->state);
+    printf(",\"uptime_ms\":%llu,\"restarts\":%u,\"last_exit\":", (unsigned long long)a->uptime_ms,
+           a->restarts);
+    s_json_str(a->last_exit);
+    printf(",\"health\":\"%s\",\"health_reason\":", s_verdict(a->health));
+    s_json_str(a->health_reason);
+    printf(",\"health_rtt_us\":%llu,\"restart\":", (unsigned long long)a->health_rtt_us);
+    s_json_str(a->restart_type);
+    printf("}");
+  }
+  printf("]}\n");
+}
+
+static void s_print_text(const Rv__StatusReply *r) {
+  char up[32];
+  cli_format_duration(r->uptime_ms, up, sizeof up);
+  printf("node %s  cluster %s  supervisor pid %u  %s  up %s  health %s%s%s\n", r->node, r->cluster,
+         r->supervisor_pid, r->state, up, s_verdict(r->node_health),
+         r->node_health_reason[0] ? ": " : "", r->node_health_reason);
+  printf("%-16s %-8s %-9s %-8s %-8s %-22s %s\n", "ACTOR", "PID", "STATE", "UPTIME", "RESTARTS",
+         "HEALTH", "LAST EXIT");
+  for (size_t i = 0; i < r->n_actors; i++) {
+    const Rv__ActorStatus *a = r->actors[i];
+    char pid[16] = "-", uptime[32] = "-", health[64];
+    if (a->pid) snprintf(pid, sizeof pid, "%u", a->pid);
+    if (a->uptime_ms) cli_format_duration(a->uptime_ms, uptime, sizeof uptime);
+    if (a->health == RV__HEALTH_VERDICT__HEALTH_HEALTHY)
+      snprintf(health, sizeof health, "healthy %lluus", (unsigned long long)a->health_rtt_us);
+    else
+      snprintf(health, sizeof health, "%s", s_verdict(a->health));
+    printf("%-16s %-8s %-9s %-8s %-8u %-22s %s\n", a->name, pid, a->state, uptime, a->restarts,
+           health, a->last_exit[0] ? a->last_exit : "-");
+    if (a->health_reason[0]) printf("%-16s   health: %s\n", "", a->health_reason);
+  }
+}
+
+int cli_status_main(int argc, char **argv) {
+  const char *config = NULL;
+  bool json = false;
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      s_help();
+      return CLI_OK;
+    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+      config = argv[++i];
+    } else if (strcmp(argv[i], "--json") == 0) {
+      json = true;
+    } else {
+      return cli_usage_error("status", "unexpected argument \"%s\"", argv[i]);
+    }
+  }
+  if (!config) return cli_usage_error("status", "missing -c FILE (the node's YAML)");
+  cfg_node_t *cfg;
+  int rc = cli_load_config(config, &cfg);
+  if (rc) return rc;
+  if ((rc = cli_require_running(cfg, NULL))) goto out;
+  Rv__StatusRequest req = RV__STATUS_REQUEST__INIT;
+  rv_msg_t reply;
+  rv_err_t err;
+  if (cli_request(cfg, RV_MSG_STATUS_REQUEST, &req.base, 5000, &reply, &err) != RV_OK) {
+    fprintf(stderr, "raftvisor status: %s\n", err.msg);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  if (reply.type != RV_MSG_STATUS_REPLY) {
+    fprintf(stderr, "raftvisor status: unexpected answer from node %s\n", cfg->node_id);
+    rc = CLI_FAILURE;
+  } else if (json) {
+    s_print_json((Rv__StatusReply *)reply.body);
+  } else {
+    s_print_text((Rv__StatusReply *)reply.body);
+  }
+  rv_msg_clear(&reply);
+out:
+  cfg_node_destroy(&cfg);
+  return rc;
+}

@@ -1,0 +1,109 @@
+/* raftvisor stop: asks a node's supervisor to stop its actors (reverse start order, SIGTERM then
+ * SIGKILL at each actor's shutdown timeout), reports what had to be killed, and waits until the
+ * supervisor itself is gone. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rv_log.h"
+#include "sup_lock.h"
+
+static void s_help(void) {
+  printf(
+      "usage: raftvisor stop -c FILE [--force]\n"
+      "Stops a running node gracefully: its actors in reverse start order, each with SIGTERM\n"
+      "and, past its shutdown timeout, SIGKILL; then the supervisor exits. Prints which actors\n"
+      "stopped and which had to be killed, and returns once no process of the node is left.\n"
+      "  -c, --config FILE  the node's YAML configuration (required)\n"
+      "  --force            SIGKILL the supervisor at once (its actors die with it)\n"
+      "Exit codes: 0 stopped, 1 failure, 2 usage error, 3 node not running.\n");
+}
+
+static void s_join(char *buf, size_t len, char **names, size_t n) {
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[i]);
+  }
+}
+
+/* Waits until pid is gone (a zombie counts as gone), up to ms. */
+static bool s_wait_gone(pid_t pid, int ms) {
+  uint64_t deadline = rv_mono_ms() + (uint64_t)ms;
+  while (sup_pid_alive(pid)) {
+    if (rv_mono_ms() >= deadline) return false;
+    usleep(10000);
+  }
+  return true;
+}
+
+int cli_stop_main(int argc, char **argv) {
+  const char *config = NULL;
+  bool force = false;
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      s_help();
+      return CLI_OK;
+    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+      config = argv[++i];
+    } else if (strcmp(argv[i], "--force") == 0) {
+      force = true;
+    } else {
+      return cli_usage_error("stop", "unexpected argument \"%s\"", argv[i]);
+    }
+  }
+  if (!config) return cli_usage_error("stop", "missing -c FILE (the node's YAML)");
+  cfg_node_t *cfg;
+  int rc = cli_load_config(config, &cfg);
+  if (rc) return rc;
+  pid_t pid = 0;
+  if ((rc = cli_require_running(cfg, &pid))) goto out;
+
+  if (force) {
+    kill(pid, SIGKILL);
+    if (!s_wait_gone(pid, 5000)) {
+      fprintf(stderr, "raftvisor stop: supervisor pid %d survived SIGKILL for 5 s\n", (int)pid);
+      rc = CLI_FAILURE;
+    } else {
+      printf("node %s killed (supervisor pid %d; its actors die with it)\n", cfg->node_id,
+             (int)pid);
+    }
+    goto out;
+  }
+  int timeout_ms = 10000;
+  for (int i = 0; i < cfg->nactors; i++) timeout_ms += cfg->actors[i].shutdown_timeout_ms;
+  Rv__StopRequest req = RV__STOP_REQUEST__INIT;
+  rv_msg_t reply;
+  rv_err_t err;
+  if (cli_request(cfg, RV_MSG_STOP_REQUEST, &req.base, timeout_ms, &reply, &err) != RV_OK) {
+    fprintf(stderr, "raftvisor stop: %s; 'raftvisor stop --force -c %s' kills it\n", err.msg,
+            config);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  if (reply.type != RV_MSG_STOP_REPLY) {
+    fprintf(stderr, "raftvisor stop: unexpected answer from node %s\n", cfg->node_id);
+    rv_msg_clear(&reply);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  Rv__StopReply *r = (Rv__StopReply *)reply.body;
+  char stopped[1024], killed[1024];
+  s_join(stopped, sizeof stopped, r->stopped, r->n_stopped);
+  s_join(killed, sizeof killed, r->killed, r->n_killed);
+  bool gone = s_wait_gone(pid, 10000);
+  printf("node %s stopped", cfg->node_id);
+  if (r->n_stopped) printf("; stopped: %s", stopped);
+  if (r->n_killed) printf("; killed after their shutdown timeout: %s", killed);
+  printf("\n");
+  rv_msg_clear(&reply);
+  if (!gone) {
+    fprintf(stderr, "raftvisor stop: supervisor pid %d is still running after 10 s\n", (int)pid);
+    rc = CLI_FAILURE;
+  }
+out:
+  cfg_node_destroy(&cfg);
+  return rc;
+}

@@ -1,0 +1,518 @@
+/* sup_node: the supervisor process: directories, lock, sockets, the poll loop, and carrying out
+ * sup_core's actions. Decisions live in sup_core; this file only performs them. */
+#include "sup_node.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rv_actor.h"
+#include "sup_core.h"
+#include "sup_lock.h"
+#include "sup_spawn.h"
+
+#define S_MAX_PENDING_STOPS 16
+
+typedef struct {
+  const cfg_node_t *cfg;
+  char config_path[PATH_MAX];
+  sup_core_t core;
+  rv_mailbox_t *mb;
+  zsock_t *control;   /* ROUTER: CLI requests */
+  zsock_t *tap_in;    /* XSUB: actors publish here */
+  zsock_t *tap_out;   /* XPUB: taps subscribe here */
+  zloop_t *loop;
+  int sigfd;
+  int timer_id;
+  int ready_fd;
+  int exit_code;
+  bool done;
+  uint64_t started_ms;
+  zframe_t *pending_stops[S_MAX_PENDING_STOPS]; /* ROUTER identities waiting for StopReply */
+  uint64_t pending_stop_corr[S_MAX_PENDING_STOPS];
+  int npending_stops;
+  Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
+  uint64_t health_at_ms;
+} sup_node_t;
+
+static uint64_t s_now(void) { return rv_mono_ms(); }
+
+/* ---- directories ------------------------------------------------------------------------- */
+
+static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
+  char buf[CFG_PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+      return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, mode) != 0 && errno != EEXIST)
+    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+    return rv_err_set(err, RV_EIO, "%s exists and is not a directory", buf);
+  return RV_OK;
+}
+
+int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
+  int rc;
+  if ((rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
+      (rc = s_mkdirs(cfg->run_dir, 0700, err)))
+    return rc;
+  /* the ipc sockets live here: only the node's user may enter */
+  if (chmod(cfg->run_dir, 0700) != 0)
+    return rv_err_set(err, RV_EIO, "cannot set mode 0700 on %s: %s", cfg->run_dir,
+                      strerror(errno));
+  return RV_OK;
+}
+
+/* ---- carrying out the core's actions ----------------------------------------------------- */
+
+static void s_reply_stops(sup_node_t *n);
+
+static void s_apply_actions(sup_node_t *n) {
+  sup_action_t acts[SUP_MAX_ACTIONS];
+  for (;;) {
+    int k = sup_core_take_actions(&n->core, acts, SUP_MAX_ACTIONS);
+    if (k == 0) break;
+    for (int i = 0; i < k; i++) {
+      sup_action_t *a = &acts[i];
+      switch (a->kind) {
+        case SUP_ACT_LOG: rv_log(a->level, "%s", a->text); break;
+        case SUP_ACT_SPAWN: {
+          const cfg_actor_t *spec = &n->cfg->actors[a->child];
+          pid_t pid = 0;
+          rv_err_t err;
+          if (sup_spawn_actor(n->cfg, spec, n->config_path, &pid, &err) != RV_OK) {
+            rv_error("%s", err.msg);
+            sup_core_spawn_failed(&n->core, a->child, err.msg, s_now());
+          } else {
+            rv_info("spawned actor %s pid=%d", spec->name, (int)pid);
+            sup_core_spawned(&n->core, a->child, (int)pid, s_now());
+          }
+          break;
+        }
+        case SUP_ACT_SIGNAL:
+          if (kill(a->pid, a->sig) != 0 && errno != ESRCH)
+            rv_warn("kill(%d, %d): %s", a->pid, a->sig, strerror(errno));
+          if (a->sig == SIGTERM) kill(a->pid, SIGCONT); /* a stopped process must run to exit */
+          break;
+        case SUP_ACT_HEARTBEAT: {
+          Rv__Heartbeat hb = RV__HEARTBEAT__INIT;
+          hb.seq = a->seq;
+          rv_mailbox_send(n->mb, n->core.children[a->child].name, RV_MSG_HEARTBEAT, &hb.base,
+                          a->seq, 0, NULL);
+          break;
+        }
+        case SUP_ACT_NODE_UP:
+          rv_info("node %s up", n->cfg->node_id);
+          if (n->ready_fd >= 0) {
+            char line[64];
+            int len = snprintf(line, sizeof line, "up %d\n", (int)getpid());
+            if (write(n->ready_fd, line, (size_t)len) < 0) { /* the waiting CLI has gone */
+            }
+            close(n->ready_fd);
+            n->ready_fd = -1;
+          }
+          break;
+        case SUP_ACT_STOPPED:
+          n->exit_code = a->code;
+          n->done = true;
+          if (a->code)
+            rv_error("node %s stopped: %s", n->cfg->node_id, a->text);
+          else
+            rv_info("node %s stopped", n->cfg->node_id);
+          if (n->ready_fd >= 0) {
+            dprintf(n->ready_fd, "failed %s\n", a->text);
+            close(n->ready_fd);
+            n->ready_fd = -1;
+          }
+          s_reply_stops(n);
+          break;
+      }
+    }
+  }
+}
+
+static int s_on_timer(zloop_t *loop, int id, void *arg);
+
+/* Re-arms the one-shot timer at the core's next deadline. */
+static void s_rearm(sup_node_t *n) {
+  if (n->timer_id >= 0) zloop_timer_end(n->loop, n->timer_id);
+  uint64_t now = s_now();
+  uint64_t ms = sup_core_next_timeout(&n->core, now);
+  n->timer_id = zloop_timer(n->loop, ms ? ms : 1, 1, s_on_timer, n);
+}
+
+static int s_after_event(sup_node_t *n) {
+  s_apply_actions(n);
+  if (n->done) return -1;
+  s_rearm(n);
+  return 0;
+}
+
+static int s_on_timer(zloop_t *loop, int id, void *arg) {
+  sup_node_t *n = arg;
+  n->timer_id = -1;
+  sup_core_tick(&n->core, s_now());
+  return s_after_event(n);
+}
+
+/* ---- signals and child exits ------------------------------------------------------------- */
+
+static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
+  sup_node_t *n = arg;
+  struct signalfd_siginfo si;
+  while (read(n->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGCHLD) {
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        sup_core_exited(&n->core, (int)pid, status, s_now());
+    } else {
+      char why[64];
+      snprintf(why, sizeof why, "received %s", strsignal((int)si.ssi_signo));
+      sup_core_stop(&n->core, RV_EXIT_OK, why, s_now());
+    }
+  }
+  return s_after_event(n);
+}
+
+/* ---- the inbox: actors' ready, heartbeat answers, health reports -------------------------- */
+
+static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  for (int k = 0; k < 256; k++) {
+    rv_msg_t m;
+    int rc = rv_mailbox_recv(n->mb, &m, NULL);
+    if (rc == RV_EAGAIN) break;
+    if (rc) continue;
+    int child = sup_core_find(&n->core, m.from.actor);
+    switch (m.type) {
+      case RV_MSG_READY:
+        sup_core_ready(&n->core, child, (int)((Rv__Ready *)m.body)->pid, s_now());
+        break;
+      case RV_MSG_HEARTBEAT_ACK:
+        sup_core_heartbeat_ack(&n->core, child, (int)((Rv__HeartbeatAck *)m.body)->pid, s_now());
+        break;
+      case RV_MSG_HEALTH_REPORT:
+        if (n->health) rv__health_report__free_unpacked(n->health, NULL);
+        n->health = (Rv__HealthReport *)m.body;
+        n->health_at_ms = s_now();
+        m.body = NULL; /* kept */
+        break;
+      default: {
+        char tb[32];
+        rv_debug("ignored %s from %s", rv_msgtype_name(m.type, tb, sizeof tb), m.from.actor);
+      }
+    }
+    rv_msg_clear(&m);
+  }
+  return s_after_event(n);
+}
+
+/* ---- the tap proxy ----------------------------------------------------------------------- */
+
+/* Forwards whole multi-part messages from one side of the proxy to the other. */
+static void s_forward(zsock_t *from, zsock_t *to) {
+  void *src = zsock_resolve(from), *dst = zsock_resolve(to);
+  for (int k = 0; k < 1024; k++) {
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, src, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&part);
+      return;
+    }
+    int more;
+    do {
+      more = zmq_msg_more(&part);
+      zmq_msg_send(&part, dst, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+      zmq_msg_close(&part);
+      if (!more) break;
+      zmq_msg_init(&part);
+      if (zmq_msg_recv(&part, src, 0) < 0) {
+        zmq_msg_close(&part);
+        return;
+      }
+    } while (1);
+  }
+}
+
+static int s_on_tap_in(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  s_forward(n->tap_in, n->tap_out);
+  return 0;
+}
+
+static int s_on_tap_out(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  s_forward(n->tap_out, n->tap_in); /* subscriptions travel upstream */
+  return 0;
+}
+
+/* ---- the control socket ------------------------------------------------------------------ */
+
+static void s_control_send(sup_node_t *n, zframe_t *identity, uint32_t type,
+                           const ProtobufCMessage *body, uint64_t corr) {
+  uint8_t *frame;
+  size_t len;
+  rv_err_t err;
+  if (rv_mailbox_encode(n->mb, "cli", type, body, corr, 0, &frame, &len, &err) != RV_OK) {
+    rv_error("cannot encode a control reply: %s", err.msg);
+    return;
+  }
+  rv_mailbox_tap(n->mb, frame, len, "out");
+  void *s = zsock_resolve(n->control);
+  zmq_send(s, zframe_data(identity), zframe_size(identity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+  zmq_send(s, frame, len, ZMQ_DONTWAIT);
+  free(frame);
+}
+
+static void s_reply(sup_node_t *n, zframe_t *identity, uint64_t corr, int code, const char *msg) {
+  Rv__Reply r = RV__REPLY__INIT;
+  r.code = (uint32_t)code;
+  r.message = (char *)msg;
+  s_control_send(n, identity, RV_MSG_REPLY, &r.base, corr);
+}
+
+static const char *s_restart_type(cfg_restart_t t) {
+  return t == CFG_RESTART_PERMANENT ? "permanent"
+         : t == CFG_RESTART_TRANSIENT ? "transient"
+                                      : "temporary";
+}
+
+static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
+  uint64_t now = s_now();
+  Rv__StatusReply rep = RV__STATUS_REPLY__INIT;
+  rep.node = (char *)n->cfg->node_id;
+  rep.cluster = (char *)n->cfg->cluster_id;
+  rep.supervisor_pid = (uint32_t)getpid();
+  rep.uptime_ms = now - n->started_ms;
+  rep.state = (char *)sup_node_state_name(n->core.state);
+  rep.run_dir = (char *)n->cfg->run_dir;
+  /* a health report older than three ping intervals means the monitor itself is not reporting */
+  bool fresh = n->health &&
+               now - n->health_at_ms <= 3u * (uint64_t)n->cfg->health_ping_interval_ms + 500u;
+  if (fresh) {
+    rep.node_health = n->health->node_verdict;
+    rep.node_health_reason = n->health->node_reason;
+  } else if (sup_core_find(&n->core, "health-monitor") >= 0) {
+    rep.node_health = RV__HEALTH_VERDICT__HEALTH_UNKNOWN;
+    rep.node_health_reason = n->health ? "the health-monitor's reports stopped" : "no report yet";
+  }
+  Rv__ActorStatus st[SUP_MAX_CHILDREN], *stp[SUP_MAX_CHILDREN];
+  for (int i = 0; i < n->core.nchildren; i++) {
+    const sup_child_t *c = &n->core.children[i];
+    Rv__ActorStatus *a = &st[i];
+    rv__actor_status__init(a);
+    a->name = (char *)c->name;
+    a->pid = c->pid > 0 ? (uint32_t)c->pid : 0;
+    a->state = (char *)sup_child_state_name(c->state);
+    a->uptime_ms = c->state == SUP_CHILD_RUNNING ? now - c->ready_ms : 0;
+    a->restarts = c->restarts;
+    a->last_exit = (char *)c->last_exit;
+    a->restart_type = (char *)s_restart_type(c->restart);
+    a->health_reason = "";
+    if (fresh)
+      for (size_t h = 0; h < n->health->n_actors; h++)
+        if (strcmp(n->health->actors[h]->actor, c->name) == 0) {
+          a->health = n->health->actors[h]->verdict;
+          a->health_reason = n->health->actors[h]->reason;
+          a->health_rtt_us = n->health->actors[h]->rtt_us;
+        }
+    stp[i] = a;
+  }
+  rep.n_actors = (size_t)n->core.nchildren;
+  rep.actors = stp;
+  s_control_send(n, identity, RV_MSG_STATUS_REPLY, &rep.base, corr);
+}
+
+static void s_reply_stops(sup_node_t *n) {
+  Rv__StopReply rep = RV__STOP_REPLY__INIT;
+  char *killed[SUP_MAX_CHILDREN], *stopped[SUP_MAX_CHILDREN];
+  for (int i = 0; i < n->core.nkilled; i++) killed[i] = n->core.killed[i];
+  for (int i = 0; i < n->core.nstopped; i++) stopped[i] = n->core.stopped[i];
+  rep.n_killed = (size_t)n->core.nkilled;
+  rep.killed = killed;
+  rep.n_stopped = (size_t)n->core.nstopped;
+  rep.stopped = stopped;
+  for (int i = 0; i < n->npending_stops; i++) {
+    s_control_send(n, n->pending_stops[i], RV_MSG_STOP_REPLY, &rep.base, n->pending_stop_corr[i]);
+    zframe_destroy(&n->pending_stops[i]);
+  }
+  n->npending_stops = 0;
+}
+
+static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  for (int k = 0; k < 64; k++) {
+    zmsg_t *msg = zmsg_recv_nowait(n->control);
+    if (!msg) break;
+    zframe_t *identity = zmsg_pop(msg);
+    zframe_t *frame = zmsg_pop(msg);
+    if (!identity || !frame || zmsg_size(msg) != 0) {
+      rv_warn("dropped a malformed control request (%s)", frame ? "extra frames" : "no frame");
+      zframe_destroy(&identity);
+      zframe_destroy(&frame);
+      zmsg_destroy(&msg);
+      continue;
+    }
+    zmsg_destroy(&msg);
+    rv_msg_t m;
+    rv_err_t err;
+    if (rv_mailbox_decode(n->mb, zframe_data(frame), zframe_size(frame), "control", &m, &err)) {
+      s_reply(n, identity, 0, err.code, err.msg);
+    } else {
+      switch (m.type) {
+        case RV_MSG_STATUS_REQUEST: s_status(n, identity, m.corr_id); break;
+        case RV_MSG_STOP_REQUEST:
+          if (n->npending_stops < S_MAX_PENDING_STOPS) {
+            n->pending_stops[n->npending_stops] = zframe_dup(identity);
+            n->pending_stop_corr[n->npending_stops++] = m.corr_id;
+          }
+          sup_core_stop(&n->core, RV_EXIT_OK, "stop requested", s_now());
+          break;
+        case RV_MSG_RESTART_REQUEST: {
+          const char *name = ((Rv__RestartRequest *)m.body)->actor;
+          int rc = sup_core_restart(&n->core, name, s_now());
+          char text[160];
+          if (rc == RV_ENOTFOUND)
+            snprintf(text, sizeof text, "no actor named \"%s\" on node %s", name, n->cfg->node_id);
+          else if (rc == RV_EBUSY)
+            snprintf(text, sizeof text, "actor %s cannot be restarted now (node or actor stopping)",
+                     name);
+          else
+            snprintf(text, sizeof text, "restarting actor %s", name);
+          s_reply(n, identity, m.corr_id, rc, text);
+          break;
+        }
+        default: {
+          char tb[32], text[96];
+          snprintf(text, sizeof text, "the supervisor does not handle %s requests",
+                   rv_msgtype_name(m.type, tb, sizeof tb));
+          s_reply(n, identity, m.corr_id, RV_EINVAL, text);
+        }
+      }
+      rv_msg_clear(&m);
+    }
+    zframe_destroy(&identity);
+    zframe_destroy(&frame);
+  }
+  return s_after_event(n);
+}
+
+/* ---- set-up and the loop ----------------------------------------------------------------- */
+
+static zsock_t *s_bind(const cfg_node_t *cfg, int type, const char *what, rv_err_t *err) {
+  char ep[256];
+  if (rv_mailbox_endpoint(cfg, what, ep, sizeof ep, err)) return NULL;
+  unlink(ep + strlen("ipc://"));
+  zsock_t *s = zsock_new(type);
+  if (!s) {
+    rv_err_set(err, RV_EIO, "cannot create socket for %s", ep);
+    return NULL;
+  }
+  zsock_set_maxmsgsize(s, RV_ENVELOPE_MAX + 4096);
+  if (zsock_bind(s, "%s", ep) < 0) {
+    rv_err_set(err, RV_EIO, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+    zsock_destroy(&s);
+  }
+  return s;
+}
+
+static void s_unlink_endpoint(const cfg_node_t *cfg, const char *what) {
+  char ep[256];
+  if (rv_mailbox_endpoint(cfg, what, ep, sizeof ep, NULL) == RV_OK) unlink(ep + strlen("ipc://"));
+}
+
+int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
+  sup_node_t node = {.cfg = cfg, .sigfd = -1, .timer_id = -1, .ready_fd = ready_fd};
+  sup_node_t *n = &node;
+  rv_err_t err;
+  int lockfd = -1, code = RV_EXIT_FAILURE;
+  rv_log_init(cfg->node_id, "supervisor", cfg->log_level);
+  n->started_ms = s_now();
+  if (!realpath(cfg->source, n->config_path)) {
+    rv_err_set(&err, RV_EIO, "cannot resolve %s: %s", cfg->source, strerror(errno));
+    goto fail_early;
+  }
+  if (sup_node_prepare_dirs(cfg, &err) || sup_spawn_check_programs(cfg, &err) ||
+      sup_lock_acquire(cfg, &lockfd, &err))
+    goto fail_early;
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  sigdelset(&mask, SIGPIPE);
+  n->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  zsys_handler_set(NULL);
+
+  if (!(n->tap_in = s_bind(cfg, ZMQ_XSUB, "tap-in", &err)) ||
+      !(n->tap_out = s_bind(cfg, ZMQ_XPUB, "tap", &err)) ||
+      !(n->control = s_bind(cfg, ZMQ_ROUTER, "control", &err)) ||
+      rv_mailbox_new(cfg, "supervisor", &n->mb, &err) != RV_OK)
+    goto fail;
+  zsock_set_xpub_verbose(n->tap_out, 1);
+  zsock_set_linger(n->control, 1000); /* the StopReply is sent just before the sockets close */
+
+  n->loop = zloop_new();
+  zloop_set_nonstop(n->loop, true);
+  zloop_reader(n->loop, rv_mailbox_inbox(n->mb), s_on_inbox, n);
+  zloop_reader(n->loop, n->control, s_on_control, n);
+  zloop_reader(n->loop, n->tap_in, s_on_tap_in, n);
+  zloop_reader(n->loop, n->tap_out, s_on_tap_out, n);
+  zmq_pollitem_t sigitem = {.fd = n->sigfd, .events = ZMQ_POLLIN};
+  zloop_poller(n->loop, &sigitem, s_on_signal, n);
+
+  rv_info("supervisor of node %s (cluster %s) starting, pid %d, %d actors", cfg->node_id,
+          cfg->cluster_id, (int)getpid(), cfg->nactors);
+  sup_core_init(&n->core, cfg);
+  sup_core_start(&n->core, s_now());
+  if (s_after_event(n) == 0) zloop_start(n->loop);
+  code = n->exit_code;
+  goto out;
+
+fail:
+  rv_error("%s", err.msg);
+  if (n->ready_fd >= 0) dprintf(n->ready_fd, "failed %s\n", err.msg);
+  code = RV_EXIT_FAILURE;
+out:
+  zloop_destroy(&n->loop);
+  rv_mailbox_destroy(&n->mb);
+  zsock_destroy(&n->control);
+  zsock_destroy(&n->tap_in);
+  zsock_destroy(&n->tap_out);
+  for (int i = 0; i < n->npending_stops; i++) zframe_destroy(&n->pending_stops[i]);
+  if (n->health) rv__health_report__free_unpacked(n->health, NULL);
+  if (lockfd >= 0) {
+    const char *names[] = {"supervisor", "control", "tap", "tap-in"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) s_unlink_endpoint(cfg, names[i]);
+    for (int i = 0; i < cfg->nactors; i++) s_unlink_endpoint(cfg, cfg->actors[i].name);
+  }
+  if (n->sigfd >= 0) close(n->sigfd);
+  if (n->ready_fd >= 0) close(n->ready_fd);
+  if (lockfd >= 0) close(lockfd); /* releases the node lock, last */
+  return code;
+
+fail_early:
+  rv_error("%s", err.msg);
+  if (n->ready_fd >= 0) {
+    dprintf(n->ready_fd, "failed %s\n", err.msg);
+    close(n->ready_fd);
+  }
+  return RV_EXIT_FAILURE;
+}
