@@ -78,7 +78,7 @@ cluster:
     - {id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
 supervisor:
   heartbeat-interval-ms: 100
-  heartbeat-timeout-ms: 600
+  heartbeat-timeout-ms: 1500
   restart-min-delay-ms: 50
   restart-max-delay-ms: 1000
   restart-intensity: ${RV_INTENSITY:-10}
@@ -86,7 +86,7 @@ supervisor:
   shutdown-timeout-ms: 1000
 health:
   ping-interval-ms: 200
-  ping-timeout-ms: 800
+  ping-timeout-ms: 2000
 actors:
 $actors
 YAML

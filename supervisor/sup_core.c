@@ -278,7 +278,7 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
 
   if (WIFEXITED(status) && WEXITSTATUS(status) == RV_EXIT_CONFIG && !was_stopping) {
     c->state = SUP_CHILD_FAILED;
-    char why[SUP_REASON_MAX];
+    char why[2 * SUP_REASON_MAX];
     snprintf(why, sizeof why,
              "actor %s exited with a configuration error (code %d); restarting cannot help: "
              "see its log", c->name, RV_EXIT_CONFIG);
@@ -298,7 +298,7 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
     c->quick_exits = uptime < core->policy.restart_stable_ms ? c->quick_exits + 1 : 1;
     if (s_intensity_exceeded(core, now)) {
       c->state = SUP_CHILD_FAILED;
-      char why[SUP_REASON_MAX];
+      char why[2 * SUP_REASON_MAX];
       snprintf(why, sizeof why, "restart intensity exceeded: more than %u restarts in %llu s; "
                "last: actor %s %s", core->policy.restart_intensity,
                (unsigned long long)(core->policy.restart_period_ms / 1000u), c->name, c->last_exit);
@@ -326,7 +326,7 @@ void sup_core_spawn_failed(sup_core_t *core, int i, const char *why, uint64_t no
   sup_child_t *c = &core->children[i];
   c->state = SUP_CHILD_FAILED;
   snprintf(c->last_exit, sizeof c->last_exit, "could not start: %s", why);
-  char reason[SUP_REASON_MAX];
+  char reason[2 * SUP_REASON_MAX];
   snprintf(reason, sizeof reason, "actor %s could not start: %s", c->name, why);
   sup_core_stop(core, RV_EXIT_FAILURE, reason, now);
 }
@@ -358,7 +358,7 @@ void sup_core_tick(sup_core_t *core, uint64_t now) {
   const sup_policy_t *p = &core->policy;
   for (int i = 0; i < core->nchildren; i++) {
     sup_child_t *c = &core->children[i];
-    char why[SUP_REASON_MAX];
+    char why[2 * SUP_REASON_MAX];
     switch (c->state) {
       case SUP_CHILD_STARTING:
         if (now >= c->deadline_ms && c->pid > 0) {

@@ -247,6 +247,12 @@ static void s_forward(zsock_t *from, zsock_t *to) {
   }
 }
 
+static int s_on_own_tap(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  rv_mailbox_tap_subscriptions(n->mb);
+  return 0;
+}
+
 static int s_on_tap_in(zloop_t *loop, zsock_t *sock, void *arg) {
   sup_node_t *n = arg;
   s_forward(n->tap_in, n->tap_out);
@@ -466,7 +472,6 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
       !(n->control = s_bind(cfg, ZMQ_ROUTER, "control", &err)) ||
       rv_mailbox_new(cfg, "supervisor", &n->mb, &err) != RV_OK)
     goto fail;
-  zsock_set_xpub_verbose(n->tap_out, 1);
   zsock_set_linger(n->control, 1000); /* the StopReply is sent just before the sockets close */
 
   n->loop = zloop_new();
@@ -475,6 +480,7 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   zloop_reader(n->loop, n->control, s_on_control, n);
   zloop_reader(n->loop, n->tap_in, s_on_tap_in, n);
   zloop_reader(n->loop, n->tap_out, s_on_tap_out, n);
+  if (rv_mailbox_tap_socket(n->mb)) zloop_reader(n->loop, rv_mailbox_tap_socket(n->mb), s_on_own_tap, n);
   zmq_pollitem_t sigitem = {.fd = n->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(n->loop, &sigitem, s_on_signal, n);
 

@@ -196,6 +196,12 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
   return a->stopping ? -1 : 0;
 }
 
+static int s_on_tap(zloop_t *loop, zsock_t *sock, void *arg) {
+  rv_actor_t *a = arg;
+  rv_mailbox_tap_subscriptions(a->mb);
+  return 0;
+}
+
 static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   rv_actor_t *a = arg;
   struct signalfd_siginfo si;
@@ -300,6 +306,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   a->loop = zloop_new();
   zloop_set_nonstop(a->loop, true);
   zloop_reader(a->loop, rv_mailbox_inbox(a->mb), s_on_inbox, a);
+  if (rv_mailbox_tap_socket(a->mb)) zloop_reader(a->loop, rv_mailbox_tap_socket(a->mb), s_on_tap, a);
   zmq_pollitem_t sigitem = {.fd = a->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(a->loop, &sigitem, s_on_signal, a);
   zloop_timer(a->loop, S_LAG_TICK_MS, 0, s_on_lag_tick, a);

@@ -13,7 +13,11 @@ struct rv_mailbox {
   const cfg_node_t *cfg;
   char name[RV_NAME_MAX + 1];
   zsock_t *inbox; /* PULL, bound */
-  zsock_t *tap;   /* PUB, connected to the supervisor's tap proxy */
+  zsock_t *tap;   /* XPUB, connected to the supervisor's tap proxy */
+  /* the topic prefixes that some tap subscribes to, as the proxy forwards them: publishing is
+   * skipped unless one matches, so an unwatched tap costs one comparison */
+  char subs[RV_MAILBOX_MAX_TAP_SUBS][64];
+  int nsubs;
   struct {
     char name[RV_NAME_MAX + 1];
     zsock_t *sock; /* PUSH, connected to name's inbox */
@@ -58,8 +62,14 @@ int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, 
     rc = rv_err_set(err, RV_EIO, "cannot bind inbox %s: %s", ep, zmq_strerror(zmq_errno()));
     goto fail;
   }
+  /* RV_TAP=off removes the tap altogether: the benchmark's baseline for what a tap costs. */
+  const char *tap_env = getenv("RV_TAP");
+  if (tap_env && strcmp(tap_env, "off") == 0) {
+    *out = mb;
+    return RV_OK;
+  }
   if ((rc = rv_mailbox_endpoint(cfg, "tap-in", ep, sizeof ep, err))) goto fail;
-  mb->tap = zsock_new(ZMQ_PUB);
+  mb->tap = zsock_new(ZMQ_XPUB);
   if (!mb->tap) {
     rc = rv_err_set(err, RV_EIO, "cannot create tap socket: %s", zmq_strerror(zmq_errno()));
     goto fail;
@@ -92,9 +102,36 @@ const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
 const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
 
+zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb) { return mb->tap; }
+
+void rv_mailbox_tap_subscriptions(rv_mailbox_t *mb) {
+  if (!mb->tap) return;
+  void *s = zsock_resolve(mb->tap);
+  for (;;) {
+    char buf[sizeof mb->subs[0] + 1]; /* the flag byte, then a prefix that fits subs[] */
+    int n = zmq_recv(s, buf, sizeof buf - 1, ZMQ_DONTWAIT);
+    if (n < 0) return;
+    if (n < 1 || n > (int)sizeof buf - 1) continue; /* a topic longer than ours cannot match */
+    buf[n] = '\0';
+    const char *prefix = buf + 1;
+    int found = -1;
+    for (int i = 0; i < mb->nsubs; i++)
+      if (strcmp(mb->subs[i], prefix) == 0) found = i;
+    if (buf[0] == 1 && found < 0 && mb->nsubs < RV_MAILBOX_MAX_TAP_SUBS)
+      snprintf(mb->subs[mb->nsubs++], sizeof mb->subs[0], "%s", prefix);
+    else if (buf[0] == 0 && found >= 0)
+      memcpy(mb->subs[found], mb->subs[--mb->nsubs], sizeof mb->subs[0]);
+  }
+}
+
 void rv_mailbox_tap(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *dir) {
+  if (!mb->tap || mb->nsubs == 0) return;
   char topic[2 * RV_NAME_MAX + 8];
   int tlen = snprintf(topic, sizeof topic, "%s/%s/%s", mb->cfg->node_id, mb->name, dir);
+  bool wanted = false;
+  for (int i = 0; i < mb->nsubs && !wanted; i++)
+    wanted = strncmp(topic, mb->subs[i], strlen(mb->subs[i])) == 0;
+  if (!wanted) return;
   void *s = zsock_resolve(mb->tap);
   /* Best effort by design: a tap must never slow or block the traffic it watches. */
   if (zmq_send(s, topic, (size_t)tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;

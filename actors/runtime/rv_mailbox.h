@@ -5,9 +5,11 @@
  *   - outboxes, PUSH sockets to other local processes' inboxes, opened on first use, with
  *     ZMQ_IMMEDIATE so a message to an absent or restarting process is refused at once (and
  *     counted), never queued to arrive stale minutes later;
- *   - a tap publisher (PUB, connected to the supervisor's tap proxy) on which it publishes every
+ *   - a tap publisher (XPUB, connected to the supervisor's tap proxy) on which it publishes every
  *     envelope it sends ("out") or receives ("in") under the topic "<node>/<name>/<dir>".
- *     With nobody subscribed, ZeroMQ filters at the publisher and the cost is a table lookup.
+ *     The proxy forwards the taps' subscriptions to it; while none matches its topics it
+ *     publishes nothing at all (the owner's loop calls rv_mailbox_tap_subscriptions when the
+ *     tap socket is readable), so an unwatched tap costs a comparison per message.
  * Every frame received passes the one codec (rv_codec): oversized, multi-part, undecodable or
  * unknown-type frames are dropped, counted, logged and published on the tap as BadFrame. */
 #ifndef RV_MAILBOX_H
@@ -21,6 +23,7 @@
 
 #define RV_MAILBOX_MAX_PEERS 32  /* distinct local destinations one process sends to */
 #define RV_MAILBOX_HWM 10000     /* frames queued per destination before sends are refused */
+#define RV_MAILBOX_MAX_TAP_SUBS 32  /* distinct tap filters followed at once */
 #define RV_MAILBOX_CONNECT_WAIT_MS 50 /* first send to a destination waits this long at most */
 
 typedef struct rv_mailbox rv_mailbox_t;
@@ -72,6 +75,11 @@ void rv_mailbox_tap(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const ch
 int rv_mailbox_encode(rv_mailbox_t *mb, const char *to, uint32_t type,
                       const ProtobufCMessage *body, uint64_t corr, uint64_t trace, uint8_t **out,
                       size_t *len, rv_err_t *err);
+
+/* The tap socket (NULL when RV_TAP=off), to poll for readability; when readable, call
+ * rv_mailbox_tap_subscriptions, which takes in the taps' (un)subscriptions. */
+zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb);
+void rv_mailbox_tap_subscriptions(rv_mailbox_t *mb);
 
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb);
 

@@ -60,7 +60,9 @@ static int s_daemon(cfg_node_t *cfg) {
     close(logfd);
     int code = sup_node_run(cfg, pfd[1]);
     cfg_node_destroy(&cfg);
-    _exit(code);
+    /* exit, not _exit: ZeroMQ's context is terminated at exit, which is what delivers the
+     * last replies (the StopReply) within the sockets' linger */
+    exit(code);
   }
   close(pfd[1]);
   close(logfd);

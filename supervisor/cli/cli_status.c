@@ -85,7 +85,7 @@ static void s_print_text(const Rv__StatusReply *r) {
     char pid[16] = "-", uptime[32] = "-", health[64];
     if (a->pid) snprintf(pid, sizeof pid, "%u", a->pid);
     if (a->uptime_ms) cli_format_duration(a->uptime_ms, uptime, sizeof uptime);
-    if (a->health == RV__HEALTH_VERDICT__HEALTH_HEALTHY)
+    if (a->health == RV__HEALTH_VERDICT__HEALTH_HEALTHY && a->health_rtt_us)
       snprintf(health, sizeof health, "healthy %lluus", (unsigned long long)a->health_rtt_us);
     else
       snprintf(health, sizeof health, "%s", s_verdict(a->health));
