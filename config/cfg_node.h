@@ -26,6 +26,7 @@
 #define CFG_MAX_ARGS 16       /* extra argv entries per actor */
 #define CFG_MAX_FENCE_METHODS 8
 #define CFG_MAX_SSH_KEYS 8
+#define CFG_RUN_DIR_MAX 80    /* run-dir + "/" + a socket name must fit sun_path (108 bytes) */
 
 typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
 
@@ -48,7 +49,7 @@ typedef struct {
 typedef struct {
   char name[CFG_ID_MAX + 1];   /* "health-monitor"; unique within the node */
   char exec[CFG_PATH_MAX];     /* program; "" = raftvisor-<name> beside the raftvisor binary */
-  char *args[CFG_MAX_ARGS];    /* extra arguments, owned by the cfg_node_t; NULL-terminated */
+  char *args[CFG_MAX_ARGS + 1]; /* extra arguments, owned by the cfg_node_t; NULL-terminated */
   int nargs;
   cfg_restart_t restart;
   int shutdown_timeout_ms;     /* SIGTERM, wait this long, then SIGKILL */
@@ -109,10 +110,24 @@ typedef struct {
 
 /* Parses and validates the YAML file at path into a new cfg_node_t (caller owns; free with
  * cfg_node_destroy). Returns 0, or RV_ECONFIG / RV_EIO with err saying file:line:col: key: what.
- * Warnings (a world-readable secret file) are written to warn_fd when it is >= 0. */
+ * Warnings (a world-readable secret file) are written to warn_fd when it is >= 0.
+ * RV_EIO only when the file itself cannot be read ("path: cannot read: <strerror>"); every
+ * other failure, a missing secret file included, is RV_ECONFIG (restarting will not help).
+ * *out is NULL on failure.
+ *
+ * What the caller gets, beyond the values of the file:
+ * - every default filled in (see cfg_keys_document), and the derived ones: run-dir and log-dir
+ *   (<data-dir>/run, <data-dir>/log), each node's client-port (raft-port + 100), each actor's
+ *   shutdown-timeout-ms (supervisor.shutdown-timeout-ms); actors absent = {health-monitor};
+ * - every path absolute and lexically clean (no ".", "..", "//"): a relative path, exec and
+ *   "@secret" included, is taken from the YAML file's directory (itself made absolute against
+ *   the current directory); "" stays "" (exec "" = raftvisor-<name> beside raftvisor);
+ * - self set, the secret read from its file, the JindoFS/HDFS aliases mapped to their keys.
+ * A key written with no value ("key:") counts as not given. */
 int cfg_node_load(const char *path, cfg_node_t **out, int warn_fd, rv_err_t *err);
 
-/* The same from a buffer; name is used in messages in place of a path. */
+/* The same from a buffer of len bytes; name is used in messages in place of a path, and its
+ * directory (the current one when name has no '/') resolves relative paths. */
 int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **out, int warn_fd,
                    rv_err_t *err);
 
@@ -122,8 +137,10 @@ void cfg_node_destroy(cfg_node_t **cfg);
 /* The actor named name, or NULL. Borrowed. */
 const cfg_actor_t *cfg_node_actor(const cfg_node_t *cfg, const char *name);
 
-/* Endpoints derived from the run directory (ipc://<run-dir>/<what>); buf gets the string. */
-void cfg_node_ipc_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len);
+/* (The node's ipc endpoints are made in one place, rv_mailbox_endpoint in actors/runtime.) */
+
+/* "tcp://host:port" for port of peer (an IPv6 host is bracketed); buf gets the string. */
+void cfg_peer_endpoint(const cfg_peer_t *peer, int port, char *buf, size_t len);
 
 /* Writes the effective configuration as YAML (secrets shown as "<hidden>") to fd. */
 void cfg_node_dump(const cfg_node_t *cfg, int fd);

@@ -7,7 +7,8 @@
 
 static void s_help(void) {
   printf(
-      "usage: raftvisor config check -c FILE   validate FILE; print \"ok\" or every problem\n"
+      "usage: raftvisor config check -c FILE   validate FILE; print \"ok\" or the first\n"
+      "                                        problem (file:line:column: key: what)\n"
       "       raftvisor config show -c FILE    print the effective configuration (defaults\n"
       "                                        filled in, secrets hidden)\n"
       "       raftvisor config keys            document every key: path, alias, type,\n"

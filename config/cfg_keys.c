@@ -1,0 +1,273 @@
+/* cfg_keys: the key table itself, and lookups over it (by path, by alias, by section), with the
+ * "did you mean" suggestion for unknown keys.
+ *
+ * Pure. To add a key: add a field to cfg_node_t, a row here, a documented line to
+ * node.example.yaml (a test fails until you do), and, when it relates to other keys, a rule in
+ * cfg_rules.c. Rows are in file order: the dump and the reference print them in this order. */
+#include "cfg_keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_value.h"
+
+/* offsetof and sizeof of one field: the only macro here, so rows stay one line per idea. */
+#define CFG_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
+
+static const char *const s_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const s_restarts[] = {"permanent", "transient", "temporary", NULL};
+
+/* The enums are stored through an int. */
+_Static_assert(sizeof(cfg_log_level_t) == sizeof(int), "enum fields are written as int");
+_Static_assert(sizeof(cfg_restart_t) == sizeof(int), "enum fields are written as int");
+
+static const cfg_key_t s_peer_keys[] = {
+    {.path = "id", .type = CFG_T_ID, .required = true, CFG_FIELD(cfg_peer_t, id),
+     .doc = "the node's id, unique in the cluster"},
+    {.path = "host", .type = CFG_T_STRING, .required = true, CFG_FIELD(cfg_peer_t, host),
+     .check = cfg_value_check_host, .doc = "host name or address the other nodes reach it at"},
+    {.path = "raft-port", .type = CFG_T_INT, .required = true, .min = 1, .max = 65535,
+     CFG_FIELD(cfg_peer_t, raft_port), .doc = "TCP port of its Raft traffic"},
+    {.path = "client-port", .alias = "jfs.namespace.server.rpc-address",
+     .alias_form = CFG_ALIAS_HOSTPORT, .type = CFG_T_INT, .min = 1, .max = 65535,
+     .def_doc = "raft-port + 100", CFG_FIELD(cfg_peer_t, client_port),
+     .doc = "TCP port for clients (fs, haadmin, bench); the alias sets this node's"},
+};
+
+const cfg_table_t cfg_keys_peer = {s_peer_keys, sizeof s_peer_keys / sizeof *s_peer_keys,
+                                   "cluster.nodes[].", sizeof(cfg_peer_t)};
+
+static const cfg_key_t s_actor_keys[] = {
+    {.path = "name", .type = CFG_T_ID, .required = true, CFG_FIELD(cfg_actor_t, name),
+     .doc = "the actor's name, unique on the node; its program is raftvisor-<name>"},
+    {.path = "exec", .type = CFG_T_PATH, .def = "", .def_doc = "raftvisor-<name> beside raftvisor",
+     CFG_FIELD(cfg_actor_t, exec),
+     .doc = "program to run instead; a relative path is taken from this file's directory"},
+    {.path = "args", .type = CFG_T_STRLIST, .max = CFG_MAX_ARGS, CFG_FIELD(cfg_actor_t, args),
+     .count_offset = offsetof(cfg_actor_t, nargs), .doc = "extra command-line arguments"},
+    {.path = "restart", .type = CFG_T_ENUM, .def = "permanent", .names = s_restarts,
+     CFG_FIELD(cfg_actor_t, restart),
+     .doc = "permanent: always restarted; transient: only after a crash; temporary: never"},
+    {.path = "shutdown-timeout-ms", .type = CFG_T_INT, .min = 0, .max = 600000,
+     .def_doc = "supervisor.shutdown-timeout-ms", CFG_FIELD(cfg_actor_t, shutdown_timeout_ms),
+     .doc = "after SIGTERM, wait this long before SIGKILL"},
+};
+
+const cfg_table_t cfg_keys_actor = {s_actor_keys, sizeof s_actor_keys / sizeof *s_actor_keys,
+                                    "actors[].", sizeof(cfg_actor_t)};
+
+static const cfg_key_t s_node_keys[] = {
+    /* node */
+    {.path = "node.id", .type = CFG_T_ID, .required = true, CFG_FIELD(cfg_node_t, node_id),
+     .doc = "this node's id; one of cluster.nodes"},
+    {.path = "node.data-dir", .type = CFG_T_PATH, .required = true,
+     CFG_FIELD(cfg_node_t, data_dir), .doc = "this node's state (Raft log, RocksDB)"},
+    {.path = "node.run-dir", .type = CFG_T_PATH, .def = "", .def_doc = "<data-dir>/run",
+     CFG_FIELD(cfg_node_t, run_dir),
+     .doc = "ipc sockets and the supervisor's lock, created 0700; at most 80 bytes"},
+    {.path = "node.log-dir", .type = CFG_T_PATH, .def = "", .def_doc = "<data-dir>/log",
+     CFG_FIELD(cfg_node_t, log_dir), .doc = "one log file per actor"},
+    {.path = "node.log-level", .type = CFG_T_ENUM, .def = "info", .names = s_log_levels,
+     CFG_FIELD(cfg_node_t, log_level), .doc = "least severe level logged"},
+    /* cluster */
+    {.path = "cluster.id", .type = CFG_T_ID, .def = "raftvisor", CFG_FIELD(cfg_node_t, cluster_id),
+     .doc = "the cluster's name; nodes of another cluster are refused"},
+    {.path = "cluster.nodes", .alias = "namespace.backend.raft.initial-conf",
+     .alias_form = CFG_ALIAS_PEERS, .type = CFG_T_NODELIST, .required = true, .min = 1,
+     .max = CFG_MAX_NODES, CFG_FIELD(cfg_node_t, nodes),
+     .count_offset = offsetof(cfg_node_t, nnodes), .sub = &cfg_keys_peer,
+     .doc = "every master, this node included; ids and host:port pairs unique"},
+    /* supervisor */
+    {.path = "supervisor.heartbeat-interval-ms", .type = CFG_T_INT, .def = "200", .min = 10,
+     .max = 60000, CFG_FIELD(cfg_node_t, heartbeat_interval_ms),
+     .doc = "the supervisor pings each actor this often"},
+    {.path = "supervisor.heartbeat-timeout-ms", .type = CFG_T_INT, .def = "1000", .min = 20,
+     .max = 600000, CFG_FIELD(cfg_node_t, heartbeat_timeout_ms),
+     .doc = "no answer this long: hung, killed, restarted; more than heartbeat-interval-ms"},
+    {.path = "supervisor.restart-min-delay-ms", .type = CFG_T_INT, .def = "20", .min = 0,
+     .max = 600000, CFG_FIELD(cfg_node_t, restart_min_delay_ms),
+     .doc = "least time between two starts of one actor"},
+    {.path = "supervisor.restart-max-delay-ms", .type = CFG_T_INT, .def = "5000", .min = 0,
+     .max = 3600000, CFG_FIELD(cfg_node_t, restart_max_delay_ms),
+     .doc = "ceiling of the backoff of a crash loop; at least restart-min-delay-ms"},
+    {.path = "supervisor.restart-stable-ms", .type = CFG_T_INT, .def = "10000", .min = 0,
+     .max = 86400000, CFG_FIELD(cfg_node_t, restart_stable_ms),
+     .doc = "an actor up this long has its backoff reset"},
+    {.path = "supervisor.restart-intensity", .type = CFG_T_INT, .def = "5", .min = 0, .max = 1000,
+     CFG_FIELD(cfg_node_t, restart_intensity),
+     .doc = "more restarts than this within restart-period-s stop the node"},
+    {.path = "supervisor.restart-period-s", .type = CFG_T_INT, .def = "30", .min = 1,
+     .max = 86400, CFG_FIELD(cfg_node_t, restart_period_s),
+     .doc = "the window restart-intensity counts in"},
+    {.path = "supervisor.shutdown-timeout-ms", .type = CFG_T_INT, .def = "3000", .min = 0,
+     .max = 600000, CFG_FIELD(cfg_node_t, shutdown_timeout_ms),
+     .doc = "default wait between SIGTERM and SIGKILL of an actor"},
+    {.path = "supervisor.start-timeout-ms", .type = CFG_T_INT, .def = "5000", .min = 1,
+     .max = 600000, CFG_FIELD(cfg_node_t, start_timeout_ms),
+     .doc = "an actor must signal ready within this"},
+    /* actors */
+    {.path = "actors", .type = CFG_T_ACTORLIST, .def = "health-monitor", .min = 0,
+     .max = CFG_MAX_ACTORS, CFG_FIELD(cfg_node_t, actors),
+     .count_offset = offsetof(cfg_node_t, nactors), .sub = &cfg_keys_actor,
+     .doc = "the actors, in start order (stopped in reverse); names unique"},
+    /* health */
+    {.path = "health.ping-interval-ms", .type = CFG_T_INT, .def = "500", .min = 10, .max = 60000,
+     CFG_FIELD(cfg_node_t, health_ping_interval_ms),
+     .doc = "the health-monitor pings every actor this often"},
+    {.path = "health.ping-timeout-ms", .type = CFG_T_INT, .def = "1500", .min = 20,
+     .max = 600000, CFG_FIELD(cfg_node_t, health_ping_timeout_ms),
+     .doc = "an actor silent this long is unhealthy; more than ping-interval-ms"},
+    /* ots */
+    {.path = "ots.enabled", .alias = "namespace.backend.raft.async.ots.enabled",
+     .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ots_enabled),
+     .doc = "the leader streams every change to the remote copy; needs ots.endpoint"},
+    {.path = "ots.recovery-mode", .alias = "namespace.backend.raft.recovery.mode",
+     .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ots_recovery_mode),
+     .doc = "rebuild from the remote copy, read-only until done; needs ots.endpoint"},
+    {.path = "ots.endpoint", .alias = "namespace.ots.endpoint", .type = CFG_T_STRING, .def = "",
+     CFG_FIELD(cfg_node_t, ots_endpoint), .check = cfg_value_check_endpoint,
+     .doc = "https://<instance>.<region>.ots.aliyuncs.com, or file:///shared/dir"},
+    {.path = "ots.instance", .alias = "namespace.ots.instance", .type = CFG_T_STRING, .def = "",
+     CFG_FIELD(cfg_node_t, ots_instance), .doc = "Tablestore instance name"},
+    {.path = "ots.access-key-id", .alias = "namespace.ots.accessKey", .type = CFG_T_STRING,
+     .def = "", CFG_FIELD(cfg_node_t, ots_access_key_id), .doc = "AccessKey id"},
+    {.path = "ots.access-key-secret", .alias = "namespace.ots.accessSecret",
+     .type = CFG_T_SECRET, .def = "", CFG_FIELD(cfg_node_t, ots_access_key_secret),
+     .doc = "AccessKey secret, or \"@/path/file\" to read it (mode 0600); never printed"},
+    /* ha */
+    {.path = "ha.automatic-failover", .alias = "dfs.ha.automatic-failover.enabled",
+     .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ha_automatic_failover),
+     .doc = "the health-monitor hands leadership away from an unhealthy leader"},
+    {.path = "ha.fencing.methods", .alias = "dfs.ha.fencing.methods",
+     .alias_form = CFG_ALIAS_LINES, .type = CFG_T_STRLIST, .max = CFG_MAX_FENCE_METHODS,
+     CFG_FIELD(cfg_node_t, fence_methods), .count_offset = offsetof(cfg_node_t, nfence_methods),
+     .check = cfg_value_check_fence,
+     .doc = "tried in order until one succeeds: shell(cmd args), sshfence([[user][:port]])"},
+    {.path = "ha.fencing.ssh-private-key-files", .alias = "dfs.ha.fencing.ssh.private-key-files",
+     .alias_form = CFG_ALIAS_COMMAS, .type = CFG_T_PATHLIST, .max = CFG_MAX_SSH_KEYS,
+     CFG_FIELD(cfg_node_t, ssh_private_key_files),
+     .count_offset = offsetof(cfg_node_t, nssh_private_key_files),
+     .check = cfg_value_check_nonempty, .doc = "keys sshfence tries; needed by sshfence"},
+    {.path = "ha.fencing.ssh-connect-timeout-ms", .alias = "dfs.ha.fencing.ssh.connect-timeout",
+     .type = CFG_T_INT, .def = "30000", .min = 1, .max = 3600000,
+     CFG_FIELD(cfg_node_t, ssh_connect_timeout_ms), .doc = "sshfence's connection timeout"},
+};
+
+const cfg_table_t cfg_keys_node = {s_node_keys, sizeof s_node_keys / sizeof *s_node_keys, "",
+                                   sizeof(cfg_node_t)};
+
+_Static_assert(sizeof s_node_keys / sizeof *s_node_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+_Static_assert(sizeof s_peer_keys / sizeof *s_peer_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+_Static_assert(sizeof s_actor_keys / sizeof *s_actor_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+
+const cfg_key_t *cfg_keys_find(const cfg_table_t *t, const char *path) {
+  for (size_t i = 0; i < t->n; i++)
+    if (!strcmp(t->keys[i].path, path)) return &t->keys[i];
+  return NULL;
+}
+
+const cfg_key_t *cfg_keys_find_alias(const char *name, const cfg_table_t **t) {
+  const cfg_table_t *tables[] = {&cfg_keys_node, &cfg_keys_peer};
+  for (size_t j = 0; j < sizeof tables / sizeof *tables; j++)
+    for (size_t i = 0; i < tables[j]->n; i++) {
+      const cfg_key_t *k = &tables[j]->keys[i];
+      if (k->alias && !strcmp(k->alias, name)) {
+        if (t) *t = tables[j];
+        return k;
+      }
+    }
+  return NULL;
+}
+
+size_t cfg_keys_index(const cfg_table_t *t, const cfg_key_t *k) {
+  return (size_t)(k - t->keys);
+}
+
+bool cfg_keys_is_section(const cfg_table_t *t, const char *path) {
+  size_t n = strlen(path);
+  for (size_t i = 0; i < t->n; i++)
+    if (!strncmp(t->keys[i].path, path, n) && t->keys[i].path[n] == '.') return true;
+  return false;
+}
+
+/* The i-th key's component right under prefix, as (start, length); false when not under it. */
+static bool s_child(const cfg_table_t *t, size_t i, const char *prefix, const char **start,
+                    size_t *n) {
+  const char *p = t->keys[i].path;
+  size_t pn = strlen(prefix);
+  if (pn) {
+    if (strncmp(p, prefix, pn) || p[pn] != '.') return false;
+    p += pn + 1;
+  }
+  *start = p;
+  *n = strcspn(p, ".");
+  return true;
+}
+
+void cfg_keys_children(const cfg_table_t *t, const char *prefix, char *buf, size_t len) {
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < t->n; i++) {
+    const char *c, *d;
+    size_t n, m;
+    if (!s_child(t, i, prefix, &c, &n)) continue;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = s_child(t, j, prefix, &d, &m) && m == n && !strncmp(c, d, n);
+    if (seen) continue;
+    int w = snprintf(buf + o, len - o, "%s%.*s", o ? ", " : "", (int)n, c);
+    if (w < 0 || (size_t)w >= len - o) break;
+    o += (size_t)w;
+  }
+}
+
+int cfg_keys_distance(const char *a, const char *b) {
+  enum { N = 64 }; /* longer names are compared on their first 63 bytes */
+  size_t na = strnlen(a, N - 1), nb = strnlen(b, N - 1);
+  int prev[N], cur[N];
+  for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= na; i++) {
+    cur[0] = (int)i;
+    for (size_t j = 1; j <= nb; j++) {
+      int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+      int del = prev[j] + 1, ins = cur[j - 1] + 1;
+      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof prev);
+  }
+  return prev[nb];
+}
+
+/* Keeps candidate (n bytes at c) in buf when it is closer to name than *best. */
+static void s_consider(const char *name, const char *c, size_t n, int *best, char *buf,
+                       size_t len) {
+  char cand[128];
+  if (n >= sizeof cand) return;
+  memcpy(cand, c, n);
+  cand[n] = '\0';
+  int d = cfg_keys_distance(name, cand);
+  if (d < *best) {
+    *best = d;
+    snprintf(buf, len, "%s", cand);
+  }
+}
+
+const char *cfg_keys_suggest(const cfg_table_t *t, const char *prefix, const char *name,
+                             bool with_aliases, char *buf, size_t len) {
+  int best = 1 << 20;
+  for (size_t i = 0; i < t->n; i++) {
+    const char *c;
+    size_t n;
+    if (s_child(t, i, prefix, &c, &n)) s_consider(name, c, n, &best, buf, len);
+  }
+  const cfg_table_t *tables[] = {&cfg_keys_node, &cfg_keys_peer};
+  for (size_t j = 0; with_aliases && j < sizeof tables / sizeof *tables; j++)
+    for (size_t i = 0; i < tables[j]->n; i++) {
+      const char *alias = tables[j]->keys[i].alias;
+      if (alias) s_consider(name, alias, strlen(alias), &best, buf, len);
+    }
+  /* A typo, not another word: at most 2 edits (fewer than half the name), or a third of it. */
+  int n = (int)strlen(name);
+  bool close = best > 0 && ((best <= 2 && best * 2 < n) || best * 3 <= n);
+  return close ? buf : NULL;
+}
