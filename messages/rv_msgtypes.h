@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "control.pb-c.h"
+#include "raft.pb-c.h"
 
 #define RV_MSGTYPES(X)                                              \
   X(READY, 1, rv__ready__descriptor)                                \
@@ -25,7 +26,20 @@
   X(BAD_FRAME, 16, rv__bad_frame__descriptor)                       \
   X(HEALTH_PING, 100, rv__health_ping__descriptor)                  \
   X(HEALTH_PONG, 101, rv__health_pong__descriptor)                  \
-  X(HEALTH_REPORT, 102, rv__health_report__descriptor)
+  X(HEALTH_REPORT, 102, rv__health_report__descriptor)              \
+  X(RAFT_BATCH, 200, rv__raft_batch__descriptor)                    \
+  X(SNAPSHOT_CHUNK, 201, rv__snapshot_chunk__descriptor)            \
+  X(SNAPSHOT_ACK, 202, rv__snapshot_ack__descriptor)                \
+  X(PROPOSE_BATCH, 210, rv__propose_batch__descriptor)              \
+  X(PROPOSE_RESULT, 211, rv__propose_result__descriptor)            \
+  X(APPLY_BATCH, 212, rv__apply_batch__descriptor)                  \
+  X(APPLY_FROM, 213, rv__apply_from__descriptor)                    \
+  X(APPLIED, 214, rv__applied__descriptor)                          \
+  X(READ_INDEX_REQUEST, 215, rv__read_index_request__descriptor)    \
+  X(READ_INDEX_RESULT, 216, rv__read_index_result__descriptor)      \
+  X(RAFT_STATE, 220, rv__raft_state__descriptor)                    \
+  X(RAFT_STATE_REQUEST, 221, rv__raft_state_request__descriptor)    \
+  X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)
 
 typedef enum {
 #define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,
