@@ -88,6 +88,12 @@ typedef struct {
   int health_ping_interval_ms;   /* default 500 */
   int health_ping_timeout_ms;    /* default 1500 */
 
+  /* raft: the consensus timing and log size (raft-peer) */
+  int raft_tick_ms;              /* default 10 */
+  int raft_election_ticks;       /* default 15: election timeout in [15, 30) ticks */
+  int raft_heartbeat_ticks;      /* default 3 */
+  int raft_compact_entries;      /* default 50000 */
+
   /* ots: the remote replica (later issues) */
   bool ots_enabled;              /* default false */
   bool ots_recovery_mode;        /* default false */

@@ -153,6 +153,9 @@ int cfg_rules_check(cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
   if (!rc)
     rc = s_order(src, err, "health.ping-interval-ms", cfg->health_ping_interval_ms,
                  "health.ping-timeout-ms", cfg->health_ping_timeout_ms, true);
+  if (!rc)
+    rc = s_order(src, err, "raft.heartbeat-ticks", cfg->raft_heartbeat_ticks,
+                 "raft.election-ticks", cfg->raft_election_ticks, true);
   if (!rc) rc = s_actors(cfg, src, err);
   if (!rc) rc = s_ots(cfg, src, err);
   if (!rc) rc = s_fencing(cfg, src, err);
