@@ -38,6 +38,7 @@ typedef struct {
   uint64_t pending_stop_corr[S_MAX_PENDING_STOPS];
   int npending_stops;
   Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
+  Rv__RaftState *raft;      /* the latest state the raft-peer published, or NULL */
   uint64_t health_at_ms;
 } sup_node_t;
 
@@ -204,6 +205,11 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
       case RV_MSG_HEARTBEAT_ACK:
         sup_core_heartbeat_ack(&n->core, child, (int)((Rv__HeartbeatAck *)m.body)->pid, s_now());
         break;
+      case RV_MSG_RAFT_STATE:
+        if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
+        n->raft = (Rv__RaftState *)m.body;
+        m.body = NULL; /* kept */
+        break;
       case RV_MSG_HEALTH_REPORT:
         if (n->health) rv__health_report__free_unpacked(n->health, NULL);
         n->health = (Rv__HealthReport *)m.body;
@@ -339,6 +345,7 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
   }
   rep.n_actors = (size_t)n->core.nchildren;
   rep.actors = stp;
+  if (n->raft && sup_core_find(&n->core, "raft-peer") >= 0) rep.raft = n->raft;
   s_control_send(n, identity, RV_MSG_STATUS_REPLY, &rep.base, corr);
 }
 
@@ -504,6 +511,7 @@ out:
   zsock_destroy(&n->tap_out);
   for (int i = 0; i < n->npending_stops; i++) zframe_destroy(&n->pending_stops[i]);
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
+  if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
   if (lockfd >= 0) {
     const char *names[] = {"supervisor", "control", "tap", "tap-in"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) s_unlink_endpoint(cfg, names[i]);

@@ -53,6 +53,26 @@ static void s_print_json(const Rv__StatusReply *r) {
   s_json_str(r->node_health_reason);
   printf(",\"run_dir\":");
   s_json_str(r->run_dir);
+  if (r->raft) {
+    const Rv__RaftState *rs = r->raft;
+    printf(",\"raft\":{\"role\":");
+    s_json_str(rs->role);
+    printf(",\"term\":%llu,\"leader\":", (unsigned long long)rs->term);
+    s_json_str(rs->leader_node);
+    printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
+           "\"peers\":[",
+           (unsigned long long)rs->commit, (unsigned long long)rs->applied,
+           (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index);
+    for (size_t i = 0; i < rs->n_peers; i++) {
+      printf("%s{\"node\":", i ? "," : "");
+      s_json_str(rs->peers[i]->node);
+      printf(",\"match\":%llu,\"next\":%llu,\"state\":", (unsigned long long)rs->peers[i]->match,
+             (unsigned long long)rs->peers[i]->next);
+      s_json_str(rs->peers[i]->state);
+      printf(",\"active\":%s}", rs->peers[i]->active ? "true" : "false");
+    }
+    printf("]}");
+  }
   printf(",\"actors\":[");
   for (size_t i = 0; i < r->n_actors; i++) {
     const Rv__ActorStatus *a = r->actors[i];
@@ -78,6 +98,17 @@ static void s_print_text(const Rv__StatusReply *r) {
   printf("node %s  cluster %s  supervisor pid %u  %s  up %s  health %s%s%s\n", r->node, r->cluster,
          r->supervisor_pid, r->state, up, s_verdict(r->node_health),
          r->node_health_reason[0] ? ": " : "", r->node_health_reason);
+  if (r->raft) {
+    const Rv__RaftState *rs = r->raft;
+    printf("raft %s  term %llu  leader %s  commit %llu  applied %llu  last %llu  snapshot %llu\n",
+           rs->role, (unsigned long long)rs->term, rs->leader_node[0] ? rs->leader_node : "-",
+           (unsigned long long)rs->commit, (unsigned long long)rs->applied,
+           (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index);
+    for (size_t i = 0; i < rs->n_peers; i++)
+      printf("  peer %-8s match %-10llu next %-10llu %s%s\n", rs->peers[i]->node,
+             (unsigned long long)rs->peers[i]->match, (unsigned long long)rs->peers[i]->next,
+             rs->peers[i]->state, rs->peers[i]->active ? "" : " (inactive)");
+  }
   printf("%-16s %-8s %-9s %-8s %-8s %-22s %s\n", "ACTOR", "PID", "STATE", "UPTIME", "RESTARTS",
          "HEALTH", "LAST EXIT");
   for (size_t i = 0; i < r->n_actors; i++) {
