@@ -1,0 +1,102 @@
+/* kv_cmd: the namespace commands that travel through the Raft log, and their byte encoding.
+ *
+ * A command is proposed by the leader, committed by Raft and applied by every replica, so its
+ * bytes must say everything the apply needs: who sent it (client id and sequence number, for
+ * exactly-once), when (the leader's clock at proposal time, which becomes the mtime, so every
+ * replica stamps the same value) and the operation's arguments.
+ *
+ * Wire format, version 1 (all integers big-endian, see kv_codec.h); one layout for every op,
+ * fields an op does not use must be zero / empty (the decoder refuses them, so garbage rarely
+ * decodes):
+ *   u8  version (1)        u8  op (kv_op_t)
+ *   u64 client_id          u64 seq            i64 time_ms
+ *   u8  flags (KV_F_*)     u8  set_mask (KV_SET_*, setattr only)
+ *   u16 perm (07777 max)   i64 mtime_ms       i64 atime_ms      (setattr only)
+ *   str16 path             str16 path2 (mv destination)
+ *   str8 owner             str8 group
+ *   str32 data (put content)
+ * Decoding is defensive: truncated input, trailing bytes, an unknown version or op, flags or
+ * fields an op does not take → RV_EDECODE; input over KV_CMD_MAX or data over KV_DATA_MAX →
+ * RV_ETOOBIG; each with a message saying which field. It never reads out of bounds and never
+ * allocates. Semantic checks (path rules, owner names, permission range, the configured inline
+ * limit) happen at apply time, because their outcome is a result the client must see.
+ * Pure: libc only. */
+#ifndef KV_CMD_H
+#define KV_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv_codec.h"
+#include "rv_error.h"
+
+#define KV_CMD_VERSION 1
+#define KV_DATA_MAX                                                                            \
+  (4u << 20)                              /* hard cap of one put's content: 4 MiB (an envelope \
+                                             is 8 MiB at most) */
+#define KV_CMD_MAX (KV_DATA_MAX + 16384u) /* a whole encoded command */
+#define KV_OWNER_MAX 64                   /* bytes in an owner or group name */
+#define KV_PERM_MAX 07777                 /* permission bits, sticky/setuid/setgid included */
+
+/* Operations. The numbers are on the wire and in the replicated state: never renumber. */
+typedef enum {
+  KV_OP_MKDIR = 1,  /* path, perm, owner, group; KV_F_PARENTS = mkdir -p */
+  KV_OP_PUT = 2,    /* path, perm, owner, group, data; KV_F_PARENTS, KV_F_OVERWRITE */
+  KV_OP_TOUCHZ = 3, /* path, perm, owner, group */
+  KV_OP_RM = 4,     /* path; KV_F_RECURSIVE = rm -r */
+  KV_OP_MV = 5,     /* path (source), path2 (destination) */
+  KV_OP_SETATTR = 6 /* path, set_mask and the fields it names */
+} kv_op_t;
+#define KV_OP_MIN KV_OP_MKDIR
+#define KV_OP_LAST KV_OP_SETATTR
+
+/* flags */
+#define KV_F_PARENTS 0x01   /* create missing parent directories */
+#define KV_F_OVERWRITE 0x02 /* put: replace an existing file */
+#define KV_F_RECURSIVE 0x04 /* rm: remove a directory and everything under it */
+
+/* setattr mask: which fields to set */
+#define KV_SET_MTIME 0x01
+#define KV_SET_ATIME 0x02
+#define KV_SET_PERM 0x04
+#define KV_SET_OWNER 0x08
+#define KV_SET_GROUP 0x10
+#define KV_SET_ALL 0x1f
+
+/* A command. For decoded commands every kv_bytes_t borrows from the input bytes (valid while
+ * they are); for encoding they borrow from the caller. */
+typedef struct {
+  uint8_t op;         /* kv_op_t */
+  uint64_t client_id; /* 0 = no session (no retry detection) */
+  uint64_t seq;       /* the client's sequence number, from 1; ignored when client_id is 0 */
+  int64_t time_ms;    /* leader's clock at proposal time, ms since the epoch */
+  uint8_t flags;      /* KV_F_* */
+  uint8_t set_mask;   /* KV_SET_* (setattr) */
+  uint16_t perm;      /* permission bits (mkdir, put, touchz, setattr) */
+  int64_t mtime_ms;   /* setattr */
+  int64_t atime_ms;   /* setattr */
+  kv_bytes_t path;    /* every op */
+  kv_bytes_t path2;   /* mv destination */
+  kv_bytes_t owner;   /* mkdir, put, touchz, setattr */
+  kv_bytes_t group;   /* mkdir, put, touchz, setattr */
+  kv_bytes_t data;    /* put */
+} kv_cmd_t;
+
+/* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr"), or "op?" when unknown.
+ * Borrowed static string. */
+const char *kv_op_name(int op);
+
+/* Appends the encoding of cmd to out. Returns 0, or RV_EINVAL / RV_ETOOBIG (err says which
+ * field) when cmd could not decode: the encoder refuses what the decoder would. */
+int kv_cmd_encode(const kv_cmd_t *cmd, kv_buf_t *out, rv_err_t *err);
+
+/* Decodes buf[0..len) into out (zeroed first). Returns 0, RV_EDECODE or RV_ETOOBIG; see
+ * above. */
+int kv_cmd_decode(const uint8_t *buf, size_t len, kv_cmd_t *out, rv_err_t *err);
+
+/* Peeks at the client id and sequence number of an encoded command without decoding the rest;
+ * returns false when the header is truncated or of an unknown version. */
+bool kv_cmd_peek_session(const uint8_t *buf, size_t len, uint64_t *client_id, uint64_t *seq);
+
+#endif

@@ -1,0 +1,219 @@
+/* kv_core: the replicated file-system namespace, as a pure state machine over an ordered
+ * key-value store.
+ *
+ * Every replica feeds the same committed Raft entries, in log order, to kv_core_apply; each
+ * entry is a command encoded by kv_cmd_encode (mkdir, put, touchz, rm, mv, setattr). Because
+ * everything an apply depends on is in the store or in the command bytes (the time to stamp is
+ * the leader's, inside the command; configuration must be equal on every replica), all replicas
+ * reach byte-identical stores; kv_core_digest lets tests compare them.
+ *
+ * Exactly-once (DESIGN.md rule 5; Raft dissertation §6.3):
+ *  - log index: the applied index is written in the same atomic batch as the changes of the
+ *    command(s) it covers, so after a crash the store is at some applied index with exactly the
+ *    changes up to it. Entries at or below the applied index are skipped (not re-applied) and
+ *    answer with their recorded result when the client's session still holds it. Indexes may
+ *    have gaps (Raft entries that are not commands never reach the core) but never go back.
+ *  - client sessions: a command carries (client id, seq). The session table (replicated state,
+ *    written in the same batch) keeps, per client, the last seq applied and its result. A
+ *    command with seq == last is a retry: it answers the recorded result and changes nothing.
+ *    seq < last, or a seq > 1 from a client without a session (never seen, or expired), answers
+ *    RV_ESTALE without applying: clients keep one command outstanding and start a new session
+ *    (new client id, seq 1) after an ESTALE. client id 0 opts out (no retry detection).
+ *  - sessions expire deterministically: by the largest command time seen so far ("clock"; the
+ *    leader's clock may step back after a failover, the clock never does), a session unused
+ *    for session_ttl_ms (up to 1/16 more: last use is tracked in buckets of ttl/16) is dropped,
+ *    and when more than session_max clients hold sessions the least recently used (by bucket,
+ *    then client id) is dropped. A command never expires its own client's session. At most
+ *    KV_EVICT_PER_CMD sessions are dropped per command, so no command's batch grows unboundedly.
+ *
+ * Atomicity: one command is one batch (kv_core_apply) or part of one batch
+ * (kv_core_apply_batch); a command that fails changes nothing but its session record and the
+ * applied index. rm -r of a directory is one command and hence one batch, holding a delete for
+ * every key under it: fine up to rm_max_entries (default 1,000,000 entries, some 60 MB of
+ * batch); larger subtrees are refused with RV_ETOOBIG and must be removed in parts. (Making it
+ * unbounded needs a background "trash" sweep: rename into a hidden directory, then delete in
+ * bounded commands. Not done.)
+ *
+ * Reads (stat, ls, cat, count) see the last written state; they do not go through the log. The
+ * shell makes them linearizable (ReadIndex) or allows stale reads, not the core.
+ *
+ * The core keeps a write-through cache of recent small values (kv_cache.h), so it must be the
+ * store's only writer while it is open: a tool that changes the store must stop the core first.
+ *
+ * Grouping: kv_core_apply_batch applies many entries with one store write (one fsync), with
+ * results identical to applying them one by one (tests compare digests); the group is split
+ * only where a command must scan state that earlier entries changed (rm -r, session expiry).
+ *
+ * Results of reads and writes are values (kv_result_t, kv_stat_t, ...) owned by the caller.
+ * Functions return 0 or an rv code; for apply, a non-zero return means the *storage* failed
+ * (RV_EIO, RV_ENOMEM, RV_ECORRUPT), not the command: see kv_core_apply.
+ * Pure: libc and rv_common only. Not thread-safe: one caller (the actor's loop). */
+#ifndef KV_CORE_H
+#define KV_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv_cmd.h"
+#include "kv_codec.h"
+#include "kv_path.h"
+#include "kv_schema.h"
+#include "kv_store.h"
+#include "rv_error.h"
+
+#define KV_MSG_MAX 512      /* bytes of a result message, NUL included */
+#define KV_EVICT_PER_CMD 64 /* sessions dropped by one command at most */
+#define KV_LS_DEFAULT 1000  /* ls entries per page when the caller asks for 0 */
+#define KV_LS_MAX 100000    /* ls entries per page at most */
+#define KV_SESSION_TTL_MAX (1000ll * 3600 * 24 * 366 * 10) /* ten years, in ms */
+
+typedef struct kv_core kv_core_t;
+
+/* Configuration. Every field marked (replicated) changes the outcome of commands, so it must be
+ * the same on every replica of a cluster (the shell takes it from the cluster's configuration). */
+typedef struct {
+  uint32_t inline_max;     /* (replicated) content bytes one put may store; default 1 MiB,
+                              at most KV_DATA_MAX; larger puts fail with RV_ETOOBIG */
+  uint32_t session_max;    /* (replicated) client sessions kept; default 100000; >= 1 */
+  int64_t session_ttl_ms;  /* (replicated) unused this long (+ up to 1/16), a session expires;
+                              default 1 h; 0 = only session_max evicts; at most
+                              KV_SESSION_TTL_MAX */
+  uint64_t rm_max_entries; /* (replicated) entries one rm -r may remove; default 1000000 */
+  size_t cache_entries;    /* recent small values kept in memory (kv_cache.h); default 65536;
+                              0 = none. Speed only: never changes an outcome */
+  uint16_t root_perm;      /* (replicated) the root directory, made when the store is empty: */
+  char root_owner[KV_OWNER_MAX + 1]; /*  default 0755 root:supergroup, times 0 */
+  char root_group[KV_OWNER_MAX + 1];
+} kv_core_config_t;
+
+/* The outcome of one command, as the client sees it. Recorded in the session table, so a
+ * retried command gets the same bytes back. */
+typedef struct {
+  int code;             /* RV_OK or the failure (RV_ENOTFOUND, RV_EEXIST, ...) */
+  bool skipped;         /* true: not applied now (index already applied, or a retried seq);
+                           the fields are the recorded outcome of the first apply when known */
+  uint8_t op;           /* kv_op_t; 0 when the command did not decode */
+  uint64_t index;       /* log index whose apply decided this outcome */
+  uint64_t inode;       /* mkdir: the directory (the deepest, for -p); put/touchz: the file;
+                           rm/mv/setattr: the inode removed / moved / changed; 0 on failure */
+  uint64_t n;           /* mkdir: directories created; rm: entries removed (itself included);
+                           put: bytes stored; otherwise 0 */
+  char msg[KV_MSG_MAX]; /* "" on success; "<op> <path>: <reason>" on failure */
+} kv_result_t;
+
+/* One log entry for kv_core_apply_batch (borrowed). */
+typedef struct {
+  uint64_t index;
+  const uint8_t *data;
+  size_t len;
+} kv_entry_t;
+
+/* HDFS `-count`: a directory counts itself. */
+typedef struct {
+  uint64_t dirs;
+  uint64_t files;
+  uint64_t bytes;
+} kv_count_t;
+
+/* stat of one entry. */
+typedef struct {
+  uint64_t inode;
+  kv_attr_t attr;   /* type, perm, times, size, owner, group, nchildren */
+  kv_count_t count; /* the subtree (HDFS -count) */
+} kv_stat_t;
+
+typedef struct {
+  char name[KV_NAME_MAX + 1]; /* NUL-terminated (names hold no NUL) */
+  kv_stat_t st;
+} kv_ls_entry_t;
+
+/* An ls page; embedded by the caller: kv_ls_init / kv_ls_close. */
+typedef struct {
+  kv_ls_entry_t *items; /* owned; n entries in name (byte) order */
+  size_t n, cap;
+  bool more; /* more entries follow: ask again with start_after = items[n-1].name */
+} kv_ls_t;
+
+typedef enum {
+  KV_DIGEST_NAMESPACE = 1, /* directories, files, attributes, contents ('D', 'I', 'C') */
+  KV_DIGEST_ALL = 2        /* everything, sessions and meta (applied index) included */
+} kv_digest_scope_t;
+
+/* What kv_core_check found (on success). */
+typedef struct {
+  uint64_t dirs, files, bytes; /* the whole namespace, root included */
+  uint64_t keys;               /* keys in the store */
+  uint64_t sessions;
+} kv_check_t;
+
+/* Defaults as documented on each field. */
+void kv_core_config_default(kv_core_config_t *cfg);
+
+/* Opens the namespace held in store (borrowed: it must outlive the core). An empty store is
+ * formatted (root directory, meta keys) in one write, identically on every replica. Returns 0
+ * and *out (caller owns; kv_core_destroy), or RV_EINVAL (bad configuration), RV_ECORRUPT (store
+ * holds something else or a newer format), RV_EIO / RV_ENOMEM, with err set. After the shell
+ * replaces the store's contents (snapshot install), it destroys the core and opens a new one. */
+int kv_core_new(kv_store_t *store, const kv_core_config_t *cfg, kv_core_t **out, rv_err_t *err);
+
+/* Frees the core (not the store) and nulls *core; safe on NULL and twice. */
+void kv_core_destroy(kv_core_t **core);
+
+/* The last log index whose changes are in the store. */
+uint64_t kv_core_applied(const kv_core_t *core);
+/* Client sessions held. */
+uint64_t kv_core_sessions(const kv_core_t *core);
+
+/* Applies the committed log entry (index, cmd[0..len)) and writes its changes, its session
+ * record and the applied index in one atomic store write.
+ * Returns 0 when the entry is consumed: *res holds the client-visible outcome (which may be a
+ * failure such as RV_ENOTFOUND, or RV_EDECODE for bytes that are not a command; those still
+ * advance the applied index, identically on every replica). Returns non-zero only when storage
+ * failed (RV_EIO, RV_ENOMEM, RV_ECORRUPT, err set): nothing was written, the core is back at
+ * its last written state, and *res is meaningless; the shell should treat it as fatal (stop and
+ * let the supervisor restart the actor, which re-reads the store and replays from Raft).
+ * index must be > 0; an index <= kv_core_applied() is skipped (res->skipped). */
+int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t len, kv_result_t *res,
+                  rv_err_t *err);
+
+/* The same for n entries in increasing index order, in as few store writes as possible (one,
+ * unless a command needs a scan of state that earlier entries changed: rm -r and session expiry
+ * flush the entries before them first). results[i] is entry i's outcome (results holds n).
+ * Every write is atomic and carries its applied index, so a failure (non-zero return) leaves
+ * the store at the end of some entry j < n (kv_core_applied tells which): call again with the
+ * same entries; those written are skipped. */
+int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
+                        rv_err_t *err);
+
+/* Reads. path is path[0..len) (kv_path.h rules). Each returns 0, or RV_EINVAL (bad path),
+ * RV_ENOTFOUND, RV_ENOTDIR (a parent is a file), RV_EISDIR (cat of a directory), or a storage
+ * code, with err naming the path: "stat /a/b: /a is not a directory". */
+int kv_core_stat(kv_core_t *core, const char *path, size_t len, kv_stat_t *out, rv_err_t *err);
+int kv_core_count(kv_core_t *core, const char *path, size_t len, kv_count_t *out, rv_err_t *err);
+/* The content of a file into out (replaced; caller owns out). */
+int kv_core_cat(kv_core_t *core, const char *path, size_t len, kv_buf_t *out, rv_err_t *err);
+/* One page of a directory's entries, in name order, starting after the name start_after
+ * (NULL / 0 bytes = from the first), at most limit (0 = KV_LS_DEFAULT, capped at KV_LS_MAX).
+ * For a file, the page holds the file itself (as HDFS' ls does). out is reset first. Cost:
+ * one seek plus one read per entry returned, whatever the directory's size. */
+int kv_core_ls(kv_core_t *core, const char *path, size_t len, const char *start_after, size_t salen,
+               size_t limit, kv_ls_t *out, rv_err_t *err);
+
+void kv_ls_init(kv_ls_t *ls);
+void kv_ls_close(kv_ls_t *ls);
+
+/* FNV-1a 64 over every key and value of scope, in key order (each as u32 length + bytes), so
+ * replicas at the same applied index can be compared. O(store size). */
+int kv_core_digest(kv_core_t *core, kv_digest_scope_t scope, uint64_t *out, rv_err_t *err);
+
+/* fsck: walks the whole tree from the root and recounts everything; checks that every
+ * directory's nchildren and subtree totals equal the recount, that every dentry has its
+ * attributes with a matching type, that no attribute, content or dentry is unreachable, that
+ * content lengths equal sizes, that next_inode is above every inode, and that the session
+ * table and its LRU index agree. Returns 0 (and *out when non-NULL) or RV_ECORRUPT naming the
+ * first inconsistency. Reads the store itself, not the cache. O(store size) time; memory: the
+ * recursion (depth) and the child lists of the directories on the current path. */
+int kv_core_check(kv_core_t *core, kv_check_t *out, rv_err_t *err);
+
+#endif

@@ -1,0 +1,110 @@
+/* kv_schema: how the namespace is laid out in the ordered key-value store.
+ *
+ * Keys (first byte = table; integers 8-byte big-endian so they sort numerically):
+ *   'D' parent(8) name      -> dentry: child inode(8) type(1)
+ *                               one per directory entry; a directory's children are the
+ *                               contiguous range 'D'+parent, in name (byte) order: ls is a
+ *                               range scan, paged by seeking past the last name returned.
+ *   'I' inode(8)            -> attributes (kv_attr_t, encoding below)
+ *   'C' inode(8)            -> inline content of a file (absent when the file is empty)
+ *   'S' client(8)           -> session: last seq, last time, the result of that command
+ *   'T' bucket(8) client(8) -> "" : sessions ordered by last use (bucketed time, kv_session.c),
+ *                               for deterministic expiry
+ *   'M' "format"            -> u64 schema version (1)
+ *   'M' "state"             -> u64 applied index, i64 clock (the largest command time seen,
+ *                               ms), u64 next inode, u64 sessions held: one key, rewritten by
+ *                               every write, so the applied index always moves with the
+ *                               changes it covers
+ * The root directory is inode 1 (KV_ROOT_INO); inode numbers are never reused.
+ *
+ * Attribute value (version 1), all big-endian:
+ *   u8 version(1) u8 type u16 perm i64 mtime_ms i64 atime_ms u64 size
+ *   u64 nchildren u64 sub_dirs u64 sub_files u64 sub_bytes str8 owner str8 group
+ * Directories carry the totals of their whole subtree (below them, themselves excluded):
+ * every write updates them along the ancestor chain, O(depth) attribute writes, so `count`
+ * of any path is one read. Files have nchildren = sub_* = 0.
+ *
+ * Session value (version 1):
+ *   u8 version(1) u64 last_seq i64 last_time_ms, then the recorded result:
+ *   u64 index u8 op u8 skipped(0) u32 code u64 inode u64 n str16 message
+ * Pure: libc only. */
+#ifndef KV_SCHEMA_H
+#define KV_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv_cmd.h"
+#include "kv_codec.h"
+#include "kv_path.h"
+#include "rv_error.h"
+
+#define KV_ROOT_INO 1
+#define KV_FORMAT 1
+
+/* Key tables. */
+#define KV_T_DENTRY 'D'
+#define KV_T_ATTR 'I'
+#define KV_T_CONTENT 'C'
+#define KV_T_SESSION 'S'
+#define KV_T_SESSION_LRU 'T'
+#define KV_T_META 'M'
+
+#define KV_KEY_MAX (1 + 8 + KV_NAME_MAX) /* the longest key: a dentry */
+
+/* Meta key names. */
+#define KV_META_FORMAT "format"
+#define KV_META_STATE "state"
+
+/* Entry types (on disk: never renumber). */
+typedef enum { KV_TYPE_DIR = 1, KV_TYPE_FILE = 2 } kv_type_t;
+
+/* Attributes of one inode. */
+typedef struct {
+  uint8_t type;       /* kv_type_t */
+  uint16_t perm;      /* 0..07777 */
+  int64_t mtime_ms;   /* modification time */
+  int64_t atime_ms;   /* access time (set at create and by setattr; reads do not update it) */
+  uint64_t size;      /* file: content bytes; directory: 0 */
+  uint64_t nchildren; /* directory: direct entries */
+  uint64_t sub_dirs;  /* directory: directories below it (itself excluded) */
+  uint64_t sub_files; /* directory: files below it */
+  uint64_t sub_bytes; /* directory: bytes of the files below it */
+  char owner[KV_OWNER_MAX + 1]; /* NUL-terminated */
+  char group[KV_OWNER_MAX + 1];
+} kv_attr_t;
+
+/* Key builders: write into out (KV_KEY_MAX bytes at least) and return the key length. */
+size_t kv_key_dentry(uint8_t *out, uint64_t parent, const void *name, size_t nlen);
+size_t kv_key_attr(uint8_t *out, uint64_t ino);
+size_t kv_key_content(uint8_t *out, uint64_t ino);
+size_t kv_key_session(uint8_t *out, uint64_t client);
+size_t kv_key_session_lru(uint8_t *out, int64_t time_ms, uint64_t client);
+size_t kv_key_meta(uint8_t *out, const char *name);
+
+/* Dentry value: 9 bytes. Decode returns RV_ECORRUPT on a wrong length or unknown type. */
+#define KV_DENTRY_LEN 9
+void kv_dentry_encode(uint8_t *out, uint64_t ino, uint8_t type);
+int kv_dentry_decode(const uint8_t *v, size_t len, uint64_t *ino, uint8_t *type);
+
+/* Attributes. encode appends to out; decode returns RV_ECORRUPT on malformed bytes. */
+void kv_attr_encode(const kv_attr_t *a, kv_buf_t *out);
+int kv_attr_decode(const uint8_t *v, size_t len, kv_attr_t *a);
+
+/* A meta u64 value (8 bytes). decode returns RV_ECORRUPT on a wrong length. */
+int kv_u64_decode(const uint8_t *v, size_t len, uint64_t *out);
+
+/* The 'M' "state" value. */
+typedef struct {
+  uint64_t applied;    /* last applied log index */
+  int64_t clock;       /* largest command time seen (ms) */
+  uint64_t next_inode; /* next inode number to hand out */
+  uint64_t nsessions;  /* sessions in the table */
+} kv_state_t;
+#define KV_STATE_LEN 32
+void kv_state_encode(const kv_state_t *st, uint8_t *out);
+/* RV_ECORRUPT on a wrong length or a next inode at or below the root's. */
+int kv_state_decode(const uint8_t *v, size_t len, kv_state_t *st);
+
+#endif

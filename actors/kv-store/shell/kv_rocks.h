@@ -1,0 +1,64 @@
+/* kv_rocks: the kv_store_t the kv-store actor runs on: one RocksDB database.
+ *
+ * - write: the core's batch becomes one rocksdb WriteBatch and one rocksdb_write, so the
+ *   changes of a command and the applied index it carries land together or not at all (the WAL
+ *   makes that survive a crash at any instant). With sync on (the default, and what production
+ *   runs) the WAL is fsynced before the write returns; the shell batches several log entries
+ *   per write (kv_core_apply_batch) to amortise it. With sync off, a process crash loses
+ *   nothing (the WAL is in the OS page cache) but an OS crash may lose the last writes, which
+ *   Raft replays: the applied index and the contents still agree.
+ * - get / scan: point reads and an ordered iterator (bytewise comparator, bloom filters on the
+ *   point lookups that path resolution makes).
+ * - checkpoint: a consistent copy of the database in a new directory (hard links where the file
+ *   system allows), the base of Raft snapshots.
+ * RocksDB error strings are converted to RV_EIO with the text in err. kv_rocks_new turns
+ * RocksDB's per-operation perf counters off for the calling thread (the actor's loop). I/O
+ * shell: not pure. Not thread-safe (one actor loop). */
+#ifndef KV_ROCKS_H
+#define KV_ROCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kv_store.h"
+#include "rv_error.h"
+
+typedef struct kv_rocks kv_rocks_t;
+
+typedef struct {
+  const char *path;          /* database directory (borrowed during kv_rocks_new) */
+  bool sync;                 /* fsync the WAL on every write; default true */
+  bool create_if_missing;    /* default true */
+  size_t write_buffer_bytes; /* memtable size; default (and 0) 8 MiB (small memtables insert faster:
+                                the skip list stays in cache; flushes are in the background) */
+  size_t block_cache_bytes;  /* 0 = RocksDB's default */
+} kv_rocks_opts_t;
+
+/* Defaults as documented on each field (path NULL: the caller sets it). */
+void kv_rocks_opts_default(kv_rocks_opts_t *o);
+
+/* Opens (creating when allowed) the database at o->path. Returns 0 and *out (caller owns;
+ * kv_rocks_destroy), or RV_EINVAL (no path) / RV_EIO (RocksDB's message in err). */
+int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err);
+
+/* Closes the database (without forcing a memtable flush: the WAL holds what is not in SST
+ * files) and nulls *r; safe on NULL and twice. */
+void kv_rocks_destroy(kv_rocks_t **r);
+
+/* The kv_store_t interface (borrowed; valid while r lives). */
+kv_store_t *kv_rocks_store(kv_rocks_t *r);
+
+/* Changes the sync setting for later writes. */
+void kv_rocks_set_sync(kv_rocks_t *r, bool sync);
+
+/* Writes a consistent checkpoint of the database into dir, which must not exist (RocksDB
+ * creates it). Returns 0 or RV_EIO. The checkpoint opens as a database with kv_rocks_new. */
+int kv_rocks_checkpoint(kv_rocks_t *r, const char *dir, rv_err_t *err);
+
+/* Flushes the memtables to SST files (tests, and before a checkpoint when the WAL is long). */
+int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err);
+
+/* Successful writes since open. */
+unsigned long long kv_rocks_writes(const kv_rocks_t *r);
+
+#endif

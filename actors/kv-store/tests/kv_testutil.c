@@ -1,0 +1,181 @@
+/* kv_testutil: see kv_testutil.h. */
+#include "kv_testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static kv_bytes_t s_str(const char *s) {
+  return (kv_bytes_t){(const uint8_t *)s, s ? strlen(s) : 0};
+}
+
+void kv_t_cmd(kv_cmd_t *c, uint8_t op, const char *path) {
+  memset(c, 0, sizeof *c);
+  c->op = op;
+  c->path = s_str(path);
+  if (op == KV_OP_MKDIR || op == KV_OP_PUT || op == KV_OP_TOUCHZ) {
+    c->perm = op == KV_OP_MKDIR ? 0755 : 0644;
+    c->owner = s_str("alice");
+    c->group = s_str("users");
+  }
+}
+
+void kv_t_encode(const kv_cmd_t *c, kv_buf_t *out) {
+  rv_err_t err;
+  kv_buf_reset(out);
+  if (kv_cmd_encode(c, out, &err)) {
+    fprintf(stderr, "kv_t_encode: %s\n", err.msg);
+    abort();
+  }
+}
+
+kv_t_env_t *kv_t_env_new_on(kv_store_t *store, const kv_core_config_t *cfg) {
+  kv_t_env_t *e = calloc(1, sizeof *e);
+  if (!e) abort();
+  if (cfg)
+    e->cfg = *cfg;
+  else
+    kv_core_config_default(&e->cfg);
+  e->store = store;
+  kv_buf_init(&e->enc);
+  rv_err_t err;
+  if (kv_core_new(store, &e->cfg, &e->core, &err)) {
+    fprintf(stderr, "kv_t_env_new: %s\n", err.msg);
+    abort();
+  }
+  e->index = kv_core_applied(e->core);
+  e->now = 1700000000000;
+  return e;
+}
+
+kv_t_env_t *kv_t_env_new(const kv_core_config_t *cfg) {
+  kv_memstore_t *ms = kv_memstore_new();
+  if (!ms) abort();
+  kv_t_env_t *e = kv_t_env_new_on(kv_memstore_store(ms), cfg);
+  e->ms = ms;
+  return e;
+}
+
+void kv_t_env_destroy(kv_t_env_t **ep) {
+  if (!ep || !*ep) return;
+  kv_t_env_t *e = *ep;
+  kv_core_destroy(&e->core);
+  kv_memstore_destroy(&e->ms);
+  kv_buf_close(&e->enc);
+  free(e);
+  *ep = NULL;
+}
+
+void kv_t_env_reopen(kv_t_env_t *e) {
+  kv_core_destroy(&e->core);
+  rv_err_t err;
+  if (kv_core_new(e->store, &e->cfg, &e->core, &err)) {
+    fprintf(stderr, "kv_t_env_reopen: %s\n", err.msg);
+    abort();
+  }
+}
+
+int kv_t_apply_raw(kv_t_env_t *e, const uint8_t *p, size_t len) {
+  rv_err_t err;
+  int rc = kv_core_apply(e->core, e->index + 1, p, len, &e->res, &err);
+  if (rc) {
+    fprintf(stderr, "kv_t_apply: storage failure %s: %s\n", rv_code_name(rc), err.msg);
+    abort();
+  }
+  e->index++;
+  return e->res.code;
+}
+
+int kv_t_apply(kv_t_env_t *e, kv_cmd_t *cmd) {
+  cmd->time_ms = e->now;
+  if (e->client) {
+    cmd->client_id = e->client;
+    cmd->seq = ++e->seq;
+  }
+  kv_t_encode(cmd, &e->enc);
+  return kv_t_apply_raw(e, e->enc.data, e->enc.len);
+}
+
+int kv_t_mkdir(kv_t_env_t *e, const char *path, uint8_t flags) {
+  kv_cmd_t c;
+  kv_t_cmd(&c, KV_OP_MKDIR, path);
+  c.flags = flags;
+  return kv_t_apply(e, &c);
+}
+
+int kv_t_putn(kv_t_env_t *e, const char *path, const void *data, size_t len, uint8_t flags) {
+  kv_cmd_t c;
+  kv_t_cmd(&c, KV_OP_PUT, path);
+  c.flags = flags;
+  c.data = (kv_bytes_t){data, len};
+  return kv_t_apply(e, &c);
+}
+
+int kv_t_put(kv_t_env_t *e, const char *path, const char *data, uint8_t flags) {
+  return kv_t_putn(e, path, data, data ? strlen(data) : 0, flags);
+}
+
+int kv_t_touchz(kv_t_env_t *e, const char *path) {
+  kv_cmd_t c;
+  kv_t_cmd(&c, KV_OP_TOUCHZ, path);
+  return kv_t_apply(e, &c);
+}
+
+int kv_t_rm(kv_t_env_t *e, const char *path, uint8_t flags) {
+  kv_cmd_t c;
+  kv_t_cmd(&c, KV_OP_RM, path);
+  c.flags = flags;
+  return kv_t_apply(e, &c);
+}
+
+int kv_t_mv(kv_t_env_t *e, const char *src, const char *dst) {
+  kv_cmd_t c;
+  kv_t_cmd(&c, KV_OP_MV, src);
+  c.path2 = s_str(dst);
+  return kv_t_apply(e, &c);
+}
+
+int kv_t_stat(kv_t_env_t *e, const char *path, kv_stat_t *st) {
+  rv_err_t err;
+  return kv_core_stat(e->core, path, strlen(path), st, &err);
+}
+
+int kv_t_count(kv_t_env_t *e, const char *path, kv_count_t *ct) {
+  rv_err_t err;
+  return kv_core_count(e->core, path, strlen(path), ct, &err);
+}
+
+int kv_t_check(kv_t_env_t *e) {
+  rv_err_t err;
+  int rc = kv_core_check(e->core, NULL, &err);
+  if (rc) fprintf(stderr, "fsck: %s: %s\n", rv_code_name(rc), err.msg);
+  return rc;
+}
+
+uint64_t kv_t_digest(kv_t_env_t *e, kv_digest_scope_t scope) {
+  rv_err_t err;
+  uint64_t h = 0;
+  if (kv_core_digest(e->core, scope, &h, &err)) {
+    fprintf(stderr, "digest: %s\n", err.msg);
+    abort();
+  }
+  return h;
+}
+
+uint64_t kv_t_seed(const char *test, uint64_t dflt) {
+  const char *env = getenv("KV_TEST_SEED");
+  uint64_t seed = env && *env ? strtoull(env, NULL, 0) : dflt;
+  fprintf(stderr, "%s: seed %llu (set KV_TEST_SEED to replay)\n", test, (unsigned long long)seed);
+  return seed;
+}
+
+void kv_t_rng_init(kv_t_rng_t *r, uint64_t seed) { r->s = seed ? seed : 0x2545f4914f6cdd1dull; }
+
+uint64_t kv_t_rng_next(kv_t_rng_t *r) {
+  r->s ^= r->s >> 12;
+  r->s ^= r->s << 25;
+  r->s ^= r->s >> 27;
+  return r->s * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t kv_t_rng_below(kv_t_rng_t *r, uint64_t n) { return n ? kv_t_rng_next(r) % n : 0; }
