@@ -126,3 +126,62 @@ assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected to contain \"$
 # re-run the query each time, so never pass it "$(actor_field ...)").
 field_is() { [ "$(actor_field "$1" "$2" "$3")" = "$4" ]; }
 gone() { ! alive "$1"; }
+
+# cluster_yaml N ACTORS...: writes $T/n1.yaml .. $T/nN.yaml for an N-node cluster on loopback
+# with the given actors (names; programs beside raftvisor), prints nothing. Ports are random.
+cluster_yaml() {
+  local n=$1
+  shift
+  local base=$((20000 + RANDOM % 30000)) i k nodes="" actors=""
+  for ((k = 1; k <= n; k++)); do
+    nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + 100 + k))}
+"
+  done
+  for a in "$@"; do actors+="  - {name: $a}
+"; done
+  for ((i = 1; i <= n; i++)); do
+    cat >"$T/n$i.yaml" <<YAML
+node:
+  id: n$i
+  data-dir: $T/n$i
+cluster:
+  id: it
+  nodes:
+$nodes
+supervisor:
+  heartbeat-interval-ms: 100
+  heartbeat-timeout-ms: 1500
+  restart-min-delay-ms: 50
+  restart-intensity: 20
+health:
+  ping-interval-ms: 200
+  ping-timeout-ms: 2000
+actors:
+$actors
+YAML
+    echo "$T/n$i.yaml" >>"$T/configs"
+  done
+}
+
+# raft_field CFG FIELD: one field of the node's Raft state (status --json .raft).
+raft_field() { status_json "$1" | jq -r --arg f "$2" '.raft[$f] // empty'; }
+
+# leader_of N: prints the node name that all N nodes agree is leader, in one term, with exactly
+# one of them in the leader role; fails (returns 1) otherwise.
+leader_agreed() {
+  local n=$1 i leaders="" terms="" roles=""
+  for ((i = 1; i <= n; i++)); do
+    local s
+    s=$(status_json "$T/n$i.yaml" 2>/dev/null) || return 1
+    leaders+="$(echo "$s" | jq -r '.raft.leader // ""') "
+    terms+="$(echo "$s" | jq -r '.raft.term // 0') "
+    roles+="$(echo "$s" | jq -r '.raft.role // ""') "
+  done
+  [ "$(echo $leaders | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ] || return 1
+  [ "$(echo $terms | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ] || return 1
+  [ "$(echo $roles | tr ' ' '\n' | grep -c '^leader$')" -eq 1 ] || return 1
+  local l
+  l=$(echo $leaders | cut -d' ' -f1)
+  [ -n "$l" ] || return 1
+  echo "$l"
+}
