@@ -1,0 +1,478 @@
+/* raft_peer: the raft-peer actor (I/O shell): timers, sockets, the log store and kv-store
+ * delivery around raft_core. See raft_peer.h for the protocol with kv-store. */
+#include "raft_peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft_store.h"
+#include "raft_wire.h"
+#include "rv_peers.h"
+
+#define S_APPLY_BATCH_MAX 1024           /* entries per ApplyBatch */
+#define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
+#define S_PEER_DRAIN 1024                 /* peer frames taken per wake-up */
+
+struct raft_peer {
+  rv_actor_t *a;
+  const cfg_node_t *cfg;
+  raft_core_t *core;
+  raft_store_t *store;
+  rv_peers_t *peers;
+  raft_id_t ids[CFG_MAX_NODES];  /* Raft id of each configured node */
+  raft_id_t self;
+
+  bool pending;                  /* an update is taken but not yet advanced */
+  raft_update_t update;
+  bool persisted;                /* ... and its write already succeeded */
+  char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
+
+  bool kv_attached;              /* kv-store said ApplyFrom since we started */
+  raft_index_t kv_next;          /* next committed index to send to kv-store */
+  raft_index_t kv_applied;       /* what kv-store reports durable */
+  raft_index_t deliverable;      /* committed and handed out by the core */
+
+  raft_soft_state_t soft;
+  raft_term_t term;
+  uint64_t published_seq;        /* RaftState publications, for logs */
+  unsigned ticks;                /* ticks since start, to publish the state periodically */
+};
+
+raft_peer_t *raft_peer_new(void) { return calloc(1, sizeof(raft_peer_t)); }
+
+static int s_node_of(const raft_peer_t *p, raft_id_t id) {
+  for (int i = 0; i < p->cfg->nnodes; i++)
+    if (p->ids[i] == id) return i;
+  return -1;
+}
+
+static const char *s_node_name(const raft_peer_t *p, raft_id_t id) {
+  int i = s_node_of(p, id);
+  return i >= 0 ? p->cfg->nodes[i].id : "";
+}
+
+/* ---- publishing state --------------------------------------------------------------------- */
+
+static void s_send_state(raft_peer_t *p, const char *to) {
+  raft_status_t st;
+  raft_core_status(p->core, &st);
+  Rv__RaftState rs = RV__RAFT_STATE__INIT;
+  rs.role = (char *)raft_role_name(st.role);
+  rs.term = st.hard.term;
+  rs.leader = st.leader;
+  rs.leader_node = (char *)s_node_name(p, st.leader);
+  rs.commit = st.hard.commit;
+  rs.applied = p->kv_applied;
+  rs.last_index = st.last_index;
+  rs.snapshot_index = st.snapshot.index;
+  rs.id = p->self;
+  Rv__PeerProgress prog[CFG_MAX_NODES], *pp[CFG_MAX_NODES];
+  size_t n = 0;
+  static const char *states[] = {"probe", "replicate", "snapshot"};
+  if (st.role == RAFT_LEADER)
+    for (int i = 0; i < p->cfg->nnodes; i++) {
+      raft_progress_t pr;
+      if (p->ids[i] == p->self || raft_core_progress(p->core, p->ids[i], &pr) != RV_OK) continue;
+      rv__peer_progress__init(&prog[n]);
+      prog[n].id = pr.id;
+      prog[n].node = (char *)p->cfg->nodes[i].id;
+      prog[n].match = pr.match;
+      prog[n].next = pr.next;
+      prog[n].state = (char *)states[pr.state <= RAFT_PROGRESS_SNAPSHOT ? pr.state : 0];
+      prog[n].learner = pr.learner;
+      prog[n].active = pr.recent_active;
+      pp[n] = &prog[n];
+      n++;
+    }
+  rs.n_peers = n;
+  rs.peers = pp;
+  rv_actor_send(p->a, to, RV_MSG_RAFT_STATE, &rs.base, ++p->published_seq);
+}
+
+static void s_publish_state(raft_peer_t *p) {
+  s_send_state(p, "supervisor");
+  if (p->kv_attached) s_send_state(p, "kv-store");
+}
+
+/* ---- sending to peers --------------------------------------------------------------------- */
+
+/* Sends msgs grouped by recipient: one RaftBatch frame per peer. */
+static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
+  if (!n) return;
+  for (int node = 0; node < p->cfg->nnodes; node++) {
+    if (node == p->cfg->self) continue;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+      if (msgs[i].to == p->ids[node]) count++;
+    if (!count) continue;
+    raft_wire_msg_t *w = calloc(count, sizeof *w);
+    Rv__RaftMessage **ptrs = calloc(count, sizeof *ptrs);
+    size_t k = 0;
+    bool snap = false;
+    for (size_t i = 0; i < n && w && ptrs; i++) {
+      if (msgs[i].to != p->ids[node]) continue;
+      if (msgs[i].type == RAFT_MSG_SNAP) {
+        /* Snapshot streaming is not built yet: tell the core at once, so it probes again
+         * rather than waiting forever. The follower stays behind until it is. */
+        snap = true;
+        continue;
+      }
+      if (raft_wire_msg_encode(&msgs[i], &w[k], NULL) == RV_OK) {
+        ptrs[k] = &w[k].msg;
+        k++;
+      }
+    }
+    if (k) {
+      Rv__RaftBatch b = RV__RAFT_BATCH__INIT;
+      b.cluster = (char *)p->cfg->cluster_id;
+      b.from = p->self;
+      b.n_msgs = k;
+      b.msgs = ptrs;
+      rv_err_t err;
+      if (rv_peers_send(p->peers, node, RV_MSG_RAFT_BATCH, &b.base, 0, &err) != RV_OK) {
+        rv_debug("to %s: %s", p->cfg->nodes[node].id, err.msg);
+        raft_core_report_unreachable(p->core, p->ids[node]);
+      }
+    }
+    for (size_t i = 0; i < k; i++) raft_wire_msg_release(&w[i]);
+    free(w);
+    free(ptrs);
+    if (snap) {
+      rv_warn("node %s needs a snapshot, which this build cannot send yet",
+              p->cfg->nodes[node].id);
+      raft_core_report_snapshot(p->core, p->ids[node], RAFT_SNAPSHOT_FAILURE);
+    }
+  }
+}
+
+/* ---- delivering committed entries to kv-store --------------------------------------------- */
+
+static void s_deliver(raft_peer_t *p) {
+  while (p->kv_attached && p->kv_next && p->kv_next <= p->deliverable) {
+    Rv__RaftEntry ents[S_APPLY_BATCH_MAX], *ptrs[S_APPLY_BATCH_MAX];
+    size_t n = 0, bytes = 0;
+    raft_index_t i = p->kv_next;
+    for (; i <= p->deliverable && n < S_APPLY_BATCH_MAX && bytes < S_APPLY_BYTES_MAX; i++) {
+      raft_entry_t e;
+      if (raft_core_entry(p->core, i, &e) != RV_OK) {
+        rv_error("kv-store needs entry %llu, which is compacted away: it must be restored from "
+                 "a snapshot (not built yet)",
+                 (unsigned long long)i);
+        p->kv_attached = false;
+        return;
+      }
+      rv__raft_entry__init(&ents[n]);
+      ents[n].term = e.term;
+      ents[n].index = e.index;
+      ents[n].type = (uint32_t)e.type;
+      ents[n].data.data = e.data;
+      ents[n].data.len = e.len;
+      ptrs[n] = &ents[n];
+      bytes += e.len;
+      n++;
+    }
+    Rv__ApplyBatch b = RV__APPLY_BATCH__INIT;
+    b.n_entries = n;
+    b.entries = ptrs;
+    if (rv_actor_send(p->a, "kv-store", RV_MSG_APPLY_BATCH, &b.base, 0) != RV_OK) {
+      /* kv-store is gone or full: it will ask again (ApplyFrom) when it is back */
+      rv_info("kv-store does not take committed entries; waiting for it to ask again");
+      p->kv_attached = false;
+      return;
+    }
+    p->kv_next = i;
+  }
+}
+
+/* ---- the update cycle ------------------------------------------------------------------- */
+
+static void s_compact(raft_peer_t *p);
+
+/* Takes the core's update, if any, and carries it out in order. */
+static void s_process(raft_peer_t *p) {
+  for (int round = 0; round < 64; round++) {
+    if (!p->pending) {
+      if (!raft_core_ready(p->core)) break;
+      if (raft_core_get_update(p->core, &p->update) != RV_OK) break;
+      p->pending = true;
+      p->persisted = false;
+      s_send_msgs(p, p->update.msgs, p->update.n_msgs);
+    }
+    raft_update_t *u = &p->update;
+    if (!p->persisted) {
+      rv_err_t err;
+      if (raft_store_save(p->store, u, &err) != RV_OK) {
+        if (!p->store_error[0]) rv_error("%s", err.msg);
+        snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
+        return; /* retried on the next tick; nothing that depends on it goes out */
+      }
+      if (p->store_error[0]) rv_info("raft log writes succeed again");
+      p->store_error[0] = '\0';
+      p->persisted = true;
+    }
+    s_send_msgs(p, u->msgs_after_persist, u->n_msgs_after_persist);
+    if (u->n_committed) p->deliverable = u->committed[u->n_committed - 1].index;
+    bool state_changed = false;
+    if (u->has_soft_state &&
+        (u->soft.role != p->soft.role || u->soft.leader != p->soft.leader)) {
+      if (u->soft.role != p->soft.role)
+        rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
+                raft_role_name(u->soft.role), s_node_name(p, u->soft.leader));
+      p->soft = u->soft;
+      state_changed = true;
+    }
+    if (u->has_hard_state && u->hard.term != p->term) {
+      p->term = u->hard.term;
+      state_changed = true;
+    }
+    if (u->n_reads) {
+      uint64_t ctxs[u->n_reads], idx[u->n_reads];
+      for (size_t i = 0; i < u->n_reads; i++) {
+        ctxs[i] = u->reads[i].ctx;
+        idx[i] = u->reads[i].index;
+      }
+      Rv__ReadIndexResult r = RV__READ_INDEX_RESULT__INIT;
+      r.n_ctxs = u->n_reads;
+      r.ctxs = ctxs;
+      r.n_indexes = u->n_reads;
+      r.indexes = idx;
+      rv_actor_send(p->a, "kv-store", RV_MSG_READ_INDEX_RESULT, &r.base, 0);
+    }
+    raft_core_advance(p->core, u);
+    p->pending = false;
+    s_deliver(p);
+    if (state_changed) s_publish_state(p);
+  }
+  s_compact(p);
+}
+
+/* Compacts the log behind what kv-store has made durable, keeping what followers still need. */
+static void s_compact(raft_peer_t *p) {
+  if (p->pending) return;
+  raft_status_t st;
+  raft_core_status(p->core, &st);
+  raft_index_t limit = p->kv_applied < st.applied ? p->kv_applied : st.applied;
+  uint64_t threshold = (uint64_t)p->cfg->raft_compact_entries;
+  if (limit <= st.snapshot.index || limit - st.snapshot.index < threshold) return;
+  raft_index_t to = limit;
+  if (st.role == RAFT_LEADER) {
+    /* keep what a lagging follower still needs, unless it is hopelessly behind (then it
+     * needs a snapshot, and the log must not grow without bound) */
+    for (int i = 0; i < p->cfg->nnodes; i++) {
+      raft_progress_t pr;
+      if (p->ids[i] == p->self || raft_core_progress(p->core, p->ids[i], &pr) != RV_OK) continue;
+      if (pr.match < to && limit - pr.match < 4 * threshold) to = pr.match;
+    }
+  } else if (to > threshold) {
+    to -= threshold / 2; /* a follower that becomes leader can still feed a short laggard */
+  }
+  if (to <= st.snapshot.index) return;
+  raft_snapshot_meta_t meta;
+  if (raft_core_compact(p->core, to, &meta) != RV_OK) return;
+  rv_err_t err;
+  if (raft_store_compact(p->store, &meta, &err) != RV_OK)
+    rv_error("%s", err.msg);
+  else
+    rv_debug("compacted the log up to %llu", (unsigned long long)to);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static void s_on_tick(rv_actor_t *a, void *arg) {
+  raft_peer_t *p = arg;
+  raft_core_tick(p->core);
+  s_process(p);
+  /* status pages want fresh progress, not only role changes: a few times a second */
+  unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;
+  if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);
+}
+
+static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
+  raft_peer_t *p = arg;
+  for (int k = 0; k < S_PEER_DRAIN; k++) {
+    int node;
+    rv_msg_t m;
+    int rc = rv_peers_recv(p->peers, &node, &m, NULL);
+    if (rc == RV_EAGAIN) break;
+    if (rc) continue;
+    if (m.type == RV_MSG_RAFT_BATCH) {
+      const Rv__RaftBatch *b = (const Rv__RaftBatch *)m.body;
+      if (strcmp(b->cluster, p->cfg->cluster_id) != 0 || b->from != p->ids[node]) {
+        rv_warn("dropped a Raft batch from %s: cluster \"%s\", id %llu", p->cfg->nodes[node].id,
+                b->cluster, (unsigned long long)b->from);
+      } else {
+        for (size_t i = 0; i < b->n_msgs; i++) {
+          raft_msg_t msg;
+          rv_err_t err;
+          if (raft_wire_msg_decode(b->msgs[i], &msg, &err) != RV_OK) {
+            rv_warn("dropped a Raft message from %s: %s", p->cfg->nodes[node].id, err.msg);
+            continue;
+          }
+          if (msg.from != p->ids[node] || msg.to != p->self) {
+            rv_warn("dropped a Raft message from %s claiming %llu -> %llu", p->cfg->nodes[node].id,
+                    (unsigned long long)msg.from, (unsigned long long)msg.to);
+          } else if (raft_core_step(p->core, &msg) != RV_OK) {
+            rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
+                    p->cfg->nodes[node].id);
+          }
+          raft_wire_msg_free(&msg);
+        }
+      }
+    }
+    rv_msg_clear(&m);
+  }
+  s_process(p);
+}
+
+static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
+  const Rv__ProposeBatch *b = (const Rv__ProposeBatch *)m->body;
+  size_t n = b->n_proposals;
+  Rv__ProposeOutcome *outs = calloc(n ? n : 1, sizeof *outs);
+  Rv__ProposeOutcome **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+  if (!outs || !ptrs) {
+    free(outs);
+    free(ptrs);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    raft_proposal_t pr = {0};
+    int rc = raft_core_propose(p->core, b->proposals[i]->data.data, b->proposals[i]->data.len, &pr);
+    rv__propose_outcome__init(&outs[i]);
+    outs[i].id = b->proposals[i]->id;
+    outs[i].code = (uint32_t)rc;
+    outs[i].index = pr.index;
+    outs[i].term = pr.term;
+    outs[i].leader = pr.leader;
+    ptrs[i] = &outs[i];
+  }
+  Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
+  r.n_outcomes = n;
+  r.outcomes = ptrs;
+  /* the outcome goes out before the entry is durable: kv-store only learns where to look; the
+   * answer to its client waits for the entry to be applied */
+  rv_actor_reply(p->a, m, RV_MSG_PROPOSE_RESULT, &r.base);
+  free(outs);
+  free(ptrs);
+}
+
+static void s_read_index(raft_peer_t *p, const rv_msg_t *m) {
+  const Rv__ReadIndexRequest *q = (const Rv__ReadIndexRequest *)m->body;
+  uint64_t refused[q->n_ctxs ? q->n_ctxs : 1];
+  size_t nref = 0;
+  for (size_t i = 0; i < q->n_ctxs; i++)
+    if (raft_core_read_index(p->core, q->ctxs[i]) != RV_OK) refused[nref++] = q->ctxs[i];
+  if (nref) {
+    Rv__ReadIndexResult r = RV__READ_INDEX_RESULT__INIT;
+    r.n_ctxs = nref;
+    r.ctxs = refused;
+    r.code = RV_ENOTLEADER;
+    r.leader = p->soft.leader;
+    rv_actor_reply(p->a, m, RV_MSG_READ_INDEX_RESULT, &r.base);
+  }
+}
+
+static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
+  raft_peer_t *p = state;
+  switch (m->type) {
+    case RV_MSG_PROPOSE_BATCH: s_propose(p, m); break;
+    case RV_MSG_READ_INDEX_REQUEST: s_read_index(p, m); break;
+    case RV_MSG_APPLY_FROM: {
+      raft_index_t from = ((const Rv__ApplyFrom *)m->body)->index;
+      rv_info("kv-store asks for committed entries from %llu (committed: %llu)",
+              (unsigned long long)from, (unsigned long long)p->deliverable);
+      p->kv_attached = true;
+      p->kv_next = from ? from : 1;
+      if (p->kv_applied < from - 1) p->kv_applied = from - 1;
+      s_send_state(p, "kv-store");
+      s_deliver(p);
+      break;
+    }
+    case RV_MSG_APPLIED: {
+      raft_index_t idx = ((const Rv__Applied *)m->body)->index;
+      if (idx > p->kv_applied) p->kv_applied = idx;
+      break;
+    }
+    case RV_MSG_RAFT_STATE_REQUEST: s_send_state(p, m->from.actor); break;
+    case RV_MSG_TRANSFER_LEADER: {
+      raft_id_t target = ((const Rv__TransferLeader *)m->body)->target;
+      int rc = raft_core_transfer_leader(p->core, target);
+      rv_info("leadership transfer to %s: %s", s_node_name(p, target), rv_code_text(rc));
+      break;
+    }
+    default: {
+      char tb[32];
+      rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
+    }
+  }
+  s_process(p);
+}
+
+/* ---- life cycle --------------------------------------------------------------------------- */
+
+static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
+  raft_peer_t *p = state;
+  p->a = a;
+  p->cfg = rv_actor_config(a);
+  const cfg_node_t *cfg = p->cfg;
+  for (int i = 0; i < cfg->nnodes; i++) {
+    p->ids[i] = raft_wire_node_id(cfg->nodes[i].id);
+    for (int k = 0; k < i; k++)
+      if (p->ids[k] == p->ids[i])
+        return rv_err_set(err, RV_ECONFIG, "nodes %s and %s have the same Raft id; rename one",
+                          cfg->nodes[k].id, cfg->nodes[i].id);
+  }
+  p->self = p->ids[cfg->self];
+
+  char dir[CFG_PATH_MAX + 8];
+  int n = snprintf(dir, sizeof dir, "%s/raft", cfg->data_dir);
+  if (n < 0 || (size_t)n >= sizeof dir) return rv_err_set(err, RV_ECONFIG, "data-dir too long");
+  int rc = raft_store_open(dir, cfg->cluster_id, p->self, &p->store, err);
+  if (rc) return rc == RV_ESTALE ? rv_err_set(err, RV_ECONFIG, "%s", err->msg) : rc;
+  raft_storage_state_t st;
+  if ((rc = raft_store_load(p->store, &st, err))) return rc;
+  st.applied = st.snapshot.index;
+
+  raft_config_t rc_cfg;
+  raft_config_default(&rc_cfg);
+  rc_cfg.id = p->self;
+  for (int i = 0; i < cfg->nnodes; i++) rc_cfg.bootstrap.voters[i] = p->ids[i];
+  rc_cfg.bootstrap.n_voters = (size_t)cfg->nnodes;
+  rc_cfg.election_tick = (unsigned)cfg->raft_election_ticks;
+  rc_cfg.heartbeat_tick = (unsigned)cfg->raft_heartbeat_ticks;
+  rc_cfg.seed = p->self ^ rv_wall_us();
+  p->core = raft_core_new(&rc_cfg, &st, err);
+  rv_info("raft log: term %llu, vote %llu, commit %llu, snapshot %llu, %zu entries",
+          (unsigned long long)st.hard.term, (unsigned long long)st.hard.vote,
+          (unsigned long long)st.hard.commit, (unsigned long long)st.snapshot.index,
+          st.n_entries);
+  p->term = st.hard.term;
+  raft_store_state_free(&st);
+  if (!p->core) return err->code;
+
+  if ((rc = rv_peers_new(rv_actor_mailbox(a), cfg, "raft-peer", &p->peers, err))) return rc;
+  if (rv_actor_reader_add(a, rv_peers_socket(p->peers), s_on_peer, p) != 0 ||
+      rv_actor_timer_add(a, (unsigned)cfg->raft_tick_ms, 0, s_on_tick, p) < 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot register the peer socket or the tick timer");
+  s_process(p);
+  s_publish_state(p);
+  return RV_OK;
+}
+
+static void s_stop(rv_actor_t *a, void *state) {
+  raft_peer_t *p = state;
+  rv_peers_destroy(&p->peers);
+  raft_core_destroy(&p->core);
+  raft_store_close(&p->store);
+}
+
+static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
+  raft_peer_t *p = state;
+  if (p->store_error[0]) {
+    snprintf(reason, len, "%s", p->store_error);
+    return false;
+  }
+  return true;
+}
+
+const rv_actor_def_t raft_peer_def = {
+    .name = "raft-peer", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health};

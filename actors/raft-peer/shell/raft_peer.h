@@ -1,0 +1,26 @@
+/* raft_peer: the raft-peer actor's shell around the pure Raft core. It owns the node's Raft log
+ * (raft_store, RocksDB under <data-dir>/raft), the tcp links to the other nodes' raft-peers
+ * (rv_peers), the Raft clock (a timer every raft.tick-ms), and the conversation with the local
+ * kv-store:
+ *   kv-store -> raft-peer  ProposeBatch (commands to append), ReadIndexRequest, ApplyFrom (after
+ *                          its start: "send me committed entries from index N"), Applied (what it
+ *                          has made durable, which bounds log compaction)
+ *   raft-peer -> kv-store  ProposeResult (index/term, or not-leader with a hint), ApplyBatch
+ *                          (committed entries, in order, contiguous), ReadIndexResult, RaftState
+ * Each core update is carried out in the order the core's contract requires: messages that may
+ * go early, then one batched write + fdatasync of the log, then the messages that must wait for
+ * it, then committed entries to kv-store, then advance. A failed write (disk full) keeps the
+ * update and retries on the next tick; nothing that depends on it is sent meanwhile, and the
+ * actor reports itself unhealthy with the reason. */
+#ifndef RAFT_PEER_H
+#define RAFT_PEER_H
+
+#include "rv_actor.h"
+
+extern const rv_actor_def_t raft_peer_def;
+
+/* The actor's state; opaque to main.c, which only allocates it. */
+typedef struct raft_peer raft_peer_t;
+raft_peer_t *raft_peer_new(void);
+
+#endif

@@ -1,0 +1,126 @@
+/* raft_read_test: conformance tests for linearizable reads: ReadIndex (§6.4) on the leader and
+ * forwarded from followers, and lease reads (thesis §6.4.1). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "raft_test_net.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* ReadIndex (§6.4) and leases. */
+
+/* §6.4: "If the leader has not yet marked an entry from its current term committed, it waits
+ * until it has done so", then confirms its leadership with a heartbeat round. */
+static void test_read_index_waits_for_first_commit_and_quorum(void **state) {
+  (void)state;
+  raft_config_t cfg;
+  tnet_config(&cfg, 1, 3);
+  raft_core_t *l = tnet_core_new(&cfg, NULL);
+  tnet_core_make_leader(l, 3);
+  assert_int_equal(raft_core_read_index(l, 42), 0);
+  tnet_msgs_t msgs = {0};
+  tnet_core_drain(l, &msgs, NULL);
+  assert_int_equal(tnet_msgs_count(&msgs, RAFT_MSG_HEARTBEAT), 0);
+  tnet_msgs_clear(&msgs);
+  tnet_core_ack(l, 2, 1); /* the empty entry commits: now a heartbeat round starts */
+  raft_update_t u;
+  assert_int_equal(raft_core_get_update(l, &u), 0);
+  assert_int_equal(u.n_reads, 0);
+  uint64_t round = 0;
+  for (size_t k = 0; k < u.n_msgs; k++)
+    if (u.msgs[k].type == RAFT_MSG_HEARTBEAT) round = u.msgs[k].ctx;
+  assert_true(round > 0);
+  raft_core_advance(l, &u);
+  /* One answer from a follower makes a quorum (with the leader). */
+  raft_msg_t hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 3, .term = 1, .ctx = round};
+  tnet_core_step(l, hr);
+  assert_int_equal(raft_core_get_update(l, &u), 0);
+  assert_int_equal(u.n_reads, 1);
+  assert_int_equal(u.reads[0].ctx, 42);
+  assert_int_equal(u.reads[0].index, 1);
+  raft_core_advance(l, &u);
+  raft_core_destroy(&l);
+}
+
+static void test_read_index_needs_quorum(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, NULL);
+  tnet_campaign(net, 1);
+  tnet_isolate(net, 1);
+  assert_int_equal(raft_core_read_index(net->nodes[1].r, 7), 0);
+  tnet_tick_all(net, 5);
+  assert_false(tnet_has_read(&net->nodes[1], 7, NULL));
+  tnet_heal(net);
+  tnet_tick_all(net, 1);
+  raft_index_t idx;
+  assert_true(tnet_has_read(&net->nodes[1], 7, &idx));
+  assert_int_equal(idx, tnet_status(net, 1).hard.commit);
+  tnet_destroy(&net);
+}
+
+/* thesis §6.4: followers ask the leader for the read index; no leader, no read. */
+static void test_read_index_follower_forwards(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, NULL);
+  assert_int_equal(raft_core_read_index(net->nodes[2].r, 5), RV_ENOTLEADER);
+  tnet_campaign(net, 1);
+  tnet_propose(net, 1, "a");
+  tnet_settle(net);
+  assert_int_equal(raft_core_read_index(net->nodes[2].r, 5), 0);
+  tnet_settle(net);
+  raft_index_t idx;
+  assert_true(tnet_has_read(&net->nodes[2], 5, &idx));
+  assert_int_equal(idx, tnet_status(net, 1).hard.commit);
+  assert_false(tnet_has_read(&net->nodes[1], 5, NULL));
+  tnet_destroy(&net);
+}
+
+/* Lease reads: served without a round while the lease holds, never after the leader has sent
+ * TimeoutNow, and not once the quorum has been silent for the lease period. */
+static void test_lease_read(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  raft_core_t *l = net->nodes[1].r;
+  assert_true(tnet_core_status(l).lease_valid);
+  tnet_isolate(net, 1);
+  assert_int_equal(raft_core_read_index(l, 1), 0);
+  tnet_settle(net);
+  assert_true(tnet_has_read(&net->nodes[1], 1, NULL)); /* no round needed */
+  tnet_tick(net, 1, 8);
+  assert_false(tnet_core_status(l).lease_valid); /* lease ran out: et - 2 ticks after the last round */
+  assert_int_equal(raft_core_read_index(l, 2), 0);
+  tnet_settle(net);
+  assert_false(tnet_has_read(&net->nodes[1], 2, NULL));
+  tnet_destroy(&net);
+
+  net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  l = net->nodes[1].r;
+  tnet_isolate(net, 2);
+  assert_int_equal(raft_core_transfer_leader(l, 2), 0);
+  tnet_settle(net);
+  assert_false(tnet_core_status(l).lease_valid);
+  tnet_tick_all(net, 12); /* transfer aborted ... */
+  assert_int_equal(tnet_core_status(l).transferee, 0);
+  assert_int_equal(tnet_core_status(l).role, RAFT_LEADER);
+  assert_false(tnet_core_status(l).lease_valid); /* ... but the TimeoutNow may still be delivered */
+  tnet_destroy(&net);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_read_index_waits_for_first_commit_and_quorum),
+      cmocka_unit_test(test_read_index_needs_quorum),
+      cmocka_unit_test(test_read_index_follower_forwards),
+      cmocka_unit_test(test_lease_read),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
