@@ -214,8 +214,9 @@ static int m_mv(const char *s, const char *dst) {
     if (strcmp(s_m[i].path, s) == 0 || m_under(s_m[i].path, s)) {
       char np[M_PATH * 3];
       snprintf(np, sizeof np, "%s%s", target, s_m[i].path + sl);
-      assert_true(strlen(np) < M_PATH);
-      snprintf(s_m[i].path, M_PATH, "%s", np);
+      size_t nl = strlen(np);
+      assert_true(nl < M_PATH);
+      memcpy(s_m[i].path, np, nl + 1);
     }
   }
   return RV_OK;
