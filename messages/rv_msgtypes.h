@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "control.pb-c.h"
+#include "kv.pb-c.h"
 #include "raft.pb-c.h"
 
 #define RV_MSGTYPES(X)                                              \
@@ -39,7 +40,9 @@
   X(READ_INDEX_RESULT, 216, rv__read_index_result__descriptor)      \
   X(RAFT_STATE, 220, rv__raft_state__descriptor)                    \
   X(RAFT_STATE_REQUEST, 221, rv__raft_state_request__descriptor)    \
-  X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)
+  X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)          \
+  X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
+  X(FS_REPLY, 301, rv__fs_reply__descriptor)
 
 typedef enum {
 #define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,

@@ -1,0 +1,291 @@
+/* kv_actor: the kv-store actor's life cycle, its link with raft-peer (ApplyFrom, RaftState),
+ * the apply of committed entries and durability (WAL syncs, Applied). I/O shell; the protocol is
+ * described in kv_actor.h. Client requests are kv_clients.c and kv_reads.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kv_actor_int.h"
+
+int64_t kv_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *kv_fs_op_name(int op) {
+  switch (op) {
+    case RV__FS_OP__FS_STAT: return "stat";
+    case RV__FS_OP__FS_LS: return "ls";
+    case RV__FS_OP__FS_CAT: return "cat";
+    case RV__FS_OP__FS_COUNT: return "count";
+    default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
+  }
+}
+
+kv_actor_t *kv_actor_new(void) { return calloc(1, sizeof(kv_actor_t)); }
+
+void kv_actor_destroy(kv_actor_t **sp) {
+  if (!sp || !*sp) return;
+  free(*sp);
+  *sp = NULL;
+}
+
+/* ---- the link with raft-peer --------------------------------------------------------------- */
+
+/* Asks raft-peer for committed entries from the first one not durable here: raft-peer may then
+ * compact behind it, and what was applied but not yet synced is applied again (skipped). */
+static void s_attach(kv_actor_t *s) {
+  Rv__ApplyFrom af = RV__APPLY_FROM__INIT;
+  af.index = s->durable + 1;
+  s->attach_sent_ms = kv_now_ms();
+  if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLY_FROM, &af.base, 0) == RV_OK)
+    rv_info("asked raft-peer for committed entries from %llu", (unsigned long long)af.index);
+}
+
+static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
+  bool was_leader = s->leader;
+  uint64_t old_term = s->term;
+  char old_leader[sizeof s->leader_node];
+  snprintf(old_leader, sizeof old_leader, "%s", s->leader_node);
+  s->last_state_ms = kv_now_ms();
+  if (!s->attached) {
+    s->attached = true;
+    /* what raft-peer delivers now starts at durable + 1: take it in from there */
+    s->applied = s->durable;
+    rv_info("attached to raft-peer: %s in term %llu, commit %llu, applied here %llu", rs->role,
+            (unsigned long long)rs->term, (unsigned long long)rs->commit,
+            (unsigned long long)kv_core_applied(s->core));
+  }
+  s->leader = strcmp(rs->role, "leader") == 0;
+  s->term = rs->term;
+  snprintf(s->leader_node, sizeof s->leader_node, "%s", rs->leader_node ? rs->leader_node : "");
+  s->leader_hint[0] = '\0';
+  for (int i = 0; i < s->cfg->nnodes && s->leader_node[0]; i++) {
+    const cfg_peer_t *p = &s->cfg->nodes[i];
+    if (strcmp(p->id, s->leader_node) != 0) continue;
+    bool v6 = strchr(p->host, ':') != NULL;
+    snprintf(s->leader_hint, sizeof s->leader_hint, "%s%s%s:%d", v6 ? "[" : "", p->host,
+             v6 ? "]" : "", p->client_port);
+  }
+  if (was_leader != s->leader || old_term != s->term || strcmp(old_leader, s->leader_node) != 0) {
+    char why[128];
+    snprintf(why, sizeof why, "leadership changed (term %llu -> %llu, leader %s -> %s)",
+             (unsigned long long)old_term, (unsigned long long)s->term,
+             old_leader[0] ? old_leader : "none", s->leader_node[0] ? s->leader_node : "none");
+    if (was_leader != s->leader) rv_info("%s", why);
+    kv_clients_leadership_changed(s, why);
+  }
+}
+
+/* ---- apply -------------------------------------------------------------------------------- */
+
+static void s_store_failed(kv_actor_t *s, const rv_err_t *err) {
+  if (!s->store_error[0]) rv_error("%s", err->msg);
+  snprintf(s->store_error, sizeof s->store_error, "RocksDB write failed: %s", err->msg);
+  /* what was written is skipped when it comes again; the rest is asked for again */
+  s->applied = kv_core_applied(s->core);
+  if (s->durable > s->applied) s->durable = s->applied;
+  s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
+}
+
+static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
+  if (s->store_retry_ms) return; /* waiting to ask again after a failed write */
+  size_t k = 0;
+  while (k < b->n_entries && b->entries[k]->index <= s->applied) k++; /* seen already */
+  if (k == b->n_entries) return;
+  if (b->entries[k]->index != s->applied + 1) {
+    /* a gap: a batch sent before our last ApplyFrom; the resent entries will follow */
+    rv_debug("ignored entries from %llu (expected %llu)",
+             (unsigned long long)b->entries[k]->index, (unsigned long long)s->applied + 1);
+    return;
+  }
+  size_t n = b->n_entries - k, nc = 0;
+  kv_entry_t *ents = malloc(n * sizeof *ents);
+  kv_result_t *res = malloc(n * sizeof *res);
+  if (!ents || !res) {
+    free(ents);
+    free(res);
+    rv_error("out of memory applying %zu entries; asking again later", n);
+    s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
+    return;
+  }
+  for (size_t i = k; i < b->n_entries; i++) {
+    const Rv__RaftEntry *e = b->entries[i];
+    if (i > k && e->index != b->entries[i - 1]->index + 1) {
+      rv_warn("ApplyBatch is not contiguous at %llu; ignoring the rest",
+              (unsigned long long)e->index);
+      n = i - k;
+      break;
+    }
+    if (e->type == 0) /* a command; empty and configuration entries are Raft's own */
+      ents[nc++] = (kv_entry_t){.index = e->index, .data = e->data.data, .len = e->data.len};
+  }
+  rv_err_t err;
+  bool syncing = s->sync_next;
+  if (syncing) kv_rocks_set_sync(s->rocks, true);
+  int rc = nc ? kv_core_apply_batch(s->core, ents, nc, res, &err) : RV_OK;
+  if (syncing) kv_rocks_set_sync(s->rocks, false);
+  if (rc) {
+    s_store_failed(s, &err);
+  } else {
+    if (s->store_error[0]) rv_info("RocksDB writes succeed again");
+    s->store_error[0] = '\0';
+    if (nc) s->last_apply_ms = kv_now_ms();
+    if (syncing) {
+      s->durable = kv_core_applied(s->core);
+      s->sync_next = false;
+    }
+    size_t c = 0;
+    for (size_t i = k; i < k + n; i++) {
+      const Rv__RaftEntry *e = b->entries[i];
+      const kv_result_t *r = e->type == 0 ? &res[c++] : NULL;
+      s->applied = e->index;
+      kv_clients_applied(s, e->index, e->term, r);
+    }
+    kv_reads_serve(s);
+  }
+  free(ents);
+  free(res);
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------- */
+
+static void s_sync(kv_actor_t *s, int64_t now) {
+  uint64_t applied = kv_core_applied(s->core);
+  if (applied > s->durable && !s->store_error[0]) {
+    if (now - s->last_apply_ms >= KV_SYNC_IDLE_MS) {
+      /* no write comes to carry the sync: flush the memtable, which makes everything durable */
+      rv_err_t err;
+      if (kv_rocks_flush(s->rocks, &err) == RV_OK)
+        s->durable = applied;
+      else
+        rv_warn("%s", err.msg);
+    } else {
+      s->sync_next = true;
+    }
+  }
+  if (s->attached && s->durable > s->reported) {
+    Rv__Applied ap = RV__APPLIED__INIT;
+    ap.index = s->durable;
+    if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLIED, &ap.base, 0) == RV_OK)
+      s->reported = s->durable;
+  }
+}
+
+static void s_on_tick(rv_actor_t *a, void *arg) {
+  kv_actor_t *s = arg;
+  int64_t now = kv_now_ms();
+  if (s->store_retry_ms && now >= s->store_retry_ms) {
+    s->store_retry_ms = 0;
+    s->attached = false; /* the next RaftState restarts the intake at durable + 1 */
+    s_attach(s);
+  } else if (!s->attached && now - s->attach_sent_ms >= KV_ATTACH_RETRY_MS) {
+    s_attach(s);
+  } else if (s->attached && now - s->last_state_ms >= KV_PEER_SILENT_MS) {
+    rv_warn("raft-peer has been silent for %lld ms; asking it again for committed entries",
+            (long long)(now - s->last_state_ms));
+    s->attached = false;
+    s->leader = false;
+    kv_clients_fail_all(s, "this node's raft-peer does not answer");
+    s_attach(s);
+  }
+  s_sync(s, now);
+  kv_clients_expire(s, now);
+}
+
+/* ---- the actor ---------------------------------------------------------------------------- */
+
+static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
+  kv_actor_t *s = state;
+  switch (m->type) {
+    case RV_MSG_APPLY_BATCH: s_apply_batch(s, (const Rv__ApplyBatch *)m->body); break;
+    case RV_MSG_PROPOSE_RESULT:
+      kv_clients_propose_result(s, (const Rv__ProposeResult *)m->body);
+      break;
+    case RV_MSG_READ_INDEX_RESULT:
+      kv_reads_index_result(s, (const Rv__ReadIndexResult *)m->body);
+      break;
+    case RV_MSG_RAFT_STATE: s_raft_state(s, (const Rv__RaftState *)m->body); break;
+    default: {
+      char tb[32];
+      rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
+    }
+  }
+}
+
+/* Releases what s_open opened (safe on a partly opened actor). */
+static void s_close(kv_actor_t *s) {
+  kv_clients_close(s);
+  kv_core_destroy(&s->core);
+  kv_rocks_destroy(&s->rocks);
+  free(s->path);
+  s->path = NULL;
+}
+
+static int s_open(kv_actor_t *s, rv_err_t *err) {
+  char dir[CFG_PATH_MAX + 8];
+  int n = snprintf(dir, sizeof dir, "%s/kv", s->cfg->data_dir);
+  if (n < 0 || (size_t)n >= sizeof dir)
+    return rv_err_set(err, RV_ECONFIG, "node.data-dir is too long");
+  kv_rocks_opts_t ro;
+  kv_rocks_opts_default(&ro);
+  ro.path = dir;
+  ro.sync = false; /* the Raft log is the durable record; the WAL is synced every ~100 ms */
+  int rc = kv_rocks_new(&ro, &s->rocks, err);
+  if (rc) return rc;
+  kv_core_config_default(&s->core_cfg);
+  if ((rc = kv_core_new(kv_rocks_store(s->rocks), &s->core_cfg, &s->core, err))) {
+    /* a store holding something else will not heal by restarting */
+    if (rc == RV_ECORRUPT || rc == RV_EINVAL) rc = RV_ECONFIG;
+    return rv_err_set(err, rc, "%s: %s", dir, err->msg);
+  }
+  /* what the store holds after a crash may sit in an unsynced WAL: make it durable before
+   * telling raft-peer where to start (it may compact the log behind that point) */
+  if ((rc = kv_rocks_flush(s->rocks, err))) return rc;
+  s->durable = s->applied = s->reported = kv_core_applied(s->core);
+  s->last_apply_ms = kv_now_ms();
+  if (!(s->path = malloc(sizeof *s->path))) return rv_err_set(err, RV_ENOMEM, "out of memory");
+  /* an answer raft-peer sent to a predecessor of this process must never match our ids */
+  s->next_id = rv_wall_us();
+  if ((rc = kv_clients_open(s, err))) return rc;
+  if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timer");
+  rv_info("namespace at %s: applied index %llu, %llu client sessions", dir,
+          (unsigned long long)s->durable, (unsigned long long)kv_core_sessions(s->core));
+  return RV_OK;
+}
+
+static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
+  kv_actor_t *s = state;
+  s->a = a;
+  s->cfg = rv_actor_config(a);
+  int rc = s_open(s, err);
+  if (rc) {
+    s_close(s); /* the runtime calls stop() only after a successful start */
+    return rc;
+  }
+  s_attach(s);
+  return RV_OK;
+}
+
+static void s_stop(rv_actor_t *a, void *state) {
+  kv_actor_t *s = state;
+  if (s->rocks && s->core) {
+    rv_err_t err;
+    if (kv_rocks_flush(s->rocks, &err) != RV_OK) rv_warn("%s", err.msg);
+  }
+  s_close(s);
+}
+
+static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
+  kv_actor_t *s = state;
+  if (s->store_error[0]) {
+    snprintf(reason, len, "%s", s->store_error);
+    return false;
+  }
+  return true;
+}
+
+const rv_actor_def_t kv_actor_def = {
+    .name = "kv-store", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health};

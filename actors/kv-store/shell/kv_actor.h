@@ -1,0 +1,42 @@
+/* kv_actor: the kv-store actor (I/O shell) around the pure namespace core (kv_core) and its
+ * RocksDB store (kv_rocks, at <data-dir>/kv). It serves the client protocol (messages/kv.proto)
+ * on this node's client-port and talks to the local raft-peer (messages/raft.proto):
+ *
+ *   kv-store -> raft-peer  ApplyFrom(durable + 1) on start, and again whenever raft-peer has been
+ *                          silent (no RaftState) for a while: it may have restarted;
+ *                          ProposeBatch: every write that arrived in one loop wake-up, in one
+ *                          message (each hop costs a wake-up of ~40 us: batch across hops);
+ *                          ReadIndexRequest: likewise, every linearizable read of a wake-up;
+ *                          Applied(index): every ~100 ms, what is durable in RocksDB.
+ *   raft-peer -> kv-store  ProposeResult (index and term of each proposal, or not-leader),
+ *                          ApplyBatch (committed entries, in order), ReadIndexResult, RaftState.
+ *
+ * Writes (leader only; a follower answers ENOTLEADER with the leader's client address, a
+ * redirect that the client follows: HDFS' failover proxy does the same, and it keeps one hop
+ * off the write path instead of forwarding through the follower): the leader stamps its wall
+ * clock into the command (the mtime every replica records), encodes it with the client's id and
+ * seq, proposes, and remembers the index and term raft-peer assigned. When that index is
+ * applied, the client gets the command's result if the applied entry has the remembered term;
+ * otherwise (another leader's entry took the index) a retriable error, and the client's retry
+ * with the same id and seq is made exactly-once by the replicated session table.
+ * Reads: linearizable by ReadIndex (Raft thesis §6.4) on any node, served once the applied
+ * index reaches the read index; with the stale flag, served at once from local state.
+ * Apply: each ApplyBatch is one kv_core_apply_batch, without fsync (the Raft log is the durable
+ * record); about every 100 ms the next write syncs the WAL (an idle store is flushed instead)
+ * and raft-peer learns the durable index (Applied), which bounds its log compaction.
+ * Leadership changes: requests that a deposed leader (or a node whose leader changed) cannot
+ * finish get a retriable error. Health: unhealthy, with the reason, while RocksDB writes fail
+ * (the batch is asked for again every second). */
+#ifndef KV_ACTOR_H
+#define KV_ACTOR_H
+
+#include "rv_actor.h"
+
+extern const rv_actor_def_t kv_actor_def;
+
+/* The actor's state; opaque to main.c, which allocates it and frees it after rv_actor_main. */
+typedef struct kv_actor kv_actor_t;
+kv_actor_t *kv_actor_new(void);
+void kv_actor_destroy(kv_actor_t **s);
+
+#endif

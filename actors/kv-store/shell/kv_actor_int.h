@@ -1,0 +1,143 @@
+/* kv_actor_int: the kv-store actor's state and the functions its files share (kv_actor.c: life
+ * cycle, raft-peer link, apply, durability; kv_clients.c: the client socket, the request table,
+ * writes; kv_reads.c: reads). Not an API: only the actor's own files include it. */
+#ifndef KV_ACTOR_INT_H
+#define KV_ACTOR_INT_H
+
+#include <czmq.h>
+
+#include "kv_actor.h"
+#include "kv_core.h"
+#include "kv_rocks.h"
+#include "rv_listener.h"
+
+#define KV_TICK_MS 100            /* the housekeeping timer: sync, Applied, liveness, deadlines */
+#define KV_SYNC_IDLE_MS 1000      /* unsynced writes and no apply this long: flush the memtable */
+#define KV_ATTACH_RETRY_MS 500    /* ApplyFrom is repeated this often until a RaftState answers */
+#define KV_PEER_SILENT_MS 1500    /* no RaftState this long: raft-peer may have restarted */
+#define KV_STORE_RETRY_MS 1000    /* after a failed RocksDB write, ask for the entries again */
+#define KV_WRITE_DEADLINE_MS 10000 /* a write not applied by then gets a retriable error */
+#define KV_READ_DEADLINE_MS 3000  /* a read not confirmed by then gets a retriable error */
+#define KV_CLIENT_DRAIN 1024      /* client messages taken per wake-up */
+#define KV_LS_PAGE_MAX 5000       /* ls entries per reply at most (a reply stays < 2 MiB) */
+#define KV_PROPOSE_BYTES_MAX (4u << 20) /* command bytes per ProposeBatch (an envelope: 8 MiB) */
+#define KV_HINT_MAX (CFG_HOST_MAX + 16)
+#define KV_DEFAULT_OWNER "root"   /* creates whose request names no owner / group */
+#define KV_DEFAULT_GROUP "supergroup"
+
+typedef enum { KV_REQ_WRITE, KV_REQ_READ } kv_req_kind_t;
+
+typedef enum {
+  KV_REQ_QUEUED,  /* goes out with the batch at the end of this wake-up */
+  KV_REQ_SENT,    /* in a ProposeBatch / ReadIndexRequest: waiting for raft-peer's answer */
+  KV_REQ_WAITING  /* has its index: waiting for the apply to reach it */
+} kv_req_state_t;
+
+/* A client request that cannot be answered at once. Owned by the request table. */
+typedef struct kv_req {
+  uint64_t id;              /* proposal id / read ctx: unique for the actor's lifetime */
+  kv_req_kind_t kind;
+  kv_req_state_t state;
+  rv_listener_peer_t peer;  /* the client connection to answer */
+  rv_msg_t env;             /* the request's envelope (addresses, ids); body NULL */
+  uint8_t op;               /* Rv__FsOp */
+  uint64_t index;           /* writes: the entry's index; reads: the read index */
+  uint64_t term;            /* writes: the entry's term */
+  int64_t deadline_ms;      /* monotonic: a retriable error past this */
+  kv_buf_t cmd;             /* writes: the encoded command, until proposed */
+  Rv__FsRequest *fs;        /* reads: the request (owned), executed once applied */
+  struct kv_req *prev, *next; /* every pending request, in arrival order */
+} kv_req_t;
+
+struct kv_actor {
+  rv_actor_t *a;
+  const cfg_node_t *cfg;
+  kv_rocks_t *rocks;
+  kv_core_t *core;
+  kv_core_config_t core_cfg;
+  rv_listener_t *clients;
+  kv_path_t *path;          /* scratch for validating paths before they reach the log (large) */
+
+  /* the link with raft-peer */
+  bool attached;            /* raft-peer answered our ApplyFrom with a RaftState */
+  int64_t attach_sent_ms;   /* when ApplyFrom last went out */
+  int64_t last_state_ms;    /* when the last RaftState came */
+  uint64_t applied;         /* last log index taken in (commands and Raft's own entries) */
+  bool leader;              /* this node's raft-peer is the leader */
+  uint64_t term;
+  char leader_node[CFG_ID_MAX + 1]; /* "" = unknown */
+  char leader_hint[KV_HINT_MAX];    /* the leader's client address "host:port", "" = unknown */
+
+  /* durability */
+  uint64_t durable;         /* kv_core_applied() when the WAL was last synced */
+  uint64_t reported;        /* the last Applied sent */
+  bool sync_next;           /* the next apply syncs the WAL */
+  int64_t last_apply_ms;
+  char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
+  int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
+
+  /* requests */
+  uint64_t next_id;         /* starts from the wall clock (us): ids differ across restarts */
+  zhashx_t *by_id;          /* id -> kv_req_t *, every pending request */
+  zhashx_t *by_index;       /* entry index -> kv_req_t *, writes waiting for their entry */
+  kv_req_t *head, *tail;    /* every pending request, arrival order */
+  size_t npending;
+  kv_req_t **wq, **rq;      /* writes and reads of this wake-up, to batch at its end */
+  size_t nwq, capwq, nrq, caprq;
+
+  /* counters, for logs */
+  uint64_t proposals, propose_batches, reads, read_batches, stale_reads, redirects, retriable;
+};
+
+/* ---- kv_actor.c ---------------------------------------------------------------------------- */
+int64_t kv_now_ms(void); /* monotonic */
+/* "mkdir", ..., "stat", "ls", "cat", "count" for an Rv__FsOp; "op?" otherwise. Static. */
+const char *kv_fs_op_name(int op);
+
+/* ---- kv_clients.c: the socket, the request table, writes ----------------------------------- */
+/* Binds the client-port listener and registers it with the loop; makes the tables. */
+int kv_clients_open(kv_actor_t *s, rv_err_t *err);
+/* Answers every pending request with a retriable error and frees the tables and the socket. */
+void kv_clients_close(kv_actor_t *s);
+
+/* Answers a request (env, to peer) with r; fills replicas. */
+void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, Rv__FsReply *r);
+/* Answers with an error; retry marks it retriable (the leader hint is added when known). */
+void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int code,
+                    bool retry, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A new pending request of kind for the message m from peer (body not taken), in the table. */
+kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t *peer,
+                     const rv_msg_t *m, int64_t deadline_ms);
+/* Removes r from every table and frees it. */
+void kv_req_done(kv_actor_t *s, kv_req_t *r);
+/* Answers r with a retriable error and removes it. */
+void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id);
+/* Queues r for the batch at the end of this wake-up. Returns false (r answered and freed) when
+ * memory runs out. */
+bool kv_req_queue(kv_actor_t *s, kv_req_t *r);
+
+/* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
+ * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
+void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);
+void kv_clients_propose_result(kv_actor_t *s, const Rv__ProposeResult *r);
+/* Leadership moved (or raft-peer went silent): fails what can no longer finish here. */
+void kv_clients_leadership_changed(kv_actor_t *s, const char *why);
+/* Fails every pending request (raft-peer lost). */
+void kv_clients_fail_all(kv_actor_t *s, const char *why);
+/* Answers requests whose deadline passed. */
+void kv_clients_expire(kv_actor_t *s, int64_t now_ms);
+
+/* ---- kv_reads.c ------------------------------------------------------------------------- */
+/* A read request: served now (stale) or queued for ReadIndex. Takes m->body (sets it NULL)
+ * when it queues the request. */
+void kv_reads_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m);
+/* Sends one ReadIndexRequest for the reads queued in this wake-up (rs[0..n)). */
+void kv_reads_flush(kv_actor_t *s, kv_req_t **rs, size_t n);
+void kv_reads_index_result(kv_actor_t *s, const Rv__ReadIndexResult *r);
+/* Serves every read whose index the apply has reached. */
+void kv_reads_serve(kv_actor_t *s);
+
+#endif

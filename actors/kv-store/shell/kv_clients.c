@@ -1,0 +1,454 @@
+/* kv_clients: the kv-store's client socket (the node's client-port), the table of requests that
+ * wait for raft-peer, and the write path: validate, stamp, encode, batch every write of a loop
+ * wake-up into one ProposeBatch, remember where each went, answer when its index is applied.
+ * I/O shell. Reads are kv_reads.c. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv_actor_int.h"
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, Rv__FsReply *r) {
+  r->replicas = (uint32_t)s->cfg->nnodes;
+  rv_err_t err;
+  if (rv_listener_reply(s->clients, peer, env, RV_MSG_FS_REPLY, &r->base, &err) != RV_OK)
+    rv_debug("reply to %s/%s: %s", env->from.node, env->from.actor, err.msg);
+}
+
+static void s_reply_verror(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env,
+                           int code, bool retry, const char *fmt, va_list ap) {
+  char msg[KV_MSG_MAX + 64];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  Rv__FsReply r = RV__FS_REPLY__INIT;
+  r.code = (uint32_t)code;
+  r.message = msg;
+  r.retry = retry;
+  r.leader = retry ? s->leader_hint : "";
+  if (retry) s->retriable++;
+  kv_reply(s, peer, env, &r);
+}
+
+void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int code,
+                    bool retry, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  s_reply_verror(s, peer, env, code, retry, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- the request table -------------------------------------------------------------------- */
+
+/* u64 keys stored in the pointer itself (ids and indexes start at 1, never NULL). */
+static size_t s_hash(const void *key) {
+  uint64_t x = (uint64_t)(uintptr_t)key;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+static int s_cmp(const void *a, const void *b) { return a < b ? -1 : a > b; }
+#define S_KEY(u) ((void *)(uintptr_t)(u))
+
+static zhashx_t *s_table(void) {
+  zhashx_t *h = zhashx_new();
+  if (!h) return NULL;
+  zhashx_set_key_hasher(h, s_hash);
+  zhashx_set_key_comparator(h, s_cmp);
+  zhashx_set_key_duplicator(h, NULL);
+  zhashx_set_key_destructor(h, NULL);
+  return h;
+}
+
+kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t *peer,
+                     const rv_msg_t *m, int64_t deadline_ms) {
+  kv_req_t *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->id = ++s->next_id;
+  r->kind = kind;
+  r->state = KV_REQ_QUEUED;
+  r->peer = *peer;
+  r->env = *m;
+  r->env.body = NULL;
+  r->op = (uint8_t)((const Rv__FsRequest *)m->body)->op;
+  r->deadline_ms = deadline_ms;
+  kv_buf_init(&r->cmd);
+  if (zhashx_insert(s->by_id, S_KEY(r->id), r) != 0) {
+    free(r);
+    return NULL;
+  }
+  r->prev = s->tail;
+  if (s->tail)
+    s->tail->next = r;
+  else
+    s->head = r;
+  s->tail = r;
+  s->npending++;
+  return r;
+}
+
+kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id) { return zhashx_lookup(s->by_id, S_KEY(id)); }
+
+void kv_req_done(kv_actor_t *s, kv_req_t *r) {
+  zhashx_delete(s->by_id, S_KEY(r->id));
+  if (r->kind == KV_REQ_WRITE && r->state == KV_REQ_WAITING &&
+      zhashx_lookup(s->by_index, S_KEY(r->index)) == r)
+    zhashx_delete(s->by_index, S_KEY(r->index));
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    s->head = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+  else
+    s->tail = r->prev;
+  s->npending--;
+  kv_buf_close(&r->cmd);
+  if (r->fs) protobuf_c_message_free_unpacked(&r->fs->base, NULL);
+  free(r);
+}
+
+void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  s_reply_verror(s, &r->peer, &r->env, code, true, fmt, ap);
+  va_end(ap);
+  kv_req_done(s, r);
+}
+
+bool kv_req_queue(kv_actor_t *s, kv_req_t *r) {
+  bool w = r->kind == KV_REQ_WRITE;
+  kv_req_t ***arr = w ? &s->wq : &s->rq;
+  size_t *n = w ? &s->nwq : &s->nrq, *cap = w ? &s->capwq : &s->caprq;
+  if (*n == *cap) {
+    size_t c = *cap ? 2 * *cap : 64;
+    kv_req_t **q = realloc(*arr, c * sizeof *q);
+    if (!q) {
+      kv_req_fail(s, r, RV_EBUSY, "%s: kv-store on %s is out of memory", kv_fs_op_name(r->op),
+                  s->cfg->node_id);
+      return false;
+    }
+    *arr = q;
+    *cap = c;
+  }
+  (*arr)[(*n)++] = r;
+  return true;
+}
+
+/* ---- writes -------------------------------------------------------------------------------- */
+
+/* Which request flags each write takes (the rest must be unset). */
+static const char *s_flag_refused(const Rv__FsRequest *q) {
+  bool parents_ok = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT;
+  if (q->parents && !parents_ok) return "parents";
+  if (q->overwrite && q->op != RV__FS_OP__FS_PUT) return "overwrite";
+  if (q->recursive && q->op != RV__FS_OP__FS_RM) return "recursive";
+  return NULL;
+}
+
+/* Checks a path before it may enter the log; on failure answers and returns false. */
+static bool s_path_ok(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
+                      const char *op, const ProtobufCBinaryData *p, const char *what) {
+  rv_err_t err;
+  if (p->len > KV_PATH_MAX) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: %s of %zu bytes exceeds %d bytes", op, what,
+                   p->len, KV_PATH_MAX);
+    return false;
+  }
+  if (kv_path_parse(s->path, (const char *)p->data, p->len, &err) != RV_OK) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: %s", op, err.msg);
+    return false;
+  }
+  return true;
+}
+
+static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m) {
+  const Rv__FsRequest *q = (const Rv__FsRequest *)m->body;
+  const char *op = kv_fs_op_name((int)q->op);
+  if (!s->attached) {
+    kv_reply_error(s, peer, m, RV_EUNAVAIL, true,
+                   "%s: kv-store on %s is not connected to its raft-peer yet", op,
+                   s->cfg->node_id);
+    return;
+  }
+  if (!s->leader) {
+    s->redirects++;
+    if (s->leader_hint[0])
+      kv_reply_error(s, peer, m, RV_ENOTLEADER, true, "%s: %s is not the leader; %s (%s) is",
+                     op, s->cfg->node_id, s->leader_node, s->leader_hint);
+    else
+      kv_reply_error(s, peer, m, RV_EUNAVAIL, true,
+                     "%s: %s is not the leader and knows no leader (an election may be under "
+                     "way)", op, s->cfg->node_id);
+    return;
+  }
+  const char *flag = s_flag_refused(q);
+  if (flag) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s does not take the %s flag", op, flag);
+    return;
+  }
+  if (q->client_id && !q->seq) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: client %016llx sent sequence number 0", op,
+                   (unsigned long long)q->client_id);
+    return;
+  }
+  if (q->perm > KV_PERM_MAX) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: permission %o is out of range (0..07777)",
+                   op, q->perm);
+    return;
+  }
+  if (q->data.len > s->core_cfg.inline_max) {
+    kv_reply_error(s, peer, m, RV_ETOOBIG, false,
+                   "%s: content of %zu bytes exceeds the inline limit of %u bytes", op,
+                   q->data.len, s->core_cfg.inline_max);
+    return;
+  }
+  if (!s_path_ok(s, peer, m, op, &q->path, "path")) return;
+  if (q->op == RV__FS_OP__FS_MV && !s_path_ok(s, peer, m, op, &q->path2, "destination")) return;
+  bool creates = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT ||
+                 q->op == RV__FS_OP__FS_TOUCHZ;
+  const char *owner = q->owner[0] ? q->owner : KV_DEFAULT_OWNER;
+  const char *group = q->group[0] ? q->group : KV_DEFAULT_GROUP;
+  unsigned perm = q->perm ? q->perm : q->op == RV__FS_OP__FS_MKDIR ? 0755 : 0644;
+  kv_cmd_t cmd = {
+      .op = (uint8_t)q->op,
+      .client_id = q->client_id,
+      .seq = q->seq,
+      .time_ms = (int64_t)(rv_wall_us() / 1000), /* the leader decides the time */
+      .flags = (uint8_t)((q->parents ? KV_F_PARENTS : 0) | (q->overwrite ? KV_F_OVERWRITE : 0) |
+                         (q->recursive ? KV_F_RECURSIVE : 0)),
+      .perm = (uint16_t)(creates ? perm : 0),
+      .path = {q->path.data, q->path.len},
+      .path2 = {q->path2.data, q->path2.len},
+      .owner = {(const uint8_t *)(creates ? owner : ""), creates ? strlen(owner) : 0},
+      .group = {(const uint8_t *)(creates ? group : ""), creates ? strlen(group) : 0},
+      .data = {q->data.data, q->data.len},
+  };
+  kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
+  if (!r) {
+    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory", op,
+                   s->cfg->node_id);
+    return;
+  }
+  rv_err_t err;
+  int rc = kv_cmd_encode(&cmd, &r->cmd, &err);
+  if (rc) {
+    kv_reply_error(s, peer, m, rc, false, "%s", err.msg);
+    kv_req_done(s, r);
+    return;
+  }
+  kv_req_queue(s, r);
+}
+
+/* Proposes ws[0..n) in one ProposeBatch (or fails them, retriable, when raft-peer is away). */
+static void s_propose_one(kv_actor_t *s, kv_req_t **ws, size_t n) {
+  Rv__Proposal *props = calloc(n, sizeof *props);
+  Rv__Proposal **ptrs = calloc(n, sizeof *ptrs);
+  int rc = RV_ENOMEM;
+  if (props && ptrs) {
+    for (size_t i = 0; i < n; i++) {
+      rv__proposal__init(&props[i]);
+      props[i].id = ws[i]->id;
+      props[i].data.data = ws[i]->cmd.data;
+      props[i].data.len = ws[i]->cmd.len;
+      ptrs[i] = &props[i];
+    }
+    Rv__ProposeBatch b = RV__PROPOSE_BATCH__INIT;
+    b.n_proposals = n;
+    b.proposals = ptrs;
+    rc = rv_actor_send(s->a, "raft-peer", RV_MSG_PROPOSE_BATCH, &b.base, 0);
+  }
+  free(props);
+  free(ptrs);
+  for (size_t i = 0; i < n; i++) {
+    if (rc) {
+      kv_req_fail(s, ws[i], RV_EUNAVAIL, "%s: this node's raft-peer does not take proposals (%s)",
+                  kv_fs_op_name(ws[i]->op), rv_code_text(rc));
+      continue;
+    }
+    ws[i]->state = KV_REQ_SENT;
+    kv_buf_close(&ws[i]->cmd);
+  }
+  if (!rc) {
+    s->proposals += n;
+    s->propose_batches++;
+  }
+}
+
+/* The writes of this wake-up (ws[0..n)): one ProposeBatch, or a few when their commands would
+ * not fit one envelope (big puts). */
+static void s_propose(kv_actor_t *s, kv_req_t **ws, size_t n) {
+  size_t start = 0, bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (i > start && bytes + ws[i]->cmd.len > KV_PROPOSE_BYTES_MAX) {
+      s_propose_one(s, ws + start, i - start);
+      start = i;
+      bytes = 0;
+    }
+    bytes += ws[i]->cmd.len;
+  }
+  if (start < n) s_propose_one(s, ws + start, n - start);
+}
+
+void kv_clients_propose_result(kv_actor_t *s, const Rv__ProposeResult *res) {
+  for (size_t i = 0; i < res->n_outcomes; i++) {
+    const Rv__ProposeOutcome *o = res->outcomes[i];
+    kv_req_t *r = kv_req_by_id(s, o->id);
+    if (!r || r->kind != KV_REQ_WRITE || r->state != KV_REQ_SENT) continue;
+    if (o->code) {
+      kv_req_fail(s, r, o->code == RV_ENOTLEADER && !s->leader_hint[0] ? RV_EUNAVAIL : (int)o->code,
+                  "%s: not accepted by raft-peer on %s: %s", kv_fs_op_name(r->op), s->cfg->node_id,
+                  rv_code_text((int)o->code));
+      continue;
+    }
+    if (o->index <= s->applied) { /* cannot happen in order; be safe: the retry finds out */
+      kv_req_fail(s, r, RV_EAGAIN, "%s: index %llu was applied before its proposal returned",
+                  kv_fs_op_name(r->op), (unsigned long long)o->index);
+      continue;
+    }
+    kv_req_t *old = zhashx_lookup(s->by_index, S_KEY(o->index));
+    if (old)
+      kv_req_fail(s, old, RV_EAGAIN, "%s: index %llu was given to a newer proposal",
+                  kv_fs_op_name(old->op), (unsigned long long)o->index);
+    r->index = o->index;
+    r->term = o->term;
+    r->state = KV_REQ_WAITING;
+    zhashx_insert(s->by_index, S_KEY(r->index), r);
+  }
+}
+
+void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res) {
+  kv_req_t *r = zhashx_lookup(s->by_index, S_KEY(index));
+  if (!r) return;
+  if (!res || term != r->term) {
+    kv_req_fail(s, r, RV_EAGAIN,
+                "%s: its log entry %llu (term %llu) was replaced by a newer leader's (term %llu)",
+                kv_fs_op_name(r->op), (unsigned long long)index, (unsigned long long)r->term,
+                (unsigned long long)term);
+    return;
+  }
+  Rv__FsReply rep = RV__FS_REPLY__INIT;
+  rep.code = (uint32_t)res->code;
+  rep.message = (char *)res->msg;
+  rep.index = res->index;
+  rep.inode = res->inode;
+  rep.n = res->n;
+  rep.replayed = res->skipped;
+  kv_reply(s, &r->peer, &r->env, &rep);
+  kv_req_done(s, r);
+}
+
+void kv_clients_leadership_changed(kv_actor_t *s, const char *why) {
+  for (kv_req_t *r = s->head, *next; r; r = next) {
+    next = r->next;
+    /* a confirmed read index stays valid whoever leads now; everything else waited on a
+     * leadership that is gone */
+    if (r->kind == KV_REQ_READ && r->state == KV_REQ_WAITING) continue;
+    if (r->state == KV_REQ_QUEUED) continue; /* goes out at the end of this wake-up */
+    kv_req_fail(s, r, RV_EAGAIN, "%s: %s on %s; retry", kv_fs_op_name(r->op), why, s->cfg->node_id);
+  }
+}
+
+void kv_clients_fail_all(kv_actor_t *s, const char *why) {
+  for (kv_req_t *r = s->head, *next; r; r = next) {
+    next = r->next;
+    if (r->state != KV_REQ_QUEUED)
+      kv_req_fail(s, r, RV_EUNAVAIL, "%s: %s (%s); retry", kv_fs_op_name(r->op), why,
+                  s->cfg->node_id);
+  }
+}
+
+void kv_clients_expire(kv_actor_t *s, int64_t now) {
+  for (kv_req_t *r = s->head, *next; r; r = next) {
+    next = r->next;
+    if (r->state != KV_REQ_QUEUED && now >= r->deadline_ms)
+      kv_req_fail(s, r, RV_ETIMEDOUT, "%s: not %s within %d ms on %s; retry", kv_fs_op_name(r->op),
+                  r->kind == KV_REQ_WRITE ? "committed" : "confirmed",
+                  r->kind == KV_REQ_WRITE ? KV_WRITE_DEADLINE_MS : KV_READ_DEADLINE_MS,
+                  s->cfg->node_id);
+  }
+}
+
+/* ---- the socket ---------------------------------------------------------------------------- */
+
+static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m) {
+  const Rv__FsRequest *q = (const Rv__FsRequest *)m->body;
+  switch (q->op) {
+    case RV__FS_OP__FS_MKDIR:
+    case RV__FS_OP__FS_PUT:
+    case RV__FS_OP__FS_TOUCHZ:
+    case RV__FS_OP__FS_RM:
+    case RV__FS_OP__FS_MV: s_write(s, peer, m); break;
+    case RV__FS_OP__FS_STAT:
+    case RV__FS_OP__FS_LS:
+    case RV__FS_OP__FS_CAT:
+    case RV__FS_OP__FS_COUNT: kv_reads_request(s, peer, m); break;
+    default:
+      kv_reply_error(s, peer, m, RV_EINVAL, false, "unknown operation %d", (int)q->op);
+  }
+}
+
+/* Sends what this wake-up queued: one ProposeBatch and one ReadIndexRequest at most. */
+static void s_flush(kv_actor_t *s) {
+  if (s->nwq) s_propose(s, s->wq, s->nwq);
+  if (s->nrq) kv_reads_flush(s, s->rq, s->nrq);
+  s->nwq = s->nrq = 0;
+}
+
+static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
+  kv_actor_t *s = arg;
+  for (int k = 0; k < KV_CLIENT_DRAIN; k++) {
+    rv_listener_peer_t peer;
+    rv_msg_t m;
+    int rc = rv_listener_recv(s->clients, &peer, &m, NULL);
+    if (rc == RV_EAGAIN) break;
+    if (rc) continue; /* dropped and counted by the listener */
+    if (m.type == RV_MSG_FS_REQUEST) {
+      s_request(s, &peer, &m);
+    } else {
+      char tb[32];
+      rv_warn("client %s/%s sent a %s, not an FsRequest; ignored", m.from.node, m.from.actor,
+              rv_msgtype_name(m.type, tb, sizeof tb));
+    }
+    rv_msg_clear(&m);
+  }
+  s_flush(s);
+}
+
+int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
+  if (!(s->by_id = s_table()) || !(s->by_index = s_table()))
+    return rv_err_set(err, RV_ENOMEM, "out of memory");
+  char ep[CFG_HOST_MAX + 32];
+  const cfg_peer_t *self = &s->cfg->nodes[s->cfg->self];
+  cfg_peer_endpoint(self, self->client_port, ep, sizeof ep);
+  char what[64];
+  snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
+  int rc = rv_listener_new(rv_actor_mailbox(s->a), ep, what, &s->clients, err);
+  if (rc) return rc;
+  if (rv_actor_reader_add(s->a, rv_listener_socket(s->clients), s_on_clients, s) != 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot register the client socket");
+  rv_info("serving clients on %s", ep);
+  return RV_OK;
+}
+
+void kv_clients_close(kv_actor_t *s) {
+  if (!s->by_id) return; /* never opened */
+  while (s->head)
+    kv_req_fail(s, s->head, RV_EUNAVAIL, "%s: kv-store on %s is stopping; retry",
+                kv_fs_op_name(s->head->op), s->cfg->node_id);
+  if (s->clients) rv_actor_reader_remove(s->a, rv_listener_socket(s->clients));
+  rv_listener_destroy(&s->clients);
+  zhashx_destroy(&s->by_id);
+  zhashx_destroy(&s->by_index);
+  free(s->wq);
+  free(s->rq);
+  s->wq = s->rq = NULL;
+  s->nwq = s->nrq = s->capwq = s->caprq = 0;
+  rv_info("served %llu proposals in %llu batches, %llu reads in %llu batches, %llu stale reads, "
+          "%llu redirects, %llu retriable errors",
+          (unsigned long long)s->proposals, (unsigned long long)s->propose_batches,
+          (unsigned long long)s->reads, (unsigned long long)s->read_batches,
+          (unsigned long long)s->stale_reads, (unsigned long long)s->redirects,
+          (unsigned long long)s->retriable);
+}

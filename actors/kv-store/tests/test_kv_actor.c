@@ -1,0 +1,423 @@
+/* The kv-store actor (the real program) against a scripted raft-peer: this test binds the
+ * raft-peer's inbox itself, so it decides every ProposeResult, ApplyBatch, ReadIndexResult and
+ * RaftState the actor sees, and drives clients through librvclient. Checks the protocol of
+ * kv_actor.h step by step: ApplyFrom repeated until a RaftState answers; a follower redirects
+ * with the leader's address; a write answered once its index is applied with the same term;
+ * an index taken by another term's entry gives a retriable error and the retry (same id and
+ * seq) goes through; a leadership change fails what waited on it, and an entry committed by the
+ * deposed leader still applies once (the retry answers "replayed"); a linearizable read waits
+ * for its read index to be applied, a stale one does not; a put over the inline limit never
+ * reaches raft-peer; Applied reports what is durable; SIGTERM stops it cleanly. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kv_cmd.h"
+#include "rv_client.h"
+#include "rv_log.h"
+#include "rv_mailbox.h"
+
+static char s_dir[64], s_yaml[128], s_nodes[64];
+static int s_port;
+static cfg_node_t *s_cfg;
+static rv_mailbox_t *s_peer; /* the fake raft-peer's inbox */
+static pid_t s_pid;
+static uint64_t s_applied_seen; /* the largest Applied the actor reported */
+/* the Raft state this fake raft-peer publishes (every 200 ms, as the real one does) */
+static const char *s_role;
+static uint64_t s_term;
+static const char *s_leader;
+static int64_t s_published;
+
+static void s_send(uint32_t type, const ProtobufCMessage *body);
+
+static void s_publish(void) {
+  Rv__RaftState rs = RV__RAFT_STATE__INIT;
+  rs.role = (char *)s_role;
+  rs.term = s_term;
+  rs.leader_node = (char *)s_leader;
+  s_send(RV_MSG_RAFT_STATE, &rs.base);
+  s_published = zclock_mono();
+}
+
+/* The client under test: driven while the fake raft-peer waits (librvclient retries only when
+ * polled); a result that completes meanwhile is kept for s_result. */
+static rv_client_t *s_c;
+static rv_client_result_t s_stash;
+static bool s_stashed;
+
+/* Keeps the state flowing (the actor takes silence as a restarted raft-peer) and the client
+ * moving. */
+static void s_pump(void) {
+  if (s_role && zclock_mono() - s_published >= 200) s_publish();
+  if (s_c && !s_stashed && rv_client_poll(s_c, 0, &s_stash) == RV_OK) s_stashed = true;
+}
+
+static int s_setup(void **state) {
+  snprintf(s_dir, sizeof s_dir, "/tmp/rvkvactor.XXXXXX");
+  assert_non_null(mkdtemp(s_dir));
+  s_port = 24000 + (int)(getpid() % 20000);
+  zsys_handler_set(NULL);
+  snprintf(s_yaml, sizeof s_yaml, "%s/n1.yaml", s_dir);
+  FILE *f = fopen(s_yaml, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "node: {id: n1, data-dir: %s/n1}\n"
+          "cluster:\n  id: c1\n  nodes:\n"
+          "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
+          "    - {id: n2, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
+          "    - {id: n3, host: 127.0.0.1, raft-port: %d, client-port: %d}\n",
+          s_dir, s_port, s_port + 100, s_port + 1, s_port + 101, s_port + 2, s_port + 102);
+  fclose(f);
+  snprintf(s_nodes, sizeof s_nodes, "127.0.0.1:%d", s_port + 100);
+  rv_err_t err;
+  assert_int_equal(cfg_node_load(s_yaml, &s_cfg, -1, &err), RV_OK);
+  char cmd[CFG_PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "mkdir -p %s", s_cfg->run_dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(rv_mailbox_new(s_cfg, "raft-peer", &s_peer, &err), RV_OK);
+  char log[128];
+  snprintf(log, sizeof log, "%s/kv-store.log", s_dir);
+  s_pid = fork();
+  assert_true(s_pid >= 0);
+  if (s_pid == 0) {
+    FILE *lf = freopen(log, "w", stderr);
+    (void)lf;
+    execl(KV_STORE_BIN, KV_STORE_BIN, "--config", s_yaml, (char *)NULL);
+    _exit(127);
+  }
+  return 0;
+}
+
+static int s_teardown(void **state) {
+  if (s_pid > 0) {
+    kill(s_pid, SIGKILL);
+    waitpid(s_pid, NULL, 0);
+  }
+  rv_mailbox_destroy(&s_peer);
+  cfg_node_destroy(&s_cfg);
+  char cmd[256];
+  /* the actor's log, for a failure's context (ctest shows it only then) */
+  snprintf(cmd, sizeof cmd, "cat %s/kv-store.log >&2; rm -rf %s", s_dir, s_dir);
+  return system(cmd);
+}
+
+/* The next message of type `type` the actor sends to raft-peer within ms (Applied reports are
+ * noted and skipped unless asked for). Returns false on timeout. */
+static bool s_expect(uint32_t type, int ms, rv_msg_t *m) {
+  int64_t end = zclock_mono() + ms;
+  while (zclock_mono() <= end) {
+    s_pump();
+    zmq_pollitem_t it = {.socket = zsock_resolve(rv_mailbox_inbox(s_peer)), .events = ZMQ_POLLIN};
+    zmq_poll(&it, 1, 10);
+    while (rv_mailbox_recv(s_peer, m, NULL) == RV_OK) {
+      if (m->type == RV_MSG_APPLIED) {
+        uint64_t i = ((Rv__Applied *)m->body)->index;
+        if (i > s_applied_seen) s_applied_seen = i;
+      }
+      if (m->type == type) return true;
+      char tb[32];
+      if (m->type != RV_MSG_APPLIED)
+        fail_msg("expected %s, got %s", rv_msgtype_name(type, tb, sizeof tb),
+                 rv_msgtype_name(m->type, tb + 16, 16));
+      rv_msg_clear(m);
+    }
+  }
+  return false;
+}
+
+static void s_send(uint32_t type, const ProtobufCMessage *body) {
+  rv_err_t err;
+  int rc = RV_EAGAIN;
+  for (int k = 0; k < 200 && rc == RV_EAGAIN; k++) { /* the actor's inbox may not be bound yet */
+    rc = rv_mailbox_send(s_peer, "kv-store", type, body, 0, 0, &err);
+    if (rc == RV_EAGAIN) usleep(10000);
+  }
+  assert_int_equal(rc, RV_OK);
+}
+
+static void s_state(const char *role, uint64_t term, const char *leader) {
+  s_role = role;
+  s_term = term;
+  s_leader = leader;
+  s_publish();
+}
+
+/* One ProposeBatch with one proposal: its id and its command (decoded into cmd, whose bytes
+ * are copied into buf). */
+static uint64_t s_proposal(kv_cmd_t *cmd, uint8_t *buf, size_t cap, size_t *len) {
+  rv_msg_t m;
+  assert_true(s_expect(RV_MSG_PROPOSE_BATCH, 3000, &m));
+  const Rv__ProposeBatch *b = (const Rv__ProposeBatch *)m.body;
+  assert_int_equal(b->n_proposals, 1);
+  uint64_t id = b->proposals[0]->id;
+  assert_true(b->proposals[0]->data.len <= cap);
+  *len = b->proposals[0]->data.len;
+  memcpy(buf, b->proposals[0]->data.data, *len);
+  rv_msg_clear(&m);
+  rv_err_t err;
+  assert_int_equal(kv_cmd_decode(buf, *len, cmd, &err), RV_OK);
+  return id;
+}
+
+static void s_propose_result(uint64_t id, uint64_t index, uint64_t term) {
+  Rv__ProposeOutcome o = RV__PROPOSE_OUTCOME__INIT, *op = &o;
+  o.id = id;
+  o.index = index;
+  o.term = term;
+  Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
+  r.n_outcomes = 1;
+  r.outcomes = &op;
+  s_send(RV_MSG_PROPOSE_RESULT, &r.base);
+}
+
+/* ApplyBatch of n entries from index first: data[i] NULL = an empty (Raft's own) entry. */
+static void s_apply(uint64_t first, size_t n, const uint64_t *terms, const uint8_t *const *data,
+                    const size_t *lens) {
+  Rv__RaftEntry e[8], *ep[8];
+  for (size_t i = 0; i < n; i++) {
+    rv__raft_entry__init(&e[i]);
+    e[i].index = first + i;
+    e[i].term = terms[i];
+    e[i].type = data[i] ? 0 : 1;
+    e[i].data.data = (uint8_t *)data[i];
+    e[i].data.len = data[i] ? lens[i] : 0;
+    ep[i] = &e[i];
+  }
+  Rv__ApplyBatch b = RV__APPLY_BATCH__INIT;
+  b.n_entries = n;
+  b.entries = ep;
+  s_send(RV_MSG_APPLY_BATCH, &b.base);
+}
+
+static void s_result(rv_client_t *c, rv_client_result_t *res) {
+  for (int k = 0; k < 500; k++) {
+    s_pump();
+    if (s_stashed) {
+      *res = s_stash;
+      s_stashed = false;
+      return;
+    }
+    if (rv_client_poll(c, 10, res) == RV_OK) return;
+  }
+  fail_msg("no answer within 5 s");
+}
+
+/* Polls the client for ms, which must not complete anything. */
+static void s_nothing_yet(rv_client_t *c, int ms) {
+  rv_client_result_t res;
+  for (int k = 0; k < ms / 10; k++) {
+    s_pump();
+    assert_false(s_stashed);
+    assert_int_equal(rv_client_poll(c, 10, &res), RV_EAGAIN);
+  }
+}
+
+static void test_the_protocol_with_raft_peer(void **state) {
+  rv_msg_t m;
+  /* start: ApplyFrom(1), repeated until a RaftState answers */
+  assert_true(s_expect(RV_MSG_APPLY_FROM, 5000, &m));
+  assert_int_equal(((Rv__ApplyFrom *)m.body)->index, 1);
+  rv_msg_clear(&m);
+  assert_true(s_expect(RV_MSG_APPLY_FROM, 2000, &m));
+  rv_msg_clear(&m);
+  s_state("follower", 1, "n2");
+
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  o.timeout_ms = 300;
+  o.retry_ms = 700;
+  o.lanes = 2;
+  rv_client_t *c;
+  rv_err_t err;
+  assert_int_equal(rv_client_new(s_nodes, &o, &c, &err), RV_OK);
+  s_c = c;
+  rv_client_result_t res;
+
+  /* a follower redirects writes to the leader's client address: the request shows up at a
+   * socket standing in for n2's client port */
+  zsock_t *n2 = zsock_new(ZMQ_ROUTER);
+  zsock_set_linger(n2, 0);
+  assert_int_equal(zsock_bind(n2, "tcp://127.0.0.1:%d", s_port + 101), s_port + 101);
+  rv_client_req_t mk = {.op = RV_CLIENT_MKDIR, .path = "/a"};
+  assert_int_equal(rv_client_submit(c, &mk, 0, &err), RV_OK);
+  zmsg_t *at_n2 = NULL;
+  for (int k = 0; k < 300 && !at_n2; k++) {
+    s_pump();
+    zmq_pollitem_t it = {.socket = zsock_resolve(n2), .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, 10) == 1) at_n2 = zmsg_recv(n2);
+  }
+  assert_non_null(at_n2);
+  zmsg_destroy(&at_n2);
+  zsock_destroy(&n2);
+  assert_true(rv_client_stats(c).redirects >= 1);
+  s_result(c, &res); /* n2 never answers: the retry deadline */
+  assert_int_equal(res.code, RV_ETIMEDOUT);
+  rv_client_result_clear(&res);
+  rv_client_destroy(&c);
+  assert_int_equal(rv_client_new(s_nodes, &o, &c, &err), RV_OK);
+  s_c = c;
+
+  /* leader: a write is proposed, stamped, and answered when its index applies in its term */
+  s_state("leader", 2, "n1");
+  int64_t before_ms = (int64_t)(rv_wall_us() / 1000);
+  assert_int_equal(rv_client_submit(c, &mk, 1, &err), RV_OK);
+  kv_cmd_t cmd;
+  uint8_t buf[4096];
+  size_t len;
+  uint64_t id = s_proposal(&cmd, buf, sizeof buf, &len);
+  assert_int_equal(cmd.op, KV_OP_MKDIR);
+  assert_true(cmd.client_id != 0);
+  assert_true(cmd.time_ms >= before_ms - 1000 && cmd.time_ms <= before_ms + 5000);
+  assert_int_equal(cmd.perm, 0755);
+  s_propose_result(id, 2, 2);
+  s_nothing_yet(c, 50);
+  {
+    uint64_t terms[] = {1, 2};
+    const uint8_t *data[] = {NULL, buf};
+    size_t lens[] = {0, len};
+    s_apply(1, 2, terms, data, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.index, 2);
+  assert_false(res.replayed);
+  rv_client_result_clear(&res);
+
+  /* the index went to another term's entry: retriable; the retry (same id and seq) succeeds */
+  o.retry_ms = 5000;
+  rv_client_destroy(&c);
+  assert_int_equal(rv_client_new(s_nodes, &o, &c, &err), RV_OK);
+  s_c = c;
+  mk.path = "/b";
+  assert_int_equal(rv_client_submit(c, &mk, 2, &err), RV_OK);
+  kv_cmd_t first;
+  uint8_t fbuf[4096];
+  size_t flen;
+  id = s_proposal(&first, fbuf, sizeof fbuf, &flen);
+  s_propose_result(id, 3, 2);
+  {
+    uint64_t terms[] = {3};
+    const uint8_t *data[] = {NULL};
+    size_t lens[] = {0};
+    s_apply(3, 1, terms, data, lens);
+  }
+  id = s_proposal(&cmd, buf, sizeof buf, &len); /* the client's retry */
+  assert_int_equal(cmd.client_id, first.client_id);
+  assert_int_equal(cmd.seq, first.seq);
+  s_propose_result(id, 4, 2);
+  {
+    uint64_t terms[] = {2};
+    const uint8_t *data[] = {buf};
+    size_t lens[] = {len};
+    s_apply(4, 1, terms, data, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.index, 4);
+  assert_int_equal(res.attempts, 2);
+  rv_client_result_clear(&res);
+
+  /* leadership lost while a write waits: retriable; the deposed leader's entry is committed
+   * after all, so the retry's entry applies as a replay of it */
+  mk.path = "/c";
+  assert_int_equal(rv_client_submit(c, &mk, 3, &err), RV_OK);
+  id = s_proposal(&first, fbuf, sizeof fbuf, &flen);
+  s_propose_result(id, 5, 2);
+  s_state("follower", 3, "n2");
+  s_nothing_yet(c, 100); /* the retry meets a follower: redirected, backing off */
+  s_state("leader", 4, "n1");
+  id = s_proposal(&cmd, buf, sizeof buf, &len);
+  assert_int_equal(cmd.client_id, first.client_id);
+  assert_int_equal(cmd.seq, first.seq);
+  s_propose_result(id, 6, 4);
+  {
+    uint64_t terms[] = {2, 4};
+    const uint8_t *data[] = {fbuf, buf};
+    size_t lens[] = {flen, len};
+    s_apply(5, 2, terms, data, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_true(res.replayed);
+  assert_int_equal(res.index, 5); /* the outcome of the one apply */
+  rv_client_result_clear(&res);
+
+  /* a linearizable read waits for its read index; a stale one is answered at once */
+  rv_client_req_t st = {.op = RV_CLIENT_COUNT, .path = "/"};
+  assert_int_equal(rv_client_submit(c, &st, 4, &err), RV_OK);
+  assert_true(s_expect(RV_MSG_READ_INDEX_REQUEST, 3000, &m));
+  const Rv__ReadIndexRequest *rq = (const Rv__ReadIndexRequest *)m.body;
+  assert_int_equal(rq->n_ctxs, 1);
+  uint64_t ctx = rq->ctxs[0], index = 7;
+  rv_msg_clear(&m);
+  Rv__ReadIndexResult rr = RV__READ_INDEX_RESULT__INIT;
+  rr.n_ctxs = 1;
+  rr.ctxs = &ctx;
+  rr.n_indexes = 1;
+  rr.indexes = &index;
+  s_send(RV_MSG_READ_INDEX_RESULT, &rr.base);
+  s_nothing_yet(c, 100);
+  st.flags = RV_CLIENT_STALE;
+  assert_int_equal(rv_client_submit(c, &st, 5, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.tag, 5);
+  assert_int_equal(res.dirs, 4); /* /, /a, /b, /c */
+  rv_client_result_clear(&res);
+  {
+    uint64_t terms[] = {4};
+    const uint8_t *data[] = {NULL};
+    size_t lens[] = {0};
+    s_apply(7, 1, terms, data, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.tag, 4);
+  assert_int_equal(res.index, 7);
+  rv_client_result_clear(&res);
+
+  /* a put over the inline limit is refused before it reaches raft-peer */
+  size_t big = (1u << 20) + 1;
+  char *data = calloc(1, big);
+  rv_client_req_t put = {.op = RV_CLIENT_PUT, .path = "/big", .data = data, .len = big};
+  assert_int_equal(rv_client_submit(c, &put, 6, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_ETOOBIG);
+  free(data);
+  assert_non_null(strstr(res.msg, "exceeds the inline limit"));
+  assert_int_equal(res.index, 0);
+  rv_client_result_clear(&res);
+  assert_false(s_expect(RV_MSG_PROPOSE_BATCH, 200, &m));
+
+  /* Applied: what is durable (the idle store is flushed within about a second) */
+  int64_t end = zclock_mono() + 3000;
+  while (s_applied_seen < 5 && zclock_mono() < end)
+    if (s_expect(RV_MSG_APPLIED, 100, &m)) rv_msg_clear(&m);
+  assert_int_equal(s_applied_seen, 6); /* the last command; Raft's own entries are not counted */
+  s_c = NULL;
+  rv_client_destroy(&c);
+
+  /* SIGTERM: a clean stop */
+  kill(s_pid, SIGTERM);
+  int status;
+  assert_int_equal(waitpid(s_pid, &status, 0), s_pid);
+  s_pid = 0;
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void) {
+  rv_log_init("test", "test", CFG_LOG_ERROR);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_the_protocol_with_raft_peer),
+  };
+  return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}

@@ -1,0 +1,62 @@
+/* rv_listener: an actor's socket for requests from outside the node (clients: the raftvisor
+ * CLI, librvclient, benchmarks), over tcp. One ROUTER bound at an endpoint; each client connects
+ * a DEALER and sends one envelope per request; the answer goes back to the connection it came
+ * from, matched by the envelope's correlation id.
+ *   - every frame passes the one codec through the mailbox (rv_mailbox_decode): oversized,
+ *     undecodable or unknown-type frames are dropped, counted, logged and tapped as BadFrame;
+ *     a message that is not exactly [routing id][one frame] is dropped and counted too;
+ *   - ZeroMQ itself refuses frames over RV_ENVELOPE_MAX (ZMQ_MAXMSGSIZE: it closes the
+ *     connection of a client that sends one, before any byte is buffered);
+ *   - replies never block: a reply to a client that went away (or whose queue is full) is
+ *     dropped and counted (ZMQ_ROUTER_MANDATORY makes that visible instead of silent).
+ * Every envelope received or sent is published on the node's tap. I/O shell. */
+#ifndef RV_LISTENER_H
+#define RV_LISTENER_H
+
+#include "rv_mailbox.h"
+
+#define RV_LISTENER_HWM 10000  /* frames queued per client connection, each way */
+#define RV_LISTENER_ID_MAX 255 /* bytes of a ZeroMQ routing id */
+
+typedef struct rv_listener rv_listener_t;
+
+/* Who sent a request: the ZeroMQ routing id of its connection. A value, copied freely. */
+typedef struct {
+  uint8_t id[RV_LISTENER_ID_MAX];
+  uint8_t len;
+} rv_listener_peer_t;
+
+typedef struct {
+  uint64_t received; /* requests decoded and delivered */
+  uint64_t rejected; /* messages dropped: bad framing or a frame the codec refused */
+  uint64_t replies;  /* replies accepted by ZeroMQ */
+  uint64_t dropped;  /* replies dropped: the client is gone or its queue is full */
+} rv_listener_stats_t;
+
+/* Binds a ROUTER at endpoint ("tcp://host:port"). mb (borrowed, outliving the listener) decodes,
+ * counts and taps; what names the socket in messages ("client-port"). Returns 0, or RV_EIO with
+ * err naming the endpoint and ZeroMQ's reason. */
+int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv_listener_t **out,
+                    rv_err_t *err);
+
+/* Closes the socket (pending replies are dropped); nulls *l; safe on NULL and twice. */
+void rv_listener_destroy(rv_listener_t **l);
+
+/* The socket, to poll. Borrowed. */
+zsock_t *rv_listener_socket(rv_listener_t *l);
+
+/* Receives one request without blocking: 0 with *from and *m set (caller clears m with
+ * rv_msg_clear); RV_EAGAIN when nothing waits; RV_EPROTO / RV_EDECODE / RV_ETOOBIG for a message
+ * that was dropped (already counted and logged: the caller moves on). */
+int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv_err_t *err);
+
+/* Answers req (borrowed) to the connection `to` with body of type `type`: the envelope goes from
+ * this process to req's sender, with req's correlation and trace ids. Never blocks. Returns 0;
+ * RV_EAGAIN when the client is gone or its queue is full (counted); codec errors as
+ * rv_msg_encode (RV_ETOOBIG for a body over the frame limit). */
+int rv_listener_reply(rv_listener_t *l, const rv_listener_peer_t *to, const rv_msg_t *req,
+                      uint32_t type, const ProtobufCMessage *body, rv_err_t *err);
+
+rv_listener_stats_t rv_listener_stats(const rv_listener_t *l);
+
+#endif
