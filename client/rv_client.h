@@ -1,0 +1,212 @@
+/* rv_client: librvclient, the C client of a raftvisor namespace (the protocol is
+ * messages/kv.proto; the raftvisor CLI's `fs` command and the benchmarks use it).
+ *
+ * A client is given every node of the cluster ("host:client-port,...") and finds the leader by
+ * itself, as HDFS' ConfiguredFailoverProxyProvider does: it sends to one node at a time; a node
+ * that is not the leader answers with the leader's address and the client goes there (adding it
+ * to its list if it was not given: a client may be given one node only); a node
+ * that does not answer within the attempt timeout, or cannot be reached, is skipped for the
+ * next one in the list (round robin, backing off briefly after a full round). Whatever the
+ * failovers, an operation ends within the retry deadline: with the server's answer, or with
+ * RV_ETIMEDOUT ("no node answered").
+ *
+ * Exactly-once writes: each write carries the client's session (a random 64-bit client id and
+ * a sequence number). Retries of one write, on any node, carry the same pair; the replicated
+ * session table applies it once and answers every retry with the outcome of that one apply
+ * (result.replayed tells a retry's answer). A session has one write in flight at a time, so a
+ * client has `lanes` sessions: lane k may have one operation in flight, independently of the
+ * others. Reads need no session; they use lanes too, which bounds what is in flight.
+ *
+ * Reads are linearizable by default (ReadIndex on whichever node serves them: followers too);
+ * RV_CLIENT_STALE asks for a stale read, served at once by the node the client talks to.
+ *
+ * Two interfaces over one engine:
+ *   - synchronous (the CLI): rv_client_call and the rv_client_<op> wrappers block until the
+ *     operation is decided (or the retry deadline passes);
+ *   - asynchronous (benchmarks, many concurrent clients from one thread): rv_client_submit
+ *     starts an operation on a free lane and returns at once; rv_client_poll waits (up to a
+ *     timeout) for the next completed operation, driving retries and failovers meanwhile.
+ * One DEALER socket per node, one thread: a client is not thread-safe (use one per thread).
+ *
+ * Errors: functions return 0 or an rv code (common/rv_error.h); the detail is in an rv_err_t or
+ * in the result's message. Ownership: the caller owns every rv_client_t and result; strings
+ * passed in are borrowed for the duration of the call (submit copies what it needs). */
+#ifndef RV_CLIENT_H
+#define RV_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rv_error.h"
+
+#define RV_CLIENT_NODES_MAX 16          /* nodes in one client's list */
+#define RV_CLIENT_LANES_MAX 4096        /* operations in flight at once */
+#define RV_CLIENT_DATA_MAX (4u << 20)   /* put content a client sends at most (the cluster's
+                                           inline limit, 1 MiB by default, may be lower) */
+#define RV_CLIENT_MSG_MAX 640           /* bytes of a result message, NUL included */
+#define RV_CLIENT_NAME_MAX 255          /* bytes of an entry name */
+#define RV_CLIENT_OWNER_MAX 64          /* bytes of an owner or group */
+#define RV_CLIENT_ADDR_MAX 280          /* "host:port" of a node, NUL included */
+
+typedef struct rv_client rv_client_t;
+
+/* Operations; the numbers are messages/kv.proto's FsOp. */
+typedef enum {
+  RV_CLIENT_MKDIR = 1,  /* path; RV_CLIENT_PARENTS = mkdir -p */
+  RV_CLIENT_PUT = 2,    /* path, data; RV_CLIENT_PARENTS, RV_CLIENT_OVERWRITE */
+  RV_CLIENT_TOUCHZ = 3, /* path */
+  RV_CLIENT_RM = 4,     /* path; RV_CLIENT_RECURSIVE */
+  RV_CLIENT_MV = 5,     /* path, path2 */
+  RV_CLIENT_STAT = 16,  /* path */
+  RV_CLIENT_LS = 17,    /* path, start_after, limit: one page */
+  RV_CLIENT_CAT = 18,   /* path */
+  RV_CLIENT_COUNT = 19  /* path */
+} rv_client_op_t;
+
+/* Request flags. */
+#define RV_CLIENT_PARENTS 0x01   /* create missing parent directories */
+#define RV_CLIENT_OVERWRITE 0x02 /* put: replace an existing file */
+#define RV_CLIENT_RECURSIVE 0x04 /* rm: a directory and everything under it */
+#define RV_CLIENT_STALE 0x08     /* reads: no ReadIndex; the contacted node answers at once */
+
+typedef struct {
+  int timeout_ms;  /* one attempt on one node: no answer within this, try the next node;
+                      default 1000 (1..600000) */
+  int retry_ms;    /* an operation gives up (RV_ETIMEDOUT) this long after it started;
+                      default 15000; at least timeout_ms */
+  unsigned lanes;  /* operations in flight at once (one session each); default 1
+                      (1..RV_CLIENT_LANES_MAX) */
+  const char *owner; /* owner and group of what this client creates; NULL = the login name */
+  const char *group; /* NULL = "supergroup" */
+} rv_client_opts_t;
+
+/* One request (borrowed by submit, which copies it). */
+typedef struct {
+  rv_client_op_t op;
+  const char *path;        /* absolute; "//" is normalised to "/" before sending */
+  const char *path2;       /* mv destination */
+  const void *data;        /* put content (len bytes) */
+  size_t len;
+  unsigned flags;          /* RV_CLIENT_* flags */
+  unsigned perm;           /* creates: permission bits; 0 = 0755 / 0644 */
+  const char *start_after; /* ls: the last name of the previous page; NULL = from the first */
+  unsigned limit;          /* ls: entries per page; 0 = the server's default (1000) */
+} rv_client_req_t;
+
+/* Attributes of one entry. */
+typedef struct {
+  char name[RV_CLIENT_NAME_MAX + 1]; /* ls: the entry's name; stat: "" */
+  bool dir;                          /* a directory (else a file) */
+  unsigned perm;
+  int64_t mtime_ms, atime_ms;
+  uint64_t size;                     /* files: bytes */
+  uint64_t nchildren;                /* directories: direct entries */
+  char owner[RV_CLIENT_OWNER_MAX + 1];
+  char group[RV_CLIENT_OWNER_MAX + 1];
+  uint64_t inode;
+  uint64_t dirs, files, bytes;       /* the subtree, as -count shows it */
+} rv_client_stat_t;
+
+/* The outcome of one operation. Embedded by the caller: zero it (or rv_client_result_clear it)
+ * before first use; the calls that fill it clear it first. */
+typedef struct {
+  uint64_t tag;                 /* the caller's, from submit (sync calls: 0) */
+  rv_client_op_t op;
+  int code;                     /* RV_OK, or the failure: RV_ENOTFOUND, RV_EEXIST, ...;
+                                   RV_ETIMEDOUT when no node decided it in time */
+  char msg[RV_CLIENT_MSG_MAX];  /* "" on success; the server's (or the client's) reason */
+  uint64_t index;               /* writes: the log index that decided it; reads: the index the
+                                   answer was read at */
+  uint64_t inode, n;            /* writes: as the server reports (see kv.proto) */
+  bool replayed;                /* a write whose answer is the recorded outcome of an earlier
+                                   apply (a retry) */
+  rv_client_stat_t stat;        /* stat */
+  rv_client_stat_t *entries;    /* ls: one page (owned by the result) */
+  size_t nentries;
+  bool more;                    /* ls: more entries follow */
+  uint8_t *content;             /* cat: the content (owned, NUL-terminated for convenience) */
+  size_t len;
+  uint64_t dirs, files, bytes;  /* count */
+  unsigned replicas;            /* masters holding the data (the cluster's size) */
+  char node[RV_CLIENT_ADDR_MAX]; /* "host:port" of the node that answered; "" if none */
+  unsigned attempts;            /* sends, retries and redirects included */
+  uint64_t latency_us;          /* from submit to completion */
+} rv_client_result_t;
+
+/* Counters since rv_client_new. */
+typedef struct {
+  uint64_t ops;       /* operations completed */
+  uint64_t sends;     /* requests sent (first attempts and retries) */
+  uint64_t redirects; /* "not the leader" answers followed */
+  uint64_t timeouts;  /* attempts that got no answer within timeout_ms */
+  uint64_t retries;   /* retriable answers (the server decided nothing) */
+  uint64_t stray;     /* answers to attempts already given up on, dropped */
+} rv_client_stats_t;
+
+/* Defaults as documented on each field. */
+void rv_client_opts_default(rv_client_opts_t *o);
+
+/* Parses a node list "host:port,host:port,..." (IPv6 hosts bracketed: "[::1]:7201") into
+ * nodes[RV_CLIENT_NODES_MAX][...] and *n. Returns 0, or RV_EINVAL naming the bad element. */
+int rv_client_nodes_parse(const char *list, char nodes[][RV_CLIENT_ADDR_MAX], int *n,
+                          rv_err_t *err);
+
+/* A client of the cluster whose nodes are listed ("host:port,..."); the first is tried first.
+ * o may be NULL (defaults). Connects one DEALER per node (asynchronously: no node need be up).
+ * Returns 0 and *out (caller owns; rv_client_destroy), or RV_EINVAL (bad list or options, err
+ * says which), RV_ENOMEM / RV_EIO. */
+int rv_client_new(const char *nodes, const rv_client_opts_t *o, rv_client_t **out, rv_err_t *err);
+
+/* Closes the sockets, abandons operations in flight; nulls *c; safe on NULL and twice. */
+void rv_client_destroy(rv_client_t **c);
+
+/* Synchronous: runs one operation to its end. Needs no operation in flight (else RV_EBUSY in
+ * res->code). Returns res->code; res is cleared first, then filled (caller clears it). */
+int rv_client_call(rv_client_t *c, const rv_client_req_t *req, rv_client_result_t *res);
+
+/* The same, one per operation (flags: RV_CLIENT_*). */
+int rv_client_mkdir(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+int rv_client_put(rv_client_t *c, const char *path, const void *data, size_t len, unsigned flags,
+                  rv_client_result_t *res);
+int rv_client_touchz(rv_client_t *c, const char *path, rv_client_result_t *res);
+int rv_client_rm(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+int rv_client_mv(rv_client_t *c, const char *src, const char *dst, rv_client_result_t *res);
+int rv_client_stat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+int rv_client_ls(rv_client_t *c, const char *path, const char *start_after, unsigned limit,
+                 unsigned flags, rv_client_result_t *res);
+int rv_client_cat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+
+/* Asynchronous: starts req on a free lane, tagged with the caller's tag, and returns at once.
+ * Returns 0; RV_EBUSY when every lane has an operation in flight (poll first); RV_EINVAL /
+ * RV_ETOOBIG for a request that cannot be sent (err says why; nothing was started). */
+int rv_client_submit(rv_client_t *c, const rv_client_req_t *req, uint64_t tag, rv_err_t *err);
+
+/* Waits up to timeout_ms (0 = just look, -1 = until something completes or nothing is in
+ * flight) for a completed operation, sending, retrying and failing over meanwhile. Returns 0
+ * with *res filled (cleared first; caller clears it), RV_EAGAIN when none completed in time,
+ * RV_ECLOSED when nothing is in flight. */
+int rv_client_poll(rv_client_t *c, int timeout_ms, rv_client_result_t *res);
+
+/* Operations in flight (submitted, not yet returned by poll). */
+size_t rv_client_inflight(const rv_client_t *c);
+
+/* Frees what a result owns (entries, content) and zeroes it; safe twice. */
+void rv_client_result_clear(rv_client_result_t *res);
+
+rv_client_stats_t rv_client_stats(const rv_client_t *c);
+
+/* The node list entry a client will try next ("host:port"). Borrowed. */
+const char *rv_client_current(const rv_client_t *c);
+
+/* Sessions, for tools and tests that must control exactly-once: pins lane's session to
+ * (client_id, next_seq) for its next write, e.g. to send a write again with the same id and
+ * seq as an earlier one, from this or another process. client_id 0 = no session (writes carry
+ * no id: no retry detection). Returns RV_EINVAL for a bad lane, RV_EBUSY while it is in use. */
+int rv_client_session_set(rv_client_t *c, unsigned lane, uint64_t client_id, uint64_t next_seq);
+/* The session of lane: its client id and the seq its next write will carry. */
+void rv_client_session_get(const rv_client_t *c, unsigned lane, uint64_t *client_id,
+                           uint64_t *next_seq);
+
+#endif

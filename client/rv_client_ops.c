@@ -1,0 +1,295 @@
+/* rv_client_ops: librvclient's translations (no sockets): node lists, requests into envelopes,
+ * replies into results, and the synchronous one-call-per-operation wrappers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_client_int.h"
+#include "rv_codec.h"
+
+const char *rv_client_op_name(int op) {
+  switch (op) {
+    case RV_CLIENT_MKDIR: return "mkdir";
+    case RV_CLIENT_PUT: return "put";
+    case RV_CLIENT_TOUCHZ: return "touchz";
+    case RV_CLIENT_RM: return "rm";
+    case RV_CLIENT_MV: return "mv";
+    case RV_CLIENT_STAT: return "stat";
+    case RV_CLIENT_LS: return "ls";
+    case RV_CLIENT_CAT: return "cat";
+    case RV_CLIENT_COUNT: return "count";
+    default: return "op?";
+  }
+}
+
+/* ---- node lists ---------------------------------------------------------------------------- */
+
+/* One "host:port" or "[v6]:port" element of len bytes at p. */
+static int s_node_parse(const char *p, size_t len, char *out, rv_err_t *err) {
+  char el[RV_CLIENT_ADDR_MAX];
+  if (len == 0)
+    return rv_err_set(err, RV_EINVAL, "empty element (two commas, or a comma at an end)");
+  if (len >= sizeof el)
+    return rv_err_set(err, RV_EINVAL, "\"%.40s...\" is longer than %d bytes", p,
+                      RV_CLIENT_ADDR_MAX - 1);
+  memcpy(el, p, len);
+  el[len] = '\0';
+  const char *colon;
+  if (el[0] == '[') {
+    const char *close = strchr(el, ']');
+    if (!close || close == el + 1)
+      return rv_err_set(err, RV_EINVAL, "\"%s\": an IPv6 host needs its closing ']'", el);
+    colon = close[1] == ':' ? close + 1 : NULL;
+  } else {
+    colon = strrchr(el, ':');
+    if (colon && memchr(el, ':', (size_t)(colon - el)))
+      return rv_err_set(err, RV_EINVAL, "\"%s\": write an IPv6 host in brackets, [host]:port", el);
+  }
+  if (!colon) return rv_err_set(err, RV_EINVAL, "\"%s\": expected host:port", el);
+  if (colon == el) return rv_err_set(err, RV_EINVAL, "\"%s\": the host is empty", el);
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (!colon[1] || *end || port < 1 || port > 65535)
+    return rv_err_set(err, RV_EINVAL, "\"%s\": the port \"%s\" is not a number in 1..65535", el,
+                      colon + 1);
+  for (const char *c = el; c < colon; c++)
+    if (*c <= ' ' || *c == '/' || *c == ',')
+      return rv_err_set(err, RV_EINVAL, "\"%s\": the host holds a '%c' character", el,
+                        *c <= ' ' ? '?' : *c);
+  memcpy(out, el, len + 1);
+  return RV_OK;
+}
+
+int rv_client_nodes_parse(const char *list, char nodes[][RV_CLIENT_ADDR_MAX], int *n,
+                          rv_err_t *err) {
+  *n = 0;
+  if (!list || !*list) return rv_err_set(err, RV_EINVAL, "the node list is empty");
+  for (const char *p = list;;) {
+    size_t len = strcspn(p, ",");
+    if (*n == RV_CLIENT_NODES_MAX)
+      return rv_err_set(err, RV_EINVAL, "more than %d nodes", RV_CLIENT_NODES_MAX);
+    int rc = s_node_parse(p, len, nodes[*n], err);
+    if (rc) return rv_err_prefix(err, "node %d of \"%s\"", *n + 1, list);
+    for (int k = 0; k < *n; k++)
+      if (strcmp(nodes[k], nodes[*n]) == 0)
+        return rv_err_set(err, RV_EINVAL, "node list \"%s\": %s is listed twice", list, nodes[k]);
+    (*n)++;
+    if (!p[len]) break;
+    p += len + 1;
+  }
+  return RV_OK;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+/* path with every run of '/' collapsed to one (as Hadoop's Path does), into a new string. */
+static char *s_normalise(const char *path) {
+  size_t n = strlen(path);
+  char *out = malloc(n + 1), *o = out;
+  if (!out) return NULL;
+  for (const char *p = path; *p; p++)
+    if (!(*p == '/' && o > out && o[-1] == '/')) *o++ = *p;
+  *o = '\0';
+  return out;
+}
+
+int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t seq, uint64_t corr,
+                     const char *owner, const char *group, uint8_t **frame, size_t *len,
+                     rv_err_t *err) {
+  const char *name = rv_client_op_name(req->op);
+  if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
+  if (!req->path || !*req->path) return rv_err_set(err, RV_EINVAL, "%s: no path given", name);
+  if (req->op == RV_CLIENT_MV && (!req->path2 || !*req->path2))
+    return rv_err_set(err, RV_EINVAL, "mv: no destination given");
+  if (req->len > RV_CLIENT_DATA_MAX)
+    return rv_err_set(err, RV_ETOOBIG, "%s %s: content of %zu bytes exceeds the limit of %u bytes",
+                      name, req->path, req->len, RV_CLIENT_DATA_MAX);
+  if (req->len && !req->data) return rv_err_set(err, RV_EINVAL, "%s: data is NULL", name);
+  bool writes = rv_client_op_writes(req->op);
+  unsigned allowed = req->op == RV_CLIENT_MKDIR ? RV_CLIENT_PARENTS
+                     : req->op == RV_CLIENT_PUT ? RV_CLIENT_PARENTS | RV_CLIENT_OVERWRITE
+                     : req->op == RV_CLIENT_RM  ? RV_CLIENT_RECURSIVE
+                     : writes                   ? 0u
+                                                : RV_CLIENT_STALE;
+  if (req->flags & ~allowed)
+    return rv_err_set(err, RV_EINVAL, "%s does not take flags 0x%x", name, req->flags & ~allowed);
+  char *path = s_normalise(req->path);
+  char *path2 = req->op == RV_CLIENT_MV ? s_normalise(req->path2) : NULL;
+  if (!path || (req->op == RV_CLIENT_MV && !path2)) {
+    free(path);
+    free(path2);
+    return rv_err_set(err, RV_ENOMEM, "out of memory");
+  }
+  Rv__FsRequest q = RV__FS_REQUEST__INIT;
+  q.op = (Rv__FsOp)req->op;
+  q.path.data = (uint8_t *)path;
+  q.path.len = strlen(path);
+  if (path2) {
+    q.path2.data = (uint8_t *)path2;
+    q.path2.len = strlen(path2);
+  }
+  if (writes) {
+    q.client_id = client_id;
+    q.seq = client_id ? seq : 0;
+  }
+  if (req->op == RV_CLIENT_PUT) {
+    q.data.data = (uint8_t *)req->data;
+    q.data.len = req->len;
+  }
+  q.parents = (req->flags & RV_CLIENT_PARENTS) != 0;
+  q.overwrite = (req->flags & RV_CLIENT_OVERWRITE) != 0;
+  q.recursive = (req->flags & RV_CLIENT_RECURSIVE) != 0;
+  q.stale = (req->flags & RV_CLIENT_STALE) != 0;
+  if (req->op == RV_CLIENT_LS) {
+    if (req->start_after) {
+      q.start_after.data = (uint8_t *)req->start_after;
+      q.start_after.len = strlen(req->start_after);
+    }
+    q.limit = req->limit;
+  }
+  if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ) {
+    q.perm = req->perm;
+    q.owner = (char *)owner;
+    q.group = (char *)group;
+  }
+  char actor[RV_NAME_MAX + 1];
+  snprintf(actor, sizeof actor, "c%016llx", (unsigned long long)client_id);
+  rv_msg_t m = {.type = RV_MSG_FS_REQUEST, .corr_id = corr, .trace_id = corr, .body = &q.base};
+  rv_addr_set(&m.from, "client", actor);
+  rv_addr_set(&m.to, "", "kv-store");
+  int rc = rv_msg_encode(&m, frame, len, err);
+  free(path);
+  free(path2);
+  return rc ? rv_err_prefix(err, "%s", name) : RV_OK;
+}
+
+int rv_client_reencode(uint8_t **frame, size_t *len, uint64_t client_id, uint64_t seq,
+                       rv_err_t *err) {
+  rv_msg_t m;
+  int rc = rv_msg_decode(*frame, *len, 0, &m, err);
+  if (rc) return rc;
+  Rv__FsRequest *q = (Rv__FsRequest *)m.body;
+  q->client_id = client_id;
+  q->seq = seq;
+  snprintf(m.from.actor, sizeof m.from.actor, "c%016llx", (unsigned long long)client_id);
+  m.sent_at_us = 0;
+  uint8_t *out;
+  size_t n;
+  if ((rc = rv_msg_encode(&m, &out, &n, err)) == RV_OK) {
+    free(*frame);
+    *frame = out;
+    *len = n;
+  }
+  rv_msg_clear(&m);
+  return rc;
+}
+
+/* ---- results ------------------------------------------------------------------------------- */
+
+static void s_stat_copy(rv_client_stat_t *o, const Rv__FsStat *st) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->name, sizeof o->name, "%s", st->name ? st->name : "");
+  o->dir = st->type == 1;
+  o->perm = st->perm;
+  o->mtime_ms = st->mtime_ms;
+  o->atime_ms = st->atime_ms;
+  o->size = st->size;
+  o->nchildren = st->nchildren;
+  snprintf(o->owner, sizeof o->owner, "%s", st->owner ? st->owner : "");
+  snprintf(o->group, sizeof o->group, "%s", st->group ? st->group : "");
+  o->inode = st->inode;
+  o->dirs = st->dirs;
+  o->files = st->files;
+  o->bytes = st->bytes;
+}
+
+int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
+  res->code = (int)r->code;
+  snprintf(res->msg, sizeof res->msg, "%s", r->message ? r->message : "");
+  res->index = r->index;
+  res->inode = r->inode;
+  res->n = r->n;
+  res->replayed = r->replayed;
+  res->more = r->more;
+  res->dirs = r->dirs;
+  res->files = r->files;
+  res->bytes = r->bytes;
+  res->replicas = r->replicas;
+  if (r->stat) s_stat_copy(&res->stat, r->stat);
+  if (r->n_entries) {
+    res->entries = calloc(r->n_entries, sizeof *res->entries);
+    if (!res->entries) goto oom;
+    for (size_t i = 0; i < r->n_entries; i++) s_stat_copy(&res->entries[i], r->entries[i]);
+    res->nentries = r->n_entries;
+  }
+  if (res->op == RV_CLIENT_CAT && res->code == RV_OK) {
+    res->content = malloc(r->content.len + 1);
+    if (!res->content) goto oom;
+    if (r->content.len) memcpy(res->content, r->content.data, r->content.len);
+    res->content[r->content.len] = '\0';
+    res->len = r->content.len;
+  }
+  return RV_OK;
+oom:
+  res->code = RV_ENOMEM;
+  snprintf(res->msg, sizeof res->msg, "%s: out of memory for the answer",
+           rv_client_op_name(res->op));
+  return RV_ENOMEM;
+}
+
+void rv_client_result_clear(rv_client_result_t *res) {
+  if (!res) return;
+  free(res->entries);
+  free(res->content);
+  memset(res, 0, sizeof *res);
+}
+
+/* ---- synchronous wrappers ------------------------------------------------------------------ */
+
+int rv_client_mkdir(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_MKDIR, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_put(rv_client_t *c, const char *path, const void *data, size_t len, unsigned flags,
+                  rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_PUT, .path = path, .data = data, .len = len, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_touchz(rv_client_t *c, const char *path, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_TOUCHZ, .path = path};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_rm(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_RM, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_mv(rv_client_t *c, const char *src, const char *dst, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_MV, .path = src, .path2 = dst};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_stat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_STAT, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_ls(rv_client_t *c, const char *path, const char *start_after, unsigned limit,
+                 unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_LS, .path = path, .start_after = start_after,
+                       .limit = limit, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_cat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_CAT, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_COUNT, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
