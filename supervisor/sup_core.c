@@ -159,14 +159,14 @@ static void s_stop_next(sup_core_t *core, uint64_t now) {
   core->state = SUP_NODE_STOPPED;
   sup_action_t *a = s_push(core, SUP_ACT_STOPPED, -1);
   a->code = core->exit_code;
-  snprintf(a->text, sizeof a->text, "%s", core->stop_reason);
+  s_copy(a->text, sizeof a->text, core->stop_reason);
 }
 
 void sup_core_stop(sup_core_t *core, int code, const char *reason, uint64_t now) {
   if (core->state == SUP_NODE_STOPPING || core->state == SUP_NODE_STOPPED) return;
   core->state = SUP_NODE_STOPPING;
   core->exit_code = code;
-  snprintf(core->stop_reason, sizeof core->stop_reason, "%s", reason);
+  s_copy(core->stop_reason, sizeof core->stop_reason, reason);
   s_log(core, code ? CFG_LOG_ERROR : CFG_LOG_INFO, "stopping node: %s", reason);
   core->stop_at = core->nchildren - 1;
   s_stop_next(core, now);

@@ -27,6 +27,8 @@ int cli_status_main(int argc, char **argv);
 int cli_restart_main(int argc, char **argv);
 int cli_tap_main(int argc, char **argv);
 int cli_config_main(int argc, char **argv);
+int cli_fs_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
 
 /* Prints "raftvisor CMD: message (try 'raftvisor CMD --help')" to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -45,6 +47,10 @@ int cli_require_running(const cfg_node_t *cfg, pid_t *pid);
  * with rv_msg_clear). Returns 0, RV_ETIMEDOUT, or a codec error. */
 int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *body,
                 int timeout_ms, rv_msg_t *reply, rv_err_t *err);
+
+/* The cluster's client addresses, "host:client-port,..." (IPv6 bracketed), this node first, as
+ * librvclient takes them. */
+void cli_cluster_nodes(const cfg_node_t *cfg, char *buf, size_t len);
 
 /* "12.3s", "4m05s", "2h13m", "3d04h" for a duration in ms. */
 void cli_format_duration(uint64_t ms, char *buf, size_t len);

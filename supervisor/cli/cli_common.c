@@ -115,3 +115,15 @@ void cli_format_duration(uint64_t ms, char *buf, size_t len) {
     snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
              (unsigned long long)(s % 86400 / 3600));
 }
+
+void cli_cluster_nodes(const cfg_node_t *cfg, char *buf, size_t len) {
+  size_t off = 0;
+  for (int k = 0; k < cfg->nnodes; k++) {
+    const cfg_peer_t *p = &cfg->nodes[(cfg->self + k) % cfg->nnodes];
+    bool v6 = strchr(p->host, ':') != NULL;
+    int n = snprintf(buf + off, len - off, "%s%s%s%s:%d", k ? "," : "", v6 ? "[" : "", p->host,
+                     v6 ? "]" : "", p->client_port);
+    if (n < 0 || (size_t)n >= len - off) break;
+    off += (size_t)n;
+  }
+}

@@ -13,6 +13,10 @@ static const cli_command_t s_commands[] = {
     {"tap", "print the messages that a node's actors send and receive, live", cli_tap_main},
     {"config", "check a node's YAML, print its effective values, or document every key",
      cli_config_main},
+    {"fs", "the namespace, as 'hadoop fs': -mkdir, -put, -cat, -ls, -stat, -rm, -mv, -count",
+     cli_fs_main},
+    {"bench", "throughput and latency as clients see them (create, stat, mixed, bulk-load)",
+     cli_bench_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 

@@ -1,0 +1,30 @@
+/* cli_fs: what the two files of `raftvisor fs` share: cli_fs.c (options, the node list, the
+ * writes, cat, count, exit codes) and cli_fs_list.c (ls and stat, with HDFS' formats). */
+#ifndef CLI_FS_H
+#define CLI_FS_H
+
+#include <stdbool.h>
+
+#include "rv_client.h"
+
+typedef struct {
+  rv_client_t *client;
+  bool json;          /* one JSON object per line instead of HDFS' text */
+  unsigned read_flags; /* RV_CLIENT_STALE or 0 */
+  int status;         /* the exit code so far: CLI_OK, CLI_FAILURE, CLI_NOT_RUNNING */
+} cli_fs_t;
+
+/* Reports a failed operation on path (cmd is the HDFS command name, "mkdir"): HDFS' message on
+ * stderr ("mkdir: '/a': File exists") or a JSON line on stdout; updates fs->status (a cluster
+ * that did not answer at all is CLI_NOT_RUNNING). */
+void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_client_result_t *res);
+
+/* Prints s as a JSON string (quoted, escaped) on stdout. */
+void cli_fs_json_str(const char *s);
+
+/* -ls [-R] PATH..., -stat [FORMAT] PATH...: argv holds the command's own arguments. Return
+ * CLI_USAGE for bad arguments; otherwise the work is reported through fs->status. */
+int cli_fs_ls(cli_fs_t *fs, int argc, char **argv);
+int cli_fs_stat(cli_fs_t *fs, int argc, char **argv);
+
+#endif
