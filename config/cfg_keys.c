@@ -106,7 +106,8 @@ static const cfg_key_t s_node_keys[] = {
      .max = 600000, CFG_FIELD(cfg_node_t, start_timeout_ms),
      .doc = "an actor must signal ready within this"},
     /* actors */
-    {.path = "actors", .type = CFG_T_ACTORLIST, .def = "health-monitor", .min = 0,
+    {.path = "actors", .type = CFG_T_ACTORLIST, .def = "health-monitor,raft-peer,kv-store",
+     .def_doc = "[{name: health-monitor}, {name: raft-peer}, {name: kv-store}]", .min = 0,
      .max = CFG_MAX_ACTORS, CFG_FIELD(cfg_node_t, actors),
      .count_offset = offsetof(cfg_node_t, nactors), .sub = &cfg_keys_actor,
      .doc = "the actors, in start order (stopped in reverse); names unique"},

@@ -80,7 +80,7 @@ typedef struct {
   int shutdown_timeout_ms;       /* default 3000: actors' default */
   int start_timeout_ms;          /* default 5000: an actor must signal ready within this */
 
-  /* actors: default is the node's standard set (health-monitor for now) */
+  /* actors: default is the whole node: health-monitor, raft-peer, kv-store */
   cfg_actor_t actors[CFG_MAX_ACTORS];
   int nactors;
 
@@ -124,7 +124,8 @@ typedef struct {
  * What the caller gets, beyond the values of the file:
  * - every default filled in (see cfg_keys_document), and the derived ones: run-dir and log-dir
  *   (<data-dir>/run, <data-dir>/log), each node's client-port (raft-port + 100), each actor's
- *   shutdown-timeout-ms (supervisor.shutdown-timeout-ms); actors absent = {health-monitor};
+ *   shutdown-timeout-ms (supervisor.shutdown-timeout-ms); actors absent = {health-monitor,
+ *   raft-peer, kv-store};
  * - every path absolute and lexically clean (no ".", "..", "//"): a relative path, exec and
  *   "@secret" included, is taken from the YAML file's directory (itself made absolute against
  *   the current directory); "" stays "" (exec "" = raftvisor-<name> beside raftvisor);

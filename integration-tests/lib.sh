@@ -63,7 +63,8 @@ wait_for() {
 # body of the actors: list (default: the health-monitor and two well-behaved test actors).
 node_yaml() {
   local name=$1 actors=${2:-}
-  local port=$((20000 + RANDOM % 20000))
+  # below the kernel's ephemeral range (32768-60999), where outgoing connections take ports
+  local port=$((10000 + RANDOM % 20000))
   if [ -z "$actors" ]; then
     actors="  - {name: health-monitor}
   - {name: a1, exec: $RV_BIN/raftvisor-test-actor}
@@ -132,7 +133,7 @@ gone() { ! alive "$1"; }
 cluster_yaml() {
   local n=$1
   shift
-  local base=$((20000 + RANDOM % 30000)) i k nodes="" actors=""
+  local base=$((10000 + RANDOM % 20000)) i k nodes="" actors="" # below the ephemeral range
   for ((k = 1; k <= n; k++)); do
     nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + 100 + k))}
 "
@@ -184,4 +185,104 @@ leader_agreed() {
   l=$(echo $leaders | cut -d' ' -f1)
   [ -n "$l" ] || return 1
   echo "$l"
+}
+
+# ---- the namespace (raftvisor fs) ------------------------------------------------------------
+
+# fs_cluster N: writes and starts an N-node cluster running the whole node (health-monitor,
+# raft-peer, kv-store) and waits until a leader is agreed and the namespace answers a write.
+fs_cluster() {
+  local n=$1 i
+  cluster_yaml "$n" health-monitor raft-peer kv-store
+  for ((i = 1; i <= n; i++)); do # (as start_node, quietly, and a failure shows the logs)
+    "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "raftvisor start -c $T/n$i.yaml failed"
+    supervisor_pid "$T/n$i.yaml" >>"$T/pids"
+  done
+  wait_for "one leader agreed by all" 20 leader_agreed "$n"
+  wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /
+}
+
+# fs I ARGS...: raftvisor fs against the cluster, through node nI's YAML (nI is tried first).
+fs() {
+  local i=$1
+  shift
+  "$RV" fs -c "$T/n$i.yaml" "$@"
+}
+
+# client_addr I: node nI's client address, host:client-port (from the YAML cluster_yaml wrote).
+client_addr() {
+  sed -n "s/.*id: n$1, host: \([^,]*\), raft-port: [0-9]*, client-port: \([0-9]*\)}.*/\1:\2/p" \
+    "$T/n$1.yaml"
+}
+
+# fs_at I ARGS...: raftvisor fs given node nI only (it still follows a redirect to the leader).
+fs_at() {
+  local i=$1
+  shift
+  "$RV" fs --nodes "$(client_addr "$i")" "$@"
+}
+
+# follower_of N LEADER: prints the number of a node that is not LEADER ("n2" -> e.g. 1).
+follower_of() {
+  local n=$1 leader=${2#n} i
+  for ((i = 1; i <= n; i++)); do [ "$i" != "$leader" ] && { echo "$i"; return; }; done
+}
+
+# expect_fail CODE MESSAGE COMMAND...: runs COMMAND, which must exit with CODE and print
+# MESSAGE (a substring) on stderr.
+expect_fail() {
+  local code=$1 msg=$2 out rc
+  shift 2
+  out=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  [ "$rc" = "$code" ] || fail "$*: expected exit $code, got $rc ($out)"
+  assert_contains "$out" "$msg" "$*"
+}
+
+# fs_writer start I | stop: a background client writing /w/1, /w/2, ... through node nI's YAML,
+# one CLI call per write (every 4th a put with content "v<i>", the others mkdir). Acknowledged
+# numbers go to $T/acked, failed ones to $T/failed (stderr in $T/writer.err). /w must exist.
+fs_writer() {
+  if [ "$1" = stop ]; then
+    touch "$T/writer.stop"
+    wait "$(cat "$T/writer.pid")" 2>/dev/null
+    return 0
+  fi
+  local node=$2
+  : >"$T/acked"
+  : >"$T/failed"
+  rm -f "$T/writer.stop"
+  (
+    i=0
+    while [ ! -e "$T/writer.stop" ] && [ $i -lt 5000 ]; do
+      i=$((i + 1))
+      if [ $((i % 4)) = 0 ]; then
+        printf 'v%d' $i | fs "$node" --retry 30000 -put - "/w/$i" 2>>"$T/writer.err"
+      else
+        fs "$node" --retry 30000 -mkdir "/w/$i" 2>>"$T/writer.err"
+      fi && echo $i >>"$T/acked" || echo $i >>"$T/failed"
+    done
+  ) &
+  echo $! >"$T/writer.pid"
+  echo $! >>"$T/pids"
+}
+
+# acked_at_least N: true once the writer has N acknowledged writes.
+acked_at_least() { [ "$(wc -l <"$T/acked")" -ge "$1" ]; }
+
+# fs_all_acked I [OPTS]: true when node nI's listing of /w (OPTS e.g. --stale) holds every
+# acknowledged write, and the puts among them read back their content; prints what is missing.
+fs_all_acked() {
+  local i=$1 opts=${2:-} missing k
+  fs_at "$i" $opts -ls /w | awk 'NR > 1 {sub(".*/", "", $NF); print $NF}' | sort >"$T/have.$i" ||
+    return 1
+  sort "$T/acked" >"$T/want"
+  missing=$(comm -23 "$T/want" "$T/have.$i" | head -n 5)
+  if [ -n "$missing" ]; then
+    echo "n$i misses acknowledged writes: $missing"
+    return 1
+  fi
+  for k in $(awk '$1 % 4 == 0' "$T/acked" | tail -n 5); do
+    [ "$(fs_at "$i" $opts -cat "/w/$k")" = "v$k" ] || { echo "n$i: /w/$k lost its content"; return 1; }
+  done
 }

@@ -27,8 +27,11 @@ static void test_minimal_file_gets_every_default(void **state) {
   assert_int_equal(cfg->restart_period_s, 30);
   assert_int_equal(cfg->shutdown_timeout_ms, 3000);
   assert_int_equal(cfg->start_timeout_ms, 5000);
-  assert_int_equal(cfg->nactors, 1);
+  assert_int_equal(cfg->nactors, 3); /* the whole node: health, consensus, namespace */
   assert_string_equal(cfg->actors[0].name, "health-monitor");
+  assert_string_equal(cfg->actors[1].name, "raft-peer");
+  assert_string_equal(cfg->actors[2].name, "kv-store");
+  assert_int_equal(cfg->actors[2].shutdown_timeout_ms, 3000);
   assert_string_equal(cfg->actors[0].exec, "");
   assert_int_equal(cfg->actors[0].nargs, 0);
   assert_null(cfg->actors[0].args[0]);
@@ -176,7 +179,7 @@ static void test_null_values_take_defaults_and_empty_actor_list_is_kept(void **s
                                                  "ots:\n"
                                                  "actors:\n");
   assert_int_equal(cfg->heartbeat_interval_ms, 200);
-  assert_int_equal(cfg->nactors, 1);
+  assert_int_equal(cfg->nactors, 3); /* "actors:" with no value: the default set */
   assert_int_equal(cfg->actors[0].shutdown_timeout_ms, 1234);
   cfg_node_destroy(&cfg);
   cfg = cfg_test_ok(CFG_TEST_MINIMAL "actors: []\n");
