@@ -171,7 +171,7 @@ void rv_client_destroy(rv_client_t **cp) {
   *cp = NULL;
 }
 
-size_t rv_client_inflight(const rv_client_t *c) { return c->nbusy; }
+size_t rv_client_inflight(const rv_client_t *c) { return (size_t)c->nbusy + c->ndone; }
 rv_client_stats_t rv_client_stats(const rv_client_t *c) { return c->stats; }
 const char *rv_client_current(const rv_client_t *c) { return c->nodes[c->cur]; }
 

@@ -210,7 +210,8 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
   b->first_error = 0;
   char paths[2][512];
   uint64_t start = rv_mono_us(), measure_from = start + (warm ? 1000000u : 0);
-  uint64_t end = b->ops_limit ? UINT64_MAX : measure_from + (uint64_t)(b->seconds * 1e6);
+  uint64_t end = b->ops_limit || b->w == W_BULK ? UINT64_MAX
+                                               : measure_from + (uint64_t)(b->seconds * 1e6);
   uint64_t last = rv_mono_ms();
   long started = 0;
   bool measuring = !warm;
@@ -230,7 +231,11 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
       unsigned lane = (unsigned)(started % clients);
       s_next(b, lane, &req, paths[0], sizeof paths[0], paths[1], sizeof paths[1]);
       rv_err_t err;
-      if (rv_client_submit(b->client, &req, (uint64_t)lane, &err) != RV_OK) break;
+      if (rv_client_submit(b->client, &req, (uint64_t)lane, &err) != RV_OK) {
+        b->counter[lane]--; /* not started: its name is used by the next attempt */
+        if (b->w == W_BULK) b->next_bulk--;
+        break;
+      }
       started++;
       if ((b->ops_limit && started >= b->ops_limit) ||
           (b->w == W_BULK && b->next_bulk >= (uint64_t)b->files))
@@ -389,7 +394,10 @@ int cli_bench_main(int argc, char **argv) {
       printf("bulk-load: %ld directories, %zu files in %.1f s; -count %s: %" PRIu64
              " dirs, %" PRIu64 " files in %.1f ms\n",
              b->dirs, ok, load_s, b->root, res.dirs, res.files, count_ms);
-    if (rc) code = CLI_FAILURE;
+    if (rc) {
+      fprintf(stderr, "raftvisor bench: -count %s: %s\n", b->root, res.msg);
+      code = CLI_FAILURE;
+    }
     rv_client_result_clear(&res);
   } else {
     for (int k = 0; k < nclients; k++) {
