@@ -30,6 +30,22 @@ int cli_config_main(int argc, char **argv);
 int cli_fs_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 
+/* One command-line option of a subcommand, for cli_parse: a flag sets *flag; a valued option
+ * stores its argument (borrowed from argv) in *value. */
+typedef struct {
+  const char *name;  /* "--json" */
+  const char *alt;   /* "-c", or NULL */
+  bool *flag;        /* set for a flag */
+  const char **value;/* set for an option that takes a value */
+} cli_opt_t;
+
+/* Parses argv[1..] against opts (the table ends with a {NULL} entry); arguments that are not
+ * options go to pos[0..maxpos) (*npos counts them). Returns CLI_OK; CLI_USAGE after printing
+ * what was wrong (an unknown option, a missing value, too many arguments); or -1 when --help was
+ * asked for (help() has printed it: the caller exits 0). */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt_t *opts, void (*help)(void),
+              const char **pos, int maxpos, int *npos);
+
 /* Prints "raftvisor CMD: message (try 'raftvisor CMD --help')" to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

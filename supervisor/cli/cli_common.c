@@ -20,6 +20,34 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   return CLI_USAGE;
 }
 
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt_t *opts, void (*help)(void),
+              const char **pos, int maxpos, int *npos) {
+  int n = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      help();
+      return -1;
+    }
+    const cli_opt_t *o = opts;
+    while (o->name && strcmp(a, o->name) != 0 && !(o->alt && strcmp(a, o->alt) == 0)) o++;
+    if (o->name && o->flag) {
+      *o->flag = true;
+    } else if (o->name) {
+      if (i + 1 >= argc) return cli_usage_error(cmd, "%s needs a value", a);
+      *o->value = argv[++i];
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return cli_usage_error(cmd, "unexpected argument \"%s\"", a);
+    } else if (n < maxpos) {
+      pos[n++] = a;
+    } else {
+      return cli_usage_error(cmd, "unexpected argument \"%s\"", a);
+    }
+  }
+  if (npos) *npos = n;
+  return CLI_OK;
+}
+
 bool cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
 
 int cli_load_config(const char *path, cfg_node_t **cfg) {

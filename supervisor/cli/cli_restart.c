@@ -17,18 +17,9 @@ static void s_help(void) {
 
 int cli_restart_main(int argc, char **argv) {
   const char *config = NULL, *actor = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      s_help();
-      return CLI_OK;
-    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-      config = argv[++i];
-    } else if (argv[i][0] != '-' && !actor) {
-      actor = argv[i];
-    } else {
-      return cli_usage_error("restart", "unexpected argument \"%s\"", argv[i]);
-    }
-  }
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {NULL}};
+  int prc = cli_parse("restart", argc, argv, opts, s_help, &actor, 1, NULL);
+  if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("restart", "missing -c FILE (the node's YAML)");
   if (!actor) return cli_usage_error("restart", "missing ACTOR (the name of the actor)");
   cfg_node_t *cfg;

@@ -110,18 +110,10 @@ static int s_daemon(cfg_node_t *cfg) {
 int cli_start_main(int argc, char **argv) {
   const char *config = NULL;
   bool daemon = false;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      s_help();
-      return CLI_OK;
-    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-      config = argv[++i];
-    } else if (strcmp(argv[i], "--daemon") == 0 || strcmp(argv[i], "-d") == 0) {
-      daemon = true;
-    } else {
-      return cli_usage_error("start", "unexpected argument \"%s\"", argv[i]);
-    }
-  }
+  const cli_opt_t opts[] = {
+      {"--config", "-c", NULL, &config}, {"--daemon", "-d", &daemon, NULL}, {NULL}};
+  int prc = cli_parse("start", argc, argv, opts, s_help, NULL, 0, NULL);
+  if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("start", "missing -c FILE (the node's YAML)");
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);

@@ -129,18 +129,9 @@ static void s_print_text(const Rv__StatusReply *r) {
 int cli_status_main(int argc, char **argv) {
   const char *config = NULL;
   bool json = false;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      s_help();
-      return CLI_OK;
-    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-      config = argv[++i];
-    } else if (strcmp(argv[i], "--json") == 0) {
-      json = true;
-    } else {
-      return cli_usage_error("status", "unexpected argument \"%s\"", argv[i]);
-    }
-  }
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--json", NULL, &json, NULL}, {NULL}};
+  int prc = cli_parse("status", argc, argv, opts, s_help, NULL, 0, NULL);
+  if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("status", "missing -c FILE (the node's YAML)");
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);

@@ -42,18 +42,9 @@ static bool s_wait_gone(pid_t pid, int ms) {
 int cli_stop_main(int argc, char **argv) {
   const char *config = NULL;
   bool force = false;
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      s_help();
-      return CLI_OK;
-    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-      config = argv[++i];
-    } else if (strcmp(argv[i], "--force") == 0) {
-      force = true;
-    } else {
-      return cli_usage_error("stop", "unexpected argument \"%s\"", argv[i]);
-    }
-  }
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--force", NULL, &force, NULL}, {NULL}};
+  int prc = cli_parse("stop", argc, argv, opts, s_help, NULL, 0, NULL);
+  if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("stop", "missing -c FILE (the node's YAML)");
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);

@@ -26,35 +26,21 @@ static void s_help(void) {
 }
 
 int cli_tap_main(int argc, char **argv) {
-  const char *config = NULL, *actor = NULL, *type = NULL;
+  const char *config = NULL, *actor = NULL, *type = NULL, *count_s = NULL, *timeout_str = NULL;
   bool json = false;
   long count = 0;
   double timeout_s = 0;
-  for (int i = 1; i < argc; i++) {
-    char *end;
-    if (cli_is_help(argv[i])) {
-      s_help();
-      return CLI_OK;
-    } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-      config = argv[++i];
-    } else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
-      actor = argv[++i];
-    } else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
-      type = argv[++i];
-    } else if (strcmp(argv[i], "--json") == 0) {
-      json = true;
-    } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-      count = strtol(argv[++i], &end, 10);
-      if (*end || count <= 0)
-        return cli_usage_error("tap", "--count expects a positive integer, got \"%s\"", argv[i]);
-    } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-      timeout_s = strtod(argv[++i], &end);
-      if (*end || timeout_s <= 0)
-        return cli_usage_error("tap", "--timeout expects seconds > 0, got \"%s\"", argv[i]);
-    } else {
-      return cli_usage_error("tap", "unexpected argument \"%s\"", argv[i]);
-    }
-  }
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--actor", NULL, NULL, &actor},
+                            {"--type", NULL, NULL, &type},      {"--json", NULL, &json, NULL},
+                            {"--count", NULL, NULL, &count_s},  {"--timeout", NULL, NULL, &timeout_str},
+                            {NULL}};
+  int prc = cli_parse("tap", argc, argv, opts, s_help, NULL, 0, NULL);
+  if (prc) return prc < 0 ? CLI_OK : prc;
+  char *end;
+  if (count_s && ((count = strtol(count_s, &end, 10)) <= 0 || *end))
+    return cli_usage_error("tap", "--count expects a positive integer, got \"%s\"", count_s);
+  if (timeout_str && ((timeout_s = strtod(timeout_str, &end)) <= 0 || *end))
+    return cli_usage_error("tap", "--timeout expects seconds > 0, got \"%s\"", timeout_str);
   if (!config) return cli_usage_error("tap", "missing -c FILE (the node's YAML)");
   const rv_msgtype_t *want = NULL;
   if (type && !(want = rv_msgtype_by_name(type)))
