@@ -31,6 +31,10 @@
   X(RAFT_BATCH, 200, rv__raft_batch__descriptor)                    \
   X(SNAPSHOT_CHUNK, 201, rv__snapshot_chunk__descriptor)            \
   X(SNAPSHOT_ACK, 202, rv__snapshot_ack__descriptor)                \
+  X(SNAPSHOT_REQUEST, 203, rv__snapshot_request__descriptor)        \
+  X(SNAPSHOT_DATA, 204, rv__snapshot_data__descriptor)              \
+  X(SNAPSHOT_INSTALL, 205, rv__snapshot_install__descriptor)        \
+  X(SNAPSHOT_INSTALLED, 206, rv__snapshot_installed__descriptor)    \
   X(PROPOSE_BATCH, 210, rv__propose_batch__descriptor)              \
   X(PROPOSE_RESULT, 211, rv__propose_result__descriptor)            \
   X(APPLY_BATCH, 212, rv__apply_batch__descriptor)                  \

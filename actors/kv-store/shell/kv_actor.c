@@ -35,7 +35,7 @@ void kv_actor_destroy(kv_actor_t **sp) {
 
 /* Asks raft-peer for committed entries from the first one not durable here: raft-peer may then
  * compact behind it, and what was applied but not yet synced is applied again (skipped). */
-static void s_attach(kv_actor_t *s) {
+void kv_attach(kv_actor_t *s) {
   Rv__ApplyFrom af = RV__APPLY_FROM__INIT;
   af.index = s->durable + 1;
   s->attach_sent_ms = kv_now_ms();
@@ -179,19 +179,20 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   if (s->store_retry_ms && now >= s->store_retry_ms) {
     s->store_retry_ms = 0;
     s->attached = false; /* the next RaftState restarts the intake at durable + 1 */
-    s_attach(s);
+    kv_attach(s);
   } else if (!s->attached && now - s->attach_sent_ms >= KV_ATTACH_RETRY_MS) {
-    s_attach(s);
+    kv_attach(s);
   } else if (s->attached && now - s->last_state_ms >= KV_PEER_SILENT_MS) {
     rv_warn("raft-peer has been silent for %lld ms; asking it again for committed entries",
             (long long)(now - s->last_state_ms));
     s->attached = false;
     s->leader = false;
     kv_clients_fail_all(s, "this node's raft-peer does not answer");
-    s_attach(s);
+    kv_attach(s);
   }
   s_sync(s, now);
   kv_clients_expire(s, now);
+  kv_snapshot_tick(s, now);
 }
 
 /* ---- the actor ---------------------------------------------------------------------------- */
@@ -207,6 +208,8 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
       kv_reads_index_result(s, (const Rv__ReadIndexResult *)m->body);
       break;
     case RV_MSG_RAFT_STATE: s_raft_state(s, (const Rv__RaftState *)m->body); break;
+    case RV_MSG_SNAPSHOT_REQUEST: kv_snapshot_request(s, m); break;
+    case RV_MSG_SNAPSHOT_INSTALL: kv_snapshot_install(s, m); break;
     default: {
       char tb[32];
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
@@ -216,6 +219,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
+  kv_snapshot_close(s);
   kv_clients_close(s);
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);
@@ -223,7 +227,7 @@ static void s_close(kv_actor_t *s) {
   s->path = NULL;
 }
 
-static int s_open(kv_actor_t *s, rv_err_t *err) {
+int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   char dir[CFG_PATH_MAX + 8];
   int n = snprintf(dir, sizeof dir, "%s/kv", s->cfg->data_dir);
   if (n < 0 || (size_t)n >= sizeof dir)
@@ -245,13 +249,20 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
   if ((rc = kv_rocks_flush(s->rocks, err))) return rc;
   s->durable = s->applied = s->reported = kv_core_applied(s->core);
   s->last_apply_ms = kv_now_ms();
+  return RV_OK;
+}
+
+static int s_open(kv_actor_t *s, rv_err_t *err) {
+  /* an install interrupted by a crash: finish it or throw it away before opening the store */
+  int rc = kv_snapshot_recover(s->cfg->data_dir, err);
+  if (rc || (rc = kv_open_store(s, err))) return rc;
   if (!(s->path = malloc(sizeof *s->path))) return rv_err_set(err, RV_ENOMEM, "out of memory");
   /* an answer raft-peer sent to a predecessor of this process must never match our ids */
   s->next_id = rv_wall_us();
   if ((rc = kv_clients_open(s, err))) return rc;
   if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timer");
-  rv_info("namespace at %s: applied index %llu, %llu client sessions", dir,
+  rv_info("namespace at %s/kv: applied index %llu, %llu client sessions", s->cfg->data_dir,
           (unsigned long long)s->durable, (unsigned long long)kv_core_sessions(s->core));
   return RV_OK;
 }
@@ -265,7 +276,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     s_close(s); /* the runtime calls stop() only after a successful start */
     return rc;
   }
-  s_attach(s);
+  kv_attach(s);
   return RV_OK;
 }
 

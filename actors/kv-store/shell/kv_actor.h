@@ -10,6 +10,11 @@
  *                          Applied(index): every ~100 ms, what is durable in RocksDB.
  *   raft-peer -> kv-store  ProposeResult (index and term of each proposal, or not-leader),
  *                          ApplyBatch (committed entries, in order), ReadIndexResult, RaftState.
+ *   Snapshots (kv_snapshot.c): SnapshotRequest{id, offset} -> SnapshotData{pairs, last, applied}
+ *                          (leader: the next ~1 MiB of one consistent RocksDB view);
+ *                          SnapshotInstall{id, offset, pairs, last} -> SnapshotInstalled{applied}
+ *                          (follower: written into <data-dir>/kv.snap, swapped in atomically on
+ *                          the last chunk; then ApplyFrom(applied + 1) as after a restart).
  *
  * Writes (leader only; a follower answers ENOTLEADER with the leader's client address, a
  * redirect that the client follows: HDFS' failover proxy does the same, and it keeps one hop

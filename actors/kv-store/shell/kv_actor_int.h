@@ -25,7 +25,29 @@
 #define KV_DEFAULT_OWNER "root"   /* creates whose request names no owner / group */
 #define KV_DEFAULT_GROUP "supergroup"
 
+#define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
+#define KV_SNAP_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
+
 typedef enum { KV_REQ_WRITE, KV_REQ_READ } kv_req_kind_t;
+
+/* A snapshot stream this node serves (leader side): one consistent view being read out. */
+typedef struct {
+  uint64_t id;              /* the stream (raft-peer's SnapshotRequest.id); 0 = slot free */
+  kv_rocks_reader_t *rd;    /* owned */
+  uint64_t next_off;        /* where the next chunk starts */
+  uint64_t applied;         /* the applied index the view reflects */
+  int64_t last_ms;          /* last request, for expiry */
+} kv_snap_out_t;
+
+/* A snapshot being installed (follower side) into <data-dir>/kv.snap. */
+typedef struct {
+  bool active;
+  uint64_t id;
+  uint64_t next_off;        /* bytes of pairs written so far */
+  uint64_t pairs;           /* pairs written, for logs */
+  kv_rocks_t *db;           /* the new database, owned */
+  kv_batch_t *batch;        /* scratch for one chunk, owned */
+} kv_snap_in_t;
 
 typedef enum {
   KV_REQ_QUEUED,  /* goes out with the batch at the end of this wake-up */
@@ -85,6 +107,10 @@ struct kv_actor {
   kv_req_t **wq, **rq;      /* writes and reads of this wake-up, to batch at its end */
   size_t nwq, capwq, nrq, caprq;
 
+  /* snapshots */
+  kv_snap_out_t snap_out[KV_SNAP_READERS];
+  kv_snap_in_t snap_in;
+
   /* counters, for logs */
   uint64_t proposals, propose_batches, reads, read_batches, stale_reads, redirects, retriable;
 };
@@ -93,6 +119,25 @@ struct kv_actor {
 int64_t kv_now_ms(void); /* monotonic */
 /* "mkdir", ..., "stat", "ls", "cat", "count" for an Rv__FsOp; "op?" otherwise. Static. */
 const char *kv_fs_op_name(int op);
+
+/* Sends ApplyFrom(durable + 1) to raft-peer. */
+void kv_attach(kv_actor_t *s);
+/* Opens <data-dir>/kv into s->rocks and s->core and sets the applied indexes from it. */
+int kv_open_store(kv_actor_t *s, rv_err_t *err);
+
+/* ---- kv_snapshot.c: Raft snapshots (streaming out, installing) ---------------------------- */
+/* Finishes or discards what an interrupted install left in data_dir (kv.snap, kv.new, kv.old),
+ * so that <data-dir>/kv is either the old database or the new one. Call before opening it. */
+int kv_snapshot_recover(const char *data_dir, rv_err_t *err);
+/* raft-peer asks for the next chunk of a stream (SnapshotRequest): answered with SnapshotData. */
+void kv_snapshot_request(kv_actor_t *s, const rv_msg_t *m);
+/* raft-peer hands over a chunk to install (SnapshotInstall); answered with SnapshotInstalled
+ * once the last chunk is in place, or at once on a failure. */
+void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m);
+/* Drops streams idle for KV_SNAP_IDLE_MS. */
+void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms);
+/* Releases every stream and any partial install (its directory is removed at the next start). */
+void kv_snapshot_close(kv_actor_t *s);
 
 /* ---- kv_clients.c: the socket, the request table, writes ----------------------------------- */
 /* Binds the client-port listener and registers it with the loop; makes the tables. */

@@ -55,6 +55,24 @@ void kv_rocks_set_sync(kv_rocks_t *r, bool sync);
  * creates it). Returns 0 or RV_EIO. The checkpoint opens as a database with kv_rocks_new. */
 int kv_rocks_checkpoint(kv_rocks_t *r, const char *dir, rv_err_t *err);
 
+/* A reader of one consistent view of the whole database (a RocksDB snapshot and an iterator
+ * over it), for streaming a Raft snapshot: writes made after kv_rocks_reader_new are not seen.
+ * The reader borrows r: destroy it before r. */
+typedef struct kv_rocks_reader kv_rocks_reader_t;
+
+/* Opens a reader at the database's current state. Returns 0 and *out (caller owns; destroy
+ * with kv_rocks_reader_destroy), or RV_ENOMEM. */
+int kv_rocks_reader_new(kv_rocks_t *r, kv_rocks_reader_t **out, rv_err_t *err);
+
+/* Appends the next pairs, in key order, to out (kv_snap.h format) until out holds at least
+ * target bytes or the keys run out (*last = true). Returns 0, RV_EIO, RV_ENOMEM, or RV_ETOOBIG
+ * for a pair kv_snap cannot carry. */
+int kv_rocks_reader_next(kv_rocks_reader_t *rd, kv_buf_t *out, size_t target, bool *last,
+                         rv_err_t *err);
+
+/* Releases the view; nulls *rd; safe on NULL and twice. */
+void kv_rocks_reader_destroy(kv_rocks_reader_t **rd);
+
 /* Flushes the memtables to SST files (tests, and before a checkpoint when the WAL is long). */
 int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err);
 

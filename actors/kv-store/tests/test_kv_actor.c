@@ -7,7 +7,8 @@
  * seq) goes through; a leadership change fails what waited on it, and an entry committed by the
  * deposed leader still applies once (the retry answers "replayed"); a linearizable read waits
  * for its read index to be applied, a stale one does not; a put over the inline limit never
- * reaches raft-peer; Applied reports what is durable; SIGTERM stops it cleanly. */
+ * reaches raft-peer; Applied reports what is durable; its state streams out as a snapshot and
+ * installs back (bad chunks refused); SIGTERM stops it cleanly. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "kv_cmd.h"
+#include "kv_codec.h"
 #include "rv_client.h"
 #include "rv_log.h"
 #include "rv_mailbox.h"
@@ -222,6 +224,105 @@ static void s_nothing_yet(rv_client_t *c, int ms) {
   }
 }
 
+/* Sends SnapshotInstall{id, offset, pairs, last} and returns the SnapshotInstalled answer's
+ * code (applied into *applied). */
+static uint32_t s_install(uint64_t id, uint64_t offset, const uint8_t *pairs, size_t len,
+                          bool last, uint64_t *applied) {
+  Rv__SnapshotInstall si = RV__SNAPSHOT_INSTALL__INIT;
+  si.id = id;
+  si.offset = offset;
+  si.pairs.data = (uint8_t *)pairs;
+  si.pairs.len = len;
+  si.last = last;
+  s_send(RV_MSG_SNAPSHOT_INSTALL, &si.base);
+  rv_msg_t m;
+  assert_true(s_expect(RV_MSG_SNAPSHOT_INSTALLED, 5000, &m));
+  const Rv__SnapshotInstalled *r = (const Rv__SnapshotInstalled *)m.body;
+  assert_int_equal(r->id, id);
+  uint32_t code = r->code;
+  if (applied) *applied = r->applied;
+  rv_msg_clear(&m);
+  return code;
+}
+
+/* Snapshots, both ways: the actor streams its own state out (SnapshotRequest -> SnapshotData,
+ * chunk by chunk from offset 0), then installs that stream back (SnapshotInstall ->
+ * SnapshotInstalled, then ApplyFrom past it) and still serves the same namespace; a gap, a
+ * request for an unknown stream and a malformed chunk are refused and change nothing. */
+static void s_snapshots(rv_client_t *c) {
+  rv_msg_t m;
+  rv_err_t err;
+  /* out */
+  kv_buf_t all;
+  kv_buf_init(&all);
+  uint64_t applied = 0, off = 0;
+  bool last = false;
+  for (int k = 0; k < 100 && !last; k++) {
+    Rv__SnapshotRequest q = RV__SNAPSHOT_REQUEST__INIT;
+    q.id = 42;
+    q.offset = off;
+    q.to_node = "n2";
+    s_send(RV_MSG_SNAPSHOT_REQUEST, &q.base);
+    assert_true(s_expect(RV_MSG_SNAPSHOT_DATA, 3000, &m));
+    const Rv__SnapshotData *d = (const Rv__SnapshotData *)m.body;
+    assert_int_equal(d->id, 42);
+    assert_int_equal(d->code, 0);
+    assert_int_equal(d->offset, off);
+    kv_buf_put(&all, d->pairs.data, d->pairs.len);
+    off += d->pairs.len;
+    last = d->last;
+    applied = d->applied;
+    rv_msg_clear(&m);
+  }
+  assert_true(last);
+  assert_int_equal(applied, 6);
+  assert_true(all.len > 0);
+  /* a request for a stream that ended (or never began) past offset 0 */
+  Rv__SnapshotRequest q = RV__SNAPSHOT_REQUEST__INIT;
+  q.id = 42;
+  q.offset = off;
+  s_send(RV_MSG_SNAPSHOT_REQUEST, &q.base);
+  assert_true(s_expect(RV_MSG_SNAPSHOT_DATA, 3000, &m));
+  assert_int_equal(((const Rv__SnapshotData *)m.body)->code, RV_EPROTO);
+  rv_msg_clear(&m);
+
+  /* in: refusals first, none of which touches the namespace */
+  uint8_t junk[12] = {0xff, 0xff, 0xff, 0x7f, 'k'}; /* a key length far out of bounds */
+  assert_int_equal(s_install(50, 0, junk, sizeof junk, true, NULL), RV_EDECODE);
+  Rv__SnapshotInstall first = RV__SNAPSHOT_INSTALL__INIT;
+  first.id = 51; /* a valid first chunk: no answer until the last */
+  first.pairs.data = all.data;
+  first.pairs.len = all.len;
+  s_send(RV_MSG_SNAPSHOT_INSTALL, &first.base);
+  assert_int_equal(s_install(51, all.len + 7, all.data, all.len, true, NULL), RV_EPROTO); /* gap */
+  assert_int_equal(s_install(52, 9, all.data, all.len, true, NULL), RV_EPROTO); /* unknown */
+
+  /* the whole stream back, as a follower would: swapped in, then ApplyFrom past it */
+  uint64_t installed = 0;
+  assert_int_equal(s_install(43, 0, all.data, all.len, true, &installed), RV_OK);
+  assert_int_equal(installed, 6);
+  assert_true(s_expect(RV_MSG_APPLY_FROM, 3000, &m));
+  assert_int_equal(((Rv__ApplyFrom *)m.body)->index, 7);
+  rv_msg_clear(&m);
+  s_publish();
+  kv_buf_close(&all);
+
+  /* the same namespace, and nothing left beside the store */
+  rv_client_req_t st = {.op = RV_CLIENT_COUNT, .path = "/", .flags = RV_CLIENT_STALE};
+  assert_int_equal(rv_client_submit(c, &st, 9, &err), RV_OK);
+  rv_client_result_t res;
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.dirs, 4);
+  rv_client_result_clear(&res);
+  const char *left[] = {"kv.snap", "kv.new", "kv.old"};
+  for (size_t i = 0; i < 3; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/n1/%s", s_dir, left[i]);
+    assert_int_not_equal(access(path, F_OK), 0);
+  }
+}
+
 static void test_the_protocol_with_raft_peer(void **state) {
   rv_msg_t m;
   /* start: ApplyFrom(1), repeated until a RaftState answers */
@@ -402,6 +503,8 @@ static void test_the_protocol_with_raft_peer(void **state) {
   while (s_applied_seen < 5 && zclock_mono() < end)
     if (s_expect(RV_MSG_APPLIED, 100, &m)) rv_msg_clear(&m);
   assert_int_equal(s_applied_seen, 6); /* the last command; Raft's own entries are not counted */
+
+  s_snapshots(c);
   s_c = NULL;
   rv_client_destroy(&c);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "raft_peer_int.h"
 #include "raft_store.h"
 #include "raft_wire.h"
 #include "rv_peers.h"
@@ -13,41 +14,16 @@
 #define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
 #define S_PEER_DRAIN 1024                 /* peer frames taken per wake-up */
 
-struct raft_peer {
-  rv_actor_t *a;
-  const cfg_node_t *cfg;
-  raft_core_t *core;
-  raft_store_t *store;
-  rv_peers_t *peers;
-  raft_id_t ids[CFG_MAX_NODES];  /* Raft id of each configured node */
-  raft_id_t self;
-
-  bool pending;                  /* an update is taken but not yet advanced */
-  raft_update_t update;
-  bool persisted;                /* ... and its write already succeeded */
-  char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
-
-  bool kv_attached;              /* kv-store said ApplyFrom since we started */
-  raft_index_t kv_next;          /* next committed index to send to kv-store */
-  raft_index_t kv_applied;       /* what kv-store reports durable */
-  raft_index_t deliverable;      /* committed and handed out by the core */
-
-  raft_soft_state_t soft;
-  raft_term_t term;
-  uint64_t published_seq;        /* RaftState publications, for logs */
-  unsigned ticks;                /* ticks since start, to publish the state periodically */
-};
-
 raft_peer_t *raft_peer_new(void) { return calloc(1, sizeof(raft_peer_t)); }
 
-static int s_node_of(const raft_peer_t *p, raft_id_t id) {
+int raft_peer_node_of(const raft_peer_t *p, raft_id_t id) {
   for (int i = 0; i < p->cfg->nnodes; i++)
     if (p->ids[i] == id) return i;
   return -1;
 }
 
-static const char *s_node_name(const raft_peer_t *p, raft_id_t id) {
-  int i = s_node_of(p, id);
+const char *raft_peer_node_name(const raft_peer_t *p, raft_id_t id) {
+  int i = raft_peer_node_of(p, id);
   return i >= 0 ? p->cfg->nodes[i].id : "";
 }
 
@@ -60,7 +36,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.role = (char *)raft_role_name(st.role);
   rs.term = st.hard.term;
   rs.leader = st.leader;
-  rs.leader_node = (char *)s_node_name(p, st.leader);
+  rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
   rs.last_index = st.last_index;
@@ -108,13 +84,11 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
     raft_wire_msg_t *w = calloc(count, sizeof *w);
     Rv__RaftMessage **ptrs = calloc(count, sizeof *ptrs);
     size_t k = 0;
-    bool snap = false;
     for (size_t i = 0; i < n && w && ptrs; i++) {
       if (msgs[i].to != p->ids[node]) continue;
       if (msgs[i].type == RAFT_MSG_SNAP) {
-        /* Snapshot streaming is not built yet: tell the core at once, so it probes again
-         * rather than waiting forever. The follower stays behind until it is. */
-        snap = true;
+        /* the data goes in its own stream; the follower steps the MsgSnap at its end */
+        raft_snap_stream_send(p, node, &msgs[i]);
         continue;
       }
       if (raft_wire_msg_encode(&msgs[i], &w[k], NULL) == RV_OK) {
@@ -137,11 +111,6 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
     for (size_t i = 0; i < k; i++) raft_wire_msg_release(&w[i]);
     free(w);
     free(ptrs);
-    if (snap) {
-      rv_warn("node %s needs a snapshot, which this build cannot send yet",
-              p->cfg->nodes[node].id);
-      raft_core_report_snapshot(p->core, p->ids[node], RAFT_SNAPSHOT_FAILURE);
-    }
   }
 }
 
@@ -155,8 +124,8 @@ static void s_deliver(raft_peer_t *p) {
     for (; i <= p->deliverable && n < S_APPLY_BATCH_MAX && bytes < S_APPLY_BYTES_MAX; i++) {
       raft_entry_t e;
       if (raft_core_entry(p->core, i, &e) != RV_OK) {
-        rv_error("kv-store needs entry %llu, which is compacted away: it must be restored from "
-                 "a snapshot (not built yet)",
+        rv_error("kv-store needs entry %llu, which is compacted away here: its state is older "
+                 "than this node's Raft snapshot (was its data removed alone?)",
                  (unsigned long long)i);
         p->kv_attached = false;
         return;
@@ -189,7 +158,7 @@ static void s_deliver(raft_peer_t *p) {
 static void s_compact(raft_peer_t *p);
 
 /* Takes the core's update, if any, and carries it out in order. */
-static void s_process(raft_peer_t *p) {
+void raft_peer_process(raft_peer_t *p) {
   for (int round = 0; round < 64; round++) {
     if (!p->pending) {
       if (!raft_core_ready(p->core)) break;
@@ -217,7 +186,7 @@ static void s_process(raft_peer_t *p) {
         (u->soft.role != p->soft.role || u->soft.leader != p->soft.leader)) {
       if (u->soft.role != p->soft.role)
         rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
-                raft_role_name(u->soft.role), s_node_name(p, u->soft.leader));
+                raft_role_name(u->soft.role), raft_peer_node_name(p, u->soft.leader));
       p->soft = u->soft;
       state_changed = true;
     }
@@ -281,7 +250,8 @@ static void s_compact(raft_peer_t *p) {
 static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_peer_t *p = arg;
   raft_core_tick(p->core);
-  s_process(p);
+  raft_snap_stream_tick(p);
+  raft_peer_process(p);
   /* status pages want fresh progress, not only role changes: a few times a second */
   unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;
   if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);
@@ -295,7 +265,11 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
     int rc = rv_peers_recv(p->peers, &node, &m, NULL);
     if (rc == RV_EAGAIN) break;
     if (rc) continue;
-    if (m.type == RV_MSG_RAFT_BATCH) {
+    if (m.type == RV_MSG_SNAPSHOT_CHUNK) {
+      raft_snap_stream_chunk(p, node, (const Rv__SnapshotChunk *)m.body);
+    } else if (m.type == RV_MSG_SNAPSHOT_ACK) {
+      raft_snap_stream_ack(p, node, (const Rv__SnapshotAck *)m.body);
+    } else if (m.type == RV_MSG_RAFT_BATCH) {
       const Rv__RaftBatch *b = (const Rv__RaftBatch *)m.body;
       if (strcmp(b->cluster, p->cfg->cluster_id) != 0 || b->from != p->ids[node]) {
         rv_warn("dropped a Raft batch from %s: cluster \"%s\", id %llu", p->cfg->nodes[node].id,
@@ -321,7 +295,7 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
     }
     rv_msg_clear(&m);
   }
-  s_process(p);
+  raft_peer_process(p);
 }
 
 static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
@@ -393,10 +367,14 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
       break;
     }
     case RV_MSG_RAFT_STATE_REQUEST: s_send_state(p, m->from.actor); break;
+    case RV_MSG_SNAPSHOT_DATA: raft_snap_stream_kv_data(p, (const Rv__SnapshotData *)m->body); break;
+    case RV_MSG_SNAPSHOT_INSTALLED:
+      raft_snap_stream_kv_installed(p, (const Rv__SnapshotInstalled *)m->body);
+      break;
     case RV_MSG_TRANSFER_LEADER: {
       raft_id_t target = ((const Rv__TransferLeader *)m->body)->target;
       int rc = raft_core_transfer_leader(p->core, target);
-      rv_info("leadership transfer to %s: %s", s_node_name(p, target), rv_code_text(rc));
+      rv_info("leadership transfer to %s: %s", raft_peer_node_name(p, target), rv_code_text(rc));
       break;
     }
     default: {
@@ -404,7 +382,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
     }
   }
-  s_process(p);
+  raft_peer_process(p);
 }
 
 /* ---- life cycle --------------------------------------------------------------------------- */
@@ -422,6 +400,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
                           cfg->nodes[k].id, cfg->nodes[i].id);
   }
   p->self = p->ids[cfg->self];
+  p->snap_next_id = rv_wall_us();
 
   char dir[CFG_PATH_MAX + 8];
   int n = snprintf(dir, sizeof dir, "%s/raft", cfg->data_dir);
@@ -453,7 +432,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   if (rv_actor_reader_add(a, rv_peers_socket(p->peers), s_on_peer, p) != 0 ||
       rv_actor_timer_add(a, (unsigned)cfg->raft_tick_ms, 0, s_on_tick, p) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot register the peer socket or the tick timer");
-  s_process(p);
+  raft_peer_process(p);
   s_publish_state(p);
   return RV_OK;
 }

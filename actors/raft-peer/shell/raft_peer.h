@@ -7,6 +7,10 @@
  *                          has made durable, which bounds log compaction)
  *   raft-peer -> kv-store  ProposeResult (index/term, or not-leader with a hint), ApplyBatch
  *                          (committed entries, in order, contiguous), ReadIndexResult, RaftState
+ * and for snapshots (raft_snap_stream.c has the whole protocol): as leader, SnapshotRequest ->
+ * SnapshotData (the kv-store's state, a chunk at a time) relayed to the follower's raft-peer as
+ * SnapshotChunk, flow-controlled by its SnapshotAck; as follower, SnapshotInstall (each chunk, in
+ * order) -> SnapshotInstalled, after which the MsgSnap is stepped into the core and persisted.
  * Each core update is carried out in the order the core's contract requires: messages that may
  * go early, then one batched write + fdatasync of the log, then the messages that must wait for
  * it, then committed entries to kv-store, then advance. A failed write (disk full) keeps the

@@ -27,9 +27,10 @@ int raft_wire_conf_decode(const Rv__RaftConf *pb, raft_conf_t *c, rv_err_t *err)
   if (pb->n_voters > RAFT_MAX_MEMBERS || pb->n_learners > RAFT_MAX_MEMBERS)
     return rv_err_set(err, RV_EDECODE, "a configuration of %zu voters and %zu learners (max %d)",
                       pb->n_voters, pb->n_learners, RAFT_MAX_MEMBERS);
-  memcpy(c->voters, pb->voters, pb->n_voters * sizeof *c->voters);
+  /* an empty repeated field decodes as NULL, which memcpy must not be given even for 0 bytes */
+  if (pb->n_voters) memcpy(c->voters, pb->voters, pb->n_voters * sizeof *c->voters);
   c->n_voters = pb->n_voters;
-  memcpy(c->learners, pb->learners, pb->n_learners * sizeof *c->learners);
+  if (pb->n_learners) memcpy(c->learners, pb->learners, pb->n_learners * sizeof *c->learners);
   c->n_learners = pb->n_learners;
   return RV_OK;
 }

@@ -1,0 +1,84 @@
+/* raft_peer_int: the raft-peer actor's state and the functions its files share (raft_peer.c:
+ * life cycle, the update cycle, kv-store delivery; raft_snap_stream.c: snapshot streaming, both
+ * as leader and as follower). Not an API: only the actor's own files include it. */
+#ifndef RAFT_PEER_INT_H
+#define RAFT_PEER_INT_H
+
+#include "raft_core.h"
+#include "raft_peer.h"
+#include "raft_snap_flow.h"
+#include "raft_store.h"
+#include "rv_peers.h"
+
+
+#define RAFT_SNAP_WINDOW (4u << 20)   /* snapshot bytes in flight to one follower */
+#define RAFT_SNAP_TIMEOUT_MS 10000    /* a stream that has not moved this long has failed */
+
+/* A snapshot this node (as leader) streams to one follower. */
+typedef struct {
+  bool active;
+  raft_snap_send_t flow;
+  raft_snapshot_meta_t meta; /* the core's MsgSnap: what the follower steps at the end */
+  raft_term_t term;
+  uint64_t applied;          /* kv-store's applied index of the data, once known */
+} raft_snap_out_t;
+
+/* A snapshot this node (as follower) receives. */
+typedef struct {
+  raft_snap_recv_t flow;
+  int node;                  /* the sender's node index */
+  raft_snapshot_meta_t meta;
+  raft_term_t term;
+  uint64_t applied;
+} raft_snap_in_t;
+
+struct raft_peer {
+  rv_actor_t *a;
+  const cfg_node_t *cfg;
+  raft_core_t *core;
+  raft_store_t *store;
+  rv_peers_t *peers;
+  raft_id_t ids[CFG_MAX_NODES];  /* Raft id of each configured node */
+  raft_id_t self;
+
+  bool pending;                  /* an update is taken but not yet advanced */
+  raft_update_t update;
+  bool persisted;                /* ... and its write already succeeded */
+  char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
+
+  bool kv_attached;              /* kv-store said ApplyFrom since we started */
+  raft_index_t kv_next;          /* next committed index to send to kv-store */
+  raft_index_t kv_applied;       /* what kv-store reports durable */
+  raft_index_t deliverable;      /* committed and handed out by the core */
+
+  raft_soft_state_t soft;
+  raft_term_t term;
+  uint64_t published_seq;        /* RaftState publications, for logs */
+  unsigned ticks;                /* ticks since start, to publish the state periodically */
+  raft_snap_out_t snap_out[CFG_MAX_NODES]; /* by node index */
+  raft_snap_in_t snap_in;
+  uint64_t snap_next_id;         /* stream ids: from the wall clock, then counting */
+};
+
+/* ---- raft_peer.c ------------------------------------------------------------------------- */
+/* The index of the configured node with Raft id id, or -1; its name, or "". */
+int raft_peer_node_of(const raft_peer_t *p, raft_id_t id);
+const char *raft_peer_node_name(const raft_peer_t *p, raft_id_t id);
+/* Takes the core's updates and carries them out (persist, send, deliver, advance). */
+void raft_peer_process(raft_peer_t *p);
+
+/* ---- raft_snap_stream.c ------------------------------------------------------------------ */
+/* Leader: the core emitted MsgSnap m for node: start streaming (unless that stream runs). */
+void raft_snap_stream_send(raft_peer_t *p, int node, const raft_msg_t *m);
+/* Leader: kv-store's chunk of a stream (SnapshotData). */
+void raft_snap_stream_kv_data(raft_peer_t *p, const Rv__SnapshotData *d);
+/* Leader: a follower's SnapshotAck, received from node. */
+void raft_snap_stream_ack(raft_peer_t *p, int node, const Rv__SnapshotAck *a);
+/* Follower: a SnapshotChunk received from node. */
+void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c);
+/* Follower: kv-store's outcome of an install (SnapshotInstalled). */
+void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *r);
+/* Every tick: fails streams that stalled or that this node no longer leads. */
+void raft_snap_stream_tick(raft_peer_t *p);
+
+#endif
