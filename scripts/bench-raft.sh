@@ -45,7 +45,7 @@ echo "raft benchmark, $(date -u +%FT%TZ), $(nproc) cores, 256-byte entries, ${se
   if .op == "raft-commit" then
     "  raftvisor commits, \(.clients) proposers: \(.ops_per_s) /s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, \(.proposals_per_batch) proposals per ipc message, \(.ipc_hops) ipc hops"
   else
-    "  raftvisor failover (kill -9 leader -> write committed), \(.runs) runs: median \(.median_ms) ms, max \(.max_ms) ms"
+    "  raftvisor failover (\(if .fault == "hang" then "SIGSTOP" else "kill -9" end) of the leader -> write committed), \(.runs) runs: median \(.median_ms) ms, max \(.max_ms) ms"
   end'
 if [ $etcd = 1 ]; then
   base=$top/../shared/baseline

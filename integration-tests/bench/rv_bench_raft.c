@@ -234,7 +234,7 @@ static uint32_t s_pid_of(int i, const char *actor) {
   return 0;
 }
 
-static void s_failovers(int n, bool json) {
+static void s_failovers(int n, bool json, int sig) {
   uint64_t *t = calloc((size_t)n, sizeof *t);
   int done = 0;
   for (int k = 0; k < n; k++) {
@@ -245,7 +245,7 @@ static void s_failovers(int n, bool json) {
     s_reset();
     s_nlat = 0;
     uint64_t t0 = rv_mono_us();
-    kill((pid_t)pid, SIGKILL);
+    kill((pid_t)pid, sig);
     snprintf(s_nodes[leader].role, sizeof s_nodes[leader].role, "dead");
     /* propose one entry every few ms to whoever leads now; done at the first commit */
     uint64_t deadline = rv_mono_ms() + 10000, next = 0;
@@ -261,6 +261,7 @@ static void s_failovers(int n, bool json) {
     }
     if (!s_nlat) break;
     t[done++] = rv_mono_us() - t0;
+    if (sig == SIGSTOP) kill((pid_t)pid, SIGCONT); /* the hung leader wakes up deposed */
     if (!json) fprintf(stderr, "\r  failover %d/%d: %.0f ms   ", done, n, (double)t[done - 1] / 1000);
     /* let the killed raft-peer come back and the cluster settle */
     uint64_t settle = rv_mono_ms() + 1500;
@@ -272,12 +273,14 @@ static void s_failovers(int n, bool json) {
   qsort(t, (size_t)done, sizeof *t, s_cmp);
   uint64_t med = done ? t[done / 2] : 0, max = done ? t[done - 1] : 0, min = done ? t[0] : 0;
   if (json)
-    printf("{\"op\":\"raft-failover\",\"runs\":%d,\"median_ms\":%.1f,\"min_ms\":%.1f,\"max_ms\":%.1f}\n",
-           done, (double)med / 1000, (double)min / 1000, (double)max / 1000);
+    printf("{\"op\":\"raft-failover\",\"fault\":\"%s\",\"runs\":%d,\"median_ms\":%.1f,"
+           "\"min_ms\":%.1f,\"max_ms\":%.1f}\n",
+           sig == SIGSTOP ? "hang" : "crash", done, (double)med / 1000, (double)min / 1000,
+           (double)max / 1000);
   else
-    fprintf(stderr, "\r  failover after kill -9 of the leader's raft-peer, to a write committed "
+    fprintf(stderr, "\r  failover after %s of the leader's raft-peer, to a write committed "
                     "again (%d runs): median %.0f ms, min %.0f ms, max %.0f ms\n",
-            done, (double)med / 1000, (double)min / 1000, (double)max / 1000);
+            sig == SIGSTOP ? "SIGSTOP" : "kill -9", done, (double)med / 1000, (double)min / 1000, (double)max / 1000);
   free(t);
 }
 
@@ -333,7 +336,8 @@ int main(int argc, char **argv) {
     s_run(c, seconds, json);
     if (*p == ',') p++;
   }
-  if (failovers > 0) s_failovers(failovers, json);
+  if (failovers > 0) s_failovers(failovers, json, SIGKILL);
+  if (failovers > 0) s_failovers(failovers, json, SIGSTOP);
   for (int i = 0; i < s_n; i++) {
     rv_mailbox_destroy(&s_nodes[i].mb);
     cfg_node_destroy(&s_nodes[i].cfg);
