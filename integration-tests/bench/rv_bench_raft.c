@@ -50,10 +50,14 @@ static int s_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The node that says it leads in the highest term (a deposed leader that has not yet heard of
+ * the new term still says "leader", in an older one). */
 static int s_leader(void) {
+  int best = -1;
   for (int i = 0; i < s_n; i++)
-    if (strcmp(s_nodes[i].role, "leader") == 0) return i;
-  return -1;
+    if (strcmp(s_nodes[i].role, "leader") == 0 && (best < 0 || s_nodes[i].term > s_nodes[best].term))
+      best = i;
+  return best;
 }
 
 static void s_apply_from(int i) {
