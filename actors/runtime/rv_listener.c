@@ -10,7 +10,14 @@ struct rv_listener {
   char what[64];
   zsock_t *sock; /* ROUTER, bound */
   rv_listener_stats_t stats;
+  rv_listener_filter_fn *filter; /* or NULL: every routing id is taken */
+  void *filter_arg;
 };
+
+void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *arg) {
+  l->filter = fn;
+  l->filter_arg = arg;
+}
 
 int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv_listener_t **out,
                     rv_err_t *err) {
@@ -81,13 +88,18 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
     rc = rv_err_set(err, RV_EPROTO, "a routing id of %zu bytes", idlen);
     goto drop;
   }
+  memcpy(from->id, zmq_msg_data(&id), idlen);
+  from->len = (uint8_t)idlen;
+  char why[RV_ERR_MSG_MAX / 2];
+  if (l->filter && !l->filter(from, l->filter_arg, why, sizeof why)) {
+    rc = rv_err_set(err, RV_EPROTO, "%s", why);
+    goto drop;
+  }
   rc = rv_mailbox_decode(l->mb, zmq_msg_data(&frame), zmq_msg_size(&frame), l->what, m, err);
   if (rc) {
     l->stats.rejected++; /* logged and tapped by the mailbox */
     goto done;
   }
-  memcpy(from->id, zmq_msg_data(&id), idlen);
-  from->len = (uint8_t)idlen;
   l->stats.received++;
   goto done;
 drop:

@@ -39,6 +39,15 @@ typedef struct {
 int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv_listener_t **out,
                     rv_err_t *err);
 
+/* Decides, from a connection's routing id alone and before a byte of its frame is decoded,
+ * whether to take its message: returns true to accept, or false with why[len] filled (the
+ * message is then dropped, counted and logged). */
+typedef bool(rv_listener_filter_fn)(const rv_listener_peer_t *from, void *arg, char *why,
+                                    size_t len);
+
+/* Installs a filter (NULL removes it); arg is passed back, borrowed. */
+void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *arg);
+
 /* Closes the socket (pending replies are dropped); nulls *l; safe on NULL and twice. */
 void rv_listener_destroy(rv_listener_t **l);
 

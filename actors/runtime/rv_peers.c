@@ -3,18 +3,37 @@
 
 #include <string.h>
 
+#include "rv_listener.h"
 #include "rv_log.h"
 
 struct rv_peers {
   rv_mailbox_t *mb;
   const cfg_node_t *cfg;
   char actor[RV_NAME_MAX + 1];
-  zsock_t *listen;                   /* ROUTER */
+  rv_listener_t *listen;             /* incoming: a ROUTER that takes only the cluster's nodes */
   zsock_t *out[CFG_MAX_NODES];       /* DEALER to each other node; NULL for self */
   char ident[CFG_MAX_NODES][2 * CFG_ID_MAX + 2]; /* "<cluster>/<node>" of each node */
   rv_peer_stats_t stats[CFG_MAX_NODES];
   uint64_t rejected;
 };
+
+/* The index of the node whose routing id this is, or -1. */
+static int s_node_of(const rv_peers_t *p, const rv_listener_peer_t *from) {
+  for (int i = 0; i < p->cfg->nnodes; i++)
+    if (i != p->cfg->self && strlen(p->ident[i]) == from->len &&
+        memcmp(p->ident[i], from->id, from->len) == 0)
+      return i;
+  return -1;
+}
+
+/* Takes frames from the other nodes of this cluster only, before decoding anything. */
+static bool s_known_node(const rv_listener_peer_t *from, void *arg, char *why, size_t len) {
+  const rv_peers_t *p = arg;
+  if (s_node_of(p, from) >= 0) return true;
+  snprintf(why, len, "a frame from \"%.*s\", not a node of cluster %s",
+           from->len < 64 ? from->len : 64, (const char *)from->id, p->cfg->cluster_id);
+  return false;
+}
 
 int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_peers_t **out,
                  rv_err_t *err) {
@@ -30,22 +49,14 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
   char ep[CFG_HOST_MAX + 32];
   const cfg_peer_t *self = &cfg->nodes[cfg->self];
   cfg_peer_endpoint(self, self->raft_port, ep, sizeof ep);
-  p->listen = zsock_new(ZMQ_ROUTER);
-  if (!p->listen) {
+  char what[64];
+  snprintf(what, sizeof what, "%s link (cluster.nodes[%d].raft-port)", actor, cfg->self);
+  int rc = rv_listener_new(mb, ep, what, &p->listen, err);
+  if (rc) {
     rv_peers_destroy(&p);
-    return rv_err_set(err, RV_EIO, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
+    return rc;
   }
-  zsock_set_maxmsgsize(p->listen, RV_ENVELOPE_MAX);
-  zsock_set_rcvhwm(p->listen, RV_PEERS_HWM * CFG_MAX_NODES);
-  zsock_set_linger(p->listen, 0);
-  if (zsock_bind(p->listen, "%s", ep) < 0) {
-    int e = zmq_errno();
-    rv_peers_destroy(&p);
-    return rv_err_set(err, RV_EIO,
-                      "cannot listen on %s (cluster.nodes[%d].raft-port): %s; is another process "
-                      "using the port?",
-                      ep, cfg->self, zmq_strerror(e));
-  }
+  rv_listener_set_filter(p->listen, s_known_node, p);
   for (int i = 0; i < cfg->nnodes; i++) {
     if (i == cfg->self) continue;
     zsock_t *s = zsock_new(ZMQ_DEALER);
@@ -79,14 +90,16 @@ void rv_peers_destroy(rv_peers_t **pp) {
   if (!pp || !*pp) return;
   rv_peers_t *p = *pp;
   for (int i = 0; i < CFG_MAX_NODES; i++) zsock_destroy(&p->out[i]);
-  zsock_destroy(&p->listen);
+  rv_listener_destroy(&p->listen);
   free(p);
   *pp = NULL;
 }
 
-zsock_t *rv_peers_socket(rv_peers_t *p) { return p->listen; }
+zsock_t *rv_peers_socket(rv_peers_t *p) { return rv_listener_socket(p->listen); }
 rv_peer_stats_t rv_peers_stats(const rv_peers_t *p, int node) { return p->stats[node]; }
-uint64_t rv_peers_rejected(const rv_peers_t *p) { return p->rejected; }
+uint64_t rv_peers_rejected(const rv_peers_t *p) {
+  return p->rejected + rv_listener_stats(p->listen).rejected;
+}
 
 int rv_peers_send(rv_peers_t *p, int node, uint32_t type, const ProtobufCMessage *body,
                   uint64_t corr, rv_err_t *err) {
@@ -114,59 +127,20 @@ int rv_peers_send(rv_peers_t *p, int node, uint32_t type, const ProtobufCMessage
 int rv_peers_recv(rv_peers_t *p, int *node, rv_msg_t *m, rv_err_t *err) {
   rv_err_t local;
   if (!err) err = &local;
-  memset(m, 0, sizeof *m);
-  void *s = zsock_resolve(p->listen);
-  zmq_msg_t id, frame;
-  zmq_msg_init(&id);
-  if (zmq_msg_recv(&id, s, ZMQ_DONTWAIT) < 0) {
-    zmq_msg_close(&id);
-    return rv_err_set(err, RV_EAGAIN, "nothing waiting");
-  }
-  zmq_msg_init(&frame);
-  int more = zmq_msg_more(&id);
-  int rc = RV_OK;
-  if (!more || zmq_msg_recv(&frame, s, ZMQ_DONTWAIT) < 0) {
-    rc = rv_err_set(err, RV_EPROTO, "a message without a frame");
-    goto drop;
-  }
-  if (zmq_msg_more(&frame)) {
-    while (zmq_msg_more(&frame)) { /* drain the rest: an envelope is one frame */
-      zmq_msg_close(&frame);
-      zmq_msg_init(&frame);
-      if (zmq_msg_recv(&frame, s, ZMQ_DONTWAIT) < 0) break;
-    }
-    rc = rv_err_set(err, RV_EPROTO, "a multi-part message (an envelope is a single frame)");
-    goto drop;
-  }
-  int who = -1;
-  size_t idlen = zmq_msg_size(&id);
-  for (int i = 0; i < p->cfg->nnodes; i++)
-    if (i != p->cfg->self && strlen(p->ident[i]) == idlen &&
-        memcmp(p->ident[i], zmq_msg_data(&id), idlen) == 0)
-      who = i;
-  if (who < 0) {
-    rc = rv_err_set(err, RV_EPROTO, "a frame from \"%.*s\", not a node of cluster %s",
-                    (int)(idlen < 64 ? idlen : 64), (char *)zmq_msg_data(&id), p->cfg->cluster_id);
-    goto drop;
-  }
-  rc = rv_mailbox_decode(p->mb, zmq_msg_data(&frame), zmq_msg_size(&frame),
-                         p->cfg->nodes[who].id, m, err);
-  if (rc) goto done; /* counted, logged and tapped by the mailbox */
+  rv_listener_peer_t from;
+  int rc = rv_listener_recv(p->listen, &from, m, err);
+  if (rc) return rc; /* nothing waiting, or dropped (counted and logged by the listener) */
+  int who = s_node_of(p, &from);
   if (strcmp(m->from.node, p->cfg->nodes[who].id) != 0 ||
       strcmp(m->to.node, p->cfg->node_id) != 0) {
     rc = rv_err_set(err, RV_EPROTO, "an envelope from %s to %s arrived on the link from %s",
                     m->from.node, m->to.node, p->cfg->nodes[who].id);
     rv_msg_clear(m);
-    goto drop;
+    p->rejected++;
+    rv_warn("dropped a frame on the %s link: %s", p->actor, err->msg);
+    return rc;
   }
   *node = who;
   p->stats[who].received++;
-  goto done;
-drop:
-  p->rejected++;
-  rv_warn("dropped a frame on the %s link: %s", p->actor, err->msg);
-done:
-  zmq_msg_close(&id);
-  zmq_msg_close(&frame);
-  return rc;
+  return RV_OK;
 }
