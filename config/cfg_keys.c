@@ -32,6 +32,8 @@ static const cfg_key_t s_peer_keys[] = {
      .alias_form = CFG_ALIAS_HOSTPORT, .type = CFG_T_INT, .min = 1, .max = 65535,
      .def_doc = "raft-port + 100", CFG_FIELD(cfg_peer_t, client_port),
      .doc = "TCP port for clients (fs, haadmin, bench); the alias sets this node's"},
+    {.path = "voter", .type = CFG_T_BOOL, .def = "true", CFG_FIELD(cfg_peer_t, voter),
+     .doc = "in the initial Raft configuration; false = a spare, added later by `raft add-learner`"},
 };
 
 const cfg_table_t cfg_keys_peer = {s_peer_keys, sizeof s_peer_keys / sizeof *s_peer_keys,

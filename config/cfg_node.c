@@ -156,6 +156,7 @@ static int s_set_peers_alias(load_t *ld, const cfg_key_t *k, const cfg_yaml_node
         snprintf(p->id, sizeof p->id, "n%d", i + 1);
         cfg_mark_t at = {it->line, it->col, alias};
         ld->src->node[i] = at;
+        p->voter = true; /* initial-conf lists the initial voters */
         for (size_t f = 0; f < nsub; f++)
           if (strcmp(sub[f].path, "client-port") != 0) ld->src->peer[i][f] = at;
         cfg->nnodes++;
@@ -389,8 +390,10 @@ static int s_derive(load_t *ld) {
       return cfg_source_fail(src, ld->err, dd->line, dd->col, dd->as, "path too long");
   }
   size_t cp = cfg_keys_index(&cfg_keys_peer, cfg_keys_find(&cfg_keys_peer, "client-port"));
+  size_t vk = cfg_keys_index(&cfg_keys_peer, cfg_keys_find(&cfg_keys_peer, "voter"));
   for (int i = 0; i < cfg->nnodes; i++) {
     cfg_peer_t *p = &cfg->nodes[i];
+    if (!src->peer[i][vk].as) p->voter = true; /* also for nodes given by an alias's list */
     if (src->peer[i][cp].as) continue;
     if (p->raft_port + 100 > 65535) {
       char label[160];

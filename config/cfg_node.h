@@ -43,6 +43,8 @@ typedef struct {
   char host[CFG_HOST_MAX];     /* address or name the others reach it at */
   int raft_port;               /* Raft traffic between raft-peers (tcp) */
   int client_port;             /* clients: fs, haadmin, bench (tcp) */
+  bool voter;                  /* in the Raft bootstrap configuration (default true); false = a
+                                  spare, added later with `raftvisor raft add-learner` */
 } cfg_peer_t;
 
 /* One actor under the supervisor; the list order is the start order (stopped in reverse). */

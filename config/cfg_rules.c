@@ -55,6 +55,14 @@ static int s_nodes(cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
                   "%s is not in cluster.nodes (%s%s)", cfg_yaml_quote(cfg->node_id, q, sizeof q),
                   ids, via);
   }
+  /* Raft needs a bootstrap configuration with at least one voter. */
+  int voters = 0;
+  for (int i = 0; i < cfg->nnodes; i++) voters += cfg->nodes[i].voter;
+  if (cfg->nnodes > 0 && voters == 0) {
+    cfg_mark_t m = cfg_source_peer(src, 0, "voter", a, sizeof a);
+    return s_fail(src, err, &m, a,
+                  "no node is a voter: at least one of cluster.nodes needs voter: true");
+  }
   /* Every raft and client port of every node is one endpoint; no two may be the same. */
   static const char *const fields[] = {"raft-port", "client-port"};
   for (int e = 0; e < 2 * cfg->nnodes; e++)

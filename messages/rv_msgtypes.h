@@ -45,6 +45,7 @@
   X(RAFT_STATE, 220, rv__raft_state__descriptor)                    \
   X(RAFT_STATE_REQUEST, 221, rv__raft_state_request__descriptor)    \
   X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)          \
+  X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
   X(FS_REPLY, 301, rv__fs_reply__descriptor)
 

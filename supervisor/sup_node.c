@@ -18,6 +18,18 @@
 #include "sup_spawn.h"
 
 #define S_MAX_PENDING_STOPS 16
+#define S_MAX_RELAYS 16            /* CLI requests relayed to an actor, waiting for its Reply */
+#define S_RELAY_TIMEOUT_MS 15000   /* then the CLI gets RV_ETIMEDOUT */
+#define S_RELAY_SWEEP_MS 250       /* how often expired relays are looked for */
+
+/* A CLI request relayed to an actor (RaftAdmin -> raft-peer): the actor answers the supervisor
+ * with a Reply under corr, which goes back to the CLI under its own correlation id. */
+typedef struct {
+  zframe_t *identity;   /* the CLI connection (ROUTER identity); NULL = free slot */
+  uint64_t cli_corr;    /* the CLI's correlation id */
+  uint64_t corr;        /* ours, unique per relay */
+  uint64_t deadline_ms;
+} s_relay_t;
 
 typedef struct {
   const cfg_node_t *cfg;
@@ -40,6 +52,8 @@ typedef struct {
   Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
   Rv__RaftState *raft;      /* the latest state the raft-peer published, or NULL */
   uint64_t health_at_ms;
+  s_relay_t relays[S_MAX_RELAYS];
+  uint64_t relay_next;      /* the next relay's correlation id */
 } sup_node_t;
 
 static uint64_t s_now(void) { return rv_mono_ms(); }
@@ -79,6 +93,7 @@ int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
 /* ---- carrying out the core's actions ----------------------------------------------------- */
 
 static void s_reply_stops(sup_node_t *n);
+static void s_relay_answer(sup_node_t *n, const rv_msg_t *m);
 
 static void s_apply_actions(sup_node_t *n) {
   sup_action_t acts[SUP_MAX_ACTIONS];
@@ -210,6 +225,7 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
         n->raft = (Rv__RaftState *)m.body;
         m.body = NULL; /* kept */
         break;
+      case RV_MSG_REPLY: s_relay_answer(n, &m); break;
       case RV_MSG_HEALTH_REPORT:
         if (n->health) rv__health_report__free_unpacked(n->health, NULL);
         n->health = (Rv__HealthReport *)m.body;
@@ -365,6 +381,67 @@ static void s_reply_stops(sup_node_t *n) {
   n->npending_stops = 0;
 }
 
+/* ---- relaying CLI requests to actors ----------------------------------------------------- */
+
+/* Sends body to actor on behalf of the CLI connection identity (borrowed), remembering where the
+ * answer goes; answers the CLI at once when the actor is not running or the table is full. */
+static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const char *actor,
+                    uint32_t type, const ProtobufCMessage *body) {
+  int child = sup_core_find(&n->core, actor);
+  char text[RV_ERR_MSG_MAX + 64];
+  if (child < 0 || n->core.children[child].state != SUP_CHILD_RUNNING) {
+    snprintf(text, sizeof text, "actor %s is not running on node %s", actor, n->cfg->node_id);
+    s_reply(n, identity, cli_corr, RV_EUNAVAIL, text);
+    return;
+  }
+  s_relay_t *r = NULL;
+  for (int i = 0; i < S_MAX_RELAYS && !r; i++)
+    if (!n->relays[i].identity) r = &n->relays[i];
+  if (!r) {
+    s_reply(n, identity, cli_corr, RV_EBUSY, "too many requests in flight; retry shortly");
+    return;
+  }
+  uint64_t corr = ++n->relay_next;
+  rv_err_t err;
+  if (rv_mailbox_send(n->mb, actor, type, body, corr, 0, &err) != RV_OK) {
+    snprintf(text, sizeof text, "cannot reach actor %s: %s", actor, err.msg);
+    s_reply(n, identity, cli_corr, RV_EUNAVAIL, text);
+    return;
+  }
+  r->identity = zframe_dup(identity);
+  r->cli_corr = cli_corr;
+  r->corr = corr;
+  r->deadline_ms = s_now() + S_RELAY_TIMEOUT_MS;
+}
+
+/* An actor's Reply m (borrowed): back to the CLI waiting for it; a late one is dropped. */
+static void s_relay_answer(sup_node_t *n, const rv_msg_t *m) {
+  for (int i = 0; i < S_MAX_RELAYS; i++) {
+    s_relay_t *r = &n->relays[i];
+    if (!r->identity || r->corr != m->corr_id) continue;
+    const Rv__Reply *rep = (const Rv__Reply *)m->body;
+    s_reply(n, r->identity, r->cli_corr, (int)rep->code, rep->message);
+    zframe_destroy(&r->identity);
+    return;
+  }
+  rv_debug("dropped a Reply #%llu from %s: nobody waits for it (timed out?)",
+           (unsigned long long)m->corr_id, m->from.actor);
+}
+
+static int s_on_relay_sweep(zloop_t *loop, int id, void *arg) {
+  sup_node_t *n = arg;
+  uint64_t now = s_now();
+  for (int i = 0; i < S_MAX_RELAYS; i++) {
+    s_relay_t *r = &n->relays[i];
+    if (!r->identity || now < r->deadline_ms) continue;
+    char text[96];
+    snprintf(text, sizeof text, "no answer from the actor within %d ms", S_RELAY_TIMEOUT_MS);
+    s_reply(n, r->identity, r->cli_corr, RV_ETIMEDOUT, text);
+    zframe_destroy(&r->identity);
+  }
+  return 0;
+}
+
 static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
   sup_node_t *n = arg;
   for (int k = 0; k < 64; k++) {
@@ -408,6 +485,9 @@ static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
           s_reply(n, identity, m.corr_id, rc, text);
           break;
         }
+        case RV_MSG_RAFT_ADMIN:
+          s_relay(n, identity, m.corr_id, "raft-peer", m.type, m.body);
+          break;
         default: {
           char tb[32], text[96];
           snprintf(text, sizeof text, "the supervisor does not handle %s requests",
@@ -490,6 +570,7 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   if (rv_mailbox_tap_socket(n->mb)) zloop_reader(n->loop, rv_mailbox_tap_socket(n->mb), s_on_own_tap, n);
   zmq_pollitem_t sigitem = {.fd = n->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(n->loop, &sigitem, s_on_signal, n);
+  zloop_timer(n->loop, S_RELAY_SWEEP_MS, 0, s_on_relay_sweep, n);
 
   rv_info("supervisor of node %s (cluster %s) starting, pid %d, %d actors", cfg->node_id,
           cfg->cluster_id, (int)getpid(), cfg->nactors);
@@ -510,6 +591,7 @@ out:
   zsock_destroy(&n->tap_in);
   zsock_destroy(&n->tap_out);
   for (int i = 0; i < n->npending_stops; i++) zframe_destroy(&n->pending_stops[i]);
+  for (int i = 0; i < S_MAX_RELAYS; i++) zframe_destroy(&n->relays[i].identity);
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
   if (lockfd >= 0) {

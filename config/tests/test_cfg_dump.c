@@ -94,7 +94,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "cluster:\n"
                       "  id: raftvisor\n"
                       "  nodes:\n"
-                      "    - {id: n1, host: \"127.0.0.1\", raft-port: 7101, client-port: 7201}\n"
+                      "    - {id: n1, host: \"127.0.0.1\", raft-port: 7101, client-port: 7201, voter: true}\n"
                       "\n"
                       "supervisor:\n"
                       "  heartbeat-interval-ms: 200\n"

@@ -158,7 +158,7 @@ static void test_sections_and_children(void **state) {
   cfg_keys_children(&cfg_keys_node, "ha", buf, sizeof buf);
   assert_string_equal(buf, "automatic-failover, fencing");
   cfg_keys_children(&cfg_keys_peer, "", buf, sizeof buf);
-  assert_string_equal(buf, "id, host, raft-port, client-port");
+  assert_string_equal(buf, "id, host, raft-port, client-port, voter");
 }
 
 int main(void) {

@@ -263,7 +263,7 @@ static void test_node_list_shape(void **state) {
                      "client-port}), got none");
   cfg_test_refused("node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes: [n1]\n",
                    P "5:11: cluster.nodes[0]: expected a mapping of id, host, raft-port, "
-                     "client-port, got \"n1\"");
+                     "client-port, voter, got \"n1\"");
   char yaml[2048] = "node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes:\n";
   for (int i = 1; i <= 8; i++)
     snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml),

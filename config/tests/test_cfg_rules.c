@@ -17,6 +17,18 @@ static void test_node_id_must_be_a_cluster_node(void **state) {
   cfg_node_destroy(&cfg);
 }
 
+static void test_at_least_one_voter(void **state) {
+  cfg_test_refused(HEAD "    - {id: n1, host: h, raft-port: 7101, voter: false}\n"
+                        "    - {id: n2, host: h, raft-port: 7102, voter: false}\n",
+                   P "6:49: cluster.nodes[0].voter: no node is a voter: at least one of "
+                     "cluster.nodes needs voter: true");
+  cfg_node_t *cfg = cfg_test_ok(HEAD "    - {id: n1, host: h, raft-port: 7101}\n"
+                                     "    - {id: n2, host: h, raft-port: 7102, voter: false}\n");
+  assert_true(cfg->nodes[0].voter);
+  assert_false(cfg->nodes[1].voter);
+  cfg_node_destroy(&cfg);
+}
+
 static void test_node_ids_are_unique(void **state) {
   cfg_test_refused(HEAD "    - {id: n1, host: a, raft-port: 7101}\n"
                         "    - {id: n1, host: b, raft-port: 7101}\n",
@@ -173,6 +185,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_node_id_must_be_a_cluster_node),
       cmocka_unit_test(test_node_ids_are_unique),
+      cmocka_unit_test(test_at_least_one_voter),
       cmocka_unit_test(test_host_port_pairs_are_unique),
       cmocka_unit_test(test_derived_client_port_must_be_a_port),
       cmocka_unit_test(test_heartbeat_timeout_exceeds_interval),

@@ -10,6 +10,8 @@ static const cli_command_t s_commands[] = {
     {"status", "show a node's actors: pid, state, uptime, restarts, last exit, health",
      cli_status_main},
     {"restart", "restart one actor of a running node", cli_restart_main},
+    {"raft", "Raft membership through the leader: add-learner, promote, remove, transfer NODE",
+     cli_raft_main},
     {"tap", "print the messages that a node's actors send and receive, live", cli_tap_main},
     {"config", "check a node's YAML, print its effective values, or document every key",
      cli_config_main},

@@ -69,7 +69,20 @@ static void s_print_json(const Rv__StatusReply *r) {
       printf(",\"match\":%llu,\"next\":%llu,\"state\":", (unsigned long long)rs->peers[i]->match,
              (unsigned long long)rs->peers[i]->next);
       s_json_str(rs->peers[i]->state);
-      printf(",\"active\":%s}", rs->peers[i]->active ? "true" : "false");
+      printf(",\"learner\":%s,\"active\":%s}", rs->peers[i]->learner ? "true" : "false",
+             rs->peers[i]->active ? "true" : "false");
+    }
+    printf("],\"membership\":");
+    s_json_str(rs->membership);
+    printf(",\"voters\":[");
+    for (size_t i = 0; i < rs->n_voters; i++) {
+      printf("%s", i ? "," : "");
+      s_json_str(rs->voters[i]);
+    }
+    printf("],\"learners\":[");
+    for (size_t i = 0; i < rs->n_learners; i++) {
+      printf("%s", i ? "," : "");
+      s_json_str(rs->learners[i]);
     }
     printf("]}");
   }
@@ -104,10 +117,16 @@ static void s_print_text(const Rv__StatusReply *r) {
            rs->role, (unsigned long long)rs->term, rs->leader_node[0] ? rs->leader_node : "-",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index);
+    printf("members: this node %s; voters", rs->membership[0] ? rs->membership : "-");
+    for (size_t i = 0; i < rs->n_voters; i++) printf(" %s", rs->voters[i]);
+    printf("; learners");
+    for (size_t i = 0; i < rs->n_learners; i++) printf(" %s", rs->learners[i]);
+    printf("%s\n", rs->n_learners ? "" : " -");
     for (size_t i = 0; i < rs->n_peers; i++)
-      printf("  peer %-8s match %-10llu next %-10llu %s%s\n", rs->peers[i]->node,
+      printf("  peer %-8s match %-10llu next %-10llu %s%s%s\n", rs->peers[i]->node,
              (unsigned long long)rs->peers[i]->match, (unsigned long long)rs->peers[i]->next,
-             rs->peers[i]->state, rs->peers[i]->active ? "" : " (inactive)");
+             rs->peers[i]->state, rs->peers[i]->learner ? " learner" : "",
+             rs->peers[i]->active ? "" : " (inactive)");
   }
   printf("%-16s %-8s %-9s %-8s %-8s %-22s %s\n", "ACTOR", "PID", "STATE", "UPTIME", "RESTARTS",
          "HEALTH", "LAST EXIT");

@@ -42,6 +42,27 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.last_index = st.last_index;
   rs.snapshot_index = st.snapshot.index;
   rs.id = p->self;
+  /* the configuration in force, by name; a node outside it keeps running but says so */
+  char *voters[RAFT_MAX_MEMBERS], *learners[RAFT_MAX_MEMBERS];
+  for (size_t i = 0; i < st.conf.n_voters; i++)
+    voters[i] = (char *)raft_peer_node_name(p, st.conf.voters[i]);
+  for (size_t i = 0; i < st.conf.n_learners; i++)
+    learners[i] = (char *)raft_peer_node_name(p, st.conf.learners[i]);
+  rs.n_voters = st.conf.n_voters;
+  rs.voters = voters;
+  rs.n_learners = st.conf.n_learners;
+  rs.learners = learners;
+  rs.membership = raft_conf_is_voter(&st.conf, p->self)     ? "voter"
+                  : raft_conf_is_learner(&st.conf, p->self) ? "learner"
+                                                            : "not-member";
+  if (rs.membership[0] == 'n' && !p->removed_logged) {
+    rv_warn("this node is not in the Raft configuration (voters %zu, learners %zu): it takes no "
+            "part until it is added again with `raftvisor raft add-learner`",
+            st.conf.n_voters, st.conf.n_learners);
+    p->removed_logged = true;
+  } else if (rs.membership[0] != 'n') {
+    p->removed_logged = false;
+  }
   Rv__PeerProgress prog[CFG_MAX_NODES], *pp[CFG_MAX_NODES];
   size_t n = 0;
   static const char *states[] = {"probe", "replicate", "snapshot"};
@@ -181,12 +202,14 @@ void raft_peer_process(raft_peer_t *p) {
     }
     s_send_msgs(p, u->msgs_after_persist, u->n_msgs_after_persist);
     if (u->n_committed) p->deliverable = u->committed[u->n_committed - 1].index;
+    raft_admin_committed(p, u->committed, u->n_committed);
     bool state_changed = false;
     if (u->has_soft_state &&
         (u->soft.role != p->soft.role || u->soft.leader != p->soft.leader)) {
       if (u->soft.role != p->soft.role)
         rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
                 raft_role_name(u->soft.role), raft_peer_node_name(p, u->soft.leader));
+      if (p->soft.role == RAFT_LEADER && u->soft.role != RAFT_LEADER) raft_admin_role_lost(p);
       p->soft = u->soft;
       state_changed = true;
     }
@@ -371,6 +394,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     case RV_MSG_SNAPSHOT_INSTALLED:
       raft_snap_stream_kv_installed(p, (const Rv__SnapshotInstalled *)m->body);
       break;
+    case RV_MSG_RAFT_ADMIN: raft_admin_request(p, m); break;
     case RV_MSG_TRANSFER_LEADER: {
       raft_id_t target = ((const Rv__TransferLeader *)m->body)->target;
       int rc = raft_core_transfer_leader(p->core, target);
@@ -414,8 +438,11 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   raft_config_t rc_cfg;
   raft_config_default(&rc_cfg);
   rc_cfg.id = p->self;
-  for (int i = 0; i < cfg->nnodes; i++) rc_cfg.bootstrap.voters[i] = p->ids[i];
-  rc_cfg.bootstrap.n_voters = (size_t)cfg->nnodes;
+  /* the bootstrap configuration: the voters of cluster.nodes; spares (voter: false) are linked
+   * but join only through `raftvisor raft add-learner` (a conf entry in the log) */
+  rc_cfg.bootstrap.n_voters = 0;
+  for (int i = 0; i < cfg->nnodes; i++)
+    if (cfg->nodes[i].voter) rc_cfg.bootstrap.voters[rc_cfg.bootstrap.n_voters++] = p->ids[i];
   rc_cfg.election_tick = (unsigned)cfg->raft_election_ticks;
   rc_cfg.heartbeat_tick = (unsigned)cfg->raft_heartbeat_ticks;
   rc_cfg.seed = p->self ^ rv_wall_us();

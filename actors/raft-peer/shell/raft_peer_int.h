@@ -32,6 +32,15 @@ typedef struct {
   uint64_t applied;
 } raft_snap_in_t;
 
+/* The `raftvisor raft` request waiting for its membership change to commit (raft_admin.c). */
+typedef struct {
+  bool active;
+  uint64_t corr;             /* the supervisor's correlation id, echoed in the Reply */
+  raft_index_t index;        /* where the change was proposed ... */
+  raft_term_t term;          /* ... and in which term: it committed iff applied with this term */
+  char what[96];             /* "promote n4", for the answer */
+} raft_admin_pending_t;
+
 struct raft_peer {
   rv_actor_t *a;
   const cfg_node_t *cfg;
@@ -58,6 +67,8 @@ struct raft_peer {
   raft_snap_out_t snap_out[CFG_MAX_NODES]; /* by node index */
   raft_snap_in_t snap_in;
   uint64_t snap_next_id;         /* stream ids: from the wall clock, then counting */
+  raft_admin_pending_t admin;    /* a membership change waiting to commit */
+  bool removed_logged;           /* "removed from the configuration" was logged */
 };
 
 /* ---- raft_peer.c ------------------------------------------------------------------------- */
@@ -80,5 +91,16 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
 void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *r);
 /* Every tick: fails streams that stalled or that this node no longer leads. */
 void raft_snap_stream_tick(raft_peer_t *p);
+
+/* ---- raft_admin.c ------------------------------------------------------------------------ */
+/* A RaftAdmin request from the supervisor (m borrowed): checks the node name, proposes the
+ * change or starts the transfer, and answers the supervisor with a Reply under m's correlation
+ * id: at once for a refusal or a transfer, once the entry is applied for a change. */
+void raft_admin_request(raft_peer_t *p, const rv_msg_t *m);
+/* The update's committed entries (borrowed): answers the waiting change if its index is among
+ * them (success iff the entry there has the proposed term). */
+void raft_admin_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n);
+/* This node stopped leading: the waiting change, if any, is answered as unknown outcome. */
+void raft_admin_role_lost(raft_peer_t *p);
 
 #endif

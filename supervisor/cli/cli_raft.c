@@ -1,0 +1,94 @@
+/* raftvisor raft: Raft membership administration through any node (add-learner, promote,
+ * remove, transfer). The request goes to the node's supervisor, which relays it to its
+ * raft-peer; only the leader acts, any other node answers "not the leader" naming it. A change is
+ * answered once its configuration entry has committed (or failed, or after the supervisor's
+ * relay timeout). I/O: the control socket only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void s_help(void) {
+  printf(
+      "usage: raftvisor raft -c FILE add-learner NODE | promote NODE | remove NODE | "
+      "transfer NODE\n"
+      "Changes the Raft membership, one server at a time, while the cluster keeps serving:\n"
+      "  add-learner NODE  NODE (a node of cluster.nodes, e.g. a spare with voter: false) starts\n"
+      "                    receiving the log without voting; answered once the change commits\n"
+      "  promote NODE      the learner NODE becomes a voter (wait until its match index in\n"
+      "                    'raftvisor status' on the leader has caught up first)\n"
+      "  remove NODE       NODE leaves the configuration (voter or learner); a removed node\n"
+      "                    keeps running and shows 'not-member' in its status until stopped\n"
+      "  transfer NODE     hand leadership to the voter NODE (answered when it starts)\n"
+      "Only the leader acts: against another node the answer names the leader to run it against.\n"
+      "One change at a time: a second one while the first has not committed is refused (retry).\n"
+      "  -c, --config FILE  the YAML of the node to ask (required)\n"
+      "Exit codes: 0 done, 1 refused or failed (the message says why), 2 usage error,\n"
+      "3 node not running.\n");
+}
+
+static const struct {
+  const char *name;
+  Rv__RaftAdminOp op;
+} s_ops[] = {
+    {"add-learner", RV__RAFT_ADMIN_OP__RAFT_ADMIN_ADD_LEARNER},
+    {"promote", RV__RAFT_ADMIN_OP__RAFT_ADMIN_PROMOTE},
+    {"remove", RV__RAFT_ADMIN_OP__RAFT_ADMIN_REMOVE},
+    {"transfer", RV__RAFT_ADMIN_OP__RAFT_ADMIN_TRANSFER},
+};
+
+int cli_raft_main(int argc, char **argv) {
+  const char *config = NULL, *pos[2] = {NULL, NULL};
+  int npos = 0;
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {NULL}};
+  int prc = cli_parse("raft", argc, argv, opts, s_help, pos, 2, &npos);
+  if (prc) return prc < 0 ? CLI_OK : prc;
+  if (!config) return cli_usage_error("raft", "missing -c FILE (the node's YAML)");
+  if (npos < 1)
+    return cli_usage_error("raft", "missing the operation (add-learner, promote, remove, transfer)");
+  int op = -1;
+  for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
+    if (strcmp(pos[0], s_ops[i].name) == 0) op = (int)i;
+  if (op < 0)
+    return cli_usage_error("raft", "unknown operation \"%s\" (add-learner, promote, remove, "
+                           "transfer)", pos[0]);
+  if (npos < 2 || !pos[1][0])
+    return cli_usage_error("raft", "%s: missing NODE (a node id of cluster.nodes)", pos[0]);
+  cfg_node_t *cfg;
+  int rc = cli_load_config(config, &cfg);
+  if (rc) return rc;
+  int known = 0;
+  for (int i = 0; i < cfg->nnodes; i++) known |= strcmp(cfg->nodes[i].id, pos[1]) == 0;
+  if (!known) {
+    fprintf(stderr, "raftvisor raft: %s: no node \"%s\" in cluster.nodes of %s\n", pos[0], pos[1],
+            config);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  if ((rc = cli_require_running(cfg, NULL))) goto out;
+  Rv__RaftAdmin req = RV__RAFT_ADMIN__INIT;
+  req.op = s_ops[op].op;
+  req.node = (char *)pos[1];
+  rv_msg_t reply;
+  rv_err_t err;
+  /* longer than the supervisor's relay timeout, which answers RV_ETIMEDOUT itself */
+  if (cli_request(cfg, RV_MSG_RAFT_ADMIN, &req.base, 20000, &reply, &err) != RV_OK) {
+    fprintf(stderr, "raftvisor raft: %s\n", err.msg);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  Rv__Reply *r = reply.type == RV_MSG_REPLY ? (Rv__Reply *)reply.body : NULL;
+  if (!r) {
+    fprintf(stderr, "raftvisor raft: unexpected answer from node %s\n", cfg->node_id);
+    rc = CLI_FAILURE;
+  } else if (r->code) {
+    fprintf(stderr, "raftvisor raft: %s\n", r->message);
+    rc = CLI_FAILURE;
+  } else {
+    printf("%s\n", r->message);
+  }
+  rv_msg_clear(&reply);
+out:
+  cfg_node_destroy(&cfg);
+  return rc;
+}
