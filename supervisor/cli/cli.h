@@ -65,6 +65,12 @@ int cli_require_running(const cfg_node_t *cfg, pid_t *pid);
 int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *body,
                 int timeout_ms, rv_msg_t *reply, rv_err_t *err);
 
+/* Sends a request whose answer is a generic Reply, and prints it: its message on stdout when
+ * the code is 0 (returns CLI_OK), on stderr as "raftvisor CMD: message" otherwise (CLI_FAILURE).
+ * Transport errors and unexpected answers are reported the same way. */
+int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
+                      const ProtobufCMessage *body, int timeout_ms);
+
 /* The cluster's client addresses, "host:client-port,..." (IPv6 bracketed), this node first, as
  * librvclient takes them. */
 void cli_cluster_nodes(const cfg_node_t *cfg, char *buf, size_t len);

@@ -130,6 +130,29 @@ int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *bo
   return rc;
 }
 
+int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
+                      const ProtobufCMessage *body, int timeout_ms) {
+  rv_msg_t reply;
+  rv_err_t err;
+  if (cli_request(cfg, type, body, timeout_ms, &reply, &err) != RV_OK) {
+    fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
+    return CLI_FAILURE;
+  }
+  int rc = CLI_OK;
+  const Rv__Reply *r = reply.type == RV_MSG_REPLY ? (const Rv__Reply *)reply.body : NULL;
+  if (!r) {
+    fprintf(stderr, "raftvisor %s: unexpected answer from node %s\n", cmd, cfg->node_id);
+    rc = CLI_FAILURE;
+  } else if (r->code) {
+    fprintf(stderr, "raftvisor %s: %s\n", cmd, r->message);
+    rc = CLI_FAILURE;
+  } else {
+    printf("%s\n", r->message);
+  }
+  rv_msg_clear(&reply);
+  return rc;
+}
+
 void cli_format_duration(uint64_t ms, char *buf, size_t len) {
   uint64_t s = ms / 1000;
   if (s < 60)

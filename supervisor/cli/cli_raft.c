@@ -69,25 +69,8 @@ int cli_raft_main(int argc, char **argv) {
   Rv__RaftAdmin req = RV__RAFT_ADMIN__INIT;
   req.op = s_ops[op].op;
   req.node = (char *)pos[1];
-  rv_msg_t reply;
-  rv_err_t err;
   /* longer than the supervisor's relay timeout, which answers RV_ETIMEDOUT itself */
-  if (cli_request(cfg, RV_MSG_RAFT_ADMIN, &req.base, 20000, &reply, &err) != RV_OK) {
-    fprintf(stderr, "raftvisor raft: %s\n", err.msg);
-    rc = CLI_FAILURE;
-    goto out;
-  }
-  Rv__Reply *r = reply.type == RV_MSG_REPLY ? (Rv__Reply *)reply.body : NULL;
-  if (!r) {
-    fprintf(stderr, "raftvisor raft: unexpected answer from node %s\n", cfg->node_id);
-    rc = CLI_FAILURE;
-  } else if (r->code) {
-    fprintf(stderr, "raftvisor raft: %s\n", r->message);
-    rc = CLI_FAILURE;
-  } else {
-    printf("%s\n", r->message);
-  }
-  rv_msg_clear(&reply);
+  rc = cli_request_reply("raft", cfg, RV_MSG_RAFT_ADMIN, &req.base, 20000);
 out:
   cfg_node_destroy(&cfg);
   return rc;

@@ -28,24 +28,7 @@ int cli_restart_main(int argc, char **argv) {
   if ((rc = cli_require_running(cfg, NULL))) goto out;
   Rv__RestartRequest req = RV__RESTART_REQUEST__INIT;
   req.actor = (char *)actor;
-  rv_msg_t reply;
-  rv_err_t err;
-  if (cli_request(cfg, RV_MSG_RESTART_REQUEST, &req.base, 5000, &reply, &err) != RV_OK) {
-    fprintf(stderr, "raftvisor restart: %s\n", err.msg);
-    rc = CLI_FAILURE;
-    goto out;
-  }
-  Rv__Reply *r = reply.type == RV_MSG_REPLY ? (Rv__Reply *)reply.body : NULL;
-  if (!r) {
-    fprintf(stderr, "raftvisor restart: unexpected answer from node %s\n", cfg->node_id);
-    rc = CLI_FAILURE;
-  } else if (r->code) {
-    fprintf(stderr, "raftvisor restart: %s\n", r->message);
-    rc = CLI_FAILURE;
-  } else {
-    printf("%s\n", r->message);
-  }
-  rv_msg_clear(&reply);
+  rc = cli_request_reply("restart", cfg, RV_MSG_RESTART_REQUEST, &req.base, 5000);
 out:
   cfg_node_destroy(&cfg);
   return rc;
