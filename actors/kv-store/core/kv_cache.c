@@ -8,6 +8,7 @@
 
 typedef struct {
   uint8_t *blob; /* key then value, one allocation; NULL = empty slot */
+  uint32_t cap;  /* bytes allocated at blob: kept when the slot is reused (no realloc per set) */
   uint32_t klen;
   uint32_t vlen;
   uint32_t hash;
@@ -100,15 +101,21 @@ void kv_cache_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t 
       if (!set[w].blob || set[w].used < s->used) s = &set[w];
     }
   }
-  uint8_t *blob = realloc(s->blob, klen + vlen ? klen + vlen : 1);
-  if (!blob) {
-    free(s->blob);
-    memset(s, 0, sizeof *s);
-    return;
+  size_t need = klen + vlen ? klen + vlen : 1;
+  uint8_t *blob = s->blob;
+  uint32_t cap = s->cap;
+  if (need > cap) {
+    cap = need < 128 ? 128 : (uint32_t)need;
+    if (!(blob = realloc(s->blob, cap))) {
+      free(s->blob);
+      memset(s, 0, sizeof *s);
+      return;
+    }
   }
   memcpy(blob, key, klen);
   if (vlen) memcpy(blob + klen, val, vlen);
   *s = (s_slot_t){.blob = blob,
+                  .cap = cap,
                   .klen = (uint32_t)klen,
                   .vlen = (uint32_t)vlen,
                   .hash = h,

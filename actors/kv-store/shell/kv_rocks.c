@@ -18,6 +18,8 @@ struct kv_rocks {
   rocksdb_writeoptions_t *wopts;
   rocksdb_readoptions_t *ropts;
   rocksdb_writebatch_t *wb; /* reused for every write */
+  kv_batch_op_t *ops;       /* a write's operations, sorted by key (reused) */
+  size_t ops_cap;
   char *path;
   unsigned long long writes;
 };
@@ -68,16 +70,36 @@ static int s_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn
   return rc;
 }
 
+/* Orders two batch operations by key (bytewise, shorter first on a tie: RocksDB's order). */
+static int s_op_cmp(const void *a, const void *b) {
+  const kv_batch_op_t *x = a, *y = b;
+  size_t n = x->klen < y->klen ? x->klen : y->klen;
+  int c = memcmp(x->key, y->key, n);
+  if (c) return c;
+  return (x->klen > y->klen) - (x->klen < y->klen);
+}
+
 static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
   kv_rocks_t *r = (kv_rocks_t *)s;
-  rocksdb_writebatch_clear(r->wb);
-  size_t cur = 0;
+  size_t live = kv_batch_live(batch);
+  if (live > r->ops_cap) {
+    size_t cap = live < 256 ? 256 : live * 2;
+    kv_batch_op_t *ops = realloc(r->ops, cap * sizeof *ops);
+    if (!ops) return rv_err_set(err, RV_ENOMEM, "rocksdb write to %s: out of memory", r->path);
+    r->ops = ops;
+    r->ops_cap = cap;
+  }
+  size_t cur = 0, n = 0;
   kv_batch_op_t op;
-  while (kv_batch_next(batch, &cur, &op)) {
-    if (op.del)
-      rocksdb_writebatch_delete(r->wb, (const char *)op.key, op.klen);
+  while (n < live && kv_batch_next(batch, &cur, &op)) r->ops[n++] = op;
+  qsort(r->ops, n, sizeof *r->ops, s_op_cmp);
+  rocksdb_writebatch_clear(r->wb);
+  for (size_t i = 0; i < n; i++) {
+    const kv_batch_op_t *o = &r->ops[i];
+    if (o->del)
+      rocksdb_writebatch_delete(r->wb, (const char *)o->key, o->klen);
     else
-      rocksdb_writebatch_put(r->wb, (const char *)op.key, op.klen, (const char *)op.val, op.vlen);
+      rocksdb_writebatch_put(r->wb, (const char *)o->key, o->klen, (const char *)o->val, o->vlen);
   }
   char *rerr = NULL;
   rocksdb_write(r->db, r->wopts, r->wb, &rerr);
@@ -151,6 +173,7 @@ void kv_rocks_destroy(kv_rocks_t **rp) {
   /* The table options own the filter policy. */
   if (r->topts) rocksdb_block_based_options_destroy(r->topts);
   if (r->cache) rocksdb_cache_destroy(r->cache);
+  free(r->ops);
   free(r->path);
   free(r);
   *rp = NULL;
