@@ -37,6 +37,7 @@ typedef struct {
   long stat_files;            /* files pre-created for stat/ls/mixed */
   long dirs, files;           /* bulk-load shape */
   uint64_t next_bulk;         /* bulk-load: next file number */
+  bool tty;                   /* stderr is a terminal: progress rewritten in place */
 } s_bench_t;
 
 static void s_help(void) {
@@ -173,8 +174,8 @@ static int s_prepare(s_bench_t *b, long lanes) {
       done++;
     }
     rv_client_result_clear(&res);
-    if (!b->json && rv_mono_ms() - last >= 1000) {
-      fprintf(stderr, "\r  set-up: %ld/%ld", done, total);
+    if (!b->json && rv_mono_ms() - last >= (b->tty ? 1000u : 5000u)) {
+      fprintf(stderr, "  set-up: %ld/%ld%s", done, total, b->tty ? "\r" : "\n");
       last = rv_mono_ms();
     }
   }
@@ -193,7 +194,7 @@ static void s_report(s_bench_t *b, double secs, long clients) {
            ",\"errors\":%" PRIu64 ",\"seconds\":%.2f}\n",
            s_names[b->w], clients, n, rate, p50, p99, p999, max, b->errors, secs);
   } else {
-    fprintf(stderr, "\r%*s\r", 60, "");
+    if (b->tty) fprintf(stderr, "\r%*s\r", 60, "");
     printf("%-12s clients %-4ld %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  max "
            "%7.2f ms  errors %" PRIu64 "\n",
            s_names[b->w], clients, rate, (double)p50 / 1000, (double)p99 / 1000,
@@ -255,17 +256,22 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
       }
     }
     rv_client_result_clear(&res);
-    if (!b->json && rv_mono_ms() - last >= 1000) {
+    /* progress: rewritten in place on a terminal; one line every 5 s into a pipe or file */
+    if (!b->json && rv_mono_ms() - last >= (b->tty ? 1000u : 5000u)) {
       last = rv_mono_ms();
-      double secs = (double)(rv_mono_us() - t0) / 1e6;
-      if (b->w == W_BULK)
-        fprintf(stderr, "\r  bulk-load: %zu/%ld files, %.0f files/s   ", b->nlat, b->files,
-                secs > 0 ? (double)b->nlat / secs : 0);
+      const char *eol = b->tty ? "   \r" : "\n";
+      double secs = measuring ? (double)(rv_mono_us() - t0) / 1e6 : 0;
+      if (!measuring)
+        fprintf(stderr, "  %s, %ld clients: warming up%s", s_names[b->w], clients, eol);
+      else if (b->w == W_BULK)
+        fprintf(stderr, "  bulk-load: %zu/%ld files, %.0f files/s%s", b->nlat, b->files,
+                secs > 0 ? (double)b->nlat / secs : 0, eol);
       else
-        fprintf(stderr, "\r  %s, %ld clients: %.0f s, %zu ops   ", s_names[b->w], clients, secs,
-                b->nlat);
+        fprintf(stderr, "  %s, %ld clients: %.0f s, %zu ops, %.0f ops/s%s", s_names[b->w],
+                clients, secs, b->nlat, secs > 0 ? (double)b->nlat / secs : 0, eol);
     }
   }
+  if (!b->json && b->tty) fprintf(stderr, "%78s\r", "");
   double secs = (double)(rv_mono_us() - t0) / 1e6;
   s_report(b, secs, clients);
   return b->nlat;
@@ -323,6 +329,7 @@ int cli_bench_main(int argc, char **argv) {
       return cli_usage_error("bench", "unexpected argument \"%s\"", a);
     }
   }
+  b->tty = isatty(STDERR_FILENO);
   int w = -1;
   for (int k = 0; k < (int)(sizeof s_names / sizeof s_names[0]); k++)
     if (strcmp(workload, s_names[k]) == 0) w = k;
