@@ -56,12 +56,14 @@ typedef enum {
   RV_CLIENT_MKDIR = 1,  /* path; RV_CLIENT_PARENTS = mkdir -p */
   RV_CLIENT_PUT = 2,    /* path, data; RV_CLIENT_PARENTS, RV_CLIENT_OVERWRITE */
   RV_CLIENT_TOUCHZ = 3, /* path */
-  RV_CLIENT_RM = 4,     /* path; RV_CLIENT_RECURSIVE */
-  RV_CLIENT_MV = 5,     /* path, path2 */
-  RV_CLIENT_STAT = 16,  /* path */
-  RV_CLIENT_LS = 17,    /* path, start_after, limit: one page */
-  RV_CLIENT_CAT = 18,   /* path */
-  RV_CLIENT_COUNT = 19  /* path */
+  RV_CLIENT_RM = 4,      /* path; one of RV_CLIENT_RECURSIVE, _FILE_ONLY, _DIR_ONLY at most */
+  RV_CLIENT_MV = 5,      /* path, path2 */
+  RV_CLIENT_SETATTR = 6, /* path, attrs */
+  RV_CLIENT_STAT = 16,   /* path */
+  RV_CLIENT_LS = 17,     /* path, start_after, limit: one page */
+  RV_CLIENT_CAT = 18,    /* path */
+  RV_CLIENT_COUNT = 19,  /* path */
+  RV_CLIENT_DIGEST = 20  /* no path: the answering node's namespace digest (result.digest) */
 } rv_client_op_t;
 
 /* Request flags. */
@@ -69,6 +71,19 @@ typedef enum {
 #define RV_CLIENT_OVERWRITE 0x02 /* put: replace an existing file */
 #define RV_CLIENT_RECURSIVE 0x04 /* rm: a directory and everything under it */
 #define RV_CLIENT_STALE 0x08     /* reads: no ReadIndex; the contacted node answers at once */
+#define RV_CLIENT_FILE_ONLY 0x10 /* rm: refuse a directory, even an empty one (RV_EISDIR), in
+                                    the same atomic step as the removal: HDFS' -rm without -r */
+#define RV_CLIENT_DIR_ONLY 0x20  /* rm: an empty directory only: a file is RV_ENOTDIR, a
+                                    non-empty directory RV_ENOTEMPTY (-rmdir) */
+/* rm without any of RECURSIVE, FILE_ONLY, DIR_ONLY removes a file or an empty directory. */
+
+/* setattr: which fields of rv_client_attrs_t to set (the numbers are kv_cmd.h's KV_SET_*). */
+#define RV_CLIENT_SET_MTIME 0x01
+#define RV_CLIENT_SET_ATIME 0x02
+#define RV_CLIENT_SET_PERM 0x04
+#define RV_CLIENT_SET_OWNER 0x08
+#define RV_CLIENT_SET_GROUP 0x10
+#define RV_CLIENT_SET_ALL 0x1f
 
 typedef struct {
   int timeout_ms;  /* one attempt on one node: no answer within this, try the next node;
@@ -81,6 +96,19 @@ typedef struct {
   const char *group; /* NULL = "supergroup" */
 } rv_client_opts_t;
 
+/* New attributes for setattr: only the fields named in `set` are sent; one command changes
+ * them all at once (on a file or a directory, never its subtree: chmod -R is the caller's walk).
+ * Strings are borrowed for the call. */
+typedef struct {
+  unsigned set;          /* RV_CLIENT_SET_* bits; at least one */
+  unsigned perm;         /* SET_PERM: 0..07777 */
+  const char *owner;     /* SET_OWNER: 1..RV_CLIENT_OWNER_MAX bytes of UTF-8, no control chars */
+  const char *group;     /* SET_GROUP: the same rules */
+  int64_t mtime_ms;      /* SET_MTIME: ms since the epoch (ignored with times_now) */
+  int64_t atime_ms;      /* SET_ATIME */
+  bool times_now;        /* the times named in `set` take the leader's clock (as creates do) */
+} rv_client_attrs_t;
+
 /* One request (borrowed by submit, which copies it). */
 typedef struct {
   rv_client_op_t op;
@@ -92,6 +120,7 @@ typedef struct {
   unsigned perm;           /* creates: permission bits; 0 = 0755 / 0644 */
   const char *start_after; /* ls: the last name of the previous page; NULL = from the first */
   unsigned limit;          /* ls: entries per page; 0 = the server's default (1000) */
+  rv_client_attrs_t attrs; /* setattr */
 } rv_client_req_t;
 
 /* Attributes of one entry. */
@@ -128,6 +157,9 @@ typedef struct {
   uint8_t *content;             /* cat: the content (owned, NUL-terminated for convenience) */
   size_t len;
   uint64_t dirs, files, bytes;  /* count */
+  uint64_t digest;              /* digest: FNV-1a 64 of the namespace (directories, files,
+                                   attributes, contents) of the node that answered (`node`),
+                                   at its applied index (`index`) */
   unsigned replicas;            /* masters holding the data (the cluster's size) */
   char node[RV_CLIENT_ADDR_MAX]; /* "host:port" of the node that answered; "" if none */
   unsigned attempts;            /* sends, retries and redirects included */
@@ -177,6 +209,16 @@ int rv_client_ls(rv_client_t *c, const char *path, const char *start_after, unsi
                  unsigned flags, rv_client_result_t *res);
 int rv_client_cat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
 int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
+/* setattr: one atomic change of the attributes a names (a borrowed). Client-side errors
+ * (nothing to set, a bad mask, perm, owner or group) are RV_EINVAL in res before anything is
+ * sent; the server checks again. */
+int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t *a,
+                      rv_client_result_t *res);
+/* digest of the namespace on the node that answers (res->node), with its applied index
+ * (res->index): linearizable by default (the node first applies up to the leader's commit
+ * index), RV_CLIENT_STALE = at once. Nodes that report the same index must report the same
+ * digest. O(namespace size) on the node. */
+int rv_client_digest(rv_client_t *c, unsigned flags, rv_client_result_t *res);
 
 /* Asynchronous: starts req on a free lane, tagged with the caller's tag, and returns at once.
  * Returns 0; RV_EBUSY when every lane has an operation in flight (poll first); RV_EINVAL /

@@ -14,10 +14,12 @@ const char *rv_client_op_name(int op) {
     case RV_CLIENT_TOUCHZ: return "touchz";
     case RV_CLIENT_RM: return "rm";
     case RV_CLIENT_MV: return "mv";
+    case RV_CLIENT_SETATTR: return "setattr";
     case RV_CLIENT_STAT: return "stat";
     case RV_CLIENT_LS: return "ls";
     case RV_CLIENT_CAT: return "cat";
     case RV_CLIENT_COUNT: return "count";
+    case RV_CLIENT_DIGEST: return "digest";
     default: return "op?";
   }
 }
@@ -93,12 +95,48 @@ static char *s_normalise(const char *path) {
   return out;
 }
 
+/* An owner or group name for setattr: 1..RV_CLIENT_OWNER_MAX bytes, no control characters
+ * (the server checks UTF-8 too). */
+static int s_attr_name_ok(const char *path, const char *field, const char *v, rv_err_t *err) {
+  if (!v || !*v) return rv_err_set(err, RV_EINVAL, "setattr %s: the %s is empty", path, field);
+  if (strlen(v) > RV_CLIENT_OWNER_MAX)
+    return rv_err_set(err, RV_EINVAL, "setattr %s: the %s \"%.20s...\" is longer than %d bytes",
+                      path, field, v, RV_CLIENT_OWNER_MAX);
+  for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      return rv_err_set(err, RV_EINVAL, "setattr %s: the %s holds a control character", path,
+                        field);
+  return RV_OK;
+}
+
+/* The checks of a setattr request's attributes, before anything is sent. */
+static int s_attrs_ok(const char *path, const rv_client_attrs_t *a, rv_err_t *err) {
+  if (a->set == 0)
+    return rv_err_set(err, RV_EINVAL, "setattr %s: nothing to set (attrs.set is 0)", path);
+  if (a->set & ~(unsigned)RV_CLIENT_SET_ALL)
+    return rv_err_set(err, RV_EINVAL, "setattr %s: unknown attrs.set bits 0x%x", path,
+                      a->set & ~(unsigned)RV_CLIENT_SET_ALL);
+  if ((a->set & RV_CLIENT_SET_PERM) && a->perm > 07777)
+    return rv_err_set(err, RV_EINVAL, "setattr %s: permission %o is out of range (0..07777)",
+                      path, a->perm);
+  int rc = RV_OK;
+  if (a->set & RV_CLIENT_SET_OWNER) rc = s_attr_name_ok(path, "owner", a->owner, err);
+  if (!rc && (a->set & RV_CLIENT_SET_GROUP)) rc = s_attr_name_ok(path, "group", a->group, err);
+  return rc;
+}
+
 int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t seq, uint64_t corr,
                      const char *owner, const char *group, uint8_t **frame, size_t *len,
                      rv_err_t *err) {
   const char *name = rv_client_op_name(req->op);
   if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
-  if (!req->path || !*req->path) return rv_err_set(err, RV_EINVAL, "%s: no path given", name);
+  if (req->op == RV_CLIENT_DIGEST) {
+    if (req->path && *req->path)
+      return rv_err_set(err, RV_EINVAL, "digest: takes no path (it covers the whole namespace), "
+                        "got \"%s\"", req->path);
+  } else if (!req->path || !*req->path) {
+    return rv_err_set(err, RV_EINVAL, "%s: no path given", name);
+  }
   if (req->op == RV_CLIENT_MV && (!req->path2 || !*req->path2))
     return rv_err_set(err, RV_EINVAL, "mv: no destination given");
   if (req->len > RV_CLIENT_DATA_MAX)
@@ -106,14 +144,22 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
                       name, req->path, req->len, RV_CLIENT_DATA_MAX);
   if (req->len && !req->data) return rv_err_set(err, RV_EINVAL, "%s: data is NULL", name);
   bool writes = rv_client_op_writes(req->op);
+  unsigned rm_one = RV_CLIENT_RECURSIVE | RV_CLIENT_FILE_ONLY | RV_CLIENT_DIR_ONLY;
   unsigned allowed = req->op == RV_CLIENT_MKDIR ? RV_CLIENT_PARENTS
                      : req->op == RV_CLIENT_PUT ? RV_CLIENT_PARENTS | RV_CLIENT_OVERWRITE
-                     : req->op == RV_CLIENT_RM  ? RV_CLIENT_RECURSIVE
+                     : req->op == RV_CLIENT_RM  ? rm_one
                      : writes                   ? 0u
                                                 : RV_CLIENT_STALE;
   if (req->flags & ~allowed)
-    return rv_err_set(err, RV_EINVAL, "%s does not take flags 0x%x", name, req->flags & ~allowed);
-  char *path = s_normalise(req->path);
+    return rv_err_set(err, RV_EINVAL, "%s %s does not take flags 0x%x", name,
+                      req->path && *req->path ? req->path : "/", req->flags & ~allowed);
+  unsigned one = req->flags & rm_one;
+  if (one & (one - 1))
+    return rv_err_set(err, RV_EINVAL, "rm %s: flags 0x%x: give one of RECURSIVE, FILE_ONLY, "
+                      "DIR_ONLY", req->path, one);
+  int rc = req->op == RV_CLIENT_SETATTR ? s_attrs_ok(req->path, &req->attrs, err) : RV_OK;
+  if (rc) return rc;
+  char *path = s_normalise(req->path ? req->path : "");
   char *path2 = req->op == RV_CLIENT_MV ? s_normalise(req->path2) : NULL;
   if (!path || (req->op == RV_CLIENT_MV && !path2)) {
     free(path);
@@ -139,7 +185,20 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
   q.parents = (req->flags & RV_CLIENT_PARENTS) != 0;
   q.overwrite = (req->flags & RV_CLIENT_OVERWRITE) != 0;
   q.recursive = (req->flags & RV_CLIENT_RECURSIVE) != 0;
+  q.file_only = (req->flags & RV_CLIENT_FILE_ONLY) != 0;
+  q.dir_only = (req->flags & RV_CLIENT_DIR_ONLY) != 0;
   q.stale = (req->flags & RV_CLIENT_STALE) != 0;
+  if (req->op == RV_CLIENT_SETATTR) { /* only what attrs.set names */
+    const rv_client_attrs_t *a = &req->attrs;
+    unsigned times = a->set & (RV_CLIENT_SET_MTIME | RV_CLIENT_SET_ATIME);
+    q.set_mask = a->set;
+    q.perm = a->set & RV_CLIENT_SET_PERM ? a->perm : 0;
+    q.owner = a->set & RV_CLIENT_SET_OWNER ? (char *)a->owner : "";
+    q.group = a->set & RV_CLIENT_SET_GROUP ? (char *)a->group : "";
+    q.times_now = a->times_now && times;
+    q.mtime_ms = !q.times_now && (a->set & RV_CLIENT_SET_MTIME) ? a->mtime_ms : 0;
+    q.atime_ms = !q.times_now && (a->set & RV_CLIENT_SET_ATIME) ? a->atime_ms : 0;
+  }
   if (req->op == RV_CLIENT_LS) {
     if (req->start_after) {
       q.start_after.data = (uint8_t *)req->start_after;
@@ -157,7 +216,7 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
   rv_msg_t m = {.type = RV_MSG_FS_REQUEST, .corr_id = corr, .trace_id = corr, .body = &q.base};
   rv_addr_set(&m.from, "client", actor);
   rv_addr_set(&m.to, "", "kv-store");
-  int rc = rv_msg_encode(&m, frame, len, err);
+  rc = rv_msg_encode(&m, frame, len, err);
   free(path);
   free(path2);
   return rc ? rv_err_prefix(err, "%s", name) : RV_OK;
@@ -214,6 +273,7 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
   res->dirs = r->dirs;
   res->files = r->files;
   res->bytes = r->bytes;
+  res->digest = r->digest;
   res->replicas = r->replicas;
   if (r->stat) s_stat_copy(&res->stat, r->stat);
   if (r->n_entries) {
@@ -291,5 +351,16 @@ int rv_client_cat(rv_client_t *c, const char *path, unsigned flags, rv_client_re
 
 int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res) {
   rv_client_req_t q = {.op = RV_CLIENT_COUNT, .path = path, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t *a,
+                      rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_SETATTR, .path = path, .attrs = *a};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_digest(rv_client_t *c, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_DIGEST, .flags = flags};
   return rv_client_call(c, &q, res);
 }

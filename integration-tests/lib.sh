@@ -286,3 +286,32 @@ fs_all_acked() {
     [ "$(fs_at "$i" $opts -cat "/w/$k")" = "v$k" ] || { echo "n$i: /w/$k lost its content"; return 1; }
   done
 }
+
+# fs_digest I: node nI's own namespace digest, "DIGEST APPLIED_INDEX NODE" (raftvisor fs
+# -digest, stale: nI answers from what it has applied, at once).
+fs_digest() { fs_at "$1" --stale -digest; }
+
+# same_applied_index N: true when nodes n1..nN, each asked directly, report the same applied
+# index; their answers stay in $T/digests (one line per node) for digests_equal.
+same_applied_index() {
+  local n=$1 i out
+  : >"$T/digests"
+  for ((i = 1; i <= n; i++)); do
+    out=$(fs_digest "$i") || return 1
+    [ "${out##* }" = "$(client_addr "$i")" ] || return 1 # answered by nI itself
+    echo "$out" >>"$T/digests"
+  done
+  [ "$(awk '{print $2}' "$T/digests" | sort -u | wc -l)" -eq 1 ]
+}
+
+# digests_equal N: waits (bounded) until nodes n1..nN are at one applied index, then requires
+# one digest: replicas that applied the same log must hold byte-identical namespaces. Sets
+# DIGEST and DIGEST_INDEX (call it in this shell, not in $(...), so a failure stops the test).
+digests_equal() {
+  local n=$1
+  wait_for "n1..n$n at one applied index (-digest)" 30 same_applied_index "$n"
+  [ "$(awk '{print $1}' "$T/digests" | sort -u | wc -l)" -eq 1 ] ||
+    fail "replicas at one applied index hold different namespaces: $(tr '\n' ';' <"$T/digests")"
+  DIGEST=$(awk 'NR == 1 {print $1}' "$T/digests")
+  DIGEST_INDEX=$(awk 'NR == 1 {print $2}' "$T/digests")
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every raftvisor fs operation and its errors on a three-node cluster, with HDFS' output and
-# messages and the CLI's exit codes; writes through any node (followers redirect to the
-# leader), reads from a follower (linearizable, and --stale), --json, a put over the inline
-# limit refused before it reaches the Raft log, and a cluster that does not answer (exit 3).
+# messages and the CLI's exit codes (rm without -r refuses any directory, -rmdir takes empty
+# ones only; the attribute commands are test_fs_attrs.sh); writes through any node (followers
+# redirect to the leader), reads from a follower (linearizable, and --stale), --json, a put over
+# the inline limit refused before it reaches the Raft log, and a cluster that does not answer
+# (exit 3).
 source "$(dirname "$0")/lib.sh"
 fs_cluster 3
 leader=$(leader_agreed 3)
@@ -44,6 +46,18 @@ expect_fail 1 "rm: '/a': Is a directory" fs "$f" -rm /a
 expect_fail 1 "rm: '/nope': No such file or directory" fs "$f" -rm /nope
 fs "$f" -rm -f /nope || fail "rm -f of a missing path"
 fs "$f" -rm -r /p >/dev/null || fail "rm -r"
+# rm without -r refuses a directory even when it is empty (HDFS); -rmdir takes empty ones only
+fs "$f" -mkdir -p /e/sub || fail "mkdir -p /e/sub"
+expect_fail 1 "rm: '/e/sub': Is a directory" fs "$f" -rm /e/sub
+expect_fail 1 "rm: '/e/sub': Is a directory" fs "$f" -rm -f /e/sub
+expect_fail 1 "rmdir: '/e': Directory is not empty" fs "$f" -rmdir /e
+fs "$f" -rmdir --ignore-fail-on-non-empty /e || fail "rmdir --ignore-fail-on-non-empty"
+expect_fail 1 "rmdir: '/a/f': Is not a directory" fs "$f" -rmdir /a/f
+expect_fail 1 "rmdir: '/nope': No such file or directory" fs "$f" -rmdir /nope
+assert_eq "$(fs "$f" -rmdir /e/sub /e)" "" "rmdir is silent"
+expect_fail 1 "stat: '/e': No such file or directory" fs_at "$f" -stat /e
+fs "$f" --json -mkdir /e2 >/dev/null && fs "$f" --json -rmdir /e2 | jq -e '.op == "rmdir" and .ok' \
+  >/dev/null || fail "rmdir --json"
 
 # the namespace now: / holds a, d; a holds b (b/c), f, s; d holds local.txt, renamed
 # count: Hadoop's columns
@@ -108,6 +122,8 @@ expect_fail 2 "unknown command or option \"-frob\"" fs 1 -frob /
 expect_fail 2 "-mkdir: unknown option \"-x\"" fs 1 -mkdir -x /a
 expect_fail 2 "the port \"99999\" is not a number" "$RV" fs --nodes 127.0.0.1:99999 -ls /
 expect_fail 2 "-stat: unknown format \"%q\"" fs 1 -stat '%q' /a
+expect_fail 2 "-rmdir: unknown option \"-r\"" fs 1 -rmdir -r /a
+expect_fail 2 "-rmdir: no DIR given" fs 1 -rmdir
 expect_fail 3 "is the cluster running?" "$RV" fs --nodes 127.0.0.1:1 --timeout 100 --retry 300 -ls /
 fs 1 --help | grep -q -- "-count \[-v\] PATH" || fail "fs --help"
 log "ok: every operation and its errors"

@@ -6,6 +6,11 @@
 #   2. its node is stopped, ~1000 more writes go by, and it starts again with its data intact.
 # Each time its raft-peer log must say it installed a snapshot, and its own state (stale reads)
 # must end equal to the leader's: `ls -R /` and `count /`; later writes reach it by the log.
+# Then all three nodes, once each reports the same applied index, must report the same
+# namespace digest (raftvisor fs -digest: every entry, attribute and file content, hashed by
+# each node from its own state). The digest is the stronger check (all three nodes, every byte,
+# times and contents of every file included); the ls/count comparison stays as the view a user
+# has, and as a check that the digest is not blind: both must agree.
 source "$(dirname "$0")/lib.sh"
 cluster_yaml 3 health-monitor raft-peer kv-store
 for i in 1 2 3; do printf 'raft:\n  compact-entries: 100\n' >>"$T/n$i.yaml"; done
@@ -71,10 +76,15 @@ catch_up_round() {
   grep "snapshot" "$T/n$f/log/raft-peer.log" | tail -n 2
   grep "snapshot .* done" "$T/$leader/log/raft-peer.log" | tail -n 1
   wait_for "n$f's namespace equals the leader's" 30 same_as_leader
+  digests_equal 3
+  log "round $r: digest $DIGEST at applied index $DIGEST_INDEX on all three nodes"
+  local caught_up=$DIGEST
   # later writes reach it through the log, after the snapshot
   fs "$l" -mkdir "/a/after-$r" || fail "mkdir /a/after-$r"
   wait_for "n$f applies writes after the snapshot" 20 same_as_leader
-  log "round $r ok: n$f: $(fs_at "$f" --stale -count /)"
+  digests_equal 3
+  [ "$DIGEST" != "$caught_up" ] || fail "round $r: the digest did not move with a write"
+  log "round $r ok: n$f: $(fs_at "$f" --stale -count /); digest $DIGEST at $DIGEST_INDEX"
 }
 
 catch_up_round 1 wipe

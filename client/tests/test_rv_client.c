@@ -458,7 +458,7 @@ static void test_lanes_in_flight(void **state) {
   /* bad requests never leave */
   rv_client_req_t bad = {.op = RV_CLIENT_RM, .path = "/x", .flags = RV_CLIENT_OVERWRITE};
   assert_int_equal(rv_client_submit(c, &bad, 1, &err), RV_EINVAL);
-  assert_non_null(strstr(err.msg, "rm does not take flags 0x2"));
+  assert_non_null(strstr(err.msg, "rm /x does not take flags 0x2"));
   bad = (rv_client_req_t){.op = RV_CLIENT_PUT, .path = "/x", .data = "",
                           .len = RV_CLIENT_DATA_MAX + 1};
   assert_int_equal(rv_client_submit(c, &bad, 1, &err), RV_ETOOBIG);
@@ -466,6 +466,135 @@ static void test_lanes_in_flight(void **state) {
   assert_int_equal(rv_client_submit(c, &bad, 1, &err), RV_EINVAL);
   assert_non_null(strstr(err.msg, "mv: no destination given"));
   assert_int_equal(rv_client_inflight(c), 0);
+  rv_client_destroy(&c);
+}
+
+/* setattr sends exactly the fields its mask names (times_now instead of times); digest goes
+ * without a path and comes back with the digest; rm carries file_only / dir_only; requests the
+ * client can tell are wrong never leave. */
+static void test_setattr_digest_and_rm_flags(void **state) {
+  rv_client_t *c;
+  rv_err_t err;
+  assert_int_equal(rv_client_new(s_list, NULL, &c, &err), RV_OK);
+  rv_client_req_t req = {.op = RV_CLIENT_SETATTR, .path = "/a//f"};
+  req.attrs = (rv_client_attrs_t){.set = RV_CLIENT_SET_PERM | RV_CLIENT_SET_GROUP,
+                                  .perm = 0,
+                                  .owner = "ignored",
+                                  .group = "staff",
+                                  .mtime_ms = 99};
+  assert_int_equal(rv_client_submit(c, &req, 1, &err), RV_OK);
+  s_req_t q;
+  assert_true(s_take(0, 2000, &q));
+  s_path_is(&q, "/a/f");
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_SETATTR);
+  assert_int_equal(s_fs(&q)->set_mask, RV_CLIENT_SET_PERM | RV_CLIENT_SET_GROUP);
+  assert_int_equal(s_fs(&q)->perm, 0); /* chmod 000 is a value, not "the default" */
+  assert_string_equal(s_fs(&q)->owner, "");
+  assert_string_equal(s_fs(&q)->group, "staff");
+  assert_true(s_fs(&q)->mtime_ms == 0 && !s_fs(&q)->times_now);
+  assert_true(s_fs(&q)->client_id != 0 && s_fs(&q)->seq == 1); /* a write: it has a session */
+  Rv__FsReply ok = RV__FS_REPLY__INIT;
+  ok.index = 3;
+  ok.inode = 9;
+  s_answer(0, &q, &ok);
+  rv_client_result_t res;
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.op, RV_CLIENT_SETATTR);
+  assert_int_equal(res.inode, 9);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  req.attrs = (rv_client_attrs_t){.set = RV_CLIENT_SET_MTIME, .mtime_ms = 5, .times_now = true};
+  assert_int_equal(rv_client_submit(c, &req, 2, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_true(s_fs(&q)->times_now && s_fs(&q)->mtime_ms == 0 && s_fs(&q)->atime_ms == 0);
+  assert_int_equal(s_fs(&q)->seq, 2);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+  req.attrs = (rv_client_attrs_t){.set = RV_CLIENT_SET_ATIME, .atime_ms = -7};
+  assert_int_equal(rv_client_submit(c, &req, 3, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_true(!s_fs(&q)->times_now && s_fs(&q)->atime_ms == -7 && s_fs(&q)->mtime_ms == 0);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  /* digest: no path, stale when asked; the digest and the index come back */
+  rv_client_req_t dg = {.op = RV_CLIENT_DIGEST, .flags = RV_CLIENT_STALE};
+  assert_int_equal(rv_client_submit(c, &dg, 4, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_DIGEST);
+  assert_int_equal(s_fs(&q)->path.len, 0);
+  assert_true(s_fs(&q)->stale);
+  assert_int_equal(s_fs(&q)->client_id, 0); /* a read */
+  Rv__FsReply dr = RV__FS_REPLY__INIT;
+  dr.digest = 0xfedcba9876543210ull;
+  dr.index = 41;
+  s_answer(0, &q, &dr);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_true(res.digest == 0xfedcba9876543210ull);
+  assert_int_equal(res.index, 41);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  /* rm's flags */
+  rv_client_req_t rm = {.op = RV_CLIENT_RM, .path = "/d", .flags = RV_CLIENT_FILE_ONLY};
+  assert_int_equal(rv_client_submit(c, &rm, 5, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_true(s_fs(&q)->file_only && !s_fs(&q)->dir_only && !s_fs(&q)->recursive);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+  rm.flags = RV_CLIENT_DIR_ONLY;
+  assert_int_equal(rv_client_submit(c, &rm, 6, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_true(!s_fs(&q)->file_only && s_fs(&q)->dir_only);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  /* refused before sending, each naming the path and the problem */
+  static const struct {
+    rv_client_attrs_t a;
+    const char *msg;
+  } bad[] = {
+      {{.set = 0}, "setattr /a//f: nothing to set"},
+      {{.set = 0x40}, "unknown attrs.set bits 0x40"},
+      {{.set = RV_CLIENT_SET_PERM, .perm = 010000}, "permission 10000 is out of range"},
+      {{.set = RV_CLIENT_SET_OWNER, .owner = ""}, "setattr /a//f: the owner is empty"},
+      {{.set = RV_CLIENT_SET_OWNER, .owner = NULL}, "the owner is empty"},
+      {{.set = RV_CLIENT_SET_GROUP, .group = "a\tb"}, "the group holds a control character"},
+      {{.set = RV_CLIENT_SET_GROUP,
+        .group = "g123456789012345678901234567890123456789012345678901234567890wxyz"},
+       "is longer than 64 bytes"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    req.attrs = bad[i].a;
+    assert_int_equal(rv_client_submit(c, &req, 7, &err), RV_EINVAL);
+    if (!strstr(err.msg, bad[i].msg))
+      fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.msg, bad[i].msg);
+  }
+  rm.flags = RV_CLIENT_RECURSIVE | RV_CLIENT_DIR_ONLY;
+  assert_int_equal(rv_client_submit(c, &rm, 8, &err), RV_EINVAL);
+  assert_non_null(strstr(err.msg, "rm /d: flags 0x24: give one of"));
+  rv_client_req_t mk = {.op = RV_CLIENT_MKDIR, .path = "/m", .flags = RV_CLIENT_FILE_ONLY};
+  assert_int_equal(rv_client_submit(c, &mk, 9, &err), RV_EINVAL);
+  dg.path = "/x";
+  assert_int_equal(rv_client_submit(c, &dg, 10, &err), RV_EINVAL);
+  assert_non_null(strstr(err.msg, "digest: takes no path"));
+  assert_int_equal(rv_client_inflight(c), 0);
+  /* the sync wrapper reports a client-side refusal in the result */
+  rv_client_attrs_t none = {.set = 0};
+  assert_int_equal(rv_client_setattr(c, "/q", &none, &res), RV_EINVAL);
+  assert_non_null(strstr(res.msg, "setattr /q: nothing to set"));
+  rv_client_result_clear(&res);
   rv_client_destroy(&c);
 }
 
@@ -478,6 +607,7 @@ int main(void) {
       cmocka_unit_test_setup(test_deadline_and_unreachable_nodes, s_drain),
       cmocka_unit_test_setup(test_unknown_session_restarts, s_drain),
       cmocka_unit_test_setup(test_lanes_in_flight, s_drain),
+      cmocka_unit_test_setup(test_setattr_digest_and_rm_flags, s_drain),
   };
   return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -1,9 +1,10 @@
 /* raftvisor fs: the namespace's shell commands, as `hadoop fs` spells them (-mkdir, -put, -cat,
- * -ls, -stat, -rm, -mv, -touchz, -count), over librvclient: the nodes come from the node's YAML
- * (every cluster.nodes entry, this node first) or --nodes; the client finds the leader itself.
- * Output and error messages follow HDFS ("mkdir: '/a': File exists"); --json prints one JSON
- * object per line instead. This file: options, dispatch, writes, cat, count; ls and stat are
- * cli_fs_list.c. */
+ * -ls, -stat, -rm, -rmdir, -mv, -touchz, -touch, -chmod, -chown, -chgrp, -count) and -digest,
+ * over librvclient: the nodes come from the node's YAML (every cluster.nodes entry, this node
+ * first) or --nodes; the client finds the leader itself. Output and error messages follow HDFS
+ * ("mkdir: '/a': File exists"); --json prints one JSON object per line instead. This file:
+ * options, dispatch, writes, cat, count, digest; ls and stat are cli_fs_list.c, the attribute
+ * commands cli_fs_attr.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,11 +29,33 @@ static void s_help(void) {
       "  -ls [-R] PATH...             list (default /); -R: recursively\n"
       "  -stat [FORMAT] PATH...       print attributes; FORMAT as HDFS: %%a %%A %%b %%F %%g %%n\n"
       "                               %%o %%r %%u %%x %%X %%y %%Y (default %%y, mtime in UTC)\n"
-      "  -rm [-r|-R] [-f] PATH...     remove (-r: directories and what they hold; -f: no error\n"
-      "                               when missing)\n"
+      "  -rm [-r|-R] [-f] PATH...     remove (-r: directories and what they hold; without -r\n"
+      "                               a directory, even empty, is refused: \"Is a directory\";\n"
+      "                               -f: no error when missing)\n"
+      "  -rmdir [--ignore-fail-on-non-empty] DIR...\n"
+      "                               remove empty directories (else \"Directory is not empty\",\n"
+      "                               unless --ignore-fail-on-non-empty)\n"
       "  -mv SRC... DST               move or rename (onto a directory: into it)\n"
       "  -touchz PATH...              make empty files\n"
+      "  -touch [-a] [-m] [-t TIMESTAMP] [-c] PATH...\n"
+      "                               set access (-a) and/or modification (-m) time, both by\n"
+      "                               default, to TIMESTAMP (yyyyMMdd:HHmmss, local time) or to\n"
+      "                               now (the leader's clock); a missing file is made empty,\n"
+      "                               unless -c\n"
+      "  -chmod [-R] MODE PATH...     permissions: octal ([01]NNN: 755, 1777) or symbolic\n"
+      "                               ([ugoa][+-=][rwxXt], comma-separated: u+x,go-w,a=r)\n"
+      "  -chown [-R] [OWNER][:[GROUP]] PATH...\n"
+      "                               owner and/or group (:GROUP changes the group only)\n"
+      "  -chgrp [-R] GROUP PATH...    group\n"
+      "                               -R: the whole subtree, walked from this client a page at a\n"
+      "                               time, as Hadoop does: each entry changes atomically, the\n"
+      "                               walk as a whole does not (run it again after a failure)\n"
       "  -count [-v] PATH...          DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME (-v: a header)\n"
+      "  -digest                      DIGEST APPLIED_INDEX NODE: a hash (FNV-1a 64) of the whole\n"
+      "                               namespace (entries, attributes, contents) as the node that\n"
+      "                               answered has applied it; nodes at one index must agree;\n"
+      "                               --stale: the contacted node's state at once. It reads the\n"
+      "                               whole namespace: for checks and tests\n"
       "options:\n"
       "  -c, --config FILE   a node's YAML: the cluster's nodes (this one tried first)\n"
       "  --nodes LIST        host:client-port,... instead of -c\n"
@@ -68,7 +91,7 @@ static const char *s_hdfs_text(const char *cmd, int code, const rv_client_result
       return strcmp(cmd, "touchz") == 0 && strstr(res->msg, "non-zero length")
                  ? "Not a zero-length file"
                  : "File exists";
-    case RV_ENOTDIR: return "Not a directory";
+    case RV_ENOTDIR: return strcmp(cmd, "rmdir") == 0 ? "Is not a directory" : "Not a directory";
     case RV_EISDIR: return "Is a directory";
     case RV_ENOTEMPTY: return strcmp(cmd, "rm") == 0 ? "Is a directory" : "Directory is not empty";
     default: return NULL;
@@ -154,6 +177,10 @@ static int s_touchz(cli_fs_t *fs, int argc, char **argv) {
   return CLI_OK;
 }
 
+/* -rm: without -r, a directory (even an empty one) is refused, as HDFS does. The check is in
+ * the replicated command (RV_CLIENT_FILE_ONLY), not a stat first, so it is atomic with the
+ * removal: what is at PATH when the command applies decides, and a directory that took the
+ * place of a file meanwhile is never removed by mistake. */
 static int s_rm(cli_fs_t *fs, int argc, char **argv) {
   unsigned flags = 0;
   bool force = false;
@@ -165,6 +192,7 @@ static int s_rm(cli_fs_t *fs, int argc, char **argv) {
     else return cli_usage_error("fs", "-rm: unknown option \"%s\" (it takes -r, -R, -f)", argv[i]);
   }
   if (i == argc) return cli_usage_error("fs", "-rm: no PATH given");
+  if (!(flags & RV_CLIENT_RECURSIVE)) flags |= RV_CLIENT_FILE_ONLY;
   for (; i < argc; i++) {
     rv_client_result_t res;
     if (rv_client_rm(fs->client, argv[i], flags, &res) == RV_OK) {
@@ -172,6 +200,30 @@ static int s_rm(cli_fs_t *fs, int argc, char **argv) {
       else printf("Deleted %s\n", argv[i]);
     } else if (!(force && res.code == RV_ENOTFOUND)) {
       cli_fs_fail(fs, "rm", argv[i], &res);
+    }
+    rv_client_result_clear(&res);
+  }
+  return CLI_OK;
+}
+
+/* -rmdir: empty directories only (RV_CLIENT_DIR_ONLY: a file or a non-empty directory is
+ * refused in the same atomic step). Silent on success, as Hadoop's. */
+static int s_rmdir(cli_fs_t *fs, int argc, char **argv) {
+  bool ignore = false;
+  int i = 0;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    if (strcmp(argv[i], "--ignore-fail-on-non-empty") == 0) ignore = true;
+    else
+      return cli_usage_error("fs", "-rmdir: unknown option \"%s\" (it takes "
+                             "--ignore-fail-on-non-empty)", argv[i]);
+  }
+  if (i == argc) return cli_usage_error("fs", "-rmdir: no DIR given");
+  for (; i < argc; i++) {
+    rv_client_result_t res;
+    if (rv_client_rm(fs->client, argv[i], RV_CLIENT_DIR_ONLY, &res) == RV_OK) {
+      if (fs->json) s_json_write("rmdir", argv[i], NULL, &res);
+    } else if (!(ignore && res.code == RV_ENOTEMPTY)) {
+      cli_fs_fail(fs, "rmdir", argv[i], &res);
     }
     rv_client_result_clear(&res);
   }
@@ -341,6 +393,28 @@ static int s_count(cli_fs_t *fs, int argc, char **argv) {
   return CLI_OK;
 }
 
+/* -digest: "DIGEST APPLIED_INDEX NODE" of the node that answered (the first of the list that
+ * does: with -c FILE, that node's own; with --nodes, the first given). */
+static int s_digest(cli_fs_t *fs, int argc, char **argv) {
+  if (argc)
+    return cli_usage_error("fs", "-digest: takes no arguments (it covers the whole namespace), "
+                           "got \"%s\"", argv[0]);
+  rv_client_result_t res;
+  if (rv_client_digest(fs->client, fs->read_flags, &res) != RV_OK) {
+    cli_fs_fail(fs, "digest", "/", &res);
+  } else if (fs->json) {
+    printf("{\"op\":\"digest\",\"ok\":true,\"digest\":\"%016" PRIx64
+           "\",\"scope\":\"namespace\",\"index\":%" PRIu64 ",\"node\":",
+           res.digest, res.index);
+    cli_fs_json_str(res.node);
+    printf("}\n");
+  } else {
+    printf("%016" PRIx64 " %" PRIu64 " %s\n", res.digest, res.index, res.node);
+  }
+  rv_client_result_clear(&res);
+  return CLI_OK;
+}
+
 /* ---- the command -------------------------------------------------------------------------- */
 
 typedef int (*s_cmd_fn)(cli_fs_t *fs, int argc, char **argv);
@@ -348,9 +422,11 @@ static const struct {
   const char *name;
   s_cmd_fn fn;
 } s_cmds[] = {
-    {"-mkdir", s_mkdir}, {"-put", s_put},       {"-cat", s_cat},       {"-ls", cli_fs_ls},
-    {"-stat", cli_fs_stat}, {"-rm", s_rm},      {"-mv", s_mv},         {"-touchz", s_touchz},
-    {"-count", s_count},
+    {"-mkdir", s_mkdir},    {"-put", s_put},          {"-cat", s_cat},
+    {"-ls", cli_fs_ls},     {"-stat", cli_fs_stat},   {"-rm", s_rm},
+    {"-rmdir", s_rmdir},    {"-mv", s_mv},            {"-touchz", s_touchz},
+    {"-touch", cli_fs_touch}, {"-chmod", cli_fs_chmod}, {"-chown", cli_fs_chown},
+    {"-chgrp", cli_fs_chgrp}, {"-count", s_count},      {"-digest", s_digest},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 

@@ -1,5 +1,7 @@
-/* cli_fs: what the two files of `raftvisor fs` share: cli_fs.c (options, the node list, the
- * writes, cat, count, exit codes) and cli_fs_list.c (ls and stat, with HDFS' formats). */
+/* cli_fs: what the files of `raftvisor fs` share: cli_fs.c (options, the node list, the
+ * writes, rm and rmdir, cat, count, digest, exit codes), cli_fs_list.c (ls and stat, with
+ * HDFS' formats) and cli_fs_attr.c (chmod, chown, chgrp, touch; their argument parsers are
+ * cli_fs_mode.c). */
 #ifndef CLI_FS_H
 #define CLI_FS_H
 
@@ -26,5 +28,16 @@ void cli_fs_json_str(const char *s);
  * CLI_USAGE for bad arguments; otherwise the work is reported through fs->status. */
 int cli_fs_ls(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_stat(cli_fs_t *fs, int argc, char **argv);
+
+/* -chmod [-R] MODE PATH..., -chown [-R] OWNER[:GROUP] PATH..., -chgrp [-R] GROUP PATH...,
+ * -touch [-a] [-m] [-t TIMESTAMP] [-c] PATH...: the same contract (cli_fs_attr.c). */
+int cli_fs_chmod(cli_fs_t *fs, int argc, char **argv);
+int cli_fs_chown(cli_fs_t *fs, int argc, char **argv);
+int cli_fs_chgrp(cli_fs_t *fs, int argc, char **argv);
+int cli_fs_touch(cli_fs_t *fs, int argc, char **argv);
+
+/* dir + "/" + name, without doubling a '/'. Returns a malloc'd string (caller frees) or NULL
+ * when memory runs out. */
+char *cli_fs_join(const char *dir, const char *name);
 
 #endif

@@ -31,8 +31,8 @@ static void s_time(int64_t ms, bool utc, const char *fmt, char *buf, size_t len)
   strftime(buf, len, fmt, &tm);
 }
 
-/* dir + "/" + name, without doubling a '/' (malloc'd). */
-static char *s_join(const char *dir, const char *name) {
+/* dir + "/" + name, without doubling a '/' (malloc'd; see cli_fs.h). */
+char *cli_fs_join(const char *dir, const char *name) {
   size_t dl = strlen(dir);
   char *p = malloc(dl + strlen(name) + 2);
   if (p) sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
@@ -108,7 +108,7 @@ static void s_ls(cli_fs_t *fs, const char *path, bool recursive, bool top) {
     s_widths_t w = {3, 0, 0, 10};
     for (size_t i = 0; i < res.nentries; i++) s_widen(&w, &res.entries[i], res.replicas);
     for (size_t i = 0; i < res.nentries; i++) {
-      char *child = s_join(path, res.entries[i].name);
+      char *child = cli_fs_join(path, res.entries[i].name);
       if (!child) break;
       if (fs->json) s_json_entry(NULL, child, &res.entries[i], res.replicas);
       else s_line(&w, child, &res.entries[i], res.replicas);

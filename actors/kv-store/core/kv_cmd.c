@@ -17,7 +17,8 @@ static const s_op_rule_t s_rules[KV_OP_LAST + 1] = {
     [KV_OP_MKDIR] = {"mkdir", KV_F_PARENTS, true, false, false, false},
     [KV_OP_PUT] = {"put", KV_F_PARENTS | KV_F_OVERWRITE, true, false, false, true},
     [KV_OP_TOUCHZ] = {"touchz", 0, true, false, false, false},
-    [KV_OP_RM] = {"rm", KV_F_RECURSIVE, false, false, false, false},
+    [KV_OP_RM] = {"rm", KV_F_RECURSIVE | KV_F_FILE_ONLY | KV_F_DIR_ONLY, false, false, false,
+                  false},
     [KV_OP_MV] = {"mv", 0, false, false, true, false},
     [KV_OP_SETATTR] = {"setattr", 0, true, true, false, false},
 };

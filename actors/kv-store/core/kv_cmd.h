@@ -44,7 +44,7 @@ typedef enum {
   KV_OP_MKDIR = 1,  /* path, perm, owner, group; KV_F_PARENTS = mkdir -p */
   KV_OP_PUT = 2,    /* path, perm, owner, group, data; KV_F_PARENTS, KV_F_OVERWRITE */
   KV_OP_TOUCHZ = 3, /* path, perm, owner, group */
-  KV_OP_RM = 4,     /* path; KV_F_RECURSIVE = rm -r */
+  KV_OP_RM = 4,     /* path; KV_F_RECURSIVE = rm -r, KV_F_FILE_ONLY, KV_F_DIR_ONLY (one at most) */
   KV_OP_MV = 5,     /* path (source), path2 (destination) */
   KV_OP_SETATTR = 6 /* path, set_mask and the fields it names */
 } kv_op_t;
@@ -55,6 +55,14 @@ typedef enum {
 #define KV_F_PARENTS 0x01   /* create missing parent directories */
 #define KV_F_OVERWRITE 0x02 /* put: replace an existing file */
 #define KV_F_RECURSIVE 0x04 /* rm: remove a directory and everything under it */
+#define KV_F_FILE_ONLY 0x08 /* rm: refuse a directory, empty or not (RV_EISDIR): HDFS' -rm
+                               without -r, decided atomically with the removal */
+#define KV_F_DIR_ONLY 0x10  /* rm: remove an empty directory only: a file is RV_ENOTDIR, a
+                               non-empty directory RV_ENOTEMPTY (-rmdir) */
+/* rm's flags exclude one another: at most one of KV_F_RECURSIVE, KV_F_FILE_ONLY, KV_F_DIR_ONLY
+ * (the decoder takes any of them; the apply refuses two with RV_EINVAL). Without any, rm removes
+ * a file or an empty directory. Older replicas decode neither new flag: upgrade every replica
+ * before clients send them. */
 
 /* setattr mask: which fields to set */
 #define KV_SET_MTIME 0x01

@@ -1,4 +1,4 @@
-/* kv_ops_remove: the commands that unlink entries: rm (-r) and mv. Pure.
+/* kv_ops_remove: the commands that unlink entries: rm (-r, file-only, dir-only) and mv. Pure.
  *
  * rm -r deletes a whole subtree in the command's one batch: it walks the directories with an
  * explicit stack (no recursion, so depth costs no C stack), one range scan of 'D'+dir each, and
@@ -86,10 +86,22 @@ int kv_op_rm(kv_opctx_t *x) {
   kv_chain_t *ch = &c->ca;
   if (!kv_op_parse(x, pa, &cmd->path)) return RV_OK;
   bool recursive = cmd->flags & KV_F_RECURSIVE;
-  if (pa->n == 0) return kv_op_fail(x, RV_EINVAL, "refusing to remove the root directory");
+  bool file_only = cmd->flags & KV_F_FILE_ONLY, dir_only = cmd->flags & KV_F_DIR_ONLY;
+  if (recursive + file_only + dir_only > 1)
+    return kv_op_fail(x, RV_EINVAL, "the flags 0x%02x contradict one another (give one of "
+                      "recursive, file-only, dir-only)", cmd->flags);
+  if (pa->n == 0)
+    return file_only ? kv_op_fail(x, RV_EISDIR, "is a directory (the root)")
+                     : kv_op_fail(x, RV_EINVAL, "refusing to remove the root directory");
   int rc = kv_core_resolve(c, pa, pa->n, ch, x->err);
   if (rc == RV_ENOTFOUND || rc == RV_ENOTDIR) return kv_op_resolve_fail(x, pa, ch, rc);
   if (rc) return rc;
+  /* The type checks read the state this very command changes, so they are atomic with it:
+   * no other command can slip a directory in between the check and the removal. */
+  if (file_only && ch->type[pa->n] == KV_TYPE_DIR)
+    return kv_op_fail(x, RV_EISDIR, "is a directory (remove it with -r)");
+  if (dir_only && ch->type[pa->n] != KV_TYPE_DIR)
+    return kv_op_fail(x, RV_ENOTDIR, "is not a directory");
   size_t i = pa->n - 1;
   uint64_t ino = ch->ino[pa->n];
   kv_attr_t a;

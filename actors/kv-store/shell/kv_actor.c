@@ -19,6 +19,7 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_LS: return "ls";
     case RV__FS_OP__FS_CAT: return "cat";
     case RV__FS_OP__FS_COUNT: return "count";
+    case RV__FS_OP__FS_DIGEST: return "digest";
     default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
   }
 }

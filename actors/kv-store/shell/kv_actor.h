@@ -25,7 +25,9 @@
  * otherwise (another leader's entry took the index) a retriable error, and the client's retry
  * with the same id and seq is made exactly-once by the replicated session table.
  * Reads: linearizable by ReadIndex (Raft thesis §6.4) on any node, served once the applied
- * index reaches the read index; with the stale flag, served at once from local state.
+ * index reaches the read index; with the stale flag, served at once from local state. The
+ * digest read (FS_DIGEST) hashes the whole namespace on the loop (O(namespace), a tool for
+ * checks), and answers with this node's applied index.
  * Apply: each ApplyBatch is one kv_core_apply_batch, without fsync (the Raft log is the durable
  * record); about every 100 ms the next write syncs the WAL (an idle store is flushed instead)
  * and raft-peer learns the durable index (Applied), which bounds its log compaction.

@@ -117,7 +117,8 @@ struct kv_actor {
 
 /* ---- kv_actor.c ---------------------------------------------------------------------------- */
 int64_t kv_now_ms(void); /* monotonic */
-/* "mkdir", ..., "stat", "ls", "cat", "count" for an Rv__FsOp; "op?" otherwise. Static. */
+/* "mkdir", ..., "setattr", "stat", "ls", "cat", "count", "digest" for an Rv__FsOp; "op?"
+ * otherwise. Static. */
 const char *kv_fs_op_name(int op);
 
 /* Sends ApplyFrom(durable + 1) to raft-peer. */

@@ -141,9 +141,15 @@ bool kv_req_queue(kv_actor_t *s, kv_req_t *r) {
 /* Which request flags each write takes (the rest must be unset). */
 static const char *s_flag_refused(const Rv__FsRequest *q) {
   bool parents_ok = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT;
+  bool rm = q->op == RV__FS_OP__FS_RM, setattr = q->op == RV__FS_OP__FS_SETATTR;
   if (q->parents && !parents_ok) return "parents";
   if (q->overwrite && q->op != RV__FS_OP__FS_PUT) return "overwrite";
-  if (q->recursive && q->op != RV__FS_OP__FS_RM) return "recursive";
+  if (q->recursive && !rm) return "recursive";
+  if ((q->file_only || q->dir_only) && !rm) return "file_only/dir_only";
+  if ((q->set_mask || q->mtime_ms || q->atime_ms || q->times_now) && !setattr)
+    return "set_mask/mtime_ms/atime_ms/times_now";
+  if (setattr && (q->set_mask & ~(uint32_t)KV_SET_ALL)) return "set_mask (unknown bits)";
+  if (q->times_now && (q->mtime_ms || q->atime_ms)) return "times_now (with explicit times)";
   return NULL;
 }
 
@@ -185,7 +191,9 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
   }
   const char *flag = s_flag_refused(q);
   if (flag) {
-    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s does not take the %s flag", op, flag);
+    char shown[KV_PATH_SHOW_MAX * 4 + 8];
+    kv_reply_error(s, peer, m, RV_EINVAL, false, "%s \"%s\" does not take the %s flag", op,
+                   kv_path_show(shown, sizeof shown, q->path.data, q->path.len), flag);
     return;
   }
   if (q->client_id && !q->seq) {
@@ -208,21 +216,34 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
   if (q->op == RV__FS_OP__FS_MV && !s_path_ok(s, peer, m, op, &q->path2, "destination")) return;
   bool creates = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT ||
                  q->op == RV__FS_OP__FS_TOUCHZ;
-  const char *owner = q->owner[0] ? q->owner : KV_DEFAULT_OWNER;
-  const char *group = q->group[0] ? q->group : KV_DEFAULT_GROUP;
-  unsigned perm = q->perm ? q->perm : q->op == RV__FS_OP__FS_MKDIR ? 0755 : 0644;
+  const char *owner = "", *group = "";
+  unsigned perm = 0;
+  if (creates) {
+    owner = q->owner[0] ? q->owner : KV_DEFAULT_OWNER;
+    group = q->group[0] ? q->group : KV_DEFAULT_GROUP;
+    perm = q->perm ? q->perm : q->op == RV__FS_OP__FS_MKDIR ? 0755 : 0644;
+  } else if (q->op == RV__FS_OP__FS_SETATTR) { /* as sent: the core checks them against the mask */
+    owner = q->owner;
+    group = q->group;
+    perm = q->perm;
+  }
+  int64_t now = (int64_t)(rv_wall_us() / 1000); /* the leader decides the time */
   kv_cmd_t cmd = {
       .op = (uint8_t)q->op,
       .client_id = q->client_id,
       .seq = q->seq,
-      .time_ms = (int64_t)(rv_wall_us() / 1000), /* the leader decides the time */
+      .time_ms = now,
       .flags = (uint8_t)((q->parents ? KV_F_PARENTS : 0) | (q->overwrite ? KV_F_OVERWRITE : 0) |
-                         (q->recursive ? KV_F_RECURSIVE : 0)),
-      .perm = (uint16_t)(creates ? perm : 0),
+                         (q->recursive ? KV_F_RECURSIVE : 0) |
+                         (q->file_only ? KV_F_FILE_ONLY : 0) | (q->dir_only ? KV_F_DIR_ONLY : 0)),
+      .set_mask = (uint8_t)q->set_mask,
+      .perm = (uint16_t)perm,
+      .mtime_ms = q->times_now && (q->set_mask & KV_SET_MTIME) ? now : q->mtime_ms,
+      .atime_ms = q->times_now && (q->set_mask & KV_SET_ATIME) ? now : q->atime_ms,
       .path = {q->path.data, q->path.len},
       .path2 = {q->path2.data, q->path2.len},
-      .owner = {(const uint8_t *)(creates ? owner : ""), creates ? strlen(owner) : 0},
-      .group = {(const uint8_t *)(creates ? group : ""), creates ? strlen(group) : 0},
+      .owner = {(const uint8_t *)owner, strlen(owner)},
+      .group = {(const uint8_t *)group, strlen(group)},
       .data = {q->data.data, q->data.len},
   };
   kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
@@ -379,11 +400,13 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_PUT:
     case RV__FS_OP__FS_TOUCHZ:
     case RV__FS_OP__FS_RM:
-    case RV__FS_OP__FS_MV: s_write(s, peer, m); break;
+    case RV__FS_OP__FS_MV:
+    case RV__FS_OP__FS_SETATTR: s_write(s, peer, m); break;
     case RV__FS_OP__FS_STAT:
     case RV__FS_OP__FS_LS:
     case RV__FS_OP__FS_CAT:
-    case RV__FS_OP__FS_COUNT: kv_reads_request(s, peer, m); break;
+    case RV__FS_OP__FS_COUNT:
+    case RV__FS_OP__FS_DIGEST: kv_reads_request(s, peer, m); break;
     default:
       kv_reply_error(s, peer, m, RV_EINVAL, false, "unknown operation %d", (int)q->op);
   }

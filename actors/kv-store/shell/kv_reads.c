@@ -87,6 +87,16 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
       r.more = ls.more;
       break;
     }
+    case RV__FS_OP__FS_DIGEST:
+      /* KV_DIGEST_NAMESPACE: directories, files, attributes and contents only. All of it is
+       * decided by the committed commands (times are the leader's, inside them), so replicas at
+       * the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
+       * (exactly-once bookkeeping whose expiry depends on the session configuration, not on
+       * what the namespace holds) and the meta key (the core's own applied index and clock):
+       * not what a user compares, and it would tie the digest to those internals. */
+      rc = kv_core_digest(s->core, KV_DIGEST_NAMESPACE, &r.digest, &err);
+      if (rc) rv_err_prefix(&err, "digest on %s", s->cfg->node_id);
+      break;
     default: rc = rv_err_set(&err, RV_EINVAL, "operation %d is not a read", (int)q->op);
   }
   r.code = (uint32_t)rc;
@@ -105,6 +115,11 @@ void kv_reads_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
   if (q->path.len > KV_PATH_MAX) {
     kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: path of %zu bytes exceeds %d bytes", op,
                    q->path.len, KV_PATH_MAX);
+    return;
+  }
+  if (q->op == RV__FS_OP__FS_DIGEST && q->path.len) {
+    kv_reply_error(s, peer, m, RV_EINVAL, false,
+                   "digest: takes no path (it covers the whole namespace); send an empty one");
     return;
   }
   if (q->stale) {

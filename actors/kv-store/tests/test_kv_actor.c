@@ -8,7 +8,9 @@
  * deposed leader still applies once (the retry answers "replayed"); a linearizable read waits
  * for its read index to be applied, a stale one does not; a put over the inline limit never
  * reaches raft-peer; Applied reports what is durable; its state streams out as a snapshot and
- * installs back (bad chunks refused); SIGTERM stops it cleanly. */
+ * installs back (bad chunks refused) with the same namespace digest; a setattr carries what its
+ * mask names and the leader's time stamp, and malformed setattr, rm and digest requests are
+ * refused before the log; SIGTERM stops it cleanly. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -323,6 +325,85 @@ static void s_snapshots(rv_client_t *c) {
   }
 }
 
+/* Sends one FsRequest to the actor's client port as raw bytes (librvclient refuses these
+ * requests itself, so they never reach the actor through it) and returns the FsReply's code,
+ * its message copied into msg. */
+static uint32_t s_raw(const Rv__FsRequest *q, char *msg, size_t cap) {
+  zsock_t *d = zsock_new(ZMQ_DEALER);
+  zsock_set_linger(d, 0);
+  assert_int_equal(zsock_connect(d, "tcp://%s", s_nodes), 0);
+  rv_msg_t m = {.type = RV_MSG_FS_REQUEST, .corr_id = 77, .body = (ProtobufCMessage *)&q->base};
+  rv_addr_set(&m.from, "client", "craw");
+  rv_addr_set(&m.to, "", "kv-store");
+  uint8_t *frame;
+  size_t len;
+  rv_err_t err;
+  assert_int_equal(rv_msg_encode(&m, &frame, &len, &err), RV_OK);
+  zframe_t *f = zframe_new(frame, len);
+  free(frame);
+  assert_int_equal(zframe_send(&f, d, 0), 0);
+  zframe_t *in = NULL;
+  for (int k = 0; k < 300 && !in; k++) {
+    s_pump();
+    zmq_pollitem_t it = {.socket = zsock_resolve(d), .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, 10) == 1) in = zframe_recv(d);
+  }
+  assert_non_null(in);
+  rv_msg_t r;
+  assert_int_equal(rv_msg_decode(zframe_data(in), zframe_size(in), 0, &r, &err), RV_OK);
+  assert_int_equal(r.type, RV_MSG_FS_REPLY);
+  assert_int_equal(r.corr_id, 77);
+  const Rv__FsReply *rep = (const Rv__FsReply *)r.body;
+  uint32_t code = rep->code;
+  snprintf(msg, cap, "%s", rep->message ? rep->message : "");
+  assert_int_equal(rep->index, 0); /* refused before the log */
+  rv_msg_clear(&r);
+  zframe_destroy(&in);
+  zsock_destroy(&d);
+  return code;
+}
+
+/* Requests the shell refuses before they reach the log, each naming what is wrong. */
+static void s_refusals(void) {
+  char msg[1024];
+  rv_msg_t m;
+  Rv__FsRequest q = RV__FS_REQUEST__INIT;
+  q.op = RV__FS_OP__FS_SETATTR;
+  q.path.data = (uint8_t *)"/a";
+  q.path.len = 2;
+  q.set_mask = KV_SET_MTIME;
+  q.times_now = true;
+  q.mtime_ms = 5;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "setattr \"/a\" does not take the times_now (with explicit times)"));
+  q.times_now = false;
+  q.set_mask = 0x40;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "set_mask (unknown bits)"));
+  q.set_mask = KV_SET_PERM;
+  q.mtime_ms = 0;
+  q.perm = 010000;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "permission 10000 is out of range"));
+  q.perm = 0;
+  q.op = RV__FS_OP__FS_MKDIR;
+  q.set_mask = 0;
+  q.dir_only = true;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "mkdir \"/a\" does not take the file_only/dir_only flag"));
+  q.dir_only = false;
+  q.op = RV__FS_OP__FS_RM;
+  q.atime_ms = 9;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "set_mask/mtime_ms/atime_ms/times_now"));
+  q.atime_ms = 0;
+  q.op = RV__FS_OP__FS_DIGEST;
+  q.stale = true;
+  assert_int_equal(s_raw(&q, msg, sizeof msg), RV_EINVAL);
+  assert_non_null(strstr(msg, "digest: takes no path"));
+  assert_false(s_expect(RV_MSG_PROPOSE_BATCH, 200, &m));
+}
+
 static void test_the_protocol_with_raft_peer(void **state) {
   rv_msg_t m;
   /* start: ApplyFrom(1), repeated until a RaftState answers */
@@ -504,7 +585,69 @@ static void test_the_protocol_with_raft_peer(void **state) {
     if (s_expect(RV_MSG_APPLIED, 100, &m)) rv_msg_clear(&m);
   assert_int_equal(s_applied_seen, 6); /* the last command; Raft's own entries are not counted */
 
+  /* the digest before the snapshot round trip equals the one after it */
+  rv_client_req_t dg = {.op = RV_CLIENT_DIGEST, .flags = RV_CLIENT_STALE};
+  assert_int_equal(rv_client_submit(c, &dg, 7, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.index, 7);
+  uint64_t digest = res.digest;
+  assert_true(digest != 0);
+  rv_client_result_clear(&res);
+
   s_snapshots(c);
+
+  assert_int_equal(rv_client_submit(c, &dg, 8, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_true(res.digest == digest);
+  rv_client_result_clear(&res);
+
+  /* setattr: the fields its mask names go into the command as sent; times_now takes the
+   * leader's stamp; applied, stat shows them and the digest moves */
+  rv_client_req_t sa = {.op = RV_CLIENT_SETATTR, .path = "/a"};
+  sa.attrs = (rv_client_attrs_t){.set = RV_CLIENT_SET_PERM | RV_CLIENT_SET_OWNER |
+                                        RV_CLIENT_SET_MTIME | RV_CLIENT_SET_ATIME,
+                                 .perm = 01700,
+                                 .owner = "bob",
+                                 .times_now = true};
+  before_ms = (int64_t)(rv_wall_us() / 1000);
+  assert_int_equal(rv_client_submit(c, &sa, 10, &err), RV_OK);
+  id = s_proposal(&cmd, buf, sizeof buf, &len);
+  assert_int_equal(cmd.op, KV_OP_SETATTR);
+  assert_int_equal(cmd.set_mask, KV_SET_PERM | KV_SET_OWNER | KV_SET_MTIME | KV_SET_ATIME);
+  assert_int_equal(cmd.perm, 01700);
+  assert_int_equal(cmd.owner.len, 3);
+  assert_memory_equal(cmd.owner.p, "bob", 3);
+  assert_int_equal(cmd.group.len, 0);
+  assert_true(cmd.mtime_ms == cmd.time_ms && cmd.atime_ms == cmd.time_ms);
+  assert_true(cmd.time_ms >= before_ms - 1000 && cmd.time_ms <= before_ms + 5000);
+  int64_t stamped = cmd.time_ms;
+  s_propose_result(id, 7, 4);
+  {
+    uint64_t terms[] = {4};
+    const uint8_t *entries[] = {buf};
+    size_t lens[] = {len};
+    s_apply(7, 1, terms, entries, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.index, 7);
+  rv_client_result_clear(&res);
+  rv_client_req_t sst = {.op = RV_CLIENT_STAT, .path = "/a", .flags = RV_CLIENT_STALE};
+  assert_int_equal(rv_client_submit(c, &sst, 11, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.stat.perm, 01700);
+  assert_string_equal(res.stat.owner, "bob");
+  assert_true(res.stat.mtime_ms == stamped && res.stat.atime_ms == stamped);
+  rv_client_result_clear(&res);
+  assert_int_equal(rv_client_submit(c, &dg, 12, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.index, 7);
+  assert_true(res.digest != digest);
+  rv_client_result_clear(&res);
+  s_refusals();
   s_c = NULL;
   rv_client_destroy(&c);
 

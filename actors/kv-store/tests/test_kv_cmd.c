@@ -178,6 +178,25 @@ static void test_fields_an_op_does_not_take(void **state) {
   kv_cmd_t d;
   assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_EDECODE);
   assert_non_null(strstr(err.msg, "flags 0x02 not allowed"));
+  /* rm takes the file-only and dir-only flags; no other op does */
+  b.data[26] = KV_F_FILE_ONLY;
+  assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_OK);
+  assert_int_equal(d.flags, KV_F_FILE_ONLY);
+  b.data[26] = KV_F_DIR_ONLY;
+  assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_OK);
+  assert_int_equal(d.flags, KV_F_DIR_ONLY);
+  b.data[26] = 0x20;
+  assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_EDECODE);
+  assert_non_null(strstr(err.msg, "flags 0x20 not allowed (allowed 0x1c)"));
+  kv_buf_reset(&b);
+  kv_t_cmd(&c, KV_OP_MKDIR, "/a");
+  c.flags = KV_F_DIR_ONLY;
+  assert_int_equal(kv_cmd_encode(&c, &b, &err), RV_EINVAL);
+  kv_t_cmd(&c, KV_OP_MV, "/a");
+  c.path2 = (kv_bytes_t){(const uint8_t *)"/b", 2};
+  c.flags = KV_F_FILE_ONLY;
+  assert_int_equal(kv_cmd_encode(&c, &b, &err), RV_EINVAL);
+  assert_non_null(strstr(err.msg, "mv command: flags 0x08 not allowed"));
   kv_buf_close(&b);
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests of kv_ops_remove: rm (file, empty directory, -r of deep and wide trees, the size
- * limit) and mv (rename, across directories, into a directory as HDFS does, onto existing
- * targets, into itself or a descendant); every error; counts of every ancestor; fsck after. */
+ * limit, the file-only and dir-only flags) and mv (rename, across directories, into a
+ * directory as HDFS does, onto existing targets, into itself or a descendant); every error;
+ * counts of every ancestor; fsck after. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,6 +103,55 @@ static void test_rm_errors(void **state) {
   s_expect(kv_t_rm(s_e, "/f/x", 0), RV_ENOTDIR, "rm /f/x: /f is not a directory");
   s_expect(kv_t_rm(s_e, "/f/..", 0), RV_EINVAL, "component 2 is \"..\"");
   assert_true(s_exists("/f"));
+}
+
+/* The file-only flag (HDFS' -rm without -r) refuses any directory, empty or not, in the same
+ * apply as the removal; the dir-only flag (-rmdir) removes empty directories only. A refusal
+ * changes nothing in the namespace. */
+static void test_rm_file_only(void **state) {
+  assert_int_equal(kv_t_mkdir(s_e, "/e", 0), RV_OK);
+  assert_int_equal(kv_t_put(s_e, "/d/f", "abc", KV_F_PARENTS), RV_OK);
+  uint64_t before = kv_t_digest(s_e, KV_DIGEST_NAMESPACE);
+  s_expect(kv_t_rm(s_e, "/e", KV_F_FILE_ONLY), RV_EISDIR, "rm /e: is a directory");
+  s_expect(kv_t_rm(s_e, "/d", KV_F_FILE_ONLY), RV_EISDIR, "rm /d: is a directory");
+  s_expect(kv_t_rm(s_e, "/", KV_F_FILE_ONLY), RV_EISDIR, "rm /: is a directory");
+  s_expect(kv_t_rm(s_e, "/nope", KV_F_FILE_ONLY), RV_ENOTFOUND, "/nope: no such file");
+  s_expect(kv_t_rm(s_e, "/d/f/x", KV_F_FILE_ONLY), RV_ENOTDIR, "/d/f is not a directory");
+  assert_true(kv_t_digest(s_e, KV_DIGEST_NAMESPACE) == before);
+  assert_true(s_exists("/e"));
+  s_expect(kv_t_rm(s_e, "/d/f", KV_F_FILE_ONLY), RV_OK, NULL);
+  assert_int_equal(s_e->res.n, 1);
+  assert_false(s_exists("/d/f"));
+  s_count_is("/", 3, 0, 0);
+}
+
+static void test_rm_dir_only(void **state) {
+  assert_int_equal(kv_t_mkdir(s_e, "/e/sub", KV_F_PARENTS), RV_OK);
+  assert_int_equal(kv_t_put(s_e, "/f", "abc", 0), RV_OK);
+  uint64_t before = kv_t_digest(s_e, KV_DIGEST_NAMESPACE);
+  s_expect(kv_t_rm(s_e, "/f", KV_F_DIR_ONLY), RV_ENOTDIR, "rm /f: is not a directory");
+  s_expect(kv_t_rm(s_e, "/e", KV_F_DIR_ONLY), RV_ENOTEMPTY, "rm /e: directory not empty");
+  s_expect(kv_t_rm(s_e, "/", KV_F_DIR_ONLY), RV_EINVAL, "refusing to remove the root");
+  s_expect(kv_t_rm(s_e, "/x/y", KV_F_DIR_ONLY), RV_ENOTFOUND, "/x: no such file");
+  assert_true(kv_t_digest(s_e, KV_DIGEST_NAMESPACE) == before);
+  s_e->now += 1000;
+  s_expect(kv_t_rm(s_e, "/e/sub", KV_F_DIR_ONLY), RV_OK, NULL);
+  assert_int_equal(s_e->res.n, 1);
+  assert_true(s_stat("/e").attr.mtime_ms == s_e->now); /* the parent changed */
+  s_expect(kv_t_rm(s_e, "/e", KV_F_DIR_ONLY), RV_OK, NULL);
+  assert_false(s_exists("/e"));
+  s_count_is("/", 1, 1, 3);
+}
+
+/* Two of rm's flags at once are a contradiction, refused at apply (the decoder takes each). */
+static void test_rm_flags_exclude_one_another(void **state) {
+  assert_int_equal(kv_t_mkdir(s_e, "/e", 0), RV_OK);
+  static const uint8_t pairs[] = {KV_F_RECURSIVE | KV_F_FILE_ONLY, KV_F_RECURSIVE | KV_F_DIR_ONLY,
+                                  KV_F_FILE_ONLY | KV_F_DIR_ONLY,
+                                  KV_F_RECURSIVE | KV_F_FILE_ONLY | KV_F_DIR_ONLY};
+  for (size_t i = 0; i < sizeof pairs; i++)
+    s_expect(kv_t_rm(s_e, "/e", pairs[i]), RV_EINVAL, "contradict one another");
+  assert_true(s_exists("/e"));
 }
 
 /* A deep tree with files at every level: rm -r in the middle updates every ancestor. */
@@ -266,6 +316,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rm_file, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rm_dirs, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rm_errors, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_rm_file_only, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_rm_dir_only, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_rm_flags_exclude_one_another, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rm_r_deep_tree_updates_ancestors, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rm_r_big_tree_leaves_no_keys, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rm_r_size_limit, s_setup, s_teardown),

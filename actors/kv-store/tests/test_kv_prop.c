@@ -175,12 +175,15 @@ static int m_touchz(const char *p) {
   return RV_OK;
 }
 
-static int m_rm(const char *p, bool recursive) {
+static int m_rm(const char *p, uint8_t flags) {
   char pre[16][M_PATH];
   size_t n = m_prefixes(p, pre), d;
-  if (n == 0) return RV_EINVAL;
+  bool recursive = flags & KV_F_RECURSIVE;
+  if (n == 0) return flags & KV_F_FILE_ONLY ? RV_EISDIR : RV_EINVAL;
   int rc = m_resolve(pre, n, &d);
   if (rc) return rc;
+  if ((flags & KV_F_FILE_ONLY) && m_type(p) == KV_TYPE_DIR) return RV_EISDIR;
+  if ((flags & KV_F_DIR_ONLY) && m_type(p) != KV_TYPE_DIR) return RV_ENOTDIR;
   if (m_type(p) == KV_TYPE_DIR && m_has_children(p) && !recursive) return RV_ENOTEMPTY;
   m_remove_tree(p);
   return RV_OK;
@@ -304,11 +307,14 @@ static void test_random_ops_against_model(void **state) {
           kv_t_cmd(&c, KV_OP_TOUCHZ, p1);
           want = m_touchz(p1);
           break;
-        case KV_OP_RM:
+        case KV_OP_RM: {
+          /* none, -r, file-only (HDFS' -rm), dir-only (-rmdir): one flag at most */
+          static const uint8_t rm_flags[] = {0, KV_F_RECURSIVE, KV_F_FILE_ONLY, KV_F_DIR_ONLY};
           kv_t_cmd(&c, KV_OP_RM, p1);
-          c.flags = flags ? KV_F_RECURSIVE : 0;
-          want = m_rm(p1, flags);
+          c.flags = rm_flags[kv_t_rng_below(&rng, 4)];
+          want = m_rm(p1, c.flags);
           break;
+        }
         case KV_OP_MV:
           kv_t_cmd(&c, KV_OP_MV, p1);
           c.path2 = (kv_bytes_t){(const uint8_t *)p2, strlen(p2)};
