@@ -77,13 +77,24 @@ bool raft_tracker_maybe_update(raft_tracker_t *pr, raft_index_t n) {
  * index that may match. Returns false when the rejection is stale (reordered). */
 bool raft_tracker_maybe_decr_to(raft_tracker_t *pr, raft_index_t rejected, raft_index_t hint) {
   if (pr->state == RAFT_PROGRESS_REPLICATE) {
-    /* Stale if the follower already matched past it. */
-    if (rejected <= pr->match) return false;
+    if (rejected <= pr->match) {
+      /* Stale (reordered) if the follower still holds what it acknowledged: etcd stops here.
+       * But a follower restarted from an empty or older disk (its data-dir lost or restored)
+       * answers with a hint below what it once acknowledged, and would be probed at match + 1
+       * forever. Believe it: match only ever counts towards commits, so lowering it is safe
+       * (commits already made stand; later ones wait for others), and at worst a really stale
+       * answer costs a resend. */
+      if (hint >= pr->match) return false;
+      pr->match = hint;
+      pr->next = hint + 1;
+      return true;
+    }
     pr->next = pr->match + 1;
     return true;
   }
   /* Probing sends one MsgApp at a time: a rejection of anything but next - 1 is stale. */
   if (pr->next == 0 || pr->next - 1 != rejected) return false;
+  if (hint < pr->match) pr->match = hint; /* it lost what it had: see above */
   raft_index_t next = rejected < hint + 1 ? rejected : hint + 1;
   if (next < pr->match + 1) next = pr->match + 1;
   pr->next = next;

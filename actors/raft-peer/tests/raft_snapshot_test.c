@@ -53,6 +53,44 @@ static void test_snapshot_sent_to_lagging_follower(void **state) {
   tnet_destroy(&net);
 }
 
+/* A follower restarted from an empty disk (data-dir lost or replaced) holds less than the leader
+ * knows it acknowledged. Its rejection must not be taken for a stale one (the leader would probe
+ * it at its old match forever): the leader lowers its record of the follower's log and, the
+ * entries being compacted, sends a snapshot. Found by wiping a caught-up follower and restarting
+ * it at once (scripts/bench-fs.sh). */
+static void test_snapshot_to_follower_restarted_empty(void **state) {
+  (void)state;
+  for (int probing = 0; probing < 2; probing++) {
+    tnet_t *net = tnet_new(3, NULL);
+    tnet_campaign(net, 1);
+    for (int k = 0; k < 20; k++) tnet_propose(net, 1, "payload");
+    tnet_settle(net);
+    raft_core_t *l = net->nodes[1].r;
+    raft_index_t applied = tnet_core_status(l).applied;
+    raft_snapshot_meta_t meta;
+    assert_int_equal(raft_core_compact(l, applied, &meta), 0);
+    raft_storage_state_t empty = {0};
+    tnet_restart(net, 3, &empty);
+    /* replicate state: the next append is refused; probe state: a heartbeat round after a
+     * period of silence brings the refusal of a probe */
+    if (probing) {
+      tnet_isolate(net, 3);
+      tnet_propose(net, 1, "while away");
+      tnet_tick_all(net, 3);
+      tnet_heal(net);
+    }
+    tnet_propose(net, 1, "after");
+    for (int k = 0; k < 5; k++) tnet_tick_all(net, 3);
+    tnet_settle(net);
+    assert_int_equal(net->nodes[3].snapshots_installed, 1);
+    raft_status_t s3 = tnet_status(net, 3), s1 = tnet_status(net, 1);
+    assert_int_equal(s3.snapshot.index, applied);
+    assert_int_equal(s3.last_index, s1.last_index);
+    assert_int_equal(s3.applied, s1.applied);
+    tnet_destroy(&net);
+  }
+}
+
 /* A follower given a snapshot beyond its log discards the log and reports the snapshot's index;
  * one that already has the snapshot's last entry keeps its log (§7). */
 static void test_snapshot_restore_follower(void **state) {
@@ -163,6 +201,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_snapshot_sent_to_lagging_follower),
       cmocka_unit_test(test_snapshot_restore_follower),
+      cmocka_unit_test(test_snapshot_to_follower_restarted_empty),
       cmocka_unit_test(test_snapshot_failure_retries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
