@@ -87,7 +87,26 @@ catch_up_round() {
   log "round $r ok: n$f: $(fs_at "$f" --stale -count /); digest $DIGEST at $DIGEST_INDEX"
 }
 
+# A follower that is up to date when its disk is lost and that comes back at once: the leader
+# remembers it had everything; only its refusal of the next append says otherwise.
+wiped_at_once_round() {
+  local r=$1
+  wait_for "n$f is up to date" 20 same_as_leader
+  compacted_past 0 || fail "round $r: the leader has not compacted (the test needs a snapshot)"
+  "$RV" stop -c "$T/n$f.yaml" >/dev/null || fail "raftvisor stop n$f"
+  rm -rf "$T/n$f"
+  "$RV" start --daemon -c "$T/n$f.yaml" >/dev/null || fail "raftvisor start n$f"
+  supervisor_pid "$T/n$f.yaml" >>"$T/pids"
+  log "round $r: n$f stopped while up to date, wiped and restarted at once"
+  fs "$l" -mkdir "/a/wiped-at-once-$r" || fail "mkdir /a/wiped-at-once-$r"
+  wait_for "n$f installs a snapshot" 30 installed_at_least 1
+  wait_for "n$f's namespace equals the leader's" 30 same_as_leader
+  digests_equal 3
+  log "round $r ok: digest $DIGEST at applied index $DIGEST_INDEX on all three nodes"
+}
+
 catch_up_round 1 wipe
 catch_up_round 2 keep
+wiped_at_once_round 3
 grep -q "snapshot .* done" "$T/$leader/log/raft-peer.log" || fail "the leader's log does not say it sent a snapshot"
 log "ok: a follower behind the leader's compaction caught up by snapshot (wiped and intact)"
