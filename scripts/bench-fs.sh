@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Namespace benchmark (a report, not a test) on a fresh three-node loopback cluster (supervisor,
+# health-monitor, raft-peer, kv-store per node, real fsyncs): create / stat / mixed at 1, 16 and
+# 64 clients, a bulk load of D directories and F files with `-count` of them, the catch-up of a
+# follower wiped after the bulk load (snapshot transfer of the whole namespace), and the peak RSS
+# of every actor. With --etcd, etcd 3.4 runs its puts and linearizable gets right after, on the
+# same machine, and the figures are given as ratios (creates vs puts, stats vs gets).
+#   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--etcd] [--keep]
+# Defaults: 10 s per run, 1,600 directories and 1,500,000 files. --keep leaves the cluster
+# running (its YAML files are printed) for a look with raftvisor status / fs.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+seconds=10 files=1500000 dirs=1600 etcd=0 keep=0
+usage() {
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--etcd] [--keep]" >&2
+  exit 2
+}
+num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seconds) [ $# -ge 2 ] || usage; num "$1" "$2"; seconds=$2; shift 2 ;;
+    --bulk-files) [ $# -ge 2 ] || usage; num "$1" "$2"; files=$2; shift 2 ;;
+    --bulk-dirs) [ $# -ge 2 ] || usage; num "$1" "$2"; dirs=$2; shift 2 ;;
+    --etcd) etcd=1; shift ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) usage ;;
+  esac
+done
+"$top/scripts/setup.sh" >/dev/null
+"$top/scripts/build.sh" >/dev/null
+RV=$top/build/bin/raftvisor
+T=$(mktemp -d /tmp/rvfs.XXXXXX)
+cleanup() {
+  [ $keep = 1 ] && { echo "cluster kept: $T/n1.yaml $T/n2.yaml $T/n3.yaml"; return; }
+  for i in 1 2 3; do "$RV" stop -c "$T/n$i.yaml" >/dev/null 2>&1 || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+for i in 1 2 3; do
+  cat >"$T/n$i.yaml" <<YAML
+node: {id: n$i, data-dir: $T/n$i}
+cluster:
+  id: benchfs
+  nodes:
+    - {id: n1, host: 127.0.0.1, raft-port: 7501, client-port: 7601}
+    - {id: n2, host: 127.0.0.1, raft-port: 7502, client-port: 7602}
+    - {id: n3, host: 127.0.0.1, raft-port: 7503, client-port: 7603}
+YAML
+  "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null
+done
+"$RV" fs -c "$T/n1.yaml" -mkdir -p /bench >/dev/null # waits for the first leader
+echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback, ${seconds}s per run"
+: >"$T/rv.jsonl"
+for w in create stat mixed; do
+  "$RV" bench -c "$T/n1.yaml" --workload $w --clients 1,16,64 --seconds "$seconds" --json \
+    2>/dev/null | tee -a "$T/rv.jsonl" | jq -r '
+    "  \(.workload) \(.clients) clients: \(.ops_per_s) ops/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, p99.9 \(.p999_us / 1000) ms, errors \(.errors)"'
+done
+
+echo "  bulk load: $dirs directories, $files files (64 clients) ..."
+"$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs "$dirs" --files "$files" --clients 64 \
+  --json 2>/dev/null | tee -a "$T/rv.jsonl" | jq -r '
+  select(.workload == "bulk-load-summary")
+  | "  bulk load: \(.loaded) files in \(.load_seconds) s (\(.loaded / .load_seconds | floor) files/s); -count of them: \(.count_ms) ms (\(.count_dirs) dirs, \(.count_files) files)"'
+t0=$(date +%s%N)
+"$RV" fs -c "$T/n2.yaml" -count / >/dev/null
+echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable read): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+
+# peak RSS of every actor so far (the bulk load is the largest thing they have held)
+rss_report() {
+  for i in 1 2 3; do
+    "$RV" status -c "$T/n$i.yaml" --json | jq -r '.actors[] | "\(.name) \(.pid)"'
+  done | while read -r name pid; do
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    echo "$name ${hwm:-0}"
+  done | sort | awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) printf "  peak RSS %s: %.0f MB (largest of the three nodes)\n", k, m[k] / 1024 }'
+}
+rss_report
+
+# a follower loses its disk: time until it has applied everything the leader had committed
+leader=$("$RV" status -c "$T/n1.yaml" --json | jq -r .raft.leader)
+victim=n3
+[ "$leader" = n3 ] && victim=n2
+commit=$("$RV" status -c "$T/n1.yaml" --json | jq .raft.commit)
+"$RV" stop -c "$T/$victim.yaml" >/dev/null
+rm -rf "${T:?}/$victim"
+t0=$(date +%s%N)
+"$RV" start --daemon -c "$T/$victim.yaml" >/dev/null
+caught=0
+for _ in $(seq 1 6000); do # 10 minutes at most
+  a=$("$RV" status -c "$T/$victim.yaml" --json 2>/dev/null | jq '.raft.applied // 0' 2>/dev/null || echo 0)
+  if [ "${a:-0}" -ge "$commit" ]; then caught=1; break; fi
+  sleep 0.1
+done
+if [ $caught = 1 ]; then
+  echo "  follower $victim wiped and restarted: caught up to index $commit (snapshot of the whole namespace) in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+else
+  echo "  follower $victim wiped and restarted: NOT caught up to index $commit within 10 minutes"
+fi
+
+if [ $etcd = 1 ]; then
+  base=$top/../shared/baseline
+  [ -x "$base/bench.sh" ] || { echo "no etcd baseline at $base" >&2; exit 1; }
+  "$base/bench.sh" "$seconds" 2>/dev/null | grep '^{' >"$T/etcd.jsonl" || true
+  jq -rs --slurpfile rv "$T/rv.jsonl" '
+    .[] as $e
+    | ($e.label | capture("c=(?<c>[0-9]+)").c | tonumber) as $c
+    | (if ($e.label | test("put")) then "create" else "stat" end) as $w
+    | ($rv[] | select(.workload == $w and .clients == $c)) as $r
+    | "  \($e.label): \($e.ops_per_s | floor) /s, p99 \($e.p99_us / 1000) ms -> raftvisor \($w)/etcd \(($r.ops_per_s / $e.ops_per_s * 100 | floor) / 100)x (p99 \($r.p99_us / 1000) ms)"
+  ' "$T/etcd.jsonl"
+fi
