@@ -3,7 +3,7 @@
 # package is already installed it does nothing (and needs no network).
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
-  libczmq-dev libzmq3-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
+  libczmq-dev libzmq3-dev librocksdb-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
   libcurl4-openssl-dev libyaml-dev libcmocka-dev
   jq iproute2 procps)
 missing=()

@@ -194,6 +194,11 @@ void raft_peer_process(raft_peer_t *p) {
       if (raft_store_save(p->store, u, &err) != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
+        if (raft_store_failed(p->store)) {
+          /* after a failed write or fdatasync nothing on disk is certain: restart and recover
+           * from what is there (the supervisor restarts us with backoff) */
+          rv_actor_stop(p->a, RV_EXIT_TEMPFAIL);
+        }
         return; /* retried on the next tick; nothing that depends on it goes out */
       }
       if (p->store_error[0]) rv_info("raft log writes succeed again");
@@ -262,9 +267,10 @@ static void s_compact(raft_peer_t *p) {
   raft_snapshot_meta_t meta;
   if (raft_core_compact(p->core, to, &meta) != RV_OK) return;
   rv_err_t err;
-  if (raft_store_compact(p->store, &meta, &err) != RV_OK)
+  if (raft_store_compact(p->store, &meta, &err) != RV_OK) {
     rv_error("%s", err.msg);
-  else
+    if (raft_store_failed(p->store)) rv_actor_stop(p->a, RV_EXIT_TEMPFAIL); /* as in process */
+  } else
     rv_debug("compacted the log up to %llu", (unsigned long long)to);
 }
 
@@ -429,7 +435,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   char dir[CFG_PATH_MAX + 8];
   int n = snprintf(dir, sizeof dir, "%s/raft", cfg->data_dir);
   if (n < 0 || (size_t)n >= sizeof dir) return rv_err_set(err, RV_ECONFIG, "data-dir too long");
-  int rc = raft_store_open(dir, cfg->cluster_id, p->self, &p->store, err);
+  int rc = raft_store_open(dir, cfg->cluster_id, p->self, NULL, &p->store, err);
   if (rc) return rc == RV_ESTALE ? rv_err_set(err, RV_ECONFIG, "%s", err->msg) : rc;
   raft_storage_state_t st;
   if ((rc = raft_store_load(p->store, &st, err))) return rc;

@@ -1,5 +1,5 @@
 /* raft_peer: the raft-peer actor's shell around the pure Raft core. It owns the node's Raft log
- * (raft_store, RocksDB under <data-dir>/raft), the tcp links to the other nodes' raft-peers
+ * (raft_store, segment files under <data-dir>/raft), the tcp links to the other nodes' raft-peers
  * (rv_peers), the Raft clock (a timer every raft.tick-ms), and the conversation with the local
  * kv-store:
  *   kv-store -> raft-peer  ProposeBatch (commands to append), ReadIndexRequest, ApplyFrom (after
