@@ -28,6 +28,13 @@ echo "== building"
 "$top/scripts/build.sh" >/dev/null
 mkdir -p "$demo"
 stop_all
+for n in "${nodes[@]}"; do
+  # a demo written before the Raft log became a segment log (RocksDB's CURRENT file): start over
+  if [ -e "$demo/$n/raft/CURRENT" ]; then
+    echo "== $demo/$n was written by an older build (RocksDB Raft log): starting it afresh"
+    rm -rf "${demo:?}/$n"
+  fi
+done
 for i in 1 2 3; do
   cat >"$demo/n$i.yaml" <<YAML
 # demo node n$i: see config/node.example.yaml for every key

@@ -45,8 +45,7 @@ typedef struct {
   uint64_t id;
   uint64_t next_off;        /* bytes of pairs written so far */
   uint64_t pairs;           /* pairs written, for logs */
-  kv_rocks_t *db;           /* the new database, owned */
-  kv_batch_t *batch;        /* scratch for one chunk, owned */
+  kv_rocks_loader_t *load;  /* writes the new database, owned */
 } kv_snap_in_t;
 
 typedef enum {

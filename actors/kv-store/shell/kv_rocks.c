@@ -2,9 +2,13 @@
  * converts RocksDB's error strings into RV_EIO + message; holds no namespace logic. */
 #include "kv_rocks.h"
 
+#include <errno.h>
 #include <rocksdb/c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kv_snap.h"
 
@@ -13,7 +17,6 @@ struct kv_rocks {
   rocksdb_t *db;
   rocksdb_options_t *opts;
   rocksdb_block_based_table_options_t *topts;
-  rocksdb_filterpolicy_t *bloom; /* owned by topts once set */
   rocksdb_cache_t *cache;
   rocksdb_writeoptions_t *wopts;
   rocksdb_readoptions_t *ropts;
@@ -112,6 +115,14 @@ static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
 static const kv_store_ops_t s_ops = {
     .name = "rocksdb", .get = s_get, .scan = s_scan, .write = s_write};
 
+/* Block-based tables with a 10-bit bloom filter per key (the filter policy is owned by the
+ * table options). The same for the database and for the files a loader writes. */
+static rocksdb_block_based_table_options_t *s_table_options(void) {
+  rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+  rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom(10));
+  return t;
+}
+
 void kv_rocks_opts_default(kv_rocks_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->sync = true;
@@ -147,9 +158,7 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   /* The per-operation perf counters cost a third of a small write (thread-local lookups in a
    * shared library); the actor does not read them. The level is per thread: the actor's. */
   rocksdb_set_perf_level(rocksdb_disable);
-  r->topts = rocksdb_block_based_options_create();
-  r->bloom = rocksdb_filterpolicy_create_bloom(10);
-  rocksdb_block_based_options_set_filter_policy(r->topts, r->bloom);
+  r->topts = s_table_options();
   if (o->block_cache_bytes) {
     r->cache = rocksdb_cache_create_lru(o->block_cache_bytes);
     rocksdb_block_based_options_set_block_cache(r->topts, r->cache);
@@ -266,4 +275,155 @@ void kv_rocks_reader_destroy(kv_rocks_reader_t **rdp) {
   rocksdb_release_snapshot(rd->r->db, rd->snap);
   free(rd);
   *rdp = NULL;
+}
+
+/* ---- bulk loader ------------------------------------------------------------------------- */
+
+struct kv_rocks_loader {
+  char *path;    /* the database to create */
+  char *staging; /* <path>/ingest: the SST files until they are ingested */
+  size_t file_bytes;
+  rocksdb_options_t *opts;
+  rocksdb_block_based_table_options_t *topts;
+  rocksdb_envoptions_t *env;
+  rocksdb_sstfilewriter_t *w; /* the file being written, NULL between files */
+  char **files;               /* finished files */
+  size_t nfiles, cap;
+  uint64_t cur_bytes;         /* key + value bytes in the current file */
+  kv_buf_t last;              /* the last key added, for the order check */
+  unsigned long long pairs;
+};
+
+int kv_rocks_loader_new(const char *path, size_t file_bytes, kv_rocks_loader_t **out,
+                        rv_err_t *err) {
+  *out = NULL;
+  kv_rocks_loader_t *l = calloc(1, sizeof *l);
+  size_t n = strlen(path) + sizeof "/ingest";
+  if (!l || !(l->path = strdup(path)) || !(l->staging = malloc(n))) {
+    if (l) free(l->path);
+    free(l);
+    return rv_err_set(err, RV_ENOMEM, "rocksdb loader %s: out of memory", path);
+  }
+  snprintf(l->staging, n, "%s/ingest", path);
+  l->file_bytes = file_bytes ? file_bytes : 64u << 20;
+  kv_buf_init(&l->last);
+  l->opts = rocksdb_options_create();
+  l->topts = s_table_options();
+  rocksdb_options_set_block_based_table_factory(l->opts, l->topts);
+  l->env = rocksdb_envoptions_create();
+  if (mkdir(path, 0755) != 0 || mkdir(l->staging, 0755) != 0) {
+    int e = errno;
+    kv_rocks_loader_destroy(&l);
+    return rv_err_set(err, RV_EIO, "rocksdb loader: mkdir %s: %s", path, strerror(e));
+  }
+  *out = l;
+  return RV_OK;
+}
+
+/* Finishes the current file (RocksDB syncs it) and records it for ingestion. */
+static int s_loader_close_file(kv_rocks_loader_t *l, rv_err_t *err) {
+  if (!l->w) return RV_OK;
+  char *rerr = NULL;
+  rocksdb_sstfilewriter_finish(l->w, &rerr);
+  rocksdb_sstfilewriter_destroy(l->w);
+  l->w = NULL;
+  l->cur_bytes = 0;
+  if (rerr) return s_fail(err, rerr, "finish of a file in", l->staging);
+  return RV_OK;
+}
+
+static int s_loader_open_file(kv_rocks_loader_t *l, rv_err_t *err) {
+  if (l->nfiles == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    char **f = realloc(l->files, cap * sizeof *f);
+    if (!f) return rv_err_set(err, RV_ENOMEM, "rocksdb loader %s: out of memory", l->path);
+    l->files = f;
+    l->cap = cap;
+  }
+  size_t n = strlen(l->staging) + 32;
+  char *name = malloc(n);
+  if (!name) return rv_err_set(err, RV_ENOMEM, "rocksdb loader %s: out of memory", l->path);
+  snprintf(name, n, "%s/part-%06zu.sst", l->staging, l->nfiles);
+  l->files[l->nfiles++] = name;
+  l->w = rocksdb_sstfilewriter_create(l->env, l->opts);
+  char *rerr = NULL;
+  rocksdb_sstfilewriter_open(l->w, name, &rerr);
+  if (rerr) {
+    rocksdb_sstfilewriter_destroy(l->w);
+    l->w = NULL;
+    int rc = s_fail(err, rerr, "create of", name);
+    l->nfiles--;
+    free(name);
+    return rc;
+  }
+  return RV_OK;
+}
+
+int kv_rocks_loader_put(kv_rocks_loader_t *l, const void *key, size_t klen, const void *val,
+                        size_t vlen, rv_err_t *err) {
+  if (l->pairs > 0) {
+    size_t m = l->last.len < klen ? l->last.len : klen;
+    int c = memcmp(l->last.data, key, m);
+    if (c > 0 || (c == 0 && l->last.len >= klen))
+      return rv_err_set(err, RV_EINVAL, "rocksdb loader %s: pair %llu is not after the one "
+                        "before it (keys must increase strictly)", l->path, l->pairs + 1);
+  }
+  int rc;
+  if (l->w && l->cur_bytes >= l->file_bytes && (rc = s_loader_close_file(l, err))) return rc;
+  if (!l->w && (rc = s_loader_open_file(l, err))) return rc;
+  char *rerr = NULL;
+  rocksdb_sstfilewriter_put(l->w, key, klen, val, vlen, &rerr);
+  if (rerr) return s_fail(err, rerr, "write into", l->staging);
+  kv_buf_reset(&l->last);
+  kv_buf_put(&l->last, key, klen);
+  if (!kv_buf_ok(&l->last)) return rv_err_set(err, RV_ENOMEM, "rocksdb loader: out of memory");
+  l->cur_bytes += klen + vlen;
+  l->pairs++;
+  return RV_OK;
+}
+
+int kv_rocks_loader_finish(kv_rocks_loader_t *l, rv_err_t *err) {
+  int rc = s_loader_close_file(l, err);
+  if (rc) return rc;
+  kv_rocks_opts_t o;
+  kv_rocks_opts_default(&o);
+  o.path = l->path;
+  kv_rocks_t *r;
+  if ((rc = kv_rocks_new(&o, &r, err))) return rc;
+  if (l->nfiles) {
+    rocksdb_ingestexternalfileoptions_t *io = rocksdb_ingestexternalfileoptions_create();
+    rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+    char *rerr = NULL;
+    rocksdb_ingest_external_file(r->db, (const char *const *)l->files, l->nfiles, io, &rerr);
+    rocksdb_ingestexternalfileoptions_destroy(io);
+    if (rerr) {
+      rc = s_fail(err, rerr, "ingest of snapshot files into", l->path);
+      kv_rocks_destroy(&r);
+      return rc;
+    }
+  }
+  kv_rocks_destroy(&r);
+  /* moved: only the empty staging directory is left */
+  for (size_t i = 0; i < l->nfiles; i++) unlink(l->files[i]);
+  if (rmdir(l->staging) != 0)
+    return rv_err_set(err, RV_EIO, "rocksdb loader: rmdir %s: %s", l->staging, strerror(errno));
+  return RV_OK;
+}
+
+unsigned long long kv_rocks_loader_pairs(const kv_rocks_loader_t *l) { return l->pairs; }
+
+void kv_rocks_loader_destroy(kv_rocks_loader_t **lp) {
+  if (!lp || !*lp) return;
+  kv_rocks_loader_t *l = *lp;
+  if (l->w) rocksdb_sstfilewriter_destroy(l->w);
+  for (size_t i = 0; i < l->nfiles; i++) free(l->files[i]);
+  free(l->files);
+  if (l->env) rocksdb_envoptions_destroy(l->env);
+  if (l->opts) rocksdb_options_destroy(l->opts);
+  if (l->topts) rocksdb_block_based_options_destroy(l->topts);
+  kv_buf_close(&l->last);
+  free(l->staging);
+  free(l->path);
+  free(l);
+  *lp = NULL;
 }

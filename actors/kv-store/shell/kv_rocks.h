@@ -79,4 +79,27 @@ int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err);
 /* Successful writes since open. */
 unsigned long long kv_rocks_writes(const kv_rocks_t *r);
 
+/* ---- bulk loading a fresh database (snapshot install) ----------------------------------------
+ * Keys given in strictly increasing order (a snapshot stream is one ordered scan) go straight
+ * into SST files under <path>/ingest/ (no memtable, WAL, flush or compaction: a put never waits
+ * for RocksDB's background work, which under a 150 MB install stalled the actor's loop past the
+ * supervisor's hang timeout); kv_rocks_loader_finish creates the database at <path>, ingests the
+ * files (moved, synced) and closes it. An abandoned loader leaves files under <path> for the
+ * caller to remove. */
+typedef struct kv_rocks_loader kv_rocks_loader_t;
+
+/* Starts a load into path (which must not exist yet; created). file_bytes: target size of each
+ * SST file (0 = 64 MiB). Returns 0, RV_EIO or RV_ENOMEM with err naming the path. */
+int kv_rocks_loader_new(const char *path, size_t file_bytes, kv_rocks_loader_t **out,
+                        rv_err_t *err);
+/* Adds one pair; keys must increase strictly (else RV_EINVAL naming the position). */
+int kv_rocks_loader_put(kv_rocks_loader_t *l, const void *key, size_t klen, const void *val,
+                        size_t vlen, rv_err_t *err);
+/* Finishes the last file, creates the database and ingests every file. Returns 0 or RV_EIO. */
+int kv_rocks_loader_finish(kv_rocks_loader_t *l, rv_err_t *err);
+/* Pairs added so far. */
+unsigned long long kv_rocks_loader_pairs(const kv_rocks_loader_t *l);
+/* Frees the loader (not the files); nulls *l; safe on NULL and twice. */
+void kv_rocks_loader_destroy(kv_rocks_loader_t **l);
+
 #endif

@@ -211,8 +211,7 @@ void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms) {
 
 static void s_in_abort(kv_actor_t *s) {
   kv_snap_in_t *in = &s->snap_in;
-  kv_rocks_destroy(&in->db);
-  kv_batch_destroy(&in->batch);
+  kv_rocks_loader_destroy(&in->load);
   if (in->active) {
     s_paths_t p;
     s_paths(s->cfg->data_dir, &p);
@@ -237,9 +236,9 @@ static int s_in_commit(kv_actor_t *s, rv_err_t *err) {
   kv_snap_in_t *in = &s->snap_in;
   s_paths_t p;
   s_paths(s->cfg->data_dir, &p);
-  int rc = kv_rocks_flush(in->db, err);
+  int rc = kv_rocks_loader_finish(in->load, err);
   if (rc) return rc;
-  kv_rocks_destroy(&in->db);
+  kv_rocks_loader_destroy(&in->load);
   if ((rc = s_rmtree(p.fresh, err)) || (rc = s_rename(p.snap, p.fresh, err)) ||
       (rc = s_fsync_dir(s->cfg->data_dir, err)))
     return rc;
@@ -268,21 +267,14 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
     s_in_abort(s);
     s_paths_t p;
     s_paths(s->cfg->data_dir, &p);
-    kv_rocks_opts_t ro;
-    kv_rocks_opts_default(&ro);
-    ro.path = p.snap;
-    ro.sync = false; /* flushed before the commit point */
     in->active = true; /* so an abort removes the directory */
     in->id = c->id;
-    if ((rc = s_rmtree(p.snap, &err)) || (rc = kv_rocks_new(&ro, &in->db, &err))) {
+    /* pairs arrive in key order (one scan on the leader): written straight into SST files,
+     * synced and ingested before the commit point */
+    if ((rc = s_rmtree(p.snap, &err)) || (rc = kv_rocks_loader_new(p.snap, 0, &in->load, &err))) {
       rv_error("snapshot install %llu: %s", (unsigned long long)c->id, err.msg);
       s_in_abort(s);
       s_installed(s, c->id, 0, rc);
-      return;
-    }
-    if (!(in->batch = kv_batch_new())) {
-      s_in_abort(s);
-      s_installed(s, c->id, 0, RV_ENOMEM);
       return;
     }
     rv_info("installing snapshot %llu (applied index %llu) into %s", (unsigned long long)c->id,
@@ -296,19 +288,14 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
     s_installed(s, c->id, 0, RV_EPROTO);
     return;
   }
-  kv_batch_clear(in->batch);
   kv_snap_cursor_t cur;
   kv_snap_cursor_init(&cur, c->pairs.data, c->pairs.len);
   kv_bytes_t k, v;
   uint64_t n = 0;
   while ((rc = kv_snap_next(&cur, &k, &v, &err)) == 1) {
-    if (kv_batch_put(in->batch, k.p, k.len, v.p, v.len) != RV_OK) {
-      rc = -rv_err_set(&err, RV_ENOMEM, "out of memory");
-      break;
-    }
+    if ((rc = kv_rocks_loader_put(in->load, k.p, k.len, v.p, v.len, &err)) != RV_OK) break;
     n++;
   }
-  if (rc == 0 && n) rc = kv_store_write(kv_rocks_store(in->db), in->batch, &err);
   if (rc < 0) rc = -rc;
   if (rc) {
     rv_warn("snapshot install %llu failed at offset %llu: %s", (unsigned long long)c->id,
@@ -327,7 +314,6 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
     s_installed(s, id, 0, rc);
     return;
   }
-  kv_batch_destroy(&in->batch);
   memset(in, 0, sizeof *in);
   if (!s->core) return; /* stopping to complete it at restart */
   uint64_t applied = kv_core_applied(s->core);
@@ -342,7 +328,6 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
 
 void kv_snapshot_close(kv_actor_t *s) {
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
-  kv_rocks_destroy(&s->snap_in.db);
-  kv_batch_destroy(&s->snap_in.batch);
+  kv_rocks_loader_destroy(&s->snap_in.load);
   memset(&s->snap_in, 0, sizeof s->snap_in);
 }
