@@ -180,6 +180,7 @@ static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
 
 static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
   rv_actor_t *a = arg;
+  bool handled = false;
   for (int i = 0; i < S_BATCH && !a->stopping; i++) {
     rv_msg_t m;
     int rc = rv_mailbox_recv(a->mb, &m, NULL);
@@ -190,9 +191,11 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
       case RV_MSG_HEALTH_PING: s_answer_health(a, &m); break;
       default:
         if (a->def->message) a->def->message(a, a->state, &m);
+        handled = true;
     }
     rv_msg_clear(&m);
   }
+  if (handled && !a->stopping && a->def->drained) a->def->drained(a, a->state);
   return a->stopping ? -1 : 0;
 }
 

@@ -34,6 +34,11 @@ typedef struct {
   /* Handles one message that is not a runtime message. m and its body are borrowed until the
    * handler returns. Optional. */
   void (*message)(rv_actor_t *a, void *state, const rv_msg_t *m);
+  /* Called once after each wake-up's batch of inbox messages has been handled (the inbox is
+   * empty, or a batch's worth was taken), if message() was called at least once. The place for
+   * work worth doing once per batch rather than per message: Raft persists and sends here, so
+   * proposals that queued up during one fsync share the next. Optional. */
+  void (*drained)(rv_actor_t *a, void *state);
   /* Releases what start() opened; called once on shutdown. Optional. */
   void (*stop)(rv_actor_t *a, void *state);
   /* The actor's verdict on itself for health pings: true if healthy, else false with a reason

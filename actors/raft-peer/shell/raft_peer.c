@@ -412,8 +412,11 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
     }
   }
-  raft_peer_process(p);
+  /* the update is carried out once the inbox is drained (s_drained): one fsync for every
+   * ProposeBatch that arrived meanwhile */
 }
+
+static void s_drained(rv_actor_t *a, void *state) { raft_peer_process(state); }
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
@@ -487,4 +490,5 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
 }
 
 const rv_actor_def_t raft_peer_def = {
-    .name = "raft-peer", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health};
+    .name = "raft-peer", .start = s_start, .message = s_message, .drained = s_drained,
+    .stop = s_stop, .health = s_health};
