@@ -5,14 +5,15 @@
 # follower wiped after the bulk load (snapshot transfer of the whole namespace), and the peak RSS
 # of every actor. With --etcd, etcd 3.4 runs its puts and linearizable gets right after, on the
 # same machine, and the figures are given as ratios (creates vs puts, stats vs gets).
-#   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--etcd] [--keep]
-# Defaults: 10 s per run, 1,600 directories and 1,500,000 files. --keep leaves the cluster
+#   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]
+# Defaults: 10 s per run, 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
+# (a bulk loader keeps many creates in flight: bigger Raft batches). --keep leaves the cluster
 # running (its YAML files are printed) for a look with raftvisor status / fs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-seconds=10 files=1500000 dirs=1600 etcd=0 keep=0
+seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0
 usage() {
-  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--etcd] [--keep]" >&2
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]" >&2
   exit 2
 }
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
@@ -21,9 +22,10 @@ while [ $# -gt 0 ]; do
     --seconds) [ $# -ge 2 ] || usage; num "$1" "$2"; seconds=$2; shift 2 ;;
     --bulk-files) [ $# -ge 2 ] || usage; num "$1" "$2"; files=$2; shift 2 ;;
     --bulk-dirs) [ $# -ge 2 ] || usage; num "$1" "$2"; dirs=$2; shift 2 ;;
+    --bulk-clients) [ $# -ge 2 ] || usage; num "$1" "$2"; bulk_clients=$2; shift 2 ;;
     --etcd) etcd=1; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -58,8 +60,8 @@ for w in create stat mixed; do
     "  \(.workload) \(.clients) clients: \(.ops_per_s) ops/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, p99.9 \(.p999_us / 1000) ms, errors \(.errors)"'
 done
 
-echo "  bulk load: $dirs directories, $files files (64 clients) ..."
-"$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs "$dirs" --files "$files" --clients 64 \
+echo "  bulk load: $dirs directories, $files files ($bulk_clients clients) ..."
+"$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs "$dirs" --files "$files" --clients "$bulk_clients" \
   --json 2>/dev/null | tee -a "$T/rv.jsonl" | jq -r '
   select(.workload == "bulk-load-summary")
   | "  bulk load: \(.loaded) files in \(.load_seconds) s (\(.loaded / .load_seconds | floor) files/s); -count of them: \(.count_ms) ms (\(.count_dirs) dirs, \(.count_files) files)"'
