@@ -40,4 +40,14 @@ int cli_fs_touch(cli_fs_t *fs, int argc, char **argv);
  * when memory runs out. */
 char *cli_fs_join(const char *dir, const char *name);
 
+/* One page of a listing, for cli_fs_each_page: res->stat is path itself (a directory, or the
+ * file when path is one), res->entries the page. Returns true to go on to the next page. */
+typedef bool (*cli_fs_page_fn)(cli_fs_t *fs, const char *path, const rv_client_result_t *res,
+                               bool first, void *arg);
+
+/* Lists path a page at a time, in name order, calling fn for each page: what -ls and the -R
+ * walks of -chmod/-chown/-chgrp share. A failed request is reported (as cmd) and ends it. */
+void cli_fs_each_page(cli_fs_t *fs, const char *cmd, const char *path, cli_fs_page_fn fn,
+                      void *arg);
+
 #endif

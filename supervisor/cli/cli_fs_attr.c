@@ -56,39 +56,31 @@ static void s_set(cli_fs_t *fs, const s_change_t *ch, const char *path,
   rv_client_result_clear(&res);
 }
 
-/* Applies ch to everything below the directory path, depth first, a page at a time. */
-static void s_walk(cli_fs_t *fs, const s_change_t *ch, const char *path) {
-  char *after = NULL;
-  for (;;) {
-    rv_client_result_t res;
-    if (rv_client_ls(fs->client, path, after, 0, fs->read_flags, &res) != RV_OK) {
-      cli_fs_fail(fs, ch->cmd, path, &res); /* removed meanwhile, say: reported, walk goes on */
-      rv_client_result_clear(&res);
+static void s_walk(cli_fs_t *fs, const s_change_t *ch, const char *path);
+
+static bool s_walk_page(cli_fs_t *fs, const char *path, const rv_client_result_t *res,
+                        bool first, void *arg) {
+  const s_change_t *ch = arg;
+  if (!res->stat.dir) return false; /* replaced by a file since it was listed: changed already */
+  for (size_t i = 0; i < res->nentries; i++) {
+    char *child = cli_fs_join(path, res->entries[i].name);
+    if (!child) {
+      rv_client_result_t oom = {.code = RV_ENOMEM};
+      snprintf(oom.msg, sizeof oom.msg, "%s: out of memory", ch->cmd);
+      cli_fs_fail(fs, ch->cmd, path, &oom);
       break;
     }
-    if (!res.stat.dir) { /* replaced by a file since it was listed: it was changed already */
-      rv_client_result_clear(&res);
-      break;
-    }
-    for (size_t i = 0; i < res.nentries; i++) {
-      char *child = cli_fs_join(path, res.entries[i].name);
-      if (!child) {
-        rv_client_result_t oom = {.code = RV_ENOMEM};
-        snprintf(oom.msg, sizeof oom.msg, "%s: out of memory", ch->cmd);
-        cli_fs_fail(fs, ch->cmd, path, &oom);
-        break;
-      }
-      s_set(fs, ch, child, &res.entries[i]);
-      if (res.entries[i].dir) s_walk(fs, ch, child);
-      free(child);
-    }
-    bool more = res.more && res.nentries;
-    free(after);
-    after = more ? strdup(res.entries[res.nentries - 1].name) : NULL;
-    rv_client_result_clear(&res);
-    if (!more || !after) break;
+    s_set(fs, ch, child, &res->entries[i]);
+    if (res->entries[i].dir) s_walk(fs, ch, child);
+    free(child);
   }
-  free(after);
+  return true;
+}
+
+/* Applies ch to everything below the directory path, depth first, a page at a time (a path
+ * removed meanwhile is reported and the walk goes on). */
+static void s_walk(cli_fs_t *fs, const s_change_t *ch, const char *path) {
+  cli_fs_each_page(fs, ch->cmd, path, s_walk_page, (void *)ch);
 }
 
 /* ch on each of paths[0..n), and with recursive on their subtrees. */

@@ -82,46 +82,61 @@ static void s_line(const s_widths_t *w, const char *path, const rv_client_stat_t
          w->group, st->group, w->size, st->size, when, path);
 }
 
-/* Lists path: a file as itself; a directory page by page ("Found N items" first unless
- * recursive or nested), each subdirectory after its own line when recursive. */
-static void s_ls(cli_fs_t *fs, const char *path, bool recursive, bool top) {
+void cli_fs_each_page(cli_fs_t *fs, const char *cmd, const char *path, cli_fs_page_fn fn,
+                      void *arg) {
   char *after = NULL;
-  bool first = true;
-  for (;;) {
+  for (bool first = true;; first = false) {
     rv_client_result_t res;
     if (rv_client_ls(fs->client, path, after, 0, fs->read_flags, &res) != RV_OK) {
-      cli_fs_fail(fs, "ls", path, &res);
+      cli_fs_fail(fs, cmd, path, &res);
       rv_client_result_clear(&res);
       break;
     }
-    if (first && !res.stat.dir) { /* a file lists as itself, under the path given */
-      s_widths_t w = {3, 0, 0, 10};
-      s_widen(&w, &res.stat, res.replicas);
-      if (fs->json) s_json_entry(NULL, path, &res.stat, res.replicas);
-      else s_line(&w, path, &res.stat, res.replicas);
-      rv_client_result_clear(&res);
-      break;
-    }
-    if (first && top && !recursive && !fs->json && res.stat.nchildren) /* as Hadoop: not for 0 */
-      printf("Found %" PRIu64 " items\n", res.stat.nchildren);
-    first = false;
-    s_widths_t w = {3, 0, 0, 10};
-    for (size_t i = 0; i < res.nentries; i++) s_widen(&w, &res.entries[i], res.replicas);
-    for (size_t i = 0; i < res.nentries; i++) {
-      char *child = cli_fs_join(path, res.entries[i].name);
-      if (!child) break;
-      if (fs->json) s_json_entry(NULL, child, &res.entries[i], res.replicas);
-      else s_line(&w, child, &res.entries[i], res.replicas);
-      if (recursive && res.entries[i].dir) s_ls(fs, child, true, false);
-      free(child);
-    }
-    bool more = res.more && res.nentries;
+    bool more = fn(fs, path, &res, first, arg) && res.more && res.nentries;
     free(after);
     after = more ? strdup(res.entries[res.nentries - 1].name) : NULL;
     rv_client_result_clear(&res);
     if (!more || !after) break;
   }
   free(after);
+}
+
+typedef struct {
+  bool recursive, top;
+} s_ls_opts_t;
+
+static void s_ls(cli_fs_t *fs, const char *path, bool recursive, bool top);
+
+/* One page of -ls: a file as itself; a directory's entries ("Found N items" first unless
+ * recursive or nested), each subdirectory after its own line when recursive. */
+static bool s_ls_page(cli_fs_t *fs, const char *path, const rv_client_result_t *res, bool first,
+                      void *arg) {
+  const s_ls_opts_t *o = arg;
+  if (first && !res->stat.dir) { /* a file lists as itself, under the path given */
+    s_widths_t w = {3, 0, 0, 10};
+    s_widen(&w, &res->stat, res->replicas);
+    if (fs->json) s_json_entry(NULL, path, &res->stat, res->replicas);
+    else s_line(&w, path, &res->stat, res->replicas);
+    return false;
+  }
+  if (first && o->top && !o->recursive && !fs->json && res->stat.nchildren) /* not for 0 */
+    printf("Found %" PRIu64 " items\n", res->stat.nchildren);
+  s_widths_t w = {3, 0, 0, 10};
+  for (size_t i = 0; i < res->nentries; i++) s_widen(&w, &res->entries[i], res->replicas);
+  for (size_t i = 0; i < res->nentries; i++) {
+    char *child = cli_fs_join(path, res->entries[i].name);
+    if (!child) break;
+    if (fs->json) s_json_entry(NULL, child, &res->entries[i], res->replicas);
+    else s_line(&w, child, &res->entries[i], res->replicas);
+    if (o->recursive && res->entries[i].dir) s_ls(fs, child, true, false);
+    free(child);
+  }
+  return true;
+}
+
+static void s_ls(cli_fs_t *fs, const char *path, bool recursive, bool top) {
+  s_ls_opts_t o = {.recursive = recursive, .top = top};
+  cli_fs_each_page(fs, "ls", path, s_ls_page, &o);
 }
 
 int cli_fs_ls(cli_fs_t *fs, int argc, char **argv) {
