@@ -2,7 +2,9 @@
  * converts RocksDB's error strings into RV_EIO + message; holds no namespace logic. */
 #include "kv_rocks.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,6 +384,28 @@ int kv_rocks_loader_put(kv_rocks_loader_t *l, const void *key, size_t klen, cons
   return RV_OK;
 }
 
+/* fsyncs every regular file in dir, then dir itself: the ingested database must be on disk
+ * before the caller's commit point, whatever RocksDB's own ingestion syncs. */
+static int s_fsync_dir_files(const char *dir, rv_err_t *err) {
+  DIR *d = opendir(dir);
+  if (!d) return rv_err_set(err, RV_EIO, "rocksdb loader: opendir %s: %s", dir, strerror(errno));
+  int rc = RV_OK;
+  struct dirent *e;
+  while (rc == RV_OK && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && fsync(fd) != 0))
+      rc = rv_err_set(err, RV_EIO, "rocksdb loader: fsync %s/%s: %s", dir, e->d_name,
+                      strerror(errno));
+    if (fd >= 0) close(fd);
+  }
+  if (rc == RV_OK && fsync(dirfd(d)) != 0)
+    rc = rv_err_set(err, RV_EIO, "rocksdb loader: fsync %s: %s", dir, strerror(errno));
+  closedir(d);
+  return rc;
+}
+
 int kv_rocks_loader_finish(kv_rocks_loader_t *l, rv_err_t *err) {
   int rc = s_loader_close_file(l, err);
   if (rc) return rc;
@@ -407,7 +431,7 @@ int kv_rocks_loader_finish(kv_rocks_loader_t *l, rv_err_t *err) {
   for (size_t i = 0; i < l->nfiles; i++) unlink(l->files[i]);
   if (rmdir(l->staging) != 0)
     return rv_err_set(err, RV_EIO, "rocksdb loader: rmdir %s: %s", l->staging, strerror(errno));
-  return RV_OK;
+  return s_fsync_dir_files(l->path, err);
 }
 
 unsigned long long kv_rocks_loader_pairs(const kv_rocks_loader_t *l) { return l->pairs; }
