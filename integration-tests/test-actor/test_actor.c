@@ -8,7 +8,11 @@
  *   --unhealthy REASON  answer health pings with "unhealthy: REASON"
  *   --stop-log FILE     append "<name> <monotonic ms>\n" to FILE when it stops on SIGTERM
  *   --start-fail        fail to start (exit code 75, a temporary failure)
- *   --config-fail       fail to start with a configuration error (exit code 78) */
+ *   --config-fail       fail to start with a configuration error (exit code 78)
+ *   --drain-log FILE    append "drained N\n" to FILE each time the runtime calls drained() after
+ *                       N application messages (the runtime's batching, seen from outside)
+ *   --slow-first-ms N   sleep N ms in the handler of the first application message, so that
+ *                       what is sent meanwhile queues up for the same wake-up */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +27,10 @@ typedef struct {
   bool ignore_sigterm, start_fail, config_fail;
   const char *unhealthy;
   const char *stop_log;
+  const char *drain_log;
+  int slow_first_ms;
+  unsigned long handled; /* application messages since the last drained() */
+  bool slowed;
 } test_actor_t;
 
 static void s_exit_now(rv_actor_t *a, void *arg) {
@@ -55,6 +63,8 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     else if (strcmp(o, "--hang-after-ms") == 0 && v) t->hang_after_ms = atoi(argv[++i]);
     else if (strcmp(o, "--unhealthy") == 0 && v) t->unhealthy = argv[++i];
     else if (strcmp(o, "--stop-log") == 0 && v) t->stop_log = argv[++i];
+    else if (strcmp(o, "--drain-log") == 0 && v) t->drain_log = argv[++i];
+    else if (strcmp(o, "--slow-first-ms") == 0 && v) t->slow_first_ms = atoi(argv[++i]);
     else if (strcmp(o, "--ignore-sigterm") == 0) t->ignore_sigterm = true;
     else if (strcmp(o, "--start-fail") == 0) t->start_fail = true;
     else if (strcmp(o, "--config-fail") == 0) t->config_fail = true;
@@ -87,6 +97,27 @@ static void s_stop(rv_actor_t *a, void *state) {
   }
 }
 
+static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
+  test_actor_t *t = state;
+  t->handled++;
+  if (t->slow_first_ms && !t->slowed) {
+    t->slowed = true;
+    usleep((useconds_t)t->slow_first_ms * 1000);
+  }
+}
+
+static void s_drained(rv_actor_t *a, void *state) {
+  test_actor_t *t = state;
+  if (t->drain_log) {
+    int fd = open(t->drain_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dprintf(fd, "drained %lu\n", t->handled);
+      close(fd);
+    }
+  }
+  t->handled = 0;
+}
+
 static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   test_actor_t *t = state;
   if (!t->unhealthy) return true;
@@ -97,6 +128,7 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
 int main(int argc, char **argv) {
   static test_actor_t state;
   const rv_actor_def_t def = {
-      .name = "test-actor", .start = s_start, .stop = s_stop, .health = s_health};
+      .name = "test-actor", .start = s_start, .message = s_message, .drained = s_drained,
+      .stop = s_stop, .health = s_health};
   return rv_actor_main(argc, argv, &def, &state);
 }

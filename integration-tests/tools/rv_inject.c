@@ -2,7 +2,8 @@
  * drops bad input and keeps running.
  *   rv-inject ENDPOINT KIND COUNT
  * KIND: garbage (random bytes), empty, oversized (9 MiB), multipart (two frames), unknown-type
- * (a valid envelope of type 9999), truncated (a valid Heartbeat envelope cut short). */
+ * (a valid envelope of type 9999), truncated (a valid Heartbeat envelope cut short), valid (a
+ * well-formed Applied message, which the runtime hands to the actor: for tests of batching). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,11 @@
 
 #include "rv_codec.h"
 #include "envelope.pb-c.h"
+#include "raft.pb-c.h"
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: rv-inject ENDPOINT garbage|empty|oversized|multipart|unknown-type|truncated COUNT\n");
+    fprintf(stderr, "usage: rv-inject ENDPOINT garbage|empty|oversized|multipart|unknown-type|truncated|valid COUNT\n");
     return 2;
   }
   const char *kind = argv[2];
@@ -57,6 +59,21 @@ int main(int argc, char **argv) {
       uint8_t buf[128];
       size_t n = rv__envelope__pack(&env, buf);
       zmq_send(s, buf, strcmp(kind, "truncated") == 0 ? n - 2 : n, 0);
+    } else if (strcmp(kind, "valid") == 0) {
+      Rv__Applied ap = RV__APPLIED__INIT;
+      ap.index = (uint64_t)i + 1;
+      rv_msg_t m = {.type = RV_MSG_APPLIED, .body = &ap.base};
+      snprintf(m.from.node, sizeof m.from.node, "inject");
+      snprintf(m.from.actor, sizeof m.from.actor, "rv-inject");
+      uint8_t *buf;
+      size_t n;
+      rv_err_t err;
+      if (rv_msg_encode(&m, &buf, &n, &err) != 0) {
+        fprintf(stderr, "rv-inject: %s\n", err.msg);
+        return 1;
+      }
+      zmq_send(s, buf, n, 0);
+      free(buf);
     } else {
       fprintf(stderr, "rv-inject: unknown kind %s\n", kind);
       return 2;
