@@ -11,6 +11,7 @@
 # running (its YAML files are printed) for a look with raftvisor status / fs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+source "$top/scripts/lib-cluster.sh"
 seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0
 usage() {
   echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]" >&2
@@ -35,22 +36,12 @@ RV=$top/build/bin/raftvisor
 T=$(mktemp -d /tmp/rvfs.XXXXXX)
 cleanup() {
   [ $keep = 1 ] && { echo "cluster kept: $T/n1.yaml $T/n2.yaml $T/n3.yaml"; return; }
-  for i in 1 2 3; do "$RV" stop -c "$T/n$i.yaml" >/dev/null 2>&1 || true; done
+  cluster_stop "$T" "$RV"
   rm -rf "$T"
 }
 trap cleanup EXIT
-for i in 1 2 3; do
-  cat >"$T/n$i.yaml" <<YAML
-node: {id: n$i, data-dir: $T/n$i}
-cluster:
-  id: benchfs
-  nodes:
-    - {id: n1, host: 127.0.0.1, raft-port: 7501, client-port: 7601}
-    - {id: n2, host: 127.0.0.1, raft-port: 7502, client-port: 7602}
-    - {id: n3, host: 127.0.0.1, raft-port: 7503, client-port: 7603}
-YAML
-  "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null
-done
+cluster_yaml "$T" benchfs 7500 7600
+cluster_start "$T" "$RV"
 "$RV" fs -c "$T/n1.yaml" -mkdir -p /bench >/dev/null # waits for the first leader
 echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback, ${seconds}s per run"
 : >"$T/rv.jsonl"

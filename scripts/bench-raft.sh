@@ -6,6 +6,7 @@
 #   scripts/bench-raft.sh [--seconds S] [--failovers N] [--etcd]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+source "$top/scripts/lib-cluster.sh"
 seconds=5 failovers=20 etcd=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -20,25 +21,14 @@ done
 B=$top/build/bin
 T=$(mktemp -d /tmp/rvraft.XXXXXX)
 cleanup() {
-  for i in 1 2 3; do "$B/raftvisor" stop -c "$T/n$i.yaml" >/dev/null 2>&1 || true; done
+  cluster_stop "$T" "$B/raftvisor"
   rm -rf "$T"
 }
 trap cleanup EXIT
-for i in 1 2 3; do
-  cat >"$T/n$i.yaml" <<YAML
-node: {id: n$i, data-dir: $T/n$i}
-cluster:
-  id: bench
-  nodes:
-    - {id: n1, host: 127.0.0.1, raft-port: 7401}
-    - {id: n2, host: 127.0.0.1, raft-port: 7402}
-    - {id: n3, host: 127.0.0.1, raft-port: 7403}
-supervisor: {restart-intensity: 1000, restart-period-s: 60}
+cluster_yaml "$T" bench 7400 "" "supervisor: {restart-intensity: 1000, restart-period-s: 60}
 actors:
-  - {name: raft-peer}
-YAML
-  "$B/raftvisor" start --daemon -c "$T/n$i.yaml" >/dev/null
-done
+  - {name: raft-peer}"
+cluster_start "$T" "$B/raftvisor"
 echo "raft benchmark, $(date -u +%FT%TZ), $(nproc) cores, 256-byte entries, ${seconds}s per run"
 "$B/rv-bench-raft" -c "$T/n1.yaml" -c "$T/n2.yaml" -c "$T/n3.yaml" --seconds "$seconds" \
   --failovers "$failovers" --json | tee "$T/rv.jsonl" | jq -r '

@@ -7,19 +7,13 @@
 #   scripts/demo.sh --stop   stop the three nodes
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+source "$top/scripts/lib-cluster.sh"
 demo=$top/demo
 RV=$top/build/bin/raftvisor
 nodes=(n1 n2 n3)
 
-stop_all() {
-  for n in "${nodes[@]}"; do
-    [ -f "$demo/$n.yaml" ] || continue
-    "$RV" stop -c "$demo/$n.yaml" 2>/dev/null || true
-  done
-}
-
 if [ "${1:-}" = "--stop" ]; then
-  stop_all
+  cluster_stop "$demo" "$RV"
   exit 0
 fi
 
@@ -27,7 +21,7 @@ fi
 echo "== building"
 "$top/scripts/build.sh" >/dev/null
 mkdir -p "$demo"
-stop_all
+cluster_stop "$demo" "$RV"
 for n in "${nodes[@]}"; do
   # a demo written before the Raft log became a segment log (RocksDB's CURRENT file): start over
   if [ -e "$demo/$n/raft/CURRENT" ]; then
@@ -35,20 +29,7 @@ for n in "${nodes[@]}"; do
     rm -rf "${demo:?}/$n"
   fi
 done
-for i in 1 2 3; do
-  cat >"$demo/n$i.yaml" <<YAML
-# demo node n$i: see config/node.example.yaml for every key
-node:
-  id: n$i
-  data-dir: $demo/n$i
-cluster:
-  id: demo
-  nodes:
-    - {id: n1, host: 127.0.0.1, raft-port: 7101, client-port: 7201}
-    - {id: n2, host: 127.0.0.1, raft-port: 7102, client-port: 7202}
-    - {id: n3, host: 127.0.0.1, raft-port: 7103, client-port: 7203}
-YAML
-done
+cluster_yaml "$demo" demo 7100 7200
 echo "== starting three nodes"
 for n in "${nodes[@]}"; do "$RV" start --daemon -c "$demo/$n.yaml"; done
 fs() { "$RV" fs -c "$demo/$1.yaml" "${@:2}"; }
