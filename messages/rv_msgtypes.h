@@ -35,6 +35,8 @@
   X(SNAPSHOT_DATA, 204, rv__snapshot_data__descriptor)              \
   X(SNAPSHOT_INSTALL, 205, rv__snapshot_install__descriptor)        \
   X(SNAPSHOT_INSTALLED, 206, rv__snapshot_installed__descriptor)    \
+  X(SNAPSHOT_PREPARED, 207, rv__snapshot_prepared__descriptor)      \
+  X(SNAPSHOT_DECISION, 208, rv__snapshot_decision__descriptor)      \
   X(PROPOSE_BATCH, 210, rv__propose_batch__descriptor)              \
   X(PROPOSE_RESULT, 211, rv__propose_result__descriptor)            \
   X(APPLY_BATCH, 212, rv__apply_batch__descriptor)                  \

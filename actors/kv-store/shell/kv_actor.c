@@ -211,6 +211,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     case RV_MSG_RAFT_STATE: s_raft_state(s, (const Rv__RaftState *)m->body); break;
     case RV_MSG_SNAPSHOT_REQUEST: kv_snapshot_request(s, m); break;
     case RV_MSG_SNAPSHOT_INSTALL: kv_snapshot_install(s, m); break;
+    case RV_MSG_SNAPSHOT_DECISION: kv_snapshot_decision(s, m); break;
     default: {
       char tb[32];
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);

@@ -46,6 +46,9 @@ typedef struct {
   uint64_t next_off;        /* bytes of pairs written so far */
   uint64_t pairs;           /* pairs written, for logs */
   kv_rocks_loader_t *load;  /* writes the new database, owned */
+  bool prepared;            /* built and synced; waiting for raft-peer's SnapshotDecision */
+  uint64_t applied;         /* the applied index the data reflects (the leader's word) */
+  int64_t prepared_ms;      /* when it was prepared, to abandon it if no decision comes */
 } kv_snap_in_t;
 
 typedef enum {
@@ -131,10 +134,14 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err);
 int kv_snapshot_recover(const char *data_dir, rv_err_t *err);
 /* raft-peer asks for the next chunk of a stream (SnapshotRequest): answered with SnapshotData. */
 void kv_snapshot_request(kv_actor_t *s, const rv_msg_t *m);
-/* raft-peer hands over a chunk to install (SnapshotInstall); answered with SnapshotInstalled
- * once the last chunk is in place, or at once on a failure. */
+/* raft-peer hands over a chunk to install (SnapshotInstall); after the last one the new
+ * database is built and synced beside the live one and raft-peer is asked (SnapshotPrepared)
+ * whether to commit it; a failure is answered at once with SnapshotInstalled (code set). */
 void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m);
-/* Drops streams idle for KV_SNAP_IDLE_MS. */
+/* raft-peer's SnapshotDecision: commit the prepared install (swap it in, SnapshotInstalled), or
+ * abandon the install, prepared or not. */
+void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m);
+/* Drops streams idle for KV_SNAP_IDLE_MS, and a prepared install no decision came for. */
 void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms);
 /* Releases every stream and any partial install (its directory is removed at the next start). */
 void kv_snapshot_close(kv_actor_t *s);

@@ -8,7 +8,10 @@
  * 'M' state key in the stream says the same).
  *
  * In (this node is a follower being restored): chunks are written, in order, into a fresh
- * database <data-dir>/kv.snap. On the last one it is flushed and closed, then
+ * database <data-dir>/kv.snap. On the last one it is flushed, synced and closed, and raft-peer
+ * is asked whether Raft takes the snapshot (SnapshotPrepared; the stream alone decides nothing:
+ * a deposed leader's or a forged one must never replace the database). On its
+ * SnapshotDecision to commit:
  *   rename kv.snap -> kv.new  (fsync data-dir)     the commit point: the install is complete
  *   rename kv -> kv.old, kv.new -> kv (fsync), remove kv.old, reopen kv and the core
  * kv_snapshot_recover (at start) rolls a crash forward from the commit point (kv.new present)
@@ -196,7 +199,15 @@ void kv_snapshot_request(kv_actor_t *s, const rv_msg_t *m) {
   kv_buf_close(&buf);
 }
 
+static void s_in_abort(kv_actor_t *s);
+
 void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms) {
+  kv_snap_in_t *in = &s->snap_in;
+  if (in->active && in->prepared && now_ms - in->prepared_ms >= KV_SNAP_IDLE_MS) {
+    rv_warn("snapshot install %llu abandoned: no decision from raft-peer in %d ms",
+            (unsigned long long)in->id, KV_SNAP_IDLE_MS);
+    s_in_abort(s);
+  }
   for (int i = 0; i < KV_SNAP_READERS; i++) {
     kv_snap_out_t *o = &s->snap_out[i];
     if (o->id && now_ms - o->last_ms >= KV_SNAP_IDLE_MS) {
@@ -229,16 +240,14 @@ static void s_installed(kv_actor_t *s, uint64_t id, uint64_t applied, int code) 
   rv_actor_send(s->a, "raft-peer", RV_MSG_SNAPSHOT_INSTALLED, &r.base, 0);
 }
 
-/* The last chunk is written: commit, swap, reopen. Returns 0, or a code with err set when the
- * install failed before the commit point (the old state stays). A failure after it stops the
- * actor: the restart rolls the install forward (kv_snapshot_recover). */
+/* The prepared install is to be taken: commit, swap, reopen. Returns 0, or a code with err set
+ * when the install failed before the commit point (the old state stays). A failure after it
+ * stops the actor: the restart rolls the install forward (kv_snapshot_recover). */
 static int s_in_commit(kv_actor_t *s, rv_err_t *err) {
   kv_snap_in_t *in = &s->snap_in;
   s_paths_t p;
   s_paths(s->cfg->data_dir, &p);
-  int rc = kv_rocks_loader_finish(in->load, err);
-  if (rc) return rc;
-  kv_rocks_loader_destroy(&in->load);
+  int rc;
   if ((rc = s_rmtree(p.fresh, err)) || (rc = s_rename(p.snap, p.fresh, err)) ||
       (rc = s_fsync_dir(s->cfg->data_dir, err)))
     return rc;
@@ -269,6 +278,7 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
     s_paths(s->cfg->data_dir, &p);
     in->active = true; /* so an abort removes the directory */
     in->id = c->id;
+    in->applied = c->applied;
     /* pairs arrive in key order (one scan on the leader): written straight into SST files,
      * synced and ingested before the commit point */
     if ((rc = s_rmtree(p.snap, &err)) || (rc = kv_rocks_loader_new(p.snap, 0, &in->load, &err))) {
@@ -279,10 +289,11 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
     }
     rv_info("installing snapshot %llu (applied index %llu) into %s", (unsigned long long)c->id,
             (unsigned long long)c->applied, p.snap);
-  } else if (!in->active || in->id != c->id || in->next_off != c->offset) {
+  } else if (!in->active || in->id != c->id || in->next_off != c->offset || in->prepared) {
     rv_warn("dropped snapshot chunk %llu@%llu: %s", (unsigned long long)c->id,
             (unsigned long long)c->offset,
             !in->active || in->id != c->id ? "no such install in progress"
+            : in->prepared                 ? "the install already had its last chunk"
                                            : "not where the last chunk ended (a gap)");
     if (in->active && in->id == c->id) s_in_abort(s);
     s_installed(s, c->id, 0, RV_EPROTO);
@@ -307,8 +318,53 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
   in->next_off += c->pairs.len;
   in->pairs += n;
   if (!c->last) return;
-  uint64_t id = in->id, pairs = in->pairs, bytes = in->next_off;
-  if ((rc = s_in_commit(s, &err))) {
+  /* built: flush, sync and close it, then ask raft-peer whether Raft takes it */
+  if ((rc = kv_rocks_loader_finish(in->load, &err))) {
+    rv_error("snapshot install %llu: %s", (unsigned long long)in->id, err.msg);
+    uint64_t id = in->id;
+    s_in_abort(s);
+    s_installed(s, id, 0, rc);
+    return;
+  }
+  kv_rocks_loader_destroy(&in->load);
+  in->prepared = true;
+  in->prepared_ms = kv_now_ms();
+  Rv__SnapshotPrepared r = RV__SNAPSHOT_PREPARED__INIT;
+  r.id = in->id;
+  r.applied = in->applied;
+  if (rv_actor_send(s->a, "raft-peer", RV_MSG_SNAPSHOT_PREPARED, &r.base, 0) != RV_OK) {
+    rv_warn("snapshot install %llu: raft-peer does not take SnapshotPrepared; abandoned",
+            (unsigned long long)in->id);
+    s_in_abort(s);
+  }
+}
+
+void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m) {
+  const Rv__SnapshotDecision *d = (const Rv__SnapshotDecision *)m->body;
+  kv_snap_in_t *in = &s->snap_in;
+  if (!in->active || in->id != d->id) {
+    rv_debug("snapshot decision for %llu ignored: no such install in progress",
+             (unsigned long long)d->id);
+    return;
+  }
+  if (!d->commit) {
+    rv_warn("snapshot install %llu abandoned: %s", (unsigned long long)d->id,
+            d->reason && *d->reason ? d->reason : "raft-peer refused it");
+    s_in_abort(s);
+    return;
+  }
+  if (!in->prepared) {
+    rv_warn("snapshot install %llu: a commit decision before the last chunk; abandoned",
+            (unsigned long long)d->id);
+    uint64_t id = in->id;
+    s_in_abort(s);
+    s_installed(s, id, 0, RV_EPROTO);
+    return;
+  }
+  uint64_t id = in->id, pairs = in->pairs, bytes = in->next_off, said = in->applied;
+  rv_err_t err;
+  int rc = s_in_commit(s, &err);
+  if (rc) {
     rv_error("snapshot install %llu: %s", (unsigned long long)id, err.msg);
     s_in_abort(s);
     s_installed(s, id, 0, rc);
@@ -319,7 +375,7 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
   uint64_t applied = kv_core_applied(s->core);
   rv_info("snapshot %llu installed: %llu pairs, %llu bytes; applied index %llu (leader said %llu)",
           (unsigned long long)id, (unsigned long long)pairs, (unsigned long long)bytes,
-          (unsigned long long)applied, (unsigned long long)c->applied);
+          (unsigned long long)applied, (unsigned long long)said);
   s_installed(s, id, applied, RV_OK);
   /* take committed entries in from the snapshot on, as after a restart */
   s->attached = false;

@@ -247,6 +247,40 @@ static uint32_t s_install(uint64_t id, uint64_t offset, const uint8_t *pairs, si
   return code;
 }
 
+/* Sends the whole stream id as one last chunk and expects SnapshotPrepared: built and synced
+ * beside the live database, waiting for raft-peer's decision. Returns the applied index it
+ * names. */
+static uint64_t s_prepare(uint64_t id, const uint8_t *pairs, size_t len, uint64_t applied) {
+  Rv__SnapshotInstall si = RV__SNAPSHOT_INSTALL__INIT;
+  si.id = id;
+  si.pairs.data = (uint8_t *)pairs;
+  si.pairs.len = len;
+  si.last = true;
+  si.applied = applied;
+  s_send(RV_MSG_SNAPSHOT_INSTALL, &si.base);
+  rv_msg_t m;
+  assert_true(s_expect(RV_MSG_SNAPSHOT_PREPARED, 5000, &m));
+  const Rv__SnapshotPrepared *r = (const Rv__SnapshotPrepared *)m.body;
+  assert_int_equal(r->id, id);
+  uint64_t said = r->applied;
+  rv_msg_clear(&m);
+  return said;
+}
+
+static void s_decide(uint64_t id, bool commit) {
+  Rv__SnapshotDecision d = RV__SNAPSHOT_DECISION__INIT;
+  d.id = id;
+  d.commit = commit;
+  d.reason = commit ? "" : "not the leader we follow (test)";
+  s_send(RV_MSG_SNAPSHOT_DECISION, &d.base);
+}
+
+static bool s_exists_in_node(const char *name) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/n1/%s", s_dir, name);
+  return access(path, F_OK) == 0;
+}
+
 /* Snapshots, both ways: the actor streams its own state out (SnapshotRequest -> SnapshotData,
  * chunk by chunk from offset 0), then installs that stream back (SnapshotInstall ->
  * SnapshotInstalled, then ApplyFrom past it) and still serves the same namespace; a gap, a
@@ -299,9 +333,38 @@ static void s_snapshots(rv_client_t *c) {
   assert_int_equal(s_install(51, all.len + 7, all.data, all.len, true, NULL), RV_EPROTO); /* gap */
   assert_int_equal(s_install(52, 9, all.data, all.len, true, NULL), RV_EPROTO); /* unknown */
 
-  /* the whole stream back, as a follower would: swapped in, then ApplyFrom past it */
+  /* a commit decision before the last chunk is refused */
+  first.id = 53;
+  s_send(RV_MSG_SNAPSHOT_INSTALL, &first.base);
+  s_decide(53, true);
+  assert_true(s_expect(RV_MSG_SNAPSHOT_INSTALLED, 5000, &m));
+  assert_int_equal(((const Rv__SnapshotInstalled *)m.body)->id, 53);
+  assert_int_equal(((const Rv__SnapshotInstalled *)m.body)->code, RV_EPROTO);
+  rv_msg_clear(&m);
+  /* Raft decides, not the stream: a complete install that raft-peer refuses (a deposed or
+   * forged leader's) is prepared beside the store, then dropped; the store is never replaced
+   * and nothing is answered */
+  assert_int_equal(s_prepare(44, all.data, all.len, 6), 6);
+  assert_true(s_exists_in_node("kv.snap"));
+  s_decide(44, false);
+  for (int k = 0; k < 300 && s_exists_in_node("kv.snap"); k++) {
+    s_pump();
+    usleep(10000);
+  }
+  assert_false(s_exists_in_node("kv.snap"));
+  assert_false(s_exists_in_node("kv.new"));
+  s_decide(44, true); /* a late commit for the abandoned install changes nothing */
+
+  /* the whole stream back, as a follower would: prepared, committed, swapped in, then
+   * ApplyFrom past it */
+  assert_int_equal(s_prepare(43, all.data, all.len, 6), 6);
+  s_decide(43, true);
   uint64_t installed = 0;
-  assert_int_equal(s_install(43, 0, all.data, all.len, true, &installed), RV_OK);
+  assert_true(s_expect(RV_MSG_SNAPSHOT_INSTALLED, 5000, &m));
+  assert_int_equal(((const Rv__SnapshotInstalled *)m.body)->id, 43);
+  assert_int_equal(((const Rv__SnapshotInstalled *)m.body)->code, RV_OK);
+  installed = ((const Rv__SnapshotInstalled *)m.body)->applied;
+  rv_msg_clear(&m);
   assert_int_equal(installed, 6);
   assert_true(s_expect(RV_MSG_APPLY_FROM, 3000, &m));
   assert_int_equal(((Rv__ApplyFrom *)m.body)->index, 7);

@@ -409,6 +409,21 @@ int raft_core_transfer_leader(raft_core_t *r, raft_id_t target);
  * the shell must keep until they are sent. Returns 0 or RV_EINVAL. */
 int raft_core_compact(raft_core_t *r, raft_index_t index, raft_snapshot_meta_t *meta);
 
+/* Would a snapshot from `from`, sent at `term` with metadata meta, be installed if its MsgSnap
+ * were stepped now? raftvisor streams a snapshot's data to the state machine before the MsgSnap
+ * reaches the core, so the shell must ask this before it hands the stream's first chunk to the
+ * state machine, on every later chunk, and once more just before the state machine's commit
+ * point (DESIGN: "a snapshot only from the current leader, before anything is installed").
+ * Returns 0 when this node is a follower of `from` in exactly `term` (§5.2: one leader per term,
+ * and a follower learns its leader from the AppendEntries that precede every snapshot) and
+ * meta->index is above our commit index (§7: otherwise it is old news). Otherwise a reason:
+ * RV_ESTALE (term below ours), RV_ENOTLEADER (from is not the leader we follow at term: a deposed
+ * or forged sender, or a term we have not reached), RV_EEXIST (nothing new: index <= commit),
+ * RV_EINVAL (malformed meta). A refusal costs only a retry: the leader fails the stream and
+ * probes again, and the AppendEntries of the probe makes us follow it. Pure; why may be NULL. */
+int raft_core_snapshot_acceptable(const raft_core_t *r, raft_id_t from, raft_term_t term,
+                                  const raft_snapshot_meta_t *meta, rv_err_t *why);
+
 /* The leader could not reach id (send failed): stop pipelining to it and probe. */
 void raft_core_report_unreachable(raft_core_t *r, raft_id_t id);
 

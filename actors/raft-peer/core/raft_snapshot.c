@@ -66,6 +66,30 @@ void raft_snapshot_handle(raft_core_t *r, const raft_msg_t *m) {
   raft_send(r, &resp);
 }
 
+int raft_core_snapshot_acceptable(const raft_core_t *r, raft_id_t from, raft_term_t term,
+                                  const raft_snapshot_meta_t *meta, rv_err_t *why) {
+  if (!meta || meta->index == 0 || meta->term > term || !raft_conf_valid(&meta->conf))
+    return rv_err_set(why, RV_EINVAL, "malformed snapshot metadata");
+  /* §5.1: "If a server receives a request with a stale term number, it rejects the request." */
+  if (term < r->term)
+    return rv_err_set(why, RV_ESTALE, "sent at term %llu, below our term %llu",
+                      (unsigned long long)term, (unsigned long long)r->term);
+  /* §5.2: at most one leader per term; every snapshot follows an AppendEntries of the leader's
+   * term that made us its follower. A higher term we have not reached, or another sender in our
+   * term, is not the leader we follow: a deposed leader, a late stream, or a forgery. */
+  if (term > r->term || r->role != RAFT_FOLLOWER || r->leader != from)
+    return rv_err_set(why, RV_ENOTLEADER,
+                      "node %llu at term %llu is not the leader we follow (we are %s at term "
+                      "%llu, leader %llu)",
+                      (unsigned long long)from, (unsigned long long)term, raft_role_name(r->role),
+                      (unsigned long long)r->term, (unsigned long long)r->leader);
+  /* §7: a snapshot at or below our commit index holds nothing we lack. */
+  if (meta->index <= r->log.committed)
+    return rv_err_set(why, RV_EEXIST, "snapshot index %llu is not above our commit index %llu",
+                      (unsigned long long)meta->index, (unsigned long long)r->log.committed);
+  return RV_OK;
+}
+
 void raft_core_report_snapshot(raft_core_t *r, raft_id_t id, raft_snapshot_status_t status) {
   if (r->role != RAFT_LEADER) return;
   raft_tracker_t *pr = raft_progress_find(r, id);

@@ -37,6 +37,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.term = st.hard.term;
   rs.leader = st.leader;
   rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
+  rs.snapshots_refused = p->snap_refused;
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
   rs.last_index = st.last_index;
@@ -397,6 +398,9 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     }
     case RV_MSG_RAFT_STATE_REQUEST: s_send_state(p, m->from.actor); break;
     case RV_MSG_SNAPSHOT_DATA: raft_snap_stream_kv_data(p, (const Rv__SnapshotData *)m->body); break;
+    case RV_MSG_SNAPSHOT_PREPARED:
+      raft_snap_stream_kv_prepared(p, (const Rv__SnapshotPrepared *)m->body);
+      break;
     case RV_MSG_SNAPSHOT_INSTALLED:
       raft_snap_stream_kv_installed(p, (const Rv__SnapshotInstalled *)m->body);
       break;

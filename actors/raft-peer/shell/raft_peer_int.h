@@ -67,6 +67,8 @@ struct raft_peer {
   raft_snap_out_t snap_out[CFG_MAX_NODES]; /* by node index */
   raft_snap_in_t snap_in;
   uint64_t snap_next_id;         /* stream ids: from the wall clock, then counting */
+  uint64_t snap_refused;         /* snapshot chunks or installs Raft refused (not the leader we
+                                    follow, stale term, nothing new) */
   raft_admin_pending_t admin;    /* a membership change waiting to commit */
   bool removed_logged;           /* "removed from the configuration" was logged */
 };
@@ -87,6 +89,9 @@ void raft_snap_stream_kv_data(raft_peer_t *p, const Rv__SnapshotData *d);
 void raft_snap_stream_ack(raft_peer_t *p, int node, const Rv__SnapshotAck *a);
 /* Follower: a SnapshotChunk received from node. */
 void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c);
+/* Follower: kv-store built and synced an install (SnapshotPrepared): checks again with the core
+ * that the snapshot may be taken and answers SnapshotDecision (commit, or abandon). */
+void raft_snap_stream_kv_prepared(raft_peer_t *p, const Rv__SnapshotPrepared *r);
 /* Follower: kv-store's outcome of an install (SnapshotInstalled). */
 void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *r);
 /* Every tick: fails streams that stalled or that this node no longer leads. */

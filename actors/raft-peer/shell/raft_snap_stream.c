@@ -13,9 +13,18 @@
  * fails (FAILURE: the core probes and asks again later, with a new stream).
  * Follower: chunks are taken strictly in order from the node that started the stream and
  * forwarded to kv-store (SnapshotInstall), acknowledged as they are handed over; kv-store
- * builds the new database beside its own and answers SnapshotInstalled once it is swapped in.
- * Only then is the MsgSnap stepped into the core (which persists the snapshot metadata and
- * drops the log, raft_store_save) and "done" sent; kv-store asks ApplyFrom(applied + 1) itself. */
+ * builds the new database beside its own, syncs it and says SnapshotPrepared; raft-peer answers
+ * SnapshotDecision (commit or abandon); kv-store swaps it in (its commit point) and answers
+ * SnapshotInstalled. Only then is the MsgSnap stepped into the core (which persists the snapshot
+ * metadata and drops the log, raft_store_save) and "done" sent; kv-store asks
+ * ApplyFrom(applied + 1) itself.
+ * Raft decides, not the stream: every chunk, and the prepared install just before kv-store's
+ * commit point, pass raft_core_snapshot_acceptable (from the leader this node follows, at its
+ * term, above our commit index). A deposed leader's late stream, or a forged one, is refused
+ * and abandoned in kv-store before anything replaces its database. Between the decision and
+ * SnapshotInstalled the core may move on (a new term): what was installed is still committed
+ * state (a leader streams only applied entries, and those are in every later leader's log), so
+ * kv-store simply continues from its applied index. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -180,9 +189,23 @@ static void s_ack(raft_peer_t *p, int node, uint64_t id, uint64_t offset, bool d
     rv_debug("SnapshotAck to %s: %s", s_name(p, node), err.msg);
 }
 
+/* Tells kv-store to commit, or to abandon, its install of stream id. */
+static void s_decide(raft_peer_t *p, uint64_t id, bool commit, const char *reason) {
+  Rv__SnapshotDecision d = RV__SNAPSHOT_DECISION__INIT;
+  d.id = id;
+  d.commit = commit;
+  d.reason = (char *)reason;
+  if (rv_actor_send(p->a, "kv-store", RV_MSG_SNAPSHOT_DECISION, &d.base, 0) != RV_OK)
+    rv_warn("snapshot %llu: kv-store does not take the decision (it abandons an install that "
+            "is not committed when it restarts)", (unsigned long long)id);
+}
+
 static void s_in_fail(raft_peer_t *p, int node, uint64_t id, int code, const char *why) {
   rv_warn("snapshot %llu from %s: %s", (unsigned long long)id, s_name(p, node), why);
-  if (p->snap_in.flow.active && p->snap_in.flow.id == id) raft_snap_recv_init(&p->snap_in.flow);
+  if (p->snap_in.flow.active && p->snap_in.flow.id == id) {
+    raft_snap_recv_init(&p->snap_in.flow);
+    s_decide(p, id, false, why); /* whatever kv-store holds of it goes */
+  }
   s_ack(p, node, id, 0, false, code);
 }
 
@@ -207,6 +230,17 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
   }
   meta.index = c->meta->index;
   meta.term = c->meta->term;
+  rv_err_t why;
+  int rc = raft_core_snapshot_acceptable(p->core, p->ids[node], c->term, &meta, &why);
+  if (rc != RV_OK) {
+    p->snap_refused++;
+    char text[RV_ERR_MSG_MAX + 64];
+    snprintf(text, sizeof text, "refused the chunk at offset %llu: %s; we follow %s",
+             (unsigned long long)c->offset, why.msg,
+             p->soft.leader ? raft_peer_node_name(p, p->soft.leader) : "no leader");
+    s_in_fail(p, node, c->id, rc, text);
+    return;
+  }
   if (c->offset != 0 && in->flow.active && in->flow.id == c->id &&
       (meta.index != in->meta.index || c->term != in->term)) {
     s_in_fail(p, node, c->id, RV_EPROTO, "metadata changed within the stream");
@@ -215,10 +249,10 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
   raft_snap_verdict_t v =
       raft_snap_recv_chunk(&in->flow, c->id, c->offset, c->data.len, c->last, s_now_ms());
   if (v != RAFT_SNAP_TAKE) {
-    char why[96];
-    snprintf(why, sizeof why, "dropped the chunk at offset %llu: %s",
+    char text[96];
+    snprintf(text, sizeof text, "dropped the chunk at offset %llu: %s",
              (unsigned long long)c->offset, raft_snap_verdict_name(v));
-    s_in_fail(p, node, c->id, RV_EPROTO, why);
+    s_in_fail(p, node, c->id, RV_EPROTO, text);
     return;
   }
   if (c->offset == 0) {
@@ -241,6 +275,34 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
     return;
   }
   s_ack(p, node, c->id, in->flow.next, false, RV_OK);
+}
+
+void raft_snap_stream_kv_prepared(raft_peer_t *p, const Rv__SnapshotPrepared *r) {
+  raft_snap_in_t *in = &p->snap_in;
+  if (!in->flow.active || in->flow.id != r->id) {
+    s_decide(p, r->id, false, "raft-peer is not receiving this stream (any more)");
+    return;
+  }
+  int node = in->node;
+  if (!in->flow.complete) {
+    s_in_fail(p, node, r->id, RV_EPROTO, "kv-store prepared the install before the last chunk");
+    return;
+  }
+  if (r->applied < in->meta.index) {
+    s_in_fail(p, node, r->id, RV_ECORRUPT, "the prepared state is older than the snapshot");
+    return;
+  }
+  /* the last check before kv-store's commit point: Raft may have moved on during the stream */
+  rv_err_t why;
+  int rc = raft_core_snapshot_acceptable(p->core, p->ids[node], in->term, &in->meta, &why);
+  if (rc != RV_OK) {
+    p->snap_refused++;
+    char text[RV_ERR_MSG_MAX + 64];
+    snprintf(text, sizeof text, "refused at the commit point: %s", why.msg);
+    s_in_fail(p, node, r->id, rc, text);
+    return;
+  }
+  s_decide(p, r->id, true, "");
 }
 
 void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *r) {
@@ -280,7 +342,12 @@ void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *
   uint64_t id = in->flow.id, next = in->flow.next;
   raft_snap_recv_init(&in->flow);
   if (rc != RV_OK) {
-    s_in_fail(p, node, id, rc, "the Raft core refused the snapshot");
+    /* kv-store is already at r->applied, which is committed state: it goes on from there */
+    rv_warn("snapshot %llu from %s: the Raft core refused it after kv-store installed it (%s); "
+            "kv-store continues from its applied index %llu",
+            (unsigned long long)id, s_name(p, node), rv_code_text(rc),
+            (unsigned long long)r->applied);
+    s_ack(p, node, id, 0, false, rc);
     return;
   }
   if (p->pending && !p->persisted) { /* the write failed: it is retried; the leader retries too */
@@ -295,6 +362,10 @@ void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *
 
 void raft_snap_stream_tick(raft_peer_t *p) {
   int64_t now = s_now_ms();
+  raft_snap_in_t *in = &p->snap_in;
+  if (in->flow.active && !in->flow.complete &&
+      now - in->flow.progress_ms >= RAFT_SNAP_TIMEOUT_MS)
+    s_in_fail(p, in->node, in->flow.id, RV_ETIMEDOUT, "the stream stalled: abandoned");
   for (int i = 0; i < p->cfg->nnodes; i++) {
     raft_snap_out_t *o = &p->snap_out[i];
     if (!o->active) continue;

@@ -378,6 +378,12 @@ static void s_deliver(sim_t *s, size_t idx) {
   uint64_t from_inc = s->msgs[idx].from_inc;
   sim_node_t *dst = &s->nodes[to], *src = &s->nodes[from];
   bool ok = dst->alive && s->conn[from][to];
+  /* raftvisor's shell hands a snapshot's data to the state machine before the MsgSnap reaches
+   * the core, so it takes a snapshot only when the core says it would install it; a refusal
+   * fails the stream, as the real follower does. */
+  if (ok && type == RAFT_MSG_SNAP &&
+      raft_core_snapshot_acceptable(dst->r, from, m->term, &m->snapshot, NULL) != RV_OK)
+    ok = false;
   sim_trace(s, ok ? SIM_TR_RECV : SIM_TR_DROP, (int)from, (int)to, type, m->term, m->index);
   if (ok) {
     if (type == RAFT_MSG_SNAP) {

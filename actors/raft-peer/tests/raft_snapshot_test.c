@@ -197,12 +197,95 @@ static void test_snapshot_failure_retries(void **state) {
   raft_core_destroy(&l);
 }
 
+/* raftvisor streams a snapshot's data into the state machine before the MsgSnap reaches the
+ * core, so the shell asks raft_core_snapshot_acceptable first, and again before the commit
+ * point (issue: a deposed leader's stream was installed, then ignored by the core). It must say
+ * yes exactly for the leader this follower follows, in its term, with something new. */
+static void test_snapshot_acceptable_only_from_current_leader(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, NULL);
+  tnet_campaign(net, 1);
+  for (int k = 0; k < 5; k++) tnet_propose(net, 1, "payload");
+  tnet_settle(net);
+  raft_core_t *f = net->nodes[2].r;
+  raft_status_t s2 = tnet_status(net, 2);
+  raft_term_t t1 = s2.hard.term;
+  raft_config_t cfg;
+  tnet_config(&cfg, 2, 3);
+  raft_snapshot_meta_t meta = {.index = s2.hard.commit + 10, .term = t1, .conf = cfg.bootstrap};
+  rv_err_t why;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, &meta, &why), RV_OK);
+  /* another member in our term: not the leader we follow (a forgery: one leader per term) */
+  assert_int_equal(raft_core_snapshot_acceptable(f, 3, t1, &meta, &why), RV_ENOTLEADER);
+  assert_non_null(strstr(why.msg, "not the leader we follow"));
+  /* a term we have not reached: we follow nobody there yet */
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1 + 1, &meta, &why), RV_ENOTLEADER);
+  /* nothing new: at or below our commit index */
+  raft_snapshot_meta_t old = meta;
+  old.index = s2.hard.commit;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, &old, &why), RV_EEXIST);
+  /* malformed metadata */
+  raft_snapshot_meta_t bad = meta;
+  bad.term = t1 + 1;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, &bad, &why), RV_EINVAL);
+  bad = meta;
+  bad.index = 0;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, &bad, &why), RV_EINVAL);
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, NULL, &why), RV_EINVAL);
+  /* the leader itself takes no snapshot */
+  assert_int_equal(raft_core_snapshot_acceptable(net->nodes[1].r, 2, t1, &meta, &why),
+                   RV_ENOTLEADER);
+
+  /* Node 3 takes over: node 1 is deposed, and a stream it started before is stale. */
+  tnet_campaign(net, 3);
+  tnet_settle(net);
+  s2 = tnet_status(net, 2);
+  raft_term_t t2 = s2.hard.term;
+  assert_true(t2 > t1);
+  meta.index = s2.hard.commit + 10;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t1, &meta, &why), RV_ESTALE);
+  assert_non_null(strstr(why.msg, "below our term"));
+  assert_int_equal(raft_core_snapshot_acceptable(f, 1, t2, &meta, &why), RV_ENOTLEADER);
+  meta.term = t2;
+  assert_int_equal(raft_core_snapshot_acceptable(f, 3, t2, &meta, &why), RV_OK);
+
+  /* The contract the shell relies on: accepted means the core installs it when stepped. */
+  raft_msg_t snap = {.type = RAFT_MSG_SNAP, .from = 3, .to = 2, .term = t2, .snapshot = meta};
+  tnet_core_flush(f);
+  assert_int_equal(raft_core_step(f, &snap), 0);
+  raft_update_t u;
+  assert_int_equal(raft_core_get_update(f, &u), 0);
+  assert_true(u.has_snapshot);
+  assert_int_equal(u.snapshot.index, meta.index);
+  assert_int_equal(raft_core_advance(f, &u), 0);
+  /* and once installed, the same snapshot is old news */
+  assert_int_equal(raft_core_snapshot_acceptable(f, 3, t2, &meta, &why), RV_EEXIST);
+  tnet_destroy(&net);
+}
+
+/* A candidate (or pre-candidate) takes no snapshot: it follows nobody. */
+static void test_snapshot_not_acceptable_while_campaigning(void **state) {
+  (void)state;
+  raft_config_t cfg;
+  tnet_config(&cfg, 2, 3);
+  raft_core_t *c = tnet_core_new(&cfg, NULL);
+  assert_int_equal(raft_core_campaign(c), 0);
+  raft_status_t st = tnet_core_status(c);
+  raft_snapshot_meta_t meta = {.index = 5, .term = st.hard.term, .conf = cfg.bootstrap};
+  rv_err_t why;
+  assert_int_equal(raft_core_snapshot_acceptable(c, 1, st.hard.term, &meta, &why), RV_ENOTLEADER);
+  assert_non_null(strstr(why.msg, "candidate"));
+  raft_core_destroy(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_snapshot_sent_to_lagging_follower),
       cmocka_unit_test(test_snapshot_restore_follower),
       cmocka_unit_test(test_snapshot_to_follower_restarted_empty),
       cmocka_unit_test(test_snapshot_failure_retries),
+      cmocka_unit_test(test_snapshot_acceptable_only_from_current_leader),
+      cmocka_unit_test(test_snapshot_not_acceptable_while_campaigning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

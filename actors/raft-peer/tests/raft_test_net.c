@@ -224,7 +224,15 @@ void tnet_settle(tnet_t *net) {
       if (m->to == 0 || m->to > net->n || net->down[m->to] || net->cut[m->from][m->to]) continue;
       if (net->drop_types & (1u << m->type)) continue;
       if (m->type == RAFT_MSG_SNAP) {
+        /* As raftvisor's shell does: the data reaches the state machine before the MsgSnap
+         * reaches the core, so the follower takes a snapshot only when the core would. */
         net->snapshots_sent++;
+        if (raft_core_snapshot_acceptable(net->nodes[m->to].r, m->from, m->term, &m->snapshot,
+                                          NULL) != RV_OK) {
+          net->snapshots_refused++;
+          raft_core_report_snapshot(net->nodes[m->from].r, m->to, RAFT_SNAPSHOT_FAILURE);
+          continue;
+        }
         raft_core_report_snapshot(net->nodes[m->from].r, m->to, RAFT_SNAPSHOT_FINISH);
       }
       tnet_msgs_push_copy(&net->delivered, m);

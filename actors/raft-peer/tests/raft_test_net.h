@@ -100,6 +100,7 @@ typedef struct {
   tnet_msgs_t queue;
   tnet_msgs_t delivered; /* every message delivered, for assertions; cleared by tests */
   size_t snapshots_sent;
+  size_t snapshots_refused; /* MsgSnaps the follower's shell refused (raft_core_snapshot_acceptable) */
 } tnet_t;
 
 /* n nodes, ids 1..n, all voters; cfg_fn may adjust each node's config (NULL = tnet_config). */
