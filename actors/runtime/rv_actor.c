@@ -4,10 +4,12 @@
 #include "rv_actor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -338,4 +340,27 @@ out:
   if (a->sigfd >= 0) close(a->sigfd);
   cfg_node_destroy(&a->cfg);
   return code;
+}
+
+uint64_t rv_random_u64(void) {
+  uint64_t v = 0;
+  size_t got = 0;
+  while (got < sizeof v) {
+    ssize_t n = getrandom((char *)&v + got, sizeof v - got, 0);
+    if (n > 0) {
+      got += (size_t)n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v) {
+        /* no entropy source at all: this process cannot make safe ids */
+        rv_error("no random source (getrandom: %s; /dev/urandom unreadable)", strerror(errno));
+        abort();
+      }
+      close(fd);
+      got = sizeof v;
+    }
+  }
+  return v ? v : 1;
 }

@@ -78,4 +78,10 @@ void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock);
 /* Ends the loop after the current handler; rv_actor_main then returns code. */
 void rv_actor_stop(rv_actor_t *a, int code);
 
+/* 64 random bits from the kernel (getrandom), for seeds and the first of a series of ids
+ * (request, stream): never the wall clock, which may step back across a restart and make a new
+ * id match an old one's late answer. Never 0. Blocks only until the kernel's pool is initialised
+ * at boot; on a kernel without getrandom it reads /dev/urandom. */
+uint64_t rv_random_u64(void);
+
 #endif

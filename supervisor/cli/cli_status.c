@@ -60,10 +60,15 @@ static void s_print_json(const Rv__StatusReply *r) {
     printf(",\"term\":%llu,\"leader\":", (unsigned long long)rs->term);
     s_json_str(rs->leader_node);
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
-           "\"snapshots_refused\":%llu,\"peers\":[",
+           "\"snapshots_refused\":%llu,\"fault\":",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index,
            (unsigned long long)rs->snapshots_refused);
+    if (rs->fault[0])
+      s_json_str(rs->fault);
+    else
+      printf("null");
+    printf(",\"peers\":[");
     for (size_t i = 0; i < rs->n_peers; i++) {
       printf("%s{\"node\":", i ? "," : "");
       s_json_str(rs->peers[i]->node);
@@ -118,6 +123,7 @@ static void s_print_text(const Rv__StatusReply *r) {
            rs->role, (unsigned long long)rs->term, rs->leader_node[0] ? rs->leader_node : "-",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index);
+    if (rs->fault[0]) printf("RAFT STOPPED ON THIS NODE: %s\n", rs->fault);
     if (rs->snapshots_refused)
       printf("snapshots refused %llu (not from the leader this node follows, stale, or nothing "
              "new: see raft-peer.log)\n", (unsigned long long)rs->snapshots_refused);

@@ -260,7 +260,7 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
   if (rc || (rc = kv_open_store(s, err))) return rc;
   if (!(s->path = malloc(sizeof *s->path))) return rv_err_set(err, RV_ENOMEM, "out of memory");
   /* an answer raft-peer sent to a predecessor of this process must never match our ids */
-  s->next_id = rv_wall_us();
+  s->next_id = rv_random_u64() >> 1; /* random at start, then counting */
   if ((rc = kv_clients_open(s, err))) return rc;
   if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timer");

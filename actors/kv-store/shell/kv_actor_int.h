@@ -101,7 +101,8 @@ struct kv_actor {
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
 
   /* requests */
-  uint64_t next_id;         /* starts from the wall clock (us): ids differ across restarts */
+  uint64_t next_id;         /* random at start (getrandom), then counting: ids differ across
+                               restarts whatever the clock does */
   zhashx_t *by_id;          /* id -> kv_req_t *, every pending request */
   zhashx_t *by_index;       /* entry index -> kv_req_t *, writes waiting for their entry */
   kv_req_t *head, *tail;    /* every pending request, arrival order */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 
 #include "raft_internal.h"
 
@@ -82,6 +83,9 @@ static int s_config_check(const raft_config_t *c, rv_err_t *err) {
 
 static int s_restored_check(const raft_storage_state_t *s, rv_err_t *err) {
   const raft_snapshot_meta_t *sn = &s->snapshot;
+  if (s->hard.term > RAFT_TERM_MAX)
+    return rv_err_set(err, RV_ECORRUPT, "hard state: term %llu beyond the largest term %llu",
+                      (unsigned long long)s->hard.term, (unsigned long long)RAFT_TERM_MAX);
   if (sn->index > 0 && !raft_conf_valid(&sn->conf))
     return rv_err_set(err, RV_ECORRUPT, "snapshot %llu: invalid configuration",
                       (unsigned long long)sn->index);
@@ -256,6 +260,7 @@ static bool s_valid_entry_type(raft_entry_type_t t) {
 static int s_msg_check(const raft_core_t *r, const raft_msg_t *m) {
   if (!m || m->type < RAFT_MSG_PRE_VOTE || m->type > RAFT_MSG_TYPE_MAX) return RV_EINVAL;
   if (m->to != r->id || m->from == 0 || m->from == r->id) return RV_EINVAL;
+  if (m->term > RAFT_TERM_MAX || m->log_term > RAFT_TERM_MAX) return RV_EINVAL;
   if (m->n_entries > 0 && (m->type != RAFT_MSG_APP || !m->entries)) return RV_EINVAL;
   switch (m->type) {
     case RAFT_MSG_APP: {
@@ -406,6 +411,7 @@ static int s_step(raft_core_t *r, const raft_msg_t *m) {
 }
 
 int raft_core_step(raft_core_t *r, const raft_msg_t *m) {
+  if (r->fault[0]) return RV_ECORRUPT;
   int rc = s_msg_check(r, m);
   if (rc != 0) return rc;
   rc = s_step(r, m);
@@ -444,6 +450,7 @@ static void s_tick_heartbeat(raft_core_t *r) {
 }
 
 void raft_core_tick(raft_core_t *r) {
+  if (r->fault[0]) return; /* a faulted node never campaigns nor leads */
   r->now++;
   if (r->role == RAFT_LEADER)
     s_tick_heartbeat(r);
@@ -453,6 +460,7 @@ void raft_core_tick(raft_core_t *r) {
 }
 
 int raft_core_campaign(raft_core_t *r) {
+  if (r->fault[0]) return RV_ECORRUPT;
   if (r->role == RAFT_LEADER) return RV_EEXIST;
   if (!raft_is_promotable(r)) return RV_EINVAL;
   raft_election_hup(r, r->cfg.pre_vote ? RAFT_CAMPAIGN_PRE_VOTE : RAFT_CAMPAIGN_ELECTION);
@@ -480,6 +488,20 @@ void raft_core_status(const raft_core_t *r, raft_status_t *st) {
   st->uncommitted_bytes = r->uncommitted_bytes;
   st->lease_valid = raft_read_lease_valid(r);
   st->bad_conf_entries = r->bad_conf_entries;
+  st->fault = r->fault;
+}
+
+const char *raft_core_fault(const raft_core_t *r) { return r->fault; }
+
+void raft_fault(raft_core_t *r, const char *fmt, ...) {
+  if (r->fault[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->fault, sizeof r->fault, fmt, ap);
+  va_end(ap);
+  if (!r->fault[0]) snprintf(r->fault, sizeof r->fault, "fault");
+  /* stop leading at once: a faulted leader must not go on replicating its log */
+  if (r->role != RAFT_FOLLOWER) raft_become_follower(r, r->term, 0);
 }
 
 int raft_core_entry(const raft_core_t *r, raft_index_t index, raft_entry_t *out) {

@@ -65,6 +65,10 @@
 /* Node ids are chosen by the operator; 0 means "none" everywhere. */
 typedef uint64_t raft_id_t;
 typedef uint64_t raft_term_t;
+/* The highest term a message may carry or a node may reach: half the range, so that no peer can
+ * make a term wrap to 0 (a message at 2^64-1 would make the next campaign term 0). Real clusters
+ * never get near it; a message beyond it is malformed (RV_EINVAL). */
+#define RAFT_TERM_MAX (UINT64_MAX >> 1)
 typedef uint64_t raft_index_t;
 
 /* Most members (voters + learners) one configuration may hold. raftvisor runs 3 or 5 masters;
@@ -332,6 +336,7 @@ typedef struct {
   uint64_t uncommitted_bytes;
   bool lease_valid;         /* leader only: a lease read would be served now */
   uint64_t bad_conf_entries;/* RAFT_ENTRY_CONF entries that failed to decode (never expected) */
+  const char *fault;        /* "" or why this node stopped taking part (raft_core_fault) */
 } raft_status_t;
 
 typedef struct raft_core raft_core_t;
@@ -471,6 +476,15 @@ int raft_conf_change_decode(const uint8_t *data, size_t len, raft_conf_change_t 
 
 bool raft_conf_is_voter(const raft_conf_t *c, raft_id_t id);
 bool raft_conf_is_learner(const raft_conf_t *c, raft_id_t id);
+
+/* "" while the node takes part in Raft; otherwise why it stopped for good, e.g. "log conflict
+ * with committed entry 42: term 3 here, term 4 in MsgApp from 2". A leader's log disagreeing
+ * with an entry this node committed means this node's log is damaged (or the message is
+ * forged): §5.4 guarantees it never happens between correct nodes. etcd panics there; this core
+ * stops instead: from then on it steps nothing (RV_ECORRUPT), campaigns never, proposes nothing,
+ * and the shell reports the node unhealthy with this text, so an operator removes and re-adds
+ * it. Borrowed, valid while the core lives. */
+const char *raft_core_fault(const raft_core_t *r);
 
 /* Stable names for logs and taps ("MsgApp", "leader"). Borrowed static strings. */
 const char *raft_msg_type_name(raft_msg_type_t t);

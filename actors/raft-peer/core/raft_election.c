@@ -50,6 +50,10 @@ static void s_won(raft_core_t *r) {
 static void s_campaign(raft_core_t *r, raft_campaign_t t) {
   raft_msg_type_t type;
   raft_term_t term;
+  if (r->term >= RAFT_TERM_MAX) { /* never reached by real elections; refused, not wrapped */
+    raft_fault(r, "term %llu: no higher term may be used", (unsigned long long)r->term);
+    return;
+  }
   if (t == RAFT_CAMPAIGN_PRE_VOTE) {
     raft_become_pre_candidate(r);
     type = RAFT_MSG_PRE_VOTE;

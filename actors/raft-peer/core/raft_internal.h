@@ -118,6 +118,9 @@ struct raft_core {
   raft_id_t vote;
   raft_log_t log;
 
+  /* Set once, never cleared: this node stopped taking part (raft_core_fault). */
+  char fault[192];
+
   /* Volatile state. */
   raft_role_t role;
   raft_id_t leader;
@@ -181,6 +184,8 @@ void *raft_xmalloc(size_t n);
 void *raft_xrealloc(void *p, size_t n);
 
 /* raft_core.c: role conversion and common checks. */
+/* Stops this node for good (first reason kept): see raft_core_fault. */
+void raft_fault(raft_core_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void raft_become_follower(raft_core_t *r, raft_term_t term, raft_id_t leader);
 void raft_become_pre_candidate(raft_core_t *r);
 void raft_become_candidate(raft_core_t *r);

@@ -139,8 +139,24 @@ static void s_reply_app(raft_core_t *r, raft_id_t to, raft_index_t index) {
 
 void raft_replication_handle_append(raft_core_t *r, const raft_msg_t *m) {
   raft_log_t *log = &r->log;
-  /* Everything up to our commit index is already known to match (and is never rewritten). */
+  /* Everything up to our commit index is already known to match (and is never rewritten).
+   * §5.4 (Leader Completeness): a leader's log holds every committed entry, so an entry in the
+   * message that disagrees with one we committed means our log is damaged (or the message is
+   * forged). Acknowledging our commit index would livelock silently (the leader probes below
+   * it forever): stop loudly instead (raft_core_fault). */
   if (m->index < log->committed) {
+    for (size_t k = 0; k < m->n_entries && m->entries[k].index <= log->committed; k++) {
+      const raft_entry_t *e = &m->entries[k];
+      raft_term_t ours;
+      if (e->index > log->snap.index && raft_log_term(log, e->index, &ours) == 0 &&
+          ours != e->term) {
+        raft_fault(r, "log conflict with committed entry %llu: term %llu here, term %llu in "
+                      "MsgApp from %llu",
+                   (unsigned long long)e->index, (unsigned long long)ours,
+                   (unsigned long long)e->term, (unsigned long long)m->from);
+        return;
+      }
+    }
     s_reply_app(r, m->from, log->committed);
     return;
   }
@@ -148,6 +164,16 @@ void raft_replication_handle_append(raft_core_t *r, const raft_msg_t *m) {
    * prevLogTerm". The hint: our last (index, term) with term <= the leader's prevLogTerm, so the
    * leader can skip every entry of ours from a term it does not have. */
   if (!raft_log_match_term(log, m->index, m->log_term)) {
+    raft_term_t ours;
+    if (m->index == log->committed && m->index > log->snap.index &&
+        raft_log_term(log, m->index, &ours) == 0) {
+      /* the leader's entry at our commit index differs from ours: as above */
+      raft_fault(r, "log conflict with committed entry %llu: term %llu here, term %llu in "
+                    "MsgApp from %llu",
+                 (unsigned long long)m->index, (unsigned long long)ours,
+                 (unsigned long long)m->log_term, (unsigned long long)m->from);
+      return;
+    }
     raft_index_t last = raft_log_last_index(log);
     raft_index_t hint_index;
     raft_term_t hint_term;

@@ -38,6 +38,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.leader = st.leader;
   rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
   rs.snapshots_refused = p->snap_refused;
+  rs.fault = (char *)raft_core_fault(p->core);
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
   rs.last_index = st.last_index;
@@ -316,8 +317,16 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
             rv_warn("dropped a Raft message from %s claiming %llu -> %llu", p->cfg->nodes[node].id,
                     (unsigned long long)msg.from, (unsigned long long)msg.to);
           } else if (raft_core_step(p->core, &msg) != RV_OK) {
-            rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
-                    p->cfg->nodes[node].id);
+            if (!raft_core_fault(p->core)[0])
+              rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
+                      p->cfg->nodes[node].id);
+          }
+          if (raft_core_fault(p->core)[0] && !p->fault_logged) {
+            rv_error("Raft stopped on this node: %s (the message came from %s). This node's log "
+                     "disagrees with what the cluster committed: it takes no further part. "
+                     "Remove it (raftvisor raft remove NODE), wipe its data-dir, and add it back",
+                     raft_core_fault(p->core), p->cfg->nodes[node].id);
+            p->fault_logged = true;
           }
           raft_wire_msg_free(&msg);
         }
@@ -437,7 +446,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
                           cfg->nodes[k].id, cfg->nodes[i].id);
   }
   p->self = p->ids[cfg->self];
-  p->snap_next_id = rv_wall_us();
+  p->snap_next_id = rv_random_u64() >> 1; /* room to count up */
 
   char dir[CFG_PATH_MAX + 8];
   int n = snprintf(dir, sizeof dir, "%s/raft", cfg->data_dir);
@@ -458,7 +467,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     if (cfg->nodes[i].voter) rc_cfg.bootstrap.voters[rc_cfg.bootstrap.n_voters++] = p->ids[i];
   rc_cfg.election_tick = (unsigned)cfg->raft_election_ticks;
   rc_cfg.heartbeat_tick = (unsigned)cfg->raft_heartbeat_ticks;
-  rc_cfg.seed = p->self ^ rv_wall_us();
+  rc_cfg.seed = rv_random_u64();
   p->core = raft_core_new(&rc_cfg, &st, err);
   rv_info("raft log: term %llu, vote %llu, commit %llu, snapshot %llu, %zu entries",
           (unsigned long long)st.hard.term, (unsigned long long)st.hard.vote,
@@ -486,6 +495,11 @@ static void s_stop(rv_actor_t *a, void *state) {
 
 static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   raft_peer_t *p = state;
+  if (raft_core_fault(p->core)[0]) {
+    snprintf(reason, len, "raft stopped: %s; remove and re-add this node",
+             raft_core_fault(p->core));
+    return false;
+  }
   if (p->store_error[0]) {
     snprintf(reason, len, "%s", p->store_error);
     return false;

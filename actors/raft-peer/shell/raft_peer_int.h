@@ -66,11 +66,12 @@ struct raft_peer {
   unsigned ticks;                /* ticks since start, to publish the state periodically */
   raft_snap_out_t snap_out[CFG_MAX_NODES]; /* by node index */
   raft_snap_in_t snap_in;
-  uint64_t snap_next_id;         /* stream ids: from the wall clock, then counting */
+  uint64_t snap_next_id;         /* stream ids: random at start (getrandom), then counting */
   uint64_t snap_refused;         /* snapshot chunks or installs Raft refused (not the leader we
                                     follow, stale term, nothing new) */
   raft_admin_pending_t admin;    /* a membership change waiting to commit */
   bool removed_logged;           /* "removed from the configuration" was logged */
+  bool fault_logged;             /* the core's fault (raft_core_fault) was logged */
 };
 
 /* ---- raft_peer.c ------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,9 +377,28 @@ static int s_create(raft_store_t *s, rv_err_t *err) {
 
 /* ---- open, load, close ------------------------------------------------------------------- */
 
+/* Makes the new directory's entry in its parent durable: recovery relies on finding it. */
+static int s_sync_parent(const char *dir) {
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (slash == parent) slash[1] = '\0';
+  else if (slash) *slash = '\0';
+  else snprintf(parent, sizeof parent, ".");
+  int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int e = fsync(fd) == 0 ? 0 : errno;
+  close(fd);
+  return e;
+}
+
 static int s_open(raft_store_t *s, const char *dir, rv_err_t *err) {
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+  if (mkdir(dir, 0755) == 0) {
+    int e = s_sync_parent(dir);
+    if (e) return rs_io_err(s, err, e, "sync the parent of the new directory", NULL, 0);
+  } else if (errno != EEXIST) {
     return rs_io_err(s, err, errno, "create the directory", NULL, 0);
+  }
   if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     return rs_io_err(s, err, errno, "open the directory", NULL, 0);
   if (faccessat(s->dirfd, "CURRENT", F_OK, 0) == 0)

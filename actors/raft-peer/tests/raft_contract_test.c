@@ -272,23 +272,86 @@ static void test_step_checks_untrusted_messages(void **state) {
   assert_int_equal(raft_core_step(f, &hb), RV_EINVAL);
   raft_msg_t snap = {.type = RAFT_MSG_SNAP, .to = 2, .from = 1, .term = 1};
   assert_int_equal(raft_core_step(f, &snap), RV_EINVAL);
-  /* A "leader" of term 2 trying to replace committed entry 2. */
-  raft_entry_t over = {.term = 2, .index = 2};
-  raft_msg_t evil = {.type = RAFT_MSG_APP, .to = 2, .from = 3, .term = 2, .index = 1,
-                     .log_term = 1, .entries = &over, .n_entries = 1};
-  assert_int_equal(raft_core_step(f, &evil), 0);
-  tnet_msgs_t msgs = {0};
-  tnet_core_drain(f, &msgs, NULL);
-  const raft_msg_t *resp = tnet_msgs_find(&msgs, RAFT_MSG_APP_RESP, 3);
-  assert_non_null(resp);
-  assert_false(resp->reject);
-  assert_int_equal(resp->index, 2); /* "I have everything up to my commit index" */
-  tnet_msgs_clear(&msgs);
-  raft_entry_t kept;
-  assert_int_equal(raft_core_entry(f, 2, &kept), 0);
-  assert_int_equal(kept.term, 1);
+  /* Terms that could wrap: beyond RAFT_TERM_MAX, in any field, is malformed. */
+  raft_msg_t big = {.type = RAFT_MSG_HEARTBEAT, .to = 2, .from = 1, .term = UINT64_MAX};
+  assert_int_equal(raft_core_step(f, &big), RV_EINVAL);
+  big.term = RAFT_TERM_MAX + 1;
+  assert_int_equal(raft_core_step(f, &big), RV_EINVAL);
+  raft_msg_t vote = {.type = RAFT_MSG_VOTE, .to = 2, .from = 1, .term = 3,
+                     .log_term = RAFT_TERM_MAX + 1};
+  assert_int_equal(raft_core_step(f, &vote), RV_EINVAL);
+  assert_int_equal(tnet_core_status(f).hard.term, 1); /* none of them moved the term */
+  assert_string_equal(tnet_core_status(f).fault, "");
   tnet_ents_clear(&ents);
   raft_core_destroy(&f);
+}
+
+/* §5.4 Leader Completeness: a leader's log holds every entry this follower committed. A message
+ * that disagrees with one means this node's log is damaged (or the message forged). Answering
+ * "I have everything up to my commit index" livelocks silently (the leader probes below it
+ * forever); etcd panics. The core stops for good and says why (raft_core_fault). */
+static void test_conflict_with_committed_entry_stops_the_node(void **state) {
+  (void)state;
+  for (int variant = 0; variant < 2; variant++) {
+    raft_config_t cfg;
+    tnet_config(&cfg, 2, 3);
+    raft_term_t terms[] = {1, 1};
+    tnet_ents_t ents = {0};
+    tnet_ents_from_terms(&ents, 1, terms, 2);
+    raft_storage_state_t st = {.hard = {1, 0, 2}, .entries = ents.v, .n_entries = 2,
+                               .applied = 2};
+    raft_core_t *f = tnet_core_new(&cfg, &st);
+    raft_msg_t evil;
+    raft_entry_t over = {.term = 2, .index = 2};
+    if (variant == 0) /* a "leader" of term 2 sending a different committed entry 2 */
+      evil = (raft_msg_t){.type = RAFT_MSG_APP, .to = 2, .from = 3, .term = 2, .index = 1,
+                          .log_term = 1, .entries = &over, .n_entries = 1};
+    else /* one whose entry at our commit index has another term */
+      evil = (raft_msg_t){.type = RAFT_MSG_APP, .to = 2, .from = 3, .term = 2, .index = 2,
+                          .log_term = 2};
+    assert_int_equal(raft_core_step(f, &evil), 0);
+    const char *fault = raft_core_fault(f);
+    assert_non_null(strstr(fault, "log conflict with committed entry 2"));
+    assert_string_equal(tnet_core_status(f).fault, fault);
+    /* no acknowledgement, nothing rewritten */
+    tnet_msgs_t msgs = {0};
+    tnet_core_drain(f, &msgs, NULL);
+    assert_null(tnet_msgs_find(&msgs, RAFT_MSG_APP_RESP, 3));
+    tnet_msgs_clear(&msgs);
+    raft_entry_t kept;
+    assert_int_equal(raft_core_entry(f, 2, &kept), 0);
+    assert_int_equal(kept.term, 1);
+    /* from now on it takes no part: steps refused, never campaigns */
+    raft_msg_t hb = {.type = RAFT_MSG_HEARTBEAT, .to = 2, .from = 1, .term = 2};
+    assert_int_equal(raft_core_step(f, &hb), RV_ECORRUPT);
+    assert_int_equal(raft_core_campaign(f), RV_ECORRUPT);
+    for (int k = 0; k < 10 * (int)cfg.election_tick; k++) raft_core_tick(f);
+    tnet_core_drain(f, &msgs, NULL);
+    assert_int_equal(msgs.n, 0);
+    assert_int_equal(tnet_core_status(f).role, RAFT_FOLLOWER);
+    tnet_msgs_clear(&msgs);
+    tnet_ents_clear(&ents);
+    raft_core_destroy(&f);
+  }
+}
+
+/* A node whose term reached RAFT_TERM_MAX does not campaign into a larger one: it stops. */
+static void test_term_never_passes_the_maximum(void **state) {
+  (void)state;
+  raft_config_t cfg;
+  tnet_config(&cfg, 2, 3);
+  raft_storage_state_t st = {.hard = {RAFT_TERM_MAX, 0, 0}};
+  raft_core_t *f = tnet_core_new(&cfg, &st);
+  assert_int_equal(tnet_core_status(f).hard.term, RAFT_TERM_MAX);
+  for (int k = 0; k < 10 * (int)cfg.election_tick; k++) raft_core_tick(f);
+  assert_true(tnet_core_status(f).hard.term <= RAFT_TERM_MAX);
+  assert_non_null(strstr(raft_core_fault(f), "no higher term"));
+  raft_core_destroy(&f);
+  /* and a restored term beyond it is corrupt state */
+  st.hard.term = RAFT_TERM_MAX + 1;
+  rv_err_t err;
+  assert_null(raft_core_new(&cfg, &st, &err));
+  assert_int_equal(err.code, RV_ECORRUPT);
 }
 
 static void test_config_and_restore_validation(void **state) {
@@ -362,6 +425,8 @@ int main(void) {
       cmocka_unit_test(test_update_survives_truncation_before_advance),
       cmocka_unit_test(test_restart_keeps_term_and_vote),
       cmocka_unit_test(test_step_checks_untrusted_messages),
+      cmocka_unit_test(test_conflict_with_committed_entry_stops_the_node),
+      cmocka_unit_test(test_term_never_passes_the_maximum),
       cmocka_unit_test(test_config_and_restore_validation),
       cmocka_unit_test(test_restore_trusts_applied_over_lazy_commit),
   };

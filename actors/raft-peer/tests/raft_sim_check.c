@@ -133,6 +133,12 @@ void sim_observe(sim_t *s, sim_node_t *nd) {
   raft_core_status(nd->r, &st);
   raft_sim_result_t *res = s->res;
   if (st.hard.term > res->max_term) res->max_term = st.hard.term;
+  /* Correct nodes never see a leader disagree with what they committed (§5.4): a fault here is
+   * a safety bug somewhere, not a damaged disk. */
+  if (st.fault[0]) {
+    sim_fail(s, "node %llu stopped: %s", (unsigned long long)nd->id, st.fault);
+    return;
+  }
   if (st.role != s->roles[nd->id]) {
     s->roles[nd->id] = st.role;
     sim_trace(s, SIM_TR_ROLE, (int)nd->id, 0, st.role, st.hard.term, st.last_index);
