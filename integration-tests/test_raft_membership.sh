@@ -47,6 +47,8 @@ wait_for "the leader shows 4 voters" 10 voters_are "$L" 4
 # remove a follower (not the leader), then stop it; writes go on
 victim=n$f
 wait_for "remove $victim" 30 "$RV" raft -c "$L" remove "$victim"
+# promote is for learners: a removed node must be added as a learner again first
+expect_fail 1 "it is not a learner" "$RV" raft -c "$L" promote "$victim"
 at_remove=$(wc -l <"$T/acked")
 log "removed $victim after $at_remove writes; stopping it"
 "$RV" stop -c "$T/$victim.yaml" >/dev/null || fail "stop $victim"

@@ -67,7 +67,7 @@ static void s_log_make(s_log_t *log, size_t n, size_t data_len) {
     c.time_ms = 1700000000000 + (int64_t)i;
     kv_buf_init(&log->bufs[i]);
     kv_t_encode(&c, &log->bufs[i]);
-    log->entries[i] = (kv_entry_t){i + 1, log->bufs[i].data, log->bufs[i].len};
+    log->entries[i] = (kv_entry_t){i + 1, log->bufs[i].data, log->bufs[i].len, false};
   }
 }
 
@@ -184,7 +184,7 @@ static int s_big_dir(const char *base, size_t m) {
       }
       c.time_ms = 1700000000000 + (int64_t)(i + k);
       kv_t_encode(&c, &bufs[k]);
-      ent[k] = (kv_entry_t){++index, bufs[k].data, bufs[k].len};
+      ent[k] = (kv_entry_t){++index, bufs[k].data, bufs[k].len, false};
     }
     if (kv_core_apply_batch(core, ent, k, res, &err)) {
       fprintf(stderr, "%s\n", err.msg);

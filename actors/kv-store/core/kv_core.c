@@ -437,10 +437,15 @@ static const s_op_fn s_ops[KV_OP_LAST + 1] = {
 
 /* Applies one entry into the batch (flushing earlier entries first when this one must scan). */
 static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t len,
-                       kv_result_t *res, rv_err_t *err) {
+                       bool raft_only, kv_result_t *res, rv_err_t *err) {
   memset(res, 0, sizeof *res);
   res->index = index;
   if (index == 0) return rv_err_set(err, RV_EINVAL, "kv apply: log index 0 is not valid");
+  if (raft_only) { /* nothing to do but count it applied (written with the batch) */
+    res->skipped = true;
+    if (index > c->pending.applied) c->pending.applied = index;
+    return RV_OK;
+  }
   if (index <= c->pending.applied) return s_replay(c, index, data, len, res, err);
 
   kv_cmd_t cmd;
@@ -506,7 +511,7 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
 
 int kv_core_apply(kv_core_t *c, uint64_t index, const uint8_t *cmd, size_t len, kv_result_t *res,
                   rv_err_t *err) {
-  int rc = s_apply_one(c, index, cmd, len, res, err);
+  int rc = s_apply_one(c, index, cmd, len, false, res, err);
   if (rc) {
     s_abort(c);
     return rc;
@@ -523,7 +528,8 @@ int kv_core_apply_batch(kv_core_t *c, const kv_entry_t *entries, size_t n, kv_re
                         (unsigned long long)entries[i].index,
                         (unsigned long long)entries[i - 1].index);
     }
-    int rc = s_apply_one(c, entries[i].index, entries[i].data, entries[i].len, &results[i], err);
+    int rc = s_apply_one(c, entries[i].index, entries[i].data, entries[i].len,
+                         entries[i].raft_only, &results[i], err);
     if (rc) {
       s_abort(c);
       return rc;

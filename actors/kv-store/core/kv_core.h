@@ -107,6 +107,10 @@ typedef struct {
   uint64_t index;
   const uint8_t *data;
   size_t len;
+  bool raft_only;       /* an entry of Raft's own (a new leader's empty entry, a configuration
+                           change): no command; applying it only moves the applied index, so
+                           that "applied" reaches "commit" on an idle cluster and a restart
+                           does not ask for it again (res->skipped, res->op 0) */
 } kv_entry_t;
 
 /* HDFS `-count`: a directory counts itself. */

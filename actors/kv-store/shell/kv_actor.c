@@ -119,8 +119,10 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
       n = i - k;
       break;
     }
-    if (e->type == 0) /* a command; empty and configuration entries are Raft's own */
-      ents[nc++] = (kv_entry_t){.index = e->index, .data = e->data.data, .len = e->data.len};
+    /* a command; empty and configuration entries are Raft's own: they only move the applied
+     * index (written with the batch), so applied reaches commit on an idle cluster */
+    ents[nc++] = (kv_entry_t){.index = e->index, .data = e->data.data, .len = e->data.len,
+                              .raft_only = e->type != 0};
   }
   rv_err_t err;
   bool syncing = s->sync_next;
@@ -132,7 +134,7 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   } else {
     if (s->store_error[0]) rv_info("RocksDB writes succeed again");
     s->store_error[0] = '\0';
-    if (nc) s->last_apply_ms = kv_now_ms();
+    s->last_apply_ms = kv_now_ms();
     if (syncing) {
       s->durable = kv_core_applied(s->core);
       s->sync_next = false;
@@ -140,7 +142,8 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
     size_t c = 0;
     for (size_t i = k; i < k + n; i++) {
       const Rv__RaftEntry *e = b->entries[i];
-      const kv_result_t *r = e->type == 0 ? &res[c++] : NULL;
+      const kv_result_t *r = &res[c++];
+      if (e->type != 0) r = NULL;
       s->applied = e->index;
       kv_clients_applied(s, e->index, e->term, r);
     }

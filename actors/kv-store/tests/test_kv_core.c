@@ -145,6 +145,36 @@ static void test_same_index_twice_skipped(void **state) {
   kv_t_env_destroy(&e);
 }
 
+/* Raft's own entries (a new leader's empty entry, configuration changes) carry no command:
+ * they move the applied index, durably with the batch, and change nothing else. Without this,
+ * `status` showed applied below commit forever on an idle cluster, and a restarted kv-store
+ * asked for entries Raft may have compacted. */
+static void test_raft_only_entries_advance_the_applied_index(void **state) {
+  kv_t_env_t *e = kv_t_env_new(NULL);
+  assert_int_equal(kv_t_mkdir(e, "/a", 0), RV_OK);
+  uint64_t ns = kv_t_digest(e, KV_DIGEST_NAMESPACE);
+  uint64_t at = kv_core_applied(e->core);
+  kv_entry_t ents[2] = {{.index = at + 1, .raft_only = true},
+                        {.index = at + 2, .raft_only = true}};
+  kv_result_t res[2];
+  rv_err_t err;
+  assert_int_equal(kv_core_apply_batch(e->core, ents, 2, res, &err), RV_OK);
+  assert_int_equal(kv_core_applied(e->core), at + 2);
+  assert_true(res[0].skipped && res[1].skipped);
+  assert_int_equal(res[1].code, RV_OK);
+  assert_true(kv_t_digest(e, KV_DIGEST_NAMESPACE) == ns);
+  kv_t_env_reopen(e);
+  assert_int_equal(kv_core_applied(e->core), at + 2); /* durable */
+  /* seen again (a restart's ApplyFrom), they are skipped */
+  assert_int_equal(kv_core_apply_batch(e->core, ents, 1, res, &err), RV_OK);
+  assert_int_equal(kv_core_applied(e->core), at + 2);
+  /* commands continue after them */
+  e->index = kv_core_applied(e->core);
+  assert_int_equal(kv_t_mkdir(e, "/b", 0), RV_OK);
+  assert_int_equal(kv_core_applied(e->core), at + 3);
+  kv_t_env_destroy(&e);
+}
+
 static void test_undecodable_entry_advances_index(void **state) {
   kv_t_env_t *e = kv_t_env_new(NULL);
   uint64_t ns = kv_t_digest(e, KV_DIGEST_NAMESPACE);
@@ -199,7 +229,7 @@ static void s_add(kv_buf_t *bufs, kv_entry_t *entries, size_t *n, kv_cmd_t *c, u
   c->time_ms = 1000 + (int64_t)*n;
   kv_buf_init(&bufs[*n]);
   kv_t_encode(c, &bufs[*n]);
-  entries[*n] = (kv_entry_t){first_index + *n * 2, bufs[*n].data, bufs[*n].len};
+  entries[*n] = (kv_entry_t){first_index + *n * 2, bufs[*n].data, bufs[*n].len, false};
   (*n)++;
 }
 
@@ -235,7 +265,7 @@ static size_t s_script(kv_buf_t *bufs, kv_entry_t *entries, uint64_t first) {
   const uint8_t junk[] = {1, 2, 3};
   kv_buf_init(&bufs[n]);
   kv_buf_put(&bufs[n], junk, sizeof junk);
-  entries[n] = (kv_entry_t){first + n * 2, bufs[n].data, bufs[n].len};
+  entries[n] = (kv_entry_t){first + n * 2, bufs[n].data, bufs[n].len, false};
   n++;
   kv_t_cmd(&c, KV_OP_SETATTR, "/z");
   c.set_mask = KV_SET_PERM;
@@ -351,6 +381,7 @@ int main(void) {
       cmocka_unit_test(test_foreign_or_newer_store_refused),
       cmocka_unit_test(test_same_index_twice_skipped),
       cmocka_unit_test(test_undecodable_entry_advances_index),
+      cmocka_unit_test(test_raft_only_entries_advance_the_applied_index),
       cmocka_unit_test(test_storage_failure_leaves_last_written_state),
       cmocka_unit_test(test_batch_equals_one_by_one),
       cmocka_unit_test(test_batch_failure_then_retry),

@@ -363,7 +363,7 @@ static void test_random_ops_against_model(void **state) {
       assert_int_not_equal(kv_t_count(e, q, &got), RV_OK);
     }
     /* the grouped replica */
-    gent[gn] = (kv_entry_t){e->index, gbufs[gn].data, gbufs[gn].len};
+    gent[gn] = (kv_entry_t){e->index, gbufs[gn].data, gbufs[gn].len, false};
     gwant[gn] = want;
     gn++;
     if (gn == gtarget || round == rounds - 1) {

@@ -111,6 +111,20 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
     s_answer(p, m->corr_id, RV_EBUSY, text);
     return;
   }
+  if (cc.type == RAFT_CONF_ADD_VOTER && p->soft.role == RAFT_LEADER) {
+    /* promote is for learners: a node that is not in the configuration at all (a spare, or one
+     * just removed) must be added as a learner and caught up first, or it would count towards
+     * the quorum with an empty log */
+    raft_status_t st;
+    raft_core_status(p->core, &st);
+    if (!raft_conf_is_voter(&st.conf, id) && !raft_conf_is_learner(&st.conf, id)) {
+      snprintf(text, sizeof text, "promote %s: it is not a learner; add it first with "
+               "`raftvisor raft add-learner %s` and promote it once it has caught up",
+               node, node);
+      s_answer(p, m->corr_id, RV_EINVAL, text);
+      return;
+    }
+  }
   raft_proposal_t pr = {0};
   int rc = raft_core_propose_conf_change(p->core, &cc, &pr);
   if (rc != RV_OK) {
