@@ -18,12 +18,22 @@ caught_up() {
 for round in 1 2; do
   leader=$(leader_agreed 3) || fail "no leader agreed"
   to=n$(follower_of 3 "$leader")
-  "$RV" raft -c "$T/$leader.yaml" transfer "$to" >/dev/null || fail "transfer $leader -> $to"
+  out=$("$RV" raft -c "$T/$leader.yaml" transfer "$to") || fail "transfer $leader -> $to: $out"
+  # answered on completion, not when it starts
+  assert_contains "$out" "leadership transferred to $to" "raftvisor raft transfer $to"
   is_leader() { [ "$(leader_agreed 3)" = "$to" ]; }
   wait_for "$to leads (round $round)" 20 is_leader
   wait_for "applied = commit on all three nodes after the transfer to $to" 20 caught_up
   log "round $round: leader $to, commit $(raft_field "$T/$to.yaml" commit) = applied on all"
 done
+# a transfer to a node that is down fails, saying why, and leadership stays
+leader=$(leader_agreed 3) || fail "no leader agreed"
+down=n$(follower_of 3 "$leader")
+"$RV" stop -c "$T/$down.yaml" >/dev/null || fail "stop $down"
+expect_fail 1 "did not catch up and win" "$RV" raft -c "$T/$leader.yaml" transfer "$down"
+[ "$(raft_field "$T/$leader.yaml" role)" = leader ] || fail "$leader no longer leads"
+start_node "$T/$down.yaml"
+wait_for "$down is back and caught up" 20 caught_up
 # the applied index is durable: a restarted kv-store does not fall back below commit
 "$RV" restart -c "$T/n1.yaml" kv-store >/dev/null || fail "restart kv-store on n1"
 wait_for "applied = commit on all three nodes after a kv-store restart" 20 caught_up

@@ -2,13 +2,23 @@
  * by the supervisor becomes a single-server membership change or a leadership transfer of the
  * core. A membership change is answered once its entry is applied (the update's committed
  * RAFT_ENTRY_CONF at the proposed index with the proposed term), or with a failure when another
- * entry took that index; a refused change and a transfer are answered at once. One request is
- * in flight at a time (the core allows one change at a time anyway); the supervisor answers
- * RV_ETIMEDOUT when no answer comes in time, and a later answer is dropped by it. */
+ * entry took that index; a refused change is answered at once. A transfer is answered when it
+ * is complete (this node follows the target in a later term: what `haadmin -transitionToActive`
+ * needs), or when it failed (aborted by the core after an election timeout, another node won,
+ * or RAFT_ADMIN_TRANSFER_MS passed). One change and one transfer may be in flight; the
+ * supervisor answers RV_ETIMEDOUT when no answer comes in time, and a later answer is dropped
+ * by it. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "raft_peer_int.h"
+
+static int64_t s_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Sends the Reply to the supervisor under the request's correlation id. */
 static void s_answer(raft_peer_t *p, uint64_t corr, int code, const char *text) {
@@ -87,11 +97,29 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
   raft_id_t id = p->ids[idx];
   if (q->op == RV__RAFT_ADMIN_OP__RAFT_ADMIN_TRANSFER) {
     int rc = raft_core_transfer_leader(p->core, id);
-    if (rc == RV_OK)
-      snprintf(text, sizeof text, "leadership transfer to %s started", node);
-    else
+    if (rc == RV_EEXIST && p->xfer.active && p->xfer.target == id) {
+      /* the same transfer asked again: this request is answered instead of the earlier one */
+      snprintf(text, sizeof text, "transfer %s: asked again (#%llu); answered there", node,
+               (unsigned long long)m->corr_id);
+      s_answer(p, p->xfer.corr, RV_EAGAIN, text);
+      p->xfer.corr = m->corr_id;
+      return;
+    }
+    if (rc != RV_OK) {
       s_refusal(p, rc, q->op, node, p->soft.leader, text, sizeof text);
-    s_answer(p, m->corr_id, rc, text);
+      s_answer(p, m->corr_id, rc, text);
+      return;
+    }
+    if (p->xfer.active) {
+      snprintf(text, sizeof text, "transfer to %s: replaced by a transfer to %s",
+               raft_peer_node_name(p, p->xfer.target), node);
+      s_answer(p, p->xfer.corr, RV_EAGAIN, text);
+    }
+    rv_info("raft admin #%llu: leadership transfer to %s started", (unsigned long long)m->corr_id,
+            node);
+    p->xfer = (raft_admin_transfer_t){.active = true, .corr = m->corr_id, .target = id,
+                                      .term = p->term,
+                                      .deadline_ms = s_now_ms() + RAFT_ADMIN_TRANSFER_MS};
     return;
   }
   raft_conf_change_t cc = {.node = id};
@@ -174,4 +202,39 @@ void raft_admin_role_lost(raft_peer_t *p) {
            (unsigned long long)p->admin.index);
   s_answer(p, p->admin.corr, RV_EAGAIN, text);
   p->admin.active = false;
+}
+
+static bool s_transferring(const raft_peer_t *p) {
+  raft_status_t st;
+  raft_core_status(p->core, &st);
+  return st.transferee != 0;
+}
+
+void raft_admin_tick(raft_peer_t *p) {
+  raft_admin_transfer_t *x = &p->xfer;
+  if (!x->active) return;
+  char text[RV_ERR_MSG_MAX];
+  const char *target = raft_peer_node_name(p, x->target);
+  int code;
+  if (p->soft.role != RAFT_LEADER && p->soft.leader == x->target && p->term > x->term) {
+    code = RV_OK;
+    snprintf(text, sizeof text, "leadership transferred to %s (term %llu)", target,
+             (unsigned long long)p->term);
+  } else if (p->soft.role != RAFT_LEADER && p->soft.leader && p->soft.leader != x->target) {
+    code = RV_EAGAIN;
+    snprintf(text, sizeof text, "transfer to %s failed: %s leads instead (term %llu)", target,
+             raft_peer_node_name(p, p->soft.leader), (unsigned long long)p->term);
+  } else if (p->soft.role == RAFT_LEADER && !s_transferring(p)) {
+    code = RV_ETIMEDOUT;
+    snprintf(text, sizeof text, "transfer to %s aborted: it did not catch up and win within an "
+             "election timeout (is it running and reachable?); leadership stays here", target);
+  } else if (s_now_ms() >= x->deadline_ms) {
+    code = RV_ETIMEDOUT;
+    snprintf(text, sizeof text, "transfer to %s: not complete after %d ms; check raftvisor "
+             "status", target, RAFT_ADMIN_TRANSFER_MS);
+  } else {
+    return;
+  }
+  s_answer(p, x->corr, code, text);
+  x->active = false;
 }

@@ -283,6 +283,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_core_tick(p->core);
   raft_snap_stream_tick(p);
   raft_peer_process(p);
+  raft_admin_tick(p);
   /* status pages want fresh progress, not only role changes: a few times a second */
   unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;
   if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);

@@ -13,6 +13,8 @@
 
 #define RAFT_SNAP_WINDOW (4u << 20)   /* snapshot bytes in flight to one follower */
 #define RAFT_SNAP_TIMEOUT_MS 10000    /* a stream that has not moved this long has failed */
+#define RAFT_ADMIN_TRANSFER_MS 10000  /* a transfer not complete by then is answered as timed out
+                                         (below the supervisor's 15 s relay timeout) */
 
 /* A snapshot this node (as leader) streams to one follower. */
 typedef struct {
@@ -40,6 +42,15 @@ typedef struct {
   raft_term_t term;          /* ... and in which term: it committed iff applied with this term */
   char what[96];             /* "promote n4", for the answer */
 } raft_admin_pending_t;
+
+/* The `raftvisor raft transfer` (or HA admin) request waiting for the transfer to complete. */
+typedef struct {
+  bool active;
+  uint64_t corr;             /* the supervisor's correlation id */
+  raft_id_t target;
+  raft_term_t term;          /* our term when it started: the target leads in a later one */
+  int64_t deadline_ms;       /* answered as timed out past this (monotonic) */
+} raft_admin_transfer_t;
 
 struct raft_peer {
   rv_actor_t *a;
@@ -70,6 +81,7 @@ struct raft_peer {
   uint64_t snap_refused;         /* snapshot chunks or installs Raft refused (not the leader we
                                     follow, stale term, nothing new) */
   raft_admin_pending_t admin;    /* a membership change waiting to commit */
+  raft_admin_transfer_t xfer;    /* a leadership transfer waiting to complete */
   bool removed_logged;           /* "removed from the configuration" was logged */
   bool fault_logged;             /* the core's fault (raft_core_fault) was logged */
 };
@@ -108,5 +120,8 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m);
 void raft_admin_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n);
 /* This node stopped leading: the waiting change, if any, is answered as unknown outcome. */
 void raft_admin_role_lost(raft_peer_t *p);
+/* Every tick: answers a waiting transfer once the target leads (this node follows it in a later
+ * term), or when it failed (the core aborted it, another node leads, or it timed out). */
+void raft_admin_tick(raft_peer_t *p);
 
 #endif
