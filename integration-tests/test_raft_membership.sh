@@ -49,6 +49,8 @@ victim=n$f
 wait_for "remove $victim" 30 "$RV" raft -c "$L" remove "$victim"
 # promote is for learners: a removed node must be added as a learner again first
 expect_fail 1 "it is not a learner" "$RV" raft -c "$L" promote "$victim"
+# the removed node learns of its removal (the leader sends it that entry) and says so
+wait_for "$victim says it is not a member" 10 membership_is "$T/$victim.yaml" not-member
 at_remove=$(wc -l <"$T/acked")
 log "removed $victim after $at_remove writes; stopping it"
 "$RV" stop -c "$T/$victim.yaml" >/dev/null || fail "stop $victim"

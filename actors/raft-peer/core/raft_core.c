@@ -207,6 +207,10 @@ static void s_reset(raft_core_t *r, raft_term_t term) {
   s_reset_randomized_timeout(r);
   raft_transfer_abort(r);
   r->n_votes = 0;
+  if (r->leaving) { /* only a leader sends to a removed member */
+    r->leaving = 0;
+    raft_progress_sync(r);
+  }
   raft_progress_reset_all(r);
   r->pending_conf_index = 0;
   r->uncommitted_bytes = 0;

@@ -125,6 +125,10 @@ struct raft_core {
   raft_role_t role;
   raft_id_t leader;
   raft_conf_t conf;          /* in force: the latest configuration in the log (thesis §4.1) */
+  raft_id_t leaving;         /* leader: a member the latest change removed, still sent entries
+                                (counted nowhere) until that change commits, so that it learns
+                                of its removal and stops campaigning; 0 = none */
+  raft_index_t leaving_index;/* the conf entry that removed it */
   raft_index_t conf_index;   /* entry that defined conf; snap.index or 0 when not in the log */
   uint64_t bad_conf_entries;
   raft_tracker_t trk[RAFT_MAX_MEMBERS]; /* one per member (voters + learners), self included */
@@ -245,6 +249,9 @@ void raft_membership_log_changed(raft_core_t *r, raft_index_t from);
 void raft_membership_conf_at(const raft_core_t *r, raft_index_t index, raft_conf_t *out);
 /* Leader: the commit index moved; step down once our own removal is committed. */
 void raft_membership_committed(raft_core_t *r);
+/* Leader: forgets the removed member (raft_core.leaving) once its removal is committed and it
+ * holds that entry. May rebuild the trackers: no tracker pointer survives the call. */
+void raft_membership_leaving_check(raft_core_t *r);
 bool raft_conf_valid(const raft_conf_t *c);
 
 /* raft_read.c */

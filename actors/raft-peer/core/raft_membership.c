@@ -137,6 +137,18 @@ void raft_membership_log_changed(raft_core_t *r, raft_index_t from) {
     if (at == 0) return;
   }
   if (at == r->conf_index && memcmp(&conf, &r->conf, sizeof conf) == 0) return;
+  /* a leader remembers a member this change removes (see raft_core.leaving) */
+  r->leaving = 0;
+  if (r->role == RAFT_LEADER && at > r->conf_index) {
+    for (size_t k = 0; k < r->conf.n_voters + r->conf.n_learners; k++) {
+      raft_id_t id = k < r->conf.n_voters ? r->conf.voters[k]
+                                          : r->conf.learners[k - r->conf.n_voters];
+      if (id != r->id && !raft_conf_is_voter(&conf, id) && !raft_conf_is_learner(&conf, id)) {
+        r->leaving = id;
+        r->leaving_index = at;
+      }
+    }
+  }
   r->conf = conf;
   r->conf_index = at;
   raft_progress_sync(r);
@@ -147,7 +159,18 @@ void raft_membership_conf_at(const raft_core_t *r, raft_index_t index, raft_conf
   if (s_find_conf(r, r->log.snap.index, index, out, &bad) == 0) *out = r->log.snap.conf;
 }
 
+void raft_membership_leaving_check(raft_core_t *r) {
+  /* forgotten once the removal is committed and the removed member holds it (or at the next
+   * role change or configuration change): until then it costs a tracker and messages */
+  if (!r->leaving || r->log.committed < r->leaving_index) return;
+  raft_tracker_t *pr = raft_progress_find(r, r->leaving);
+  if (pr && pr->match < r->leaving_index) return;
+  r->leaving = 0;
+  raft_progress_sync(r);
+}
+
 void raft_membership_committed(raft_core_t *r) {
+  raft_membership_leaving_check(r);
   /* thesis §4.2.2: a leader that is not part of the new configuration "steps down (returns to
    * follower state) once the Cnew entry is committed". */
   if (r->role == RAFT_LEADER && r->log.committed >= r->conf_index &&

@@ -162,6 +162,11 @@ void raft_progress_sync(raft_core_t *r) {
   for (size_t k = 0; k < r->conf.n_voters; k++) ids[n] = r->conf.voters[k], learner[n++] = false;
   for (size_t k = 0; k < r->conf.n_learners; k++)
     ids[n] = r->conf.learners[k], learner[n++] = true;
+  /* a member just removed keeps a tracker, as a learner (quorums count conf's voters only),
+   * until its removal commits: it must receive that entry to know it was removed */
+  if (r->role == RAFT_LEADER && r->leaving && r->leaving != r->id && n < RAFT_MAX_MEMBERS &&
+      !raft_conf_is_voter(&r->conf, r->leaving) && !raft_conf_is_learner(&r->conf, r->leaving))
+    ids[n] = r->leaving, learner[n++] = true;
 
   /* Members that stay keep their tracker (and its inflight ring); new ones take a free ring of
    * the pool and start probing. */

@@ -259,6 +259,7 @@ void raft_replication_handle_append_resp(raft_core_t *r, const raft_msg_t *m) {
   while (raft_replication_send_append(r, pr, false)) {
   }
   raft_transfer_progressed(r, pr);
+  if (pr->id == r->leaving) raft_membership_leaving_check(r); /* pr is stale after this */
 }
 
 void raft_replication_handle_heartbeat_resp(raft_core_t *r, const raft_msg_t *m) {

@@ -261,6 +261,41 @@ static void test_removed_leader_steps_down_after_commit(void **state) {
   tnet_destroy(&net);
 }
 
+/* A removed follower learns of its removal: the leader keeps sending it entries (counted in no
+ * quorum) until the removal commits, so it appends the entry that removes it, sees itself
+ * outside the configuration and never campaigns again. Before, the leader stopped sending at
+ * once: the removed node kept believing it was a voter and ran pre-votes forever. */
+static void test_removed_follower_learns_it_was_removed(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, NULL);
+  tnet_campaign(net, 1);
+  tnet_propose(net, 1, "before");
+  tnet_settle(net);
+  raft_core_t *l = net->nodes[1].r;
+  raft_conf_change_t rm = {.type = RAFT_CONF_REMOVE, .node = 3};
+  raft_proposal_t p;
+  assert_int_equal(raft_core_propose_conf_change(l, &rm, &p), 0);
+  tnet_settle(net);
+  tnet_tick_all(net, 3);
+  raft_status_t s3 = tnet_status(net, 3);
+  assert_true(s3.last_index >= p.index); /* it received its removal */
+  assert_false(raft_conf_is_voter(&s3.conf, 3));
+  assert_false(raft_conf_is_learner(&s3.conf, 3));
+  assert_int_equal(raft_core_campaign(net->nodes[3].r), RV_EINVAL);
+  /* the leader forgets it once the removal is committed and acknowledged */
+  raft_progress_t pr;
+  assert_int_equal(raft_core_progress(l, 3, &pr), RV_ENOTFOUND);
+  /* and it stays quiet: no election, the leader keeps its term */
+  raft_term_t term = tnet_status(net, 1).hard.term;
+  tnet_isolate(net, 1); /* even without hearing from anyone */
+  tnet_heal(net);
+  tnet_tick_all(net, 60);
+  assert_int_equal(tnet_status(net, 3).role, RAFT_FOLLOWER);
+  assert_int_equal(tnet_status(net, 1).hard.term, term);
+  assert_int_equal(tnet_status(net, 1).role, RAFT_LEADER);
+  tnet_destroy(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_learner_does_not_vote_or_campaign),
@@ -270,6 +305,7 @@ int main(void) {
       cmocka_unit_test(test_conf_change_takes_effect_on_append),
       cmocka_unit_test(test_conf_change_truncated_reverts_configuration),
       cmocka_unit_test(test_removed_leader_steps_down_after_commit),
+      cmocka_unit_test(test_removed_follower_learns_it_was_removed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
