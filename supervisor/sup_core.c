@@ -162,6 +162,32 @@ static void s_stop_next(sup_core_t *core, uint64_t now) {
   s_copy(a->text, sizeof a->text, core->stop_reason);
 }
 
+void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms) { core->wake_by_ms = now + ms; }
+
+/* An event at now: if the supervisor ran later than it meant to, the delay is not the
+ * children's to answer for (see the header). */
+static void s_observe(sup_core_t *core, uint64_t now) {
+  if (!core->wake_by_ms || now <= core->wake_by_ms + SUP_CORE_STALL_SLACK_MS) return;
+  uint64_t d = now - core->wake_by_ms;
+  core->wake_by_ms = 0; /* counted once; the shell arms again after this event */
+  core->stalls++;
+  core->stalled_ms += d;
+  for (int i = 0; i < core->nchildren; i++) {
+    sup_child_t *c = &core->children[i];
+    if (c->state == SUP_CHILD_RUNNING) {
+      c->last_ack_ms = c->last_ack_ms + d < now ? c->last_ack_ms + d : now;
+    } else if (c->state == SUP_CHILD_STARTING && c->deadline_ms != UINT64_MAX) {
+      c->deadline_ms += d;
+    }
+  }
+  core->next_heartbeat_ms = now; /* fresh heartbeats at once */
+  if (d >= core->policy.heartbeat_timeout_ms / 4) /* shorter ones are only counted */
+    s_log(core, d >= core->policy.heartbeat_timeout_ms / 2 ? CFG_LOG_WARN : CFG_LOG_INFO,
+          "the supervisor ran %llu ms late (paused, or an overloaded host): that time is not "
+          "counted against any actor's heartbeat; fresh heartbeats go out now",
+          (unsigned long long)d);
+}
+
 void sup_core_stop(sup_core_t *core, int code, const char *reason, uint64_t now) {
   if (core->state == SUP_NODE_STOPPING || core->state == SUP_NODE_STOPPED) return;
   core->state = SUP_NODE_STOPPING;
@@ -223,6 +249,7 @@ void sup_core_ready(sup_core_t *core, int i, int pid, uint64_t now) {
 }
 
 void sup_core_heartbeat_ack(sup_core_t *core, int i, int pid, uint64_t now) {
+  s_observe(core, now);
   if (i < 0 || i >= core->nchildren) return;
   sup_child_t *c = &core->children[i];
   if (pid && c->pid && pid != c->pid) return; /* an answer from a predecessor */
@@ -242,6 +269,7 @@ static bool s_intensity_exceeded(sup_core_t *core, uint64_t now) {
 }
 
 void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
+  s_observe(core, now);
   int i = sup_core_find_pid(core, pid);
   if (i < 0) return;
   sup_child_t *c = &core->children[i];
@@ -356,6 +384,7 @@ int sup_core_restart(sup_core_t *core, const char *name, uint64_t now) {
 
 void sup_core_tick(sup_core_t *core, uint64_t now) {
   const sup_policy_t *p = &core->policy;
+  s_observe(core, now);
   for (int i = 0; i < core->nchildren; i++) {
     sup_child_t *c = &core->children[i];
     char why[2 * SUP_REASON_MAX];

@@ -21,7 +21,15 @@
  *     after a long run is restarted at once;
  *   - intensity: more than restart_intensity restarts in restart_period_s stops the whole node,
  *     naming the child and its last exit; so does an exit with RV_EXIT_CONFIG (a restart cannot
- *     cure a configuration error). */
+ *     cure a configuration error).
+ *
+ * Hang detection counts only time the supervisor itself was running. The shell says when it
+ * means to wake next (sup_core_armed); an event that comes more than SUP_CORE_STALL_SLACK_MS
+ * later than that (the supervisor was stopped, swapped out, or its host overloaded) is a stall:
+ * every waiting deadline of the children (heartbeat, start timeout) moves by the stall's length
+ * and fresh heartbeats go out at once. Without this, a supervisor paused for 2 s killed all of
+ * its healthy actors as hung on resume. An actor that really hangs is still caught: the time
+ * the supervisor runs on schedule counts in full. */
 #ifndef SUP_CORE_H
 #define SUP_CORE_H
 
@@ -109,6 +117,10 @@ typedef struct {
   unsigned restart_log_len;
   uint64_t next_heartbeat_ms;
   uint64_t heartbeat_seq;
+  uint64_t wake_by_ms;           /* when the shell means to run next (sup_core_armed); 0 = not
+                                    armed yet */
+  uint64_t stalls;               /* stalls seen (the supervisor ran late) ... */
+  uint64_t stalled_ms;           /* ... and their total length, not counted against actors */
   char killed[SUP_MAX_CHILDREN][CFG_ID_MAX + 1]; /* children SIGKILLed while stopping */
   int nkilled;
   char stopped[SUP_MAX_CHILDREN][CFG_ID_MAX + 1]; /* children that stopped on SIGTERM */
@@ -138,6 +150,11 @@ int sup_core_restart(sup_core_t *core, const char *name, uint64_t now);
 
 /* Milliseconds until the next deadline (a heartbeat, a timeout, a respawn), at most 1000. */
 uint64_t sup_core_next_timeout(const sup_core_t *core, uint64_t now);
+
+/* The shell armed its timer at now to fire ms later: it means to run again by now + ms. An
+ * event stamped later than that by more than SUP_CORE_STALL_SLACK_MS is a stall (see above). */
+#define SUP_CORE_STALL_SLACK_MS 100
+void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms);
 
 /* Copies the queued actions to out (up to max) and clears the queue; returns their number. */
 int sup_core_take_actions(sup_core_t *core, sup_action_t *out, int max);

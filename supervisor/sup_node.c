@@ -167,6 +167,7 @@ static void s_rearm(sup_node_t *n) {
   uint64_t now = s_now();
   uint64_t ms = sup_core_next_timeout(&n->core, now);
   n->timer_id = zloop_timer(n->loop, ms ? ms : 1, 1, s_on_timer, n);
+  sup_core_armed(&n->core, now, ms ? ms : 1);
 }
 
 static int s_after_event(sup_node_t *n) {

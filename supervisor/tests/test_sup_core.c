@@ -413,6 +413,69 @@ static void test_stale_pids_ignored(void **state) {
   assert_int_equal(c.children[0].restarts, 0);
 }
 
+/* Runs the supervisor's loop as the shell does: tick at t, answer heartbeats from the children
+ * in `answering` (a bit per child) at t, arm the timer. Returns the child SIGKILLed, or -1. */
+static int s_loop_step(sup_core_t *c, uint64_t t, unsigned answering, uint64_t *wake) {
+  sup_core_tick(c, t);
+  s_acts_t r = s_take(c);
+  int killed = -1;
+  for (int i = 0; i < r.n; i++) {
+    if (r.a[i].kind == SUP_ACT_HEARTBEAT && (answering & (1u << r.a[i].child)))
+      sup_core_heartbeat_ack(c, r.a[i].child, 100 + r.a[i].child, t);
+    if (r.a[i].kind == SUP_ACT_SIGNAL && r.a[i].sig == SIGKILL) killed = r.a[i].child;
+  }
+  uint64_t ms = sup_core_next_timeout(c, t);
+  sup_core_armed(c, t, ms ? ms : 1);
+  *wake = t + (ms ? ms : 1);
+  return killed;
+}
+
+/* A supervisor that was itself stopped (SIGSTOP, a loaded host) for 2 s must not take its
+ * healthy actors for hung when it runs again: the stall is not counted, fresh heartbeats go
+ * out, and the actors answer them. (Before: every actor was killed on resume.) */
+static void test_paused_supervisor_kills_no_one(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  uint64_t t = 0, wake = 0;
+  for (; t < 1000; t = wake) assert_int_equal(s_loop_step(&c, t, 3, &wake), -1);
+  /* paused: the next time it runs is 2 s after it meant to */
+  t = wake + 2000;
+  sup_core_tick(&c, t);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, -1), -1);
+  assert_true(s_find(&r, SUP_ACT_HEARTBEAT, 0) >= 0); /* fresh heartbeats at once */
+  assert_true(s_find(&r, SUP_ACT_HEARTBEAT, 1) >= 0);
+  assert_int_equal(c.stalls, 1);
+  assert_true(c.stalled_ms >= 2000);
+  for (int i = 0; i < r.n; i++)
+    if (r.a[i].kind == SUP_ACT_HEARTBEAT) sup_core_heartbeat_ack(&c, r.a[i].child, 100 + r.a[i].child, t);
+  sup_core_armed(&c, t, sup_core_next_timeout(&c, t));
+  wake = t + sup_core_next_timeout(&c, t);
+  for (uint64_t end = t + 5000; t < end; t = wake)
+    assert_int_equal(s_loop_step(&c, t, 3, &wake), -1);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(c.children[i].state, SUP_CHILD_RUNNING);
+    assert_int_equal(c.children[i].restarts, 0);
+  }
+}
+
+/* A supervisor that always runs late (an overloaded host) still catches an actor that hangs:
+ * only the lateness is forgiven, the time it runs on schedule counts. */
+static void test_hang_caught_by_a_late_supervisor(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  uint64_t t = 0, wake = 0;
+  int killed = -1;
+  unsigned answering = 3;
+  for (int step = 0; step < 2000 && killed < 0; step++, t = wake + 150) {
+    if (t >= 1000) answering = 2; /* a0 hangs */
+    killed = s_loop_step(&c, t, answering, &wake);
+  }
+  assert_int_equal(killed, 0);
+  assert_int_equal(c.children[1].state, SUP_CHILD_RUNNING);
+  assert_true(c.stalls > 0); /* every step was late, and counted as such */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_starts_in_order_waiting_for_ready),
@@ -430,6 +493,8 @@ int main(void) {
       cmocka_unit_test(test_config_exit_stops_the_node),
       cmocka_unit_test(test_manual_restart_not_counted),
       cmocka_unit_test(test_stale_pids_ignored),
+      cmocka_unit_test(test_paused_supervisor_kills_no_one),
+      cmocka_unit_test(test_hang_caught_by_a_late_supervisor),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
