@@ -105,6 +105,7 @@ static int s_connect(rv_client_t *c, int i, rv_err_t *err) {
   zsock_set_rcvhwm(s, RV_CLIENT_LANES_MAX);
   zsock_set_reconnect_ivl(s, 50);
   zsock_set_reconnect_ivl_max(s, 500);
+  zsock_set_connect_timeout(s, 500); /* not the kernel's SYN backoff: see rv_peers.c */
   zsock_set_heartbeat_ivl(s, 1000);
   zsock_set_heartbeat_timeout(s, 3000);
   if (zsock_connect(s, "tcp://%s", c->nodes[i]) < 0)

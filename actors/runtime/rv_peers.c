@@ -70,6 +70,10 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
     zsock_set_linger(s, 0);
     zsock_set_reconnect_ivl(s, 50);
     zsock_set_reconnect_ivl_max(s, 500);
+    /* a SYN into a partition is given up after 500 ms and tried again, instead of waiting on
+     * the kernel's SYN backoff (up to minutes): a healed partition is noticed within ~1 s */
+    zsock_set_connect_timeout(s, 500);
+    zsock_set_tcp_maxrt(s, 3000); /* unacknowledged data this long: the link is dead */
     zsock_set_heartbeat_ivl(s, 500);
     zsock_set_heartbeat_timeout(s, 1500);
     cfg_peer_endpoint(&cfg->nodes[i], cfg->nodes[i].raft_port, ep, sizeof ep);
