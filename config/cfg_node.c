@@ -22,6 +22,7 @@
 #include "cfg_source.h"
 #include "cfg_value.h"
 #include "cfg_yaml.h"
+#include "fence_methods.h"
 
 #define CFG_FILE_MAX (1 << 20)   /* a node file is a few KiB; refuse anything past 1 MiB */
 #define CFG_SECRET_MAX (1 << 16) /* a secret file holds one key */
@@ -194,9 +195,16 @@ static int s_set_list(load_t *ld, const cfg_key_t *k, void *base, const cfg_yaml
   for (const char *s = val->text; *s;) {
     size_t n = strcspn(s, sep);
     const char *e = s + n;
-    while (s < e && strchr(" \t\r\n", *s)) s++;
-    size_t m = (size_t)(e - s);
-    while (m > 0 && strchr(" \t\r\n", s[m - 1])) m--;
+    size_t m;
+    if (form == CFG_ALIAS_LINES) { /* fencing methods, as Hadoop reads them: # comments too */
+      size_t start;
+      m = fence_methods_line(s, n, &start);
+      s += start;
+    } else {
+      while (s < e && strchr(" \t\r\n", *s)) s++;
+      m = (size_t)(e - s);
+      while (m > 0 && strchr(" \t\r\n", s[m - 1])) m--;
+    }
     if (m > 0) {
       snprintf(ilabel, sizeof ilabel, "%s[%d]", label, *(int *)((char *)base + k->count_offset));
       snprintf(one, sizeof one, "%.*s", (int)m, s);

@@ -251,8 +251,8 @@ static void test_wrong_types_and_ranges(void **state) {
   cfg_test_refused(CFG_TEST_MINIMAL "ots:\n  endpoint: [a]\n",
                    P "8:13: ots.endpoint: expected a string, got a list");
   cfg_test_refused(CFG_TEST_MINIMAL "ha:\n  fencing:\n    methods: [\"shell()\"]\n",
-                   P "9:15: ha.fencing.methods[0]: expected shell(command [args]) with a "
-                     "command, got \"shell()\"");
+                   P "9:15: ha.fencing.methods[0]: No argument passed to 'shell' fencing "
+                     "method: expected shell(command [args]), got 'shell()'");
   cfg_test_refused(CFG_TEST_MINIMAL "node:\n",
                    P "7:1: node: duplicate key \"node\" (first at line 1)");
 }
@@ -490,8 +490,18 @@ static void test_hdfs_aliases(void **state) {
   cfg_node_destroy(&cfg);
 
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: \"shell(true)\\nshel(x)\"\n",
-                   P "7:25: dfs.ha.fencing.methods[1]: expected a fencing method, "
-                     "shell(command [args]) or sshfence([[user][:port]]), got \"shel(x)\"");
+                   P "7:25: dfs.ha.fencing.methods[1]: unknown fencing method 'shel': expected "
+                     "shell(command [args]) or sshfence([[user][:port]]), got 'shel(x)'");
+  /* Hadoop's multi-line form: blank lines and # comments are skipped */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: |\n"
+                                     "  # tried in order\n"
+                                     "  shell(echo $# (a) # kept) # dropped\n"
+                                     "\n"
+                                     "  org.apache.hadoop.ha.ShellCommandFencer(true)\n");
+  assert_int_equal(cfg->nfence_methods, 2);
+  assert_string_equal(cfg->fence_methods[0], "shell(echo $# (a) # kept)");
+  assert_string_equal(cfg->fence_methods[1], "org.apache.hadoop.ha.ShellCommandFencer(true)");
+  cfg_node_destroy(&cfg);
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.ssh.connect-timeout: 30s\n",
                    P "7:37: dfs.ha.fencing.ssh.connect-timeout: expected an integer in "
                      "1..3600000, got \"30s\"");
