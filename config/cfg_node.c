@@ -381,8 +381,28 @@ static int s_defaults(load_t *ld, const cfg_table_t *t, void *base, cfg_mark_t *
   return 0;
 }
 
+/* A setting that is accepted must do what it says: fencing methods configured means a fencer to
+ * run them, so one is added at the end of the actors (with its defaults) unless listed. */
+static int s_add_fencer(load_t *ld) {
+  cfg_node_t *cfg = ld->cfg;
+  if (cfg->nfence_methods == 0 || cfg_node_actor(cfg, "fencer")) return 0;
+  const cfg_mark_t *m = cfg_source_top(ld->src, "ha.fencing.methods");
+  if (cfg->nactors >= CFG_MAX_ACTORS)
+    return cfg_source_fail(ld->src, ld->err, m->line, m->col, m->as,
+                           "fencing methods need the fencer actor, and actors already has the "
+                           "most (%d): remove one, or list fencer in its place", CFG_MAX_ACTORS);
+  const cfg_key_t *name = cfg_keys_find(&cfg_keys_actor, "name");
+  char why[256];
+  int i = cfg->nactors++;
+  if (cfg_value_set(name, &cfg->actors[i], "fencer", ld->src->dir, why, sizeof why))
+    return rv_err_set(ld->err, RV_EINTERNAL, "the fencer actor: %s", why);
+  ld->src->actor_key[i][cfg_keys_index(&cfg_keys_actor, name)] = *m;
+  return s_defaults(ld, &cfg_keys_actor, &cfg->actors[i], ld->src->actor_key[i], NULL,
+                    "actors[].");
+}
+
 /* Defaults that depend on other keys: run-dir, log-dir, each peer's client-port, each actor's
- * shutdown-timeout-ms. */
+ * shutdown-timeout-ms; the fencer actor when fencing methods are configured. */
 static int s_derive(load_t *ld) {
   cfg_node_t *cfg = ld->cfg;
   cfg_source_t *src = ld->src;
@@ -411,6 +431,8 @@ static int s_derive(load_t *ld) {
     }
     p->client_port = p->raft_port + 100;
   }
+  int rc = s_add_fencer(ld);
+  if (rc) return rc;
   size_t st =
       cfg_keys_index(&cfg_keys_actor, cfg_keys_find(&cfg_keys_actor, "shutdown-timeout-ms"));
   for (int i = 0; i < cfg->nactors; i++)
