@@ -74,6 +74,8 @@ expect_fail 1 "Unable to fence service by any configured method: node n2 is not 
 expect_fail 1 'no node "n9" in cluster.nodes' "$RV" fence -c "$cfg" n9
 expect_fail 1 "refusing to fence node n1 from itself" "$RV" fence -c "$cfg" n1
 expect_fail 2 "missing TARGET" "$RV" fence -c "$cfg"
+"$RV" stop -c "$cfg" >/dev/null || fail "stop n1"
+expect_fail 3 "node n1 is not running" "$RV" fence -c "$cfg" n2
 
 log "an unknown method is a configuration error naming file, line and key"
 bad=$(fence_yaml n3 health-monitor "  fencing:

@@ -320,7 +320,7 @@ static void s_apply(fence_actor_t *f, fence_update_t *u) {
               f->cfg->fence_methods[last->method], r->id, r->target);
     } else {
       snprintf(msg, sizeof msg, "Unable to fence service by any configured method: node %s is "
-               "not fenced (%d attempts)", r->target, r->nattempts);
+               "not fenced (%d attempt%s)", r->target, r->nattempts, r->nattempts == 1 ? "" : "s");
       rv_error("fence %s of %s: Unable to fence service by any configured method.", r->id,
                r->target);
     }
@@ -329,7 +329,7 @@ static void s_apply(fence_actor_t *f, fence_update_t *u) {
   if (u->remove[0] && fence_store_remove(f->dir, u->remove, &err) != RV_OK)
     rv_error("fence %s: %s", u->remove, err.msg);
   if (u->start) {
-    if (u->start == fence_core_current(&f->core) && !u->done)
+    if (u->start->nattempts == 0)
       rv_info("====== Beginning Service Fencing Process... ====== (fence %s of %s, method %d/%d)",
               u->start->id, u->start->target, u->start->method + 1, f->nmethods);
     s_start_method(f, u->start);
