@@ -24,6 +24,8 @@ extern char **environ;
 
 #define S_ABBREV 20 /* Hadoop ShellCommandFencer's ABBREV_LENGTH */
 
+_Static_assert(CFG_MAX_FENCE_METHODS <= FENCE_METHODS_MAX, "every configured method fits the core");
+
 static void s_apply(fence_actor_t *f, fence_update_t *u);
 
 /* Hadoop's ShellCommandFencer.abbreviate: "fence.sh --...t_host" for a long command. */
