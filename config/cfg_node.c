@@ -208,8 +208,19 @@ static int s_set_list(load_t *ld, const cfg_key_t *k, void *base, const cfg_yaml
     if (m > 0) {
       snprintf(ilabel, sizeof ilabel, "%s[%d]", label, *(int *)((char *)base + k->count_offset));
       snprintf(one, sizeof one, "%.*s", (int)m, s);
-      if (cfg_value_append(k, base, one, ld->src->dir, why, sizeof why))
-        return s_fail_at(ld, val, ilabel, "%s", why);
+      if (cfg_value_append(k, base, one, ld->src->dir, why, sizeof why)) {
+        /* in a literal block ("|"), point at the item's own line and column */
+        cfg_yaml_node_t at = *val;
+        if (val->literal_indent > 0) {
+          int nl = 0;
+          for (const char *c = val->text; c < s; c++) nl += *c == '\n';
+          const char *bol = s;
+          while (bol > val->text && bol[-1] != '\n') bol--;
+          at.line = val->line + 1 + nl;
+          at.col = val->literal_indent + 1 + (int)(s - bol);
+        }
+        return s_fail_at(ld, &at, ilabel, "%s", why);
+      }
     }
     s = *e ? e + 1 : e;
   }

@@ -509,6 +509,14 @@ static void test_hdfs_aliases(void **state) {
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: \"shell(true)\\nshel(x)\"\n",
                    P "7:25: dfs.ha.fencing.methods[1]: unknown fencing method 'shel': expected "
                      "shell(command [args]) or sshfence([[user][:port]]), got 'shel(x)'");
+  /* in a literal block, the error points at the method's own line and column */
+  cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: |\n"
+                                    "  shell(true)\n"
+                                    "\n"
+                                    "  # a comment\n"
+                                    "    shel(x)\n",
+                   P "11:5: dfs.ha.fencing.methods[1]: unknown fencing method 'shel': expected "
+                     "shell(command [args]) or sshfence([[user][:port]]), got 'shel(x)'");
   /* Hadoop's multi-line form: blank lines and # comments are skipped */
   cfg = cfg_test_ok(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: |\n"
                                      "  # tried in order\n"
