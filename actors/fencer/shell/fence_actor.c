@@ -326,7 +326,7 @@ static void s_apply(fence_actor_t *f, fence_update_t *u) {
       rv_error("fence %s of %s: Unable to fence service by any configured method.", r->id,
                r->target);
     }
-    s_send_result(f, r, u->fenced, u->fenced ? RV_OK : RV_EFENCED, msg, NULL);
+    s_send_result(f, r, u->fenced, u->fenced ? RV_OK : RV_EUNAVAIL, msg, NULL);
   }
   if (u->remove[0] && fence_store_remove(f->dir, u->remove, &err) != RV_OK)
     rv_error("fence %s: %s", u->remove, err.msg);
