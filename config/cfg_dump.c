@@ -222,3 +222,77 @@ void cfg_keys_document(int fd) {
   }
   s_flush(f, &buf, &n, fd);
 }
+
+/* ---- the configuration as environment variables ------------------------------------------ */
+
+/* name with '.' and '-' turned into '_', then "=" and the value, malloc'd into *out (or NULL). */
+static void s_env_one(char **out, const char *name, const char *value) {
+  size_t n = strlen(name), v = strlen(value);
+  char *s = malloc(n + v + 2);
+  if (!s) return;
+  for (size_t i = 0; i < n; i++) s[i] = name[i] == '.' || name[i] == '-' ? '_' : name[i];
+  s[n] = '=';
+  memcpy(s + n + 1, value, v + 1);
+  *out = s;
+}
+
+/* A scalar or list value as plain text (lists joined by ","), malloc'd; NULL when the key has
+ * no place in the environment (secrets, node and actor lists). */
+static char *s_env_value(const cfg_key_t *k, const cfg_node_t *cfg) {
+  const void *v = s_field(k, cfg);
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f;
+  switch (k->type) {
+    case CFG_T_SECRET:
+    case CFG_T_NODELIST:
+    case CFG_T_ACTORLIST: return NULL;
+    default: break;
+  }
+  if (!(f = open_memstream(&buf, &n))) return NULL;
+  switch (k->type) {
+    case CFG_T_STRING:
+    case CFG_T_PATH:
+    case CFG_T_ID: fputs(v, f); break;
+    case CFG_T_INT: fprintf(f, "%d", *(const int *)v); break;
+    case CFG_T_BOOL: fputs(*(const bool *)v ? "true" : "false", f); break;
+    case CFG_T_ENUM: fputs(k->names[*(const int *)v], f); break;
+    case CFG_T_STRLIST:
+    case CFG_T_PATHLIST: {
+      char *const *items = v;
+      int c = *(const int *)((const char *)cfg + k->count_offset);
+      for (int i = 0; i < c; i++) fprintf(f, "%s%s", i ? "," : "", items[i]);
+      break;
+    }
+    default: break;
+  }
+  fclose(f);
+  return buf;
+}
+
+char **cfg_node_environ(const cfg_node_t *cfg) {
+  size_t cap = 2 * cfg_keys_node.n + 1, n = 0;
+  char **env = calloc(cap, sizeof *env);
+  if (!env) return NULL;
+  for (size_t i = 0; i < cfg_keys_node.n; i++) {
+    const cfg_key_t *k = &cfg_keys_node.keys[i];
+    char *value = s_env_value(k, cfg);
+    if (!value) continue;
+    s_env_one(&env[n], k->path, value);
+    if (env[n]) n++;
+    if (k->alias && k->alias_form != CFG_ALIAS_HOSTPORT && k->alias_form != CFG_ALIAS_PEERS) {
+      s_env_one(&env[n], k->alias, value);
+      if (env[n]) n++;
+    }
+    free(value);
+  }
+  env[n] = NULL;
+  return env;
+}
+
+void cfg_node_environ_free(char ***env) {
+  if (!env || !*env) return;
+  for (char **e = *env; *e; e++) free(*e);
+  free(*env);
+  *env = NULL;
+}

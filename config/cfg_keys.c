@@ -158,7 +158,11 @@ static const cfg_key_t s_node_keys[] = {
      .alias_form = CFG_ALIAS_LINES, .type = CFG_T_STRLIST, .max = CFG_MAX_FENCE_METHODS,
      CFG_FIELD(cfg_node_t, fence_methods), .count_offset = offsetof(cfg_node_t, nfence_methods),
      .check = cfg_value_check_fence,
-     .doc = "tried in order until one succeeds: shell(cmd args), sshfence([[user][:port]])"},
+     .doc = "tried in order until one succeeds: shell(cmd args), sshfence([[user][:port]]); "
+            "adds the fencer actor"},
+    {.path = "ha.fencing.shell-timeout-ms", .type = CFG_T_INT, .def = "30000", .min = 1,
+     .max = 3600000, CFG_FIELD(cfg_node_t, fence_shell_timeout_ms),
+     .doc = "a method still running after this is failed, its process group killed (HDFS: none)"},
     {.path = "ha.fencing.ssh-private-key-files", .alias = "dfs.ha.fencing.ssh.private-key-files",
      .alias_form = CFG_ALIAS_COMMAS, .type = CFG_T_PATHLIST, .max = CFG_MAX_SSH_KEYS,
      CFG_FIELD(cfg_node_t, ssh_private_key_files),

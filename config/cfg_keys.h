@@ -34,7 +34,8 @@ typedef enum {
   CFG_ALIAS_SAME,     /* the canonical form */
   CFG_ALIAS_PEERS,    /* JindoFS "host:port[:index],..." -> entries n1..nN, client-port = +100 */
   CFG_ALIAS_HOSTPORT, /* "host:port" -> the port; of this node's entry (a cluster.nodes key) */
-  CFG_ALIAS_LINES,    /* HDFS: one item per line of a string (or a list) */
+  CFG_ALIAS_LINES,    /* HDFS: one item per line of a string (or a list); blank lines and
+                         "#" comments outside parentheses skipped (fencing methods) */
   CFG_ALIAS_COMMAS    /* HDFS: comma-separated items in a string (or a list) */
 } cfg_alias_form_t;
 

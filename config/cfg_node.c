@@ -22,6 +22,7 @@
 #include "cfg_source.h"
 #include "cfg_value.h"
 #include "cfg_yaml.h"
+#include "fence_methods.h"
 
 #define CFG_FILE_MAX (1 << 20)   /* a node file is a few KiB; refuse anything past 1 MiB */
 #define CFG_SECRET_MAX (1 << 16) /* a secret file holds one key */
@@ -194,14 +195,32 @@ static int s_set_list(load_t *ld, const cfg_key_t *k, void *base, const cfg_yaml
   for (const char *s = val->text; *s;) {
     size_t n = strcspn(s, sep);
     const char *e = s + n;
-    while (s < e && strchr(" \t\r\n", *s)) s++;
-    size_t m = (size_t)(e - s);
-    while (m > 0 && strchr(" \t\r\n", s[m - 1])) m--;
+    size_t m;
+    if (form == CFG_ALIAS_LINES) { /* fencing methods, as Hadoop reads them: # comments too */
+      size_t start;
+      m = fence_methods_line(s, n, &start);
+      s += start;
+    } else {
+      while (s < e && strchr(" \t\r\n", *s)) s++;
+      m = (size_t)(e - s);
+      while (m > 0 && strchr(" \t\r\n", s[m - 1])) m--;
+    }
     if (m > 0) {
       snprintf(ilabel, sizeof ilabel, "%s[%d]", label, *(int *)((char *)base + k->count_offset));
       snprintf(one, sizeof one, "%.*s", (int)m, s);
-      if (cfg_value_append(k, base, one, ld->src->dir, why, sizeof why))
-        return s_fail_at(ld, val, ilabel, "%s", why);
+      if (cfg_value_append(k, base, one, ld->src->dir, why, sizeof why)) {
+        /* in a literal block ("|"), point at the item's own line and column */
+        cfg_yaml_node_t at = *val;
+        if (val->literal_indent > 0) {
+          int nl = 0;
+          for (const char *c = val->text; c < s; c++) nl += *c == '\n';
+          const char *bol = s;
+          while (bol > val->text && bol[-1] != '\n') bol--;
+          at.line = val->line + 1 + nl;
+          at.col = val->literal_indent + 1 + (int)(s - bol);
+        }
+        return s_fail_at(ld, &at, ilabel, "%s", why);
+      }
     }
     s = *e ? e + 1 : e;
   }
@@ -373,8 +392,28 @@ static int s_defaults(load_t *ld, const cfg_table_t *t, void *base, cfg_mark_t *
   return 0;
 }
 
+/* A setting that is accepted must do what it says: fencing methods configured means a fencer to
+ * run them, so one is added at the end of the actors (with its defaults) unless listed. */
+static int s_add_fencer(load_t *ld) {
+  cfg_node_t *cfg = ld->cfg;
+  if (cfg->nfence_methods == 0 || cfg_node_actor(cfg, "fencer")) return 0;
+  const cfg_mark_t *m = cfg_source_top(ld->src, "ha.fencing.methods");
+  if (cfg->nactors >= CFG_MAX_ACTORS)
+    return cfg_source_fail(ld->src, ld->err, m->line, m->col, m->as,
+                           "fencing methods need the fencer actor, and actors already has the "
+                           "most (%d): remove one, or list fencer in its place", CFG_MAX_ACTORS);
+  const cfg_key_t *name = cfg_keys_find(&cfg_keys_actor, "name");
+  char why[256];
+  int i = cfg->nactors++;
+  if (cfg_value_set(name, &cfg->actors[i], "fencer", ld->src->dir, why, sizeof why))
+    return rv_err_set(ld->err, RV_EINTERNAL, "the fencer actor: %s", why);
+  ld->src->actor_key[i][cfg_keys_index(&cfg_keys_actor, name)] = *m;
+  return s_defaults(ld, &cfg_keys_actor, &cfg->actors[i], ld->src->actor_key[i], NULL,
+                    "actors[].");
+}
+
 /* Defaults that depend on other keys: run-dir, log-dir, each peer's client-port, each actor's
- * shutdown-timeout-ms. */
+ * shutdown-timeout-ms; the fencer actor when fencing methods are configured. */
 static int s_derive(load_t *ld) {
   cfg_node_t *cfg = ld->cfg;
   cfg_source_t *src = ld->src;
@@ -403,6 +442,8 @@ static int s_derive(load_t *ld) {
     }
     p->client_port = p->raft_port + 100;
   }
+  int rc = s_add_fencer(ld);
+  if (rc) return rc;
   size_t st =
       cfg_keys_index(&cfg_keys_actor, cfg_keys_find(&cfg_keys_actor, "shutdown-timeout-ms"));
   for (int i = 0; i < cfg->nactors; i++)

@@ -104,13 +104,14 @@ typedef struct {
   char ots_access_key_id[CFG_HOST_MAX];
   char *ots_access_key_secret;   /* owned; never printed; "" when unset */
 
-  /* ha: administration, failover and fencing (later issues) */
+  /* ha: administration, failover and fencing; methods configured add the fencer actor */
   bool ha_automatic_failover;    /* default false */
   char *fence_methods[CFG_MAX_FENCE_METHODS]; /* owned, "shell(cmd)" or "sshfence([[user][:port]])" */
   int nfence_methods;
   char *ssh_private_key_files[CFG_MAX_SSH_KEYS]; /* owned */
   int nssh_private_key_files;
   int ssh_connect_timeout_ms;    /* default 30000, as HDFS */
+  int fence_shell_timeout_ms;    /* default 30000: a method running longer is killed (group) */
 
   /* where it came from, for messages */
   char source[CFG_PATH_MAX];     /* the YAML file's path */
@@ -153,6 +154,15 @@ void cfg_peer_endpoint(const cfg_peer_t *peer, int port, char *buf, size_t len);
 
 /* Writes the effective configuration as YAML (secrets shown as "<hidden>") to fd. */
 void cfg_node_dump(const cfg_node_t *cfg, int fd);
+
+/* The configuration as environment variables, as Hadoop's shell fencer exports its
+ * configuration: every key and every alias with '.' and '-' turned into '_'
+ * ("ha_fencing_shell_timeout_ms=30000", "dfs_ha_fencing_methods=shell(x)"), values as text,
+ * lists joined by ','. Secrets, cluster.nodes and actors are left out. Returns a
+ * NULL-terminated array (caller owns; free with cfg_node_environ_free), or NULL when out of
+ * memory. */
+char **cfg_node_environ(const cfg_node_t *cfg);
+void cfg_node_environ_free(char ***env); /* nulls *env; safe on NULL and twice */
 
 /* Writes the documented key table (key, alias, type, default, doc) as Markdown to fd. */
 void cfg_keys_document(int fd);

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cfg_yaml.h"
+#include "fence_methods.h"
 
 static int s_fail(const cfg_source_t *src, rv_err_t *err, const cfg_mark_t *m, const char *key,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -127,8 +128,11 @@ static int s_fencing(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *e
   char label[160];
   if (cfg->nssh_private_key_files > 0) return 0;
   for (int i = 0; i < cfg->nfence_methods; i++) {
-    const char *m = cfg->fence_methods[i];
-    if (strncmp(m, "sshfence", 8) != 0 || (m[8] && m[8] != '(')) continue;
+    fence_method_t m;
+    char why[256];
+    if (fence_method_parse(cfg->fence_methods[i], &m, why, sizeof why) != 0 ||
+        m.kind != FENCE_METHOD_SSH)
+      continue;
     snprintf(label, sizeof label, "%s[%d]", s_as(src, "ha.fencing.methods"), i);
     return s_fail(src, err, cfg_source_top(src, "ha.fencing.methods"), label,
                   "sshfence needs ha.fencing.ssh-private-key-files");

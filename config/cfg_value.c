@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cfg_yaml.h"
+#include "fence_methods.h"
 
 static void *s_field(const cfg_key_t *k, void *base) {
   return (char *)base + k->offset;
@@ -295,50 +296,9 @@ int cfg_value_check_endpoint(const char *text, char *why, size_t len) {
   return -1;
 }
 
-/* sshfence's argument: [[user][:port]]. */
-static bool s_sshfence_arg(const char *arg, size_t n) {
-  size_t u = 0;
-  while (u < n && arg[u] != ':') u++;
-  if (u > 0 && !((arg[0] >= 'a' && arg[0] <= 'z') || (arg[0] >= 'A' && arg[0] <= 'Z') ||
-                 arg[0] == '_'))
-    return false;
-  for (size_t i = 0; i < u; i++)
-    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", arg[i]))
-      return false;
-  if (u == n) return true;
-  char port[8];
-  size_t pn = n - u - 1;
-  if (pn == 0 || pn >= sizeof port) return false;
-  memcpy(port, arg + u + 1, pn);
-  port[pn] = '\0';
-  int p;
-  return cfg_value_int(port, 1, 65535, &p) == 0;
-}
-
+/* One method of ha.fencing.methods, in Hadoop NodeFencer's syntax: the fencer's own parser
+ * decides, so a method the fencer cannot run is refused when the file is loaded. */
 int cfg_value_check_fence(const char *text, char *why, size_t len) {
-  char q[96];
-  cfg_yaml_quote(text, q, sizeof q);
-  size_t n = strlen(text), name = strcspn(text, "(");
-  bool paren = name < n;
-  if (paren && text[n - 1] != ')') {
-    snprintf(why, len, "expected a fencing method ending in \")\", got %s", q);
-    return -1;
-  }
-  const char *arg = paren ? text + name + 1 : text + n;
-  size_t argn = paren ? n - name - 2 : 0;
-  if (name == 5 && !strncmp(text, "shell", 5)) {
-    size_t lead = strspn(arg, " \t");
-    if (paren && argn > lead) return 0;
-    snprintf(why, len, "expected shell(command [args]) with a command, got %s", q);
-    return -1;
-  }
-  if (name == 8 && !strncmp(text, "sshfence", 8)) {
-    if (s_sshfence_arg(arg, argn)) return 0;
-    snprintf(why, len, "expected sshfence, sshfence(user), sshfence(user:port) or "
-                       "sshfence(:port), got %s", q);
-    return -1;
-  }
-  snprintf(why, len, "expected a fencing method, shell(command [args]) or "
-                     "sshfence([[user][:port]]), got %s", q);
-  return -1;
+  fence_method_t m;
+  return fence_method_parse(text, &m, why, len);
 }

@@ -19,6 +19,8 @@ typedef struct {
 
 typedef struct {
   const char *name;   /* for messages */
+  const char *buf;    /* the text being parsed (len bytes), to measure block indentation */
+  size_t len;
   rv_err_t *err;
   cfg_yaml_node_t *root;
   frame_t stack[CFG_YAML_DEPTH_MAX];
@@ -207,6 +209,20 @@ static bool s_is_null(const yaml_event_t *ev) {
          !strcmp(t, "NULL");
 }
 
+/* A literal block's indentation: the leading spaces of its first non-blank line, which follows
+ * the line of its "|" (where the event starts). 0 when it cannot be told. */
+static int s_indent(const builder_t *b, const yaml_event_t *ev) {
+  size_t o = ev->start_mark.index;
+  while (o < b->len && b->buf[o] != '\n') o++; /* the rest of the "|" line */
+  while (o < b->len) {
+    size_t k = 0;
+    for (o++; o < b->len && b->buf[o] == ' '; o++) k++;
+    if (o < b->len && b->buf[o] != '\n' && b->buf[o] != '\r') return (int)k;
+    while (o < b->len && b->buf[o] != '\n') o++;
+  }
+  return 0;
+}
+
 static int s_scalar(builder_t *b, const yaml_event_t *ev) {
   cfg_yaml_node_t *node = s_node_new(CFG_YAML_SCALAR, ev->start_mark);
   if (!node) return rv_err_set(b->err, RV_ENOMEM, "%s: out of memory", b->name);
@@ -224,6 +240,7 @@ static int s_scalar(builder_t *b, const yaml_event_t *ev) {
   memcpy(node->text, ev->data.scalar.value, n);
   node->text[n] = '\0';
   node->null = s_is_null(ev);
+  if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE) node->literal_indent = s_indent(b, ev);
   return s_attach(b, node);
 }
 
@@ -263,7 +280,7 @@ static int s_syntax_error(builder_t *b, const yaml_parser_t *p, const char *buf)
 int cfg_yaml_parse(const char *name, const char *buf, size_t len, cfg_yaml_node_t **root,
                    rv_err_t *err) {
   *root = NULL;
-  builder_t b = {.name = name, .err = err};
+  builder_t b = {.name = name, .buf = buf, .len = len, .err = err};
   yaml_parser_t p;
   if (!yaml_parser_initialize(&p)) return rv_err_set(err, RV_ENOMEM, "%s: out of memory", name);
   yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);

@@ -29,6 +29,9 @@ struct cfg_yaml_node {
   int col;                  /* 1-based */
   char *text;               /* scalar: its value, NUL-terminated, no NUL inside; else NULL */
   bool null;                /* scalar: a plain "", "~", "null" (YAML's null: "not given") */
+  int literal_indent;       /* scalar written as a literal block ("|"): its indentation, so that
+                               line k of text is the file's line `line` + 1 + k, at column
+                               literal_indent + 1; else 0 */
   cfg_yaml_node_t *parent;  /* NULL for the root */
   const char *key;          /* value in a mapping: its key's text (borrowed); else NULL */
   int index;                /* item of a list: its position; else -1 */

@@ -315,3 +315,45 @@ digests_equal() {
   DIGEST=$(awk 'NR == 1 {print $1}' "$T/digests")
   DIGEST_INDEX=$(awk 'NR == 1 {print $2}' "$T/digests")
 }
+
+# ---- fencing ----------------------------------------------------------------------------------
+
+# fence_yaml NAME ACTORS HA_YAML: writes $T/NAME.yaml, node NAME of the two-node cluster n1, n2
+# (ports from FENCE_BASE, chosen once per scenario), running ACTORS (names, space-separated;
+# the fencer is added by the configuration when HA_YAML configures methods). HA_YAML is the
+# body of the ha: section, indented by two spaces. Prints the file's path.
+FENCE_BASE=${FENCE_BASE:-$((10000 + RANDOM % 20000))} # below the ephemeral range
+fence_yaml() {
+  local name=$1 actors="" a
+  for a in $2; do actors+="  - {name: $a}
+"; done
+  cat >"$T/$name.yaml" <<YAML
+node:
+  id: $name
+  data-dir: $T/$name
+cluster:
+  id: fc
+  nodes:
+    - {id: n1, host: 127.0.0.1, raft-port: $((FENCE_BASE + 1)), client-port: $((FENCE_BASE + 101))}
+    - {id: n2, host: 127.0.0.1, raft-port: $((FENCE_BASE + 2)), client-port: $((FENCE_BASE + 102))}
+supervisor:
+  heartbeat-interval-ms: 100
+  heartbeat-timeout-ms: 1500
+  restart-min-delay-ms: 50
+health:
+  ping-interval-ms: 200
+  ping-timeout-ms: 2000
+actors:
+$actors
+ha:
+$3
+YAML
+  echo "$T/$name.yaml" >>"$T/configs"
+  echo "$T/$name.yaml"
+}
+
+# listening PORT: true while some process listens on tcp PORT.
+listening() { [ -n "$(ss -Hltn "sport = :$1")" ]; }
+
+# file_lines FILE N: true once FILE has at least N lines.
+file_lines() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }

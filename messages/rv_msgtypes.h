@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "control.pb-c.h"
+#include "fence.pb-c.h"
 #include "kv.pb-c.h"
 #include "raft.pb-c.h"
 
@@ -49,7 +50,10 @@
   X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)          \
   X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
-  X(FS_REPLY, 301, rv__fs_reply__descriptor)
+  X(FS_REPLY, 301, rv__fs_reply__descriptor)                        \
+  X(FENCE_REQUEST, 500, rv__fence_request__descriptor)              \
+  X(FENCE_ATTEMPT, 501, rv__fence_attempt__descriptor)              \
+  X(FENCE_RESULT, 502, rv__fence_result__descriptor)
 
 typedef enum {
 #define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,

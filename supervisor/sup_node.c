@@ -94,6 +94,7 @@ int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
 
 static void s_reply_stops(sup_node_t *n);
 static void s_relay_answer(sup_node_t *n, const rv_msg_t *m);
+static void s_fence_attempt(const rv_msg_t *m);
 
 static void s_apply_actions(sup_node_t *n) {
   sup_action_t acts[SUP_MAX_ACTIONS];
@@ -226,7 +227,9 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
         n->raft = (Rv__RaftState *)m.body;
         m.body = NULL; /* kept */
         break;
-      case RV_MSG_REPLY: s_relay_answer(n, &m); break;
+      case RV_MSG_REPLY:
+      case RV_MSG_FENCE_RESULT: s_relay_answer(n, &m); break;
+      case RV_MSG_FENCE_ATTEMPT: s_fence_attempt(&m); break;
       case RV_MSG_HEALTH_REPORT:
         if (n->health) rv__health_report__free_unpacked(n->health, NULL);
         n->health = (Rv__HealthReport *)m.body;
@@ -384,10 +387,28 @@ static void s_reply_stops(sup_node_t *n) {
 
 /* ---- relaying CLI requests to actors ----------------------------------------------------- */
 
+uint64_t sup_fence_budget_ms(const cfg_node_t *cfg) {
+  /* every method at its timeout (sshfence also connects), plus a fencer restart or two */
+  uint64_t per = (uint64_t)cfg->fence_shell_timeout_ms + (uint64_t)cfg->ssh_connect_timeout_ms;
+  return (uint64_t)(cfg->nfence_methods > 0 ? cfg->nfence_methods : 1) * per + 30000;
+}
+
+/* A FenceAttempt from the fencer (to this supervisor, as it relays the CLI's fences): logged. */
+static void s_fence_attempt(const rv_msg_t *m) {
+  const Rv__FenceAttempt *at = (const Rv__FenceAttempt *)m->body;
+  static const char *const outcomes[] = {"started", "fenced", "failed", "timed out",
+                                         "interrupted (the fencer stopped; run again)"};
+  const char *o = at->outcome < 5 ? outcomes[at->outcome] : "?";
+  rv_info("fence %s of %s: method %u (%s) attempt %u: %s%s%s", at->request_id, at->target,
+          at->method_index + 1, at->method, at->attempt, o, at->detail[0] ? ": " : "",
+          at->detail);
+}
+
 /* Sends body to actor on behalf of the CLI connection identity (borrowed), remembering where the
- * answer goes; answers the CLI at once when the actor is not running or the table is full. */
+ * answer goes for timeout_ms; answers the CLI at once when the actor is not running or the table
+ * is full. */
 static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const char *actor,
-                    uint32_t type, const ProtobufCMessage *body) {
+                    uint32_t type, const ProtobufCMessage *body, uint64_t timeout_ms) {
   int child = sup_core_find(&n->core, actor);
   char text[RV_ERR_MSG_MAX + 64];
   if (child < 0 || n->core.children[child].state != SUP_CHILD_RUNNING) {
@@ -412,16 +433,16 @@ static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const 
   r->identity = zframe_dup(identity);
   r->cli_corr = cli_corr;
   r->corr = corr;
-  r->deadline_ms = s_now() + S_RELAY_TIMEOUT_MS;
+  r->deadline_ms = s_now() + timeout_ms;
 }
 
-/* An actor's Reply m (borrowed): back to the CLI waiting for it; a late one is dropped. */
+/* An actor's answer m (borrowed: a Reply, or a FenceResult): back, as it is, to the CLI waiting
+ * for it; a late one is dropped. */
 static void s_relay_answer(sup_node_t *n, const rv_msg_t *m) {
   for (int i = 0; i < S_MAX_RELAYS; i++) {
     s_relay_t *r = &n->relays[i];
     if (!r->identity || r->corr != m->corr_id) continue;
-    const Rv__Reply *rep = (const Rv__Reply *)m->body;
-    s_reply(n, r->identity, r->cli_corr, (int)rep->code, rep->message);
+    s_control_send(n, r->identity, m->type, m->body, r->cli_corr);
     zframe_destroy(&r->identity);
     return;
   }
@@ -487,7 +508,10 @@ static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
           break;
         }
         case RV_MSG_RAFT_ADMIN:
-          s_relay(n, identity, m.corr_id, "raft-peer", m.type, m.body);
+          s_relay(n, identity, m.corr_id, "raft-peer", m.type, m.body, S_RELAY_TIMEOUT_MS);
+          break;
+        case RV_MSG_FENCE_REQUEST:
+          s_relay(n, identity, m.corr_id, "fencer", m.type, m.body, sup_fence_budget_ms(n->cfg));
           break;
         default: {
           char tb[32], text[96];

@@ -7,6 +7,8 @@
 #ifndef SUP_NODE_H
 #define SUP_NODE_H
 
+#include <stdint.h>
+
 #include "cfg_node.h"
 
 /* Creates the node's data, log and run directories (run: mode 0700). Returns 0 or RV_EIO. */
@@ -17,5 +19,10 @@ int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err);
  * when ready_fd >= 0, written there). When the node is up, "up <pid>\n" is written to ready_fd
  * (which is then closed): `raftvisor start --daemon` waits on it. */
 int sup_node_run(const cfg_node_t *cfg, int ready_fd);
+
+/* How long a fence may take at most: every configured method at its timeout (sshfence's with
+ * its connect timeout), plus time for the fencer to be restarted mid-fence. The supervisor waits
+ * this long for the fencer's FenceResult before answering RV_ETIMEDOUT; the CLI a little more. */
+uint64_t sup_fence_budget_ms(const cfg_node_t *cfg);
 
 #endif

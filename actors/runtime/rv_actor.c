@@ -33,6 +33,14 @@ typedef struct s_reader {
   struct s_reader *next;
 } s_reader_t;
 
+typedef struct s_fd {
+  rv_actor_t *actor;
+  zmq_pollitem_t item;
+  rv_fd_fn *fn;
+  void *arg;
+  struct s_fd *next;
+} s_fd_t;
+
 struct rv_actor {
   const rv_actor_def_t *def;
   void *state;
@@ -47,6 +55,7 @@ struct rv_actor {
   bool stopping;
   s_timer_t *timers;
   s_reader_t *readers;
+  s_fd_t *fds;
   uint64_t lag_expected_us;
   uint64_t lag_max_us;
 };
@@ -150,6 +159,38 @@ void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock) {
       zloop_reader_end(a->loop, sock);
       *p = r->next;
       free(r);
+      return;
+    }
+}
+
+static int s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
+  s_fd_t *f = arg;
+  rv_actor_t *a = f->actor;
+  f->fn(a, item->fd, f->arg); /* may remove f */
+  return a->stopping ? -1 : 0;
+}
+
+int rv_actor_fd_add(rv_actor_t *a, int fd, rv_fd_fn *fn, void *arg) {
+  s_fd_t *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  *f = (s_fd_t){.actor = a, .fn = fn, .arg = arg, .next = a->fds};
+  f->item = (zmq_pollitem_t){.fd = fd, .events = ZMQ_POLLIN};
+  if (zloop_poller(a->loop, &f->item, s_on_fd, f) < 0) {
+    free(f);
+    return -1;
+  }
+  zloop_poller_set_tolerant(a->loop, &f->item); /* EOF or an error is the handler's to see */
+  a->fds = f;
+  return 0;
+}
+
+void rv_actor_fd_remove(rv_actor_t *a, int fd) {
+  for (s_fd_t **p = &a->fds; *p; p = &(*p)->next)
+    if ((*p)->item.fd == fd) {
+      s_fd_t *f = *p;
+      zloop_poller_end(a->loop, &f->item);
+      *p = f->next;
+      free(f);
       return;
     }
 }
@@ -334,6 +375,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   rv_info("stopped (exit code %d)", code);
 out:
   while (a->readers) rv_actor_reader_remove(a, a->readers->sock);
+  while (a->fds) rv_actor_fd_remove(a, a->fds->item.fd);
   while (a->timers) rv_actor_timer_cancel(a, a->timers->id);
   zloop_destroy(&a->loop);
   rv_mailbox_destroy(&a->mb);

@@ -75,6 +75,14 @@ void rv_actor_timer_cancel(rv_actor_t *a, int id);
 int rv_actor_reader_add(rv_actor_t *a, zsock_t *sock, rv_reader_fn *fn, void *arg);
 void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock);
 
+/* Called when a file descriptor added with rv_actor_fd_add is readable (or at EOF or error). */
+typedef void(rv_fd_fn)(rv_actor_t *a, int fd, void *arg);
+
+/* Polls fd (owned by the caller: a pipe from a child, a pidfd) in the actor's loop, so an actor
+ * never blocks reading it. Remove it before closing it. Returns 0 or -1. */
+int rv_actor_fd_add(rv_actor_t *a, int fd, rv_fd_fn *fn, void *arg);
+void rv_actor_fd_remove(rv_actor_t *a, int fd);
+
 /* Ends the loop after the current handler; rv_actor_main then returns code. */
 void rv_actor_stop(rv_actor_t *a, int code);
 

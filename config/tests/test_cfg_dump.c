@@ -146,6 +146,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  automatic-failover: false\n"
                       "  fencing:\n"
                       "    methods: []\n"
+                      "    shell-timeout-ms: 30000\n"
                       "    ssh-private-key-files: []\n"
                       "    ssh-connect-timeout-ms: 30000\n");
   free(text);
@@ -225,8 +226,31 @@ static void test_document_lists_every_key_and_alias(void **state) {
   free(text);
 }
 
+static void test_environ(void **state) {
+  cfg_node_t *cfg = cfg_test_ok(CFG_TEST_MINIMAL "ha:\n  fencing:\n"
+                                "    methods: [\"shell(a)\", \"shell(b)\"]\n"
+                                "ots:\n  access-key-secret: hush\n");
+  char **env = cfg_node_environ(cfg);
+  assert_non_null(env);
+  bool methods = false, alias = false, timeout = false, id = false;
+  for (char **e = env; *e; e++) {
+    assert_null(strstr(*e, "hush")); /* secrets stay out */
+    assert_null(strstr(*e, "cluster_nodes="));
+    methods |= !strcmp(*e, "ha_fencing_methods=shell(a),shell(b)");
+    alias |= !strcmp(*e, "dfs_ha_fencing_methods=shell(a),shell(b)");
+    timeout |= !strcmp(*e, "ha_fencing_shell_timeout_ms=30000");
+    id |= !strcmp(*e, "node_id=n1");
+  }
+  assert_true(methods && alias && timeout && id);
+  cfg_node_environ_free(&env);
+  assert_null(env);
+  cfg_node_environ_free(&env);
+  cfg_node_destroy(&cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_environ),
       cmocka_unit_test(test_dump_never_prints_the_secret),
       cmocka_unit_test(test_dump_of_a_secret_read_from_a_file_hides_it),
       cmocka_unit_test(test_dump_of_minimal_file_is_exact),

@@ -108,7 +108,8 @@ static const char s_full[] =
     "      - sshfence(hdfs:22)\n"
     "      - shell(/usr/local/bin/fence.sh --force)\n"
     "    ssh-private-key-files: [/home/hdfs/.ssh/id_rsa, keys/id_ed25519]\n"
-    "    ssh-connect-timeout-ms: 5000\n";
+    "    ssh-connect-timeout-ms: 5000\n"
+    "    shell-timeout-ms: 4000\n";
 
 static void test_full_file_sets_every_value(void **state) {
   cfg_node_t *cfg = cfg_test_ok(s_full);
@@ -134,8 +135,13 @@ static void test_full_file_sets_every_value(void **state) {
   assert_int_equal(cfg->restart_period_s, 10);
   assert_int_equal(cfg->shutdown_timeout_ms, 2000);
   assert_int_equal(cfg->start_timeout_ms, 9000);
-  assert_int_equal(cfg->nactors, 3);
+  assert_int_equal(cfg->nactors, 4);
   assert_int_equal(cfg->actors[0].shutdown_timeout_ms, 2000); /* the supervisor's */
+  /* fencing methods add the fencer, last, with the defaults */
+  assert_string_equal(cfg->actors[3].name, "fencer");
+  assert_string_equal(cfg->actors[3].exec, "");
+  assert_int_equal(cfg->actors[3].restart, CFG_RESTART_PERMANENT);
+  assert_int_equal(cfg->actors[3].shutdown_timeout_ms, 2000);
   const cfg_actor_t *rp = cfg_node_actor(cfg, "raft-peer");
   assert_ptr_equal(rp, &cfg->actors[1]);
   assert_string_equal(rp->exec, "/etc/raftvisor/bin/raftvisor-raft-peer");
@@ -163,6 +169,7 @@ static void test_full_file_sets_every_value(void **state) {
   assert_string_equal(cfg->ssh_private_key_files[0], "/home/hdfs/.ssh/id_rsa");
   assert_string_equal(cfg->ssh_private_key_files[1], "/etc/raftvisor/keys/id_ed25519");
   assert_int_equal(cfg->ssh_connect_timeout_ms, 5000);
+  assert_int_equal(cfg->fence_shell_timeout_ms, 4000);
   char buf[256];
   cfg_peer_endpoint(&cfg->nodes[2], cfg->nodes[2].raft_port, buf, sizeof buf);
   assert_string_equal(buf, "tcp://10.0.0.3:8103");
@@ -251,8 +258,8 @@ static void test_wrong_types_and_ranges(void **state) {
   cfg_test_refused(CFG_TEST_MINIMAL "ots:\n  endpoint: [a]\n",
                    P "8:13: ots.endpoint: expected a string, got a list");
   cfg_test_refused(CFG_TEST_MINIMAL "ha:\n  fencing:\n    methods: [\"shell()\"]\n",
-                   P "9:15: ha.fencing.methods[0]: expected shell(command [args]) with a "
-                     "command, got \"shell()\"");
+                   P "9:15: ha.fencing.methods[0]: No argument passed to 'shell' fencing "
+                     "method: expected shell(command [args]), got 'shell()'");
   cfg_test_refused(CFG_TEST_MINIMAL "node:\n",
                    P "7:1: node: duplicate key \"node\" (first at line 1)");
 }
@@ -487,11 +494,39 @@ static void test_hdfs_aliases(void **state) {
   cfg = cfg_test_ok(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: [\"shell(true)\"]\n");
   assert_int_equal(cfg->nfence_methods, 1);
   assert_string_equal(cfg->fence_methods[0], "shell(true)");
+  assert_int_equal(cfg->nactors, 4);
+  assert_string_equal(cfg->actors[3].name, "fencer");
+  assert_int_equal(cfg->fence_shell_timeout_ms, 30000);
+  cfg_node_destroy(&cfg);
+  /* a fencer listed is not added again, wherever it is */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: [\"shell(true)\"]\n"
+                                     "actors: [{name: fencer, restart: transient}, {name: kv-store}]\n");
+  assert_int_equal(cfg->nactors, 2);
+  assert_string_equal(cfg->actors[0].name, "fencer");
+  assert_int_equal(cfg->actors[0].restart, CFG_RESTART_TRANSIENT);
   cfg_node_destroy(&cfg);
 
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: \"shell(true)\\nshel(x)\"\n",
-                   P "7:25: dfs.ha.fencing.methods[1]: expected a fencing method, "
-                     "shell(command [args]) or sshfence([[user][:port]]), got \"shel(x)\"");
+                   P "7:25: dfs.ha.fencing.methods[1]: unknown fencing method 'shel': expected "
+                     "shell(command [args]) or sshfence([[user][:port]]), got 'shel(x)'");
+  /* in a literal block, the error points at the method's own line and column */
+  cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: |\n"
+                                    "  shell(true)\n"
+                                    "\n"
+                                    "  # a comment\n"
+                                    "    shel(x)\n",
+                   P "11:5: dfs.ha.fencing.methods[1]: unknown fencing method 'shel': expected "
+                     "shell(command [args]) or sshfence([[user][:port]]), got 'shel(x)'");
+  /* Hadoop's multi-line form: blank lines and # comments are skipped */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: |\n"
+                                     "  # tried in order\n"
+                                     "  shell(echo $# (a) # kept) # dropped\n"
+                                     "\n"
+                                     "  org.apache.hadoop.ha.ShellCommandFencer(true)\n");
+  assert_int_equal(cfg->nfence_methods, 2);
+  assert_string_equal(cfg->fence_methods[0], "shell(echo $# (a) # kept)");
+  assert_string_equal(cfg->fence_methods[1], "org.apache.hadoop.ha.ShellCommandFencer(true)");
+  cfg_node_destroy(&cfg);
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.ssh.connect-timeout: 30s\n",
                    P "7:37: dfs.ha.fencing.ssh.connect-timeout: expected an integer in "
                      "1..3600000, got \"30s\"");

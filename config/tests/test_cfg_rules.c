@@ -136,6 +136,10 @@ static void test_sshfence_needs_key_files(void **state) {
                    "\"sshfence(hdfs)\"]\n",
                    P "9:14: ha.fencing.methods[1]: sshfence needs "
                      "ha.fencing.ssh-private-key-files");
+  cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: "
+                   "\"org.apache.hadoop.ha.SshFenceByTcpPort(:22)\"\n",
+                   P "7:25: dfs.ha.fencing.methods[0]: sshfence needs "
+                     "ha.fencing.ssh-private-key-files");
   cfg_test_refused(CFG_TEST_MINIMAL "dfs.ha.fencing.methods: \"sshfence\"\n",
                    P "7:25: dfs.ha.fencing.methods[0]: sshfence needs "
                      "ha.fencing.ssh-private-key-files");

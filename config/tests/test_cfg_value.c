@@ -115,8 +115,8 @@ static void test_lists_append_check_and_clear(void **state) {
   char why[512];
   assert_int_equal(cfg_value_append(m, &cfg, "sshfence", "/d", why, sizeof why), 0);
   assert_int_equal(cfg_value_append(m, &cfg, "bogus(x)", "/d", why, sizeof why), -1);
-  assert_string_equal(why, "expected a fencing method, shell(command [args]) or "
-                           "sshfence([[user][:port]]), got \"bogus(x)\"");
+  assert_string_equal(why, "unknown fencing method 'bogus': expected shell(command [args]) or "
+                           "sshfence([[user][:port]]), got 'bogus(x)'");
   for (int i = 1; i < CFG_MAX_FENCE_METHODS; i++)
     assert_int_equal(cfg_value_append(m, &cfg, "shell(true)", "/d", why, sizeof why), 0);
   assert_int_equal(cfg.nfence_methods, CFG_MAX_FENCE_METHODS);
@@ -192,20 +192,24 @@ static void test_fence_methods(void **state) {
   struct {
     const char *text, *why;
   } bad[] = {
-      {"shell()", "expected shell(command [args]) with a command, got \"shell()\""},
-      {"shell(  )", "expected shell(command [args]) with a command, got \"shell(  )\""},
-      {"shell", "expected shell(command [args]) with a command, got \"shell\""},
-      {"shell(x", "expected a fencing method ending in \")\", got \"shell(x\""},
-      {"sshfence(:0)", "expected sshfence, sshfence(user), sshfence(user:port) or "
-                       "sshfence(:port), got \"sshfence(:0)\""},
-      {"sshfence(bad user)", "expected sshfence, sshfence(user), sshfence(user:port) or "
-                             "sshfence(:port), got \"sshfence(bad user)\""},
-      {"sshfence(u:)", "expected sshfence, sshfence(user), sshfence(user:port) or "
-                       "sshfence(:port), got \"sshfence(u:)\""},
-      {"", "expected a fencing method, shell(command [args]) or sshfence([[user][:port]]), got "
-           "\"\""},
-      {"org.example.Fencer(x)", "expected a fencing method, shell(command [args]) or "
-                                "sshfence([[user][:port]]), got \"org.example.Fencer(x)\""},
+      {"shell()", "No argument passed to 'shell' fencing method: expected shell(command [args]), "
+                  "got 'shell()'"},
+      {"shell(  )", "No argument passed to 'shell' fencing method: expected shell(command "
+                    "[args]), got 'shell(  )'"},
+      {"shell", "No argument passed to 'shell' fencing method: expected shell(command [args]), "
+                "got 'shell'"},
+      {"shell(x", "Unable to parse line: 'shell(x': expected NAME or NAME(ARGUMENT)"},
+      {"sshfence(:0)", "Port number '0' invalid: expected 1..65535"},
+      {"sshfence(bad user)", "Unable to parse user and SSH port: 'bad user': expected sshfence, "
+                             "sshfence(user), sshfence(user:port) or sshfence(:port), with a "
+                             "user name of letters, digits, '.', '_' and '-'"},
+      {"sshfence(u:)", "Unable to parse user and SSH port: 'u:': expected sshfence, "
+                       "sshfence(user), sshfence(user:port) or sshfence(:port), with the port a "
+                       "number"},
+      {"", "Unable to parse line: '': expected NAME or NAME(ARGUMENT)"},
+      {"org.example.Fencer(x)", "unknown fencing method 'org.example.Fencer': expected "
+                                "shell(command [args]) or sshfence([[user][:port]]), got "
+                                "'org.example.Fencer(x)'"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     assert_int_equal(cfg_value_check_fence(bad[i].text, why, sizeof why), -1);

@@ -30,6 +30,7 @@ int cli_config_main(int argc, char **argv);
 int cli_fs_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 int cli_raft_main(int argc, char **argv);
+int cli_fence_main(int argc, char **argv);
 
 /* One command-line option of a subcommand, for cli_parse: a flag sets *flag; a valued option
  * stores its argument (borrowed from argv) in *value. */

@@ -12,6 +12,8 @@ static const cli_command_t s_commands[] = {
     {"restart", "restart one actor of a running node", cli_restart_main},
     {"raft", "Raft membership through the leader: add-learner, promote, remove, transfer NODE",
      cli_raft_main},
+    {"fence", "fence another node with the configured methods (ha.fencing.methods), now",
+     cli_fence_main},
     {"tap", "print the messages that a node's actors send and receive, live", cli_tap_main},
     {"config", "check a node's YAML, print its effective values, or document every key",
      cli_config_main},
