@@ -57,6 +57,13 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
     return rc;
   }
   rv_listener_set_filter(p->listen, s_known_node, p);
+  /* A node's restarted raft-peer connects with the same routing id as the process it replaces.
+   * Without handover, a ROUTER that has not yet noticed the old connection's end rejects the
+   * new one, silently (libzmq 4.3.4, issues #2892 and #4503): the new DEALER believes it is
+   * connected and every message it sends is dropped, for good. Seen as a restarted follower that
+   * never acknowledged the new leader again. With handover the newest connection wins; once
+   * links are authenticated (CURVE), only the node that holds the id's key can present it. */
+  zsock_set_router_handover(rv_listener_socket(p->listen), 1);
   for (int i = 0; i < cfg->nnodes; i++) {
     if (i == cfg->self) continue;
     zsock_t *s = zsock_new(ZMQ_DEALER);
