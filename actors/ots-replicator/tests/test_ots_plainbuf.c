@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "ots_ex_vectors.h"
 #include "ots_plainbuf.h"
 #include "ots_testutil.h"
 
@@ -350,6 +351,60 @@ static void test_real_server_tunnel_delete_extension(void **state) {
   assert_int_equal(r->seq.row_index, 1);
 }
 
+/* KAT-R-GR10: a 1365-byte GetRange page of 10 rows (partition_key=i, id, name="name_i"@ts,
+ * value=i@ts). */
+static void test_real_server_get_range_ten_rows(void **state) {
+  s_decode_ok(OTS_EX_R_GR10);
+  assert_int_equal(s_set.nrows, 10);
+  for (int i = 0; i < 10; i++) {
+    const ots_row_t *r = &s_set.rows[i];
+    char name[16];
+    snprintf(name, sizeof name, "name_%d", i + 1);
+    assert_int_equal(r->npk, 2);
+    s_assert_name(&r->pk[0], "partition_key");
+    assert_int_equal(r->pk[0].value.i, i + 1);
+    s_assert_name(&r->pk[1], "id");
+    assert_int_equal(r->nattrs, 2);
+    s_assert_str(&r->attrs[0], name);
+    assert_int_equal(r->attrs[1].value.i, i + 1);
+    assert_true(r->attrs[0].has_ts && r->attrs[0].ts == r->attrs[1].ts);
+  }
+}
+
+/* KAT-R-3PK (185 bytes): string/int/string primary key and one attribute with a timestamp; and
+ * the same key alone; and a 4-attribute booking row. */
+static void test_real_server_three_column_keys(void **state) {
+  s_decode_ok(OTS_EX_R_3PK);
+  const ots_row_t *r = &s_set.rows[0];
+  assert_int_equal(s_set.nrows, 1);
+  assert_int_equal(r->npk, 3);
+  s_assert_str(&r->pk[0], "c3be8617-10d7-422b-8f80-58603d1603d6");
+  s_assert_name(&r->pk[1], "default_id");
+  assert_true(r->pk[1].value.i == 1507642647456000LL);
+  s_assert_str(&r->pk[2], "order2");
+  assert_int_equal(r->nattrs, 1);
+  s_assert_name(&r->attrs[0], "name");
+  s_assert_str(&r->attrs[0], "updated_name_v2");
+  assert_true(r->attrs[0].ts == 1507642647485LL);
+
+  s_decode_ok(OTS_EX_PK_ONLY);
+  r = &s_set.rows[0];
+  assert_int_equal(r->npk, 3);
+  assert_int_equal(r->nattrs, 0);
+  assert_true(r->pk[1].value.i == 1507642649465000LL);
+
+  s_decode_ok(OTS_EX_BOOKING);
+  r = &s_set.rows[0];
+  assert_int_equal(r->npk, 2);
+  assert_int_equal(r->pk[0].value.i, 1524994588);
+  s_assert_str(&r->pk[1], "HV78234");
+  assert_int_equal(r->nattrs, 4);
+  assert_int_equal(r->attrs[0].value.i, 4);
+  assert_int_equal(r->attrs[1].value.i, 2);
+  s_assert_str(&r->attrs[2], "2018-05-09");
+  s_assert_str(&r->attrs[3], "116.207.227.117");
+}
+
 static void test_empty_input_is_no_rows(void **state) {
   ots_rowset_t set;
   ots_rowset_init(&set);
@@ -575,6 +630,8 @@ int main(void) {
       cmocka_unit_test(test_real_server_negative_int_with_timestamp),
       cmocka_unit_test(test_real_server_get_range_two_rows),
       cmocka_unit_test(test_real_server_tunnel_delete_extension),
+      cmocka_unit_test(test_real_server_get_range_ten_rows),
+      cmocka_unit_test(test_real_server_three_column_keys),
       cmocka_unit_test(test_empty_input_is_no_rows),
       cmocka_unit_test(test_multi_row_round_trip),
       cmocka_unit_test(test_encoder_rejects_bad_rows),
