@@ -420,6 +420,32 @@ static int s_read_value(s_rd_t *rd, ots_cell_t *c) {
   return RV_OK;
 }
 
+/* A column name from hostile input, made safe to print: at most 48 bytes, anything outside
+ * printable ASCII as \xNN. */
+typedef struct {
+  char s[48 * 4 + 4];
+} s_printable_t;
+
+static s_printable_t s_printable(ots_bytes_t b) {
+  static const char hex[] = "0123456789abcdef";
+  s_printable_t out;
+  size_t k = 0;
+  for (size_t i = 0; i < b.len && i < 48; i++) {
+    uint8_t ch = b.p[i];
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+      out.s[k++] = (char)ch;
+    } else {
+      out.s[k++] = '\\';
+      out.s[k++] = 'x';
+      out.s[k++] = hex[ch >> 4];
+      out.s[k++] = hex[ch & 15];
+    }
+  }
+  if (b.len > 48) out.s[k++] = '.', out.s[k++] = '.', out.s[k++] = '.';
+  out.s[k] = '\0';
+  return out;
+}
+
 static int s_read_cell(s_rd_t *rd, ots_cell_t *c, bool is_pk) {
   int rc;
   size_t cell_at = rd->off;
@@ -458,23 +484,23 @@ static int s_read_cell(s_rd_t *rd, ots_cell_t *c, bool is_pk) {
   if ((rc = s_expect_tag(rd, OTS_TAG_CELL_CHECKSUM, "cell checksum"))) return rc;
   if ((rc = s_need(rd, 1, "cell checksum"))) return rc;
   uint8_t found = rd->p[rd->off++];
-  const char *nm = (const char *)c->name.p;
-  int nl = (int)(c->name.len > 64 ? 64 : c->name.len);
+  s_printable_t pn = s_printable(c->name);
+  const char *nm = pn.s;
   /* Consistency of the fields, before the checksum: a well-formed lie is still a lie. */
   if (is_pk) {
     if (!c->has_value)
-      return s_fail(rd, cell_at, RV_EDECODE, "primary key cell '%.*s' has no value", nl, nm);
+      return s_fail(rd, cell_at, RV_EDECODE, "primary key cell '%s' has no value", nm);
     if (c->op != OTS_CELL_PUT || c->has_ts)
       return s_fail(rd, cell_at, RV_EDECODE,
-                    "primary key cell '%.*s' carries an op type or a timestamp", nl, nm);
+                    "primary key cell '%s' carries an op type or a timestamp", nm);
     if (c->value.type == OTS_VT_DOUBLE || c->value.type == OTS_VT_BOOLEAN)
-      return s_fail(rd, cell_at, RV_EDECODE, "primary key cell '%.*s' has type %s", nl, nm,
+      return s_fail(rd, cell_at, RV_EDECODE, "primary key cell '%s' has type %s", nm,
                     ots_vtype_name(c->value.type));
   } else {
     if (c->has_value && (c->value.type == OTS_VT_INF_MIN || c->value.type == OTS_VT_INF_MAX ||
                          c->value.type == OTS_VT_AUTO_INCREMENT))
-      return s_fail(rd, cell_at, RV_EDECODE, "attribute cell '%.*s' has primary-key-only type %s",
-                    nl, nm, ots_vtype_name(c->value.type));
+      return s_fail(rd, cell_at, RV_EDECODE, "attribute cell '%s' has primary-key-only type %s",
+                    nm, ots_vtype_name(c->value.type));
     bool ok;
     switch (c->op) {
       case OTS_CELL_PUT: ok = c->has_value; break;
@@ -485,14 +511,14 @@ static int s_read_cell(s_rd_t *rd, ots_cell_t *c, bool is_pk) {
     }
     if (!ok)
       return s_fail(rd, cell_at, RV_EDECODE,
-                    "attribute cell '%.*s': %s with%s value and with%s timestamp is not valid",
-                    nl, nm, s_op_name(c->op), c->has_value ? "" : "out",
+                    "attribute cell '%s': %s with%s value and with%s timestamp is not valid",
+                    nm, s_op_name(c->op), c->has_value ? "" : "out",
                     c->has_ts ? "" : "out");
   }
   uint8_t want = ots_plainbuf_cell_crc(c);
   if (found != want)
     return s_fail(rd, crc_at, RV_ECORRUPT,
-                  "cell '%.*s' checksum mismatch: computed 0x%02x, found 0x%02x", nl, nm, want,
+                  "cell '%s' checksum mismatch: computed 0x%02x, found 0x%02x", nm, want,
                   found);
   return RV_OK;
 }

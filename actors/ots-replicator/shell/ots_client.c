@@ -316,8 +316,10 @@ int ots_client_call(ots_client_t *c, const char *action, const void *body, size_
                rid ? ")" : "");
   } else {
     rc = ots_client_code_for(info->error.code, info->error.message, (int)status);
+    /* JAVA: an error without x-ots-requestid never reached Tablestore (a proxy answered). */
     rv_err_set(err, rc, "%s: HTTP %ld %s: %s%s%s%s", action, status, info->error.code,
-               info->error.message, rid ? " (request " : "", rid ? rid : "", rid ? ")" : "");
+               info->error.message, rid ? " (request " : " (no x-ots-requestid: ",
+               rid ? rid : "may come from a proxy, not Tablestore", ")");
   }
   ots_buf_reset(response);
   return rc;

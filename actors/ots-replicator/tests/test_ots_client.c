@@ -27,7 +27,7 @@ static const ots_cred_t s_cred = {"testAccessKeyId", "testAccessKeySecret", "tes
 
 typedef enum {
   SRV_OK, SRV_OK_CHUNKED, SRV_BAD_MD5, SRV_BAD_SIG, SRV_NO_AUTH, SRV_OLD_DATE, SRV_403_E1, SRV_409_CONFLICT,
-  SRV_503_GARBAGE, SRV_HANG
+  SRV_503_GARBAGE, SRV_400_PROXY, SRV_HANG
 } s_mode_t;
 
 typedef struct {
@@ -128,6 +128,12 @@ static void s_respond(int fd, const char *action, s_mode_t mode) {
   int status = 200;
   if (mode == SRV_403_E1) body = e1, blen = e1_len, status = 403;
   if (mode == SRV_409_CONFLICT) body = conflict, blen = sizeof conflict - 1, status = 409;
+  if (mode == SRV_400_PROXY) { /* an Error body, but none of Tablestore's headers */
+    const char *r = "HTTP/1.1 400 Bad Request\r\nContent-Length: 21\r\n\r\n"
+                    "\x0a\x13OTSParameterInvalid";
+    write(fd, r, strlen(r));
+    return;
+  }
   if (mode == SRV_503_GARBAGE) {
     const char *r = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\noops";
     write(fd, r, strlen(r));
@@ -306,6 +312,8 @@ static void test_error_bodies_decoded(void **state) {
            "PutRow: HTTP 403 OTSConditionCheckFail: Condition check failed. (request 0005aedd");
   s_expect(SRV_409_CONFLICT, RV_EBUSY,
            "HTTP 409 OTSRowOperationConflict: Data is being modified by the other request.");
+  s_expect(SRV_400_PROXY, RV_EINVAL,
+           "HTTP 400 OTSParameterInvalid:  (no x-ots-requestid: may come from a proxy");
   s_expect(SRV_503_GARBAGE, RV_EUNAVAIL, "HTTP 503 with a body of 4 bytes that is not an OTS Error");
   /* the info the retry policy needs */
   ots_client_t *c = s_client(0);

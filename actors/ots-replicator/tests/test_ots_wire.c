@@ -421,6 +421,20 @@ static void test_batch_write_row_response(void **state) {
                                        {OTS_BATCH_DELETE, {row, 1}, {0}, 0}};
   ots_batch_table_t req = {"meta", req_rows, 2};
   ots_batch_result_t *res = NULL;
+  /* every single-byte change and every truncation: OK or RV_EDECODE, never a crash or a leak */
+  for (size_t at = 0; at <= n; at++)
+    for (unsigned x = 1; x < 256; x += 37) {
+      uint8_t *mut = malloc(n);
+      memcpy(mut, b, n);
+      size_t len = n;
+      if (at < n) mut[at] ^= (uint8_t)x;
+      else len = x % n;
+      int rc = ots_wire_parse_batch_write_row_response(mut, len, &req, 1, &res, NULL);
+      assert_true(rc == RV_OK || rc == RV_EDECODE);
+      assert_true((rc == RV_OK) == (res != NULL));
+      ots_batch_result_destroy(&res);
+      free(mut);
+    }
   assert_int_equal(ots_wire_parse_batch_write_row_response(b, n, &req, 1, &res, NULL), RV_OK);
   assert_int_equal(res->nfailed, 1);
   assert_true(res->rows[0][0].ok);

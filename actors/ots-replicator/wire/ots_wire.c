@@ -175,17 +175,12 @@ static int s_check_write(const char *what, const ots_write_row_t *w, rv_err_t *e
   return rc ? rv_err_prefix(err, "%s", what) : RV_OK;
 }
 
-/* PutRow, UpdateRow and DeleteRow requests share fields 1..5 with the same numbers and types,
- * so one function fills whichever message m is. */
-#define S_FILL_WRITE(m, rowfield, w, cond, ret)                          \
-  do {                                                                   \
-    (m).table_name = (char *)(w)->table;                                 \
-    (m).rowfield = s_bin((w)->row);                                      \
-    s_condition(&(cond), &(w)->condition);                               \
-    (m).condition = &(cond);                                             \
-    s_return_content(&(ret), (w)->return_type, &(m).return_content);     \
-    (m).transaction_id = (char *)(w)->transaction_id;                    \
-  } while (0)
+/* The condition and return content every single-row write carries. */
+static void s_write_parts(const ots_write_row_t *w, Otsproto__Condition *cond,
+                          Otsproto__ReturnContent *ret, Otsproto__ReturnContent **ret_slot) {
+  s_condition(cond, &w->condition);
+  s_return_content(ret, w->return_type, ret_slot);
+}
 
 int ots_wire_put_row(ots_buf_t *out, const ots_write_row_t *w, rv_err_t *err) {
   int rc = s_check_write("PutRow", w, err);
@@ -194,7 +189,11 @@ int ots_wire_put_row(ots_buf_t *out, const ots_write_row_t *w, rv_err_t *err) {
   Otsproto__Condition cond;
   Otsproto__ReturnContent ret;
   otsproto__put_row_request__init(&m);
-  S_FILL_WRITE(m, row, w, cond, ret);
+  m.table_name = (char *)w->table;
+  m.row = s_bin(w->row);
+  s_write_parts(w, &cond, &ret, &m.return_content);
+  m.condition = &cond;
+  m.transaction_id = (char *)w->transaction_id;
   return s_pack(out, &m.base, err);
 }
 
@@ -205,7 +204,11 @@ int ots_wire_update_row(ots_buf_t *out, const ots_write_row_t *w, rv_err_t *err)
   Otsproto__Condition cond;
   Otsproto__ReturnContent ret;
   otsproto__update_row_request__init(&m);
-  S_FILL_WRITE(m, row_change, w, cond, ret);
+  m.table_name = (char *)w->table;
+  m.row_change = s_bin(w->row);
+  s_write_parts(w, &cond, &ret, &m.return_content);
+  m.condition = &cond;
+  m.transaction_id = (char *)w->transaction_id;
   return s_pack(out, &m.base, err);
 }
 
@@ -216,7 +219,11 @@ int ots_wire_delete_row(ots_buf_t *out, const ots_write_row_t *w, rv_err_t *err)
   Otsproto__Condition cond;
   Otsproto__ReturnContent ret;
   otsproto__delete_row_request__init(&m);
-  S_FILL_WRITE(m, primary_key, w, cond, ret);
+  m.table_name = (char *)w->table;
+  m.primary_key = s_bin(w->row);
+  s_write_parts(w, &cond, &ret, &m.return_content);
+  m.condition = &cond;
+  m.transaction_id = (char *)w->transaction_id;
   return s_pack(out, &m.base, err);
 }
 
