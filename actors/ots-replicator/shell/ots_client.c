@@ -96,6 +96,13 @@ static size_t s_on_header(char *p, size_t size, size_t n, void *ud) {
 
 static char *s_dup(const char *s) { return s ? strdup(s) : NULL; }
 
+/* Header values we send must be printable ASCII: a CR or LF would split the header. */
+static bool s_printable(const char *s) {
+  for (; s && *s; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) return false;
+  return true;
+}
+
 ots_client_t *ots_client_new(const ots_client_config_t *cfg, rv_err_t *err) {
   const char *ep = cfg->endpoint;
   if (!ep || (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)) {
@@ -113,6 +120,12 @@ ots_client_t *ots_client_new(const ots_client_config_t *cfg, rv_err_t *err) {
   if (!cfg->cred.access_key_id || !cfg->cred.access_key_id[0] || !cfg->cred.access_key_secret ||
       !cfg->cred.access_key_secret[0] || !cfg->cred.instance || !cfg->cred.instance[0]) {
     rv_err_set(err, RV_EINVAL, "ots credentials: access key id, secret and instance are required");
+    return NULL;
+  }
+  if (!s_printable(cfg->cred.access_key_id) || !s_printable(cfg->cred.access_key_secret) ||
+      !s_printable(cfg->cred.instance) || !s_printable(cfg->cred.sts_token) ||
+      !s_printable(cfg->user_agent)) {
+    rv_err_set(err, RV_EINVAL, "ots credentials and user agent must be printable ASCII");
     return NULL;
   }
   pthread_once(&s_curl_once, s_curl_init);
@@ -230,6 +243,11 @@ int ots_client_call(ots_client_t *c, const char *action, const void *body, size_
   if (!info) info = &local;
   memset(info, 0, sizeof *info);
   info->net = OTS_NET_NOT_SENT;
+  size_t alen = strlen(action);
+  for (size_t i = 0; i < alen; i++)
+    if (!isalpha((unsigned char)action[i])) alen = 0;
+  if (alen == 0 || alen > 64)
+    return rv_err_set(err, RV_EINVAL, "ots action \"%.64s\": expected a name like PutRow", action);
   ots_buf_reset(response);
   c->body = response;
   c->too_big = false;

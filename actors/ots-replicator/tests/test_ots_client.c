@@ -375,6 +375,18 @@ static void test_config_refused(void **state) {
   ots_client_config_t cfg = {.endpoint = "http://h", .cred = {"id", "", "inst", NULL}};
   assert_null(ots_client_new(&cfg, &err));
   assert_non_null(strstr(err.msg, "credentials"));
+  cfg.cred = (ots_cred_t){"id", "secret", "inst", "tok\r\nx-evil: 1"};
+  assert_null(ots_client_new(&cfg, &err));
+  assert_non_null(strstr(err.msg, "printable ASCII"));
+  cfg.cred.sts_token = NULL;
+  ots_client_t *c = ots_client_new(&cfg, &err);
+  assert_non_null(c);
+  ots_buf_t resp;
+  ots_buf_init(&resp);
+  assert_int_equal(ots_client_call(c, "Put/Row", "x", 1, &resp, NULL, &err), RV_EINVAL);
+  assert_int_equal(ots_client_call(c, "", "x", 1, &resp, NULL, &err), RV_EINVAL);
+  ots_buf_close(&resp);
+  ots_client_destroy(&c);
 }
 
 int main(void) {
