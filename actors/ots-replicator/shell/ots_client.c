@@ -170,6 +170,19 @@ ots_client_t *ots_client_new(const ots_client_config_t *cfg, rv_err_t *err) {
   return c;
 }
 
+ots_retry_input_t ots_call_retry_input(const ots_call_info_t *info, ots_op_kind_t kind,
+                                       unsigned attempt, int64_t elapsed_ms, uint32_t random) {
+  ots_retry_input_t in = {.net = info->net,
+                          .http_status = info->http_status,
+                          .code = info->error.code,
+                          .message = info->error.message,
+                          .kind = kind,
+                          .attempt = attempt,
+                          .elapsed_ms = elapsed_ms,
+                          .random = random};
+  return in;
+}
+
 int ots_client_code_for(const char *code, const char *message, int http_status) {
   if (code && code[0]) {
     static const struct {

@@ -76,6 +76,10 @@ void ots_client_destroy(ots_client_t **c);
 int ots_client_call(ots_client_t *c, const char *action, const void *body, size_t len,
                     ots_buf_t *response, ots_call_info_t *info, rv_err_t *err);
 
+/* The retry policy's input for a failed call (borrows info's strings). */
+ots_retry_input_t ots_call_retry_input(const ots_call_info_t *info, ots_op_kind_t kind,
+                                       unsigned attempt, int64_t elapsed_ms, uint32_t random);
+
 /* The rv code for an OTS error code and HTTP status (the table above); exposed for tests and
  * for BatchWriteRow's per-row errors. */
 int ots_client_code_for(const char *ots_code, const char *message, int http_status);

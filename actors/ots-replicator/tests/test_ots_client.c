@@ -328,10 +328,14 @@ static void test_error_bodies_decoded(void **state) {
   assert_string_equal(info.error.code, "OTSRowOperationConflict");
   assert_int_equal(info.http_status, 409);
   ots_retry_policy_t p = ots_retry_policy_default();
-  ots_retry_input_t in = {.net = info.net, .http_status = info.http_status,
-                          .code = info.error.code, .message = info.error.message,
-                          .kind = OTS_OP_WRITE, .attempt = 1};
+  ots_retry_input_t in = ots_call_retry_input(&info, OTS_OP_WRITE, 1, 0, 7);
   assert_true(ots_retry_decide(&p, &in).retry);
+  /* a 403 condition failure is final */
+  s_mode(SRV_403_E1);
+  assert_int_equal(ots_client_call(c, "PutRow", "x", 1, &resp, &info, NULL), RV_ESTALE);
+  in = ots_call_retry_input(&info, OTS_OP_IDEMPOTENT, 1, 0, 7);
+  assert_string_equal(in.code, "OTSConditionCheckFail");
+  assert_false(ots_retry_decide(&p, &in).retry);
   ots_buf_close(&resp);
   ots_client_destroy(&c);
 }

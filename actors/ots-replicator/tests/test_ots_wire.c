@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -441,6 +442,12 @@ static void test_batch_write_row_response(void **state) {
   assert_int_equal(res->rows[0][0].row_len, 1);
   assert_false(res->rows[0][1].ok);
   assert_string_equal(res->rows[0][1].error.code, "OTSConditionCheckFail");
+  assert_false(ots_batch_result_retriable(res)); /* a condition failure is final */
+  snprintf(res->rows[0][1].error.code, sizeof res->rows[0][1].error.code, "OTSServerBusy");
+  assert_true(ots_batch_result_retriable(res));
+  res->rows[0][1].ok = true;
+  res->nfailed = 0;
+  assert_false(ots_batch_result_retriable(res)); /* nothing to retry */
   ots_batch_result_destroy(&res);
   assert_null(res);
   ots_batch_result_destroy(&res);

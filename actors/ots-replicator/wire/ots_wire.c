@@ -705,6 +705,16 @@ void ots_batch_result_destroy(ots_batch_result_t **rp) {
   *rp = NULL;
 }
 
+bool ots_batch_result_retriable(const ots_batch_result_t *r) {
+  if (r->nfailed == 0) return false;
+  for (size_t t = 0; t < r->ntables; t++)
+    for (size_t i = 0; i < r->nrows[t]; i++) {
+      const ots_batch_row_result_t *o = &r->rows[t][i];
+      if (!o->ok && !ots_retry_code_always(o->error.code, o->error.message)) return false;
+    }
+  return true;
+}
+
 int ots_wire_parse_batch_write_row_response(const uint8_t *p, size_t n,
                                             const ots_batch_table_t *req, size_t ntables,
                                             ots_batch_result_t **out, rv_err_t *err) {

@@ -26,6 +26,7 @@
 
 #include "ots_buf.h"
 #include "ots_plainbuf.h"
+#include "ots_retry.h"
 #include "rv_error.h"
 
 #define OTS_BATCH_WRITE_ROWS_MAX 200             /* rows per BatchWriteRow request */
@@ -254,6 +255,10 @@ int ots_wire_parse_batch_write_row_response(const uint8_t *p, size_t n,
                                             const ots_batch_table_t *req, size_t ntables,
                                             ots_batch_result_t **out, rv_err_t *err);
 void ots_batch_result_destroy(ots_batch_result_t **r);
+/* true when some rows failed and every failed row's code is retriable for any operation
+ * (ots_retry_code_always), so re-sending just the failed rows is safe (GO/JAVA, reference 5.2);
+ * false when none failed or any failure is final. */
+bool ots_batch_result_retriable(const ots_batch_result_t *r);
 
 /* DescribeTable, the parts a replicator checks. Heap object: ots_table_desc_destroy. */
 typedef struct {
