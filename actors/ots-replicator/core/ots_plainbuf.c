@@ -4,6 +4,7 @@
  * Pure: libc + rv_common. */
 #include "ots_plainbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -660,4 +661,81 @@ fail:
   free(spans);
   set->nrows = set->ncells = 0;
   return rc;
+}
+
+/* ---- formatting ---- */
+
+typedef struct {
+  char *out;
+  size_t cap, len; /* len counts what was needed, even past cap */
+} s_fmt_t;
+
+static void s_fmt_c(s_fmt_t *f, char c) {
+  if (f->len + 1 < f->cap) f->out[f->len] = c;
+  f->len++;
+}
+
+static void s_fmt_s(s_fmt_t *f, const char *s) {
+  while (*s) s_fmt_c(f, *s++);
+}
+
+static void s_fmt_bytes(s_fmt_t *f, ots_bytes_t b, bool quoted) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = b.len > 32 ? 32 : b.len;
+  if (quoted) s_fmt_c(f, '"');
+  else s_fmt_s(f, "0x");
+  for (size_t i = 0; i < n; i++) {
+    uint8_t ch = b.p[i];
+    if (quoted && ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+      s_fmt_c(f, (char)ch);
+      continue;
+    }
+    if (quoted) s_fmt_s(f, "\\x");
+    s_fmt_c(f, hex[ch >> 4]);
+    s_fmt_c(f, hex[ch & 15]);
+  }
+  if (b.len > n) s_fmt_s(f, "...");
+  if (quoted) s_fmt_c(f, '"');
+}
+
+static void s_fmt_value(s_fmt_t *f, const ots_value_t *v) {
+  char num[48];
+  switch (v->type) {
+    case OTS_VT_INTEGER: snprintf(num, sizeof num, "%lld", (long long)v->i); s_fmt_s(f, num); break;
+    case OTS_VT_DOUBLE: snprintf(num, sizeof num, "%.17g", v->d); s_fmt_s(f, num); break;
+    case OTS_VT_BOOLEAN: s_fmt_s(f, v->b ? "true" : "false"); break;
+    case OTS_VT_STRING: s_fmt_bytes(f, v->s, true); break;
+    case OTS_VT_BLOB: s_fmt_bytes(f, v->s, false); break;
+    default: s_fmt_s(f, ots_vtype_name(v->type)); break;
+  }
+}
+
+static void s_fmt_cells(s_fmt_t *f, const char *label, const ots_cell_t *c, size_t n) {
+  s_fmt_s(f, label);
+  s_fmt_c(f, '(');
+  for (size_t i = 0; i < n; i++) {
+    if (i) s_fmt_s(f, ", ");
+    s_fmt_s(f, s_printable(c[i].name).s);
+    if (c[i].op == OTS_CELL_INCREMENT) s_fmt_s(f, "+=");
+    else if (c[i].op != OTS_CELL_PUT) {
+      s_fmt_c(f, ':');
+      s_fmt_s(f, s_op_name(c[i].op));
+    } else s_fmt_c(f, '=');
+    if (c[i].has_value) s_fmt_value(f, &c[i].value);
+    if (c[i].has_ts) {
+      char ts[32];
+      snprintf(ts, sizeof ts, "@%lld", (long long)c[i].ts);
+      s_fmt_s(f, ts);
+    }
+  }
+  s_fmt_c(f, ')');
+}
+
+size_t ots_plainbuf_format_row(const ots_row_t *r, char *out, size_t cap) {
+  s_fmt_t f = {out, cap, 0};
+  s_fmt_cells(&f, "pk", r->pk, r->npk);
+  if (r->nattrs) s_fmt_cells(&f, " attrs", r->attrs, r->nattrs);
+  if (r->delete_marker) s_fmt_s(&f, " delete");
+  if (cap) out[f.len < cap ? f.len : cap - 1] = '\0';
+  return f.len;
 }

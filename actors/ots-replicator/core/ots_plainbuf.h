@@ -161,6 +161,13 @@ void ots_rowset_close(ots_rowset_t *set); /* frees; safe twice */
  * error set is empty. */
 int ots_plainbuf_decode(ots_rowset_t *set, const uint8_t *p, size_t len, rv_err_t *err);
 
+/* A row in one readable line for logs and messages, truncated to fit out (always
+ * NUL-terminated; cap >= 1): `pk(parent=1, name="a.txt") attrs(v="x"@1700000000000,
+ * n+=5, c:DELETE_ALL) delete`. Strings are quoted with non-printable bytes as \xNN; BLOBs are
+ * hex; at most 32 bytes of a value are shown, then "...". Returns the length it needed (like
+ * snprintf). */
+size_t ots_plainbuf_format_row(const ots_row_t *r, char *out, size_t cap);
+
 /* The value's type name ("INTEGER", ...; "?" for others), for messages. Borrowed static. */
 const char *ots_vtype_name(int type);
 

@@ -669,6 +669,28 @@ static void test_random_input_fuzz(void **state) {
   free(gr10);
 }
 
+static void test_format_row(void **state) {
+  const uint8_t bin[] = {0x00, 0xff};
+  ots_cell_t inc = c_int("n", 5);
+  inc.op = OTS_CELL_INCREMENT;
+  ots_row_t r = {.pk = PK(c_int("parent", 1), c_str("name", "a\"b\n")), .npk = 2,
+                 .attrs = PK(c_ts(c_str("v", "x"), 1700000000000), inc, c_op("c", OTS_CELL_DELETE_ALL),
+                             c_blob("b", bin, 2), c_double("d", 1.5), c_bool("f", false)),
+                 .nattrs = 6};
+  char out[256];
+  size_t n = ots_plainbuf_format_row(&r, out, sizeof out);
+  assert_string_equal(out, "pk(parent=1, name=\"a\\x22b\\x0a\") attrs(v=\"x\"@1700000000000, n+=5, "
+                           "c:DELETE_ALL_VERSION, b=0x00ff, d=1.5, f=false)");
+  assert_int_equal(n, strlen(out));
+  ots_row_t d = {.pk = PK(c_type("k", OTS_VT_INF_MIN)), .npk = 1, .delete_marker = true};
+  ots_plainbuf_format_row(&d, out, sizeof out);
+  assert_string_equal(out, "pk(k=INF_MIN) delete");
+  /* truncation: NUL-terminated, needed length reported */
+  char small[8];
+  assert_int_equal(ots_plainbuf_format_row(&d, small, sizeof small), strlen("pk(k=INF_MIN) delete"));
+  assert_string_equal(small, "pk(k=IN");
+}
+
 static int s_teardown(void **state) {
   ots_rowset_close(&s_set);
   free(s_bytes);
@@ -700,6 +722,7 @@ int main(void) {
       cmocka_unit_test(test_every_single_byte_change_is_refused),
       cmocka_unit_test(test_error_names_are_escaped),
       cmocka_unit_test(test_random_input_fuzz),
+      cmocka_unit_test(test_format_row),
   };
   return cmocka_run_group_tests(tests, NULL, s_teardown);
 }
