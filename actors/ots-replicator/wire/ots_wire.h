@@ -250,7 +250,8 @@ typedef struct {
   size_t nfailed;                  /* rows with !ok */
 } ots_batch_result_t;
 
-/* Checks that the response has the request's tables, in order, with as many rows each. */
+/* Checks that the response has the request's tables, in order, with as many rows each.
+ * *out: the caller owns it on RV_OK; NULL on error. */
 int ots_wire_parse_batch_write_row_response(const uint8_t *p, size_t n,
                                             const ots_batch_table_t *req, size_t ntables,
                                             ots_batch_result_t **out, rv_err_t *err);
@@ -271,6 +272,7 @@ typedef struct {
   int table_status;           /* 1 = ACTIVE ...; 0 when the server did not say */
 } ots_table_desc_t;
 
+/* *out: the caller owns it on RV_OK; NULL on error. */
 int ots_wire_parse_describe_table_response(const uint8_t *p, size_t n, ots_table_desc_t **out,
                                            rv_err_t *err);
 void ots_table_desc_destroy(ots_table_desc_t **d);
