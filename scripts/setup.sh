@@ -4,7 +4,7 @@
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
   libczmq-dev libzmq3-dev librocksdb-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-  libcurl4-openssl-dev libyaml-dev libcmocka-dev
+  libcurl4-openssl-dev libssl-dev libyaml-dev libcmocka-dev
   jq iproute2 procps psmisc openssh-client openssh-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
