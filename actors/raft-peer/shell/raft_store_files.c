@@ -202,6 +202,23 @@ int rs_spare_take(raft_store_t *s, uint64_t need, uint64_t size, rs_spare_t *out
   rs_spare_name(name, sizeof name, id);
   const char *what;
   int e = rs_prepare(s, size, name, &what);
+  /* Short of space for a whole segment: a smaller one that holds what must be written now
+   * (recycling drops it later), so that writes resume as soon as that much is free rather
+   * than a whole segment's worth. */
+  uint64_t small = (need + RS_MIN_SEGMENT - 1) / RS_MIN_SEGMENT * RS_MIN_SEGMENT;
+  if ((e == ENOSPC || e == EDQUOT) && small < size) {
+    e = rs_prepare(s, small, name, &what);
+    if (!e) size = small;
+  }
+  if (e == ENOSPC || e == EDQUOT) {
+    struct statvfs vfs;
+    unsigned long long avail =
+        fstatvfs(s->dirfd, &vfs) == 0 ? (unsigned long long)vfs.f_bavail * vfs.f_frsize : 0;
+    return rv_err_set(err, RV_ENOSPACE,
+                      "raft log %s: no space for the next segment: it needs %llu bytes free on "
+                      "that disk, %llu are; free space there: writes resume by themselves as "
+                      "soon as it has room", s->dir, (unsigned long long)small, avail);
+  }
   if (e) return rs_io_err(s, err, e, what, name, 0);
   *out = (rs_spare_t){id, size};
   return RV_OK;

@@ -534,10 +534,13 @@ typedef struct {
   int err;            /* with this errno; 0 = no fault */
   int after;          /* after letting this many through */
   int calls;
+  uint64_t free_bytes; /* not 0: preparing a segment larger than this fails with ENOSPC */
 } s_fault_t;
 
 static int s_fault(void *arg, raft_store_io_t op, const char *file, uint64_t off, size_t *len) {
   s_fault_t *f = arg;
+  if (op == RAFT_STORE_IO_PREPARE && f->free_bytes) /* a disk with this much room */
+    return *len > f->free_bytes ? ENOSPC : 0;
   if (op != f->op || !f->err) return 0;
   return f->calls++ >= f->after ? f->err : 0;
 }
@@ -604,6 +607,56 @@ static void test_disk_full(void **state) {
   raft_store_close(&s);
 }
 
+/* A disk with less room than a whole segment: the next segment is a small one that holds the
+ * update, so writes go on as soon as that much is free (a 16 MiB segment with 16 MiB free left
+ * a follower stuck for minutes); with not even that, the error names the bytes needed. */
+static void test_disk_short_of_a_whole_segment(void **state) {
+  s_fault_t f = {.op = RAFT_STORE_IO_PREPARE};
+  raft_store_options_t o = rst_opts();
+  o.segment_bytes = 1u << 20; /* whole segments of 1 MiB; a small one is 64 KiB */
+  o.fault = s_fault;
+  o.fault_arg = &f;
+  raft_store_t *s;
+  rv_err_t err;
+  assert_int_equal(raft_store_open(s_dir, "c1", 1, &o, &s, &err), RV_OK);
+  f.free_bytes = o.segment_bytes - 1; /* not room for a whole segment */
+  raft_index_t next = 1;
+  for (int k = 0; k < 200; k++, next += 2) /* several roll-overs */
+    assert_int_equal(rst_save(s, next, 2, 1, 3000, next - 1, true), RV_OK);
+  f.free_bytes = 1000; /* not room for even a small one */
+  int rc = RV_OK;
+  for (int k = 0; k < 400 && rc == RV_OK; k++)
+    if ((rc = rst_save(s, next, 2, 1, 3000, next - 1, true)) == RV_OK) next += 2;
+  assert_int_equal(rc, RV_ENOSPACE);
+  assert_false(raft_store_failed(s));
+  /* the error says how much room the next segment needs */
+  uint8_t big[60000] = {0};
+  raft_entry_t e = {.term = 1, .index = next, .type = RAFT_ENTRY_NORMAL, .data = big,
+                    .len = sizeof big};
+  raft_update_t u = {.entries = &e, .n_entries = 1, .has_hard_state = true,
+                     .hard = {.term = 1, .vote = 1, .commit = next - 1}, .must_sync = true};
+  for (int k = 0; k < 100 && (rc = raft_store_save(s, &u, &err)) == RV_OK; k++) {
+    e.index = ++next;
+    u.hard.commit = next - 1;
+  }
+  assert_int_equal(rc, RV_ENOSPACE);
+  assert_non_null(strstr(err.msg, "needs 65536 bytes free"));
+  assert_false(raft_store_failed(s));
+  f.free_bytes = 128u << 10; /* room for a small segment only */
+  assert_int_equal(raft_store_save(s, &u, &err), RV_OK);
+  next++;
+  assert_int_equal(rst_save(s, next, 2, 1, 3000, next - 1, true), RV_OK);
+  next += 2;
+  raft_store_close(&s);
+  s = rst_open(s_dir);
+  raft_storage_state_t st;
+  s_load(s, &st);
+  assert_int_equal(st.n_entries, next - 1);
+  assert_int_equal(st.entries[next - 4].len, sizeof big);
+  raft_store_state_free(&st);
+  raft_store_close(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip, s_setup, s_teardown),
@@ -623,6 +676,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crash_without_close, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_deferred_save, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_failed_sync, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_disk_short_of_a_whole_segment, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_disk_full, s_setup, s_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
