@@ -90,11 +90,24 @@ static void s_store_failed(kv_actor_t *s, const rv_err_t *err) {
   s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
 }
 
+/* Tells raft-peer what is taken in, so its window of entries in flight moves on. */
+static void s_ack_taken(kv_actor_t *s) {
+  Rv__Applied ap = RV__APPLIED__INIT;
+  ap.index = s->durable;
+  ap.taken = s->applied;
+  if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLIED, &ap.base, 0) == RV_OK &&
+      s->durable > s->reported)
+    s->reported = s->durable;
+}
+
 static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   if (s->store_retry_ms) return; /* waiting to ask again after a failed write */
   size_t k = 0;
   while (k < b->n_entries && b->entries[k]->index <= s->applied) k++; /* seen already */
-  if (k == b->n_entries) return;
+  if (k == b->n_entries) {
+    if (b->ack) s_ack_taken(s);
+    return;
+  }
   if (b->entries[k]->index != s->applied + 1) {
     /* a gap: a batch sent before our last ApplyFrom; the resent entries will follow */
     rv_debug("ignored entries from %llu (expected %llu)",
@@ -148,6 +161,7 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
       kv_clients_applied(s, e->index, e->term, r);
     }
     kv_reads_serve(s);
+    if (b->ack) s_ack_taken(s);
   }
   free(ents);
   free(res);

@@ -12,6 +12,11 @@
 
 #define S_APPLY_BATCH_MAX 1024           /* entries per ApplyBatch */
 #define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
+/* Entries in flight to kv-store beyond what it said it has taken in. Without a bound, a
+ * catch-up (a kv-store restarted 10,000 entries behind) filled its inbox with seconds of apply
+ * work, queued ahead of the supervisor's heartbeats: it was killed as hung, again and again,
+ * until the node stopped. With it, a heartbeat waits behind at most two batches. */
+#define S_APPLY_WINDOW (2 * S_APPLY_BATCH_MAX)
 #define S_PEER_DRAIN 1024                 /* peer frames taken per wake-up */
 
 raft_peer_t *raft_peer_new(void) { return calloc(1, sizeof(raft_peer_t)); }
@@ -140,11 +145,14 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
 /* ---- delivering committed entries to kv-store --------------------------------------------- */
 
 static void s_deliver(raft_peer_t *p) {
-  while (p->kv_attached && p->kv_next && p->kv_next <= p->deliverable) {
+  while (p->kv_attached && p->kv_next && p->kv_next <= p->deliverable &&
+         p->kv_next <= p->kv_taken + S_APPLY_WINDOW) {
     Rv__RaftEntry ents[S_APPLY_BATCH_MAX], *ptrs[S_APPLY_BATCH_MAX];
     size_t n = 0, bytes = 0;
     raft_index_t i = p->kv_next;
-    for (; i <= p->deliverable && n < S_APPLY_BATCH_MAX && bytes < S_APPLY_BYTES_MAX; i++) {
+    for (; i <= p->deliverable && i <= p->kv_taken + S_APPLY_WINDOW && n < S_APPLY_BATCH_MAX &&
+           bytes < S_APPLY_BYTES_MAX;
+         i++) {
       raft_entry_t e;
       if (raft_core_entry(p->core, i, &e) != RV_OK) {
         rv_error("kv-store needs entry %llu, which is compacted away here: its state is older "
@@ -166,6 +174,7 @@ static void s_deliver(raft_peer_t *p) {
     Rv__ApplyBatch b = RV__APPLY_BATCH__INIT;
     b.n_entries = n;
     b.entries = ptrs;
+    b.ack = i - 1 >= p->kv_taken + S_APPLY_WINDOW / 2;
     if (rv_actor_send(p->a, "kv-store", RV_MSG_APPLY_BATCH, &b.base, 0) != RV_OK) {
       /* kv-store is gone or full: it will ask again (ApplyFrom) when it is back */
       rv_info("kv-store does not take committed entries; waiting for it to ask again");
@@ -396,14 +405,19 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
               (unsigned long long)from, (unsigned long long)p->deliverable);
       p->kv_attached = true;
       p->kv_next = from ? from : 1;
+      p->kv_taken = p->kv_next - 1;
       if (p->kv_applied < from - 1) p->kv_applied = from - 1;
       s_send_state(p, "kv-store");
       s_deliver(p);
       break;
     }
     case RV_MSG_APPLIED: {
-      raft_index_t idx = ((const Rv__Applied *)m->body)->index;
-      if (idx > p->kv_applied) p->kv_applied = idx;
+      const Rv__Applied *ap = (const Rv__Applied *)m->body;
+      if (ap->index > p->kv_applied) p->kv_applied = ap->index;
+      if (ap->taken > p->kv_taken && ap->taken < p->kv_next) {
+        p->kv_taken = ap->taken;
+        s_deliver(p); /* the window moved */
+      }
       break;
     }
     case RV_MSG_RAFT_STATE_REQUEST: s_send_state(p, m->from.actor); break;

@@ -69,6 +69,8 @@ struct raft_peer {
   bool kv_attached;              /* kv-store said ApplyFrom since we started */
   raft_index_t kv_next;          /* next committed index to send to kv-store */
   raft_index_t kv_applied;       /* what kv-store reports durable */
+  raft_index_t kv_taken;         /* what kv-store reports taken in: at most S_APPLY_WINDOW
+                                    entries beyond it are in flight to it */
   raft_index_t deliverable;      /* committed and handed out by the core */
 
   raft_soft_state_t soft;

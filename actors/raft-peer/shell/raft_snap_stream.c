@@ -329,6 +329,7 @@ void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *
   }
   /* kv-store now holds everything up to r->applied and asks for what follows itself */
   p->kv_next = r->applied + 1;
+  p->kv_taken = r->applied;
   if (p->kv_applied < r->applied) p->kv_applied = r->applied;
   raft_msg_t m;
   memset(&m, 0, sizeof m);
