@@ -178,9 +178,15 @@ static int s_after_event(sup_node_t *n) {
   return 0;
 }
 
+static void s_take_inbox(sup_node_t *n);
+
 static int s_on_timer(zloop_t *loop, int id, void *arg) {
   sup_node_t *n = arg;
   n->timer_id = -1;
+  /* zloop runs expired timers before it reads sockets: heartbeat answers that arrived while
+   * this process waited for the CPU are taken in first, or the tick below would judge actors
+   * on answers sitting unread in the inbox (killed as hung under load) */
+  s_take_inbox(n);
   sup_core_tick(&n->core, s_now());
   return s_after_event(n);
 }
@@ -207,8 +213,8 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
 
 /* ---- the inbox: actors' ready, heartbeat answers, health reports -------------------------- */
 
-static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
-  sup_node_t *n = arg;
+/* Takes in what the actors sent (up to 256 messages). */
+static void s_take_inbox(sup_node_t *n) {
   for (int k = 0; k < 256; k++) {
     rv_msg_t m;
     int rc = rv_mailbox_recv(n->mb, &m, NULL);
@@ -243,6 +249,11 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
     }
     rv_msg_clear(&m);
   }
+}
+
+static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
+  sup_node_t *n = arg;
+  s_take_inbox(n);
   return s_after_event(n);
 }
 

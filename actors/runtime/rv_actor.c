@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #define S_BATCH 256       /* inbox frames handled per wake-up before others get a turn */
+#define S_TURN_US 20000   /* ... or this much time spent on them: then timers and the other
+                             sockets get their turn (an overloaded actor's inbox never holds
+                             the loop for hundreds of ms) */
 #define S_LAG_TICK_MS 100 /* period of the timer that measures loop lateness */
 
 typedef struct s_timer {
@@ -58,6 +61,9 @@ struct rv_actor {
   s_fd_t *fds;
   uint64_t lag_expected_us;
   uint64_t lag_max_us;
+  uint64_t slow_handlers;   /* handlers that held the loop S_SLOW_HANDLER_US or more */
+  uint64_t slow_logged_us;  /* when the last one was logged */
+  uint64_t late_hb_logged_us; /* when a late heartbeat answer was last logged */
 };
 
 const cfg_node_t *rv_actor_config(const rv_actor_t *a) { return a->cfg; }
@@ -98,6 +104,21 @@ static void s_timer_unlink(rv_actor_t *a, s_timer_t *t) {
     }
 }
 
+/* A handler that held the loop S_SLOW_HANDLER_US or more is logged (at most once a second):
+ * meanwhile no heartbeat, health ping or client was answered. */
+#define S_SLOW_HANDLER_US 200000
+static void s_slow_check(rv_actor_t *a, const char *what, uint32_t type, uint64_t took_us) {
+  if (took_us < S_SLOW_HANDLER_US) return;
+  a->slow_handlers++;
+  uint64_t now = rv_mono_us();
+  if (now - a->slow_logged_us < 1000000) return;
+  a->slow_logged_us = now;
+  char tb[32];
+  rv_warn("handling %s%s%s held the loop for %llu ms (%llu such since start); nothing else was "
+          "answered meanwhile", what, type ? " " : "", type ? rv_msgtype_name(type, tb, sizeof tb) : "",
+          (unsigned long long)(took_us / 1000), (unsigned long long)a->slow_handlers);
+}
+
 static int s_on_timer(zloop_t *loop, int id, void *arg) {
   s_timer_t *t = arg;
   rv_actor_t *a = t->actor;
@@ -108,7 +129,9 @@ static int s_on_timer(zloop_t *loop, int id, void *arg) {
     s_timer_unlink(a, t); /* zloop drops a timer that ran out */
   else if (t->left > 1)
     t->left--;
+  uint64_t t0 = rv_mono_us();
   fn(a, fn_arg);
+  s_slow_check(a, "a timer", 0, rv_mono_us() - t0);
   return a->stopping ? -1 : 0;
 }
 
@@ -136,8 +159,11 @@ void rv_actor_timer_cancel(rv_actor_t *a, int id) {
 
 static int s_on_reader(zloop_t *loop, zsock_t *sock, void *arg) {
   s_reader_t *r = arg;
-  r->fn(r->actor, sock, r->arg);
-  return r->actor->stopping ? -1 : 0;
+  rv_actor_t *a = r->actor;
+  uint64_t t0 = rv_mono_us();
+  r->fn(a, sock, r->arg);
+  s_slow_check(a, "a socket's input", 0, rv_mono_us() - t0);
+  return a->stopping ? -1 : 0;
 }
 
 int rv_actor_reader_add(rv_actor_t *a, zsock_t *sock, rv_reader_fn *fn, void *arg) {
@@ -166,7 +192,9 @@ void rv_actor_reader_remove(rv_actor_t *a, zsock_t *sock) {
 static int s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   s_fd_t *f = arg;
   rv_actor_t *a = f->actor;
+  uint64_t t0 = rv_mono_us();
   f->fn(a, item->fd, f->arg); /* may remove f */
+  s_slow_check(a, "a file descriptor's input", 0, rv_mono_us() - t0);
   return a->stopping ? -1 : 0;
 }
 
@@ -201,7 +229,19 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   Rv__HeartbeatAck ack = RV__HEARTBEAT_ACK__INIT;
   ack.seq = ((Rv__Heartbeat *)m->body)->seq;
   ack.pid = (uint32_t)getpid();
-  rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
+  int rc = rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
+  /* the heartbeat's own age says whether it waited in the inbox (this loop was busy) or in
+   * transit; either way a late answer is worth a line when the supervisor may kill us for it */
+  uint64_t now_wall = rv_wall_us();
+  uint64_t age_ms = m->sent_at_us && now_wall > m->sent_at_us ? (now_wall - m->sent_at_us) / 1000 : 0;
+  if (age_ms >= 500 || rc != RV_OK) {
+    uint64_t now = rv_mono_us();
+    if (now - a->late_hb_logged_us >= 1000000) {
+      a->late_hb_logged_us = now;
+      rv_warn("answered heartbeat #%llu %llu ms after it was sent%s", (unsigned long long)ack.seq,
+              (unsigned long long)age_ms, rc == RV_OK ? "" : "; the answer could not be sent");
+    }
+  }
 }
 
 static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
@@ -224,7 +264,9 @@ static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
 static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
   rv_actor_t *a = arg;
   bool handled = false;
+  uint64_t turn_start = rv_mono_us();
   for (int i = 0; i < S_BATCH && !a->stopping; i++) {
+    if (i > 0 && (i & 7) == 0 && rv_mono_us() - turn_start >= S_TURN_US) break;
     rv_msg_t m;
     int rc = rv_mailbox_recv(a->mb, &m, NULL);
     if (rc == RV_EAGAIN) break;
@@ -233,12 +275,20 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
       case RV_MSG_HEARTBEAT: s_answer_heartbeat(a, &m); break;
       case RV_MSG_HEALTH_PING: s_answer_health(a, &m); break;
       default:
-        if (a->def->message) a->def->message(a, a->state, &m);
+        if (a->def->message) {
+          uint64_t t0 = rv_mono_us();
+          a->def->message(a, a->state, &m);
+          s_slow_check(a, "a message", m.type, rv_mono_us() - t0);
+        }
         handled = true;
     }
     rv_msg_clear(&m);
   }
-  if (handled && !a->stopping && a->def->drained) a->def->drained(a, a->state);
+  if (handled && !a->stopping && a->def->drained) {
+    uint64_t t0 = rv_mono_us();
+    a->def->drained(a, a->state);
+    s_slow_check(a, "the drained hook", 0, rv_mono_us() - t0);
+  }
   return a->stopping ? -1 : 0;
 }
 

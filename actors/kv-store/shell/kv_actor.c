@@ -140,8 +140,17 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   rv_err_t err;
   bool syncing = s->sync_next;
   if (syncing) kv_rocks_set_sync(s->rocks, true);
+  unsigned long long writes_before = kv_rocks_writes(s->rocks);
   int rc = nc ? kv_core_apply_batch(s->core, ents, nc, res, &err) : RV_OK;
   if (syncing) kv_rocks_set_sync(s->rocks, false);
+  size_t keys;
+  uint64_t took = kv_rocks_last_write_us(s->rocks, &keys);
+  if (kv_rocks_writes(s->rocks) != writes_before && took >= KV_SLOW_WRITE_US) {
+    char why[256];
+    kv_rocks_describe_stall(s->rocks, why, sizeof why);
+    rv_warn("a RocksDB write of %zu keys (%zu entries%s) took %llu ms: %s", keys, nc,
+            syncing ? ", synced" : "", (unsigned long long)(took / 1000), why);
+  }
   if (rc) {
     s_store_failed(s, &err);
   } else {
@@ -173,9 +182,10 @@ static void s_sync(kv_actor_t *s, int64_t now) {
   uint64_t applied = kv_core_applied(s->core);
   if (applied > s->durable && !s->store_error[0]) {
     if (now - s->last_apply_ms >= KV_SYNC_IDLE_MS) {
-      /* no write comes to carry the sync: flush the memtable, which makes everything durable */
+      /* no write comes to carry the sync: sync the write-ahead log, which makes everything
+       * durable in one fsync (a memtable flush took hundreds of ms on the actor's loop) */
       rv_err_t err;
-      if (kv_rocks_flush(s->rocks, &err) == RV_OK)
+      if (kv_rocks_sync_wal(s->rocks, &err) == RV_OK)
         s->durable = applied;
       else
         rv_warn("%s", err.msg);

@@ -25,6 +25,7 @@
 #define KV_DEFAULT_OWNER "root"   /* creates whose request names no owner / group */
 #define KV_DEFAULT_GROUP "supergroup"
 
+#define KV_SLOW_WRITE_US 100000    /* a RocksDB write this slow is logged with what stalls it */
 #define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
 #define KV_SNAP_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
 

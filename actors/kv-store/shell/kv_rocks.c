@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kv_snap.h"
@@ -27,6 +28,8 @@ struct kv_rocks {
   size_t ops_cap;
   char *path;
   unsigned long long writes;
+  uint64_t last_write_us;   /* how long the last write took */
+  size_t last_write_keys;   /* ... and how many keys it wrote */
 };
 
 /* Converts a RocksDB error (freeing it) into RV_EIO with context. */
@@ -107,11 +110,35 @@ static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
       rocksdb_writebatch_put(r->wb, (const char *)o->key, o->klen, (const char *)o->val, o->vlen);
   }
   char *rerr = NULL;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   rocksdb_write(r->db, r->wopts, r->wb, &rerr);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  r->last_write_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+                     (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+  r->last_write_keys = n;
   rocksdb_writebatch_clear(r->wb);
   if (rerr) return s_fail(err, rerr, "write to", r->path);
   r->writes++;
   return RV_OK;
+}
+
+uint64_t kv_rocks_last_write_us(const kv_rocks_t *r, size_t *keys) {
+  if (keys) *keys = r->last_write_keys;
+  return r->last_write_us;
+}
+
+void kv_rocks_describe_stall(kv_rocks_t *r, char *buf, size_t len) {
+  char *l0 = rocksdb_property_value(r->db, "rocksdb.num-files-at-level0");
+  char *imm = rocksdb_property_value(r->db, "rocksdb.num-immutable-mem-table");
+  char *stop = rocksdb_property_value(r->db, "rocksdb.is-write-stopped");
+  char *delay = rocksdb_property_value(r->db, "rocksdb.actual-delayed-write-rate");
+  snprintf(buf, len, "L0 files %s, immutable memtables %s, writes stopped %s, delayed write "
+           "rate %s", l0 ? l0 : "?", imm ? imm : "?", stop ? stop : "?", delay ? delay : "?");
+  rocksdb_free(l0);
+  rocksdb_free(imm);
+  rocksdb_free(stop);
+  rocksdb_free(delay);
 }
 
 static const kv_store_ops_t s_ops = {
@@ -210,6 +237,13 @@ int kv_rocks_checkpoint(kv_rocks_t *r, const char *dir, rv_err_t *err) {
   rocksdb_checkpoint_create(cp, dir, 0, &rerr);
   rocksdb_checkpoint_object_destroy(cp);
   if (rerr) return s_fail(err, rerr, "checkpoint into", dir);
+  return RV_OK;
+}
+
+int kv_rocks_sync_wal(kv_rocks_t *r, rv_err_t *err) {
+  char *rerr = NULL;
+  rocksdb_flush_wal(r->db, 1, &rerr);
+  if (rerr) return s_fail(err, rerr, "sync of the write-ahead log of", r->path);
   return RV_OK;
 }
 

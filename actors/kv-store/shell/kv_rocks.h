@@ -73,8 +73,20 @@ int kv_rocks_reader_next(kv_rocks_reader_t *rd, kv_buf_t *out, size_t target, bo
 /* Releases the view; nulls *rd; safe on NULL and twice. */
 void kv_rocks_reader_destroy(kv_rocks_reader_t **rd);
 
-/* Flushes the memtables to SST files (tests, and before a checkpoint when the WAL is long). */
+/* Flushes the memtables to SST files (tests, and before a checkpoint when the WAL is long).
+ * Waits for the flush: hundreds of ms for a full memtable, so never on a busy actor's loop. */
 int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err);
+
+/* Makes every write so far durable by syncing RocksDB's write-ahead log: one fsync, however
+ * much the memtables hold. */
+int kv_rocks_sync_wal(kv_rocks_t *r, rv_err_t *err);
+
+/* How long the last write took (µs), and how many keys it wrote into *keys (may be NULL). */
+uint64_t kv_rocks_last_write_us(const kv_rocks_t *r, size_t *keys);
+
+/* What may stall writes now (L0 files, immutable memtables, stopped or delayed writes), as one
+ * line for a log message. */
+void kv_rocks_describe_stall(kv_rocks_t *r, char *buf, size_t len);
 
 /* Successful writes since open. */
 unsigned long long kv_rocks_writes(const kv_rocks_t *r);

@@ -10,7 +10,7 @@
 #include "raft_wire.h"
 #include "rv_peers.h"
 
-#define S_APPLY_BATCH_MAX 1024           /* entries per ApplyBatch */
+#define S_APPLY_BATCH_MAX 256            /* entries per ApplyBatch: about 60 ms of apply work at worst */
 #define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
 /* Entries in flight to kv-store beyond what it said it has taken in. Without a bound, a
  * catch-up (a kv-store restarted 10,000 entries behind) filled its inbox with seconds of apply
