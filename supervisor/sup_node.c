@@ -118,9 +118,13 @@ static void s_apply_actions(sup_node_t *n) {
           break;
         }
         case SUP_ACT_SIGNAL:
+          /* A stopped process must run to exit: SIGCONT goes first. Sent after the SIGTERM, it
+           * could land after the actor had begun to exit and discard a stop the actor is under
+           * for another reason: LeakSanitizer's exit-time check ptrace-attaches (a SIGSTOP) and
+           * then waits for that stop forever, so the actor hung until its SIGKILL. */
+          if (a->sig == SIGTERM) kill(a->pid, SIGCONT);
           if (kill(a->pid, a->sig) != 0 && errno != ESRCH)
             rv_warn("kill(%d, %d): %s", a->pid, a->sig, strerror(errno));
-          if (a->sig == SIGTERM) kill(a->pid, SIGCONT); /* a stopped process must run to exit */
           break;
         case SUP_ACT_HEARTBEAT: {
           Rv__Heartbeat hb = RV__HEARTBEAT__INIT;
