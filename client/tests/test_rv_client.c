@@ -393,6 +393,39 @@ static void test_unknown_session_restarts(void **state) {
   rv_client_destroy(&c);
 }
 
+/* A write already sent once (its first attempt timed out, and may yet be applied) that then
+ * meets "no session" must not go again under a new session: that could apply it twice. The
+ * error goes to the caller; nothing more is sent. */
+static void test_no_new_session_after_a_resend(void **state) {
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  o.timeout_ms = 100;
+  rv_client_t *c;
+  rv_err_t err;
+  assert_int_equal(rv_client_new(s_list, &o, &c, &err), RV_OK);
+  assert_int_equal(rv_client_session_set(c, 0, 77, 5), RV_OK);
+  rv_client_req_t req = {.op = RV_CLIENT_TOUCHZ, .path = "/t"};
+  assert_int_equal(rv_client_submit(c, &req, 1, &err), RV_OK);
+  s_req_t q1, q2, q3;
+  rv_client_result_t res;
+  assert_true(s_take(0, 2000, &q1)); /* n1 stays silent: the attempt times out */
+  while (!s_take(1, 0, &q2)) assert_int_equal(rv_client_poll(c, 10, &res), RV_EAGAIN);
+  assert_int_equal(s_fs(&q2)->client_id, 77);
+  assert_int_equal(s_fs(&q2)->seq, 5);
+  Rv__FsReply stale = RV__FS_REPLY__INIT;
+  stale.code = RV_ESTALE;
+  stale.message = "touchz: client 77: no session";
+  s_answer(1, &q2, &stale);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_ESTALE);
+  assert_int_equal(res.attempts, 2);
+  rv_client_result_clear(&res);
+  for (int i = 0; i < S_N; i++) assert_false(s_take(i, 100, &q3)); /* nothing sent again */
+  s_req_clear(&q1);
+  s_req_clear(&q2);
+  rv_client_destroy(&c);
+}
+
 /* Four lanes: four operations in flight, a fifth refused; answers in any order, each with its
  * tag; a put's data and an ls page come through. */
 static void test_lanes_in_flight(void **state) {
@@ -611,6 +644,7 @@ int main(void) {
       cmocka_unit_test_setup(test_failover_on_silence, s_drain),
       cmocka_unit_test_setup(test_deadline_and_unreachable_nodes, s_drain),
       cmocka_unit_test_setup(test_unknown_session_restarts, s_drain),
+      cmocka_unit_test_setup(test_no_new_session_after_a_resend, s_drain),
       cmocka_unit_test_setup(test_lanes_in_flight, s_drain),
       cmocka_unit_test_setup(test_setattr_digest_and_rm_flags, s_drain),
   };
