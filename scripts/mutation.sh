@@ -62,12 +62,28 @@ cmake -S "$scratch/src" -B "$scratch/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/
 cmake --build "$scratch/build" -j "$jobs" >"$scratch/build.log" 2>&1 ||
   { tail -n 30 "$scratch/build.log"; echo "mutation.sh: the unmutated tree does not build" >&2; exit 1; }
 
+# the baseline: every test the list names passes on the unmutated tree (a test that fails
+# anyway would "catch" its mutation for nothing)
+selected() { [ "$want" = "  " ] || [[ "$want" == *" $1 "* ]]; }
+baseline=$(echo "$MUTATIONS" | while IFS= read -r line; do
+  if [ -n "$line" ] && selected "$(awk -F' @@ ' '{print $1}' <<<"$line")"; then
+    awk -F' @@ ' '{print $5}' <<<"$line" | tr '|' '\n'
+  fi
+done | sort -u | paste -sd'|')
+log "baseline: the named tests on the unmutated tree: ${baseline//|/, }"
+if ! (cd "$scratch/build" && ctest -R "^($baseline)\$" --no-tests=error --timeout 300 -j "$jobs" \
+  >"$scratch/baseline.log" 2>&1); then
+  grep -E "Failed|\*\*\*" "$scratch/baseline.log" >&2 || true
+  echo "mutation.sh: the unmutated tree fails its own tests; nothing to learn from mutants" >&2
+  exit 1
+fi
+
 results=()
 status=0
 while IFS= read -r line; do
   [ -n "$line" ] || continue
   id=$(awk -F' @@ ' '{print $1}' <<<"$line")
-  if [ "$want" != "  " ] && [[ "$want" != *" $id "* ]]; then continue; fi
+  selected "$id" || continue
   file=$(awk -F' @@ ' '{print $2}' <<<"$line")
   tests=$(awk -F' @@ ' '{print $5}' <<<"$line")
   what=$(awk -F' @@ ' '{print $6}' <<<"$line")
