@@ -5,7 +5,7 @@
 # scratch build is rebuilt, and the named tests are run; at least one of them must fail. At the
 # end, a table: CAUGHT (a test failed), SURVIVED (every test passed: a hole), BROKEN (the mutant
 # does not compile, or the text is not in the file: fix the list). Exit 0 only if all are
-# CAUGHT. Not in CI (slow: a rebuild and a test run per mutation, ~15 min in all on 2 cores).
+# CAUGHT. Not in CI (slow: a rebuild and a test run per mutation, 4 to 8 min on 2 cores).
 #
 #   scripts/mutation.sh            every mutation
 #   scripts/mutation.sh ID...      only those (e.g. codec-default-limit raft-vote-once)
