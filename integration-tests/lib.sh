@@ -11,14 +11,16 @@
 # The harness check (harness_check, run by the EXIT trap of every scenario, and by stop_node for
 # a node stopped mid-test) fails the test, printing the offending lines, on:
 #   - sanitizer text (AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer, "runtime
-#     error:", "==PID==ERROR: ") in any log of any node, logs of wiped data-dirs included;
+#     error:", "==PID==ERROR: ") in any log of any node, logs of wiped data-dirs included, and in
+#     the reports any process of the scenario wrote to $T/sanitizer.PID (sanitizer builds);
 #   - a restart of an actor the test did not cause: a scenario declares what it kills or
 #     restarts on purpose with `expect_restart NODE ACTOR [N]` (allows N more, default 1);
 #   - an actor that did not end cleanly (exit code 0 on SIGTERM) when its node was stopped, as
 #     `raftvisor stop --json` reports it (`expect_unclean_stop NODE ACTOR` for a deliberate one);
 #   - a node whose supervisor is gone though the test neither stopped it nor declared it with
 #     `expect_node_down NODE`.
-# A failed scenario keeps its directory ($T) for inspection; a passing one removes it.
+# A failed scenario keeps its directory ($T) for inspection (unless RV_IT_KEEP_FAILED=0, as
+# mutation.sh sets); a passing one removes it.
 set -Eeuo pipefail
 shopt -s inherit_errexit
 RV_BIN=${RV_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/bin" && pwd)}
@@ -31,6 +33,11 @@ SCENARIO=$(basename "$0" .sh)
 : >"$T/expect"
 : >"$T/check.failures"
 : >"$T/nodes"
+# In a sanitizer build, every process the scenario starts (CLI calls whose stderr a helper drops,
+# tools, the supervisor and its actors) writes its reports to $T/sanitizer.PID, which the harness
+# check scans with the logs.
+if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"; fi
+if [ -n "${UBSAN_OPTIONS:-}" ]; then export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T/sanitizer"; fi
 
 log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$SCENARIO" "$*"; }
 
@@ -136,7 +143,7 @@ s_scan_logs() {
     s_check_fail "sanitizer report in $f:
 $(grep -n -E -A 12 "$SANITIZER_RE" "$f" | head -n 60)"
   done < <(find "$T" -type f \( -path '*/log/*' -o -path "$T/saved-logs/*" -o -name '*.err' \
-    -o -name '*.txt' \) -print0 2>/dev/null | xargs -0 -r grep -l -I -E "$SANITIZER_RE" 2>/dev/null)
+    -o -name '*.txt' -o -name 'sanitizer.*' \) -print0 2>/dev/null | xargs -0 -r grep -l -I -E "$SANITIZER_RE" 2>/dev/null)
   return 0
 }
 
@@ -181,7 +188,7 @@ cleanup() {
   harness_check || rc=1
   for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
   s_release_ports
-  if [ "$rc" -eq 0 ]; then
+  if [ "$rc" -eq 0 ] || [ "${RV_IT_KEEP_FAILED:-1}" = 0 ]; then
     rm -rf "$T"
   else
     log "exit $rc; the scenario's files are kept in $T"

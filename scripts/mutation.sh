@@ -15,6 +15,7 @@
 # end; RV_MUT_KEEP=1 keeps it). The table also goes to $RV_MUT_TABLE if set.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+export RV_IT_KEEP_FAILED=0 # a mutant's failed scenarios leave nothing in /tmp
 jobs=${RV_MUT_JOBS:-2}
 
 # ID @@ FILE @@ EXACT TEXT @@ REPLACEMENT @@ TESTS (ctest names, |-separated) @@ WHAT IT BREAKS

@@ -35,6 +35,9 @@ case $HARNESS_CASE in
     stop_node "$cfg"
     wipe_node n1
     ;;
+  sanitizer-file) # a report a process wrote to its log_path file (a CLI call, a tool)
+    printf '==4243==ERROR: LeakSanitizer: detected memory leaks\n' >"$T/sanitizer.4243"
+    ;;
   restart) # an actor restarts, the test did not say it would cause it
     cfg=$(node_yaml n1)
     start_node "$cfg"
