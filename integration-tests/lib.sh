@@ -2,16 +2,47 @@
 # writes node YAML files, starts and stops nodes through the CLI only, waits for conditions with
 # deadlines (never a bare sleep to synchronise), and on exit kills every process it started, by
 # pid. Scenarios call `fail MESSAGE` to fail with context.
-set -u
+#
+# Errors are never dropped: scenarios run under `set -Eeuo pipefail` (and inherit_errexit), so a
+# bare call that fails (a helper such as fs_all_acked, an assignment from a failing $(...))
+# fails the test and names the line; a command whose failure is expected is written
+# `cmd || code=$?` or inside `if`/`!`.
+#
+# The harness check (harness_check, run by the EXIT trap of every scenario, and by stop_node for
+# a node stopped mid-test) fails the test, printing the offending lines, on:
+#   - sanitizer text (AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer, "runtime
+#     error:", "==PID==ERROR: ") in any log of any node, logs of wiped data-dirs included, and in
+#     the reports any process of the scenario wrote to $T/sanitizer.PID (sanitizer builds);
+#   - a restart of an actor the test did not cause: a scenario declares what it kills or
+#     restarts on purpose with `expect_restart NODE ACTOR [N]` (allows N more, default 1);
+#   - an actor that did not end cleanly (exit code 0 on SIGTERM) when its node was stopped, as
+#     `raftvisor stop --json` reports it (`expect_unclean_stop NODE ACTOR` for a deliberate one);
+#   - a node whose supervisor is gone though the test neither stopped it nor declared it with
+#     `expect_node_down NODE`.
+# A failed scenario keeps its directory ($T) for inspection (unless RV_IT_KEEP_FAILED=0, as
+# mutation.sh sets); a passing one removes it.
+set -Eeuo pipefail
+shopt -s inherit_errexit
 RV_BIN=${RV_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/bin" && pwd)}
 RV=$RV_BIN/raftvisor
 # short paths: unix socket paths are limited to 107 bytes
 T=$(mktemp -d /tmp/rvit.XXXXXX)
 SCENARIO=$(basename "$0" .sh)
+: >"$T/configs"
+: >"$T/pids"
+: >"$T/expect"
+: >"$T/check.failures"
+: >"$T/nodes"
+# In a sanitizer build, every process the scenario starts (CLI calls whose stderr a helper drops,
+# tools, the supervisor and its actors) writes its reports to $T/sanitizer.PID, which the harness
+# check scans with the logs.
+if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"; fi
+if [ -n "${UBSAN_OPTIONS:-}" ]; then export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T/sanitizer"; fi
 
 log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$SCENARIO" "$*"; }
 
 dump_logs() {
+  local f
   for f in "$T"/*/log/*.log; do
     [ -f "$f" ] || continue
     echo "----- $f (last 30 lines)"
@@ -25,6 +56,19 @@ fail() {
   exit 1
 }
 
+# The ERR trap: names the failed command, where it is and the chain of calls that led there (in
+# the top-level shell only: a failure inside $(...) is reported where its result is used).
+s_on_err() {
+  local rc=$1 line=$2 cmd=$3 where k
+  [ "$BASHPID" = "$$" ] || return 0
+  where="$(basename "${BASH_SOURCE[1]:-?}"):$line"
+  for ((k = 1; k < ${#FUNCNAME[@]} - 1; k++)); do
+    where+=" in ${FUNCNAME[$k]}, called at $(basename "${BASH_SOURCE[$((k + 1))]:-?}"):${BASH_LINENO[$k]}"
+  done
+  log "FAIL: '$cmd' exited with $rc at $where"
+}
+trap 's_on_err $? $LINENO "$BASH_COMMAND"' ERR
+
 # A process counts as alive unless it is gone or a zombie (state Z): a killed orphan lingers as a
 # zombie until PID 1 reaps it.
 alive() {
@@ -33,20 +77,162 @@ alive() {
   [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
-cleanup() {
-  local cfg pid
-  # node_yaml runs in $(...): its list of configs is kept in a file, not a variable
-  for cfg in $(cat "$T/configs" 2>/dev/null); do
+# ---- what the test does on purpose (for the harness check) -----------------------------------
+
+# expect_restart NODE ACTOR [N]: the test causes N (default 1) restarts of ACTOR on NODE (a
+# kill, a SIGSTOP, `raftvisor restart`); the check allows that many.
+expect_restart() { echo "restart $1 $2 ${3:-1}" >>"$T/expect"; }
+# expect_unclean_stop NODE ACTOR: ACTOR is meant not to end cleanly when NODE stops (ignores
+# SIGTERM, aborts at exit).
+expect_unclean_stop() { echo "unclean $1 $2 1" >>"$T/expect"; }
+# expect_node_down NODE: NODE's supervisor is meant to be gone at the end (it gave up, or was
+# killed) without a stop.
+expect_node_down() { echo "down $1 - 1" >>"$T/expect"; }
+
+s_expected() { # KIND NODE ACTOR: how many the test declared
+  awk -v k="$1" -v n="$2" -v a="$3" '$1 == k && $2 == n && $3 == a {s += $4} END {print s + 0}' \
+    "$T/expect"
+}
+
+s_check_fail() { echo "$*" >>"$T/check.failures"; }
+
+s_node_name() { basename "$1" .yaml; }
+s_node_dir() { echo "$T/$(s_node_name "$1")"; }
+
+# s_check_restarts CFG: status --json of a running node against the declared restarts.
+s_check_restarts() {
+  local cfg=$1 node json name restarts allowed
+  node=$(s_node_name "$cfg")
+  json=$("$RV" status --json -c "$cfg" 2>&1) || { s_check_fail "node $node: status failed: $json"; return 0; }
+  while read -r name restarts; do
+    allowed=$(s_expected restart "$node" "$name")
+    [ "$restarts" -le "$allowed" ] ||
+      s_check_fail "node $node: actor $name restarted $restarts times, the test caused $allowed" \
+        "(last exit: $(echo "$json" | jq -r --arg a "$name" '.actors[] | select(.name == $a) | .last_exit'))"
+  done < <(echo "$json" | jq -r '.actors[] | "\(.name) \(.restarts)"')
+}
+
+# s_stop_checked CFG [norestarts]: stops a running node with stop --json and checks how each
+# actor ended (and its restarts first, unless told the caller did).
+s_stop_checked() {
+  local cfg=$1 node json name exit_text pid
+  node=$(s_node_name "$cfg")
+  pid=$(supervisor_pid "$cfg")
+  [ "${2:-}" = norestarts ] || s_check_restarts "$cfg"
+  if ! json=$("$RV" stop --json -c "$cfg" 2>&1); then
+    s_check_fail "node $node: raftvisor stop failed: $json"
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    echo "stopped $node" >>"$T/nodes"
+    return 0
+  fi
+  echo "$json" >>"$T/stops.jsonl"
+  while IFS=$'\t' read -r name exit_text; do
+    [ "$(s_expected unclean "$node" "$name")" -gt 0 ] && continue
+    s_check_fail "node $node: actor $name did not end cleanly at stop: $exit_text"
+  done < <(echo "$json" | jq -r '.actors[] | select(.clean | not) |
+    "\(.name)\t\(if .exit == "" then "never ran" else .exit end)\(if .killed then " (killed at its shutdown timeout)" else "" end) (state at stop: \(.state_at_stop))"')
+  echo "stopped $node" >>"$T/nodes"
+}
+
+SANITIZER_RE='AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|MemorySanitizer|ThreadSanitizer|runtime error: |==[0-9]+==(ERROR|WARNING): '
+
+# s_scan_logs: sanitizer text in any log of any node (and the scenario's own captured output).
+s_scan_logs() {
+  local f
+  while IFS= read -r f; do
+    s_check_fail "sanitizer report in $f:
+$(grep -n -E -A 12 "$SANITIZER_RE" "$f" | head -n 60)"
+  done < <(find "$T" -type f \( -path '*/log/*' -o -path "$T/saved-logs/*" -o -name '*.err' \
+    -o -name '*.txt' -o -name 'sanitizer.*' \) -print0 2>/dev/null | xargs -0 -r grep -l -I -E "$SANITIZER_RE" 2>/dev/null)
+  return 0
+}
+
+# harness_check: the checks above for every node; prints each problem; returns 1 if any.
+harness_check() {
+  local cfg node pid
+  # restarts of every running node first: stopping one node of a cluster must not count against
+  # the others
+  for cfg in $(sort -u "$T/configs"); do
+    pid=$(supervisor_pid "$cfg")
+    if [ -n "$pid" ] && alive "$pid"; then s_check_restarts "$cfg"; fi
+  done
+  for cfg in $(sort -u "$T/configs"); do
+    node=$(s_node_name "$cfg")
     pid=$(supervisor_pid "$cfg")
     if [ -n "$pid" ] && alive "$pid"; then
-      "$RV" stop -c "$cfg" >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null
+      s_stop_checked "$cfg" norestarts
+    elif [ "$(s_node_state "$node")" = up ] && [ "$(s_expected down "$node" -)" -eq 0 ]; then
+      s_check_fail "node $node: its supervisor (pid ${pid:-?}) is gone, though the test did not stop it; its log ends:
+$(tail -n 5 "$T/$node/log/supervisor.log" 2>/dev/null)"
     fi
   done
-  # anything of ours still alive (by the pids recorded in the run dirs' logs) is killed
+  s_scan_logs
+  [ -s "$T/check.failures" ] || return 0
+  log "FAIL: the harness check found:"
+  cat "$T/check.failures"
+  return 1
+}
+
+# The last thing recorded for a node in $T/nodes: "up" (started), "stopped", or "" (never).
+s_node_state() {
+  awk -v n="$1" '$2 == n {s = $1} END {print (s == "started" ? "up" : s)}' "$T/nodes" 2>/dev/null
+}
+
+# The EXIT trap: the harness check, then every process of ours still alive is killed (by the pids
+# recorded), the directory removed if all went well. The scenario's exit code is kept, and
+# becomes 1 when the check fails.
+cleanup() {
+  local rc=$? pid
+  set +eE
+  trap - ERR
+  harness_check || rc=1
   for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
-  rm -rf "$T"
+  s_release_ports
+  if [ "$rc" -eq 0 ] || [ "${RV_IT_KEEP_FAILED:-1}" = 0 ]; then
+    rm -rf "$T"
+  else
+    log "exit $rc; the scenario's files are kept in $T"
+  fi
+  exit "$rc"
 }
 trap cleanup EXIT
+
+# ---- ports -------------------------------------------------------------------------------------
+
+# claim_ports COUNT: prints a base port B (a multiple of 16) such that B+1..B+COUNT (COUNT < 16)
+# are free on loopback (no socket of any state uses them, per ss) and claimed against other
+# scenarios running at once (an atomic mkdir of /tmp/rvit-ports/B, released at exit; blocks of
+# 16 never overlap). Below the kernel's ephemeral range (32768-60999), where outgoing
+# connections take ports.
+claim_ports() {
+  local count=$1 base k try used owner
+  mkdir -p /tmp/rvit-ports
+  for ((try = 0; try < 200; try++)); do
+    base=$((10000 + 16 * (RANDOM % 1250)))
+    if ! mkdir "/tmp/rvit-ports/$base" 2>/dev/null; then
+      owner=$(cat "/tmp/rvit-ports/$base/pid" 2>/dev/null || true)
+      [ -n "$owner" ] && alive "$owner" && continue
+      rm -rf "/tmp/rvit-ports/$base" # a claim left by a scenario that died
+      mkdir "/tmp/rvit-ports/$base" 2>/dev/null || continue
+    fi
+    echo $$ >"/tmp/rvit-ports/$base/pid"
+    used=$(ss -Htan | awk '{n = split($4, a, ":"); print a[n]}' | sort -u)
+    for ((k = 1; k <= count; k++)); do
+      if grep -qx "$((base + k))" <<<"$used"; then
+        rm -rf "/tmp/rvit-ports/$base"
+        continue 2
+      fi
+    done
+    echo "$base" >>"$T/ports"
+    echo "$base"
+    return 0
+  done
+  fail "no block of $count free ports found in 200 tries"
+}
+s_release_ports() {
+  local base
+  for base in $(cat "$T/ports" 2>/dev/null); do rm -rf "/tmp/rvit-ports/$base"; done
+}
 
 # wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds.
 wait_for() {
@@ -61,10 +247,10 @@ wait_for() {
 
 # node_yaml NAME [ACTOR_YAML]: writes $T/NAME.yaml for a one-node cluster; ACTOR_YAML is the
 # body of the actors: list (default: the health-monitor and two well-behaved test actors).
+# RV_INTENSITY, RV_MIN_DELAY_MS and RV_MAX_DELAY_MS override the restart policy.
 node_yaml() {
-  local name=$1 actors=${2:-}
-  # below the kernel's ephemeral range (32768-60999), where outgoing connections take ports
-  local port=$((10000 + RANDOM % 20000))
+  local name=$1 actors=${2:-} port
+  port=$(($(claim_ports 2) + 1))
   if [ -z "$actors" ]; then
     actors="  - {name: health-monitor}
   - {name: a1, exec: $RV_BIN/raftvisor-test-actor}
@@ -80,8 +266,8 @@ cluster:
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
-  restart-min-delay-ms: 50
-  restart-max-delay-ms: 1000
+  restart-min-delay-ms: ${RV_MIN_DELAY_MS:-50}
+  restart-max-delay-ms: ${RV_MAX_DELAY_MS:-1000}
   restart-intensity: ${RV_INTENSITY:-10}
   restart-period-s: 30
   shutdown-timeout-ms: 1000
@@ -95,9 +281,33 @@ YAML
   echo "$T/$name.yaml"
 }
 
+# start_node CFG: starts the node as a daemon (quietly; a failure fails the test) and records its
+# supervisor for cleanup and the harness check.
 start_node() {
-  "$RV" start --daemon -c "$1" || fail "raftvisor start -c $1 failed"
+  local out
+  out=$("$RV" start --daemon -c "$1" 2>&1) || fail "raftvisor start -c $1 failed: $out"
   supervisor_pid "$1" >>"$T/pids"
+  echo "started $(s_node_name "$1")" >>"$T/nodes"
+}
+
+# stop_node CFG: stops a node mid-test with the harness check of its restarts and of how each
+# actor ended (raftvisor stop --json); fails the test at once if the check does.
+stop_node() {
+  local before
+  before=$(wc -l <"$T/check.failures")
+  s_stop_checked "$1"
+  [ "$(wc -l <"$T/check.failures")" -eq "$before" ] ||
+    fail "stopping $(s_node_name "$1"): $(tail -n +$((before + 1)) "$T/check.failures")"
+}
+
+# wipe_node NAME: removes a stopped node's data-dir (its disk is lost), keeping its logs aside in
+# $T/saved-logs for the sanitizer scan.
+wipe_node() {
+  local k=1
+  while [ -e "$T/saved-logs/$1.$k" ]; do k=$((k + 1)); done
+  mkdir -p "$T/saved-logs/$1.$k"
+  if [ -d "$T/$1/log" ]; then cp -r "$T/$1/log/." "$T/saved-logs/$1.$k/"; fi
+  rm -rf "${T:?}/$1"
 }
 
 supervisor_pid() {
@@ -129,13 +339,15 @@ field_is() { [ "$(actor_field "$1" "$2" "$3")" = "$4" ]; }
 gone() { ! alive "$1"; }
 
 # cluster_yaml N ACTORS...: writes $T/n1.yaml .. $T/nN.yaml for an N-node cluster on loopback
-# with the given actors (names; programs beside raftvisor), prints nothing. Ports are random.
+# with the given actors (names; programs beside raftvisor), prints nothing. Ports are claimed
+# free (claim_ports): raft-ports base+1..base+N, client-ports base+N+1..base+2N.
 cluster_yaml() {
   local n=$1
   shift
-  local base=$((10000 + RANDOM % 20000)) i k nodes="" actors="" # below the ephemeral range
+  local base i k a nodes="" actors=""
+  base=$(claim_ports $((2 * n)))
   for ((k = 1; k <= n; k++)); do
-    nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + 100 + k))}
+    nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + n + k))}
 "
   done
   for a in "$@"; do actors+="  - {name: $a}
@@ -194,10 +406,7 @@ leader_agreed() {
 fs_cluster() {
   local n=$1 i
   cluster_yaml "$n" health-monitor raft-peer kv-store
-  for ((i = 1; i <= n; i++)); do # (as start_node, quietly, and a failure shows the logs)
-    "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "raftvisor start -c $T/n$i.yaml failed"
-    supervisor_pid "$T/n$i.yaml" >>"$T/pids"
-  done
+  for ((i = 1; i <= n; i++)); do start_node "$T/n$i.yaml"; done
   wait_for "one leader agreed by all" 20 leader_agreed "$n"
   wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /
 }
@@ -231,10 +440,9 @@ follower_of() {
 # expect_fail CODE MESSAGE COMMAND...: runs COMMAND, which must exit with CODE and print
 # MESSAGE (a substring) on stderr.
 expect_fail() {
-  local code=$1 msg=$2 out rc
+  local code=$1 msg=$2 out rc=0
   shift 2
-  out=$("$@" 2>&1 >/dev/null)
-  rc=$?
+  out=$("$@" 2>&1 >/dev/null) || rc=$?
   [ "$rc" = "$code" ] || fail "$*: expected exit $code, got $rc ($out)"
   assert_contains "$out" "$msg" "$*"
 }

@@ -7,27 +7,22 @@ for c in start stop status restart tap config fence; do
   assert_contains "$out" "usage: raftvisor $c" "$c --help"
 done
 "$RV" --help | grep -q "exit codes" || fail "raftvisor --help lacks the exit codes"
-"$RV" bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown command should exit 2"
-out=$("$RV" status --jsn -c x.yaml 2>&1); [ $? -eq 2 ] || fail "bad option should exit 2"
-assert_contains "$out" "unexpected argument \"--jsn\"" "bad option message"
-out=$("$RV" status 2>&1); [ $? -eq 2 ] || fail "missing -c should exit 2"
-assert_contains "$out" "missing -c FILE" "missing -c message"
-out=$("$RV" tap -c x.yaml --count -5 2>&1); [ $? -eq 2 ] || fail "bad --count should exit 2"
+expect_fail 2 "unknown command" "$RV" bogus
+expect_fail 2 "unexpected argument \"--jsn\"" "$RV" status --jsn -c x.yaml
+expect_fail 2 "missing -c FILE" "$RV" status
+expect_fail 2 "--count" "$RV" tap -c x.yaml --count -5
 cfg=$(node_yaml n1)
 for c in status stop tap; do
-  out=$("$RV" $c -c "$cfg" 2>&1); code=$?
-  [ $code -eq 3 ] || fail "raftvisor $c on a stopped node exited $code, expected 3"
-  assert_contains "$out" "node n1 is not running" "$c on a stopped node"
+  expect_fail 3 "node n1 is not running" "$RV" $c -c "$cfg"
 done
-out=$("$RV" restart -c "$cfg" a1 2>&1); [ $? -eq 3 ] || fail "restart on a stopped node should exit 3"
+expect_fail 3 "node n1 is not running" "$RV" restart -c "$cfg" a1
 out=$("$RV" config check -c "$cfg") || fail "config check failed: $out"
 assert_contains "$out" "ok: " "config check"
-out=$("$RV" status -c /nonexistent/n.yaml 2>&1); [ $? -eq 1 ] || fail "a missing YAML should exit 1"
-assert_contains "$out" "/nonexistent/n.yaml" "missing YAML names the file"
+expect_fail 1 "/nonexistent/n.yaml" "$RV" status -c /nonexistent/n.yaml
 # restart of an unknown actor on a running node
 start_node "$cfg"
-out=$("$RV" restart -c "$cfg" nosuch 2>&1); [ $? -eq 1 ] || fail "restart of an unknown actor should exit 1"
-assert_contains "$out" "no actor named \"nosuch\"" "restart unknown actor"
+expect_fail 1 "no actor named \"nosuch\"" "$RV" restart -c "$cfg" nosuch
+expect_restart n1 a1
 out=$("$RV" restart -c "$cfg" a1) || fail "restart a1 failed: $out"
 wait_for "a1 restarted on request" 10 field_is "$cfg" a1 restarts 1
 wait_for "a1 running" 10 field_is "$cfg" a1 state running

@@ -13,13 +13,14 @@ wait_for "30 writes acknowledged" 20 acked_at_least 30
 pid=$(actor_pid "$T/$leader.yaml" kv-store)
 at_kill=$(wc -l <"$T/acked")
 log "leader $leader: kill -9 its kv-store (pid $pid) after $at_kill writes"
+expect_restart "$leader" kv-store
 kill -9 "$pid"
 wait_for "the killed kv-store restarted" 10 field_is "$T/$leader.yaml" kv-store restarts 1
 wait_for "30 more writes acknowledged after the restart" 30 acked_at_least $((at_kill + 30))
 fs_writer stop
 log "$(wc -l <"$T/acked") writes acknowledged, $(wc -l <"$T/failed") failed"
-[ -s "$T/failed" ] && fail "writes failed around the restart: $(head -n 5 "$T/writer.err")"
-fs_all_acked "${leader#n}"
+[ ! -s "$T/failed" ] || fail "writes failed around the restart: $(head -n 5 "$T/writer.err")"
+fs_all_acked "${leader#n}" || fail "the leader misses acknowledged writes"
 for i in 1 2 3; do
   wait_for "n$i's namespace holds every acknowledged write" 20 fs_all_acked "$i" --stale
 done

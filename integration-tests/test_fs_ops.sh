@@ -93,8 +93,9 @@ fs "$f" --json -ls / | jq -s -e 'length == 2 and
   fail "ls --json"
 fs "$f" --json -mkdir /j | jq -e '.ok and .index > 0 and (.replayed | not)' >/dev/null ||
   fail "mkdir --json"
-out=$(fs "$f" --json -mkdir /j)
-[ $? = 1 ] || fail "a failed --json op exits 1"
+rc=0
+out=$(fs "$f" --json -mkdir /j) || rc=$?
+[ $rc = 1 ] || fail "a failed --json op exits 1, not $rc"
 want="mkdir: '/j': File exists"
 echo "$out" | jq -e --arg m "$want" '.ok == false and .error == "EEXIST" and .message == $m' \
   >/dev/null || fail "error --json: $out"

@@ -17,6 +17,7 @@ assert_eq "$(status_json "$cfg" | jq -r .health_reason)" "sick: disk full on /da
 # a frozen actor is restarted (heartbeat timeout 1.5 s, shorter than the ping timeout of 2 s):
 # the verdict comes back to healthy for the new process
 pid=$(actor_pid "$cfg" good)
+expect_restart n1 good
 kill -STOP "$pid"
 wait_for "good restarted" 15 field_is "$cfg" good restarts 1
 wait_for "good healthy again" 10 field_is "$cfg" good health healthy

@@ -7,6 +7,7 @@ all_actor_pids "$cfg" >/dev/null
 wait_for "a1 running" 10 field_is "$cfg" a1 state running
 old=$(actor_pid "$cfg" a1)
 log "kill -9 a1 (pid $old)"
+expect_restart n1 a1
 kill -9 "$old"
 wait_for "a1 restarted" 10 field_is "$cfg" a1 restarts 1
 wait_for "a1 running again" 10 field_is "$cfg" a1 state running

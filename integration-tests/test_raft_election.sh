@@ -4,12 +4,13 @@
 # follower that catches up with the leader's commit index.
 source "$(dirname "$0")/lib.sh"
 cluster_yaml 3 health-monitor raft-peer
-for i in 1 2 3; do start_node "$T/n$i.yaml" >/dev/null; done
+for i in 1 2 3; do start_node "$T/n$i.yaml"; done
 wait_for "one leader agreed by all" 15 leader_agreed 3
 leader=$(leader_agreed 3)
 term=$(raft_field "$T/$leader.yaml" term)
 log "leader $leader in term $term"
 pid=$(actor_pid "$T/$leader.yaml" raft-peer)
+expect_restart "$leader" raft-peer
 kill -9 "$pid"
 newer() { local l; l=$(leader_agreed 3) && [ "$(raft_field "$T/$l.yaml" term)" -gt "$term" ]; }
 wait_for "a leader in a later term" 15 newer

@@ -8,10 +8,7 @@ cluster_yaml 4 health-monitor raft-peer kv-store
 # n4 is a spare in every node's file: linked statically, but not in the bootstrap configuration
 for i in 1 2 3 4; do sed -i 's/^    - {id: n4, /    - {voter: false, id: n4, /' "$T/n$i.yaml"; done
 grep -q 'voter: false, id: n4' "$T/n1.yaml" || fail "could not mark n4 as a spare"
-for i in 1 2 3 4; do
-  "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "raftvisor start -c $T/n$i.yaml failed"
-  supervisor_pid "$T/n$i.yaml" >>"$T/pids"
-done
+for i in 1 2 3 4; do start_node "$T/n$i.yaml"; done
 wait_for "one leader agreed by n1..n3" 20 leader_agreed 3
 wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /w
 leader=$(leader_agreed 3)
@@ -53,16 +50,16 @@ expect_fail 1 "it is not a learner" "$RV" raft -c "$L" promote "$victim"
 wait_for "$victim says it is not a member" 10 membership_is "$T/$victim.yaml" not-member
 at_remove=$(wc -l <"$T/acked")
 log "removed $victim after $at_remove writes; stopping it"
-"$RV" stop -c "$T/$victim.yaml" >/dev/null || fail "stop $victim"
+stop_node "$T/$victim.yaml"
 wait_for "30 more writes acknowledged after the removal" 30 acked_at_least $((at_remove + 30))
 fs_writer stop
 log "$(wc -l <"$T/acked") writes acknowledged, $(wc -l <"$T/failed") failed"
-[ -s "$T/failed" ] && fail "writes failed during the changes: $(head -n 5 "$T/writer.err")"
+[ ! -s "$T/failed" ] || fail "writes failed during the changes: $(head -n 5 "$T/writer.err")"
 
 three_voters() {
   [ "$(status_json "$1" | jq -r '.raft.voters | sort | join(",")')" = "$2" ]
 }
-want=$(for i in 1 2 3 4; do [ "n$i" != "$victim" ] && echo "n$i"; done | sort | paste -sd,)
+want=$(for i in 1 2 3 4; do if [ "n$i" != "$victim" ]; then echo "n$i"; fi; done | sort | paste -sd,)
 for i in 1 2 3 4; do
   [ "n$i" = "$victim" ] && continue
   wait_for "n$i shows the voters $want" 10 three_voters "$T/n$i.yaml" "$want"

@@ -5,11 +5,11 @@ cfg=$(node_yaml n1)
 start_node "$cfg"
 pids=$(all_actor_pids "$cfg")
 sup=$(supervisor_pid "$cfg")
+[ "$(echo "$pids" | wc -w)" -eq 3 ] || fail "expected 3 actor pids (health-monitor, a1, a2), got: $pids"
 log "kill -9 supervisor $sup (actors: $(echo $pids))"
 kill -9 "$sup"
 for pid in $pids; do wait_for "actor $pid gone" 5 gone "$pid"; done
-"$RV" status -c "$cfg" >/dev/null 2>&1
-[ $? -eq 3 ] || fail "status should report the node as not running (exit 3)"
+expect_fail 3 "node n1 is not running" "$RV" status -c "$cfg"
 start_node "$cfg"
 wait_for "restarted node's a1 running" 10 field_is "$cfg" a1 state running
 log "ok: no orphans; the node restarts cleanly"

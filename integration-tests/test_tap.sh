@@ -14,6 +14,5 @@ while read -r line; do
   echo "$line" | jq -e '.from == "n1/a1" or .to == "n1/a1"' >/dev/null || fail "line not about a1: $line"
 done <<<"$out"
 echo "$out" | jq -se 'map(.type) | index("HeartbeatAck") != null' >/dev/null || fail "no HeartbeatAck from a1: $out"
-"$RV" tap -c "$cfg" --type NoSuchType --count 1 >/dev/null 2>&1
-[ $? -eq 2 ] || fail "an unknown --type should be a usage error (exit 2)"
+expect_fail 2 "NoSuchType" "$RV" tap -c "$cfg" --type NoSuchType --count 1
 log "ok"

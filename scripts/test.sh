@@ -11,6 +11,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for b in build build-asan; do
   echo "==== ctest in $b"
-  (cd "$top/$b" && ctest --output-on-failure --timeout 300 -j 2) || status=1
+  (cd "$top/$b" && ctest --output-on-failure --no-tests=error --timeout 300 -j 2) || status=1
 done
 exit $status

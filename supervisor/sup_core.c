@@ -73,6 +73,14 @@ uint64_t sup_policy_backoff_ms(const sup_policy_t *p, unsigned quick_exits) {
   return d < p->restart_max_delay_ms ? d : p->restart_max_delay_ms;
 }
 
+bool sup_child_stopped_cleanly(const sup_child_t *c) {
+  if (!c->has_status || c->killed_at_stop) return false;
+  if (!(WIFEXITED(c->last_status) && WEXITSTATUS(c->last_status) == 0)) return false;
+  if (c->exited_at_stop) return true;
+  /* ended before the stop: clean only if it had ended for good with code 0 */
+  return c->state_at_stop == SUP_CHILD_STOPPED;
+}
+
 void sup_core_init(sup_core_t *core, const cfg_node_t *cfg) {
   memset(core, 0, sizeof *core);
   core->policy = (sup_policy_t){
@@ -193,6 +201,8 @@ void sup_core_stop(sup_core_t *core, int code, const char *reason, uint64_t now)
   core->state = SUP_NODE_STOPPING;
   core->exit_code = code;
   s_copy(core->stop_reason, sizeof core->stop_reason, reason);
+  for (int i = 0; i < core->nchildren; i++)
+    core->children[i].state_at_stop = core->children[i].state;
   s_log(core, code ? CFG_LOG_ERROR : CFG_LOG_INFO, "stopping node: %s", reason);
   core->stop_at = core->nchildren - 1;
   s_stop_next(core, now);
@@ -280,6 +290,8 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
   else
     snprintf(exit_text, sizeof exit_text, "%s", how);
   s_copy(c->last_exit, sizeof c->last_exit, exit_text);
+  c->last_status = status;
+  c->has_status = true;
   bool abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   bool was_stopping = c->state == SUP_CHILD_STOPPING;
   bool manual = c->manual_restart;
@@ -288,6 +300,8 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
 
   if (core->state == SUP_NODE_STOPPING) {
     c->state = SUP_CHILD_STOPPED;
+    c->exited_at_stop = true;
+    c->killed_at_stop = c->killed;
     if (i == core->stop_at) {
       if (c->killed) {
         s_copy(core->killed[core->nkilled++], CFG_ID_MAX + 1, c->name);

@@ -103,6 +103,11 @@ typedef struct {
   bool manual_restart;           /* STOPPING because of a restart request */
   char kill_reason[SUP_REASON_MAX]; /* why the supervisor killed it, "" if it did not */
   char last_exit[SUP_REASON_MAX];   /* "exited with code 3", "killed by signal 9 (hung: ...)" */
+  int last_status;               /* waitpid() status of the last exit, valid if has_status */
+  bool has_status;               /* exited at least once since the node started */
+  sup_child_state_t state_at_stop; /* its state when the node began to stop */
+  bool exited_at_stop;           /* its process ended while the node was stopping */
+  bool killed_at_stop;           /* ... and the supervisor had to SIGKILL it */
 } sup_child_t;
 
 typedef struct {
@@ -162,6 +167,12 @@ int sup_core_take_actions(sup_core_t *core, sup_action_t *out, int max);
 /* The child index of a name or pid, or -1. */
 int sup_core_find(const sup_core_t *core, const char *name);
 int sup_core_find_pid(const sup_core_t *core, int pid);
+
+/* True when a child of a stopped node ended cleanly: it was running when the stop began and
+ * exited with code 0 on its SIGTERM (not killed at its shutdown timeout, no signal, no other
+ * code), or it had already ended for good with code 0 (a temporary or transient child). Anything
+ * else (an abort at exit, as a sanitizer does on a leak; a crash; a kill) is not clean. */
+bool sup_child_stopped_cleanly(const sup_child_t *c);
 
 /* Pure policy helpers, exposed for tests. */
 uint64_t sup_policy_backoff_ms(const sup_policy_t *p, unsigned quick_exits);

@@ -119,9 +119,13 @@ static void s_apply_actions(sup_node_t *n) {
           break;
         }
         case SUP_ACT_SIGNAL:
+          /* A stopped process must run to exit: SIGCONT goes first. Sent after the SIGTERM, it
+           * could land after the actor had begun to exit and discard a stop the actor is under
+           * for another reason: LeakSanitizer's exit-time check ptrace-attaches (a SIGSTOP) and
+           * then waits for that stop forever, so the actor hung until its SIGKILL. */
+          if (a->sig == SIGTERM) kill(a->pid, SIGCONT);
           if (kill(a->pid, a->sig) != 0 && errno != ESRCH)
             rv_warn("kill(%d, %d): %s", a->pid, a->sig, strerror(errno));
-          if (a->sig == SIGTERM) kill(a->pid, SIGCONT); /* a stopped process must run to exit */
           break;
         case SUP_ACT_HEARTBEAT: {
           Rv__Heartbeat hb = RV__HEARTBEAT__INIT;
@@ -389,6 +393,23 @@ static void s_reply_stops(sup_node_t *n) {
   rep.killed = killed;
   rep.n_stopped = (size_t)n->core.nstopped;
   rep.stopped = stopped;
+  Rv__ActorExit exits[SUP_MAX_CHILDREN], *exitp[SUP_MAX_CHILDREN];
+  for (int i = 0; i < n->core.nchildren; i++) {
+    sup_child_t *c = &n->core.children[i];
+    Rv__ActorExit *e = &exits[i];
+    rv__actor_exit__init(e);
+    e->name = c->name;
+    e->state_at_stop = (char *)sup_child_state_name(c->state_at_stop);
+    e->exit = c->last_exit;
+    e->code = c->has_status && WIFEXITED(c->last_status) ? WEXITSTATUS(c->last_status) : -1;
+    e->signal = c->has_status && WIFSIGNALED(c->last_status) ? WTERMSIG(c->last_status) : 0;
+    e->killed = c->killed_at_stop;
+    e->clean = sup_child_stopped_cleanly(c);
+    e->restarts = c->restarts;
+    exitp[i] = e;
+  }
+  rep.n_exits = (size_t)n->core.nchildren;
+  rep.exits = exitp;
   for (int i = 0; i < n->npending_stops; i++) {
     s_control_send(n, n->pending_stops[i], RV_MSG_STOP_REPLY, &rep.base, n->pending_stop_corr[i]);
     zframe_destroy(&n->pending_stops[i]);

@@ -56,6 +56,7 @@ struct rv_actor {
   int sigfd;
   int exit_code;
   bool stopping;
+  int ready_timer; /* > 0 while the Ready has not been sent: retried until it goes */
   s_timer_t *timers;
   s_reader_t *readers;
   s_fd_t *fds;
@@ -133,6 +134,20 @@ static int s_on_timer(zloop_t *loop, int id, void *arg) {
   fn(a, fn_arg);
   s_slow_check(a, "a timer", 0, rv_mono_us() - t0);
   return a->stopping ? -1 : 0;
+}
+
+static int s_send_ready(rv_actor_t *a) {
+  Rv__Ready ready = RV__READY__INIT;
+  ready.pid = (uint32_t)getpid();
+  ready.version = "0.1.0";
+  return rv_actor_send(a, "supervisor", RV_MSG_READY, &ready.base, 0);
+}
+
+static void s_retry_ready(rv_actor_t *a, void *arg) {
+  if (s_send_ready(a) != RV_OK) return;
+  rv_info("told the supervisor that this actor is ready");
+  rv_actor_timer_cancel(a, a->ready_timer);
+  a->ready_timer = 0;
 }
 
 int rv_actor_timer_add(rv_actor_t *a, unsigned ms, size_t times, rv_timer_fn *fn, void *arg) {
@@ -412,11 +427,13 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     code = err.code == RV_ECONFIG ? RV_EXIT_CONFIG : RV_EXIT_TEMPFAIL;
     goto out;
   }
-  Rv__Ready ready = RV__READY__INIT;
-  ready.pid = (uint32_t)getpid();
-  ready.version = "0.1.0";
-  if (rv_actor_send(a, "supervisor", RV_MSG_READY, &ready.base, 0) != RV_OK)
-    rv_warn("could not tell the supervisor that this actor is ready");
+  if (s_send_ready(a) != RV_OK) {
+    /* The first send to the supervisor waits a bounded time for the connection; on a loaded
+     * machine it can take longer, and a Ready never sent means a kill at the start timeout.
+     * Retry until it goes (the supervisor ignores a Ready it already has). */
+    rv_warn("could not tell the supervisor that this actor is ready yet; retrying");
+    a->ready_timer = rv_actor_timer_add(a, 20, 0, s_retry_ready, NULL);
+  }
   rv_info("ready pid=%d", (int)getpid());
 
   if (!a->stopping) zloop_start(a->loop);

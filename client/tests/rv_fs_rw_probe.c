@@ -3,9 +3,12 @@
  * that is behind is caught). Round k: put -f PATH = "v<k>" via WRITE_NODES, then cat PATH via
  * READ_NODE, stale, then linearizable (which must see v<k>). Prints one summary line:
  *   rounds=50 linearizable_behind=0 stale_behind=17
- *   rv-fs-rw-probe WRITE_NODES READ_NODE PATH ROUNDS
+ *   rv-fs-rw-probe WRITE_NODES READ_NODE PATH ROUNDS [--lin-only]
+ * --lin-only skips the stale read, so the linearizable read follows the write as closely as it
+ * can: the likeliest moment for a follower that answers before applying up to its read index.
  * Exit codes: 0 every linearizable read saw the write before it, 1 one did not (or an operation
  * failed: its message on stderr), 2 usage. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +16,9 @@
 #include "rv_client.h"
 
 int main(int argc, char **argv) {
-  if (argc != 5 || atoi(argv[4]) < 1) {
-    fprintf(stderr, "usage: rv-fs-rw-probe WRITE_NODES READ_NODE PATH ROUNDS\n");
+  bool lin_only = argc == 6 && strcmp(argv[5], "--lin-only") == 0;
+  if ((argc != 5 && !lin_only) || atoi(argv[4]) < 1) {
+    fprintf(stderr, "usage: rv-fs-rw-probe WRITE_NODES READ_NODE PATH ROUNDS [--lin-only]\n");
     return 2;
   }
   rv_client_t *w, *r;
@@ -34,7 +38,7 @@ int main(int argc, char **argv) {
       rc = 1;
     }
     rv_client_result_clear(&res);
-    for (int s = 0; s < 2 && !rc; s++) {
+    for (int s = lin_only ? 1 : 0; s < 2 && !rc; s++) {
       int crc = rv_client_cat(r, argv[3], flags[s], &res);
       if (crc == RV_ENOTFOUND && s == 0 && k == 1) {
         stale_behind++; /* a stale read may not even have the first write yet */

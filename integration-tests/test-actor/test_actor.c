@@ -12,7 +12,10 @@
  *   --drain-log FILE    append "drained N\n" to FILE each time the runtime calls drained() after
  *                       N application messages (the runtime's batching, seen from outside)
  *   --slow-first-ms N   sleep N ms in the handler of the first application message, so that
- *                       what is sent meanwhile queues up for the same wake-up */
+ *                       what is sent meanwhile queues up for the same wake-up
+ *   --abort-at-stop     abort() when it stops on SIGTERM (what ASan does at exit on a leak)
+ *   --say TEXT          write the line TEXT to its log (stderr) once started, e.g. a fake
+ *                       sanitizer report for the harness's own test */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +27,8 @@
 
 typedef struct {
   int exit_after_ms, exit_code, crash_after_ms, hang_after_ms;
-  bool ignore_sigterm, start_fail, config_fail;
+  bool ignore_sigterm, start_fail, config_fail, abort_at_stop;
+  const char *say;
   const char *unhealthy;
   const char *stop_log;
   const char *drain_log;
@@ -65,7 +69,9 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     else if (strcmp(o, "--stop-log") == 0 && v) t->stop_log = argv[++i];
     else if (strcmp(o, "--drain-log") == 0 && v) t->drain_log = argv[++i];
     else if (strcmp(o, "--slow-first-ms") == 0 && v) t->slow_first_ms = atoi(argv[++i]);
+    else if (strcmp(o, "--say") == 0 && v) t->say = argv[++i];
     else if (strcmp(o, "--ignore-sigterm") == 0) t->ignore_sigterm = true;
+    else if (strcmp(o, "--abort-at-stop") == 0) t->abort_at_stop = true;
     else if (strcmp(o, "--start-fail") == 0) t->start_fail = true;
     else if (strcmp(o, "--config-fail") == 0) t->config_fail = true;
     else return rv_err_set(err, RV_ECONFIG, "unknown test-actor option \"%s\"", o);
@@ -81,6 +87,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     sigprocmask(SIG_UNBLOCK, &s, NULL);
     rv_info("ignoring SIGTERM as told");
   }
+  if (t->say) fprintf(stderr, "%s\n", t->say);
   if (t->exit_after_ms) rv_actor_timer_add(a, (unsigned)t->exit_after_ms, 1, s_exit_now, t);
   if (t->crash_after_ms) rv_actor_timer_add(a, (unsigned)t->crash_after_ms, 1, s_crash_now, t);
   if (t->hang_after_ms) rv_actor_timer_add(a, (unsigned)t->hang_after_ms, 1, s_hang_now, t);
@@ -89,11 +96,16 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 
 static void s_stop(rv_actor_t *a, void *state) {
   test_actor_t *t = state;
-  if (!t->stop_log) return;
-  int fd = open(t->stop_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd >= 0) {
-    dprintf(fd, "%s %llu\n", rv_actor_name(a), (unsigned long long)rv_mono_ms());
-    close(fd);
+  if (t->stop_log) {
+    int fd = open(t->stop_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dprintf(fd, "%s %llu\n", rv_actor_name(a), (unsigned long long)rv_mono_ms());
+      close(fd);
+    }
+  }
+  if (t->abort_at_stop) {
+    rv_info("aborting at stop as told");
+    abort();
   }
 }
 

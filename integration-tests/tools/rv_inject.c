@@ -3,7 +3,9 @@
  *   rv-inject ENDPOINT KIND COUNT
  * KIND: garbage (random bytes), empty, oversized (9 MiB), multipart (two frames), unknown-type
  * (a valid envelope of type 9999), truncated (a valid Heartbeat envelope cut short), valid (a
- * well-formed Applied message, which the runtime hands to the actor: for tests of batching). */
+ * well-formed Applied message, which the runtime hands to the actor: for tests of batching).
+ * The garbage is drawn from a seed: RV_INJECT_SEED if set, else the pid; it is printed on
+ * stderr ("rv-inject: seed N") so that a red run can be replayed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rv-inject: cannot connect %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
     return 1;
   }
-  srand((unsigned)getpid());
+  const char *seed_env = getenv("RV_INJECT_SEED");
+  unsigned seed = seed_env && *seed_env ? (unsigned)strtoul(seed_env, NULL, 10) : (unsigned)getpid();
+  fprintf(stderr, "rv-inject: seed %u (RV_INJECT_SEED replays it)\n", seed);
+  srand(seed);
   for (int i = 0; i < count; i++) {
     if (strcmp(kind, "garbage") == 0) {
       char buf[300];

@@ -86,6 +86,7 @@ int main(int argc, char **argv) {
     perror(out);
     return 1;
   }
+  setvbuf(f, NULL, _IOLBF, 0); /* one line per operation, visible at once: tests watch progress */
   rv_client_opts_t o;
   rv_client_opts_default(&o);
   o.lanes = (unsigned)clients;

@@ -142,6 +142,62 @@ static void test_oversized(void **state) {
   free(s);
 }
 
+/* A well-formed envelope whose payload (a BadFrame with a reason of reason_len bytes) makes the
+ * frame larger than RV_ENVELOPE_MAX: only the size limit can refuse it. Caller frees *buf. */
+static void s_pack_big(size_t reason_len, uint8_t **buf, size_t *len) {
+  Rv__BadFrame bf = RV__BAD_FRAME__INIT;
+  char *reason = malloc(reason_len + 1);
+  assert_non_null(reason);
+  memset(reason, 'x', reason_len);
+  reason[reason_len] = 0;
+  bf.reason = reason;
+  size_t plen = rv__bad_frame__get_packed_size(&bf);
+  uint8_t *payload = malloc(plen);
+  assert_non_null(payload);
+  rv__bad_frame__pack(&bf, payload);
+  Rv__Envelope env = RV__ENVELOPE__INIT;
+  env.version = 1;
+  env.type = RV_MSG_BAD_FRAME;
+  env.payload.data = payload;
+  env.payload.len = plen;
+  *len = rv__envelope__get_packed_size(&env);
+  *buf = malloc(*len);
+  assert_non_null(*buf);
+  rv__envelope__pack(&env, *buf);
+  free(payload);
+  free(reason);
+}
+
+/* max == 0 means the default limit, RV_ENVELOPE_MAX (8 MiB), not "unlimited"; a max above it is
+ * capped to it. The frame here is otherwise valid: it decodes once the limit allows it. */
+static void test_default_limit(void **state) {
+  uint8_t *buf;
+  size_t len;
+  s_pack_big(RV_ENVELOPE_MAX, &buf, &len);
+  assert_true(len > RV_ENVELOPE_MAX);
+  rv_msg_t m;
+  rv_err_t err;
+  char want[128];
+  snprintf(want, sizeof want, "frame of %zu bytes exceeds the %u-byte limit", len,
+           (unsigned)RV_ENVELOPE_MAX);
+  assert_int_equal(rv_msg_decode(buf, len, 0, &m, &err), RV_ETOOBIG);
+  assert_string_equal(err.msg, want);
+  assert_null(m.body);
+  assert_int_equal(rv_msg_decode(buf, len, SIZE_MAX, &m, &err), RV_ETOOBIG);
+  assert_string_equal(err.msg, want);
+  assert_int_equal(rv_msg_decode(buf, len, RV_ENVELOPE_MAX + 1, &m, &err), RV_ETOOBIG);
+  free(buf);
+
+  /* the same frame a little smaller than the limit decodes with the default */
+  s_pack_big(RV_ENVELOPE_MAX - 64, &buf, &len);
+  assert_true(len <= RV_ENVELOPE_MAX);
+  assert_int_equal(rv_msg_decode(buf, len, 0, &m, &err), RV_OK);
+  assert_int_equal(m.type, RV_MSG_BAD_FRAME);
+  assert_int_equal(strlen(((Rv__BadFrame *)m.body)->reason), RV_ENVELOPE_MAX - 64);
+  rv_msg_clear(&m);
+  free(buf);
+}
+
 static void test_garbage(void **state) {
   srand(1);
   uint8_t buf[512];
@@ -245,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_every_truncation_fails_cleanly),
       cmocka_unit_test(test_empty_frame),
       cmocka_unit_test(test_oversized),
+      cmocka_unit_test(test_default_limit),
       cmocka_unit_test(test_garbage),
       cmocka_unit_test(test_unknown_type_and_version),
       cmocka_unit_test(test_payload_of_wrong_shape),

@@ -76,6 +76,9 @@ int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
  * librvclient takes them. */
 void cli_cluster_nodes(const cfg_node_t *cfg, char *buf, size_t len);
 
+/* Prints s to stdout as a JSON string (quoted, with " \\ and control bytes escaped). */
+void cli_json_str(const char *s);
+
 /* "12.3s", "4m05s", "2h13m", "3d04h" for a duration in ms. */
 void cli_format_duration(uint64_t ms, char *buf, size_t len);
 

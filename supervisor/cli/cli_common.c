@@ -178,3 +178,16 @@ void cli_cluster_nodes(const cfg_node_t *cfg, char *buf, size_t len) {
     off += (size_t)n;
   }
 }
+
+void cli_json_str(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if (*p < 0x20)
+      printf("\\u%04x", *p);
+    else
+      putchar(*p);
+  }
+  putchar('"');
+}

@@ -28,37 +28,24 @@ static const char *s_verdict(Rv__HealthVerdict v) {
   }
 }
 
-static void s_json_str(const char *s) {
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      printf("\\%c", *p);
-    else if (*p < 0x20)
-      printf("\\u%04x", *p);
-    else
-      putchar(*p);
-  }
-  putchar('"');
-}
-
 static void s_print_json(const Rv__StatusReply *r) {
   printf("{\"node\":");
-  s_json_str(r->node);
+  cli_json_str(r->node);
   printf(",\"cluster\":");
-  s_json_str(r->cluster);
+  cli_json_str(r->cluster);
   printf(",\"supervisor_pid\":%u,\"state\":", r->supervisor_pid);
-  s_json_str(r->state);
+  cli_json_str(r->state);
   printf(",\"uptime_ms\":%llu,\"health\":\"%s\",\"health_reason\":",
          (unsigned long long)r->uptime_ms, s_verdict(r->node_health));
-  s_json_str(r->node_health_reason);
+  cli_json_str(r->node_health_reason);
   printf(",\"run_dir\":");
-  s_json_str(r->run_dir);
+  cli_json_str(r->run_dir);
   if (r->raft) {
     const Rv__RaftState *rs = r->raft;
     printf(",\"raft\":{\"role\":");
-    s_json_str(rs->role);
+    cli_json_str(rs->role);
     printf(",\"term\":%llu,\"leader\":", (unsigned long long)rs->term);
-    s_json_str(rs->leader_node);
+    cli_json_str(rs->leader_node);
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
            "\"snapshots_refused\":%llu,\"fault\":",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
@@ -71,24 +58,24 @@ static void s_print_json(const Rv__StatusReply *r) {
     printf(",\"peers\":[");
     for (size_t i = 0; i < rs->n_peers; i++) {
       printf("%s{\"node\":", i ? "," : "");
-      s_json_str(rs->peers[i]->node);
+      cli_json_str(rs->peers[i]->node);
       printf(",\"match\":%llu,\"next\":%llu,\"state\":", (unsigned long long)rs->peers[i]->match,
              (unsigned long long)rs->peers[i]->next);
-      s_json_str(rs->peers[i]->state);
+      cli_json_str(rs->peers[i]->state);
       printf(",\"learner\":%s,\"active\":%s}", rs->peers[i]->learner ? "true" : "false",
              rs->peers[i]->active ? "true" : "false");
     }
     printf("],\"membership\":");
-    s_json_str(rs->membership);
+    cli_json_str(rs->membership);
     printf(",\"voters\":[");
     for (size_t i = 0; i < rs->n_voters; i++) {
       printf("%s", i ? "," : "");
-      s_json_str(rs->voters[i]);
+      cli_json_str(rs->voters[i]);
     }
     printf("],\"learners\":[");
     for (size_t i = 0; i < rs->n_learners; i++) {
       printf("%s", i ? "," : "");
-      s_json_str(rs->learners[i]);
+      cli_json_str(rs->learners[i]);
     }
     printf("]}");
   }
@@ -96,16 +83,16 @@ static void s_print_json(const Rv__StatusReply *r) {
   for (size_t i = 0; i < r->n_actors; i++) {
     const Rv__ActorStatus *a = r->actors[i];
     printf("%s{\"name\":", i ? "," : "");
-    s_json_str(a->name);
+    cli_json_str(a->name);
     printf(",\"pid\":%u,\"state\":", a->pid);
-    s_json_str(a->state);
+    cli_json_str(a->state);
     printf(",\"uptime_ms\":%llu,\"restarts\":%u,\"last_exit\":", (unsigned long long)a->uptime_ms,
            a->restarts);
-    s_json_str(a->last_exit);
+    cli_json_str(a->last_exit);
     printf(",\"health\":\"%s\",\"health_reason\":", s_verdict(a->health));
-    s_json_str(a->health_reason);
+    cli_json_str(a->health_reason);
     printf(",\"health_rtt_us\":%llu,\"restart\":", (unsigned long long)a->health_rtt_us);
-    s_json_str(a->restart_type);
+    cli_json_str(a->restart_type);
     printf("}");
   }
   printf("]}\n");

@@ -166,7 +166,9 @@ static void test_backoff_delays_double_in_a_crash_loop(void **state) {
     s_take(&c);
     uint64_t wait = c.children[0].state == SUP_CHILD_BACKOFF ? c.children[0].deadline_ms - t : 0;
     if (k == 0) {
-      assert_int_equal(c.children[0].state, SUP_CHILD_STARTING); /* stable run: at once */
+      /* after a stable run: at once (expect[0], the minimum spacing, binds only a first quick
+       * exit: test_min_spacing_holds_back_a_first_quick_exit) */
+      assert_int_equal(c.children[0].state, SUP_CHILD_STARTING);
     } else {
       assert_int_equal(wait, expect[k]);
       t += wait;
@@ -327,6 +329,69 @@ static void test_stop_reverse_order_and_kill_at_timeout(void **state) {
   assert_string_equal(c.stopped[0], "a2");
   assert_string_equal(c.stopped[1], "a0");
   assert_int_equal(s_find(&r, SUP_ACT_SPAWN, -1), -1); /* nothing restarted while stopping */
+  /* how each ended: a2 and a0 exited 0 on SIGTERM (clean); a1 was killed (not clean) */
+  assert_true(sup_child_stopped_cleanly(&c.children[2]));
+  assert_true(sup_child_stopped_cleanly(&c.children[0]));
+  assert_false(sup_child_stopped_cleanly(&c.children[1]));
+  assert_true(c.children[1].killed_at_stop);
+}
+
+/* An actor that aborts on SIGTERM (as ASan does at exit when it finds a leak), or exits with a
+ * code, did not end cleanly; nor did one that had already failed before the stop. */
+static void test_stop_exits_judged(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 4, 0);
+  s_cfg.actors[3].restart = CFG_RESTART_TEMPORARY;
+  c.children[3].restart = CFG_RESTART_TEMPORARY;
+  sup_core_exited(&c, 103, SIGNAL_STATUS(SIGSEGV), 20000); /* temporary: stays down, failed */
+  s_take(&c);
+  assert_int_equal(c.children[3].state, SUP_CHILD_FAILED);
+  sup_core_stop(&c, 0, "operator asked", 21000);
+  s_take(&c);
+  sup_core_exited(&c, 102, SIGNAL_STATUS(SIGABRT), 21010);
+  s_take(&c);
+  sup_core_exited(&c, 101, EXIT_STATUS(3), 21020);
+  s_take(&c);
+  sup_core_exited(&c, 100, EXIT_STATUS(0), 21030);
+  s_acts_t r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_STOPPED, -1) >= 0);
+  assert_false(sup_child_stopped_cleanly(&c.children[3]));
+  assert_int_equal(c.children[3].state_at_stop, SUP_CHILD_FAILED);
+  assert_false(sup_child_stopped_cleanly(&c.children[2]));
+  assert_string_equal(c.children[2].last_exit, "killed by signal 6");
+  assert_false(c.children[2].killed_at_stop);
+  assert_false(sup_child_stopped_cleanly(&c.children[1]));
+  assert_true(sup_child_stopped_cleanly(&c.children[0]));
+  assert_int_equal(c.children[0].state_at_stop, SUP_CHILD_RUNNING);
+}
+
+/* s6's rule: never spawn a child sooner than restart_min_delay_ms (20) after its previous spawn.
+ * A child's first quick exit has no backoff yet (quick_exits 1): only the spacing holds it back.
+ * An operator's restart is not a crash loop and is not held back. */
+static void test_min_spacing_holds_back_a_first_quick_exit(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 1000); /* spawned at 1000 */
+  sup_core_exited(&c, 100, EXIT_STATUS(1), 1005); /* 5 ms later */
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, 0), -1);
+  assert_int_equal(c.children[0].quick_exits, 1);
+  assert_int_equal(c.children[0].state, SUP_CHILD_BACKOFF);
+  assert_int_equal(c.children[0].deadline_ms, 1020); /* spawn + 20 */
+  assert_int_equal(sup_core_next_timeout(&c, 1005), 15);
+  sup_core_tick(&c, 1019);
+  r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SPAWN, 0), -1);
+  sup_core_tick(&c, 1020);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
+  sup_core_spawned(&c, 0, 101, 1020);
+  sup_core_ready(&c, 0, 101, 1020);
+  /* a manual restart 2 ms after that spawn is not held back */
+  assert_int_equal(sup_core_restart(&c, "a0", 1022), 0);
+  s_take(&c);
+  sup_core_exited(&c, 101, EXIT_STATUS(0), 1022);
+  r = s_take(&c);
+  assert_true(s_find(&r, SUP_ACT_SPAWN, 0) >= 0);
 }
 
 static void test_restart_types(void **state) {
@@ -489,6 +554,8 @@ int main(void) {
       cmocka_unit_test(test_heartbeats_only_to_running_children),
       cmocka_unit_test(test_start_timeout_kills),
       cmocka_unit_test(test_stop_reverse_order_and_kill_at_timeout),
+      cmocka_unit_test(test_stop_exits_judged),
+      cmocka_unit_test(test_min_spacing_holds_back_a_first_quick_exit),
       cmocka_unit_test(test_restart_types),
       cmocka_unit_test(test_config_exit_stops_the_node),
       cmocka_unit_test(test_manual_restart_not_counted),

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "rv_test_port.h"
 #include "kv_cmd.h"
 #include "kv_codec.h"
 #include "rv_client.h"
@@ -69,7 +70,7 @@ static void s_pump(void) {
 static int s_setup(void **state) {
   snprintf(s_dir, sizeof s_dir, "/tmp/rvkvactor.XXXXXX");
   assert_non_null(mkdtemp(s_dir));
-  s_port = 14000 + (int)(getpid() % 16000); /* below the ephemeral range (32768+) */
+  s_port = rv_test_ports(103); /* raft-ports +0..2, client-ports +100..102 */
   zsys_handler_set(NULL);
   snprintf(s_yaml, sizeof s_yaml, "%s/n1.yaml", s_dir);
   FILE *f = fopen(s_yaml, "w");

@@ -99,8 +99,8 @@ static void s_drop_backup(void) { rst_dir_remove(s_backup); }
 /* ---- torn tails -------------------------------------------------------------------------- */
 
 /* Cuts (zeros after the cut) or garbles the last record at every length, reopens: the record
- * is gone, the earlier ones intact, the log ends where it began, and a new append survives
- * another reopen. */
+ * is gone, the earlier ones intact, its bytes zeroed on disk, the log ends where it began, and
+ * a new append survives another reopen. */
 static void test_torn_tail_every_prefix(void **state) {
   raft_store_t *s = rst_open(s_dir);
   raft_index_t next = 1;
@@ -137,6 +137,16 @@ static void test_torn_tail_every_prefix(void **state) {
         continue;
       }
       assert_int_equal(off, last->start);
+      /* the repair is on disk: every byte of the torn record reads back as zero (left as it
+       * was, a later append shorter than it would leave its garbled rest behind) */
+      size_t now_size;
+      uint8_t *now = rst_read_file(path, &now_size);
+      assert_true(now_size >= last->end);
+      for (uint64_t o = last->start; o < last->end; o++)
+        if (now[o]) fail_msg("garble %d cut %llu: byte %llu of the torn record is 0x%02x after "
+                             "the repair, not 0", garble, (unsigned long long)cut,
+                             (unsigned long long)o, now[o]);
+      free(now);
       raft_storage_state_t st;
       rv_err_t err;
       assert_int_equal(raft_store_load(s, &st, &err), RV_OK);

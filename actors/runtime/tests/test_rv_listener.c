@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "rv_test_port.h"
 #include "envelope.pb-c.h"
 #include "rv_listener.h"
 #include "rv_log.h"
@@ -25,7 +26,7 @@ static rv_listener_t *s_l;
 static int s_setup(void **state) {
   snprintf(s_dir, sizeof s_dir, "/tmp/rvlisten.XXXXXX");
   assert_non_null(mkdtemp(s_dir));
-  s_port = 12000 + (int)(getpid() % 16000); /* below the ephemeral range (32768+) */
+  s_port = rv_test_ports(2);
   zsys_handler_set(NULL);
   char yaml[512];
   int n = snprintf(yaml, sizeof yaml,

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "rv_test_port.h"
 #include "rv_log.h"
 #include "rv_peers.h"
 
@@ -61,7 +62,7 @@ static void s_config(int i) {
 static int s_setup(void **state) {
   snprintf(s_dir, sizeof s_dir, "/tmp/rvpeers.XXXXXX");
   assert_non_null(mkdtemp(s_dir));
-  s_port = 11000 + (int)(getpid() % 16000); /* below the ephemeral range (32768+) */
+  s_port = rv_test_ports(3);
   zsys_handler_set(NULL);
   s_config(0);
   s_config(1);

