@@ -25,6 +25,7 @@ wait_for "the record naming the running group" 10 grep -qx "pgid=$first" "$rec"
 grep -qx "running=1" "$rec" || fail "the record does not say the method runs: $(cat "$rec")"
 
 log "kill -9 the fencer (pid $old) mid-fence"
+expect_restart n1 fencer 1
 kill -9 "$old"
 wait_for "the fencer restarted" 10 field_is "$cfg" fencer restarts 1
 wait_for "the fencer running again" 10 field_is "$cfg" fencer state running

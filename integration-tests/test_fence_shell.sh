@@ -65,7 +65,7 @@ grep -q '"outcome":"FENCE_TIMED_OUT"' "$T/tap.out" || fail "no timed-out attempt
 assert_eq "$(ls "$T/n1/fencer/requests")" "" "records left after the fence"
 
 log "a node whose only method fails: not fenced, exit 1"
-"$RV" stop -c "$cfg" >/dev/null || fail "stop n1"
+stop_node "$cfg"
 cfg=$(fence_yaml n1 health-monitor "  fencing:
     methods: ['shell(exit 1)']")
 start_node "$cfg"
@@ -75,7 +75,7 @@ expect_fail 1 "Unable to fence service by any configured method: node n2 is not 
 expect_fail 1 'no node "n9" in cluster.nodes' "$RV" fence -c "$cfg" n9
 expect_fail 1 "refusing to fence node n1 from itself" "$RV" fence -c "$cfg" n1
 expect_fail 2 "missing TARGET" "$RV" fence -c "$cfg"
-"$RV" stop -c "$cfg" >/dev/null || fail "stop n1"
+stop_node "$cfg"
 expect_fail 3 "node n1 is not running" "$RV" fence -c "$cfg" n2
 
 log "an unknown method is a configuration error naming file, line and key"

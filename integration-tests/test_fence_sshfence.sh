@@ -54,6 +54,7 @@ pids2=$(all_actor_pids "$n2" | tr '\n' ' ')
 log "n2: supervisor $sup2, actors $pids2"
 
 log "fence n2 over ssh"
+expect_node_down n2 # fenced on purpose: stopped for good
 out=$("$RV" fence -c "$n1" n2 2>"$T/fence.err")
 rc=$?
 echo "$out"

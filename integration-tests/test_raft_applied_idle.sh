@@ -29,12 +29,13 @@ done
 # a transfer to a node that is down fails, saying why, and leadership stays
 leader=$(leader_agreed 3) || fail "no leader agreed"
 down=n$(follower_of 3 "$leader")
-"$RV" stop -c "$T/$down.yaml" >/dev/null || fail "stop $down"
+stop_node "$T/$down.yaml"
 expect_fail 1 "did not catch up and win" "$RV" raft -c "$T/$leader.yaml" transfer "$down"
 [ "$(raft_field "$T/$leader.yaml" role)" = leader ] || fail "$leader no longer leads"
 start_node "$T/$down.yaml"
 wait_for "$down is back and caught up" 20 caught_up
 # the applied index is durable: a restarted kv-store does not fall back below commit
+expect_restart n1 kv-store 1
 "$RV" restart -c "$T/n1.yaml" kv-store >/dev/null || fail "restart kv-store on n1"
 wait_for "applied = commit on all three nodes after a kv-store restart" 20 caught_up
 log "PASS"

@@ -17,10 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 cluster_yaml 3 health-monitor raft-peer kv-store
 # n3 is never started: its id is the one the attacker presents
-for i in 1 2; do
-  "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "raftvisor start -c $T/n$i.yaml failed"
-  supervisor_pid "$T/n$i.yaml" >>"$T/pids"
-done
+for i in 1 2; do start_node "$T/n$i.yaml"; done
 leader_of_two() {
   local a b
   a=$(raft_field "$T/n1.yaml" leader) && b=$(raft_field "$T/n2.yaml" leader) || return 1

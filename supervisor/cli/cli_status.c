@@ -52,7 +52,7 @@ static void s_print_json(const Rv__StatusReply *r) {
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index,
            (unsigned long long)rs->snapshots_refused);
     if (rs->fault[0])
-      s_json_str(rs->fault);
+      cli_json_str(rs->fault);
     else
       printf("null");
     printf(",\"peers\":[");
