@@ -13,6 +13,7 @@
 #include "control.pb-c.h"
 #include "kv.pb-c.h"
 #include "raft.pb-c.h"
+#include "repl.pb-c.h"
 
 #define RV_MSGTYPES(X)                                              \
   X(READY, 1, rv__ready__descriptor)                                \
@@ -49,7 +50,14 @@
   X(TRANSFER_LEADER, 222, rv__transfer_leader__descriptor)          \
   X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
-  X(FS_REPLY, 301, rv__fs_reply__descriptor)
+  X(FS_REPLY, 301, rv__fs_reply__descriptor)                        \
+  X(REPL_CHANGES_REQUEST, 400, rv__repl_changes_request__descriptor)  \
+  X(REPL_CHANGES, 401, rv__repl_changes__descriptor)                  \
+  X(REPL_BASE_COPY_REQUEST, 402, rv__repl_base_copy_request__descriptor) \
+  X(REPL_BASE_COPY, 403, rv__repl_base_copy__descriptor)              \
+  X(REPL_TRIM, 404, rv__repl_trim__descriptor)                        \
+  X(REPL_STATUS_REQUEST, 405, rv__repl_status_request__descriptor)    \
+  X(REPL_STATUS, 406, rv__repl_status__descriptor)
 
 typedef enum {
 #define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,
