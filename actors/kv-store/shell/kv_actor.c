@@ -308,6 +308,12 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
     snprintf(reason, len, "%s", s->store_error);
     return false;
   }
+  kv_chlog_info_t info;
+  if (s->core) kv_core_chlog_info(s->core, &info);
+  if (s->core && info.enabled) /* the replica's backlog, for status (healthy: writes go on) */
+    snprintf(reason, len, "change log %llu B of %llu, oldest index %llu%s",
+             (unsigned long long)info.live_bytes, (unsigned long long)info.max_bytes,
+             (unsigned long long)info.oldest, info.base_needed ? ", base copy needed" : "");
   return true;
 }
 

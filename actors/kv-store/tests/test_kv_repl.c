@@ -7,7 +7,8 @@
  * keeps its view while writes apply between its pages (rows at its to_index, not later); bad
  * requests (stream 0, a page out of order, limits past the maximum, a replica ahead, a replica
  * below the floor) get their codes; the cap drops the log and the status says a base copy is
- * needed; a Raft snapshot carries no change-log key, and installing it resets the log to "base
+ * needed (ReplStatus, and the health pong's note that `raftvisor status` shows); a Raft
+ * snapshot carries no change-log key, and installing it resets the log to "base
  * copy needed from the snapshot's index". */
 #include <setjmp.h>
 #include <signal.h>
@@ -381,6 +382,17 @@ static void test_change_capture_through_the_actor(void **state) {
   assert_true(st.live_bytes <= 65536);
   assert_int_equal(s_changes_page(12, 0, synced, 0, 0, NULL, NULL, NULL, &base), RV_ESTALE);
   assert_true(base);
+  /* the status (health pong: healthy, with the backlog as its note) says so too */
+  Rv__HealthPing hp = RV__HEALTH_PING__INIT;
+  hp.seq = 1;
+  s_send(RV_MSG_HEALTH_PING, &hp.base);
+  assert_true(s_expect(RV_MSG_HEALTH_PONG, 3000, &m));
+  const Rv__HealthPong *pong = (const Rv__HealthPong *)m.body;
+  assert_true(pong->healthy);
+  assert_non_null(strstr(pong->reason, "change log "));
+  assert_non_null(strstr(pong->reason, "of 65536, oldest index "));
+  assert_non_null(strstr(pong->reason, ", base copy needed"));
+  rv_msg_clear(&m);
   kv_memstore_destroy(&replica);
   replica = s_base_copy(13, &synced);
   assert_int_equal(synced, s_model->index);
