@@ -111,7 +111,14 @@ int kv_chlog_open(kv_core_t *c, rv_err_t *err) {
   if (rc && rc != RV_ENOTFOUND) return rc;
   bool have = rc == RV_OK;
   if (!c->chlog_on) {
-    /* off: whatever log is left goes (a later enable must start afresh: it missed changes) */
+    /* off: whatever log is left goes (a later enable must start afresh: it misses the changes
+     * made while off). The state key goes now, before any apply: were it left for the bounded
+     * deletion, a restart with the log on could find it and claim changes it never saw. */
+    if (have) {
+      if ((rc = kv_core_del(c, key, sizeof key, err)) ||
+          (rc = s_write_alone(c, "deleting the state of a log that is off", err)))
+        return rc;
+    }
     bool any = false;
     uint8_t from = KV_T_CHLOG;
     if ((rc = kv_store_scan(c->store, &from, 1, s_any_log_key, &any, err))) return rc;
