@@ -183,6 +183,10 @@ int kv_chlog_record(kv_core_t *c, rv_err_t *err) {
 void kv_chlog_committed(kv_core_t *c) {
   if (c->chlog_pending.overflows != c->chlog.overflows) c->chlog_tidy = true;
   c->chlog = c->chlog_pending;
+  if (c->chlog_buf.cap > (1u << 20)) { /* an rm -r's entry: do not keep its memory */
+    kv_buf_close(&c->chlog_buf);
+    kv_buf_init(&c->chlog_buf);
+  }
 }
 
 void kv_core_chlog_info(const kv_core_t *c, kv_chlog_info_t *info) {
