@@ -231,7 +231,8 @@ void kv_core_chlog_info(const kv_core_t *core, kv_chlog_info_t *info);
  * before it would need may go. Raises the floor to min(below_index, applied) and clears
  * base_needed when below_index >= the floor; one store write of the state (the entries are
  * deleted by kv_core_chlog_tidy). Returns 0, RV_ENOTFOUND when the log is off, or a storage
- * code. Call between applies. */
+ * code. Call between applies. Durable as the store's writes are (the actor syncs the WAL every
+ * ~100 ms): a trim lost to an OS crash only leaves more log, the safe direction. */
 int kv_core_chlog_trim(kv_core_t *core, uint64_t below_index, rv_err_t *err);
 
 /* Whether dropped or trimmed entries (or a disabled log's keys) wait to be deleted. */
