@@ -260,7 +260,9 @@ static void test_against_a_model(void **state) {
       bases++;
     }
   }
-  fprintf(stderr, "overflows %llu trims %llu installs %llu restarts %llu base copies %llu\n", (unsigned long long)dropped, (unsigned long long)trims, (unsigned long long)installs, (unsigned long long)restarts, (unsigned long long)bases);
+  fprintf(stderr, "overflows %llu trims %llu installs %llu restarts %llu base copies %llu\n",
+          (unsigned long long)dropped, (unsigned long long)trims, (unsigned long long)installs,
+          (unsigned long long)restarts, (unsigned long long)bases);
   /* the run went through every kind of event */
   assert_true(dropped > 0 && trims > 0 && installs > 0 && restarts > 0 && bases > 0);
   /* a replica past the floor clears base_needed; below it does not */
