@@ -150,6 +150,10 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "ots.access-key-secret", .alias = "namespace.ots.accessSecret",
      .type = CFG_T_SECRET, .def = "", CFG_FIELD(cfg_node_t, ots_access_key_secret),
      .doc = "AccessKey secret, or \"@/path/file\" to read it (mode 0600); never printed"},
+    {.path = "ots.change-log-max-bytes", .type = CFG_T_INT, .def = "268435456", .min = 65536,
+     .max = 2147483647, CFG_FIELD(cfg_node_t, ots_change_log_max_bytes),
+     .doc = "kv-store's change log for the remote copy is dropped past this; the next upload "
+            "is then a full base copy"},
     /* ha */
     {.path = "ha.automatic-failover", .alias = "dfs.ha.automatic-failover.enabled",
      .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ha_automatic_failover),

@@ -103,6 +103,8 @@ typedef struct {
   char ots_instance[CFG_HOST_MAX];
   char ots_access_key_id[CFG_HOST_MAX];
   char *ots_access_key_secret;   /* owned; never printed; "" when unset */
+  int ots_change_log_max_bytes;  /* default 256 MiB: kv-store's change log for the replica is
+                                    dropped past this (the next upload is a full base copy) */
 
   /* ha: administration, failover and fencing; methods configured add the fencer actor */
   bool ha_automatic_failover;    /* default false */

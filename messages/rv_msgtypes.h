@@ -14,6 +14,7 @@
 #include "fence.pb-c.h"
 #include "kv.pb-c.h"
 #include "raft.pb-c.h"
+#include "repl.pb-c.h"
 
 #define RV_MSGTYPES(X)                                              \
   X(READY, 1, rv__ready__descriptor)                                \
@@ -51,6 +52,13 @@
   X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
   X(FS_REPLY, 301, rv__fs_reply__descriptor)                        \
+  X(REPL_CHANGES_REQUEST, 400, rv__repl_changes_request__descriptor)  \
+  X(REPL_CHANGES, 401, rv__repl_changes__descriptor)                  \
+  X(REPL_BASE_COPY_REQUEST, 402, rv__repl_base_copy_request__descriptor) \
+  X(REPL_BASE_COPY, 403, rv__repl_base_copy__descriptor)              \
+  X(REPL_TRIM, 404, rv__repl_trim__descriptor)                        \
+  X(REPL_STATUS_REQUEST, 405, rv__repl_status_request__descriptor)    \
+  X(REPL_STATUS, 406, rv__repl_status__descriptor)                    \
   X(FENCE_REQUEST, 500, rv__fence_request__descriptor)              \
   X(FENCE_ATTEMPT, 501, rv__fence_attempt__descriptor)              \
   X(FENCE_RESULT, 502, rv__fence_result__descriptor)

@@ -36,7 +36,8 @@ void health_core_pong(health_core_t *h, const char *name, uint64_t seq, bool hea
     if (seq == t->last_seq) t->rtt_us = now_us - t->last_sent_us;
     if (seq == t->last_seq) t->waiting = false; /* an older answer leaves the newer ping open */
     t->verdict = healthy ? HEALTH_HEALTHY : HEALTH_UNHEALTHY;
-    snprintf(t->reason, sizeof t->reason, "%s", healthy ? "" : (reason && *reason ? reason : "reports itself unhealthy"));
+    snprintf(t->reason, sizeof t->reason, "%s",
+             reason && *reason ? reason : healthy ? "" : "reports itself unhealthy");
     return;
   }
 }

@@ -1,6 +1,7 @@
 /* health_core: the health-monitor's pure core. It decides, from pings sent and pongs received
  * (time as an argument, in µs), each actor's verdict and the node's:
- *   healthy         the last ping was answered and the actor says it is well;
+ *   healthy         the last ping was answered and the actor says it is well (a note it gives,
+ *                   such as kv-store's change-log backlog, is kept as its reason for status);
  *   unhealthy       it answered, but reports a problem (its reason is kept);
  *   not responding  a ping has waited longer than the ping timeout (a hung or dead process);
  *   unknown         not pinged yet.

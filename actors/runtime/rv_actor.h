@@ -42,7 +42,8 @@ typedef struct {
   /* Releases what start() opened; called once on shutdown. Optional. */
   void (*stop)(rv_actor_t *a, void *state);
   /* The actor's verdict on itself for health pings: true if healthy, else false with a reason
-   * written to reason[len]. Optional (absent = healthy while the loop runs). */
+   * written to reason[len]. A healthy actor may write a short note there too (status shows
+   * it). Optional (absent = healthy while the loop runs). */
   bool (*health)(rv_actor_t *a, void *state, char *reason, size_t len);
 } rv_actor_def_t;
 

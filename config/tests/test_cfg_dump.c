@@ -141,6 +141,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  instance: \"\"\n"
                       "  access-key-id: \"\"\n"
                       "  access-key-secret: \"\"\n"
+                      "  change-log-max-bytes: 268435456\n"
                       "\n"
                       "ha:\n"
                       "  automatic-failover: false\n"

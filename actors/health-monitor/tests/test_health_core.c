@@ -43,6 +43,21 @@ static void test_unhealthy_reason_kept(void **state) {
   assert_string_equal(h.node_reason, "kv-store: disk full");
 }
 
+/* A healthy actor's note (kv-store's change-log backlog) is kept for status; the node stays
+ * healthy and its reason empty. */
+static void test_healthy_note_kept(void **state) {
+  health_core_t h;
+  health_core_init(&h, s_names, 2, 1500);
+  uint64_t seq = health_core_ping_round(&h, 0);
+  health_core_pong(&h, "kv-store", seq, true, "change log 10 B", 10);
+  health_core_pong(&h, "raft-peer", seq, true, "", 10);
+  health_core_evaluate(&h, 20);
+  assert_int_equal(h.node_verdict, HEALTH_HEALTHY);
+  assert_string_equal(h.node_reason, "");
+  assert_int_equal(h.targets[0].verdict, HEALTH_HEALTHY);
+  assert_string_equal(h.targets[0].reason, "change log 10 B");
+}
+
 static void test_not_responding_after_timeout_across_rounds(void **state) {
   health_core_t h;
   health_core_init(&h, s_names, 2, 1500);
@@ -94,6 +109,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_until_answered),
       cmocka_unit_test(test_healthy_with_rtt),
       cmocka_unit_test(test_unhealthy_reason_kept),
+      cmocka_unit_test(test_healthy_note_kept),
       cmocka_unit_test(test_not_responding_after_timeout_across_rounds),
       cmocka_unit_test(test_recovers_after_answer),
       cmocka_unit_test(test_stale_and_unknown_pongs_ignored),

@@ -2,7 +2,7 @@
  * RocksDB, one entry per write and grouped (kv_core_apply_batch), so we know it is not the
  * bottleneck of the replicated path. Not a test.
  *
- *   kv_core_bench [N] [--dir DIR] [--big-dir M]
+ *   kv_core_bench [N] [--dir DIR] [--big-dir M] [--chlog BYTES]
  *
  * Two workloads of N commands each: "create" (an empty file, as `hadoop fs -touchz` or a
  * create before any data) and "put 16 B" (a small file with inline content); 1000 files per
@@ -13,7 +13,12 @@
  *
  * --big-dir M adds a run on one directory of M children in RocksDB: filling it, paging through
  * it with ls (1000 per page), one page from the middle, and rm -r of it as one command (one
- * batch; refused beyond rm_max_entries), with the process's peak memory. */
+ * batch; refused beyond rm_max_entries), with the process's peak memory.
+ *
+ * --chlog BYTES runs every core with the replica's change log on (kv_chlog.h), capped at BYTES
+ * and never trimmed (a dead remote copy: the log only grows), to compare the cost with a run
+ * without it. Each line also shows the process's CPU time per command (RocksDB's background
+ * threads included). */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdbool.h>
@@ -31,6 +36,14 @@
 #define GROUP 64
 
 static bool s_rm_after; /* time an rm -r of the whole tree after the next run */
+static uint64_t s_chlog_bytes; /* --chlog: the change log's cap; 0 = off */
+static double s_cpu_us; /* CPU time per command of the last run */
+
+static double s_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double s_now(void) {
   struct timespec ts;
@@ -82,12 +95,15 @@ static double s_run(kv_store_t *store, const s_log_t *log, size_t n, size_t grou
                     uint64_t *digest) {
   kv_core_t *core;
   rv_err_t err;
-  if (kv_core_new(store, NULL, &core, &err)) {
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  cfg.chlog_max_bytes = s_chlog_bytes;
+  if (kv_core_new(store, &cfg, &core, &err)) {
     fprintf(stderr, "kv_core_new: %s\n", err.msg);
     return -1;
   }
   kv_result_t *res = calloc(group, sizeof *res);
-  double t0 = s_now();
+  double t0 = s_now(), c0 = s_cpu_now();
   for (size_t i = 0; i < n; i += group) {
     size_t k = n - i < group ? n - i : group;
     if (kv_core_apply_batch(core, log->entries + i, k, res, &err)) {
@@ -102,6 +118,7 @@ static double s_run(kv_store_t *store, const s_log_t *log, size_t n, size_t grou
     }
   }
   double dt = s_now() - t0;
+  s_cpu_us = (s_cpu_now() - c0) * 1e6 / (double)n;
   if (kv_core_digest(core, KV_DIGEST_ALL, digest, &err)) return -1;
   if (s_rm_after) { /* then remove everything in one command */
     kv_buf_t b;
@@ -239,10 +256,12 @@ int main(int argc, char **argv) {
       dir = argv[++i];
     else if (strcmp(argv[i], "--big-dir") == 0 && i + 1 < argc)
       big = (size_t)atol(argv[++i]);
+    else if (strcmp(argv[i], "--chlog") == 0 && i + 1 < argc)
+      s_chlog_bytes = strtoull(argv[++i], NULL, 10);
     else if (atol(argv[i]) > 0)
       n = (size_t)atol(argv[i]);
     else {
-      fprintf(stderr, "usage: kv_core_bench [N] [--dir DIR] [--big-dir M]\n");
+      fprintf(stderr, "usage: kv_core_bench [N] [--dir DIR] [--big-dir M] [--chlog BYTES]\n");
       return 2;
     }
   }
@@ -252,7 +271,8 @@ int main(int argc, char **argv) {
     perror(base);
     return 1;
   }
-  printf("kv_core_bench: %zu commands per run, 1000 files per directory, 64 client sessions\n", n);
+  printf("kv_core_bench: %zu commands per run, 1000 files per directory, 64 client sessions; "
+         "change log %s\n", n, s_chlog_bytes ? "on" : "off");
   const struct {
     const char *name;
     size_t data;
@@ -265,23 +285,24 @@ int main(int argc, char **argv) {
     char name[16];
     kv_memstore_t *ms = kv_memstore_new();
     double ops = s_run(kv_memstore_store(ms), &log, n, 1, &dmem);
-    printf("  %-8s memory             1 per write : %9.0f ops/s\n", loads[l].name, ops);
+    printf("  %-8s memory             1 per write : %9.0f ops/s %6.2f us cpu/op\n", loads[l].name,
+           ops, s_cpu_us);
     kv_memstore_destroy(&ms);
     ms = kv_memstore_new();
     ops = s_run(kv_memstore_store(ms), &log, n, GROUP, &d);
-    printf("  %-8s memory            %d per write : %9.0f ops/s%s\n", loads[l].name, GROUP, ops,
-           d == dmem ? "" : "  DIGEST MISMATCH");
+    printf("  %-8s memory            %d per write : %9.0f ops/s %6.2f us cpu/op%s\n",
+           loads[l].name, GROUP, ops, s_cpu_us, d == dmem ? "" : "  DIGEST MISMATCH");
     kv_memstore_destroy(&ms);
     snprintf(name, sizeof name, "r%d", run++);
     ops = s_run_rocks(base, name, false, &log, n, 1, &d);
-    printf("  %-8s rocksdb sync=off   1 per write : %9.0f ops/s%s\n", loads[l].name, ops,
-           d == dmem ? "" : "  DIGEST MISMATCH");
+    printf("  %-8s rocksdb sync=off   1 per write : %9.0f ops/s %6.2f us cpu/op%s\n",
+           loads[l].name, ops, s_cpu_us, d == dmem ? "" : "  DIGEST MISMATCH");
     snprintf(name, sizeof name, "r%d", run++);
     s_rm_after = l == 0;
     ops = s_run_rocks(base, name, false, &log, n, GROUP, &d);
     s_rm_after = false;
-    printf("  %-8s rocksdb sync=off  %d per write : %9.0f ops/s%s\n", loads[l].name, GROUP, ops,
-           d == dmem ? "" : "  DIGEST MISMATCH");
+    printf("  %-8s rocksdb sync=off  %d per write : %9.0f ops/s %6.2f us cpu/op%s\n",
+           loads[l].name, GROUP, ops, s_cpu_us, d == dmem ? "" : "  DIGEST MISMATCH");
     size_t ns = n < 20000 ? n : 20000;
     snprintf(name, sizeof name, "r%d", run++);
     ops = s_run_rocks(base, name, true, &log, ns, GROUP, &d);

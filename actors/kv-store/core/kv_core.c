@@ -133,6 +133,7 @@ int kv_core_new(kv_store_t *store, const kv_core_config_t *cfg, kv_core_t **out,
   c->lru_floor = INT64_MIN;
   kv_buf_init(&c->val);
   kv_buf_init(&c->enc);
+  kv_buf_init(&c->chlog_buf);
   c->batch = kv_batch_new();
   c->cache = kv_cache_new(cfg->cache_entries);
   if (!c->batch || (cfg->cache_entries && !c->cache)) {
@@ -140,6 +141,7 @@ int kv_core_new(kv_store_t *store, const kv_core_config_t *cfg, kv_core_t **out,
     return rv_err_set(err, RV_ENOMEM, "kv core: out of memory");
   }
   rc = s_load(c, err);
+  if (!rc) rc = kv_chlog_open(c, err);
   if (rc) {
     kv_core_destroy(&c);
     return rc;
@@ -155,6 +157,7 @@ void kv_core_destroy(kv_core_t **cp) {
   kv_cache_destroy(&c->cache);
   kv_buf_close(&c->val);
   kv_buf_close(&c->enc);
+  kv_buf_close(&c->chlog_buf);
   free(c->stack);
   free(c);
   *cp = NULL;
@@ -377,6 +380,7 @@ int kv_core_adjust(kv_core_t *c, const kv_chain_t *ch, size_t parent, kv_delta_t
 static void s_abort(kv_core_t *c) {
   kv_batch_clear(c->batch);
   c->pending = c->committed;
+  c->chlog_pending = c->chlog;
   c->lru_floor = INT64_MIN;
 }
 
@@ -385,6 +389,7 @@ static int s_flush(kv_core_t *c, rv_err_t *err) {
   if (memcmp(&c->pending, &c->committed, sizeof c->pending) == 0 && kv_batch_empty(c->batch))
     return RV_OK;
   int rc = s_state_put(c, err);
+  if (!rc && c->chlog_on) rc = kv_chlog_record(c, err);
   if (rc) {
     s_abort(c);
     return rc;
@@ -399,9 +404,10 @@ static int s_flush(kv_core_t *c, rv_err_t *err) {
   size_t cur = 0;
   kv_batch_op_t op;
   while (c->cache && kv_batch_next(c->batch, &cur, &op))
-    kv_cache_set(c->cache, op.key, op.klen, op.val, op.vlen, op.del);
+    if (op.key[0] != KV_T_CHLOG) kv_cache_set(c->cache, op.key, op.klen, op.val, op.vlen, op.del);
   kv_batch_clear(c->batch);
   c->committed = c->pending;
+  if (c->chlog_on) kv_chlog_committed(c);
   return RV_OK;
 }
 

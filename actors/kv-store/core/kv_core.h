@@ -55,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv_chlog.h"
 #include "kv_cmd.h"
 #include "kv_codec.h"
 #include "kv_path.h"
@@ -85,6 +86,10 @@ typedef struct {
   uint16_t root_perm;      /* (replicated) the root directory, made when the store is empty: */
   char root_owner[KV_OWNER_MAX + 1]; /*  default 0755 root:supergroup, times 0 */
   char root_group[KV_OWNER_MAX + 1];
+  uint64_t chlog_max_bytes; /* the off-cluster replica's change log (kv_chlog.h): 0 = off (the
+                               default: nothing recorded, an existing log is deleted); else
+                               on, with this cap on its live bytes. Node-local, not replicated:
+                               never changes an outcome */
 } kv_core_config_t;
 
 /* The outcome of one command, as the client sees it. Recorded in the session table, so a
@@ -141,7 +146,8 @@ typedef struct {
 
 typedef enum {
   KV_DIGEST_NAMESPACE = 1, /* directories, files, attributes, contents ('D', 'I', 'C') */
-  KV_DIGEST_ALL = 2        /* everything, sessions and meta (applied index) included */
+  KV_DIGEST_ALL = 2        /* everything replicated, sessions and meta (applied index)
+                              included; not the node-local change log ('L') */
 } kv_digest_scope_t;
 
 /* What kv_core_check found (on success). */
@@ -219,5 +225,24 @@ int kv_core_digest(kv_core_t *core, kv_digest_scope_t scope, uint64_t *out, rv_e
  * first inconsistency. Reads the store itself, not the cache. O(store size) time; memory: the
  * recursion (depth) and the child lists of the directories on the current path. */
 int kv_core_check(kv_core_t *core, kv_check_t *out, rv_err_t *err);
+
+/* ---- the replica's change log (kv_chlog.h) ------------------------------------------------ */
+
+/* The log's state as last written (info->enabled false when cfg.chlog_max_bytes is 0). */
+void kv_core_chlog_info(const kv_core_t *core, kv_chlog_info_t *info);
+
+/* A replica holds the namespace at below_index (the remote synced_index): entries only a replica
+ * before it would need may go. Raises the floor to min(below_index, applied) and clears
+ * base_needed when below_index >= the floor; one store write of the state (the entries are
+ * deleted by kv_core_chlog_tidy). Returns 0, RV_ENOTFOUND when the log is off, or a storage
+ * code. Call between applies. Durable as the store's writes are (the actor syncs the WAL every
+ * ~100 ms): a trim lost to an OS crash only leaves more log, the safe direction. */
+int kv_core_chlog_trim(kv_core_t *core, uint64_t below_index, rv_err_t *err);
+
+/* Whether dropped or trimmed entries (or a disabled log's keys) wait to be deleted. */
+bool kv_core_chlog_tidy_due(const kv_core_t *core);
+/* Deletes up to max of them in one store write (*deleted says how many). Bounded, so the
+ * caller's loop never stalls on a dropped log of millions of entries. Call between applies. */
+int kv_core_chlog_tidy(kv_core_t *core, size_t max, size_t *deleted, rv_err_t *err);
 
 #endif

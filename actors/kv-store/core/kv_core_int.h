@@ -40,6 +40,11 @@ struct kv_core {
   kv_buf_t enc;        /* scratch for encodings */
   kv_path_t pa, pb;    /* parsed paths of the command or read (big: kept here) */
   kv_chain_t ca, cb;   /* their resolutions */
+  bool chlog_on;       /* cfg.chlog_max_bytes > 0 */
+  bool chlog_tidy;     /* dropped entries (or an old log) wait to be deleted */
+  kv_chlog_state_t chlog;         /* the change log's state as in the store */
+  kv_chlog_state_t chlog_pending; /* as in store + batch */
+  kv_buf_t chlog_buf;  /* the entry being built */
   uint64_t *stack;     /* rm -r: directories still to empty */
   size_t nstack, capstack;
 };
@@ -146,5 +151,13 @@ bool kv_session_evict_due(const kv_core_t *c, int64_t now, int adding);
  * client of the command being applied, whose use is now). Scans the store: the batch must hold
  * no earlier entry's writes (the caller flushes first). */
 int kv_session_evict(kv_core_t *c, int64_t now, uint64_t keep, int adding, rv_err_t *err);
+
+/* The change log (kv_chlog.c). open: loads or starts the log (or marks an old one for
+ * deletion when off), after the meta is loaded. record: adds the pending write's entry (or drops
+ * the log past its cap) and the log state to the batch; call just before the store write.
+ * committed: the write succeeded. */
+int kv_chlog_open(kv_core_t *c, rv_err_t *err);
+int kv_chlog_record(kv_core_t *c, rv_err_t *err);
+void kv_chlog_committed(kv_core_t *c);
 
 #endif

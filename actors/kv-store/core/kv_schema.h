@@ -15,6 +15,10 @@
  *                               ms), u64 next inode, u64 sessions held: one key, rewritten by
  *                               every write, so the applied index always moves with the
  *                               changes it covers
+ *   'L' index(8)            -> the change log of the off-cluster replica (kv_chlog.h): node-local,
+ *                               not replicated: never in a Raft snapshot nor in any digest;
+ *                               index 0 holds its state, index p the namespace keys of the
+ *                               write whose applied index is p
  * The root directory is inode 1 (KV_ROOT_INO); inode numbers are never reused.
  *
  * Attribute value (version 1), all big-endian:
@@ -50,6 +54,7 @@
 #define KV_T_SESSION 'S'
 #define KV_T_SESSION_LRU 'T'
 #define KV_T_META 'M'
+#define KV_T_CHLOG 'L' /* node-local: see kv_chlog.h */
 
 #define KV_KEY_MAX (1 + 8 + KV_NAME_MAX) /* the longest key: a dentry */
 

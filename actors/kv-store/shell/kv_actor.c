@@ -161,6 +161,7 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
       s->durable = kv_core_applied(s->core);
       s->sync_next = false;
     }
+    if (nc) kv_repl_applied(s);
     size_t c = 0;
     for (size_t i = k; i < k + n; i++) {
       const Rv__RaftEntry *e = b->entries[i];
@@ -221,6 +222,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   s_sync(s, now);
   kv_clients_expire(s, now);
   kv_snapshot_tick(s, now);
+  kv_repl_tick(s, now);
 }
 
 /* ---- the actor ---------------------------------------------------------------------------- */
@@ -239,6 +241,10 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     case RV_MSG_SNAPSHOT_REQUEST: kv_snapshot_request(s, m); break;
     case RV_MSG_SNAPSHOT_INSTALL: kv_snapshot_install(s, m); break;
     case RV_MSG_SNAPSHOT_DECISION: kv_snapshot_decision(s, m); break;
+    case RV_MSG_REPL_CHANGES_REQUEST: kv_repl_changes(s, m); break;
+    case RV_MSG_REPL_BASE_COPY_REQUEST: kv_repl_base_copy(s, m); break;
+    case RV_MSG_REPL_TRIM: kv_repl_trim(s, m); break;
+    case RV_MSG_REPL_STATUS_REQUEST: kv_repl_status(s, m); break;
     default: {
       char tb[32];
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);
@@ -248,6 +254,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
+  kv_repl_close(s);
   kv_snapshot_close(s);
   kv_clients_close(s);
   kv_core_destroy(&s->core);
@@ -268,6 +275,9 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   int rc = kv_rocks_new(&ro, &s->rocks, err);
   if (rc) return rc;
   kv_core_config_default(&s->core_cfg);
+  /* the change log for the remote copy: only while it is enabled (zero cost otherwise) */
+  s->core_cfg.chlog_max_bytes =
+      s->cfg->ots_enabled ? (uint64_t)s->cfg->ots_change_log_max_bytes : 0;
   if ((rc = kv_core_new(kv_rocks_store(s->rocks), &s->core_cfg, &s->core, err))) {
     /* a store holding something else will not heal by restarting */
     if (rc == RV_ECORRUPT || rc == RV_EINVAL) rc = RV_ECONFIG;
@@ -278,6 +288,7 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   if ((rc = kv_rocks_flush(s->rocks, err))) return rc;
   s->durable = s->applied = s->reported = kv_core_applied(s->core);
   s->last_apply_ms = kv_now_ms();
+  kv_repl_opened(s);
   return RV_OK;
 }
 
@@ -324,6 +335,12 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
     snprintf(reason, len, "%s", s->store_error);
     return false;
   }
+  kv_chlog_info_t info;
+  if (s->core) kv_core_chlog_info(s->core, &info);
+  if (s->core && info.enabled) /* the replica's backlog, for status (healthy: writes go on) */
+    snprintf(reason, len, "change log %llu B of %llu, oldest index %llu%s",
+             (unsigned long long)info.live_bytes, (unsigned long long)info.max_bytes,
+             (unsigned long long)info.oldest, info.base_needed ? ", base copy needed" : "");
   return true;
 }
 

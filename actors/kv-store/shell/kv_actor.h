@@ -16,6 +16,13 @@
  *                          (follower: written into <data-dir>/kv.snap, swapped in atomically on
  *                          the last chunk; then ApplyFrom(applied + 1) as after a restart).
  *
+ *   Replica (kv_repl.c, messages/repl.proto; ots-replicator -> kv-store, while ots.enabled):
+ *                          ReplChangesRequest{stream, page, after_index} -> ReplChanges{rows,
+ *                          from_index, to_index, last, base_copy_needed}, ReplBaseCopyRequest ->
+ *                          ReplBaseCopy (pages of one consistent RocksDB view each), ReplTrim ->
+ *                          ReplStatus, ReplStatusRequest -> ReplStatus (the change log's bytes,
+ *                          oldest index, whether a base copy is needed).
+ *
  * Writes (leader only; a follower answers ENOTLEADER with the leader's client address, a
  * redirect that the client follows: HDFS' failover proxy does the same, and it keeps one hop
  * off the write path instead of forwarding through the follower): the leader stamps its wall

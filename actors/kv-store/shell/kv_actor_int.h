@@ -29,7 +29,30 @@
 #define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
 #define KV_SNAP_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
 
+#define KV_REPL_STREAMS 4          /* replica streams (changes, base copies) served at once */
+#define KV_REPL_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
+#define KV_REPL_PAGE_BYTES (1u << 20)     /* a page's key + value bytes when the request says 0 */
+#define KV_REPL_PAGE_BYTES_MAX (4u << 20) /* ... at most (+ one row: a page < 8 MiB envelope) */
+#define KV_REPL_PAGE_ROWS 10000           /* a page's rows when the request says 0 */
+#define KV_REPL_PAGE_ROWS_MAX 100000
+#define KV_CHLOG_TIDY_PER_TICK 4096 /* dropped change-log entries deleted per tick at most */
+
 typedef enum { KV_REQ_WRITE, KV_REQ_READ } kv_req_kind_t;
+
+typedef enum { KV_REPL_CHANGES = 1, KV_REPL_BASE = 2 } kv_repl_kind_t;
+
+/* A replica stream this node serves: one consistent view read out page by page. */
+typedef struct {
+  uint64_t id;              /* the requester's stream id; 0 = slot free */
+  kv_repl_kind_t kind;
+  uint64_t next_page;       /* the page the next request must ask for */
+  kv_rocks_view_t *view;    /* owned */
+  kv_chlog_info_t info;     /* the view's applied index and log state */
+  kv_chlog_cursor_t cur;    /* changes: where the next page starts */
+  kv_buf_t cursor;          /* base copy: the last key served */
+  uint64_t rows_sent, bytes_sent;
+  int64_t last_ms;          /* last request, for expiry */
+} kv_repl_stream_t;
 
 /* A snapshot stream this node serves (leader side): one consistent view being read out. */
 typedef struct {
@@ -115,6 +138,10 @@ struct kv_actor {
   kv_snap_out_t snap_out[KV_SNAP_READERS];
   kv_snap_in_t snap_in;
 
+  /* the off-cluster replica (kv_repl.c) */
+  kv_repl_stream_t repl[KV_REPL_STREAMS];
+  uint64_t chlog_overflows; /* the log's overflow count last logged */
+
   /* counters, for logs */
   uint64_t proposals, propose_batches, reads, read_batches, stale_reads, redirects, retriable;
 };
@@ -147,6 +174,20 @@ void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m);
 void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms);
 /* Releases every stream and any partial install (its directory is removed at the next start). */
 void kv_snapshot_close(kv_actor_t *s);
+
+/* ---- kv_repl.c: the replica's change log (messages/repl.proto) -------------------------- */
+void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m);   /* ReplChangesRequest */
+void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m); /* ReplBaseCopyRequest */
+void kv_repl_trim(kv_actor_t *s, const rv_msg_t *m);      /* ReplTrim -> ReplStatus */
+void kv_repl_status(kv_actor_t *s, const rv_msg_t *m);    /* ReplStatusRequest -> ReplStatus */
+/* Drops idle streams; deletes a bounded number of dropped log entries. */
+void kv_repl_tick(kv_actor_t *s, int64_t now_ms);
+/* After each successful apply: logs an overflow of the log's cap. */
+void kv_repl_applied(kv_actor_t *s);
+/* After the store is (re)opened: logs the log's state. */
+void kv_repl_opened(kv_actor_t *s);
+/* Releases every stream's view (before the store closes or is replaced). */
+void kv_repl_close(kv_actor_t *s);
 
 /* ---- kv_clients.c: the socket, the request table, writes ----------------------------------- */
 /* Binds the client-port listener and registers it with the loop; makes the tables. */

@@ -39,10 +39,10 @@ static int s_fail(rv_err_t *err, char *rerr, const char *what, const char *path)
   return RV_EIO;
 }
 
-static int s_get(kv_store_t *s, const uint8_t *key, size_t klen, kv_buf_t *val, rv_err_t *err) {
-  kv_rocks_t *r = (kv_rocks_t *)s;
+static int s_get_with(kv_rocks_t *r, const rocksdb_readoptions_t *ro, const uint8_t *key,
+                      size_t klen, kv_buf_t *val, rv_err_t *err) {
   char *rerr = NULL;
-  rocksdb_pinnableslice_t *ps = rocksdb_get_pinned(r->db, r->ropts, (const char *)key, klen, &rerr);
+  rocksdb_pinnableslice_t *ps = rocksdb_get_pinned(r->db, ro, (const char *)key, klen, &rerr);
   if (rerr) return s_fail(err, rerr, "get in", r->path);
   if (!ps) return RV_ENOTFOUND;
   size_t vlen;
@@ -54,10 +54,14 @@ static int s_get(kv_store_t *s, const uint8_t *key, size_t klen, kv_buf_t *val, 
   return RV_OK;
 }
 
-static int s_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn, void *arg,
-                  rv_err_t *err) {
+static int s_get(kv_store_t *s, const uint8_t *key, size_t klen, kv_buf_t *val, rv_err_t *err) {
   kv_rocks_t *r = (kv_rocks_t *)s;
-  rocksdb_iterator_t *it = rocksdb_create_iterator(r->db, r->ropts);
+  return s_get_with(r, r->ropts, key, klen, val, err);
+}
+
+static int s_scan_with(kv_rocks_t *r, const rocksdb_readoptions_t *ro, const uint8_t *from,
+                       size_t flen, kv_scan_fn fn, void *arg, rv_err_t *err) {
+  rocksdb_iterator_t *it = rocksdb_create_iterator(r->db, ro);
   int rc = RV_OK;
   for (rocksdb_iter_seek(it, (const char *)from, flen); rocksdb_iter_valid(it);
        rocksdb_iter_next(it)) {
@@ -76,6 +80,12 @@ static int s_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn
   rocksdb_iter_destroy(it);
   if (rerr) return s_fail(err, rerr, "scan of", r->path);
   return rc;
+}
+
+static int s_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn, void *arg,
+                  rv_err_t *err) {
+  kv_rocks_t *r = (kv_rocks_t *)s;
+  return s_scan_with(r, r->ropts, from, flen, fn, arg, err);
 }
 
 /* Orders two batch operations by key (bytewise, shorter first on a tie: RocksDB's order). */
@@ -266,7 +276,14 @@ struct kv_rocks_reader {
   const rocksdb_snapshot_t *snap;
   rocksdb_readoptions_t *ropts;
   rocksdb_iterator_t *it;
+  bool skip;     /* keys whose first byte is skip_byte are not read out */
+  uint8_t skip_byte;
 };
+
+void kv_rocks_reader_skip(kv_rocks_reader_t *rd, uint8_t first_byte) {
+  rd->skip = true;
+  rd->skip_byte = first_byte;
+}
 
 int kv_rocks_reader_new(kv_rocks_t *r, kv_rocks_reader_t **out, rv_err_t *err) {
   kv_rocks_reader_t *rd = calloc(1, sizeof *rd);
@@ -289,6 +306,16 @@ int kv_rocks_reader_next(kv_rocks_reader_t *rd, kv_buf_t *out, size_t target, bo
   while (rocksdb_iter_valid(rd->it) && out->len < target) {
     size_t kl, vl;
     const char *k = rocksdb_iter_key(rd->it, &kl);
+    if (rd->skip && kl > 0 && (uint8_t)k[0] == rd->skip_byte) {
+      if (rd->skip_byte == 0xff) { /* nothing sorts after it but more of it */
+        rocksdb_iter_seek_to_last(rd->it);
+        rocksdb_iter_next(rd->it);
+      } else {
+        char next = (char)(rd->skip_byte + 1);
+        rocksdb_iter_seek(rd->it, &next, 1);
+      }
+      continue;
+    }
     const char *v = rocksdb_iter_value(rd->it, &vl);
     if (kv_snap_put(out, k, kl, v, vl) != RV_OK)
       return rv_err_set(err, RV_ETOOBIG, "rocksdb %s: a pair of %zu + %zu bytes cannot be "
@@ -311,6 +338,67 @@ void kv_rocks_reader_destroy(kv_rocks_reader_t **rdp) {
   rocksdb_release_snapshot(rd->r->db, rd->snap);
   free(rd);
   *rdp = NULL;
+}
+
+/* ---- consistent views ------------------------------------------------------------------- */
+
+struct kv_rocks_view {
+  kv_store_t base; /* first: the interface */
+  kv_rocks_t *r;   /* borrowed */
+  const rocksdb_snapshot_t *snap;
+  rocksdb_readoptions_t *ropts;
+};
+
+static int s_view_get(kv_store_t *s, const uint8_t *key, size_t klen, kv_buf_t *val,
+                      rv_err_t *err) {
+  kv_rocks_view_t *v = (kv_rocks_view_t *)s;
+  return s_get_with(v->r, v->ropts, key, klen, val, err);
+}
+
+static int s_view_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn, void *arg,
+                       rv_err_t *err) {
+  kv_rocks_view_t *v = (kv_rocks_view_t *)s;
+  return s_scan_with(v->r, v->ropts, from, flen, fn, arg, err);
+}
+
+static int s_view_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
+  (void)batch;
+  return rv_err_set(err, RV_EINVAL, "rocksdb %s: a view is read-only",
+                    ((kv_rocks_view_t *)s)->r->path);
+}
+
+static const kv_store_ops_t s_view_ops = {
+    .name = "rocksdb view", .get = s_view_get, .scan = s_view_scan, .write = s_view_write};
+
+int kv_rocks_view_new(kv_rocks_t *r, kv_rocks_view_t **out, rv_err_t *err) {
+  kv_rocks_view_t *v = calloc(1, sizeof *v);
+  if (!v) return rv_err_set(err, RV_ENOMEM, "rocksdb view: out of memory");
+  v->base.ops = &s_view_ops;
+  v->r = r;
+  v->snap = rocksdb_create_snapshot(r->db);
+  v->ropts = rocksdb_readoptions_create();
+  rocksdb_readoptions_set_snapshot(v->ropts, v->snap);
+  rocksdb_readoptions_set_fill_cache(v->ropts, 0);
+  *out = v;
+  return RV_OK;
+}
+
+kv_store_t *kv_rocks_view_store(kv_rocks_view_t *v) { return &v->base; }
+
+void kv_rocks_view_destroy(kv_rocks_view_t **vp) {
+  if (!vp || !*vp) return;
+  kv_rocks_view_t *v = *vp;
+  rocksdb_readoptions_destroy(v->ropts);
+  rocksdb_release_snapshot(v->r->db, v->snap);
+  free(v);
+  *vp = NULL;
+}
+
+unsigned long long kv_rocks_estimate_keys(kv_rocks_t *r) {
+  char *p = rocksdb_property_value(r->db, "rocksdb.estimate-num-keys");
+  unsigned long long n = p ? strtoull(p, NULL, 10) : 0;
+  rocksdb_free(p);
+  return n;
 }
 
 /* ---- bulk loader ------------------------------------------------------------------------- */

@@ -70,8 +70,24 @@ int kv_rocks_reader_new(kv_rocks_t *r, kv_rocks_reader_t **out, rv_err_t *err);
 int kv_rocks_reader_next(kv_rocks_reader_t *rd, kv_buf_t *out, size_t target, bool *last,
                          rv_err_t *err);
 
+/* Leaves out every key whose first byte is first_byte (a node-local table: the change log
+ * never travels in a Raft snapshot). Call before the first kv_rocks_reader_next. */
+void kv_rocks_reader_skip(kv_rocks_reader_t *rd, uint8_t first_byte);
+
 /* Releases the view; nulls *rd; safe on NULL and twice. */
 void kv_rocks_reader_destroy(kv_rocks_reader_t **rd);
+
+/* A read-only kv_store_t over one consistent view (a RocksDB snapshot) of the database, for
+ * serving the replica's changes and base copies (kv_chlog.h) in pages: writes made after
+ * kv_rocks_view_new are not seen; its write fails with RV_EINVAL. Borrows r: destroy it first.
+ * Pins the view's data (compaction keeps what it needs): release it when done or idle. */
+typedef struct kv_rocks_view kv_rocks_view_t;
+int kv_rocks_view_new(kv_rocks_t *r, kv_rocks_view_t **out, rv_err_t *err);
+kv_store_t *kv_rocks_view_store(kv_rocks_view_t *v);
+void kv_rocks_view_destroy(kv_rocks_view_t **v);
+
+/* RocksDB's estimate of the keys in the database (progress of a base copy). */
+unsigned long long kv_rocks_estimate_keys(kv_rocks_t *r);
 
 /* Flushes the memtables to SST files (tests, and before a checkpoint when the WAL is long).
  * Waits for the flush: hundreds of ms for a full memtable, so never on a busy actor's loop. */

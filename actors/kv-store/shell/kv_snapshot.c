@@ -158,6 +158,7 @@ void kv_snapshot_request(kv_actor_t *s, const rv_msg_t *m) {
       s_data_fail(s, m, q->id, 0, err.code);
       return;
     }
+    kv_rocks_reader_skip(o->rd, KV_T_CHLOG); /* node-local: an install starts its own log */
     o->id = q->id;
     o->applied = kv_core_applied(s->core);
     o->next_off = 0;
@@ -255,6 +256,7 @@ static int s_in_commit(kv_actor_t *s, rv_err_t *err) {
   in->active = false;
   kv_clients_fail_all(s, "the namespace is being replaced by a snapshot from the leader");
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
+  kv_repl_close(s); /* views of the old database */
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);
   if ((rc = s_roll_forward(s->cfg->data_dir, &p, err)) || (rc = kv_open_store(s, err))) {

@@ -179,3 +179,124 @@ uint64_t kv_t_rng_next(kv_t_rng_t *r) {
 }
 
 uint64_t kv_t_rng_below(kv_t_rng_t *r, uint64_t n) { return n ? kv_t_rng_next(r) % n : 0; }
+
+/* ---- the change log --------------------------------------------------------------------- */
+
+static int s_ns_hash(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  if (!kv_chlog_in_scope(k, kl)) return 0;
+  uint64_t *h = arg;
+  uint8_t len[4];
+  kv_be32_put(len, (uint32_t)kl);
+  *h = kv_fnv64(*h, len, sizeof len);
+  *h = kv_fnv64(*h, k, kl);
+  kv_be32_put(len, (uint32_t)vl);
+  *h = kv_fnv64(*h, len, sizeof len);
+  *h = kv_fnv64(*h, v, vl);
+  return 0;
+}
+
+uint64_t kv_t_ns_digest(kv_store_t *s) {
+  uint64_t h = KV_FNV64_INIT;
+  rv_err_t err;
+  if (kv_store_scan(s, (const uint8_t *)"", 0, s_ns_hash, &h, &err)) {
+    fprintf(stderr, "kv_t_ns_digest: %s\n", err.msg);
+    abort();
+  }
+  return h;
+}
+
+typedef struct {
+  kv_batch_t *b;
+  bool all; /* every key but 'L', else namespace scope only */
+} s_copy_t;
+
+static int s_copy_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  s_copy_t *c = arg;
+  if (c->all ? (kl > 0 && k[0] == KV_T_CHLOG) : !kv_chlog_in_scope(k, kl)) return 0;
+  if (kv_batch_put(c->b, k, kl, v, vl)) abort();
+  return 0;
+}
+
+static kv_memstore_t *s_copy(kv_store_t *s, bool all) {
+  kv_memstore_t *ms = kv_memstore_new();
+  s_copy_t c = {.b = kv_batch_new(), .all = all};
+  rv_err_t err;
+  if (!ms || !c.b || kv_store_scan(s, (const uint8_t *)"", 0, s_copy_one, &c, &err) ||
+      (!kv_batch_empty(c.b) && kv_store_write(kv_memstore_store(ms), c.b, &err)))
+    abort();
+  kv_batch_destroy(&c.b);
+  return ms;
+}
+
+kv_memstore_t *kv_t_ns_copy(kv_store_t *s) { return s_copy(s, false); }
+kv_memstore_t *kv_t_copy_no_chlog(kv_store_t *s) { return s_copy(s, true); }
+
+/* One page's rows, into a batch (which also catches a key served twice in a page). */
+static int s_row_into(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  kv_batch_t *b = arg;
+  if (!kv_chlog_in_scope(k, kl)) {
+    fprintf(stderr, "change log: served a key outside the namespace scope\n");
+    abort();
+  }
+  if (kv_batch_lookup(b, k, kl, NULL, NULL) != KV_BATCH_ABSENT) {
+    fprintf(stderr, "change log: a page served a key twice\n");
+    abort();
+  }
+  if (v ? kv_batch_put(b, k, kl, v, vl) : kv_batch_del(b, k, kl)) abort();
+  return 0;
+}
+
+int kv_t_chlog_catch_up(kv_store_t *view, kv_memstore_t *replica, uint64_t after,
+                        size_t max_rows, size_t max_bytes, uint64_t *to) {
+  rv_err_t err;
+  kv_chlog_info_t info;
+  if (kv_chlog_view_info(view, &info, &err)) abort();
+  kv_chlog_cursor_t cur;
+  int rc = kv_chlog_changes_begin(&info, after, &cur, &err);
+  if (rc) return rc;
+  kv_chlog_limits_t lim = {.max_bytes = max_bytes, .max_rows = max_rows};
+  kv_batch_t *b = kv_batch_new();
+  while (!cur.done) {
+    size_t rows, bytes;
+    kv_batch_clear(b);
+    if (kv_chlog_changes_next(view, &cur, &lim, s_row_into, b, &rows, &bytes, &err)) {
+      fprintf(stderr, "kv_t_chlog_catch_up: %s\n", err.msg);
+      abort();
+    }
+    if (rows == 0 && !cur.done) {
+      fprintf(stderr, "kv_t_chlog_catch_up: an empty page before the end\n");
+      abort();
+    }
+    if (rows > max_rows) abort();
+    if (!kv_batch_empty(b) && kv_store_write(kv_memstore_store(replica), b, &err)) abort();
+  }
+  kv_batch_destroy(&b);
+  *to = cur.to;
+  return RV_OK;
+}
+
+kv_memstore_t *kv_t_chlog_base_copy(kv_store_t *view, size_t max_rows, size_t max_bytes,
+                                    uint64_t *index) {
+  rv_err_t err;
+  kv_chlog_info_t info;
+  if (kv_chlog_view_info(view, &info, &err)) abort();
+  *index = info.applied;
+  kv_memstore_t *ms = kv_memstore_new();
+  kv_batch_t *b = kv_batch_new();
+  kv_buf_t cursor;
+  kv_buf_init(&cursor);
+  kv_chlog_limits_t lim = {.max_bytes = max_bytes, .max_rows = max_rows};
+  for (bool done = false; !done;) {
+    size_t rows, bytes;
+    kv_batch_clear(b);
+    if (kv_chlog_base_next(view, &cursor, &lim, s_row_into, b, &rows, &bytes, &done, &err)) {
+      fprintf(stderr, "kv_t_chlog_base_copy: %s\n", err.msg);
+      abort();
+    }
+    if ((rows == 0 && !done) || rows > max_rows) abort();
+    if (!kv_batch_empty(b) && kv_store_write(kv_memstore_store(ms), b, &err)) abort();
+  }
+  kv_buf_close(&cursor);
+  kv_batch_destroy(&b);
+  return ms;
+}

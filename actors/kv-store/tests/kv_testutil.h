@@ -60,6 +60,23 @@ int kv_t_count(kv_t_env_t *e, const char *path, kv_count_t *ct);
 int kv_t_check(kv_t_env_t *e);
 uint64_t kv_t_digest(kv_t_env_t *e, kv_digest_scope_t scope);
 
+/* ---- the change log (kv_chlog.h) ---- */
+/* FNV over the namespace-scope keys and values of any store (what fs -digest hashes). */
+uint64_t kv_t_ns_digest(kv_store_t *s);
+/* A new memstore (caller owns) holding the namespace-scope keys of s: a replica at s's index. */
+kv_memstore_t *kv_t_ns_copy(kv_store_t *s);
+/* A new memstore holding every key of s but the change log ('L'): what a Raft snapshot carries. */
+kv_memstore_t *kv_t_copy_no_chlog(kv_store_t *s);
+/* Brings replica (holding the namespace at after) forward with the changes view serves after
+ * after, in pages of at most max_rows rows / max_bytes bytes. Returns 0 with *to (the index the
+ * replica now reflects), or kv_chlog_changes_begin's code (RV_ESTALE: a base copy is needed).
+ * Aborts when a page serves a key twice or a page is empty before the end. */
+int kv_t_chlog_catch_up(kv_store_t *view, kv_memstore_t *replica, uint64_t after,
+                        size_t max_rows, size_t max_bytes, uint64_t *to);
+/* A base copy of view, paged the same way, into a new memstore; *index = the view's index. */
+kv_memstore_t *kv_t_chlog_base_copy(kv_store_t *view, size_t max_rows, size_t max_bytes,
+                                    uint64_t *index);
+
 /* xorshift64*, seeded from KV_TEST_SEED when set, else from dflt; prints the seed. */
 typedef struct {
   uint64_t s;

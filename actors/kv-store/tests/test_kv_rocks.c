@@ -232,6 +232,158 @@ static void s_crash_round(const char *sub, uint64_t kill_after, bool sync) {
   kv_rocks_destroy(&r);
 }
 
+/* The change log over RocksDB, crashed: a child applies entries in groups of 1..8 (one write
+ * each) with the log on and trims it now and then; SIGKILLed at an arbitrary point, the
+ * reopened store holds no entry past its applied index, its byte counts match its entries, and
+ * a replica at the log's floor (an in-memory replay) catches up from it to exactly the
+ * namespace at the applied index: the log and the applied index moved together. */
+static void s_chlog_crash_round(const char *sub, uint64_t kill_after) {
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  cfg.chlog_max_bytes = 1 << 20;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  uint64_t seed = kv_t_rng_next(&s_rng);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    kv_rocks_t *r = s_open(sub, false);
+    kv_core_t *core;
+    rv_err_t err;
+    if (kv_core_new(kv_rocks_store(r), &cfg, &core, &err)) _exit(3);
+    kv_t_rng_t g;
+    kv_t_rng_init(&g, seed);
+    kv_buf_t b[8];
+    for (int k = 0; k < 8; k++) kv_buf_init(&b[k]);
+    for (uint64_t i = kv_core_applied(core) + 1;;) {
+      size_t n = 1 + (size_t)kv_t_rng_below(&g, 8);
+      kv_entry_t ents[8];
+      kv_result_t res[8];
+      for (size_t k = 0; k < n; k++) {
+        s_cmd_for(i + k, &b[k]);
+        ents[k] = (kv_entry_t){.index = i + k, .data = b[k].data, .len = b[k].len};
+      }
+      if (kv_core_apply_batch(core, ents, n, res, &err)) _exit(4);
+      i += n;
+      if (kv_t_rng_below(&g, 10) == 0 && kv_core_chlog_trim(core, i - 1 - kv_t_rng_below(&g, 40),
+                                                             &err))
+        _exit(6);
+      size_t del;
+      if (kv_core_chlog_tidy(core, 3, &del, &err)) _exit(7);
+      uint64_t done = i - 1;
+      if (write(fds[1], &done, sizeof done) != sizeof done) _exit(5);
+    }
+  }
+  close(fds[1]);
+  uint64_t seen = 0;
+  while (seen < kill_after) {
+    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+    if (poll(&pfd, 1, 60000) <= 0) {
+      kill(pid, SIGKILL);
+      fail_msg("the applying child made no progress for 60 s (at %llu)", (unsigned long long)seen);
+    }
+    if (read(fds[0], &seen, sizeof seen) != sizeof seen) {
+      int status;
+      waitpid(pid, &status, 0);
+      fail_msg("the applying child died early (status %d)", status);
+    }
+  }
+  struct timespec t0, t1; /* a random 0..3 ms more (randomises the crash point only) */
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long wait_us = (long)kv_t_rng_below(&s_rng, 3000);
+  do {
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+  } while ((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000 < wait_us);
+  kill(pid, SIGKILL);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  close(fds[0]);
+
+  kv_rocks_t *r = s_open(sub, false);
+  kv_t_env_t *e = kv_t_env_new_on(kv_rocks_store(r), &cfg);
+  uint64_t applied = kv_core_applied(e->core);
+  kv_chlog_info_t info;
+  kv_core_chlog_info(e->core, &info);
+  fprintf(stderr, "change log crash %s: reported %llu, reopened at %llu, floor %llu, %llu bytes\n",
+          sub, (unsigned long long)seen, (unsigned long long)applied,
+          (unsigned long long)info.floor, (unsigned long long)info.live_bytes);
+  assert_true(applied >= seen);
+  assert_true(info.floor <= applied);
+  assert_true(info.live_bytes > 0);
+  /* the replica at the floor, brought forward by the log, is the namespace at applied */
+  kv_t_env_t *ref = kv_t_env_new(NULL);
+  if (info.floor) s_apply_range(ref->core, 1, info.floor);
+  kv_memstore_t *replica = kv_t_ns_copy(ref->store);
+  uint64_t to;
+  assert_int_equal(kv_t_chlog_catch_up(kv_rocks_store(r), replica, info.floor, 7, 500, &to),
+                   RV_OK);
+  assert_int_equal(to, applied);
+  s_apply_range(ref->core, info.floor + 1, applied);
+  assert_true(kv_t_ns_digest(kv_memstore_store(replica)) == kv_t_ns_digest(ref->store));
+  assert_true(kv_t_digest(e, KV_DIGEST_ALL) == kv_t_digest(ref, KV_DIGEST_ALL));
+  kv_memstore_destroy(&replica);
+  kv_t_env_destroy(&ref);
+  kv_t_env_destroy(&e);
+  kv_rocks_destroy(&r);
+}
+
+static void test_crash_keeps_change_log_with_index(void **state) {
+  kv_t_rng_init(&s_rng, kv_t_seed("rocks change log crash", 9));
+  for (int i = 0; i < 4; i++) s_chlog_crash_round("chlog", 150 + 120 * (uint64_t)i);
+}
+
+/* A view stays at the state it was taken in; writes through it are refused; a snapshot reader
+ * told to skip the log's table never yields it. */
+static void test_view_and_reader_skip(void **state) {
+  kv_rocks_t *r = s_open("view", false);
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  cfg.chlog_max_bytes = 1 << 20;
+  kv_t_env_t *e = kv_t_env_new_on(kv_rocks_store(r), &cfg);
+  s_apply_range(e->core, 1, 40);
+  kv_rocks_view_t *v;
+  rv_err_t err;
+  assert_int_equal(kv_rocks_view_new(r, &v, &err), RV_OK);
+  uint64_t before = kv_t_ns_digest(kv_rocks_view_store(v));
+  s_apply_range(e->core, 41, 60);
+  assert_true(kv_t_ns_digest(kv_rocks_view_store(v)) == before);
+  assert_true(kv_t_ns_digest(e->store) != before);
+  kv_chlog_info_t info;
+  assert_int_equal(kv_chlog_view_info(kv_rocks_view_store(v), &info, &err), RV_OK);
+  assert_int_equal(info.applied, 40);
+  kv_batch_t *b = kv_batch_new();
+  assert_int_equal(kv_batch_put(b, "x", 1, "y", 1), RV_OK);
+  assert_int_equal(kv_store_write(kv_rocks_view_store(v), b, &err), RV_EINVAL);
+  kv_batch_destroy(&b);
+  kv_rocks_view_destroy(&v);
+  kv_rocks_view_destroy(&v); /* safe twice */
+  for (int skip = 0; skip < 2; skip++) {
+    kv_rocks_reader_t *rd;
+    assert_int_equal(kv_rocks_reader_new(r, &rd, &err), RV_OK);
+    if (skip) kv_rocks_reader_skip(rd, KV_T_CHLOG);
+    kv_buf_t out;
+    kv_buf_init(&out);
+    bool last = false;
+    while (!last)
+      assert_int_equal(kv_rocks_reader_next(rd, &out, out.len + 1000, &last, &err), RV_OK);
+    kv_snap_cursor_t cur;
+    kv_snap_cursor_init(&cur, out.data, out.len);
+    kv_bytes_t k, val;
+    size_t nlog = 0, nmeta = 0;
+    while (kv_snap_next(&cur, &k, &val, &err) == 1) {
+      nlog += k.p[0] == KV_T_CHLOG;
+      nmeta += k.p[0] == KV_T_META;
+    }
+    assert_true(skip ? nlog == 0 : nlog > 0);
+    assert_int_equal(nmeta, 2); /* the keys after the skipped table are all there */
+    kv_buf_close(&out);
+    kv_rocks_reader_destroy(&rd);
+  }
+  kv_t_env_destroy(&e);
+  kv_rocks_destroy(&r);
+}
+
 static void test_crash_safety(void **state) {
   kv_t_rng_init(&s_rng, kv_t_seed("rocks crash", 5));
   s_crash_round("crash", 400, false);
@@ -364,6 +516,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_contract, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_core_survives_reopen, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_crash_safety, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_crash_keeps_change_log_with_index, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_view_and_reader_skip, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_loader, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, s_setup, s_teardown),
