@@ -75,8 +75,9 @@ function plain(row) {
   return out;
 }
 
+const T0 = Date.now();
 function log(msg) {
-  process.stdout.write('[sdk] ' + msg + '\n');
+  process.stdout.write('[sdk +' + (Date.now() - T0) + 'ms] ' + msg + '\n');
 }
 
 async function main(fn) {

@@ -118,8 +118,12 @@ main(async () => {
 
   // a fault file that does not parse fails every request loudly
   faults('bussy 1');
-  const bad = await callFails(c, 'describeTable', { tableName: T });
+  // (a write: the SDK would retry a read's 500 twenty times)
+  const bad = await callFails(c, 'putRow', { tableName: T, condition: new TableStore.Condition(IGNORE, null), primaryKey: pk(6), attributeColumns: [{ v: 'x' }] });
   eq(bad.code, 500, 'bad fault file: 500');
   check(String(bad.message).includes("unknown directive 'bussy'"), 'bad fault file named: ' + bad.message);
   faults('');
+  await put(c, 6, 'six');
+  eq(await get(c, 6), { pk: { id: 6 }, attrs: { v: 'six' } }, 'an empty fault file: no faults');
+  log('bad fault file refused every request');
 });
