@@ -29,6 +29,23 @@ async function tables(c) {
   check(l.tableNames.includes(T), 'ListTable lists ' + T + ': ' + JSON.stringify(l.tableNames));
   const missing = await callFails(c, 'describeTable', { tableName: 'nope' });
   expectError(missing, 'OTSObjectNotExist', 'Requested table does not exist.', 'DescribeTable of a missing table');
+  // DeleteTable takes the rows with it: a table created again under the name is empty
+  const tmp = { tableMeta: { tableName: 'tmp', primaryKey: [{ name: 'k', type: 'STRING' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 } };
+  await call(c, 'createTable', tmp);
+  await call(c, 'putRow', { tableName: 'tmp', condition: new TableStore.Condition(IGNORE, null), primaryKey: [{ k: 'x' }], attributeColumns: [{ v: 'x' }] });
+  await call(c, 'deleteTable', { tableName: 'tmp' });
+  expectError(await callFails(c, 'describeTable', { tableName: 'tmp' }), 'OTSObjectNotExist', 'Requested table does not exist.', 'DescribeTable after DeleteTable');
+  expectError(await callFails(c, 'deleteTable', { tableName: 'tmp' }), 'OTSObjectNotExist', 'Requested table does not exist.', 'DeleteTable twice');
+  await call(c, 'createTable', tmp);
+  const empty = await call(c, 'getRow', { tableName: 'tmp', primaryKey: [{ k: 'x' }], maxVersions: 1 });
+  eq(plain(empty.row), null, 'a recreated table is empty');
+  await call(c, 'deleteTable', { tableName: 'tmp' });
+  const bad = await callFails(c, 'createTable', { ...tmp, tableMeta: { tableName: '9bad', primaryKey: [{ name: 'k', type: 'STRING' }] } });
+  expectError(bad, 'OTSParameterInvalid', "Invalid table name: '9bad'.", 'CreateTable with a bad name');
+  const fivePk = await callFails(c, 'createTable', { ...tmp, tableMeta: { tableName: 'five', primaryKey: ['a', 'b', 'c', 'd', 'e'].map((n) => ({ name: n, type: 'INTEGER' })) } });
+  expectError(fivePk, 'OTSParameterInvalid', 'The number of primary key columns must be in range: [1, 4].', 'CreateTable with 5 key columns');
+  eq((await call(c, 'listTable', {})).tableNames, [T], 'ListTable after the deletes');
   log('tables ok');
 }
 
