@@ -163,6 +163,23 @@ async function ranges(c) {
   const whole = await range(c, F, 5000, [{ parent: TableStore.INF_MIN }, { name: TableStore.INF_MIN }], [{ parent: TableStore.INF_MAX }, { name: TableStore.INF_MAX }]);
   eq(whole.all.length, 201, 'whole table (INF_MIN..INF_MAX): 200 under parent 7 and (8, x)');
   eq(whole.all[200].pk, { parent: 8, name: 'x' }, 'last row of the whole table');
+  // read filters: GetRange keeps rows with 50 <= i < 60 or i == 7; NOT excludes one row
+  const i = (cmp, n) => new TableStore.SingleColumnCondition('i', Long.fromNumber(n), cmp);
+  const window = new TableStore.CompositeCondition(TableStore.LogicalOperator.AND);
+  window.addSubCondition(i(TableStore.ComparatorType.GREATER_EQUAL, 50));
+  window.addSubCondition(i(TableStore.ComparatorType.LESS_THAN, 60));
+  const any = new TableStore.CompositeCondition(TableStore.LogicalOperator.OR);
+  any.addSubCondition(window);
+  any.addSubCondition(i(TableStore.ComparatorType.EQUAL, 7));
+  const filtered = await call(c, 'getRange', { tableName: T, direction: F, maxVersions: 1, columnFilter: any,
+    inclusiveStartPrimaryKey: [{ parent: Long.fromNumber(7) }, { name: TableStore.INF_MIN }], exclusiveEndPrimaryKey: [{ parent: Long.fromNumber(7) }, { name: TableStore.INF_MAX }] });
+  eq(filtered.rows.map((r) => plain(r).attrs.i), [7, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59], 'GetRange with an OR/AND filter');
+  const not7 = new TableStore.CompositeCondition(TableStore.LogicalOperator.NOT);
+  not7.addSubCondition(i(TableStore.ComparatorType.EQUAL, 7));
+  const g7 = await call(c, 'getRow', { tableName: T, primaryKey: pk(7, fname(7)), maxVersions: 1, columnFilter: not7 });
+  eq(plain(g7.row), null, 'GetRow whose filter (NOT i == 7) rejects the row');
+  const g8 = await call(c, 'getRow', { tableName: T, primaryKey: pk(7, fname(8)), maxVersions: 1, columnFilter: not7 });
+  eq(plain(g8.row).attrs, { i: 8 }, 'GetRow whose filter (NOT i == 7) passes the row');
   const inverted = await callFails(c, 'getRange', { tableName: T, direction: F, maxVersions: 1, inclusiveStartPrimaryKey: pk(7, fname(20)), exclusiveEndPrimaryKey: pk(7, fname(10)) });
   expectError(inverted, 'OTSParameterInvalid', 'Begin key must less than end key in FORWARD', 'inverted forward range');
   log('ranges ok');
