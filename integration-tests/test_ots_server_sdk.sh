@@ -10,8 +10,8 @@ sdk sdk_basic.js
 # every request was logged, one line each, and the server stops cleanly
 [ "$(grep -c ' POST ' "$OTS_LOG")" -ge 40 ] || fail "expected a log line per request"
 ots_stop TERM
-ots_start --txn-timeout-ms 600
-sdk sdk_txn_timeout.js 600
+ots_start --txn-timeout-ms 1500
+sdk sdk_txn_timeout.js 1500
 grep -q 'expired, aborted' "$OTS_LOG" || fail "the server did not log the expiry"
 ots_stop TERM
 log PASS
