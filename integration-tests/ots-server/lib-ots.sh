@@ -1,0 +1,53 @@
+# lib-ots.sh: what the rv-ots-server scenarios share, sourced after lib.sh: start and stop the
+# server by pid on a free loopback port (it binds port 0 and logs the one it got), and run a
+# scenario of the official Tablestore JS SDK against it. Waits are bounded, never bare sleeps.
+OTS_DIR=$T/ots
+OTS_SDK=${RV_OTS_SDK:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/ots-sdk}
+OTS_JS=$(cd "$(dirname "${BASH_SOURCE[0]}")/js" && pwd)
+OTS_LOG=$OTS_DIR/log/server.log
+OTS_FAULTS=$OTS_DIR/faults
+mkdir -p "$OTS_DIR/log"
+printf 'rv-test-secret-%s\n' "$RANDOM$RANDOM" >"$OTS_DIR/secret"
+
+# The SDK comes from scripts/setup.sh; install it here if it is missing (fails loudly offline).
+bash "$(dirname "${BASH_SOURCE[0]}")/install-sdk.sh" || fail "cannot install the Tablestore JS SDK (npm registry unreachable?)"
+command -v node >/dev/null || fail "node is missing: run scripts/setup.sh"
+
+# ots_start [extra server args...]: starts rv-ots-server on $OTS_DIR/db; sets OTS_PID, OTS_PORT.
+ots_start() {
+  local before
+  before=$(grep -c 'listening on' "$OTS_LOG" 2>/dev/null || true)
+  "$RV_BIN/rv-ots-server" --listen 127.0.0.1:0 --data "$OTS_DIR/db" --instance rv-test \
+    --access-key-id rvTestKeyId --access-key-secret "@$OTS_DIR/secret" --fault-file "$OTS_FAULTS" \
+    "$@" 2>>"$OTS_LOG" &
+  OTS_PID=$!
+  echo "$OTS_PID" >>"$T/pids"
+  wait_for "rv-ots-server to listen" 15 ots_listening "${before:-0}"
+  OTS_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$OTS_LOG" | tail -n 1 | cut -d: -f2)
+  [ -n "$OTS_PORT" ] || fail "no port in $OTS_LOG"
+  log "rv-ots-server pid $OTS_PID on 127.0.0.1:$OTS_PORT"
+}
+ots_listening() {
+  alive "$OTS_PID" || fail "rv-ots-server exited at start"
+  [ "$(grep -c 'listening on' "$OTS_LOG")" -gt "$1" ]
+}
+
+# ots_stop [SIGNAL]: stops the server (TERM by default) and waits for it; with TERM the exit
+# status must be 0.
+ots_stop() {
+  local sig=${1:-TERM} rc=0
+  kill -"$sig" "$OTS_PID"
+  wait_for "rv-ots-server $OTS_PID to exit" 15 gone "$OTS_PID"
+  wait "$OTS_PID" || rc=$?
+  if [ "$sig" = TERM ] && [ "$rc" -ne 0 ]; then fail "rv-ots-server exited $rc on SIGTERM"; fi
+  log "rv-ots-server $OTS_PID stopped by SIG$sig (exit $rc)"
+}
+
+# sdk SCRIPT.js [args...]: runs a scenario of the official SDK against the server.
+sdk() {
+  local script=$1
+  shift
+  NODE_PATH=$OTS_SDK/node_modules OTS_ENDPOINT="http://127.0.0.1:$OTS_PORT" OTS_INSTANCE=rv-test \
+    OTS_AKID=rvTestKeyId OTS_SECRET_FILE="$OTS_DIR/secret" OTS_FAULT_FILE="$OTS_FAULTS" OTS_LOG="$OTS_LOG" \
+    timeout 150 node "$OTS_JS/$script" "$@" || fail "SDK scenario $script $* failed"
+}
