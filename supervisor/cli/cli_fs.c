@@ -17,58 +17,7 @@
 #include "cli.h"
 #include "cli_fs.h"
 
-static void s_help(void) {
-  printf(
-      "usage: raftvisor fs (-c FILE | --nodes HOST:PORT,...) [--json] [--stale] [--timeout MS]\n"
-      "                    [--retry MS] COMMAND ARGS...\n"
-      "The namespace, as 'hadoop fs' shows it. Writes go to the leader (the client follows the\n"
-      "nodes' redirects and fails over by itself); reads are linearizable on any node.\n"
-      "commands:\n"
-      "  -mkdir [-p] PATH...          make directories (-p: with their parents, no error if\n"
-      "                               they exist)\n"
-      "  -put [-f] LOCALFILE|- PATH   store a local file (- = stdin) as PATH (into PATH when it\n"
-      "                               is a directory); parents are made; -f replaces a file\n"
-      "  -cat PATH...                 print files' contents\n"
-      "  -ls [-R] PATH...             list (default /); -R: recursively\n"
-      "  -stat [FORMAT] PATH...       print attributes; FORMAT as HDFS: %%a %%A %%b %%F %%g %%n\n"
-      "                               %%o %%r %%u %%x %%X %%y %%Y (default %%y, mtime in UTC)\n"
-      "  -rm [-r|-R] [-f] PATH...     remove (-r: directories and what they hold; without -r\n"
-      "                               a directory, even empty, is refused: \"Is a directory\";\n"
-      "                               -f: no error when missing)\n"
-      "  -rmdir [--ignore-fail-on-non-empty] DIR...\n"
-      "                               remove empty directories (else \"Directory is not empty\",\n"
-      "                               unless --ignore-fail-on-non-empty)\n"
-      "  -mv SRC... DST               move or rename (onto a directory: into it)\n"
-      "  -touchz PATH...              make empty files\n"
-      "  -touch [-a] [-m] [-t TIMESTAMP] [-c] PATH...\n"
-      "                               set access (-a) and/or modification (-m) time, both by\n"
-      "                               default, to TIMESTAMP (yyyyMMdd:HHmmss, local time) or to\n"
-      "                               now (the leader's clock); a missing file is made empty,\n"
-      "                               unless -c\n"
-      "  -chmod [-R] MODE PATH...     permissions: octal ([01]NNN: 755, 1777) or symbolic\n"
-      "                               ([ugoa][+-=][rwxXt], comma-separated: u+x,go-w,a=r)\n"
-      "  -chown [-R] [OWNER][:[GROUP]] PATH...\n"
-      "                               owner and/or group (:GROUP changes the group only)\n"
-      "  -chgrp [-R] GROUP PATH...    group\n"
-      "                               -R: the whole subtree, walked from this client a page at a\n"
-      "                               time, as Hadoop does: each entry changes atomically, the\n"
-      "                               walk as a whole does not (run it again after a failure)\n"
-      "  -count [-v] PATH...          DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME (-v: a header)\n"
-      "  -digest                      DIGEST APPLIED_INDEX NODE: a hash (FNV-1a 64) of the whole\n"
-      "                               namespace (entries, attributes, contents) as the node that\n"
-      "                               answered has applied it; nodes at one index must agree;\n"
-      "                               --stale: the contacted node's state at once. It reads the\n"
-      "                               whole namespace: for checks and tests\n"
-      "options:\n"
-      "  -c, --config FILE   a node's YAML: the cluster's nodes (this one tried first)\n"
-      "  --nodes LIST        host:client-port,... instead of -c\n"
-      "  --json              one JSON object per line (ls: per entry), errors included\n"
-      "  --stale             reads served at once by the contacted node, maybe behind\n"
-      "  --timeout MS        one attempt on one node (default 1000)\n"
-      "  --retry MS          give up after this long (default 15000)\n"
-      "Exit codes: 0 ok, 1 an operation failed (HDFS' message on stderr), 2 usage error,\n"
-      "3 no node of the cluster answered.\n");
-}
+static void s_help(void);
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
@@ -122,14 +71,15 @@ static const struct {
     {"cat", "[-ignoreCrc] <src> ...", "print files"},
     {"checksum", "[-v] <src> ...", "RV-FNV1A64 checksum of files' contents"},
     {"chgrp", "[-R] GROUP PATH...", "change the group"},
-    {"chmod", "[-R] <MODE[,MODE]... | OCTALMODE> PATH...", "change permissions"},
+    {"chmod", "[-R] <MODE[,MODE]... | OCTALMODE> PATH...",
+     "change permissions: octal (755, 1777) or symbolic (u+x,go-w,a=r; X, t)"},
     {"chown", "[-R] [OWNER][:[GROUP]] PATH...", "change owner and group"},
     {"copyFromLocal", "[-f] [-p] [-l] [-d] [-t <thread count>] [-q <thread pool queue size>] "
                       "<localsrc> ... <dst>", "as -put"},
     {"copyToLocal", "[-f] [-p] [-crc] [-ignoreCrc] [-t <thread count>] [-q <thread pool queue "
                     "size>] <src> ... <localdst>", "as -get"},
     {"count", "[-q] [-h] [-v] [-t [<storage type>]] [-u] [-x] [-e] [-s] <path> ...",
-     "DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME"},
+     "DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME (one read at any size); -q: no quotas"},
     {"cp", "[-f] [-p | -p[topax]] [-d] [-t <thread count>] [-q <thread pool queue size>] "
            "<src> ... <dst>", "copy files and directories"},
     {"df", "[-h] [<path> ...]", "capacity, used and free"},
@@ -162,6 +112,34 @@ static const struct {
 };
 #define S_NUSAGES (sizeof s_usages / sizeof s_usages[0])
 
+static void s_help(void) {
+  printf(
+      "usage: raftvisor fs [-c FILE | --nodes HOST:PORT,...] [--json] [--stale] [--timeout MS]\n"
+      "                    [--retry MS] COMMAND ARGS...\n"
+      "The namespace, as Hadoop 3's 'hadoop fs' (FsShell) shows it: its commands, options,\n"
+      "output and messages. Writes go to the leader (the client follows the nodes' redirects and\n"
+      "fails over by itself); reads are linearizable on any node.\n"
+      "Paths: /absolute, relative to the working directory /user/<your login name> (-ls alone\n"
+      "lists it), or a URI hdfs://AUTHORITY/path (also jfs:// and rv://) whose AUTHORITY is the\n"
+      "cluster id, a node's HOST:PORT (a node not in the YAML: that node's cluster), or empty.\n"
+      "Globs as Hadoop's: * ? [a-z] [^a] {a,b} \\c, expanded on the nodes (only matches are\n"
+      "sent). A single file put, copy or move is atomic; directories go entry by entry.\n"
+      "commands:\n");
+  for (size_t i = 0; i < S_NUSAGES; i++)
+    printf("  -%s%s%s\n      %s\n", s_usages[i].cmd, *s_usages[i].usage ? " " : "",
+           s_usages[i].usage, s_usages[i].what);
+  printf(
+      "options:\n"
+      "  -c, --config FILE   a node's YAML: the cluster's nodes (this one tried first) and id\n"
+      "  --nodes LIST        host:client-port,... instead of -c\n"
+      "  --json              one JSON object per line (ls: per entry), errors included\n"
+      "  --stale             reads served at once by the contacted node, maybe behind\n"
+      "  --timeout MS        one attempt on one node (default 1000)\n"
+      "  --retry MS          give up after this long (default 15000)\n"
+      "Exit codes: 0 ok, 1 an operation failed (Hadoop's message on stderr; -test: the answer\n"
+      "is no), 2 usage error (Hadoop exits 255), 3 no node of the cluster answered.\n");
+}
+
 const char *cli_fs_usage_of(const char *cmd) {
   if (*cmd == '-') cmd++;
   for (size_t i = 0; i < S_NUSAGES; i++)
@@ -192,6 +170,11 @@ bool cli_fs_has(const cli_fs_opts_t *o, const char *word) {
     p = e ? e + 1 : p + l;
   }
   return false;
+}
+
+int cli_fs_usage_why(const char *why, int rc) {
+  fprintf(stderr, "  (%s)\n", why);
+  return rc;
 }
 
 int cli_fs_flags(const char *cmd, int argc, char **argv, cli_fs_opts_t *o) {
@@ -456,6 +439,19 @@ static int s_mv(cli_fs_t *fs, int argc, char **argv) {
       cli_fs_error(fs, "mv", "`%s': Does not match target filesystem", it->shown);
       continue;
     }
+    if (it->st.dir && dst_dir) { /* Hadoop's check: a directory never moves into itself */
+      char *tpath = cli_fs_join(dst.path, strrchr(it->path, '/') + 1);
+      size_t sl = strlen(it->path);
+      bool inside = tpath && strncmp(tpath, it->path, sl) == 0 && (tpath[sl] == '/' || sl == 1);
+      if (inside) {
+        char *tshown = cli_fs_show_child(dst.shown, strrchr(it->path, '/') + 1);
+        cli_fs_error(fs, "mv", "`%s' to `%s': is a subdirectory of itself", it->shown,
+                     tshown ? tshown : dst.shown);
+        free(tshown);
+      }
+      free(tpath);
+      if (inside) continue;
+    }
     rv_client_result_t res;
     if (rv_client_mv(it->client, it->path, dst.path, &res) != RV_OK) {
       /* the source was there: a missing or existing entry is the destination's */
@@ -681,6 +677,11 @@ int cli_fs_main(int argc, char **argv) {
     }
   }
   if (!cmd) return cli_usage_error("fs", "no command given (-mkdir, -put, -ls, ...)");
+  bool uri_node = false; /* a URI naming a node can stand for -c / --nodes */
+  for (int k = i; k < argc; k++) uri_node |= strstr(argv[k], "://") && strchr(argv[k], ':') != strrchr(argv[k], ':');
+  if (!config && !nodes && !uri_node)
+    return cli_usage_error("fs", "give either -c FILE or --nodes HOST:PORT,... (or a URI naming "
+                           "a node: hdfs://HOST:PORT/path)");
   if (config && nodes) return cli_usage_error("fs", "give either -c FILE or --nodes HOST:PORT,...");
   if (fs.opts.retry_ms < fs.opts.timeout_ms) fs.opts.retry_ms = fs.opts.timeout_ms;
   if (config) {

@@ -82,6 +82,9 @@ void cli_fs_error(cli_fs_t *fs, const char *cmd, const char *fmt, ...)
 int cli_fs_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Prints our own detail of a usage error ("  why") after Hadoop's lines; returns rc. */
+int cli_fs_usage_why(const char *why, int rc);
+
 /* The one-line usage of -cmd ("-ls [-C] [-d] ... [<path> ...]"), or NULL for an unknown one. */
 const char *cli_fs_usage_of(const char *cmd);
 

@@ -141,8 +141,8 @@ int cli_fs_chmod(cli_fs_t *fs, int argc, char **argv) {
   cli_fs_mode_t mode;
   char why[512];
   if (cli_fs_mode_parse(argv[i], &mode, why, sizeof why)) /* Hadoop's words, exactly */
-    return cli_fs_usage_error("chmod", "chmod : mode '%s' does not match the expected pattern.",
-                              argv[i]);
+    return cli_fs_usage_why(why, cli_fs_usage_error("chmod", "chmod : mode '%s' does not match "
+                                                    "the expected pattern.", argv[i]));
   s_change_t ch = {.cmd = "chmod", .attrs = {.set = RV_CLIENT_SET_PERM}, .mode = &mode};
   return s_change(fs, &ch, recursive, argc - i - 1, argv + i + 1);
 }
@@ -155,8 +155,8 @@ int cli_fs_chown(cli_fs_t *fs, int argc, char **argv) {
     return cli_fs_usage_error("chown", "Not enough arguments: expected 2 but got %d", argc - i);
   char owner[CLI_FS_NAME_MAX + 1], group[CLI_FS_NAME_MAX + 1], why[512];
   if (cli_fs_owner_parse(argv[i], owner, group, why, sizeof why))
-    return cli_fs_usage_error("chown", "'%s' does not match expected pattern for "
-                              "[owner][:group].", argv[i]);
+    return cli_fs_usage_why(why, cli_fs_usage_error("chown", "'%s' does not match expected "
+                                                    "pattern for [owner][:group].", argv[i]));
   s_change_t ch = {.cmd = "chown"};
   ch.attrs.set = (owner[0] ? RV_CLIENT_SET_OWNER : 0u) | (group[0] ? RV_CLIENT_SET_GROUP : 0u);
   ch.attrs.owner = owner;
@@ -172,8 +172,8 @@ int cli_fs_chgrp(cli_fs_t *fs, int argc, char **argv) {
     return cli_fs_usage_error("chgrp", "Not enough arguments: expected 2 but got %d", argc - i);
   char why[512];
   if (cli_fs_group_check(argv[i], why, sizeof why))
-    return cli_fs_usage_error("chgrp", "'%s' does not match expected pattern for group",
-                              argv[i]);
+    return cli_fs_usage_why(why, cli_fs_usage_error("chgrp", "'%s' does not match expected "
+                                                    "pattern for group", argv[i]));
   s_change_t ch = {.cmd = "chgrp", .attrs = {.set = RV_CLIENT_SET_GROUP, .group = argv[i]}};
   return s_change(fs, &ch, recursive, argc - i - 1, argv + i + 1);
 }

@@ -64,7 +64,7 @@ static void s_local_fail(cli_fs_t *fs, const char *cmd, const char *local, int e
   else if (e == ENOTDIR) cli_fs_error(fs, cmd, "`%s': Is not a directory", local);
   else if (e == EACCES) cli_fs_error(fs, cmd, "`%s': Permission denied", local);
   else if (e == EFBIG)
-    cli_fs_error(fs, cmd, "`%s': larger than the %u bytes a file may hold", local,
+    cli_fs_error(fs, cmd, "`%s': larger than the 4 MiB (%u bytes) a file may hold", local,
                  RV_CLIENT_DATA_MAX);
   else cli_fs_error(fs, cmd, "`%s': %s", local, strerror(e));
 }

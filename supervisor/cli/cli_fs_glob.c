@@ -226,6 +226,19 @@ int cli_fs_expand(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t
       out->n--;
       return CLI_FAILURE;
     }
+    cli_fs_uri_t *u = it->exists ? malloc(sizeof *u) : NULL;
+    char why[256];
+    if (u && cli_fs_uri_parse(arg, fs->cwd, u, why, sizeof why) == 0) {
+      /* found: shown as Hadoop shows what its glob step returns (normalised, relativised) */
+      char shown[CLI_FS_PATH_MAX + CLI_FS_AUTH_MAX + 16];
+      cli_fs_show_match(u, it->path, fs->cwd, shown, sizeof shown);
+      char *s = strdup(shown);
+      if (s) {
+        free(it->shown);
+        it->shown = s;
+      }
+    }
+    free(u);
     return CLI_OK;
   }
   cli_fs_uri_t *u = malloc(sizeof *u);

@@ -78,6 +78,30 @@ int cli_fs_uri_parse(const char *typed, const char *cwd, cli_fs_uri_t *out, char
   return 0;
 }
 
+/* abs relative to cwd as Hadoop's PathData.relativize makes it: "." for cwd itself, what
+ * follows their longest common directory, one ".." per directory of cwd past it. */
+static int s_relativize(const char *cwd, const char *abs, char *out, size_t cap) {
+  if (strcmp(cwd, abs) == 0) return snprintf(out, cap, ".");
+  /* the common prefix, in whole components */
+  size_t common = 0;
+  for (size_t i = 0;; i++) {
+    bool ce = cwd[i] == '\0' || cwd[i] == '/', ae = abs[i] == '\0' || abs[i] == '/';
+    if (ce && ae) common = i;
+    if (cwd[i] != abs[i] || !cwd[i]) break;
+  }
+  size_t ups = 0;
+  for (const char *p = cwd + common; *p; p++)
+    if (*p == '/') ups++;
+  if (common == 0 && cwd[1] == '\0') ups = 0; /* cwd is / */
+  size_t n = 0;
+  if (cap) out[0] = '\0';
+  for (size_t k = 0; k < ups; k++) n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s..", k ? "/" : "");
+  const char *rest = abs + common;
+  while (*rest == '/') rest++;
+  if (*rest) n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s", ups ? "/" : "", rest);
+  return (int)n;
+}
+
 size_t cli_fs_show_match(const cli_fs_uri_t *u, const char *abs, const char *cwd, char *out,
                          size_t cap) {
   int n;
@@ -87,13 +111,8 @@ size_t cli_fs_show_match(const cli_fs_uri_t *u, const char *abs, const char *cwd
     n = snprintf(out, cap, "%s:%s", u->scheme, abs);
   else if (u->kind == CLI_FS_ABSOLUTE)
     n = snprintf(out, cap, "%s", abs);
-  else {
-    size_t cl = strlen(cwd);
-    if (strcmp(abs, cwd) == 0) n = snprintf(out, cap, ".");
-    else if (strncmp(abs, cwd, cl) == 0 && (abs[cl] == '/' || (cl == 1 && cwd[0] == '/')))
-      n = snprintf(out, cap, "%s", abs + cl + (cl > 1));
-    else n = snprintf(out, cap, "%s", abs); /* above the working directory: absolute */
-  }
+  else
+    n = s_relativize(cwd, abs, out, cap);
   if (n < 0) n = 0;
   return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }

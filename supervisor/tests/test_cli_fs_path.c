@@ -77,7 +77,10 @@ static void test_show(void **state) {
   s_show("/d*", "/dir0", "/dir0");
   s_show("d*", "/user/alice/dir0", "dir0");
   s_show("*", "/user/alice/a/b", "a/b");
-  s_show("../*", "/user/bob", "/user/bob");
+  s_show("../*", "/user/bob", "../bob");
+  s_show("../../*", "/tmp", "../../tmp");
+  s_show("x", "/user/alicex", "../alicex");
+  s_show("*", "/user/alice/d/e", "d/e");
   s_show(".", "/user/alice", ".");
   s_show("hdfs://nn:8020/d*", "/dir0", "hdfs://nn:8020/dir0");
   s_show("hdfs:///d*", "/dir0", "hdfs:/dir0");

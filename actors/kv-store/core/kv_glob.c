@@ -18,30 +18,30 @@ int kv_glob_check(const char *p, size_t len, char *why, size_t cap) {
     if (cap) snprintf(why, cap, "pattern of %zu bytes is longer than %d", len, KV_GLOB_MAX);
     return -1;
   }
-  size_t curly = 0, curly_at = 0, depth = 0;
+  /* as GlobPattern, every error is reported at the index where the pattern ran out */
+  size_t curly = 0, depth = 0;
   for (size_t i = 0; i < len; i++) {
     char c = p[i];
     if (c == '\\') {
-      if (++i >= len) return s_err(why, cap, "Missing escaped character", i - 1);
+      if (++i >= len) return s_err(why, cap, "Missing escaped character", len);
     } else if (c == '[') {
-      size_t at = i++;
+      i++;
       if (i < len && (p[i] == '^' || p[i] == '!')) i++;
       for (;; i++) {
-        if (i >= len) return s_err(why, cap, "Unclosed character class", at);
+        if (i >= len) return s_err(why, cap, "Unclosed character class", len);
         if (p[i] == '\\') {
-          if (++i >= len) return s_err(why, cap, "Missing escaped character", i - 1);
+          if (++i >= len) return s_err(why, cap, "Missing escaped character", len);
         } else if (p[i] == ']') {
           break;
         }
       }
     } else if (c == '{') {
-      if (curly++ == 0) curly_at = i;
-      if (curly > depth) depth = curly;
+      if (++curly > depth) depth = curly;
     } else if (c == '}' && curly) {
       curly--;
     }
   }
-  if (curly) return s_err(why, cap, "Unclosed group", curly_at);
+  if (curly) return s_err(why, cap, "Unclosed group", len);
   if (depth >= S_PIECES / 2) {
     if (cap) snprintf(why, cap, "groups nested %zu deep (at most %d)", depth, S_PIECES / 2 - 1);
     return -1;

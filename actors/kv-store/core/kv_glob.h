@@ -13,7 +13,8 @@
  * shell, '*' matches names that start with '.', as Hadoop's does.
  *
  * Errors, as GlobPattern words them: "Missing escaped character", "Unclosed character class",
- * "Unclosed group", each followed by " near index N". */
+ * "Unclosed group", each followed by " near index N" where N is the pattern's length (where
+ * GlobPattern finds out). */
 #ifndef KV_GLOB_H
 #define KV_GLOB_H
 

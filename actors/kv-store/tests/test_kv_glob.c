@@ -107,10 +107,10 @@ static void s_bad(const char *pat, const char *why) {
 
 static void test_errors(void **state) {
   (void)state;
-  s_bad("a[bc", "Unclosed character class near index 1");
-  s_bad("a{b,c", "Unclosed group near index 1");
-  s_bad("ab\\", "Missing escaped character near index 2");
-  s_bad("[a\\", "Missing escaped character near index 2");
+  s_bad("a[bc", "Unclosed character class near index 4");
+  s_bad("a{b,c", "Unclosed group near index 5");
+  s_bad("ab\\", "Missing escaped character near index 3");
+  s_bad("[a\\", "Missing escaped character near index 3");
   char buf[64];
   assert_int_equal(kv_glob_check("a{b}c", 5, buf, sizeof buf), 0);
   char big[KV_GLOB_MAX + 2];
