@@ -60,6 +60,23 @@ t0=$(date +%s%N)
 "$RV" fs -c "$T/n2.yaml" -count / >/dev/null
 echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable read): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
+# Hadoop-style commands over the bulk namespace, each a fresh CLI process (connect, linearizable
+# reads): -du -s of the root (one read: directories keep their subtree's totals), then a
+# directory of 100,000 entries: -ls of it (a page of 1000 at a time), -ls -S (read whole and
+# sorted, as Hadoop does), a glob matching 10 of its names (the nodes filter: only the matches
+# cross the wire) and one matching none from the start (the node scans, bounded per request).
+ms_of() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - t0) / 1000000 )); }
+echo "  raftvisor fs -du -s /: $(ms_of "$RV" fs -c "$T/n2.yaml" -du -s /) ms"
+"$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs 1 --files 100000 --clients "$bulk_clients" \
+  >/dev/null 2>&1
+big=$("$RV" fs -c "$T/n1.yaml" -ls -C -t -d '/bench/bulk-load-*' | head -n1)/d0
+lines=$("$RV" fs -c "$T/n2.yaml" -ls "$big" | wc -l)
+echo "  raftvisor fs -ls of a directory of $((lines - 1)) entries: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls "$big") ms;" \
+  "-ls -S: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -S "$big") ms;" \
+  "-count: $(ms_of "$RV" fs -c "$T/n2.yaml" -count "$big") ms;" \
+  "glob of 10 names (-ls -d $big/f9999?): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/f9999?") ms;" \
+  "glob matching none (-ls -d '$big/*x'): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/*x") ms"
+
 # peak RSS of every actor so far (the bulk load is the largest thing they have held)
 rss_report() {
   for i in 1 2 3; do
