@@ -274,7 +274,7 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
   res->n = r->n;
   res->replayed = r->replayed;
   res->more = r->more;
-  if (r->resume_after.len <= RV_CLIENT_NAME_MAX) {
+  if (r->resume_after.len && r->resume_after.len <= RV_CLIENT_NAME_MAX) {
     memcpy(res->resume, r->resume_after.data, r->resume_after.len);
     res->resume[r->resume_after.len] = '\0';
   }

@@ -641,7 +641,6 @@ int cli_fs_main(int argc, char **argv) {
   rv_client_opts_default(&fs.opts);
   int i = 1;
   s_cmd_fn cmd = NULL;
-  const char *cmd_name = NULL;
   for (; i < argc && !cmd; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
@@ -663,7 +662,7 @@ int cli_fs_main(int argc, char **argv) {
                                a[2] == 't' ? 600000 : 86400000);
       *(a[2] == 't' ? &fs.opts.timeout_ms : &fs.opts.retry_ms) = v;
     } else if ((cmd = s_lookup_cmd(a))) {
-      cmd_name = a;
+      continue; /* the loop ends here, i past the command */
     } else if (a[0] != '-' && cli_fs_usage_of(a)) {
       /* Hadoop's words for a command typed without its dash */
       fprintf(stderr, "%s: Unknown command\nDid you mean -%s?  This command begins with a "
@@ -701,7 +700,6 @@ int cli_fs_main(int argc, char **argv) {
   }
   cli_fs_principal(fs.principal, sizeof fs.principal);
   cli_fs_home(fs.principal, fs.cwd, sizeof fs.cwd);
-  (void)cmd_name;
   int rc = cmd(&fs, argc - i, argv + i);
   rv_client_destroy(&fs.client);
   for (int k = 0; k < fs.nother; k++) rv_client_destroy(&fs.other[k].client);

@@ -206,9 +206,13 @@ static int s_list_match(cli_fs_t *fs, rv_client_t *c, const char *cmd, const cha
         return cli_fs_error(fs, cmd, "out of memory"), CLI_FAILURE;
       }
     }
-    bool more = res.more && res.resume[0];
+    /* go on after what the node says it looked at last (a node without pattern support sends
+     * no resume: its page is unfiltered and ends with its last entry) */
+    const char *go_on = res.resume[0] ? res.resume
+                       : res.nentries ? res.entries[res.nentries - 1].name : NULL;
+    bool more = res.more && go_on;
     free(after);
-    after = more ? strdup(res.resume) : NULL;
+    after = more ? strdup(go_on) : NULL;
     rv_client_result_clear(&res);
     if (!more || !after) break;
   }
