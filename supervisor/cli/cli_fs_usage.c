@@ -11,30 +11,6 @@
 #include "cli_fs.h"
 #include "kv_glob.h"
 
-/* Hadoop's TraditionalBinaryPrefix.long2String(n, "", 1): "1023", "1 K", "1.5 M". */
-void cli_fs_human(uint64_t n, char *out, size_t cap) {
-  static const char sym[] = "KMGTPE";
-  if (n < 1024) {
-    snprintf(out, cap, "%" PRIu64, n);
-    return;
-  }
-  int i = 0;
-  while (i < 5 && n >= (1ull << (10 * (i + 2)))) i++;
-  unsigned shift = 10u * (unsigned)(i + 1);
-  if ((n & ((1ull << shift) - 1)) == 0) {
-    snprintf(out, cap, "%" PRIu64 " %c", n >> shift, sym[i]);
-    return;
-  }
-  char s[64];
-  snprintf(s, sizeof s, "%.1f", (double)n / (double)(1ull << shift));
-  if (strncmp(s, "1024", 4) == 0 && i < 5) { /* rounded up to the next prefix */
-    i++;
-    shift += 10;
-    snprintf(s, sizeof s, "%.1f", (double)n / (double)(1ull << shift));
-  }
-  snprintf(out, cap, "%s %c", s, sym[i]);
-}
-
 static void s_size(uint64_t n, bool human, char *out, size_t cap) {
   if (human) cli_fs_human(n, out, cap);
   else snprintf(out, cap, "%" PRIu64, n);
@@ -373,16 +349,6 @@ int cli_fs_find(cli_fs_t *fs, int argc, char **argv) {
 }
 
 /* ---- checksum ------------------------------------------------------------------------------ */
-
-/* CRC-32C (Castagnoli, reflected, as iSCSI and HDFS use) of p[0..n). */
-uint32_t cli_fs_crc32c(const uint8_t *p, size_t n) {
-  uint32_t c = 0xffffffffu;
-  for (size_t i = 0; i < n; i++) {
-    c ^= p[i];
-    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-  }
-  return ~c;
-}
 
 /* -checksum [-v] SRC...: "PATH\tCOMPOSITE-CRC32C\tHEX" per file: the CRC-32C of the whole
  * content, which is what HDFS prints for a file under dfs.checksum.combine.mode=COMPOSITE_CRC
