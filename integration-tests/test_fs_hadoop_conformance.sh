@@ -266,6 +266,8 @@ cases=$(cat <<'TABLE'
 0 | -rm -r /cpd2 | ^Deleted /cpd2$
 0 | -rm /cpd/f* | ^Deleted /cpd/f10;Deleted /cpd/f5$
 0 | -rm -r -f /nope /cpd | ^Deleted /cpd$
+0 | -rm -f /nope* | -
+1 | -test -e /nope* | -
 0 | -mkdir /mk1 /mk2 /mk3 | -
 0 | -ls -C -d /mk* | ^/mk1;/mk2;/mk3$
 1 | -mkdir /mk1 /mk4 | ^mkdir: `/mk1': File exists$

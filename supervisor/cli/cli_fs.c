@@ -358,8 +358,9 @@ static int s_rm(cli_fs_t *fs, int argc, char **argv) {
                                                                : RV_CLIENT_FILE_ONLY;
   for (; i < argc; i++) {
     cli_fs_items_t items = {0};
-    int before = fs->status;
-    if (cli_fs_expand(fs, "rm", argv[i], &items) && force) fs->status = before;
+    fs->quiet_missing = force; /* -f: a glob that matches nothing is fine too */
+    cli_fs_expand(fs, "rm", argv[i], &items);
+    fs->quiet_missing = false;
     for (size_t k = 0; k < items.n; k++) {
       cli_fs_item_t *it = &items.v[k];
       if (!it->exists) {

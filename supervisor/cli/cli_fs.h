@@ -29,6 +29,7 @@ typedef struct {
     rv_client_t *client;
   } other[CLI_FS_OTHER_MAX]; /* clusters named by a URI's HOST:PORT authority */
   int nother;
+  bool quiet_missing; /* cli_fs_expand: a glob matching nothing is not reported (rm -f, test) */
   bool json;          /* one JSON object per line instead of HDFS' text */
   unsigned read_flags; /* RV_CLIENT_STALE or 0 */
   int status;         /* the exit code so far: CLI_OK, CLI_FAILURE, CLI_NOT_RUNNING */

@@ -326,9 +326,7 @@ int cli_fs_expand(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t
   s_set_clear(&next);
   free(u);
   if (!rc && found == 0) {
-    char shown[CLI_FS_PATH_MAX + 64];
-    snprintf(shown, sizeof shown, "%s", arg);
-    cli_fs_error(fs, cmd, "`%s': No such file or directory", shown);
+    if (!fs->quiet_missing) cli_fs_error(fs, cmd, "`%s': No such file or directory", arg);
     rc = CLI_FAILURE;
   }
   return rc;

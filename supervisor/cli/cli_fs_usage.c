@@ -243,10 +243,10 @@ int cli_fs_test(cli_fs_t *fs, int argc, char **argv) {
     return cli_fs_usage_error("test", "%s arguments: expected 1 but got %d",
                               argc - i ? "Too many" : "Not enough", argc - i);
   cli_fs_items_t items = {0};
-  int before = fs->status;
+  fs->quiet_missing = true; /* a glob matching nothing is a "no", silently */
   cli_fs_expand(fs, "test", argv[i], &items);
+  fs->quiet_missing = false;
   bool yes = items.n > 0;
-  if (fs->status == CLI_FAILURE && items.n == 0) fs->status = before; /* a glob matched none */
   for (size_t n = 0; n < items.n; n++) {
     const cli_fs_item_t *it = &items.v[n];
     const rv_client_stat_t *st = &it->st;
