@@ -44,7 +44,9 @@ cases=$(cat <<'TABLE'
 1 | -mkdir nodir/x | ^mkdir: `mkdir failed for path: nodir/x\. Item parent path not found: nodir\.': No such file or directory$
 # URIs: hdfs://, jfs://, rv://; the authority is the cluster id or a node
 0 | -ls hdfs://$C/user/$ME | ^drwxr-xr-x .* hdfs://it/user/[^ /]+/dir0$
-0 | -ls hdfs:///user/$ME/dir0 | hdfs:/user/[^ /]+/dir0/file0$
+0 | -ls hdfs:///user/$ME/dir0 | hdfs:///user/[^ /]+/dir0/file0$
+0 | -du -s hdfs:///user/$ME/dir0 | ^0 +0 +hdfs:///user/[^ /]+/dir0$
+0 | -du -s hdfs:///user/$ME/d*0 | ^0 +0 +hdfs:///user/[^ /]+/dir0$
 0 | -count jfs://$C/ | jfs://it/$
 0 | -count rv://$C/user | ^ +[0-9]+ +[0-9]+ +[0-9]+ rv://it/user$
 0 | -mkdir hdfs://$C/uri1 | -

@@ -146,9 +146,11 @@ static int s_cmp(const void *pa, const void *pb) {
     r = ta > tb ? -1 : ta < tb;
   } else if (o->sort == 'S') {
     r = a->size > b->size ? -1 : a->size < b->size;
+  } else {
+    r = strcmp(a->name, b->name);
   }
-  if (r == 0) r = strcmp(a->name, b->name);
-  return o->reverse ? -r : r;
+  if (o->reverse) r = -r;
+  return r ? r : strcmp(a->name, b->name); /* ties keep the listing's order (a stable sort) */
 }
 
 static void s_ls_dir(cli_fs_t *fs, const s_ls_opts_t *o, rv_client_t *c, const char *path,
@@ -158,7 +160,7 @@ static void s_ls_dir(cli_fs_t *fs, const s_ls_opts_t *o, rv_client_t *c, const c
  * directories with -R right after their own line, as Hadoop does. */
 static void s_ls_entries(cli_fs_t *fs, const s_ls_opts_t *o, rv_client_t *c, const char *path,
                          const char *shown, rv_client_stat_t *e, size_t n, unsigned replicas) {
-  if (o->sort || o->reverse) {
+  if ((o->sort || o->reverse) && !o->recursive) { /* Hadoop sorts no recursive listing */
     s_cmp_opts = o;
     qsort(e, n, sizeof *e, s_cmp);
   }
@@ -181,7 +183,7 @@ static void s_ls_dir(cli_fs_t *fs, const s_ls_opts_t *o, rv_client_t *c, const c
   rv_client_stat_t *all = NULL;
   size_t n = 0, cap = 0;
   unsigned replicas = 0;
-  bool whole = o->sort || o->reverse;
+  bool whole = (o->sort || o->reverse) && !o->recursive;
   char *after = NULL;
   for (bool first = true;; first = false) {
     rv_client_result_t res;

@@ -105,10 +105,8 @@ static int s_relativize(const char *cwd, const char *abs, char *out, size_t cap)
 size_t cli_fs_show_match(const cli_fs_uri_t *u, const char *abs, const char *cwd, char *out,
                          size_t cap) {
   int n;
-  if (u->kind == CLI_FS_HAS_SCHEME && u->authority[0])
+  if (u->kind == CLI_FS_HAS_SCHEME)
     n = snprintf(out, cap, "%s://%s%s", u->scheme, u->authority, abs);
-  else if (u->kind == CLI_FS_HAS_SCHEME)
-    n = snprintf(out, cap, "%s:%s", u->scheme, abs);
   else if (u->kind == CLI_FS_ABSOLUTE)
     n = snprintf(out, cap, "%s", abs);
   else

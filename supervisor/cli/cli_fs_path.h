@@ -15,7 +15,7 @@
  * Hadoop shows a path as the user typed it, and what it finds below or by a glob in the same
  * form: a child of "d" is "d/x", of "." just "x"; a glob match of a relative pattern is
  * relative to the working directory, of an absolute one absolute, of a URI a URI with the
- * authority as typed (none when none was typed: "hdfs:/p", as Hadoop prints it). */
+ * authority as typed ("hdfs:///p" when none was: Hadoop's CLI tests expect that form). */
 #ifndef CLI_FS_PATH_H
 #define CLI_FS_PATH_H
 

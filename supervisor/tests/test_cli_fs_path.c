@@ -83,7 +83,7 @@ static void test_show(void **state) {
   s_show("*", "/user/alice/d/e", "d/e");
   s_show(".", "/user/alice", ".");
   s_show("hdfs://nn:8020/d*", "/dir0", "hdfs://nn:8020/dir0");
-  s_show("hdfs:///d*", "/dir0", "hdfs:/dir0");
+  s_show("hdfs:///d*", "/dir0", "hdfs:///dir0");
   char *c = cli_fs_show_child(".", "x");
   assert_string_equal(c, "x");
   free(c);
