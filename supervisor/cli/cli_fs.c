@@ -1,10 +1,11 @@
-/* raftvisor fs: the namespace's shell commands, as `hadoop fs` spells them (-mkdir, -put, -cat,
- * -ls, -stat, -rm, -rmdir, -mv, -touchz, -touch, -chmod, -chown, -chgrp, -count) and -digest,
- * over librvclient: the nodes come from the node's YAML (every cluster.nodes entry, this node
- * first) or --nodes; the client finds the leader itself. Output and error messages follow HDFS
- * ("mkdir: '/a': File exists"); --json prints one JSON object per line instead. This file:
- * options, dispatch, writes, cat, count, digest; ls and stat are cli_fs_list.c, the attribute
- * commands cli_fs_attr.c. */
+/* raftvisor fs: Hadoop 3's FsShell (`hadoop fs`) over librvclient: the nodes come from the
+ * node's YAML (every cluster.nodes entry, this node first), --nodes, or a URI naming a node;
+ * the client finds the leader itself. Output, messages ("mkdir: `/a': File exists"), usage
+ * errors and exit codes follow Hadoop's; --json prints one JSON object per line instead. This
+ * file: the help and usage table, the shared reporting helpers, option parsing, dispatch, and
+ * -mkdir, -touchz, -rm, -rmdir, -mv, -cat, -digest, -usage, -help. The other commands are in
+ * cli_fs_list.c, cli_fs_attr.c, cli_fs_copy.c, cli_fs_usage.c and cli_fs_misc.c; arguments
+ * become paths in cli_fs_glob.c (see cli_fs.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
