@@ -427,11 +427,9 @@ static int s_mv(cli_fs_t *fs, int argc, char **argv) {
   rv_client_result_t st;
   bool dst_dir = rv_client_stat(dst.client, dst.path, fs->read_flags, &st) == RV_OK && st.stat.dir;
   rv_client_result_clear(&st);
-  if (srcs.n > 1 && !dst_dir) {
-    cli_fs_error(fs, "mv", "`%s': Is not a directory", dst.shown);
-    srcs.n = 0;
-  }
-  for (size_t k = 0; k < srcs.n; k++) {
+  bool refused = srcs.n > 1 && !dst_dir;
+  if (refused) cli_fs_error(fs, "mv", "`%s': Is not a directory", dst.shown);
+  for (size_t k = 0; !refused && k < srcs.n; k++) {
     cli_fs_item_t *it = &srcs.v[k];
     if (!it->exists) {
       cli_fs_missing(fs, "mv", it->shown);
