@@ -283,6 +283,34 @@ cases=$(cat <<'TABLE'
 1 | -mv /mk4 /mk4 | ^mv: `/mk4' to `/mk4/mk4': is a subdirectory of itself$
 1 | -cp /mk4 /mk4 | ^cp: `/mk4' to `/mk4/mk4': is a subdirectory of itself$
 0 | -stat '%n %b %F' /du/f5 | ^f5 5 regular file$
+# error paths of every command (each names the problem)
+1 | -cp /du/f5 /du/f10 /nodir2 | ^cp: `/nodir2': No such file or directory$
+1 | -get /du/f5 /du/f10 $L/f5 | ^get: `.*/local/f5': Is not a directory$
+1 | -getmerge /nope $L/m | ^getmerge: `/nope': No such file or directory$
+1 | -appendToFile $L/nope /app | ^appendToFile: `.*/local/nope': No such file or directory$
+1 | -truncate 1 /nope | ^truncate: `/nope': No such file or directory$
+1 | -truncate 1 /du | ^truncate: `/du': Is a directory$
+1 | -checksum /nope | ^checksum: `/nope': No such file or directory$
+0 | -tail /du/f1* | ^123456789$
+1 | -tail -f /du/f* | ^tail: `/du/f\*': matches 3 paths; -f follows one file$
+1 | -head /du | ^head: `/du': Is a directory$
+2 | -find /du -name [x | ^-find: Illegal file pattern: Unclosed character class near index 2$
+2 | -count -t /du | ^-count: -t, -e and -s are not supported
+1 | -df /nope | ^df: `/nope': No such file or directory$
+1 | -mkdir hdfs://nosuch/x | ^mkdir: `hdfs://nosuch/x': unknown cluster or node 'nosuch'
+1 | -chmod -R 700 /nope* | ^chmod: `/nope\*': No such file or directory$
+1 | -chown bob /nope | ^chown: `/nope': No such file or directory$
+0 | -chmod -R 700 /ld* | -
+0 | -stat %a /ld/a | ^700$
+1 | -stat /nope | ^stat: `/nope': No such file or directory$
+1 | -text /nope | ^text: `/nope': No such file or directory$
+0 | -touch rel-touched | -
+0 | -test -z rel-touched | -
+2 | -expunge -bogus | ^-expunge: Illegal option -- bogus$
+1 | -usage frob | ^usage: No such command: frob$
+2 | -rm | ^-rm: Not enough arguments: expected 1 but got 0$
+1 | -moveToLocal /nope $L/x | ^moveToLocal: `/nope': No such file or directory$
+1 | -copyFromLocal $L/f5 hdfs://nosuch/x | unknown cluster or node 'nosuch'
 TABLE
 )
 

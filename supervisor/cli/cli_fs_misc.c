@@ -10,22 +10,17 @@
 
 #define S_KB 1024 /* what -tail and -head print: Hadoop's one kilobyte */
 
-/* Finds the one file -tail or -head works on. Returns 0 with *it filled (caller closes). */
-static int s_one_file(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t *items) {
-  if (cli_fs_expand(fs, cmd, arg, items)) return -1;
-  if (items->n != 1) {
-    cli_fs_error(fs, cmd, "`%s': matches %zu paths; give one file", arg, items->n);
-    return -1;
+/* Is it a file -tail or -head can print? Reports why not. */
+static bool s_printable(cli_fs_t *fs, const char *cmd, const cli_fs_item_t *it) {
+  if (!it->exists) {
+    cli_fs_missing(fs, cmd, it->shown);
+    return false;
   }
-  if (!items->v[0].exists) {
-    cli_fs_missing(fs, cmd, items->v[0].shown);
-    return -1;
+  if (it->st.dir) {
+    cli_fs_error(fs, cmd, "`%s': Is a directory", it->shown);
+    return false;
   }
-  if (items->v[0].st.dir) {
-    cli_fs_error(fs, cmd, "`%s': Is a directory", items->v[0].shown);
-    return -1;
-  }
-  return 0;
+  return true;
 }
 
 static void s_sleep_ms(long ms) {
@@ -33,7 +28,7 @@ static void s_sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-/* -tail [-f] [-s MS] FILE: the last kilobyte; -f then prints what is appended, checking every
+/* -tail [-f] [-s MS] FILE: the last kilobyte (of each file a glob matches); -f then prints what is appended, checking every
  * -s milliseconds (default 5000, as Hadoop's), until interrupted. A file replaced by a shorter
  * one is printed again from its start. */
 int cli_fs_tail(cli_fs_t *fs, int argc, char **argv) {
@@ -57,27 +52,31 @@ int cli_fs_tail(cli_fs_t *fs, int argc, char **argv) {
     return cli_fs_usage_error("tail", "%s arguments: expected 1 but got %d",
                               argc - i ? "Too many" : "Not enough", argc - i);
   cli_fs_items_t items = {0};
-  if (s_one_file(fs, "tail", argv[i], &items)) {
-    cli_fs_items_clear(&items);
-    return CLI_OK;
-  }
-  cli_fs_item_t *it = &items.v[0];
-  size_t offset = 0;
-  for (bool first = true;; first = false) {
-    rv_client_result_t res;
-    if (rv_client_cat(it->client, it->path, fs->read_flags, &res) != RV_OK) {
-      cli_fs_fail(fs, "tail", it->shown, &res);
-      rv_client_result_clear(&res);
-      break;
+  cli_fs_expand(fs, "tail", argv[i], &items);
+  if (follow && items.n > 1) { /* -f follows one file */
+    cli_fs_error(fs, "tail", "`%s': matches %zu paths; -f follows one file", argv[i], items.n);
+  } else {
+    for (size_t k = 0; k < items.n; k++) { /* each match in turn, as Hadoop's */
+      cli_fs_item_t *it = &items.v[k];
+      if (!s_printable(fs, "tail", it)) continue;
+      size_t offset = 0;
+      for (bool first = true;; first = false) {
+        rv_client_result_t res;
+        if (rv_client_cat(it->client, it->path, fs->read_flags, &res) != RV_OK) {
+          cli_fs_fail(fs, "tail", it->shown, &res);
+          rv_client_result_clear(&res);
+          break;
+        }
+        if (res.len < offset) offset = 0; /* replaced by a shorter file */
+        size_t from = first ? (res.len > S_KB ? res.len - S_KB : 0) : offset;
+        fwrite(res.content + from, 1, res.len - from, stdout);
+        fflush(stdout);
+        offset = res.len;
+        rv_client_result_clear(&res);
+        if (!follow) break;
+        s_sleep_ms(sleep_ms); /* -f polls, as Hadoop's does: nothing tells it of an append */
+      }
     }
-    if (res.len < offset) offset = 0; /* replaced by a shorter file */
-    size_t from = first ? (res.len > S_KB ? res.len - S_KB : 0) : offset;
-    fwrite(res.content + from, 1, res.len - from, stdout);
-    fflush(stdout);
-    offset = res.len;
-    rv_client_result_clear(&res);
-    if (!follow) break;
-    s_sleep_ms(sleep_ms); /* -f polls, as Hadoop's does: nothing tells it of an append */
   }
   cli_fs_items_clear(&items);
   return CLI_OK;
@@ -92,9 +91,11 @@ int cli_fs_head(cli_fs_t *fs, int argc, char **argv) {
     return cli_fs_usage_error("head", "%s arguments: expected 1 but got %d",
                               argc - i ? "Too many" : "Not enough", argc - i);
   cli_fs_items_t items = {0};
-  if (s_one_file(fs, "head", argv[i], &items) == 0) {
+  cli_fs_expand(fs, "head", argv[i], &items);
+  for (size_t k = 0; k < items.n; k++) {
+    cli_fs_item_t *it = &items.v[k];
+    if (!s_printable(fs, "head", it)) continue;
     rv_client_result_t res;
-    cli_fs_item_t *it = &items.v[0];
     if (rv_client_cat(it->client, it->path, fs->read_flags, &res) != RV_OK)
       cli_fs_fail(fs, "head", it->shown, &res);
     else
