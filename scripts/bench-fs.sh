@@ -6,15 +6,17 @@
 # of every actor. With --etcd, etcd 3.4 runs its puts and linearizable gets right after, on the
 # same machine, and the figures are given as ratios (creates vs puts, stats vs gets).
 #   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]
-# Defaults: 10 s per run, 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
+#                       [--port-base P]
+# Defaults: 10 s per run, raft ports P.. and client ports P+100.. (P = 7500: give another when
+# a second benchmark shares the machine), 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
 # (a bulk loader keeps many creates in flight: bigger Raft batches). --keep leaves the cluster
 # running (its YAML files are printed) for a look with raftvisor status / fs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
-seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0
+seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0 port_base=7500
 usage() {
-  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]" >&2
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P]" >&2
   exit 2
 }
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --bulk-clients) [ $# -ge 2 ] || usage; num "$1" "$2"; bulk_clients=$2; shift 2 ;;
     --etcd) etcd=1; shift ;;
     --keep) keep=1; shift ;;
+    --port-base) [ $# -ge 2 ] || usage; num "$1" "$2"; port_base=$2; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
@@ -40,7 +43,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-cluster_yaml "$T" benchfs 7500 7600
+cluster_yaml "$T" benchfs "$port_base" $((port_base + 100))
 cluster_start "$T" "$RV"
 "$RV" fs -c "$T/n1.yaml" -mkdir -p /bench >/dev/null # waits for the first leader
 echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback, ${seconds}s per run"
