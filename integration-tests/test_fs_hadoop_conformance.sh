@@ -276,7 +276,7 @@ cases=$(cat <<'TABLE'
 0 | -test -d /mk4 | -
 0 | -mv /m1c /m2 | -
 1 | -test -e /m1c | -
-1 | -mv /m2 /nodir/x | ^mv: `/nodir/x': No such file or directory$
+1 | -mv /m2 /nodir/x | ^mv: `/nodir/x': No such file or directory: `hdfs://it/nodir/x'$
 1 | -mv /du/f5 /du/f10 /m2 | ^mv: `/m2': Is not a directory$
 0 | -mv /mk[1-3] /mk4 | -
 0 | -ls -C /mk4 | ^/mk4/mk1;/mk4/mk2;/mk4/mk3$

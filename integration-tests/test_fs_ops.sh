@@ -41,7 +41,7 @@ expect_fail 1 "touchz: \`/a/f': Not a zero-length file" fs "$f" -touchz /a/f
 fs "$f" -mv /a/empty2 /a/renamed || fail "mv (rename)"
 fs "$f" -mv /a/renamed /d || fail "mv into a directory"
 expect_fail 1 "mv: \`/a/renamed': No such file or directory" fs "$f" -mv /a/renamed /x
-expect_fail 1 "mv: \`/x/y': No such file or directory" fs "$f" -mv /d/renamed /x/y
+expect_fail 1 "mv: \`/x/y': No such file or directory: \`hdfs://it/x/y'" fs "$f" -mv /d/renamed /x/y
 expect_fail 1 "mv: \`/a/f': File exists" fs "$f" -mv /a/s /a/f
 out=$(fs "$f" -rm /a/empty) || fail "rm of a file"
 assert_eq "$out" "Deleted /a/empty" "rm prints what it deleted"

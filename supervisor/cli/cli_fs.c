@@ -420,15 +420,13 @@ static int s_mv(cli_fs_t *fs, int argc, char **argv) {
   if (i < 0) return CLI_USAGE;
   if (argc - i < 2)
     return cli_fs_usage_error("mv", "Not enough arguments: expected 2 but got %d", argc - i);
-  cli_fs_item_t dst;
-  if (cli_fs_resolve(fs, "mv", argv[argc - 1], &dst)) return CLI_OK;
   cli_fs_items_t srcs = {0};
   for (int k = i; k < argc - 1; k++) cli_fs_expand(fs, "mv", argv[k], &srcs);
-  rv_client_result_t st;
-  bool dst_dir = rv_client_stat(dst.client, dst.path, fs->read_flags, &st) == RV_OK && st.stat.dir;
-  rv_client_result_clear(&st);
-  bool refused = srcs.n > 1 && !dst_dir;
-  if (refused) cli_fs_error(fs, "mv", "`%s': Is not a directory", dst.shown);
+  size_t nsrc = (size_t)(argc - 1 - i);
+  cli_fs_item_t dst;
+  bool dst_dir;
+  bool refused = cli_fs_dst(fs, "mv", argv[argc - 1], nsrc > srcs.n ? nsrc : srcs.n, &dst,
+                            &dst_dir) != 0;
   for (size_t k = 0; !refused && k < srcs.n; k++) {
     cli_fs_item_t *it = &srcs.v[k];
     if (!it->exists) {

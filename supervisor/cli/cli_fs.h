@@ -134,6 +134,13 @@ int cli_fs_head(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_text(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_expunge(cli_fs_t *fs, int argc, char **argv);
 
+/* The destination of a copy or move (Hadoop's CommandWithDestination): resolved into *dst
+ * (caller closes it) and stat'ed (*dst_dir); several sources need an existing directory, a
+ * missing destination needs its parent ("`d': No such file or directory: `hdfs://c/d'").
+ * Reports a refusal and returns -1; else 0. */
+int cli_fs_dst(cli_fs_t *fs, const char *cmd, const char *arg, size_t nsrc, cli_fs_item_t *dst,
+               bool *dst_dir);
+
 /* -cat and -text: prints the files args name (cmd names the command in messages). */
 int cli_fs_cat_as(cli_fs_t *fs, const char *cmd, int argc, char **argv);
 

@@ -171,10 +171,8 @@ static int s_put_tree(cli_fs_t *fs, rv_client_t *c, const s_put_opts_t *o, const
   return rc ? -1 : 0;
 }
 
-/* The destination of a copy: resolved and stat'ed; several sources need a directory, a missing
- * one needs its parent (Hadoop's CommandWithDestination, with its fully qualified suffix). */
-static int s_dst(cli_fs_t *fs, const char *cmd, const char *arg, size_t nsrc, cli_fs_item_t *dst,
-                 bool *dst_dir) {
+int cli_fs_dst(cli_fs_t *fs, const char *cmd, const char *arg, size_t nsrc, cli_fs_item_t *dst,
+               bool *dst_dir) {
   if (cli_fs_resolve(fs, cmd, arg, dst)) return -1;
   rv_client_result_t st;
   int rc = rv_client_stat(dst->client, dst->path, fs->read_flags, &st);
@@ -221,7 +219,7 @@ static int s_put_cmd(cli_fs_t *fs, const char *cmd, int argc, char **argv, bool 
   const char *dst_arg = argc - i == 1 ? "." : argv[argc - 1];
   cli_fs_item_t dst;
   bool dst_dir;
-  if (s_dst(fs, cmd, dst_arg, (size_t)nsrc, &dst, &dst_dir)) {
+  if (cli_fs_dst(fs, cmd, dst_arg, (size_t)nsrc, &dst, &dst_dir)) {
     cli_fs_item_close(&dst);
     return CLI_OK;
   }
@@ -474,7 +472,7 @@ int cli_fs_cp(cli_fs_t *fs, int argc, char **argv) {
   cli_fs_item_t dst;
   bool dst_dir;
   size_t nsrc = (size_t)(argc - 1 - i);
-  if (s_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n ? nsrc : srcs.n, &dst, &dst_dir)) {
+  if (cli_fs_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n ? nsrc : srcs.n, &dst, &dst_dir)) {
     cli_fs_item_close(&dst);
     cli_fs_items_clear(&srcs);
     return CLI_OK;
@@ -602,7 +600,7 @@ int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
                               argc - i);
   cli_fs_item_t dst;
   bool dst_dir;
-  if (s_dst(fs, "appendToFile", argv[argc - 1], 1, &dst, &dst_dir)) {
+  if (cli_fs_dst(fs, "appendToFile", argv[argc - 1], 1, &dst, &dst_dir)) {
     cli_fs_item_close(&dst);
     return CLI_OK;
   }
