@@ -70,9 +70,8 @@ echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable re
 # cross the wire) and one matching none from the start (the node scans, bounded per request).
 ms_of() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - t0) / 1000000 )); }
 echo "  raftvisor fs -du -s /: $(ms_of "$RV" fs -c "$T/n2.yaml" -du -s /) ms"
-"$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs 1 --files 100000 --clients "$bulk_clients" \
-  >/dev/null 2>&1
-big=$("$RV" fs -c "$T/n1.yaml" -ls -C -t -d '/bench/bulk-load-*' | head -n1)/d0
+big=$("$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs 1 --files 100000 \
+  --clients "$bulk_clients" 2>/dev/null | sed -n 's|.*-count \(/bench/[^:]*\):.*|\1|p')/d0
 lines=$("$RV" fs -c "$T/n2.yaml" -ls "$big" | wc -l)
 echo "  raftvisor fs -ls of a directory of $((lines - 1)) entries: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls "$big") ms;" \
   "-ls -S: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -S "$big") ms;" \
