@@ -65,7 +65,7 @@ echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable re
 
 # Hadoop-style commands over the bulk namespace, each a fresh CLI process (connect, linearizable
 # reads): -du -s of the root (one read: directories keep their subtree's totals), then a
-# directory of 100,000 entries: -ls of it (a page of 1000 at a time), -ls -S (read whole and
+# directory of 100,000 entries: -ls of it (a page of 5000 at a time), -ls -S (read whole and
 # sorted, as Hadoop does), a glob matching 10 of its names (the nodes filter: only the matches
 # cross the wire) and one matching none from the start (the node scans, bounded per request).
 ms_of() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - t0) / 1000000 )); }

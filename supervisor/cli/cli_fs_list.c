@@ -1,5 +1,5 @@
 /* raftvisor fs -ls and -stat: listings in Hadoop's Ls format (permissions, replication, owner,
- * group, size, "yyyy-MM-dd HH:mm" local time, path; column widths per listing page, at least
+ * group, size, "yyyy-MM-dd HH:mm" local time, path; column widths per page of 5000, at least
  * Hadoop's 3 and 10), paged (a directory of any size is listed a page at a time, unless -t, -S
  * or -r ask for an order other than the names': then it is read whole, as Hadoop does),
  * recursive depth-first with -R; and Hadoop's Stat format strings (UTC times). --json prints
@@ -56,6 +56,8 @@ static void s_json_entry(const char *op, const char *path, const rv_client_stat_
          st->size, st->dir ? 0 : replicas, st->mtime_ms, st->atime_ms, st->inode, st->nchildren,
          st->dirs, st->files, st->bytes);
 }
+
+#define S_LS_PAGE 5000 /* entries per -ls request: the node's largest page (fewer round trips) */
 
 /* -ls's options. */
 typedef struct {
@@ -187,7 +189,7 @@ static void s_ls_dir(cli_fs_t *fs, const s_ls_opts_t *o, rv_client_t *c, const c
   char *after = NULL;
   for (bool first = true;; first = false) {
     rv_client_result_t res;
-    if (rv_client_ls(c, path, after, 0, fs->read_flags, &res) != RV_OK) {
+    if (rv_client_ls(c, path, after, S_LS_PAGE, fs->read_flags, &res) != RV_OK) {
       cli_fs_fail(fs, "ls", shown, &res);
       rv_client_result_clear(&res);
       break;
