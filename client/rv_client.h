@@ -120,6 +120,7 @@ typedef struct {
   unsigned perm;           /* creates: permission bits; 0 = 0755 / 0644 */
   const char *start_after; /* ls: the last name of the previous page; NULL = from the first */
   unsigned limit;          /* ls: entries per page; 0 = the server's default (1000) */
+  const char *pattern;     /* ls: only names matching this glob (kv_glob.h); NULL = all */
   rv_client_attrs_t attrs; /* setattr */
 } rv_client_req_t;
 
@@ -153,7 +154,8 @@ typedef struct {
   rv_client_stat_t stat;        /* stat */
   rv_client_stat_t *entries;    /* ls: one page (owned by the result) */
   size_t nentries;
-  bool more;                    /* ls: more entries follow */
+  bool more;                    /* ls: more entries follow: ask again after `resume` */
+  char resume[RV_CLIENT_NAME_MAX + 1]; /* ls with more: the start_after of the next page */
   uint8_t *content;             /* cat: the content (owned, NUL-terminated for convenience) */
   size_t len;
   uint64_t dirs, files, bytes;  /* count */
@@ -207,6 +209,11 @@ int rv_client_mv(rv_client_t *c, const char *src, const char *dst, rv_client_res
 int rv_client_stat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
 int rv_client_ls(rv_client_t *c, const char *path, const char *start_after, unsigned limit,
                  unsigned flags, rv_client_result_t *res);
+/* ls filtered by a glob (pattern, kv_glob.h): only matching names come back, and a page may
+ * be short or empty with more set (the node bounds its work per request); go on after
+ * res->resume. */
+int rv_client_ls_match(rv_client_t *c, const char *path, const char *start_after,
+                       const char *pattern, unsigned flags, rv_client_result_t *res);
 int rv_client_cat(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
 int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_result_t *res);
 /* setattr: one atomic change of the attributes a names (a borrowed). Client-side errors

@@ -205,6 +205,10 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
       q.start_after.len = strlen(req->start_after);
     }
     q.limit = req->limit;
+    if (req->pattern) {
+      q.pattern.data = (uint8_t *)req->pattern;
+      q.pattern.len = strlen(req->pattern);
+    }
   }
   if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ) {
     q.perm = req->perm;
@@ -270,6 +274,10 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
   res->n = r->n;
   res->replayed = r->replayed;
   res->more = r->more;
+  if (r->resume_after.len && r->resume_after.len <= RV_CLIENT_NAME_MAX) {
+    memcpy(res->resume, r->resume_after.data, r->resume_after.len);
+    res->resume[r->resume_after.len] = '\0';
+  }
   res->dirs = r->dirs;
   res->files = r->files;
   res->bytes = r->bytes;
@@ -341,6 +349,13 @@ int rv_client_ls(rv_client_t *c, const char *path, const char *start_after, unsi
                  unsigned flags, rv_client_result_t *res) {
   rv_client_req_t q = {.op = RV_CLIENT_LS, .path = path, .start_after = start_after,
                        .limit = limit, .flags = flags};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_ls_match(rv_client_t *c, const char *path, const char *start_after,
+                       const char *pattern, unsigned flags, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_LS, .path = path, .start_after = start_after,
+                       .pattern = pattern, .flags = flags};
   return rv_client_call(c, &q, res);
 }
 

@@ -23,9 +23,9 @@ assert_eq "$again" "${first/replayed=0/replayed=1}" "the retry's answer (the fir
 assert_eq "$other" "${first/replayed=0/replayed=1}" "another write with the same id and seq"
 # applied once: one directory more, /other never made; the same on every node
 assert_eq "$(fs 1 -count / | awk '{print $1}')" $((before + 1)) "directories after the retries"
-expect_fail 1 "stat: '/other': No such file or directory" fs 1 -stat /other
+expect_fail 1 "stat: \`/other': No such file or directory" fs 1 -stat /other
 dirs_on() { [ "$(fs_at "$1" --stale -count / | awk '{print $1}')" = "$2" ]; }
 for i in 1 2 3; do wait_for "n$i applied the write once" 10 dirs_on "$i" $((before + 1)); done
 # a fresh client's mkdir of the same path is a new write: it fails, as it should
-expect_fail 1 "mkdir: '/once': File exists" fs 1 -mkdir /once
+expect_fail 1 "mkdir: \`/once': File exists" fs 1 -mkdir /once
 log "ok: applied once, the first result returned to every retry"

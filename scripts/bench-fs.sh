@@ -6,15 +6,17 @@
 # of every actor. With --etcd, etcd 3.4 runs its puts and linearizable gets right after, on the
 # same machine, and the figures are given as ratios (creates vs puts, stats vs gets).
 #   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]
-# Defaults: 10 s per run, 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
+#                       [--port-base P]
+# Defaults: 10 s per run, raft ports P.. and client ports P+100.. (P = 7500: give another when
+# a second benchmark shares the machine), 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
 # (a bulk loader keeps many creates in flight: bigger Raft batches). --keep leaves the cluster
 # running (its YAML files are printed) for a look with raftvisor status / fs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
-seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0
+seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0 port_base=7500
 usage() {
-  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]" >&2
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P]" >&2
   exit 2
 }
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --bulk-clients) [ $# -ge 2 ] || usage; num "$1" "$2"; bulk_clients=$2; shift 2 ;;
     --etcd) etcd=1; shift ;;
     --keep) keep=1; shift ;;
+    --port-base) [ $# -ge 2 ] || usage; num "$1" "$2"; port_base=$2; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
@@ -40,7 +43,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-cluster_yaml "$T" benchfs 7500 7600
+cluster_yaml "$T" benchfs "$port_base" $((port_base + 100))
 cluster_start "$T" "$RV"
 "$RV" fs -c "$T/n1.yaml" -mkdir -p /bench >/dev/null # waits for the first leader
 echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback, ${seconds}s per run"
@@ -59,6 +62,22 @@ echo "  bulk load: $dirs directories, $files files ($bulk_clients clients) ..."
 t0=$(date +%s%N)
 "$RV" fs -c "$T/n2.yaml" -count / >/dev/null
 echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable read): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+
+# Hadoop-style commands over the bulk namespace, each a fresh CLI process (connect, linearizable
+# reads): -du -s of the root (one read: directories keep their subtree's totals), then a
+# directory of 100,000 entries: -ls of it (a page of 5000 at a time), -ls -S (read whole and
+# sorted, as Hadoop does), a glob matching 10 of its names (the nodes filter: only the matches
+# cross the wire) and one matching none from the start (the node scans, bounded per request).
+ms_of() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - t0) / 1000000 )); }
+echo "  raftvisor fs -du -s /: $(ms_of "$RV" fs -c "$T/n2.yaml" -du -s /) ms"
+big=$("$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs 1 --files 100000 \
+  --clients "$bulk_clients" 2>/dev/null | sed -n 's|.*-count \(/bench/[^:]*\):.*|\1|p')/d0
+lines=$("$RV" fs -c "$T/n2.yaml" -ls "$big" | wc -l)
+echo "  raftvisor fs -ls of a directory of $((lines - 1)) entries: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls "$big") ms;" \
+  "-ls -S: $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -S "$big") ms;" \
+  "-count: $(ms_of "$RV" fs -c "$T/n2.yaml" -count "$big") ms;" \
+  "glob of 10 names (-ls -d $big/f9999?): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/f9999?") ms;" \
+  "glob matching none (-ls -d '$big/*x'): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/*x") ms"
 
 # peak RSS of every actor so far (the bulk load is the largest thing they have held)
 rss_report() {

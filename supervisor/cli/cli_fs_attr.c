@@ -35,65 +35,79 @@ static void s_json_done(const char *cmd, const char *path, bool changed,
          res ? res->index : 0);
 }
 
-/* Applies ch to path, whose attributes were st: skipped when nothing would change. */
-static void s_set(cli_fs_t *fs, const s_change_t *ch, const char *path,
-                  const rv_client_stat_t *st) {
+/* Applies ch to path (shown so) on c, whose attributes were st: skipped when nothing would
+ * change. */
+static void s_set(cli_fs_t *fs, rv_client_t *c, const s_change_t *ch, const char *path,
+                  const char *shown, const rv_client_stat_t *st) {
   rv_client_attrs_t a = ch->attrs;
   if (ch->mode) a.perm = cli_fs_mode_apply(ch->mode, st->perm, st->dir);
   bool same = (!(a.set & RV_CLIENT_SET_PERM) || a.perm == st->perm) &&
               (!(a.set & RV_CLIENT_SET_OWNER) || strcmp(a.owner, st->owner) == 0) &&
               (!(a.set & RV_CLIENT_SET_GROUP) || strcmp(a.group, st->group) == 0);
   if (same) {
-    if (fs->json) s_json_done(ch->cmd, path, false, NULL);
+    if (fs->json) s_json_done(ch->cmd, shown, false, NULL);
     return;
   }
   rv_client_result_t res;
-  if (rv_client_setattr(fs->client, path, &a, &res) != RV_OK) {
-    cli_fs_fail(fs, ch->cmd, path, &res);
+  if (rv_client_setattr(c, path, &a, &res) != RV_OK) {
+    cli_fs_fail(fs, ch->cmd, shown, &res);
   } else if (fs->json) {
-    s_json_done(ch->cmd, path, true, &res);
+    s_json_done(ch->cmd, shown, true, &res);
   }
   rv_client_result_clear(&res);
 }
 
-static void s_walk(cli_fs_t *fs, const s_change_t *ch, const char *path);
+typedef struct {
+  const s_change_t *ch;
+  rv_client_t *c;
+} s_walk_t;
 
-static bool s_walk_page(cli_fs_t *fs, const char *path, const rv_client_result_t *res,
-                        bool first, void *arg) {
-  const s_change_t *ch = arg;
+static void s_walk(cli_fs_t *fs, const s_walk_t *w, const char *path, const char *shown);
+
+static bool s_walk_page(cli_fs_t *fs, const char *path, const char *shown,
+                        const rv_client_result_t *res, bool first, void *arg) {
+  (void)first;
+  const s_walk_t *w = arg;
   if (!res->stat.dir) return false; /* replaced by a file since it was listed: changed already */
   for (size_t i = 0; i < res->nentries; i++) {
     char *child = cli_fs_join(path, res->entries[i].name);
-    if (!child) {
-      rv_client_result_t oom = {.code = RV_ENOMEM};
-      snprintf(oom.msg, sizeof oom.msg, "%s: out of memory", ch->cmd);
-      cli_fs_fail(fs, ch->cmd, path, &oom);
+    char *cshown = cli_fs_show_child(shown, res->entries[i].name);
+    if (!child || !cshown) {
+      free(child);
+      free(cshown);
+      cli_fs_error(fs, w->ch->cmd, "`%s': out of memory", shown);
       break;
     }
-    s_set(fs, ch, child, &res->entries[i]);
-    if (res->entries[i].dir) s_walk(fs, ch, child);
+    s_set(fs, w->c, w->ch, child, cshown, &res->entries[i]);
+    if (res->entries[i].dir) s_walk(fs, w, child, cshown);
     free(child);
+    free(cshown);
   }
   return true;
 }
 
 /* Applies ch to everything below the directory path, depth first, a page at a time (a path
  * removed meanwhile is reported and the walk goes on). */
-static void s_walk(cli_fs_t *fs, const s_change_t *ch, const char *path) {
-  cli_fs_each_page(fs, ch->cmd, path, s_walk_page, (void *)ch);
+static void s_walk(cli_fs_t *fs, const s_walk_t *w, const char *path, const char *shown) {
+  cli_fs_each_page(fs, w->c, w->ch->cmd, path, shown, s_walk_page, (void *)w);
 }
 
-/* ch on each of paths[0..n), and with recursive on their subtrees. */
+/* ch on each of paths[0..n) (globs expanded), and with recursive on their subtrees. */
 static int s_change(cli_fs_t *fs, const s_change_t *ch, bool recursive, int n, char **paths) {
   for (int i = 0; i < n; i++) {
-    rv_client_result_t st;
-    if (rv_client_stat(fs->client, paths[i], fs->read_flags, &st) != RV_OK) {
-      cli_fs_fail(fs, ch->cmd, paths[i], &st);
-    } else {
-      s_set(fs, ch, paths[i], &st.stat);
-      if (recursive && st.stat.dir) s_walk(fs, ch, paths[i]);
+    cli_fs_items_t items = {0};
+    cli_fs_expand(fs, ch->cmd, paths[i], &items);
+    for (size_t k = 0; k < items.n; k++) {
+      cli_fs_item_t *it = &items.v[k];
+      if (!it->exists) {
+        cli_fs_missing(fs, ch->cmd, it->shown);
+        continue;
+      }
+      s_set(fs, it->client, ch, it->path, it->shown, &it->st);
+      s_walk_t w = {.ch = ch, .c = it->client};
+      if (recursive && it->st.dir) s_walk(fs, &w, it->path, it->shown);
     }
-    rv_client_result_clear(&st);
+    cli_fs_items_clear(&items);
   }
   return CLI_OK;
 }
@@ -111,7 +125,7 @@ static int s_opt_r(const char *cmd, int argc, char **argv, bool *recursive) {
     else if (strcmp(cmd, "chmod") == 0 && cli_fs_mode_parse(argv[i], &m, why, sizeof why) == 0)
       break;
     else {
-      cli_usage_error("fs", "-%s: unknown option \"%s\" (it takes -R)", cmd, argv[i]);
+      cli_fs_usage_error(cmd, "Illegal option -- %s", argv[i] + 1);
       return -1;
     }
   }
@@ -122,11 +136,13 @@ int cli_fs_chmod(cli_fs_t *fs, int argc, char **argv) {
   bool recursive = false;
   int i = s_opt_r("chmod", argc, argv, &recursive);
   if (i < 0) return CLI_USAGE;
-  if (argc - i < 2) return cli_usage_error("fs", "-chmod: needs MODE PATH...");
+  if (argc - i < 2)
+    return cli_fs_usage_error("chmod", "Not enough arguments: expected 2 but got %d", argc - i);
   cli_fs_mode_t mode;
   char why[512];
-  if (cli_fs_mode_parse(argv[i], &mode, why, sizeof why))
-    return cli_usage_error("fs", "-chmod: %s", why);
+  if (cli_fs_mode_parse(argv[i], &mode, why, sizeof why)) /* Hadoop's words, exactly */
+    return cli_fs_usage_why(why, cli_fs_usage_error("chmod", "chmod : mode '%s' does not match "
+                                                    "the expected pattern.", argv[i]));
   s_change_t ch = {.cmd = "chmod", .attrs = {.set = RV_CLIENT_SET_PERM}, .mode = &mode};
   return s_change(fs, &ch, recursive, argc - i - 1, argv + i + 1);
 }
@@ -135,10 +151,12 @@ int cli_fs_chown(cli_fs_t *fs, int argc, char **argv) {
   bool recursive = false;
   int i = s_opt_r("chown", argc, argv, &recursive);
   if (i < 0) return CLI_USAGE;
-  if (argc - i < 2) return cli_usage_error("fs", "-chown: needs OWNER[:GROUP] PATH...");
+  if (argc - i < 2)
+    return cli_fs_usage_error("chown", "Not enough arguments: expected 2 but got %d", argc - i);
   char owner[CLI_FS_NAME_MAX + 1], group[CLI_FS_NAME_MAX + 1], why[512];
   if (cli_fs_owner_parse(argv[i], owner, group, why, sizeof why))
-    return cli_usage_error("fs", "-chown: %s", why);
+    return cli_fs_usage_why(why, cli_fs_usage_error("chown", "'%s' does not match expected "
+                                                    "pattern for [owner][:group].", argv[i]));
   s_change_t ch = {.cmd = "chown"};
   ch.attrs.set = (owner[0] ? RV_CLIENT_SET_OWNER : 0u) | (group[0] ? RV_CLIENT_SET_GROUP : 0u);
   ch.attrs.owner = owner;
@@ -150,10 +168,12 @@ int cli_fs_chgrp(cli_fs_t *fs, int argc, char **argv) {
   bool recursive = false;
   int i = s_opt_r("chgrp", argc, argv, &recursive);
   if (i < 0) return CLI_USAGE;
-  if (argc - i < 2) return cli_usage_error("fs", "-chgrp: needs GROUP PATH...");
+  if (argc - i < 2)
+    return cli_fs_usage_error("chgrp", "Not enough arguments: expected 2 but got %d", argc - i);
   char why[512];
   if (cli_fs_group_check(argv[i], why, sizeof why))
-    return cli_usage_error("fs", "-chgrp: %s", why);
+    return cli_fs_usage_why(why, cli_fs_usage_error("chgrp", "'%s' does not match expected "
+                                                    "pattern for group", argv[i]));
   s_change_t ch = {.cmd = "chgrp", .attrs = {.set = RV_CLIENT_SET_GROUP, .group = argv[i]}};
   return s_change(fs, &ch, recursive, argc - i - 1, argv + i + 1);
 }
@@ -173,12 +193,11 @@ int cli_fs_touch(cli_fs_t *fs, int argc, char **argv) {
     else if (strcmp(argv[i], "-c") == 0) no_create = true;
     else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) stamp = argv[++i];
     else if (strcmp(argv[i], "-t") == 0)
-      return cli_usage_error("fs", "-touch: -t needs a TIMESTAMP (yyyyMMdd:HHmmss)");
+      return cli_fs_usage_error("touch", "-t needs a TIMESTAMP (yyyyMMdd:HHmmss)");
     else
-      return cli_usage_error("fs", "-touch: unknown option \"%s\" (it takes -a, -m, -t, -c)",
-                             argv[i]);
+      return cli_fs_usage_error("touch", "Illegal option -- %s", argv[i] + 1);
   }
-  if (i == argc) return cli_usage_error("fs", "-touch: no PATH given");
+  if (i == argc) return cli_fs_usage_error("touch", "Not enough arguments: expected 1 but got 0");
   rv_client_attrs_t a = {.set = (atime ? RV_CLIENT_SET_ATIME : 0u) |
                                 (mtime ? RV_CLIENT_SET_MTIME : 0u)};
   if (!a.set) a.set = RV_CLIENT_SET_ATIME | RV_CLIENT_SET_MTIME;
@@ -186,37 +205,41 @@ int cli_fs_touch(cli_fs_t *fs, int argc, char **argv) {
     char why[256];
     int64_t ms;
     if (cli_fs_timestamp_parse(stamp, &ms, why, sizeof why))
-      return cli_usage_error("fs", "-touch: %s", why);
+      return cli_fs_usage_error("touch", "%s", why);
     a.mtime_ms = a.atime_ms = ms;
   } else {
     a.times_now = true;
   }
   for (; i < argc; i++) {
+    cli_fs_item_t it;
+    if (cli_fs_resolve(fs, "touch", argv[i], &it)) continue;
     rv_client_result_t res;
-    int rc = rv_client_setattr(fs->client, argv[i], &a, &res);
+    int rc = rv_client_setattr(it.client, it.path, &a, &res);
     bool created = false;
     if (rc == RV_ENOTFOUND && no_create) {
       rv_client_result_clear(&res);
+      cli_fs_item_close(&it);
       continue;
     }
     if (rc == RV_ENOTFOUND) { /* make it; a missing parent fails here, with HDFS' message */
       rv_client_result_clear(&res);
-      rc = rv_client_touchz(fs->client, argv[i], &res);
+      rc = rv_client_touchz(it.client, it.path, &res);
       created = rc == RV_OK;
       if (created && stamp) { /* as Hadoop: a new file takes the timestamp only when given */
         rv_client_result_clear(&res);
-        rc = rv_client_setattr(fs->client, argv[i], &a, &res);
+        rc = rv_client_setattr(it.client, it.path, &a, &res);
       }
     }
     if (rc != RV_OK) {
-      cli_fs_fail(fs, "touch", argv[i], &res);
+      cli_fs_fail(fs, "touch", it.shown, &res);
     } else if (fs->json) {
       printf("{\"op\":\"touch\",\"path\":");
-      cli_fs_json_str(argv[i]);
+      cli_fs_json_str(it.shown);
       printf(",\"ok\":true,\"created\":%s,\"index\":%" PRIu64 "}\n", created ? "true" : "false",
              res.index);
     }
     rv_client_result_clear(&res);
+    cli_fs_item_close(&it);
   }
   return CLI_OK;
 }

@@ -67,6 +67,7 @@
 #define KV_EVICT_PER_CMD 64 /* sessions dropped by one command at most */
 #define KV_LS_DEFAULT 1000  /* ls entries per page when the caller asks for 0 */
 #define KV_LS_MAX 100000    /* ls entries per page at most */
+#define KV_LS_SCAN_MAX 8192  /* names a filtered ls looks at per call at most */
 #define KV_SESSION_TTL_MAX (1000ll * 3600 * 24 * 366 * 10) /* ten years, in ms */
 
 typedef struct kv_core kv_core_t;
@@ -141,7 +142,10 @@ typedef struct {
 typedef struct {
   kv_ls_entry_t *items; /* owned; n entries in name (byte) order */
   size_t n, cap;
-  bool more; /* more entries follow: ask again with start_after = items[n-1].name */
+  bool more; /* more entries follow: ask again with start_after = resume */
+  char resume[KV_NAME_MAX + 1]; /* with more: the last name looked at (the last entry's, or,
+                                   filtered, the last name the scan passed over) */
+  size_t resume_len;
 } kv_ls_t;
 
 typedef enum {
@@ -209,6 +213,16 @@ int kv_core_cat(kv_core_t *core, const char *path, size_t len, kv_buf_t *out, rv
  * one seek plus one read per entry returned, whatever the directory's size. */
 int kv_core_ls(kv_core_t *core, const char *path, size_t len, const char *start_after, size_t salen,
                size_t limit, kv_ls_t *out, rv_err_t *err);
+
+/* kv_core_ls with a filter: only the entries whose names match the glob pattern
+ * pat[0..patlen) (kv_glob.h; 0 bytes = all) are returned. The scan starts at the pattern's
+ * literal prefix and ends where names no longer start with it, and looks at KV_LS_SCAN_MAX
+ * names per call at most (then out->more is set and out->resume says where to go on), so
+ * neither the reply nor one call's work grows with the directory. A bad pattern is RV_EINVAL
+ * with GlobPattern's message. A file lists as itself when its name matches (else empty). */
+int kv_core_ls_match(kv_core_t *core, const char *path, size_t len, const char *start_after,
+                     size_t salen, size_t limit, const char *pat, size_t patlen, kv_ls_t *out,
+                     rv_err_t *err);
 
 void kv_ls_init(kv_ls_t *ls);
 void kv_ls_close(kv_ls_t *ls);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv_core_int.h"
+#include "kv_glob.h"
 
 /* Parses and resolves path for a read; fills *ino and *a. */
 static int s_lookup(kv_core_t *c, const char *op, const char *path, size_t len, uint64_t *ino,
@@ -94,6 +95,11 @@ typedef struct {
   const char *after;
   size_t alen;
   size_t limit;
+  const char *pat; /* filter, or NULL */
+  size_t patlen;
+  const char *prefix_name; /* the pattern's literal prefix: the scan ends past it */
+  size_t prefix_len;
+  size_t scanned;
   kv_ls_t *out;
   rv_err_t *err;
 } s_ls_t;
@@ -104,9 +110,17 @@ static int s_ls_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, si
   const uint8_t *name = k + sizeof s->prefix;
   size_t nl = kl - sizeof s->prefix;
   if (s->after && nl == s->alen && memcmp(name, s->after, nl) == 0) return 0;
-  if (s->out->n == s->limit) {
+  if (s->prefix_len && (nl < s->prefix_len || memcmp(name, s->prefix_name, s->prefix_len) != 0))
+    return KV_SCAN_STOP; /* past every name the pattern can match */
+  if (s->out->n == s->limit || (s->pat && s->scanned == KV_LS_SCAN_MAX)) {
     s->out->more = true;
     return KV_SCAN_STOP;
+  }
+  if (s->pat) {
+    s->scanned++;
+    memcpy(s->out->resume, name, nl < KV_NAME_MAX ? nl : KV_NAME_MAX);
+    s->out->resume_len = nl < KV_NAME_MAX ? nl : KV_NAME_MAX;
+    if (!kv_glob_match(s->pat, s->patlen, (const char *)name, nl, false)) return 0;
   }
   uint64_t ino;
   uint8_t type;
@@ -123,13 +137,31 @@ static int s_ls_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, si
     return rv_err_set(s->err, RV_ECORRUPT, "kv store: dentry and attributes of inode %llu disagree",
                       (unsigned long long)ino);
   e->st.count = s_count_of(&e->st.attr);
+  if (!s->pat) {
+    memcpy(s->out->resume, name, nl);
+    s->out->resume_len = nl;
+  }
   return 0;
 }
 
 int kv_core_ls(kv_core_t *c, const char *path, size_t len, const char *start_after, size_t salen,
                size_t limit, kv_ls_t *out, rv_err_t *err) {
+  return kv_core_ls_match(c, path, len, start_after, salen, limit, NULL, 0, out, err);
+}
+
+int kv_core_ls_match(kv_core_t *c, const char *path, size_t len, const char *start_after,
+                     size_t salen, size_t limit, const char *pat, size_t patlen, kv_ls_t *out,
+                     rv_err_t *err) {
   out->n = 0;
   out->more = false;
+  out->resume_len = 0;
+  if (!patlen) pat = NULL;
+  char why[128];
+  if (pat && kv_glob_check(pat, patlen, why, sizeof why)) {
+    char shown[KV_SHOW_CAP];
+    return rv_err_set(err, RV_EINVAL, "ls %s: Illegal file pattern: %s",
+                      kv_show(shown, sizeof shown, path, len), why);
+  }
   uint64_t ino;
   kv_attr_t a;
   int rc = s_lookup(c, "ls", path, len, &ino, &a, err);
@@ -139,6 +171,10 @@ int kv_core_ls(kv_core_t *c, const char *path, size_t len, const char *start_aft
     if (!e) return rv_err_set(err, RV_ENOMEM, "ls: out of memory");
     size_t nl;
     const char *name = kv_path_name(&c->pa, c->pa.n - 1, &nl);
+    if (pat && !kv_glob_match(pat, patlen, name, nl, false)) {
+      out->n = 0;
+      return RV_OK;
+    }
     memcpy(e->name, name, nl);
     e->st = (kv_stat_t){.inode = ino, .attr = a, .count = s_count_of(&a)};
     return RV_OK;
@@ -154,10 +190,25 @@ int kv_core_ls(kv_core_t *c, const char *path, size_t len, const char *start_aft
               .limit = limit == 0          ? KV_LS_DEFAULT
                        : limit > KV_LS_MAX ? KV_LS_MAX
                                            : limit,
+              .pat = pat,
+              .patlen = patlen,
               .out = out,
               .err = err};
+  char prefix[KV_NAME_MAX];
+  size_t pl = pat ? kv_glob_prefix(pat, patlen, prefix, sizeof prefix) : 0;
+  s.prefix_name = prefix;
+  s.prefix_len = pl;
   uint8_t from[KV_KEY_MAX];
-  size_t fl = kv_key_dentry(from, ino, start_after, salen);
+  size_t fl;
+  /* start at the prefix unless the page to resume after is already past it */
+  bool at_prefix = pl && (salen == 0 || memcmp(start_after, prefix, salen < pl ? salen : pl) < 0 ||
+                          (memcmp(start_after, prefix, salen < pl ? salen : pl) == 0 && salen < pl));
+  if (at_prefix) {
+    s.after = NULL;
+    fl = kv_key_dentry(from, ino, prefix, pl);
+  } else {
+    fl = kv_key_dentry(from, ino, start_after, salen);
+  }
   memcpy(s.prefix, from, sizeof s.prefix);
   return kv_store_scan(c->store, from, fl, s_ls_one, &s, err);
 }

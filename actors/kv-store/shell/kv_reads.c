@@ -66,8 +66,9 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
     case RV__FS_OP__FS_LS: {
       size_t limit = q->limit ? q->limit : KV_LS_DEFAULT;
       if (limit > KV_LS_PAGE_MAX) limit = KV_LS_PAGE_MAX;
-      rc = kv_core_ls(s->core, path, plen, (const char *)q->start_after.data, q->start_after.len,
-                      limit, &ls, &err);
+      rc = kv_core_ls_match(s->core, path, plen, (const char *)q->start_after.data,
+                            q->start_after.len, limit, (const char *)q->pattern.data,
+                            q->pattern.len, &ls, &err);
       /* the listed path itself: a file lists as itself, a directory its page */
       if (rc || (rc = kv_core_stat(s->core, path, plen, &st, &err))) break;
       s_stat_fill(&one, "", &st);
@@ -85,6 +86,8 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
       r.n_entries = ls.n;
       r.entries = ptrs;
       r.more = ls.more;
+      r.resume_after.data = (uint8_t *)ls.resume;
+      r.resume_after.len = ls.more ? ls.resume_len : 0;
       break;
     }
     case RV__FS_OP__FS_DIGEST:

@@ -184,6 +184,50 @@ static void test_ls_paging_large_directory(void **state) {
   assert_int_equal(kv_core_ls(s_e->core, "/big", 4, "f019989", 7, 10, &ls, &err), RV_OK);
   assert_int_equal(ls.n, 10);
   assert_false(ls.more);
+
+  /* filtered by a glob: only matches come back; the scan starts at the literal prefix */
+  assert_int_equal(kv_core_ls_match(s_e->core, "/big", 4, NULL, 0, 0, "f0001[0-4]?", 11, &ls,
+                                    &err), RV_OK);
+  assert_int_equal(ls.n, 50);
+  assert_false(ls.more);
+  assert_string_equal(ls.items[0].name, "f000100");
+  assert_string_equal(ls.items[49].name, "f000149");
+  /* paged by resume, with a prefix: 100 matches 7 at a time */
+  int total = 0;
+  after[0] = '\0';
+  for (;;) {
+    assert_int_equal(kv_core_ls_match(s_e->core, "/big", 4, after, strlen(after), 7, "f0001*", 6,
+                                      &ls, &err), RV_OK);
+    for (size_t i = 0; i < ls.n; i++) {
+      snprintf(p, sizeof p, "f%06d", 100 + total++);
+      assert_string_equal(ls.items[i].name, p);
+    }
+    if (!ls.more) break;
+    memcpy(after, ls.resume, ls.resume_len);
+    after[ls.resume_len] = '\0';
+  }
+  assert_int_equal(total, 100);
+  /* no prefix: the whole directory is scanned, a bounded number of names per call */
+  total = 0;
+  int calls = 0;
+  after[0] = '\0';
+  for (;;) {
+    assert_int_equal(kv_core_ls_match(s_e->core, "/big", 4, after, strlen(after), 0, "*99{8,9}",
+                                      8, &ls, &err), RV_OK);
+    calls++;
+    total += (int)ls.n;
+    if (!ls.more) break;
+    assert_true(ls.resume_len > 0);
+    memcpy(after, ls.resume, ls.resume_len);
+    after[ls.resume_len] = '\0';
+  }
+  assert_int_equal(total, 40);
+  assert_true(N > KV_LS_SCAN_MAX); /* so the budget is hit and resume used */
+  assert_int_equal(calls, (N + KV_LS_SCAN_MAX - 1) / KV_LS_SCAN_MAX);
+  /* a bad pattern is refused with GlobPattern's words */
+  assert_int_equal(kv_core_ls_match(s_e->core, "/big", 4, NULL, 0, 0, "a[b", 3, &ls, &err),
+                   RV_EINVAL);
+  assert_non_null(strstr(err.msg, "Illegal file pattern: Unclosed character class"));
   kv_ls_close(&ls);
   free(entries);
   free(bufs);
