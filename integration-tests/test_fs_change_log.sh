@@ -36,6 +36,7 @@ before=$(log_bytes 2)
 log "change log on n2: $before bytes after 21 writes; $(note 2)"
 
 pid=$(actor_pid "$T/n2.yaml" kv-store)
+expect_restart n2 kv-store 1
 kill -9 "$pid"
 wait_for "n2's kv-store restarted" 10 field_is "$T/n2.yaml" kv-store restarts 1
 wait_for "n2's change log is back (same floor, at least as many bytes)" 10 \

@@ -323,8 +323,8 @@ while IFS= read -r line; do
   pattern=${rest##* | }
   total=$((total + 1))
   eval "set -- $args"
-  out=$("$RV" fs -c "$T/n1.yaml" "$@" 2>&1 </dev/null)
-  rc=$?
+  rc=0
+  out=$("$RV" fs -c "$T/n1.yaml" "$@" 2>&1 </dev/null) || rc=$?
   joined=$(printf '%s' "$out" | tr '\n' ';')
   ok=true
   [ "$rc" = "$want_rc" ] || ok=false
