@@ -89,6 +89,9 @@ typedef struct {
   /* health: the health-monitor's pings */
   int health_ping_interval_ms;   /* default 500 */
   int health_ping_timeout_ms;    /* default 1500 */
+  int health_min_free_disk_mb;   /* default 64; 0 = not checked */
+  int health_apply_stall_ms;     /* default 5000 */
+  int health_slow_io_ms;         /* default 1000 */
 
   /* raft: the consensus timing and log size (raft-peer) */
   int raft_tick_ms;              /* default 10 */

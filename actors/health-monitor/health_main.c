@@ -1,14 +1,46 @@
-/* raftvisor-health-monitor: pings every other actor of the node on an interval and reports the
- * per-actor and node verdicts to the supervisor (which `raftvisor status` shows). The logic is
- * health_core; this file is the actor's shell. */
+/* raftvisor-health-monitor: pings every other actor of the node on an interval, watches the
+ * raft-peer's published state and the data disk's free space, and reports the per-actor and
+ * node verdicts to the supervisor (which `raftvisor status` shows) and to kv-store (which
+ * answers `haadmin -checkHealth` from it). The logic is health_core and health_verdict; this
+ * file is the actor's shell (clocks, statvfs, messages). */
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "health_core.h"
+#include "health_verdict.h"
 #include "rv_actor.h"
 
 typedef struct {
   health_core_t core;
+  health_inputs_t in;     /* the latest observations */
+  health_limits_t lim;
+  health_stall_t stall;
+  health_verdict_t node_verdict;
+  char node_reason[1024];
+  bool has_kv;            /* kv-store is one of the actors: it gets the reports too */
 } health_actor_t;
+
+/* Takes what the verdict needs from raft-peer's RaftState. */
+static void s_raft_state(health_actor_t *h, const Rv__RaftState *rs) {
+  health_inputs_t *in = &h->in;
+  in->raft_known = true;
+  in->is_leader = rs->role && strcmp(rs->role, "leader") == 0;
+  in->leader_known = rs->leader != 0;
+  in->member = !rs->membership || strcmp(rs->membership, "not-member") != 0;
+  in->commit = rs->commit;
+  in->applied = rs->applied;
+  in->voters = (int)rs->n_voters;
+  in->voters_active = 1; /* the leader itself */
+  for (size_t i = 0; i < rs->n_peers; i++)
+    if (!rs->peers[i]->learner && rs->peers[i]->active) in->voters_active++;
+}
+
+/* statvfs of the data-dir: bytes free to unprivileged users. */
+static void s_disk(rv_actor_t *a, health_actor_t *h) {
+  struct statvfs sv;
+  h->in.disk_known = statvfs(rv_actor_config(a)->data_dir, &sv) == 0;
+  if (h->in.disk_known) h->in.disk_free_bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+}
 
 static void s_report(rv_actor_t *a, health_actor_t *h) {
   Rv__ActorHealth items[CFG_MAX_ACTORS], *ptrs[CFG_MAX_ACTORS + 1];
@@ -32,17 +64,26 @@ static void s_report(rv_actor_t *a, health_actor_t *h) {
   self.checked_at_us = wall;
   ptrs[n++] = &self;
   Rv__HealthReport rep = RV__HEALTH_REPORT__INIT;
-  rep.node_verdict = (Rv__HealthVerdict)h->core.node_verdict;
-  rep.node_reason = h->core.node_reason;
+  rep.node_verdict = (Rv__HealthVerdict)h->node_verdict;
+  rep.node_reason = h->node_reason;
   rep.n_actors = (size_t)n;
   rep.actors = ptrs;
   rv_actor_send(a, "supervisor", RV_MSG_HEALTH_REPORT, &rep.base, 0);
+  if (h->has_kv) rv_actor_send(a, "kv-store", RV_MSG_HEALTH_REPORT, &rep.base, 0);
 }
 
 static void s_on_tick(rv_actor_t *a, void *arg) {
   health_actor_t *h = arg;
   uint64_t now = rv_mono_us();
   health_core_evaluate(&h->core, now);
+  s_disk(a, h);
+  health_verdict_t prev = h->node_verdict;
+  h->node_verdict = health_verdict_decide(&h->core, &h->in, &h->lim, &h->stall, now,
+                                          h->node_reason, sizeof h->node_reason);
+  if (h->node_verdict != prev && h->node_verdict == HEALTH_UNHEALTHY)
+    rv_warn("node unhealthy: %s", h->node_reason);
+  else if (h->node_verdict != prev && h->node_verdict == HEALTH_HEALTHY)
+    rv_info("node healthy");
   s_report(a, h);
   uint64_t seq = health_core_ping_round(&h->core, now);
   Rv__HealthPing ping = RV__HEALTH_PING__INIT;
@@ -56,9 +97,20 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   const cfg_node_t *cfg = rv_actor_config(a);
   const char *names[CFG_MAX_ACTORS];
   int n = 0;
-  for (int i = 0; i < cfg->nactors; i++)
+  for (int i = 0; i < cfg->nactors; i++) {
     if (strcmp(cfg->actors[i].name, rv_actor_name(a)) != 0) names[n++] = cfg->actors[i].name;
+    if (strcmp(cfg->actors[i].name, "kv-store") == 0) h->has_kv = true;
+  }
   health_core_init(&h->core, names, n, (uint64_t)cfg->health_ping_timeout_ms);
+  h->lim.min_free_bytes = (uint64_t)cfg->health_min_free_disk_mb << 20;
+  h->lim.apply_stall_us = (uint64_t)cfg->health_apply_stall_ms * 1000u;
+  h->lim.quorum_us = (uint64_t)cfg->raft_tick_ms * (uint64_t)cfg->raft_election_ticks * 1000u;
+  /* a node without raft-peer (a test node) has no Raft to judge */
+  bool raft = false;
+  for (int i = 0; i < cfg->nactors; i++)
+    if (strcmp(cfg->actors[i].name, "raft-peer") == 0) raft = true;
+  if (!raft) h->in = (health_inputs_t){.raft_known = true, .leader_known = true, .member = true};
+  h->node_verdict = HEALTH_UNKNOWN;
   if (rv_actor_timer_add(a, (unsigned)cfg->health_ping_interval_ms, 0, s_on_tick, h) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot add the ping timer");
   return RV_OK;
@@ -66,6 +118,10 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   health_actor_t *h = state;
+  if (m->type == RV_MSG_RAFT_STATE) {
+    s_raft_state(h, (const Rv__RaftState *)m->body);
+    return;
+  }
   if (m->type != RV_MSG_HEALTH_PONG) return;
   const Rv__HealthPong *p = (const Rv__HealthPong *)m->body;
   health_core_pong(&h->core, m->from.actor, p->seq, p->healthy, p->reason, rv_mono_us());

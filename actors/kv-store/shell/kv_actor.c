@@ -127,7 +127,9 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   rv_err_t err;
   bool syncing = s->sync_next;
   if (syncing) kv_rocks_set_sync(s->rocks, true);
+  uint64_t t0 = rv_mono_us();
   int rc = nc ? kv_core_apply_batch(s->core, ents, nc, res, &err) : RV_OK;
+  if (nc) s->last_write_us = rv_mono_us() - t0;
   if (syncing) kv_rocks_set_sync(s->rocks, false);
   if (rc) {
     s_store_failed(s, &err);
@@ -196,6 +198,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   }
   s_sync(s, now);
   kv_clients_expire(s, now);
+  kv_ha_tick(s, now);
   kv_snapshot_tick(s, now);
 }
 
@@ -203,6 +206,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
 
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   kv_actor_t *s = state;
+  if (kv_ha_message(s, m)) return;
   switch (m->type) {
     case RV_MSG_APPLY_BATCH: s_apply_batch(s, (const Rv__ApplyBatch *)m->body); break;
     case RV_MSG_PROPOSE_RESULT:
@@ -298,6 +302,11 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   kv_actor_t *s = state;
   if (s->store_error[0]) {
     snprintf(reason, len, "%s", s->store_error);
+    return false;
+  }
+  if (s->last_write_us > (uint64_t)s->cfg->health_slow_io_ms * 1000u) {
+    snprintf(reason, len, "RocksDB write slow: the last took %llu ms (over health.slow-io-ms %d)",
+             (unsigned long long)(s->last_write_us / 1000u), s->cfg->health_slow_io_ms);
     return false;
   }
   return true;

@@ -91,6 +91,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
 static void s_publish_state(raft_peer_t *p) {
   s_send_state(p, "supervisor");
   if (p->kv_attached) s_send_state(p, "kv-store");
+  if (p->has_health_monitor) s_send_state(p, "health-monitor");
 }
 
 /* ---- sending to peers --------------------------------------------------------------------- */
@@ -193,7 +194,10 @@ void raft_peer_process(raft_peer_t *p) {
     raft_update_t *u = &p->update;
     if (!p->persisted) {
       rv_err_t err;
-      if (raft_store_save(p->store, u, &err) != RV_OK) {
+      uint64_t t0 = rv_mono_us();
+      int src = raft_store_save(p->store, u, &err);
+      p->last_save_us = rv_mono_us() - t0;
+      if (src != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
         if (raft_store_failed(p->store)) {
@@ -447,6 +451,8 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
                           cfg->nodes[k].id, cfg->nodes[i].id);
   }
   p->self = p->ids[cfg->self];
+  for (int i = 0; i < cfg->nactors; i++)
+    if (strcmp(cfg->actors[i].name, "health-monitor") == 0) p->has_health_monitor = true;
   p->snap_next_id = rv_random_u64() >> 1; /* room to count up */
 
   char dir[CFG_PATH_MAX + 8];
@@ -503,6 +509,12 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   }
   if (p->store_error[0]) {
     snprintf(reason, len, "%s", p->store_error);
+    return false;
+  }
+  if (p->last_save_us > (uint64_t)p->cfg->health_slow_io_ms * 1000u) {
+    snprintf(reason, len, "raft log write and fdatasync slow: the last took %llu ms (over "
+             "health.slow-io-ms %d)", (unsigned long long)(p->last_save_us / 1000u),
+             p->cfg->health_slow_io_ms);
     return false;
   }
   return true;

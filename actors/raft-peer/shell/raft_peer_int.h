@@ -37,7 +37,8 @@ typedef struct {
 /* The `raftvisor raft` request waiting for its membership change to commit (raft_admin.c). */
 typedef struct {
   bool active;
-  uint64_t corr;             /* the supervisor's correlation id, echoed in the Reply */
+  uint64_t corr;             /* the requester's correlation id, echoed in the Reply */
+  char to[CFG_ID_MAX + 1];   /* the requester (supervisor, or kv-store for haadmin) */
   raft_index_t index;        /* where the change was proposed ... */
   raft_term_t term;          /* ... and in which term: it committed iff applied with this term */
   char what[96];             /* "promote n4", for the answer */
@@ -46,7 +47,8 @@ typedef struct {
 /* The `raftvisor raft transfer` (or HA admin) request waiting for the transfer to complete. */
 typedef struct {
   bool active;
-  uint64_t corr;             /* the supervisor's correlation id */
+  uint64_t corr;             /* the requester's correlation id */
+  char to[CFG_ID_MAX + 1];   /* the requester (supervisor, or kv-store for haadmin) */
   raft_id_t target;
   raft_term_t term;          /* our term when it started: the target leads in a later one */
   int64_t deadline_ms;       /* answered as timed out past this (monotonic) */
@@ -67,6 +69,8 @@ struct raft_peer {
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
 
   bool kv_attached;              /* kv-store said ApplyFrom since we started */
+  bool has_health_monitor;       /* health-monitor is one of the node's actors: it gets RaftState */
+  uint64_t last_save_us;         /* how long the last persist (write + fdatasync) took */
   raft_index_t kv_next;          /* next committed index to send to kv-store */
   raft_index_t kv_applied;       /* what kv-store reports durable */
   raft_index_t deliverable;      /* committed and handed out by the core */
