@@ -162,7 +162,14 @@ static const cfg_key_t s_node_keys[] = {
     /* ha */
     {.path = "ha.automatic-failover", .alias = "dfs.ha.automatic-failover.enabled",
      .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ha_automatic_failover),
-     .doc = "the health-monitor hands leadership away from an unhealthy leader"},
+     .doc = "an unhealthy leader hands leadership to a caught-up voter; an unhealthy node "
+            "does not campaign nor accept a transfer"},
+    {.path = "ha.unhealthy-grace-ms", .type = CFG_T_INT, .def = "500", .min = 0, .max = 600000,
+     CFG_FIELD(cfg_node_t, ha_unhealthy_grace_ms),
+     .doc = "with automatic-failover, a leader unhealthy this long hands leadership away"},
+    {.path = "ha.preferred-leader", .type = CFG_T_STRING, .def = "",
+     CFG_FIELD(cfg_node_t, ha_preferred_leader),
+     .doc = "a voter's node id: leadership moves back to it once it is healthy and caught up"},
     {.path = "ha.fencing.methods", .alias = "dfs.ha.fencing.methods",
      .alias_form = CFG_ALIAS_LINES, .type = CFG_T_STRLIST, .max = CFG_MAX_FENCE_METHODS,
      CFG_FIELD(cfg_node_t, fence_methods), .count_offset = offsetof(cfg_node_t, nfence_methods),

@@ -109,6 +109,8 @@ typedef struct {
 
   /* ha: administration, failover and fencing; methods configured add the fencer actor */
   bool ha_automatic_failover;    /* default false */
+  int ha_unhealthy_grace_ms;     /* default 500 */
+  char ha_preferred_leader[CFG_ID_MAX + 1]; /* default "" = none */
   char *fence_methods[CFG_MAX_FENCE_METHODS]; /* owned, "shell(cmd)" or "sshfence([[user][:port]])" */
   int nfence_methods;
   char *ssh_private_key_files[CFG_MAX_SSH_KEYS]; /* owned */

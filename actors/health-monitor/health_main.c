@@ -13,11 +13,14 @@
 typedef struct {
   health_core_t core;
   health_inputs_t in;     /* the latest observations */
+  char fence[384];        /* in.fence points here */
   health_limits_t lim;
   health_stall_t stall;
   health_verdict_t node_verdict;
   char node_reason[1024];
+  bool can_lead;          /* health_verdict_can_lead */
   bool has_kv;            /* kv-store is one of the actors: it gets the reports too */
+  bool has_raft;          /* raft-peer is: it gets them too (automatic failover) */
 } health_actor_t;
 
 /* Takes what the verdict needs from raft-peer's RaftState. */
@@ -27,6 +30,8 @@ static void s_raft_state(health_actor_t *h, const Rv__RaftState *rs) {
   in->is_leader = rs->role && strcmp(rs->role, "leader") == 0;
   in->leader_known = rs->leader != 0;
   in->member = !rs->membership || strcmp(rs->membership, "not-member") != 0;
+  snprintf(h->fence, sizeof h->fence, "%s", rs->fence ? rs->fence : "");
+  in->fence = h->fence;
   in->commit = rs->commit;
   in->applied = rs->applied;
   in->voters = (int)rs->n_voters;
@@ -68,8 +73,10 @@ static void s_report(rv_actor_t *a, health_actor_t *h) {
   rep.node_reason = h->node_reason;
   rep.n_actors = (size_t)n;
   rep.actors = ptrs;
+  rep.can_lead = h->can_lead;
   rv_actor_send(a, "supervisor", RV_MSG_HEALTH_REPORT, &rep.base, 0);
   if (h->has_kv) rv_actor_send(a, "kv-store", RV_MSG_HEALTH_REPORT, &rep.base, 0);
+  if (h->has_raft) rv_actor_send(a, "raft-peer", RV_MSG_HEALTH_REPORT, &rep.base, 0);
 }
 
 static void s_on_tick(rv_actor_t *a, void *arg) {
@@ -80,6 +87,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   health_verdict_t prev = h->node_verdict;
   h->node_verdict = health_verdict_decide(&h->core, &h->in, &h->lim, &h->stall, now,
                                           h->node_reason, sizeof h->node_reason);
+  h->can_lead = health_verdict_can_lead(&h->core, &h->in, &h->lim, &h->stall, now);
   if (h->node_verdict != prev && h->node_verdict == HEALTH_UNHEALTHY)
     rv_warn("node unhealthy: %s", h->node_reason);
   else if (h->node_verdict != prev && h->node_verdict == HEALTH_HEALTHY)
@@ -110,6 +118,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   for (int i = 0; i < cfg->nactors; i++)
     if (strcmp(cfg->actors[i].name, "raft-peer") == 0) raft = true;
   if (!raft) h->in = (health_inputs_t){.raft_known = true, .leader_known = true, .member = true};
+  h->has_raft = raft;
   h->node_verdict = HEALTH_UNKNOWN;
   if (rv_actor_timer_add(a, (unsigned)cfg->health_ping_interval_ms, 0, s_on_tick, h) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot add the ping timer");

@@ -65,6 +65,7 @@ health_verdict_t health_verdict_decide(const health_core_t *core, const health_i
             (unsigned long long)(in->disk_free_bytes >> 20),
             (unsigned long long)(lim->min_free_bytes >> 20));
   }
+  if (in->fence && in->fence[0]) s_add(reason, len, "fence", "%s", in->fence);
   /* HEALTH_REPLICA_HOOK: the off-cluster replica (ots-replicator) reports its lag here once it
    * exists; nothing sets replica_configured today. */
   if (in->replica_configured && in->replica_lag > in->replica_max_lag)
@@ -76,4 +77,18 @@ health_verdict_t health_verdict_decide(const health_core_t *core, const health_i
     return HEALTH_UNKNOWN;
   }
   return HEALTH_HEALTHY;
+}
+
+bool health_verdict_can_lead(const health_core_t *core, const health_inputs_t *in,
+                             const health_limits_t *lim, const health_stall_t *stall,
+                             uint64_t now_us) {
+  for (int i = 0; i < core->ntargets; i++)
+    if (core->targets[i].verdict != HEALTH_UNKNOWN && core->targets[i].verdict != HEALTH_HEALTHY)
+      return false;
+  if (in->raft_known && in->applied < in->commit && stall->set &&
+      now_us - stall->since_us > lim->apply_stall_us)
+    return false;
+  if (lim->min_free_bytes && (!in->disk_known || in->disk_free_bytes < lim->min_free_bytes))
+    return false;
+  return true;
 }

@@ -6,6 +6,7 @@
  *            election timeout (the PeerProgress "active" flags, reset every election timeout);
  *   apply    applied does not stay behind commit longer than apply-stall-ms;
  *   disk     free space on the data disk at least min-free-bytes;
+ *   fence    a new leader is not waiting to fence its predecessor (it takes no writes then);
  *   replica  lag of the off-cluster replica under its bound: a hook (HEALTH_REPLICA_HOOK below)
  *            until the replica exists; it is never configured today.
  * Every failing check names itself in the reason ("raft: no leader known; disk: 10 MB free on
@@ -38,6 +39,7 @@ typedef struct {
   uint64_t commit, applied; /* this node's commit and applied indexes */
   bool disk_known;          /* statvfs of the data-dir succeeded */
   uint64_t disk_free_bytes; /* free to unprivileged users */
+  const char *fence;        /* "" or the fence a new leader waits for (RaftState.fence) */
   bool replica_configured;  /* HEALTH_REPLICA_HOOK: the off-cluster replica (not built yet) */
   uint64_t replica_lag;     /* its lag in entries, when configured */
   uint64_t replica_max_lag;
@@ -57,5 +59,12 @@ typedef struct {
 health_verdict_t health_verdict_decide(const health_core_t *core, const health_inputs_t *in,
                                        const health_limits_t *lim, health_stall_t *stall,
                                        uint64_t now_us, char *reason, size_t len);
+
+/* Whether the node itself is fit to lead: no check fails but Raft's (which describes the cluster,
+ * not the node: a follower with no leader must still campaign). Actors not checked yet do not
+ * count against it. Reads stall as health_verdict_decide left it; call that first. */
+bool health_verdict_can_lead(const health_core_t *core, const health_inputs_t *in,
+                             const health_limits_t *lim, const health_stall_t *stall,
+                             uint64_t now_us);
 
 #endif

@@ -147,6 +147,8 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "\n"
                       "ha:\n"
                       "  automatic-failover: false\n"
+                      "  unhealthy-grace-ms: 500\n"
+                      "  preferred-leader: \"\"\n"
                       "  fencing:\n"
                       "    methods: []\n"
                       "    shell-timeout-ms: 30000\n"

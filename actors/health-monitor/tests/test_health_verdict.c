@@ -173,6 +173,40 @@ static void test_replica_hook(void **state) {
   assert_string_equal(reason, "replica: 500 entries behind, over 100");
 }
 
+/* can_lead leaves Raft's view out (a follower with no leader must still campaign) and the fence,
+ * but not the node's own checks. */
+static void test_can_lead_is_the_node_itself(void **state) {
+  health_core_t h;
+  s_core(&h);
+  health_stall_t st = {0};
+  char reason[1024];
+  health_inputs_t in = s_ok();
+  in.leader_known = false;
+  in.fence = "fencing n1 (the previous leader left without handing over): writes wait";
+  assert_int_equal(s_decide(&h, in, 100, &st, reason), HEALTH_UNHEALTHY);
+  assert_string_equal(reason, "raft: no leader known; fence: fencing n1 (the previous leader left "
+                              "without handing over): writes wait");
+  assert_true(health_verdict_can_lead(&h, &in, &s_lim, &st, 100));
+  in.disk_free_bytes = 1u << 20;
+  assert_false(health_verdict_can_lead(&h, &in, &s_lim, &st, 100));
+  in = s_ok();
+  in.commit = 20;
+  in.applied = 15;
+  s_decide(&h, in, 1000000, &st, reason);
+  assert_true(health_verdict_can_lead(&h, &in, &s_lim, &st, 1000000));
+  s_decide(&h, in, 7000000, &st, reason);
+  assert_false(health_verdict_can_lead(&h, &in, &s_lim, &st, 7000000));
+  health_core_t sick;
+  health_core_init(&sick, s_names, 2, 1500);
+  uint64_t seq = health_core_ping_round(&sick, 0);
+  health_core_pong(&sick, "kv-store", seq, false, "RocksDB write failed", 10);
+  health_core_evaluate(&sick, 20);
+  in = s_ok();
+  assert_false(health_verdict_can_lead(&sick, &in, &s_lim, &st, 100));
+  /* raft-peer not checked yet: unknown does not count against it */
+  assert_false(sick.targets[1].verdict == HEALTH_HEALTHY);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_healthy),
@@ -184,6 +218,7 @@ int main(void) {
       cmocka_unit_test(test_every_failing_check_named),
       cmocka_unit_test(test_unknown_until_checked_then_failures_win),
       cmocka_unit_test(test_replica_hook),
+      cmocka_unit_test(test_can_lead_is_the_node_itself),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,7 @@ typedef struct {
   char role[16];
   uint64_t commit, raft_applied, last_index;
   char membership[16];
+  char fence[384];          /* RaftState.fence: "" or the fence a new leader waits for */
   int health;               /* Rv__HealthVerdict; 0 = no report yet */
   char health_reason[1024];
   int64_t health_at_ms;     /* when the last HealthReport came (monotonic) */

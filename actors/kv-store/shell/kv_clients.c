@@ -189,6 +189,12 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                      "way)", op, s->cfg->node_id);
     return;
   }
+  if (s->ha.fence[0]) {
+    /* a new leader takes writes once the previous one is fenced (raft-peer's raft_fence.c) */
+    kv_reply_error(s, peer, m, RV_EUNAVAIL, true, "%s: %s leads but takes no writes yet: %s; "
+                   "retry", op, s->cfg->node_id, s->ha.fence);
+    return;
+  }
   const char *flag = s_flag_refused(q);
   if (flag) {
     char shown[KV_PATH_SHOW_MAX * 4 + 8];

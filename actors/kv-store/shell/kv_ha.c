@@ -142,6 +142,7 @@ bool kv_ha_message(kv_actor_t *s, const rv_msg_t *m) {
       s->ha.commit = rs->commit;
       s->ha.raft_applied = rs->applied;
       s->ha.last_index = rs->last_index;
+      snprintf(s->ha.fence, sizeof s->ha.fence, "%s", rs->fence ? rs->fence : "");
       return false; /* kv_actor.c takes it too */
     }
     case RV_MSG_HEALTH_REPORT: {
