@@ -71,14 +71,18 @@ out=$(HA -failover --forceactive n2 n1) || fail "failover --forceactive n2 n1"
 assert_eq "$(HA -getServiceState n1)" active "n1 after failover back"
 
 # -- a dead leader, no fencing methods: fencing cannot succeed, TO is not made active by us.
-# n3 (unhealthy, but automatic failover is off: nothing stops a manual transfer) leads, then stops.
+# n3 (unhealthy, but automatic failover is off: nothing stops a manual transfer) leads, then
+# crashes (kill -9 of its whole node).
 HA -transitionToActive n3 || fail "transitionToActive n3 exited $?"
 assert_eq "$(HA -getServiceState n3)" active "n3 after transitionToActive"
-"$RV" stop -c "$T/n3.yaml" >/dev/null
+for p in $(supervisor_pid "$T/n3.yaml") $(all_actor_pids "$T/n3.yaml"); do kill -9 "$p"; done
 expect_fail 1 "Operation failed: cannot reach n3" HA -getServiceState n3
 assert_contains "$(HA -getAllServiceState)" "Failed to connect" "getAllServiceState with n3 down"
 wait_for "a new leader among n1, n2" 20 sh -c "'$RV' haadmin -c '$T/n1.yaml' -getAllServiceState | grep -q ' active$'"
-if [ "$(HA -getServiceState n2)" = active ]; then to=n1; else to=n2; fi
+if [ "$(HA -getServiceState n2)" = active ]; then to=n1; new=2; else to=n2; new=1; fi
+# no fencing methods: the new leader waits for nothing after the crash
+fs "$new" --retry 3000 -mkdir -p /after-crash || fail "the new leader n$new must take writes at once"
+assert_eq "$(status_json "$T/n$new.yaml" | jq -r '.raft.fence // ""')" "" "no fence without methods"
 expect_fail 1 "Failover failed: Unable to fence n3. Fencing failed." HA -failover n3 "$to"
 expect_fail 1 "no fencing methods configured" HA -failover n3 "$to"
 assert_eq "$(HA -getServiceState "$to")" standby "$to after the failed failover"

@@ -19,6 +19,11 @@ typedef struct {
   health_verdict_t node_verdict;
   char node_reason[1024];
   bool can_lead;          /* health_verdict_can_lead */
+  struct {
+    uint64_t id, at_us;   /* a peer's Raft id, when a RaftState last showed it active */
+  } peer_seen[CFG_MAX_NODES];
+  int npeer_seen;
+  uint64_t contact_us;    /* the window: two election timeouts, at least 1 s */
   bool has_kv;            /* kv-store is one of the actors: it gets the reports too */
   bool has_raft;          /* raft-peer is: it gets them too (automatic failover) */
 } health_actor_t;
@@ -36,8 +41,24 @@ static void s_raft_state(health_actor_t *h, const Rv__RaftState *rs) {
   in->applied = rs->applied;
   in->voters = (int)rs->n_voters;
   in->voters_active = 1; /* the leader itself */
-  for (size_t i = 0; i < rs->n_peers; i++)
-    if (!rs->peers[i]->learner && rs->peers[i]->active) in->voters_active++;
+  /* the core clears the flags at every check-quorum round and sets them again as answers come:
+   * a peer counts as in contact when some state within the window showed it active */
+  uint64_t now = rv_mono_us();
+  for (size_t i = 0; i < rs->n_peers && i < CFG_MAX_NODES; i++) {
+    const Rv__PeerProgress *pp = rs->peers[i];
+    int k = -1;
+    for (int j = 0; j < h->npeer_seen; j++)
+      if (h->peer_seen[j].id == pp->id) k = j;
+    if (k < 0 && h->npeer_seen < CFG_MAX_NODES) {
+      k = h->npeer_seen++;
+      h->peer_seen[k].id = pp->id;
+      h->peer_seen[k].at_us = 0;
+    }
+    if (k < 0) continue;
+    if (pp->active) h->peer_seen[k].at_us = now;
+    if (!pp->learner && h->peer_seen[k].at_us && now - h->peer_seen[k].at_us <= h->contact_us)
+      in->voters_active++;
+  }
 }
 
 /* statvfs of the data-dir: bytes free to unprivileged users. */
@@ -113,6 +134,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   h->lim.min_free_bytes = (uint64_t)cfg->health_min_free_disk_mb << 20;
   h->lim.apply_stall_us = (uint64_t)cfg->health_apply_stall_ms * 1000u;
   h->lim.quorum_us = (uint64_t)cfg->raft_tick_ms * (uint64_t)cfg->raft_election_ticks * 1000u;
+  h->contact_us = 2 * h->lim.quorum_us > 1000000u ? 2 * h->lim.quorum_us : 1000000u;
   /* a node without raft-peer (a test node) has no Raft to judge */
   bool raft = false;
   for (int i = 0; i < cfg->nactors; i++)

@@ -53,8 +53,8 @@ health_verdict_t health_verdict_decide(const health_core_t *core, const health_i
   } else if (!in->leader_known) {
     s_add(reason, len, "raft", "no leader known");
   } else if (in->is_leader && in->voters_active * 2 <= in->voters) {
-    s_add(reason, len, "raft", "leader in contact with %d of %d voters within the election "
-          "timeout, no quorum", in->voters_active, in->voters);
+    s_add(reason, len, "raft", "leader in contact with %d of %d voters in the last two election "
+          "timeouts, no quorum", in->voters_active, in->voters);
   }
   s_apply(in, lim, stall, now_us, reason, len);
   if (lim->min_free_bytes) {

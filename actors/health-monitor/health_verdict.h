@@ -3,7 +3,8 @@
  * raft-peer reports a failed or slow fsync, kv-store a failed or slow RocksDB write) with what
  * only the node as a whole shows:
  *   raft     a leader is known; on the leader, contact with a quorum of voters within the
- *            election timeout (the PeerProgress "active" flags, reset every election timeout);
+ *            election timeout (the PeerProgress "active" flags, which the core clears every
+ *            election timeout: the shell counts a peer seen active within two of them, 1 s min);
  *   apply    applied does not stay behind commit longer than apply-stall-ms;
  *   disk     free space on the data disk at least min-free-bytes;
  *   fence    a new leader is not waiting to fence its predecessor (it takes no writes then);

@@ -65,8 +65,8 @@ static void test_leader_without_quorum(void **state) {
   in.voters = 3;
   in.voters_active = 1;
   assert_int_equal(s_decide(&h, in, 100, &st, reason), HEALTH_UNHEALTHY);
-  assert_string_equal(reason, "raft: leader in contact with 1 of 3 voters within the election "
-                              "timeout, no quorum");
+  assert_string_equal(reason, "raft: leader in contact with 1 of 3 voters in the last two election "
+                              "timeouts, no quorum");
   in.voters_active = 2; /* a majority of 3 */
   assert_int_equal(s_decide(&h, in, 200, &st, reason), HEALTH_HEALTHY);
   in.voters = 4; /* 2 of 4 is no majority */
