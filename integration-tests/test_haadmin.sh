@@ -58,7 +58,8 @@ assert_eq "$(HA -getServiceState n1)" active "n1 (the only other healthy voter)"
 HA -transitionToStandby n3 || fail "transitionToStandby of a standby is a no-op"
 expect_fail 2 "transitionToActive: incorrect arguments" HA -transitionToActive --forcefence n1
 
-# -- failover: graceful, and every refusal
+# -- failover: graceful, and every refusal (n2's verdict follows its new leader within a report)
+wait_for "n2 healthy after the transitions" 10 HA -checkHealth n2
 out=$(HA -failover n1 n2) || fail "failover n1 n2 exited $?"
 assert_eq "$out" "Failover from n1 to n2 successful" "failover output"
 assert_eq "$(HA -getServiceState n2)" active "n2 after failover"

@@ -100,12 +100,11 @@ static void s_report(rv_actor_t *a, health_actor_t *h) {
   if (h->has_raft) rv_actor_send(a, "raft-peer", RV_MSG_HEALTH_REPORT, &rep.base, 0);
 }
 
-static void s_on_tick(rv_actor_t *a, void *arg) {
-  health_actor_t *h = arg;
-  uint64_t now = rv_mono_us();
-  health_core_evaluate(&h->core, now);
-  s_disk(a, h);
+/* Recomputes the node's verdict at now; true when it (or its reason) changed. */
+static bool s_decide(health_actor_t *h, uint64_t now) {
   health_verdict_t prev = h->node_verdict;
+  char prev_reason[sizeof h->node_reason];
+  memcpy(prev_reason, h->node_reason, sizeof prev_reason);
   h->node_verdict = health_verdict_decide(&h->core, &h->in, &h->lim, &h->stall, now,
                                           h->node_reason, sizeof h->node_reason);
   h->can_lead = health_verdict_can_lead(&h->core, &h->in, &h->lim, &h->stall, now);
@@ -113,6 +112,15 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
     rv_warn("node unhealthy: %s", h->node_reason);
   else if (h->node_verdict != prev && h->node_verdict == HEALTH_HEALTHY)
     rv_info("node healthy");
+  return h->node_verdict != prev || strcmp(prev_reason, h->node_reason) != 0;
+}
+
+static void s_on_tick(rv_actor_t *a, void *arg) {
+  health_actor_t *h = arg;
+  uint64_t now = rv_mono_us();
+  health_core_evaluate(&h->core, now);
+  s_disk(a, h);
+  s_decide(h, now);
   s_report(a, h);
   uint64_t seq = health_core_ping_round(&h->core, now);
   Rv__HealthPing ping = RV__HEALTH_PING__INIT;
@@ -150,7 +158,10 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   health_actor_t *h = state;
   if (m->type == RV_MSG_RAFT_STATE) {
+    /* a leader change shows at once, not at the next ping round (haadmin reads it right after
+     * a transfer) */
     s_raft_state(h, (const Rv__RaftState *)m->body);
+    if (h->node_verdict != HEALTH_UNKNOWN && s_decide(h, rv_mono_us())) s_report(a, h);
     return;
   }
   if (m->type != RV_MSG_HEALTH_PONG) return;
