@@ -32,7 +32,7 @@ ha_action_t ha_failover_next(const ha_failover_t *f) {
     case HA_FO_FENCE: return (ha_action_t){HA_ACT_FENCE, f->from, f->to};
     case HA_FO_WAIT_LEADER: return (ha_action_t){HA_ACT_WAIT_LEADER, f->from, f->to};
     case HA_FO_ACTIVATE: return (ha_action_t){HA_ACT_TRANSFER, f->to, f->leader};
-    case HA_FO_CONFIRM: return (ha_action_t){HA_ACT_QUERY, f->to, f->to};
+    case HA_FO_CONFIRM: return (ha_action_t){HA_ACT_WAIT_ACTIVE, f->to, f->to};
     case HA_FO_FAILBACK: return (ha_action_t){HA_ACT_TRANSFER, f->from, f->leader};
     default: return (ha_action_t){HA_ACT_DONE, NULL, NULL};
   }

@@ -46,6 +46,9 @@ typedef enum {
   HA_ACT_FENCE,        /* ask node `via`'s fencer to fence `node`: ha_failover_fence_done */
   HA_ACT_WAIT_LEADER,  /* poll `via` until it knows a leader other than `node` (or a deadline):
                           ha_failover_leader_done */
+  HA_ACT_WAIT_ACTIVE,  /* poll `node` until it answers active (or a deadline; a new leader's
+                          kv-store hears of its leadership a moment after its peers do):
+                          ha_failover_query_done with the last view */
   HA_ACT_DONE          /* finished: ha_failover_t.ok, .message */
 } ha_act_kind_t;
 

@@ -58,8 +58,9 @@ static void s_run(fake_t *f, ha_failover_t *fo) {
     ha_action_t a = ha_failover_next(fo);
     if (a.kind == HA_ACT_DONE) return;
     switch (a.kind) {
-      case HA_ACT_QUERY: {
-        s_log(f, "Q %s;", a.node, "");
+      case HA_ACT_QUERY:
+      case HA_ACT_WAIT_ACTIVE: {
+        s_log(f, a.kind == HA_ACT_QUERY ? "Q %s;" : "A %s;", a.node, "");
         ha_view_t v = f->v[s_ix(a.node)];
         if (!v.reachable) memset(&v, 0, sizeof v);
         ha_failover_query_done(fo, &v);
@@ -171,7 +172,7 @@ static void test_graceful(void **state) {
   s_run(&f, &fo);
   assert_true(fo.ok);
   assert_string_equal(fo.message, "Failover from n1 to n2 successful");
-  assert_string_equal(f.log, "Q n2;Q n1;T n1>n2;Q n2;");
+  assert_string_equal(f.log, "Q n2;Q n1;T n1>n2;A n2;");
   assert_int_equal(f.leader, 1);
 }
 
@@ -183,7 +184,7 @@ static void test_from_standby_leader_hands_over(void **state) {
   ha_failover_init(&fo, "n1", "n2", false, false);
   s_run(&f, &fo);
   assert_true(fo.ok);
-  assert_string_equal(f.log, "Q n2;Q n1;T n3>n2;Q n2;");
+  assert_string_equal(f.log, "Q n2;Q n1;T n3>n2;A n2;");
 }
 
 static void test_from_unreachable_fenced_then_active(void **state) {
@@ -196,7 +197,7 @@ static void test_from_unreachable_fenced_then_active(void **state) {
   s_run(&f, &fo);
   assert_true(fo.ok);
   assert_true(fo.fenced);
-  assert_string_equal(f.log, "Q n2;Q n1;F n1@n2;W n2;T n3>n2;Q n2;");
+  assert_string_equal(f.log, "Q n2;Q n1;F n1@n2;W n2;T n3>n2;A n2;");
 }
 
 static void test_fence_failure_leaves_to_standby(void **state) {
@@ -227,7 +228,7 @@ static void test_forcefence_fences_before_any_transfer(void **state) {
   ha_failover_init(&fo, "n1", "n2", true, false);
   s_run(&f, &fo);
   assert_true(fo.ok);
-  assert_string_equal(f.log, "Q n2;Q n1;F n1@n2;W n2;Q n2;");
+  assert_string_equal(f.log, "Q n2;Q n1;F n1@n2;W n2;A n2;");
 }
 
 static void test_no_handover_in_time_fences(void **state) {
@@ -238,7 +239,7 @@ static void test_no_handover_in_time_fences(void **state) {
   ha_failover_init(&fo, "n1", "n2", false, false);
   s_run(&f, &fo);
   assert_true(fo.ok);
-  assert_string_equal(f.log, "Q n2;Q n1;T n1>n2;F n1@n2;W n2;Q n2;");
+  assert_string_equal(f.log, "Q n2;Q n1;T n1>n2;F n1@n2;W n2;A n2;");
   s_fake(&f);
   f.xfer = XFER_NO_ANSWER;
   f.fence_ok = false;
