@@ -92,7 +92,7 @@ void ha_failover_query_done(ha_failover_t *f, const ha_view_t *v) {
       }
       if (why[0])
         snprintf(f->warning, sizeof f->warning,
-                 "Service is not ready to become active, but forcing: %s", why);
+                 "Service is not ready to become active, but forcing: %.400s", why);
       s_begin(f);
       return;
     }
