@@ -29,7 +29,10 @@ avail=$(df -Pm "$T/mnt" | awk 'NR == 2 {print $4}')
 dd if=/dev/zero of="$T/mnt/fill" bs=1M count=$((avail - 60)) status=none 2>/dev/null
 filled=$(date +%s%N)
 wait_for "n1 hands leadership away" 20 not_leader n1
-log "leadership left the full node $(( ($(date +%s%N) - filled) / 1000000 )) ms after the fill (report only)"
+log "leadership left the full node $(( ($(date +%s%N) - filled) / 1000000 )) ms after the fill, as seen by polling status (report only)"
+log "n1 health-monitor: $(grep -m1 'node unhealthy: .*disk' "$T/mnt/n1/log/health-monitor.log" | cut -c1-140)"
+log "n1 raft-peer: $(grep -m1 'automatic failover: this leader' "$T/mnt/n1/log/raft-peer.log" | cut -c1-140)"
+log "n1 raft-peer: $(grep -m1 'role leader -> follower' "$T/mnt/n1/log/raft-peer.log" | cut -c1-80)"
 expect_fail 1 "Health check failed: disk: " HA -checkHealth n1
 fs 2 --retry 5000 -mkdir -p /w/after-fill || fail "writes through the new leader"
 # an unhealthy node does not accept leadership, even forced
