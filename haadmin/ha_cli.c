@@ -353,7 +353,12 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
     if (s_call(c, addrs[i], RV__HA_OP__HA_STATE, NULL, NULL, S_QUERY_MS, &r, why,
                sizeof why) == RV_OK) {
       snprintf(c->nodes[c->n].id, sizeof c->nodes[c->n].id, "%s", r->node);
+      bool other = a->ns && strcmp(a->ns, r->cluster) != 0;
+      if (other)
+        fprintf(stderr, "Illegal argument: nameservice \"%s\" is not the cluster of %s (cluster.id "
+                        "\"%s\")\n", a->ns, addrs[i], r->cluster);
       rv__ha_reply__free_unpacked(r, NULL);
+      if (other) return CLI_USAGE;
     } else {
       snprintf(c->nodes[c->n].id, sizeof c->nodes[c->n].id, "%.60s", addrs[i]); /* by address */
     }

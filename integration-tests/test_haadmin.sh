@@ -39,6 +39,8 @@ assert_eq "$(echo "$all" | grep -c ' standby$')" 2 "standby count in: $all"
 assert_contains "$all" "$(client_addr 1)" "getAllServiceState lists host:port"
 all2=$("$RV" haadmin --nodes "$nodes" -getAllServiceState) || fail "--nodes getAllServiceState"
 assert_eq "$(echo "$all2" | grep -c ' active$')" 1 "--nodes active count"
+expect_fail 2 "Illegal argument: nameservice \"other\" is not the cluster of" "$RV" haadmin --nodes "$nodes" -ns other -getAllServiceState
+"$RV" haadmin --nodes "$nodes" -ns it -getAllServiceState >/dev/null || fail "--nodes -ns it"
 st=$("$RV" haadmin --nodes "$nodes" -getServiceState "$leader") || fail "--nodes by id"
 assert_eq "$st" active "--nodes -getServiceState $leader"
 

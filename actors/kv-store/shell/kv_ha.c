@@ -24,6 +24,7 @@ static void s_answer(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg
   r.code = (uint32_t)code;
   r.message = (char *)msg;
   r.node = (char *)s->cfg->node_id;
+  r.cluster = (char *)s->cfg->cluster_id;
   r.state = (char *)s_state(s);
   r.role = s->ha.role;
   r.term = s->term;
