@@ -128,7 +128,8 @@ static const cfg_key_t s_node_keys[] = {
      .doc = "applied behind commit without progress this long is unhealthy"},
     {.path = "health.slow-io-ms", .type = CFG_T_INT, .def = "1000", .min = 1, .max = 3600000,
      CFG_FIELD(cfg_node_t, health_slow_io_ms),
-     .doc = "a last fsync (raft-peer) or RocksDB write (kv-store) slower than this is unhealthy"},
+     .doc = "an fsync (raft-peer) or RocksDB write (kv-store) slower than this is unhealthy for "
+            "10 s"},
     /* raft */
     {.path = "raft.tick-ms", .type = CFG_T_INT, .def = "10", .min = 1, .max = 1000,
      CFG_FIELD(cfg_node_t, raft_tick_ms),

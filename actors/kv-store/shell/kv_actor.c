@@ -129,7 +129,10 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   if (syncing) kv_rocks_set_sync(s->rocks, true);
   uint64_t t0 = rv_mono_us();
   int rc = nc ? kv_core_apply_batch(s->core, ents, nc, res, &err) : RV_OK;
-  if (nc) s->last_write_us = rv_mono_us() - t0;
+  if (nc) {
+    s->last_write_at_us = rv_mono_us();
+    s->last_write_us = s->last_write_at_us - t0;
+  }
   if (syncing) kv_rocks_set_sync(s->rocks, false);
   if (rc) {
     s_store_failed(s, &err);
@@ -304,7 +307,8 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
     snprintf(reason, len, "%s", s->store_error);
     return false;
   }
-  if (s->last_write_us > (uint64_t)s->cfg->health_slow_io_ms * 1000u) {
+  if (s->last_write_us > (uint64_t)s->cfg->health_slow_io_ms * 1000u &&
+      rv_mono_us() - s->last_write_at_us < RV_SLOW_IO_MEMORY_US) {
     snprintf(reason, len, "RocksDB write slow: the last took %llu ms (over health.slow-io-ms %d)",
              (unsigned long long)(s->last_write_us / 1000u), s->cfg->health_slow_io_ms);
     return false;

@@ -124,7 +124,10 @@ struct kv_actor {
   int64_t last_apply_ms;
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
-  uint64_t last_write_us;   /* how long the last RocksDB batch write took */
+  uint64_t last_write_us;   /* how long the last RocksDB batch write took ... */
+  uint64_t last_write_at_us; /* ... and when it ended (rv_mono_us): a slow write counts for
+                                RV_SLOW_IO_MEMORY_US (an idle node recovers; a write that hangs
+                                stalls the loop, and the health pings say so) */
 
   kv_ha_t ha;               /* haadmin (kv_ha.c) */
 

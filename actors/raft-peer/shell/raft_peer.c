@@ -197,7 +197,8 @@ void raft_peer_process(raft_peer_t *p) {
       rv_err_t err;
       uint64_t t0 = rv_mono_us();
       int src = raft_store_save(p->store, u, &err);
-      p->last_save_us = rv_mono_us() - t0;
+      p->last_save_at_us = rv_mono_us();
+      p->last_save_us = p->last_save_at_us - t0;
       if (src != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
@@ -527,7 +528,8 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
     snprintf(reason, len, "%s", p->store_error);
     return false;
   }
-  if (p->last_save_us > (uint64_t)p->cfg->health_slow_io_ms * 1000u) {
+  if (p->last_save_us > (uint64_t)p->cfg->health_slow_io_ms * 1000u &&
+      rv_mono_us() - p->last_save_at_us < RV_SLOW_IO_MEMORY_US) {
     snprintf(reason, len, "raft log write and fdatasync slow: the last took %llu ms (over "
              "health.slow-io-ms %d)", (unsigned long long)(p->last_save_us / 1000u),
              p->cfg->health_slow_io_ms);
