@@ -38,7 +38,8 @@ static void s_raft_state(health_actor_t *h, const Rv__RaftState *rs) {
   snprintf(h->fence, sizeof h->fence, "%s", rs->fence ? rs->fence : "");
   in->fence = h->fence;
   in->commit = rs->commit;
-  in->applied = rs->applied;
+  /* without kv-store nothing applies (a Raft-only node): there is no apply to stall */
+  in->applied = h->has_kv ? rs->applied : rs->commit;
   in->voters = (int)rs->n_voters;
   in->voters_active = 1; /* the leader itself */
   /* the core clears the flags at every check-quorum round and sets them again as answers come:
