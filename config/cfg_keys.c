@@ -120,6 +120,16 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "health.ping-timeout-ms", .type = CFG_T_INT, .def = "1500", .min = 20,
      .max = 600000, CFG_FIELD(cfg_node_t, health_ping_timeout_ms),
      .doc = "an actor silent this long is unhealthy; more than ping-interval-ms"},
+    {.path = "health.min-free-disk-mb", .type = CFG_T_INT, .def = "64", .min = 0,
+     .max = 100000000, CFG_FIELD(cfg_node_t, health_min_free_disk_mb),
+     .doc = "less free space than this on the data disk is unhealthy; 0 = not checked"},
+    {.path = "health.apply-stall-ms", .type = CFG_T_INT, .def = "5000", .min = 100,
+     .max = 3600000, CFG_FIELD(cfg_node_t, health_apply_stall_ms),
+     .doc = "applied behind commit without progress this long is unhealthy"},
+    {.path = "health.slow-io-ms", .type = CFG_T_INT, .def = "1000", .min = 1, .max = 3600000,
+     CFG_FIELD(cfg_node_t, health_slow_io_ms),
+     .doc = "an fsync (raft-peer) or RocksDB write (kv-store) slower than this is unhealthy for "
+            "10 s"},
     /* raft */
     {.path = "raft.tick-ms", .type = CFG_T_INT, .def = "10", .min = 1, .max = 1000,
      CFG_FIELD(cfg_node_t, raft_tick_ms),
@@ -157,7 +167,14 @@ static const cfg_key_t s_node_keys[] = {
     /* ha */
     {.path = "ha.automatic-failover", .alias = "dfs.ha.automatic-failover.enabled",
      .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ha_automatic_failover),
-     .doc = "the health-monitor hands leadership away from an unhealthy leader"},
+     .doc = "an unhealthy leader hands leadership to a caught-up voter; an unhealthy node "
+            "does not campaign nor accept a transfer"},
+    {.path = "ha.unhealthy-grace-ms", .type = CFG_T_INT, .def = "500", .min = 0, .max = 600000,
+     CFG_FIELD(cfg_node_t, ha_unhealthy_grace_ms),
+     .doc = "with automatic-failover, a leader unhealthy this long hands leadership away"},
+    {.path = "ha.preferred-leader", .type = CFG_T_STRING, .def = "",
+     CFG_FIELD(cfg_node_t, ha_preferred_leader),
+     .doc = "a voter's node id: leadership moves back to it once it is healthy and caught up"},
     {.path = "ha.fencing.methods", .alias = "dfs.ha.fencing.methods",
      .alias_form = CFG_ALIAS_LINES, .type = CFG_T_STRLIST, .max = CFG_MAX_FENCE_METHODS,
      CFG_FIELD(cfg_node_t, fence_methods), .count_offset = offsetof(cfg_node_t, nfence_methods),

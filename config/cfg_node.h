@@ -89,6 +89,9 @@ typedef struct {
   /* health: the health-monitor's pings */
   int health_ping_interval_ms;   /* default 500 */
   int health_ping_timeout_ms;    /* default 1500 */
+  int health_min_free_disk_mb;   /* default 64; 0 = not checked */
+  int health_apply_stall_ms;     /* default 5000 */
+  int health_slow_io_ms;         /* default 1000 */
 
   /* raft: the consensus timing and log size (raft-peer) */
   int raft_tick_ms;              /* default 10 */
@@ -108,6 +111,8 @@ typedef struct {
 
   /* ha: administration, failover and fencing; methods configured add the fencer actor */
   bool ha_automatic_failover;    /* default false */
+  int ha_unhealthy_grace_ms;     /* default 500 */
+  char ha_preferred_leader[CFG_ID_MAX + 1]; /* default "" = none */
   char *fence_methods[CFG_MAX_FENCE_METHODS]; /* owned, "shell(cmd)" or "sshfence([[user][:port]])" */
   int nfence_methods;
   char *ssh_private_key_files[CFG_MAX_SSH_KEYS]; /* owned */

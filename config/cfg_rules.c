@@ -140,6 +140,19 @@ static int s_fencing(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *e
   return 0;
 }
 
+static int s_preferred(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
+  if (!cfg->ha_preferred_leader[0]) return 0;
+  for (int i = 0; i < cfg->nnodes; i++)
+    if (strcmp(cfg->nodes[i].id, cfg->ha_preferred_leader) == 0) {
+      if (cfg->nodes[i].voter) return 0;
+      return s_fail(src, err, cfg_source_top(src, "ha.preferred-leader"), "ha.preferred-leader",
+                    "%s is not a voter (voter: false in cluster.nodes); only a voter can lead",
+                    cfg->ha_preferred_leader);
+    }
+  return s_fail(src, err, cfg_source_top(src, "ha.preferred-leader"), "ha.preferred-leader",
+                "no node \"%s\" in cluster.nodes", cfg->ha_preferred_leader);
+}
+
 static int s_run_dir(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
   size_t n = strlen(cfg->run_dir);
   if (n <= CFG_RUN_DIR_MAX) return 0;
@@ -171,6 +184,7 @@ int cfg_rules_check(cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
   if (!rc) rc = s_actors(cfg, src, err);
   if (!rc) rc = s_ots(cfg, src, err);
   if (!rc) rc = s_fencing(cfg, src, err);
+  if (!rc) rc = s_preferred(cfg, src, err);
   if (!rc) rc = s_run_dir(cfg, src, err);
   return rc;
 }

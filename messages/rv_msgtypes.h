@@ -12,6 +12,7 @@
 
 #include "control.pb-c.h"
 #include "fence.pb-c.h"
+#include "ha.pb-c.h"
 #include "kv.pb-c.h"
 #include "raft.pb-c.h"
 #include "repl.pb-c.h"
@@ -61,7 +62,9 @@
   X(REPL_STATUS, 406, rv__repl_status__descriptor)                    \
   X(FENCE_REQUEST, 500, rv__fence_request__descriptor)              \
   X(FENCE_ATTEMPT, 501, rv__fence_attempt__descriptor)              \
-  X(FENCE_RESULT, 502, rv__fence_result__descriptor)
+  X(FENCE_RESULT, 502, rv__fence_result__descriptor)              \
+  X(HA_REQUEST, 510, rv__ha_request__descriptor)                  \
+  X(HA_REPLY, 511, rv__ha_reply__descriptor)
 
 typedef enum {
 #define RV_MSGTYPE_ENUM(name, num, desc) RV_MSG_##name = num,

@@ -21,6 +21,12 @@
 
 typedef struct rv_actor rv_actor_t;
 
+/* How long an actor reports a slow write or fsync (over health.slow-io-ms) as unhealthy after it
+ * ended: long enough for the health-monitor to see it, short enough that an idle node, which
+ * writes nothing more, recovers. A write that hangs stalls the actor's loop instead, which the
+ * health pings catch. */
+#define RV_SLOW_IO_MEMORY_US 10000000u
+
 /* Called on a timer. */
 typedef void(rv_timer_fn)(rv_actor_t *a, void *arg);
 /* Called when an extra socket is readable. */

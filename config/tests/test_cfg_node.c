@@ -205,7 +205,8 @@ static void test_unknown_keys_are_refused_with_a_suggestion(void **state) {
                      "you mean \"namespace.ots.accessKey\"?");
   cfg_test_refused(CFG_TEST_MINIMAL "health:\n  colour: red\n",
                    P "8:3: health.colour: unknown key \"colour\"; expected one of: "
-                     "ping-interval-ms, ping-timeout-ms");
+                     "ping-interval-ms, ping-timeout-ms, min-free-disk-mb, apply-stall-ms, "
+                     "slow-io-ms");
   cfg_test_refused("node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes:\n"
                    "    - {id: n1, host: h, raft_port: 1}\n",
                    P "6:25: cluster.nodes[0].raft_port: unknown key \"raft_port\"; did you mean "

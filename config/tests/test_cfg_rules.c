@@ -151,6 +151,19 @@ static void test_sshfence_needs_key_files(void **state) {
   cfg_node_destroy(&cfg);
 }
 
+static void test_preferred_leader_is_a_voter_of_the_cluster(void **state) {
+  cfg_test_refused(CFG_TEST_MINIMAL "ha:\n  preferred-leader: n9\n",
+                   P "8:21: ha.preferred-leader: no node \"n9\" in cluster.nodes");
+  cfg_test_refused(HEAD "    - {id: n1, host: h, raft-port: 7101}\n"
+                        "    - {id: n2, host: h, raft-port: 7102, voter: false}\n"
+                        "ha:\n  preferred-leader: n2\n",
+                   P "9:21: ha.preferred-leader: n2 is not a voter (voter: false in "
+                     "cluster.nodes); only a voter can lead");
+  cfg_node_t *cfg = cfg_test_ok(CFG_TEST_MINIMAL "ha:\n  preferred-leader: n1\n");
+  assert_string_equal(cfg->ha_preferred_leader, "n1");
+  cfg_node_destroy(&cfg);
+}
+
 static void test_run_dir_fits_ipc_paths(void **state) {
   char dir[CFG_RUN_DIR_MAX + 2], yaml[1024], want[1024];
   memset(dir, 'r', sizeof dir - 1);
@@ -197,6 +210,7 @@ int main(void) {
       cmocka_unit_test(test_ping_timeout_exceeds_interval),
       cmocka_unit_test(test_actor_names_are_unique),
       cmocka_unit_test(test_ots_needs_endpoint_and_credentials),
+      cmocka_unit_test(test_preferred_leader_is_a_voter_of_the_cluster),
       cmocka_unit_test(test_sshfence_needs_key_files),
       cmocka_unit_test(test_run_dir_fits_ipc_paths),
   };

@@ -31,6 +31,7 @@ int cli_fs_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 int cli_raft_main(int argc, char **argv);
 int cli_fence_main(int argc, char **argv);
+int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
 
 /* One command-line option of a subcommand, for cli_parse: a flag sets *flag; a valued option
  * stores its argument (borrowed from argv) in *value. */

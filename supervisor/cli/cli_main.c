@@ -14,6 +14,8 @@ static const cli_command_t s_commands[] = {
      cli_raft_main},
     {"fence", "fence another node with the configured methods (ha.fencing.methods), now",
      cli_fence_main},
+    {"haadmin", "HA administration as 'hdfs haadmin': -getServiceState, -failover, -checkHealth, ...",
+     cli_haadmin_main},
     {"tap", "print the messages that a node's actors send and receive, live", cli_tap_main},
     {"config", "check a node's YAML, print its effective values, or document every key",
      cli_config_main},

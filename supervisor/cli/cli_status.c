@@ -55,6 +55,11 @@ static void s_print_json(const Rv__StatusReply *r) {
       cli_json_str(rs->fault);
     else
       printf("null");
+    printf(",\"fence\":");
+    if (rs->fence[0])
+      s_json_str(rs->fence);
+    else
+      printf("null");
     printf(",\"peers\":[");
     for (size_t i = 0; i < rs->n_peers; i++) {
       printf("%s{\"node\":", i ? "," : "");
@@ -111,6 +116,7 @@ static void s_print_text(const Rv__StatusReply *r) {
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index);
     if (rs->fault[0]) printf("RAFT STOPPED ON THIS NODE: %s\n", rs->fault);
+    if (rs->fence[0]) printf("%s\n", rs->fence);
     if (rs->snapshots_refused)
       printf("snapshots refused %llu (not from the leader this node follows, stale, or nothing "
              "new: see raft-peer.log)\n", (unsigned long long)rs->snapshots_refused);

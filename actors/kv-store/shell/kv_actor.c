@@ -145,11 +145,15 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
   if (syncing) kv_rocks_set_sync(s->rocks, false);
   size_t keys;
   uint64_t took = kv_rocks_last_write_us(s->rocks, &keys);
-  if (kv_rocks_writes(s->rocks) != writes_before && took >= KV_SLOW_WRITE_US) {
-    char why[256];
-    kv_rocks_describe_stall(s->rocks, why, sizeof why);
-    rv_warn("a RocksDB write of %zu keys (%zu entries%s) took %llu ms: %s", keys, nc,
-            syncing ? ", synced" : "", (unsigned long long)(took / 1000), why);
+  if (kv_rocks_writes(s->rocks) != writes_before) { /* the health check's slow-I/O input */
+    s->last_write_at_us = rv_mono_us();
+    s->last_write_us = took;
+    if (took >= KV_SLOW_WRITE_US) {
+      char why[256];
+      kv_rocks_describe_stall(s->rocks, why, sizeof why);
+      rv_warn("a RocksDB write of %zu keys (%zu entries%s) took %llu ms: %s", keys, nc,
+              syncing ? ", synced" : "", (unsigned long long)(took / 1000), why);
+    }
   }
   if (rc) {
     s_store_failed(s, &err);
@@ -221,6 +225,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   }
   s_sync(s, now);
   kv_clients_expire(s, now);
+  kv_ha_tick(s, now);
   kv_snapshot_tick(s, now);
   kv_repl_tick(s, now);
 }
@@ -229,6 +234,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
 
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   kv_actor_t *s = state;
+  if (kv_ha_message(s, m)) return;
   switch (m->type) {
     case RV_MSG_APPLY_BATCH: s_apply_batch(s, (const Rv__ApplyBatch *)m->body); break;
     case RV_MSG_PROPOSE_RESULT:
@@ -333,6 +339,12 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   kv_actor_t *s = state;
   if (s->store_error[0]) {
     snprintf(reason, len, "%s", s->store_error);
+    return false;
+  }
+  if (s->last_write_us > (uint64_t)s->cfg->health_slow_io_ms * 1000u &&
+      rv_mono_us() - s->last_write_at_us < RV_SLOW_IO_MEMORY_US) {
+    snprintf(reason, len, "RocksDB write slow: the last took %llu ms (over health.slow-io-ms %d)",
+             (unsigned long long)(s->last_write_us / 1000u), s->cfg->health_slow_io_ms);
     return false;
   }
   kv_chlog_info_t info;

@@ -81,6 +81,31 @@ typedef enum {
   KV_REQ_WAITING  /* has its index: waiting for the apply to reach it */
 } kv_req_state_t;
 
+/* haadmin requests relayed to a local actor (kv_ha.c), waiting for its answer. */
+#define KV_HA_PENDING 16
+typedef struct {
+  bool used;
+  uint64_t corr;            /* the correlation id of the relayed message */
+  rv_listener_peer_t peer;  /* the client connection to answer */
+  rv_msg_t env;             /* the HaRequest's envelope; body NULL */
+  int op;                   /* Rv__HaOp */
+  char target[CFG_ID_MAX + 1];
+  int64_t deadline_ms;      /* monotonic: RV_ETIMEDOUT past this */
+} kv_ha_req_t;
+
+/* What kv-store knows for haadmin: raft-peer's last state, health-monitor's last verdict. */
+typedef struct {
+  char role[16];
+  uint64_t commit, raft_applied, last_index;
+  char membership[16];
+  char fence[384];          /* RaftState.fence: "" or the fence a new leader waits for */
+  int health;               /* Rv__HealthVerdict; 0 = no report yet */
+  char health_reason[1024];
+  int64_t health_at_ms;     /* when the last HealthReport came (monotonic) */
+  uint64_t next_corr;
+  kv_ha_req_t pending[KV_HA_PENDING];
+} kv_ha_t;
+
 /* A client request that cannot be answered at once. Owned by the request table. */
 typedef struct kv_req {
   uint64_t id;              /* proposal id / read ctx: unique for the actor's lifetime */
@@ -123,6 +148,12 @@ struct kv_actor {
   int64_t last_apply_ms;
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
+  uint64_t last_write_us;   /* how long the last RocksDB batch write took ... */
+  uint64_t last_write_at_us; /* ... and when it ended (rv_mono_us): a slow write counts for
+                                RV_SLOW_IO_MEMORY_US (an idle node recovers; a write that hangs
+                                stalls the loop, and the health pings say so) */
+
+  kv_ha_t ha;               /* haadmin (kv_ha.c) */
 
   /* requests */
   uint64_t next_id;         /* random at start (getrandom), then counting: ids differ across
@@ -156,6 +187,16 @@ const char *kv_fs_op_name(int op);
 void kv_attach(kv_actor_t *s);
 /* Opens <data-dir>/kv into s->rocks and s->core and sets the applied indexes from it. */
 int kv_open_store(kv_actor_t *s, rv_err_t *err);
+
+/* ---- kv_ha.c: haadmin over the client port ------------------------------------------------ */
+/* A HaRequest from a client: answered at once (state, health) or relayed to raft-peer (a
+ * transfer, answered by its Reply) or the fencer (a fence, answered by its FenceResult). */
+void kv_ha_request(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m);
+/* Local messages for haadmin: RaftState, HealthReport, Reply, FenceResult. Returns true when
+ * the message was one of them (RaftState is also handled by kv_actor.c). */
+bool kv_ha_message(kv_actor_t *s, const rv_msg_t *m);
+/* Times out relayed requests past their deadline. */
+void kv_ha_tick(kv_actor_t *s, int64_t now_ms);
 
 /* ---- kv_snapshot.c: Raft snapshots (streaming out, installing) ---------------------------- */
 /* Finishes or discards what an interrupted install left in data_dir (kv.snap, kv.new, kv.old),

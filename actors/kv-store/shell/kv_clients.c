@@ -189,6 +189,12 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                      "way)", op, s->cfg->node_id);
     return;
   }
+  if (s->ha.fence[0]) {
+    /* a new leader takes writes once the previous one is fenced (raft-peer's raft_fence.c) */
+    kv_reply_error(s, peer, m, RV_EUNAVAIL, true, "%s: %s leads but takes no writes yet: %s; "
+                   "retry", op, s->cfg->node_id, s->ha.fence);
+    return;
+  }
   const char *flag = s_flag_refused(q);
   if (flag) {
     char shown[KV_PATH_SHOW_MAX * 4 + 8];
@@ -429,9 +435,11 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
     if (rc) continue; /* dropped and counted by the listener */
     if (m.type == RV_MSG_FS_REQUEST) {
       s_request(s, &peer, &m);
+    } else if (m.type == RV_MSG_HA_REQUEST) {
+      kv_ha_request(s, &peer, &m);
     } else {
       char tb[32];
-      rv_warn("client %s/%s sent a %s, not an FsRequest; ignored", m.from.node, m.from.actor,
+      rv_warn("client %s/%s sent a %s, not an FsRequest or HaRequest; ignored", m.from.node, m.from.actor,
               rv_msgtype_name(m.type, tb, sizeof tb));
     }
     rv_msg_clear(&m);

@@ -463,6 +463,8 @@ void raft_core_tick(raft_core_t *r) {
   raft_ready_collect_garbage(r);
 }
 
+void raft_core_set_campaign(raft_core_t *r, bool allowed) { r->no_campaign = !allowed; }
+
 int raft_core_campaign(raft_core_t *r) {
   if (r->fault[0]) return RV_ECORRUPT;
   if (r->role == RAFT_LEADER) return RV_EEXIST;

@@ -373,6 +373,13 @@ void raft_core_tick(raft_core_t *r);
  * or RV_EINVAL when this node is not a voter, RV_EEXIST when it is already leader. */
 int raft_core_campaign(raft_core_t *r);
 
+/* Whether this node may campaign (default true). A node that may not (the shell's health
+ * verdict says it cannot serve: disk full, failing disk, RocksDB errors) starts no election on
+ * its election timeout and ignores TimeoutNow, so it neither wins an election nor accepts a
+ * leadership transfer (which the leader then aborts after an election timeout); it still votes
+ * and replicates. A leader is not deposed by it: the shell hands leadership away. */
+void raft_core_set_campaign(raft_core_t *r, bool allowed);
+
 /* Appends a client command (copied) to the leader's log. out may be NULL. Returns 0 with
  * out->index/term; RV_ENOTLEADER with out->leader as hint; RV_EBUSY during a leadership transfer
  * or when the uncommitted bytes would exceed max_uncommitted_bytes (a proposal is always

@@ -83,7 +83,7 @@ static void s_campaign(raft_core_t *r, raft_campaign_t t) {
 }
 
 void raft_election_hup(raft_core_t *r, raft_campaign_t t) {
-  if (r->role == RAFT_LEADER || !raft_is_promotable(r)) return;
+  if (r->role == RAFT_LEADER || !raft_is_promotable(r) || r->no_campaign) return;
   s_campaign(r, t);
 }
 

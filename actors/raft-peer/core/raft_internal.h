@@ -120,6 +120,7 @@ struct raft_core {
 
   /* Set once, never cleared: this node stopped taking part (raft_core_fault). */
   char fault[192];
+  bool no_campaign;          /* raft_core_set_campaign(false): no elections, no TimeoutNow */
 
   /* Volatile state. */
   raft_role_t role;

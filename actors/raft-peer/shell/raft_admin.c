@@ -20,13 +20,14 @@ static int64_t s_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sends the Reply to the supervisor under the request's correlation id. */
-static void s_answer(raft_peer_t *p, uint64_t corr, int code, const char *text) {
+/* Sends the Reply to the requester (the supervisor for `raftvisor raft`, kv-store for haadmin)
+ * under the request's correlation id. */
+static void s_answer(raft_peer_t *p, const char *to, uint64_t corr, int code, const char *text) {
   Rv__Reply r = RV__REPLY__INIT;
   r.code = (uint32_t)code;
   r.message = (char *)text;
   rv_info("raft admin #%llu: %s", (unsigned long long)corr, text);
-  rv_actor_send(p->a, "supervisor", RV_MSG_REPLY, &r.base, corr);
+  rv_actor_send(p->a, to[0] ? to : "supervisor", RV_MSG_REPLY, &r.base, corr);
 }
 
 static const char *s_op_verb(Rv__RaftAdminOp op) {
@@ -82,6 +83,7 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
   const Rv__RaftAdmin *q = (const Rv__RaftAdmin *)m->body;
   char text[RV_ERR_MSG_MAX];
   const char *node = q->node ? q->node : "";
+  const char *from = m->from.actor;
   int idx = -1;
   for (int i = 0; i < p->cfg->nnodes; i++)
     if (strcmp(p->cfg->nodes[i].id, node) == 0) idx = i;
@@ -91,7 +93,7 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
       snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "",
                p->cfg->nodes[i].id);
     snprintf(text, sizeof text, "no node \"%.64s\" in cluster.nodes (%s)", node, ids);
-    s_answer(p, m->corr_id, RV_ENOTFOUND, text);
+    s_answer(p, from, m->corr_id, RV_ENOTFOUND, text);
     return;
   }
   raft_id_t id = p->ids[idx];
@@ -101,25 +103,27 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
       /* the same transfer asked again: this request is answered instead of the earlier one */
       snprintf(text, sizeof text, "transfer %s: asked again (#%llu); answered there", node,
                (unsigned long long)m->corr_id);
-      s_answer(p, p->xfer.corr, RV_EAGAIN, text);
+      s_answer(p, p->xfer.to, p->xfer.corr, RV_EAGAIN, text);
       p->xfer.corr = m->corr_id;
+      snprintf(p->xfer.to, sizeof p->xfer.to, "%s", from);
       return;
     }
     if (rc != RV_OK) {
       s_refusal(p, rc, q->op, node, p->soft.leader, text, sizeof text);
-      s_answer(p, m->corr_id, rc, text);
+      s_answer(p, from, m->corr_id, rc, text);
       return;
     }
     if (p->xfer.active) {
       snprintf(text, sizeof text, "transfer to %s: replaced by a transfer to %s",
                raft_peer_node_name(p, p->xfer.target), node);
-      s_answer(p, p->xfer.corr, RV_EAGAIN, text);
+      s_answer(p, p->xfer.to, p->xfer.corr, RV_EAGAIN, text);
     }
     rv_info("raft admin #%llu: leadership transfer to %s started", (unsigned long long)m->corr_id,
             node);
     p->xfer = (raft_admin_transfer_t){.active = true, .corr = m->corr_id, .target = id,
                                       .term = p->term,
                                       .deadline_ms = s_now_ms() + RAFT_ADMIN_TRANSFER_MS};
+    snprintf(p->xfer.to, sizeof p->xfer.to, "%s", from);
     return;
   }
   raft_conf_change_t cc = {.node = id};
@@ -129,14 +133,14 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
     case RV__RAFT_ADMIN_OP__RAFT_ADMIN_REMOVE: cc.type = RAFT_CONF_REMOVE; break;
     default:
       snprintf(text, sizeof text, "unknown raft admin operation %d", (int)q->op);
-      s_answer(p, m->corr_id, RV_EINVAL, text);
+      s_answer(p, from, m->corr_id, RV_EINVAL, text);
       return;
   }
   if (p->admin.active) {
     snprintf(text, sizeof text, "%s %s: an earlier request (#%llu) still waits for its entry to "
              "commit; retry when it has", s_op_verb(q->op), node,
              (unsigned long long)p->admin.corr);
-    s_answer(p, m->corr_id, RV_EBUSY, text);
+    s_answer(p, from, m->corr_id, RV_EBUSY, text);
     return;
   }
   if (cc.type == RAFT_CONF_ADD_VOTER && p->soft.role == RAFT_LEADER) {
@@ -149,7 +153,7 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
       snprintf(text, sizeof text, "promote %s: it is not a learner; add it first with "
                "`raftvisor raft add-learner %s` and promote it once it has caught up",
                node, node);
-      s_answer(p, m->corr_id, RV_EINVAL, text);
+      s_answer(p, from, m->corr_id, RV_EINVAL, text);
       return;
     }
   }
@@ -157,13 +161,14 @@ void raft_admin_request(raft_peer_t *p, const rv_msg_t *m) {
   int rc = raft_core_propose_conf_change(p->core, &cc, &pr);
   if (rc != RV_OK) {
     s_refusal(p, rc, q->op, node, pr.leader ? pr.leader : p->soft.leader, text, sizeof text);
-    s_answer(p, m->corr_id, rc, text);
+    s_answer(p, from, m->corr_id, rc, text);
     return;
   }
   rv_info("raft admin #%llu: %s %s proposed at index %llu", (unsigned long long)m->corr_id,
           s_op_verb(q->op), node, (unsigned long long)pr.index);
   p->admin.active = true;
   p->admin.corr = m->corr_id;
+  snprintf(p->admin.to, sizeof p->admin.to, "%s", from);
   p->admin.index = pr.index;
   p->admin.term = pr.term;
   snprintf(p->admin.what, sizeof p->admin.what, "%s %s", s_op_verb(q->op), node);
@@ -183,14 +188,14 @@ void raft_admin_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n) {
       snprintf(text, sizeof text, "%s: lost (leadership changed before index %llu committed); "
                "retry", p->admin.what, (unsigned long long)p->admin.index);
     }
-    s_answer(p, p->admin.corr, code, text);
+    s_answer(p, p->admin.to, p->admin.corr, code, text);
     p->admin.active = false;
     return;
   }
   /* the index went by in an earlier update we did not see in full: say so rather than hang */
   snprintf(text, sizeof text, "%s: index %llu is committed; check raftvisor status",
            p->admin.what, (unsigned long long)p->admin.index);
-  s_answer(p, p->admin.corr, RV_OK, text);
+  s_answer(p, p->admin.to, p->admin.corr, RV_OK, text);
   p->admin.active = false;
 }
 
@@ -200,7 +205,7 @@ void raft_admin_role_lost(raft_peer_t *p) {
   snprintf(text, sizeof text, "%s: this node lost leadership before index %llu committed; check "
            "raftvisor status and retry if needed", p->admin.what,
            (unsigned long long)p->admin.index);
-  s_answer(p, p->admin.corr, RV_EAGAIN, text);
+  s_answer(p, p->admin.to, p->admin.corr, RV_EAGAIN, text);
   p->admin.active = false;
 }
 
@@ -235,6 +240,6 @@ void raft_admin_tick(raft_peer_t *p) {
   } else {
     return;
   }
-  s_answer(p, x->corr, code, text);
+  s_answer(p, x->to, x->corr, code, text);
   x->active = false;
 }

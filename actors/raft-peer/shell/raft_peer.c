@@ -44,6 +44,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
   rs.snapshots_refused = p->snap_refused;
   rs.fault = (char *)raft_core_fault(p->core);
+  rs.fence = p->fence.pending ? p->fence.text : "";
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
   rs.last_index = st.last_index;
@@ -96,6 +97,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
 static void s_publish_state(raft_peer_t *p) {
   s_send_state(p, "supervisor");
   if (p->kv_attached) s_send_state(p, "kv-store");
+  if (p->has_health_monitor) s_send_state(p, "health-monitor");
 }
 
 /* ---- sending to peers --------------------------------------------------------------------- */
@@ -202,7 +204,11 @@ void raft_peer_process(raft_peer_t *p) {
     raft_update_t *u = &p->update;
     if (!p->persisted) {
       rv_err_t err;
-      if (raft_store_save(p->store, u, &err) != RV_OK) {
+      uint64_t t0 = rv_mono_us();
+      int src = raft_store_save(p->store, u, &err);
+      p->last_save_at_us = rv_mono_us();
+      p->last_save_us = p->last_save_at_us - t0;
+      if (src != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
         if (raft_store_failed(p->store)) {
@@ -219,20 +225,23 @@ void raft_peer_process(raft_peer_t *p) {
     s_send_msgs(p, u->msgs_after_persist, u->n_msgs_after_persist);
     if (u->n_committed) p->deliverable = u->committed[u->n_committed - 1].index;
     raft_admin_committed(p, u->committed, u->n_committed);
-    bool state_changed = false;
+    bool state_changed = false, soft_changed = false;
+    raft_soft_state_t old_soft = p->soft;
     if (u->has_soft_state &&
         (u->soft.role != p->soft.role || u->soft.leader != p->soft.leader)) {
       if (u->soft.role != p->soft.role)
         rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
                 raft_role_name(u->soft.role), raft_peer_node_name(p, u->soft.leader));
       if (p->soft.role == RAFT_LEADER && u->soft.role != RAFT_LEADER) raft_admin_role_lost(p);
+      old_soft = p->soft;
       p->soft = u->soft;
-      state_changed = true;
+      state_changed = soft_changed = true;
     }
     if (u->has_hard_state && u->hard.term != p->term) {
       p->term = u->hard.term;
       state_changed = true;
     }
+    if (soft_changed) raft_fence_role_changed(p, old_soft);
     if (u->n_reads) {
       uint64_t ctxs[u->n_reads], idx[u->n_reads];
       for (size_t i = 0; i < u->n_reads; i++) {
@@ -293,6 +302,8 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_snap_stream_tick(p);
   raft_peer_process(p);
   raft_admin_tick(p);
+  raft_ha_tick(p);
+  raft_fence_tick(p);
   /* status pages want fresh progress, not only role changes: a few times a second */
   unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;
   if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);
@@ -326,8 +337,9 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
           if (msg.from != p->ids[node] || msg.to != p->self) {
             rv_warn("dropped a Raft message from %s claiming %llu -> %llu", p->cfg->nodes[node].id,
                     (unsigned long long)msg.from, (unsigned long long)msg.to);
-          } else if (raft_core_step(p->core, &msg) != RV_OK) {
-            if (!raft_core_fault(p->core)[0])
+          } else {
+            if (msg.type == RAFT_MSG_TIMEOUT_NOW) raft_fence_timeout_now(p, msg.from, msg.term);
+            if (raft_core_step(p->core, &msg) != RV_OK && !raft_core_fault(p->core)[0])
               rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
                       p->cfg->nodes[node].id);
           }
@@ -429,6 +441,14 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
       raft_snap_stream_kv_installed(p, (const Rv__SnapshotInstalled *)m->body);
       break;
     case RV_MSG_RAFT_ADMIN: raft_admin_request(p, m); break;
+    case RV_MSG_HEALTH_REPORT: raft_ha_health(p, (const Rv__HealthReport *)m->body); break;
+    case RV_MSG_FENCE_RESULT: {
+      bool was = p->fence.pending;
+      raft_fence_result(p, m);
+      if (was != p->fence.pending || p->fence.pending) s_publish_state(p);
+      break;
+    }
+    case RV_MSG_FENCE_ATTEMPT: break; /* the fencer logs them; tap shows them */
     case RV_MSG_TRANSFER_LEADER: {
       raft_id_t target = ((const Rv__TransferLeader *)m->body)->target;
       int rc = raft_core_transfer_leader(p->core, target);
@@ -461,6 +481,9 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
                           cfg->nodes[k].id, cfg->nodes[i].id);
   }
   p->self = p->ids[cfg->self];
+  p->ha.fit = true;
+  for (int i = 0; i < cfg->nactors; i++)
+    if (strcmp(cfg->actors[i].name, "health-monitor") == 0) p->has_health_monitor = true;
   p->snap_next_id = rv_random_u64() >> 1; /* room to count up */
 
   char dir[CFG_PATH_MAX + 8];
@@ -517,6 +540,13 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   }
   if (p->store_error[0]) {
     snprintf(reason, len, "%s", p->store_error);
+    return false;
+  }
+  if (p->last_save_us > (uint64_t)p->cfg->health_slow_io_ms * 1000u &&
+      rv_mono_us() - p->last_save_at_us < RV_SLOW_IO_MEMORY_US) {
+    snprintf(reason, len, "raft log write and fdatasync slow: the last took %llu ms (over "
+             "health.slow-io-ms %d)", (unsigned long long)(p->last_save_us / 1000u),
+             p->cfg->health_slow_io_ms);
     return false;
   }
   return true;

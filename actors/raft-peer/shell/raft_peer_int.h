@@ -37,7 +37,8 @@ typedef struct {
 /* The `raftvisor raft` request waiting for its membership change to commit (raft_admin.c). */
 typedef struct {
   bool active;
-  uint64_t corr;             /* the supervisor's correlation id, echoed in the Reply */
+  uint64_t corr;             /* the requester's correlation id, echoed in the Reply */
+  char to[CFG_ID_MAX + 1];   /* the requester (supervisor, or kv-store for haadmin) */
   raft_index_t index;        /* where the change was proposed ... */
   raft_term_t term;          /* ... and in which term: it committed iff applied with this term */
   char what[96];             /* "promote n4", for the answer */
@@ -46,11 +47,39 @@ typedef struct {
 /* The `raftvisor raft transfer` (or HA admin) request waiting for the transfer to complete. */
 typedef struct {
   bool active;
-  uint64_t corr;             /* the supervisor's correlation id */
+  uint64_t corr;             /* the requester's correlation id */
+  char to[CFG_ID_MAX + 1];   /* the requester (supervisor, or kv-store for haadmin) */
   raft_id_t target;
   raft_term_t term;          /* our term when it started: the target leads in a later one */
   int64_t deadline_ms;       /* answered as timed out past this (monotonic) */
 } raft_admin_transfer_t;
+
+/* Health-driven leadership (raft_ha.c): ha.automatic-failover and ha.preferred-leader. */
+typedef struct {
+  bool fit;                  /* the health-monitor's last can_lead (true before any report) */
+  int64_t report_ms;         /* when it came (monotonic), 0 = never */
+  int64_t unfit_since_ms;    /* 0 while fit */
+  char reason[256];          /* the verdict's reason when unfit */
+  int64_t next_try_ms;       /* the next automatic handover attempt */
+  raft_id_t last_target;     /* the last automatic handover's target (tried last next time) */
+  int64_t preferred_next_ms; /* the next attempt to move leadership to the preferred node */
+  int preferred_backoff_ms;
+} raft_ha_t;
+
+/* Fencing the previous leader before a new leader takes writes (raft_fence.c). */
+typedef struct {
+  raft_id_t last_leader;     /* the last other node this one followed */
+  raft_id_t handover_from;   /* TimeoutNow came from it ... */
+  uint64_t handover_term;    /* ... in this term (a handover, not a departure) */
+  bool pending;              /* leader, and the previous leader is not fenced yet */
+  raft_id_t target;
+  uint64_t term;             /* the term this node leads in */
+  bool in_flight;            /* a FenceRequest waits for its FenceResult */
+  uint64_t corr;
+  int attempts;
+  int64_t next_try_ms;
+  char text[384];            /* RaftState.fence */
+} raft_fence_t;
 
 struct raft_peer {
   rv_actor_t *a;
@@ -67,6 +96,11 @@ struct raft_peer {
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
 
   bool kv_attached;              /* kv-store said ApplyFrom since we started */
+  bool has_health_monitor;       /* health-monitor is one of the node's actors: it gets RaftState */
+  uint64_t last_save_us;         /* how long the last persist (write + fdatasync) took ... */
+  uint64_t last_save_at_us;      /* ... and when it ended: slow counts for RV_SLOW_IO_MEMORY_US */
+  raft_ha_t ha;                  /* health-driven leadership (raft_ha.c) */
+  raft_fence_t fence;            /* fencing the previous leader (raft_fence.c) */
   raft_index_t kv_next;          /* next committed index to send to kv-store */
   raft_index_t kv_applied;       /* what kv-store reports durable */
   raft_index_t kv_taken;         /* what kv-store reports taken in: at most S_APPLY_WINDOW
@@ -125,5 +159,26 @@ void raft_admin_role_lost(raft_peer_t *p);
 /* Every tick: answers a waiting transfer once the target leads (this node follows it in a later
  * term), or when it failed (the core aborted it, another node leads, or it timed out). */
 void raft_admin_tick(raft_peer_t *p);
+
+/* ---- raft_fence.c ------------------------------------------------------------------------ */
+/* A TimeoutNow from `from` in `term` (a leadership handover, not a departure). */
+void raft_fence_timeout_now(raft_peer_t *p, raft_id_t from, uint64_t term);
+/* The soft state changes from old to p->soft (p->term current): tracks the leader followed, and
+ * on becoming leader after a leader that left without handing over, with ha.fencing.methods
+ * configured, starts fencing it: kv-store takes no writes until a method succeeded. */
+void raft_fence_role_changed(raft_peer_t *p, raft_soft_state_t old);
+/* The fencer's FenceResult (m borrowed). */
+void raft_fence_result(raft_peer_t *p, const rv_msg_t *m);
+/* Every tick: sends the FenceRequest when due (first at once, then with backoff). */
+void raft_fence_tick(raft_peer_t *p);
+
+/* ---- raft_ha.c --------------------------------------------------------------------------- */
+/* A HealthReport from the health-monitor: with ha.automatic-failover, an unfit node may not
+ * campaign (raft_core_set_campaign). */
+void raft_ha_health(raft_peer_t *p, const Rv__HealthReport *r);
+/* Every tick: an unfit leader (for ha.unhealthy-grace-ms) hands leadership to the most
+ * caught-up active voter; a leader other than ha.preferred-leader hands it to the preferred
+ * node once that one is caught up; stale reports (the health-monitor stopped) count as fit. */
+void raft_ha_tick(raft_peer_t *p);
 
 #endif

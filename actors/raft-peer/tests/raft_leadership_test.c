@@ -228,6 +228,43 @@ static void test_transfer_leader_argument_checks(void **state) {
   tnet_destroy(&net);
 }
 
+/* A node that may not campaign (raft_core_set_campaign: the shell's health verdict) starts no
+ * election when the leader is gone and ignores TimeoutNow, so a transfer to it aborts after an
+ * election timeout and the leader keeps leading; it still votes for another node. Allowed
+ * again, it campaigns as before. */
+static void test_no_campaign_knob(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_both);
+  tnet_campaign(net, 1);
+  raft_core_t *l = net->nodes[1].r;
+  raft_core_set_campaign(net->nodes[3].r, false);
+  assert_int_equal(raft_core_transfer_leader(l, 3), 0);
+  tnet_settle(net);
+  assert_int_equal(tnet_status(net, 3).role, RAFT_FOLLOWER);
+  for (int k = 0; k < 10; k++) tnet_tick_all(net, 1);
+  assert_int_equal(tnet_core_status(l).transferee, 0); /* aborted */
+  assert_int_equal(tnet_core_status(l).role, RAFT_LEADER);
+  /* the leader goes: only 2 may campaign, and 3 votes for it */
+  raft_core_set_campaign(net->nodes[2].r, false);
+  tnet_isolate(net, 1);
+  tnet_tick(net, 2, 200);
+  tnet_tick(net, 3, 200);
+  tnet_settle(net);
+  assert_int_not_equal(tnet_status(net, 2).role, RAFT_LEADER);
+  assert_int_not_equal(tnet_status(net, 3).role, RAFT_LEADER);
+  assert_int_not_equal(tnet_status(net, 2).role, RAFT_CANDIDATE);
+  assert_int_not_equal(tnet_status(net, 3).role, RAFT_PRE_CANDIDATE);
+  raft_core_set_campaign(net->nodes[2].r, true);
+  for (int k = 0; k < 60 && tnet_status(net, 2).role != RAFT_LEADER; k++) {
+    tnet_tick(net, 2, 1);
+    tnet_tick(net, 3, 1);
+    tnet_settle(net);
+  }
+  assert_int_equal(tnet_status(net, 2).role, RAFT_LEADER);
+  assert_int_equal(tnet_status(net, 3).leader, 2);
+  tnet_destroy(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_prevote_partitioned_node_does_not_inflate_term),
@@ -240,6 +277,7 @@ int main(void) {
       cmocka_unit_test(test_transfer_leader_catches_up_target_first),
       cmocka_unit_test(test_transfer_leader_refuses_proposals_then_aborts),
       cmocka_unit_test(test_transfer_leader_argument_checks),
+      cmocka_unit_test(test_no_campaign_knob),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
