@@ -187,6 +187,8 @@ cleanup() {
   trap - ERR
   harness_check || rc=1
   for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
+  local hook
+  while IFS= read -r hook; do bash -c "$hook" || true; done <"$T/at-cleanup" 2>/dev/null
   s_release_ports
   if [ "$rc" -eq 0 ] || [ "${RV_IT_KEEP_FAILED:-1}" = 0 ]; then
     rm -rf "$T"
@@ -196,6 +198,10 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+
+# at_cleanup COMMAND: runs COMMAND (a shell line) at exit, after the harness check has stopped
+# the nodes and before the scenario's files are removed (e.g. unmounting a tmpfs under $T).
+at_cleanup() { echo "$*" >>"$T/at-cleanup"; }
 
 # ---- ports -------------------------------------------------------------------------------------
 

@@ -9,11 +9,14 @@ source "$(dirname "$0")/lib.sh"
 cluster_yaml 3 health-monitor raft-peer kv-store
 mkdir -p "$T/mnt"
 mount -t tmpfs -o size=160m tmpfs "$T/mnt" || fail "cannot mount a tmpfs (root needed)"
-trap 'for c in $(cat "$T/configs" 2>/dev/null); do "$RV" stop -c "$c" >/dev/null 2>&1; done
-      umount "$T/mnt" 2>/dev/null; cleanup' EXIT
+at_cleanup "umount '$T/mnt'"
+# n1's data-dir lives on the tmpfs; $T/n1 points there, where the harness looks for its files
+rm -rf "$T/n1"
+mkdir -p "$T/mnt/n1"
+ln -s "$T/mnt/n1" "$T/n1"
 sed -i "s|data-dir: $T/n1|data-dir: $T/mnt/n1|; s/^health:\$/health:\n  min-free-disk-mb: 100/" "$T/n1.yaml"
 for i in 1 2 3; do printf 'ha:\n  automatic-failover: true\n  preferred-leader: n1\n' >>"$T/n$i.yaml"; done
-for i in 1 2 3; do "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "start n$i"; supervisor_pid "$T/n$i.yaml" >>"$T/pids"; done
+for i in 1 2 3; do start_node "$T/n$i.yaml"; done
 HA() { "$RV" haadmin -c "$T/n2.yaml" "$@"; }
 is_leader() { [ "$(leader_agreed 3)" = "$1" ]; }
 not_leader() { local l; l=$(leader_agreed 3) && [ "$l" != "$1" ]; }

@@ -57,7 +57,7 @@ static void s_print_json(const Rv__StatusReply *r) {
       printf("null");
     printf(",\"fence\":");
     if (rs->fence[0])
-      s_json_str(rs->fence);
+      cli_json_str(rs->fence);
     else
       printf("null");
     printf(",\"peers\":[");
