@@ -15,6 +15,7 @@
 #include "rv_actor.h"
 #include "sup_core.h"
 #include "sup_lock.h"
+#include "sup_preflight.h"
 #include "sup_spawn.h"
 
 #define S_MAX_PENDING_STOPS 16
@@ -54,6 +55,7 @@ typedef struct {
   uint64_t health_at_ms;
   s_relay_t relays[S_MAX_RELAYS];
   uint64_t relay_next;      /* the next relay's correlation id */
+  off_t log_off[SUP_MAX_CHILDREN]; /* size of each actor's log when it was last spawned */
 } sup_node_t;
 
 static uint64_t s_now(void) { return rv_mono_ms(); }
@@ -80,7 +82,7 @@ static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
 
 int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
   int rc;
-  if ((rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
+  if ((rc = sup_preflight_dirs(cfg, err)) || (rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
       (rc = s_mkdirs(cfg->run_dir, 0700, err)))
     return rc;
   /* the ipc sockets live here: only the node's user may enter */
@@ -88,6 +90,59 @@ int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
     return rv_err_set(err, RV_EIO, "cannot set mode 0700 on %s: %s", cfg->run_dir,
                       strerror(errno));
   return RV_OK;
+}
+
+/* ---- an actor's own reason for failing ---------------------------------------------------- */
+
+static void s_log_path(const cfg_node_t *cfg, const char *actor, char *buf, size_t len) {
+  snprintf(buf, len, "%s/%s.log", cfg->log_dir, actor);
+}
+
+static off_t s_log_size(const cfg_node_t *cfg, const char *actor) {
+  char path[CFG_PATH_MAX + 64];
+  s_log_path(cfg, actor, path, sizeof path);
+  struct stat st;
+  return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* The reason an actor gave for failing, from what it wrote to its log since from: the message of
+ * its last error line ("<time> <node> <actor> error <message>"), or else its last line that is
+ * not a log line (what it printed before its log was set up). "" when there is none. */
+static void s_exit_note(const cfg_node_t *cfg, const char *actor, off_t from, char *out,
+                        size_t len) {
+  out[0] = '\0';
+  char path[CFG_PATH_MAX + 64];
+  s_log_path(cfg, actor, path, sizeof path);
+  FILE *f = fopen(path, "re");
+  if (!f) return;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && st.st_size - from > 65536) from = st.st_size - 65536;
+  if (from > 0) fseeko(f, from, SEEK_SET);
+  char line[2400], plain[SUP_REASON_MAX] = "";
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (!line[0]) continue;
+    char when[64], node[128], who[128], level[16];
+    int msg_at = 0;
+    bool logline = sscanf(line, "%63s %127s %127s %15s %n", when, node, who, level, &msg_at) == 4 &&
+                   msg_at > 0 && strlen(when) > 20 && when[4] == '-' && when[10] == 'T';
+    /* (copies bounded by hand: the note may be cut, the compiler need not warn of it) */
+    if (!logline) {
+      size_t k = strnlen(line, sizeof plain - 1);
+      memcpy(plain, line, k);
+      plain[k] = '\0';
+    } else if (strcmp(level, "error") == 0) {
+      size_t k = strnlen(line + msg_at, len - 1);
+      memcpy(out, line + msg_at, k);
+      out[k] = '\0';
+    }
+  }
+  fclose(f);
+  if (!out[0]) {
+    size_t k = strnlen(plain, len - 1);
+    memcpy(out, plain, k);
+    out[k] = '\0';
+  }
 }
 
 /* ---- carrying out the core's actions ----------------------------------------------------- */
@@ -109,6 +164,7 @@ static void s_apply_actions(sup_node_t *n) {
           const cfg_actor_t *spec = &n->cfg->actors[a->child];
           pid_t pid = 0;
           rv_err_t err;
+          n->log_off[a->child] = s_log_size(n->cfg, spec->name);
           if (sup_spawn_actor(n->cfg, spec, n->config_path, &pid, &err) != RV_OK) {
             rv_error("%s", err.msg);
             sup_core_spawn_failed(&n->core, a->child, err.msg, s_now());
@@ -194,8 +250,16 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
     if (si.ssi_signo == SIGCHLD) {
       int status;
       pid_t pid;
-      while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int child = sup_core_find_pid(&n->core, (int)pid);
+        if (child >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+          char note[SUP_REASON_MAX];
+          s_exit_note(n->cfg, n->core.children[child].name, n->log_off[child], note,
+                      sizeof note);
+          sup_core_exit_note(&n->core, (int)pid, note);
+        }
         sup_core_exited(&n->core, (int)pid, status, s_now());
+      }
     } else {
       char why[64];
       snprintf(why, sizeof why, "received %s", strsignal((int)si.ssi_signo));
@@ -564,8 +628,10 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
     goto fail_early;
   }
   if (sup_node_prepare_dirs(cfg, &err) || sup_spawn_check_programs(cfg, &err) ||
-      sup_lock_acquire(cfg, &lockfd, &err))
+      sup_lock_acquire(cfg, &lockfd, &err) || sup_preflight_network(cfg, true, &err)) {
+    if (lockfd >= 0) close(lockfd);
     goto fail_early;
+  }
 
   sigset_t mask;
   sigemptyset(&mask);

@@ -61,7 +61,14 @@ int cli_load_config(const char *path, cfg_node_t **cfg) {
 
 int cli_require_running(const cfg_node_t *cfg, pid_t *pid) {
   pid_t p = 0;
-  if (sup_lock_holder(cfg, &p) != RV_OK || !sup_pid_alive(p)) {
+  rv_err_t err;
+  int rc = sup_lock_holder(cfg, &p, &err);
+  if (rc == RV_EPERM) {
+    /* a monitoring agent must not page "node down" because it may not look */
+    fprintf(stderr, "raftvisor: %s\n", err.msg);
+    return CLI_FAILURE;
+  }
+  if (rc != RV_OK || !sup_pid_alive(p)) {
     fprintf(stderr,
             "raftvisor: node %s is not running (no supervisor holds %s/supervisor.lock); start "
             "it with 'raftvisor start -c %s'\n",

@@ -1,0 +1,92 @@
+/* sup_preflight: host checks before a node starts (I/O: stat, getaddrinfo, bind). */
+#include "sup_preflight.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sup_preflight_dirs(const cfg_node_t *cfg, rv_err_t *err) {
+  char buf[CFG_PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", cfg->data_dir);
+  struct stat st;
+  if (stat(buf, &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      return rv_err_set(err, RV_ECONFIG, "%s: node.data-dir: %s exists and is not a directory",
+                        cfg->source, cfg->data_dir);
+    return RV_OK;
+  }
+  const char *parent = dirname(buf);
+  if (stat(parent, &st) != 0)
+    return rv_err_set(err, RV_ECONFIG,
+                      "%s: node.data-dir: the parent of %s, %s, %s (is the data disk "
+                      "mounted?); create it first: raftvisor creates only the data-dir itself",
+                      cfg->source, cfg->data_dir, parent,
+                      errno == ENOENT ? "does not exist" : strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return rv_err_set(err, RV_ECONFIG, "%s: node.data-dir: the parent of %s, %s, is not a directory",
+                      cfg->source, cfg->data_dir, parent);
+  return RV_OK;
+}
+
+/* Binds a TCP socket to ai with port (0 = any); returns 0 or the errno. */
+static int s_try_bind(const struct addrinfo *ai, int port) {
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int one = 1;
+  /* as ZeroMQ binds: a port left in TIME_WAIT by a stopped node is free */
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_storage sa;
+  memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
+  if (sa.ss_family == AF_INET) ((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+  else if (sa.ss_family == AF_INET6) ((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+  int rc = bind(fd, (struct sockaddr *)&sa, ai->ai_addrlen) == 0 ? 0 : errno;
+  if (rc == 0 && listen(fd, 1) != 0) rc = errno;
+  close(fd);
+  return rc;
+}
+
+int sup_preflight_network(const cfg_node_t *cfg, bool check_ports, rv_err_t *err) {
+  const cfg_peer_t *self = &cfg->nodes[cfg->self];
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+  int g = getaddrinfo(self->host, NULL, &hints, &res);
+  if (g != 0 || !res)
+    return rv_err_set(err, RV_ECONFIG,
+                      "%s: cluster.nodes[%d].host: cannot resolve \"%s\" (node %s): %s",
+                      cfg->source, cfg->self, self->host, cfg->node_id,
+                      g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+  char addr[NI_MAXHOST] = "?";
+  getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
+  int rc = RV_OK, e = s_try_bind(res, 0);
+  if (e == EADDRNOTAVAIL) {
+    rc = rv_err_set(err, RV_ECONFIG,
+                    "%s: cluster.nodes[%d].host: \"%s\" (%s) is not an address of this machine, "
+                    "so node %s cannot listen on it; is this the YAML of another host's node?",
+                    cfg->source, cfg->self, self->host, addr, cfg->node_id);
+  } else if (e) {
+    rc = rv_err_set(err, RV_ECONFIG, "%s: cluster.nodes[%d].host: cannot listen on %s (%s): %s",
+                    cfg->source, cfg->self, self->host, addr, strerror(e));
+  } else if (check_ports) {
+    struct {
+      const char *actor, *key;
+      int port;
+    } ports[] = {{"raft-peer", "raft-port", self->raft_port},
+                 {"kv-store", "client-port", self->client_port}};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0] && !rc; i++) {
+      if (!cfg_node_actor(cfg, ports[i].actor)) continue;
+      if ((e = s_try_bind(res, ports[i].port)) != 0)
+        rc = rv_err_set(err, RV_ECONFIG,
+                        "%s: cluster.nodes[%d].%s: cannot listen on %s:%d for %s: %s%s",
+                        cfg->source, cfg->self, ports[i].key, addr, ports[i].port,
+                        ports[i].actor, strerror(e),
+                        e == EADDRINUSE ? " (another process uses the port: 'ss -ltnp' names it)"
+                                        : "");
+    }
+  }
+  freeaddrinfo(res);
+  return rc;
+}
