@@ -260,6 +260,14 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
         }
         sup_core_exited(&n->core, (int)pid, status, s_now());
       }
+    } else if (si.ssi_signo == SIGHUP) {
+      /* logrotate's postrotate: reopen the log files, never stop (under systemd, a node that
+       * exited 0 on SIGHUP would stay down) */
+      char path[CFG_PATH_MAX + 32];
+      snprintf(path, sizeof path, "%s/supervisor.log", n->cfg->log_dir);
+      if (rv_log_to_file()) rv_log_reopen(path);
+      for (int i = 0; i < n->core.nchildren; i++)
+        if (n->core.children[i].state == SUP_CHILD_RUNNING) kill(n->core.children[i].pid, SIGHUP);
     } else {
       char why[64];
       snprintf(why, sizeof why, "received %s", strsignal((int)si.ssi_signo));

@@ -252,6 +252,12 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   rv_actor_t *a = arg;
   struct signalfd_siginfo si;
   while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGHUP) { /* logrotate: the supervisor passes it on */
+      char path[CFG_PATH_MAX + 64];
+      snprintf(path, sizeof path, "%s/%s.log", a->cfg->log_dir, a->name);
+      if (rv_log_to_file()) rv_log_reopen(path);
+      continue;
+    }
     rv_info("received %s, stopping", strsignal((int)si.ssi_signo));
     rv_actor_stop(a, RV_EXIT_OK);
   }
@@ -338,6 +344,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGPIPE);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   sigdelset(&mask, SIGPIPE);

@@ -1,11 +1,15 @@
 /* rv_log: structured log lines and the monotonic clock (I/O: writes stderr). */
 #include "rv_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static char s_node[CFG_ID_MAX + 1] = "-";
 static char s_actor[CFG_ID_MAX + 1] = "-";
@@ -38,6 +42,27 @@ void rv_log(cfg_log_level_t level, const char *fmt, ...) {
   if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
   fwrite(line, 1, (size_t)n, stderr);
   fflush(stderr);
+}
+
+int rv_log_reopen(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    int e = errno;
+    rv_error("cannot reopen the log file %s: %s; still writing to the old one", path, strerror(e));
+    return RV_EIO;
+  }
+  fflush(stdout);
+  fflush(stderr);
+  dup2(fd, STDOUT_FILENO);
+  dup2(fd, STDERR_FILENO);
+  close(fd);
+  rv_info("log file reopened (SIGHUP)");
+  return RV_OK;
+}
+
+bool rv_log_to_file(void) {
+  struct stat st;
+  return fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 uint64_t rv_mono_us(void) {

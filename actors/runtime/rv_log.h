@@ -16,6 +16,14 @@ void rv_log(cfg_log_level_t level, const char *fmt, ...) __attribute__((format(p
 #define rv_warn(...) rv_log(CFG_LOG_WARN, __VA_ARGS__)
 #define rv_error(...) rv_log(CFG_LOG_ERROR, __VA_ARGS__)
 
+/* Reopens the log file at path (append, created 0640 if missing) onto stdout and stderr, as
+ * logrotate's postrotate expects after SIGHUP. Returns 0, or RV_EIO (logged where the log went
+ * before) and the old file stays in use. */
+int rv_log_reopen(const char *path);
+
+/* True when stderr is a regular file (a log file, not a terminal or a pipe). */
+bool rv_log_to_file(void);
+
 /* Monotonic clock in milliseconds / microseconds (for timeouts and latencies). */
 uint64_t rv_mono_ms(void);
 uint64_t rv_mono_us(void);
