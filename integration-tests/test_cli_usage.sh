@@ -14,11 +14,14 @@ out=$("$RV" status 2>&1); [ $? -eq 2 ] || fail "missing -c should exit 2"
 assert_contains "$out" "missing -c FILE" "missing -c message"
 out=$("$RV" tap -c x.yaml --count -5 2>&1); [ $? -eq 2 ] || fail "bad --count should exit 2"
 cfg=$(node_yaml n1)
-for c in status stop tap; do
+for c in status tap; do
   out=$("$RV" $c -c "$cfg" 2>&1); code=$?
   [ $code -eq 3 ] || fail "raftvisor $c on a stopped node exited $code, expected 3"
   assert_contains "$out" "node n1 is not running" "$c on a stopped node"
 done
+# LSB: stopping a stopped node succeeds
+out=$("$RV" stop -c "$cfg" 2>&1) || fail "raftvisor stop on a stopped node exited $?, expected 0"
+assert_contains "$out" "node n1 is not running; nothing to stop" "stop on a stopped node"
 out=$("$RV" restart -c "$cfg" a1 2>&1); [ $? -eq 3 ] || fail "restart on a stopped node should exit 3"
 out=$("$RV" config check -c "$cfg") || fail "config check failed: $out"
 assert_contains "$out" "ok: " "config check"
