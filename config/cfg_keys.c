@@ -120,6 +120,10 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "health.ping-timeout-ms", .type = CFG_T_INT, .def = "1500", .min = 20,
      .max = 600000, CFG_FIELD(cfg_node_t, health_ping_timeout_ms),
      .doc = "an actor silent this long is unhealthy; more than ping-interval-ms"},
+    /* metrics */
+    {.path = "metrics.listen", .type = CFG_T_STRING, .def = "", CFG_FIELD(cfg_node_t, metrics_listen),
+     .check = cfg_value_check_listen,
+     .doc = "HTTP for /metrics (Prometheus), /health and /ready on \"host:port\"; \"\" = off"},
     /* raft */
     {.path = "raft.tick-ms", .type = CFG_T_INT, .def = "10", .min = 1, .max = 1000,
      CFG_FIELD(cfg_node_t, raft_tick_ms),

@@ -89,6 +89,7 @@ typedef struct {
   /* health: the health-monitor's pings */
   int health_ping_interval_ms;   /* default 500 */
   int health_ping_timeout_ms;    /* default 1500 */
+  char metrics_listen[CFG_HOST_MAX + 8]; /* "host:port" of the HTTP metrics/health server; "" off */
 
   /* raft: the consensus timing and log size (raft-peer) */
   int raft_tick_ms;              /* default 10 */

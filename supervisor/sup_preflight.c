@@ -1,6 +1,8 @@
 /* sup_preflight: host checks before a node starts (I/O: stat, getaddrinfo, bind). */
 #include "sup_preflight.h"
 
+#include "cfg_value.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <netdb.h>
@@ -50,6 +52,29 @@ static int s_try_bind(const struct addrinfo *ai, int port) {
   return rc;
 }
 
+/* metrics.listen: resolves, and its port is free. */
+static int s_check_metrics(const cfg_node_t *cfg, rv_err_t *err) {
+  char host[CFG_HOST_MAX];
+  int port;
+  if (cfg_value_hostport(cfg->metrics_listen, host, sizeof host, &port, NULL) != 0)
+    return rv_err_set(err, RV_ECONFIG, "%s: metrics.listen: expected \"host:port\", got \"%s\"",
+                      cfg->source, cfg->metrics_listen);
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+  int g = getaddrinfo(host, NULL, &hints, &res);
+  if (g != 0 || !res)
+    return rv_err_set(err, RV_ECONFIG, "%s: metrics.listen: cannot resolve \"%s\": %s",
+                      cfg->source, host, g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+  int e = s_try_bind(res, port), rc = RV_OK;
+  freeaddrinfo(res);
+  if (e)
+    rc = rv_err_set(err, RV_ECONFIG, "%s: metrics.listen: cannot listen on %s: %s%s", cfg->source,
+                    cfg->metrics_listen, strerror(e),
+                    e == EADDRINUSE ? " (another process uses the port: 'ss -ltnp' names it)"
+                    : e == EADDRNOTAVAIL ? " (not an address of this machine)"
+                                         : "");
+  return rc;
+}
+
 int sup_preflight_network(const cfg_node_t *cfg, bool check_ports, rv_err_t *err) {
   const cfg_peer_t *self = &cfg->nodes[cfg->self];
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -88,5 +113,6 @@ int sup_preflight_network(const cfg_node_t *cfg, bool check_ports, rv_err_t *err
     }
   }
   freeaddrinfo(res);
+  if (!rc && check_ports && cfg->metrics_listen[0]) rc = s_check_metrics(cfg, err);
   return rc;
 }

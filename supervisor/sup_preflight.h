@@ -16,7 +16,7 @@ int sup_preflight_dirs(const cfg_node_t *cfg, rv_err_t *err);
 
 /* Checks that this node's host (cluster.nodes[self].host) resolves and is local (a socket can
  * bind to it), and, when check_ports, that every port an actor of this node will listen on is
- * free (raft-port for raft-peer, client-port for kv-store). Returns 0, or RV_ECONFIG naming the
+ * free (raft-port for raft-peer, client-port for kv-store, metrics.listen). Returns 0, or RV_ECONFIG naming the
  * key, the host or port and the system's reason. */
 int sup_preflight_network(const cfg_node_t *cfg, bool check_ports, rv_err_t *err);
 

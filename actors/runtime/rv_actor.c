@@ -58,6 +58,7 @@ struct rv_actor {
   s_fd_t *fds;
   uint64_t lag_expected_us;
   uint64_t lag_max_us;
+  uint64_t hb_lag_max_us; /* the same, since the previous HeartbeatAck (for /metrics) */
 };
 
 const cfg_node_t *rv_actor_config(const rv_actor_t *a) { return a->cfg; }
@@ -201,6 +202,13 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   Rv__HeartbeatAck ack = RV__HEARTBEAT_ACK__INIT;
   ack.seq = ((Rv__Heartbeat *)m->body)->seq;
   ack.pid = (uint32_t)getpid();
+  rv_mailbox_stats_t st = rv_mailbox_stats(a->mb);
+  ack.msgs_in = st.msgs_in;
+  ack.msgs_out = st.msgs_out;
+  ack.bad_frames = st.bad_frames;
+  ack.dropped_sends = st.dropped_sends;
+  ack.loop_lag_us = a->hb_lag_max_us;
+  a->hb_lag_max_us = 0;
   rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
 }
 
@@ -270,6 +278,7 @@ static int s_on_lag_tick(zloop_t *loop, int id, void *arg) {
   if (a->lag_expected_us && now > a->lag_expected_us) {
     uint64_t lag = now - a->lag_expected_us;
     if (lag > a->lag_max_us) a->lag_max_us = lag;
+    if (lag > a->hb_lag_max_us) a->hb_lag_max_us = lag;
   }
   a->lag_expected_us = now + S_LAG_TICK_MS * 1000u;
   return 0;
