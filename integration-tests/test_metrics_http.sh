@@ -45,15 +45,25 @@ grep -q "^raftvisor_raft_peer_lag_entries{peer=\"n$f\"} " "$T/metrics.$l" ||
 commit0=$(metric "$l" raftvisor_raft_commit_index)
 msgs0=$(metric "$l" 'raftvisor_runtime_messages_received_total{actor="kv-store"}')
 applied0=$(metric "$f" raftvisor_raft_applied_index)
+proposals0=$(metric "$l" raftvisor_raft_proposals_total)
+fsyncs0=$(metric "$f" raftvisor_raft_log_fsync_duration_seconds_count)
+mkdirs0=$(metric "$l" 'raftvisor_kv_operations_total{op="mkdir"}')
 "$RV" bench -c "$T/n$l.yaml" --workload mkdir --clients 4 --ops 200 >/dev/null ||
   fail "bench failed"
 moved() {
   [ "$(metric "$l" raftvisor_raft_commit_index)" -ge $((commit0 + 200)) ] &&
     [ "$(metric "$l" 'raftvisor_runtime_messages_received_total{actor="kv-store"}')" -gt "$msgs0" ] &&
-    [ "$(metric "$f" raftvisor_raft_applied_index)" -ge $((applied0 + 200)) ]
+    [ "$(metric "$f" raftvisor_raft_applied_index)" -ge $((applied0 + 200)) ] &&
+    [ "$(metric "$l" raftvisor_raft_proposals_total)" -ge $((proposals0 + 200)) ] &&
+    [ "$(metric "$f" raftvisor_raft_log_fsync_duration_seconds_count)" -gt "$fsyncs0" ] &&
+    [ "$(metric "$l" 'raftvisor_kv_operations_total{op="mkdir"}')" -ge $((${mkdirs0:-0} + 200)) ]
 }
-wait_for "commit, applied and message counters moved by the 200 writes" 20 moved
+wait_for "commit, applied, proposals, fsyncs, kv-store mkdirs moved by the 200 writes" 20 moved
 commit1=$(metric "$l" raftvisor_raft_commit_index)
+curl -sf "$(url "$l" /metrics)" | promtool check metrics >"$T/promtool.load" 2>&1 ||
+  fail "promtool check metrics after load: $(cat "$T/promtool.load")"
+grep -q '^raftvisor_kv_operation_duration_seconds_bucket{op="mkdir",le="+Inf"} ' \
+  <(curl -sf "$(url "$l" /metrics)") || fail "no mkdir latency histogram on the leader"
 
 # a restart is counted, with the actor's last exit
 kill -9 "$(actor_pid "$T/n1.yaml" health-monitor)"

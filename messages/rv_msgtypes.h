@@ -51,6 +51,7 @@
   X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
   X(FS_REPLY, 301, rv__fs_reply__descriptor)                        \
+  X(KV_STATS, 310, rv__kv_stats__descriptor)                        \
   X(FENCE_REQUEST, 500, rv__fence_request__descriptor)              \
   X(FENCE_ATTEMPT, 501, rv__fence_attempt__descriptor)              \
   X(FENCE_RESULT, 502, rv__fence_result__descriptor)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "rv_hist.h"
+
 #define S_VERSION "0.1.0"
 
 /* Writes s as a Prometheus label value or a JSON string body: \, " and newlines escaped. */
@@ -120,6 +122,31 @@ static void s_gauge(FILE *f, const char *name, const char *help, unsigned long l
   fprintf(f, "%s %llu\n", name, value);
 }
 
+static void s_counter(FILE *f, const char *name, const char *help, unsigned long long value) {
+  s_head(f, name, "counter", help);
+  fprintf(f, "%s %llu\n", name, value);
+}
+
+/* The samples of one histogram (rv_hist.h's bounds) named name, with labels ("" or
+ * "op=\"mkdir\","); the HELP and TYPE lines are the caller's. */
+void sup_metrics_histogram(FILE *f, const char *name, const char *labels, const Rv__Histogram *h) {
+  unsigned long long cum = 0;
+  for (size_t i = 0; i < RV_HIST_NBUCKETS; i++) {
+    cum += i < h->n_buckets ? h->buckets[i] : 0;
+    if (i < RV_HIST_NBOUNDS)
+      fprintf(f, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels,
+              (double)rv_hist_bound_us(i) / 1e6, cum);
+    else
+      fprintf(f, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels, cum);
+  }
+  size_t ll = strlen(labels);
+  /* labels without the trailing comma, for _sum and _count */
+  fprintf(f, "%s_sum%s%.*s%s %.6f\n", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0), labels,
+          ll ? "}" : "", (double)h->sum_us / 1e6);
+  fprintf(f, "%s_count%s%.*s%s %llu\n", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0), labels,
+          ll ? "}" : "", (unsigned long long)h->count);
+}
+
 static void s_raft(FILE *f, const sup_metrics_view_t *v) {
   const Rv__RaftState *r = v->raft;
   if (!r) return;
@@ -141,6 +168,19 @@ static void s_raft(FILE *f, const sup_metrics_view_t *v) {
   fprintf(f, "raftvisor_raft_snapshots_refused_total %llu\n",
           (unsigned long long)r->snapshots_refused);
   s_gauge(f, "raftvisor_raft_voters", "voters in the configuration in force", r->n_voters);
+  s_counter(f, "raftvisor_raft_proposals_total", "proposals this node's Raft accepted as leader",
+            r->proposals);
+  s_counter(f, "raftvisor_raft_proposals_failed_total",
+            "proposals refused (not the leader, too many uncommitted bytes)", r->proposals_failed);
+  s_counter(f, "raftvisor_raft_snapshots_sent_total",
+            "snapshot streams this node started to followers", r->snapshots_sent);
+  s_counter(f, "raftvisor_raft_snapshots_installed_total",
+            "snapshots this node installed from its leader", r->snapshots_installed);
+  if (r->log_saves) {
+    s_head(f, "raftvisor_raft_log_fsync_duration_seconds", "histogram",
+           "one save of the Raft log: its record written and fdatasync'ed");
+    sup_metrics_histogram(f, "raftvisor_raft_log_fsync_duration_seconds", "", r->log_saves);
+  }
   if (r->n_peers) {
     s_head(f, "raftvisor_raft_peer_lag_entries", "gauge",
            "leader only: entries of the leader's log a follower has not acknowledged");
@@ -158,6 +198,34 @@ static void s_raft(FILE *f, const sup_metrics_view_t *v) {
       s_esc(f, r->peers[i]->node);
       fprintf(f, "\"} %d\n", r->peers[i]->active);
     }
+  }
+}
+
+static void s_kv(FILE *f, const sup_metrics_view_t *v) {
+  const Rv__KvStats *k = v->kv;
+  if (!k) return;
+  s_gauge(f, "raftvisor_kv_sessions", "client sessions in the replicated session table",
+          k->sessions);
+  s_gauge(f, "raftvisor_kv_pending_requests", "requests waiting for their entry or read index",
+          k->pending);
+  s_head(f, "raftvisor_kv_operations_total", "counter",
+         "namespace operations answered by this node's kv-store, by type");
+  for (size_t i = 0; i < k->n_ops; i++)
+    fprintf(f, "raftvisor_kv_operations_total{op=\"%s\"} %llu\n", k->ops[i]->op,
+            (unsigned long long)(k->ops[i]->latency ? k->ops[i]->latency->count : 0));
+  s_head(f, "raftvisor_kv_operation_errors_total", "counter",
+         "namespace operations answered with an error (a retry or a refusal), by type");
+  for (size_t i = 0; i < k->n_ops; i++)
+    fprintf(f, "raftvisor_kv_operation_errors_total{op=\"%s\"} %llu\n", k->ops[i]->op,
+            (unsigned long long)k->ops[i]->errors);
+  s_head(f, "raftvisor_kv_operation_duration_seconds", "histogram",
+         "request received -> reply sent, in kv-store, by type");
+  for (size_t i = 0; i < k->n_ops; i++) {
+    if (!k->ops[i]->latency) continue;
+    char labels[96];
+    snprintf(labels, sizeof labels, "op=\"%.60s\",", k->ops[i]->op);
+    sup_metrics_histogram(f, "raftvisor_kv_operation_duration_seconds", labels,
+                          k->ops[i]->latency);
   }
 }
 
@@ -193,6 +261,7 @@ char *sup_metrics_render(const sup_metrics_view_t *v, size_t *len) {
   s_actors(f, v);
   s_runtime(f, v);
   s_raft(f, v);
+  s_kv(f, v);
   s_fences(f, v);
   s_head(f, "raftvisor_http_requests_total", "counter", "GET and HEAD requests served");
   fprintf(f, "raftvisor_http_requests_total %llu\n", (unsigned long long)v->http_requests);

@@ -1,6 +1,7 @@
 /* sup_metrics: what the node's HTTP server answers, made from what the supervisor already holds
  * (its children's states and exits, each actor's runtime counters from its HeartbeatAcks, the
- * health-monitor's last HealthReport, the raft-peer's last RaftState, FenceAttempts it saw):
+ * health-monitor's last HealthReport, the raft-peer's last RaftState, kv-store's last KvStats,
+ * FenceAttempts it saw):
  *   /metrics  the Prometheus text format 0.0.4, names raftvisor_<subsystem>_<what>[_total|_seconds]
  *   /health   200 {"healthy":true,...} only when the node can serve; else 503 with the failing
  *             checks (sup_health_verdict: the one function that decides)
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cfg_node.h"
 #include "rv_mailbox.h"
@@ -43,6 +45,7 @@ typedef struct {
   const Rv__HealthReport *health;      /* NULL: none yet */
   bool health_fresh;                   /* the report is recent (the monitor is reporting) */
   const Rv__RaftState *raft;           /* NULL: none yet, or no raft-peer */
+  const Rv__KvStats *kv;               /* NULL: none yet, or no kv-store */
   rv_mailbox_stats_t supervisor_mb;
   uint64_t uptime_ms;
   uint64_t leader_changes;             /* leader changes seen in RaftStates since start */
@@ -54,6 +57,10 @@ typedef struct {
 /* The Prometheus exposition of v. Returns heap text (caller frees) and its length, or NULL when
  * out of memory. */
 char *sup_metrics_render(const sup_metrics_view_t *v, size_t *len);
+
+/* Writes the _bucket, _sum and _count samples of h (common/rv_hist.h's bounds, cumulated here)
+ * as name, with labels "" or "op=\"mkdir\"," (note the trailing comma). */
+void sup_metrics_histogram(FILE *f, const char *name, const char *labels, const Rv__Histogram *h);
 
 /* Can this node serve? The one verdict behind GET /health: every actor running, the
  * health-monitor (when configured) reporting the node healthy, and, with raft-peer, a leader

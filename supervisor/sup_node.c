@@ -54,6 +54,7 @@ typedef struct {
   int npending_stops;
   Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
   Rv__RaftState *raft;      /* the latest state the raft-peer published, or NULL */
+  Rv__KvStats *kv;          /* kv-store's latest KvStats, or NULL */
   uint64_t health_at_ms;
   s_relay_t relays[S_MAX_RELAYS];
   uint64_t relay_next;      /* the next relay's correlation id */
@@ -318,6 +319,11 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
         if (n->raft && n->raft->leader != ((Rv__RaftState *)m.body)->leader) n->leader_changes++;
         if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
         n->raft = (Rv__RaftState *)m.body;
+        m.body = NULL; /* kept */
+        break;
+      case RV_MSG_KV_STATS:
+        if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
+        n->kv = (Rv__KvStats *)m.body;
         m.body = NULL; /* kept */
         break;
       case RV_MSG_REPLY:
@@ -647,6 +653,7 @@ static void s_on_http(void *arg, const char *path, sup_http_answer_t *out) {
       .health_fresh = n->health && now - n->health_at_ms <=
                                        3u * (uint64_t)n->cfg->health_ping_interval_ms + 500u,
       .raft = sup_core_find(&n->core, "raft-peer") >= 0 ? n->raft : NULL,
+      .kv = sup_core_find(&n->core, "kv-store") >= 0 ? n->kv : NULL,
       .supervisor_mb = rv_mailbox_stats(n->mb), .uptime_ms = now - n->started_ms,
       .leader_changes = n->leader_changes, .fences = n->fences, .nfences = n->nfences,
       .http_requests = sup_http_requests(n->http)};
@@ -765,6 +772,7 @@ out:
   for (int i = 0; i < S_MAX_RELAYS; i++) zframe_destroy(&n->relays[i].identity);
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
+  if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
   if (lockfd >= 0) {
     const char *names[] = {"supervisor", "control", "tap", "tap-in"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) s_unlink_endpoint(cfg, names[i]);

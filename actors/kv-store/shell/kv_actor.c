@@ -196,6 +196,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   }
   s_sync(s, now);
   kv_clients_expire(s, now);
+  kv_clients_stats(s, now);
   kv_snapshot_tick(s, now);
 }
 

@@ -102,7 +102,7 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   r.code = (uint32_t)rc;
   r.message = rc ? err.msg : "";
   r.index = s->applied;
-  kv_reply(s, peer, env, &r);
+  kv_reply(s, peer, env, (int)q->op, &r);
   free(items);
   free(ptrs);
   kv_ls_close(&ls);

@@ -13,6 +13,7 @@
 #define S_APPLY_BATCH_MAX 1024           /* entries per ApplyBatch */
 #define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
 #define S_PEER_DRAIN 1024                 /* peer frames taken per wake-up */
+#define S_SLOW_SAVE_US 100000u            /* a log save this slow is logged as a warning */
 
 raft_peer_t *raft_peer_new(void) { return calloc(1, sizeof(raft_peer_t)); }
 
@@ -38,6 +39,16 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.leader = st.leader;
   rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
   rs.snapshots_refused = p->snap_refused;
+  rs.proposals = p->proposals;
+  rs.proposals_failed = p->proposals_failed;
+  rs.snapshots_sent = p->snaps_sent;
+  rs.snapshots_installed = p->snaps_installed;
+  Rv__Histogram saves = RV__HISTOGRAM__INIT;
+  saves.n_buckets = RV_HIST_NBUCKETS;
+  saves.buckets = p->log_saves.buckets;
+  saves.count = p->log_saves.count;
+  saves.sum_us = p->log_saves.sum_us;
+  rs.log_saves = &saves;
   rs.fault = (char *)raft_core_fault(p->core);
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
@@ -80,6 +91,14 @@ static void s_send_state(raft_peer_t *p, const char *to) {
       prog[n].state = (char *)states[pr.state <= RAFT_PROGRESS_SNAPSHOT ? pr.state : 0];
       prog[n].learner = pr.learner;
       prog[n].active = pr.recent_active;
+      if (pr.recent_active == p->peer_lost[i]) { /* loss and return of a peer, as leader */
+        if (pr.recent_active)
+          rv_info("peer %s is back: it answers the leader again", p->cfg->nodes[i].id);
+        else
+          rv_warn("peer %s lost: no answer to the leader within an election timeout",
+                  p->cfg->nodes[i].id);
+        p->peer_lost[i] = !pr.recent_active;
+      }
       pp[n] = &prog[n];
       n++;
     }
@@ -193,7 +212,16 @@ void raft_peer_process(raft_peer_t *p) {
     raft_update_t *u = &p->update;
     if (!p->persisted) {
       rv_err_t err;
-      if (raft_store_save(p->store, u, &err) != RV_OK) {
+      uint64_t t0 = rv_mono_us();
+      int src = raft_store_save(p->store, u, &err);
+      if (src == RV_OK && (u->n_entries || u->has_hard_state || u->snapshot.index)) {
+        uint64_t took = rv_mono_us() - t0;
+        rv_hist_observe(&p->log_saves, took);
+        if (took >= S_SLOW_SAVE_US)
+          rv_warn("slow fsync: a Raft log save of %zu entries took %llu ms (disk busy or slow?)",
+                  u->n_entries, (unsigned long long)(took / 1000u));
+      }
+      if (src != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
         if (raft_store_failed(p->store)) {
@@ -216,6 +244,16 @@ void raft_peer_process(raft_peer_t *p) {
       if (u->soft.role != p->soft.role)
         rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
                 raft_role_name(u->soft.role), raft_peer_node_name(p, u->soft.leader));
+      if (u->soft.leader != p->soft.leader) {
+        unsigned long long term = u->has_hard_state ? u->hard.term : p->term;
+        const char *was = p->soft.leader ? raft_peer_node_name(p, p->soft.leader) : "none";
+        if (u->soft.leader)
+          rv_warn("leader changed: %s leads in term %llu (was %s)",
+                  raft_peer_node_name(p, u->soft.leader), term, was);
+        else
+          rv_warn("leader lost in term %llu (was %s): no leader known, nothing commits until a "
+                  "quorum elects one", term, was);
+      }
       if (p->soft.role == RAFT_LEADER && u->soft.role != RAFT_LEADER) raft_admin_role_lost(p);
       p->soft = u->soft;
       state_changed = true;
@@ -351,6 +389,8 @@ static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
   for (size_t i = 0; i < n; i++) {
     raft_proposal_t pr = {0};
     int rc = raft_core_propose(p->core, b->proposals[i]->data.data, b->proposals[i]->data.len, &pr);
+    if (rc == RV_OK) p->proposals++;
+    else p->proposals_failed++;
     rv__propose_outcome__init(&outs[i]);
     outs[i].id = b->proposals[i]->id;
     outs[i].code = (uint32_t)rc;
