@@ -35,6 +35,8 @@ static const cli_command_t s_commands[] = {
      cli_fs_main},
     {"bench", "throughput and latency as clients see them (create, stat, mixed, bulk-load)",
      cli_bench_main},
+    {"endpoints", "every node of the cluster asked over the network: role, term, lag, health",
+     cli_endpoints_main},
     {"version", "print the version of raftvisor", s_version_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

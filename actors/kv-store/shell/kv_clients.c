@@ -417,6 +417,7 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_CAT:
     case RV__FS_OP__FS_COUNT:
     case RV__FS_OP__FS_DIGEST: kv_reads_request(s, peer, m); break;
+    case RV__FS_OP__FS_NODE_STATUS: kv_reads_node_status(s, peer, m); break;
     default:
       kv_reply_error(s, peer, m, RV_EINVAL, false, "unknown operation %d", (int)q->op);
   }
@@ -478,6 +479,7 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
 }
 
 int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
+  s->started_ms = kv_now_ms();
   if (!(s->by_id = s_table()) || !(s->by_index = s_table()))
     return rv_err_set(err, RV_ENOMEM, "out of memory");
   char ep[CFG_HOST_MAX + 32];
