@@ -15,10 +15,12 @@
 #define CFG_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
 static const char *const s_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const s_log_formats[] = {"text", "json", NULL};
 static const char *const s_restarts[] = {"permanent", "transient", "temporary", NULL};
 
 /* The enums are stored through an int. */
 _Static_assert(sizeof(cfg_log_level_t) == sizeof(int), "enum fields are written as int");
+_Static_assert(sizeof(cfg_log_format_t) == sizeof(int), "enum fields are written as int");
 _Static_assert(sizeof(cfg_restart_t) == sizeof(int), "enum fields are written as int");
 
 static const cfg_key_t s_peer_keys[] = {
@@ -71,6 +73,9 @@ static const cfg_key_t s_node_keys[] = {
      CFG_FIELD(cfg_node_t, log_dir), .doc = "one log file per actor"},
     {.path = "node.log-level", .type = CFG_T_ENUM, .def = "info", .names = s_log_levels,
      CFG_FIELD(cfg_node_t, log_level), .doc = "least severe level logged"},
+    {.path = "node.log-format", .type = CFG_T_ENUM, .def = "text", .names = s_log_formats,
+     CFG_FIELD(cfg_node_t, log_format),
+     .doc = "text lines, or json: one object per line (time, node, actor, level, msg)"},
     /* cluster */
     {.path = "cluster.id", .type = CFG_T_ID, .def = "raftvisor", CFG_FIELD(cfg_node_t, cluster_id),
      .doc = "the cluster's name; nodes of another cluster are refused"},

@@ -29,6 +29,7 @@
 #define CFG_RUN_DIR_MAX 80    /* run-dir + "/" + a socket name must fit sun_path (108 bytes) */
 
 typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
+typedef enum { CFG_LOG_TEXT, CFG_LOG_JSON } cfg_log_format_t;
 
 /* Erlang/OTP restart types. */
 typedef enum {
@@ -64,6 +65,7 @@ typedef struct {
   char run_dir[CFG_PATH_MAX];    /* default <data-dir>/run; created 0700 (ipc sockets, lock) */
   char log_dir[CFG_PATH_MAX];    /* default <data-dir>/log; one file per actor */
   cfg_log_level_t log_level;     /* default info */
+  cfg_log_format_t log_format;   /* default text; json: one JSON object per line */
 
   /* cluster: every master, this node included (node.id must be among them) */
   char cluster_id[CFG_ID_MAX + 1];

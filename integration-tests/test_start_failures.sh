@@ -62,4 +62,19 @@ assert_contains "$out" "actor broken exited with a configuration error" "config 
 assert_contains "$out" "configuration failure, as told" "config error names the actor's reason"
 out=$("$RV" start -c "$cf" 2>&1) && fail "foreground start of a misconfigured actor succeeded"
 assert_contains "$out" "configuration failure, as told" "foreground start names the actor's reason"
+
+# node.log-format: json: every line of every log is one JSON object, and the actor's reason
+# still reaches start
+jf=$(node_yaml jf "  - {name: health-monitor}
+  - {name: flaky, exec: $RV_BIN/raftvisor-test-actor, args: [--start-fail]}")
+sed -i 's/^  id: jf$/  id: jf\n  log-format: json/' "$jf"
+expect_fail 1 "exited with code 75: cannot start: start failure, as told" "$RV" start --daemon -c "$jf"
+for f in "$T"/jf/log/*.log; do
+  jq -e -c 'select((.time | test("^[0-9-]+T[0-9:.]+Z$")) and .node == "jf" and
+    (.level | IN("debug", "info", "warn", "error")) and (.msg | type == "string"))' "$f" \
+    >"$T/json.ok" 2>"$T/json.err" || fail "$f is not JSON lines: $(cat "$T/json.err"; head -n 3 "$f")"
+  [ "$(wc -l <"$T/json.ok")" = "$(wc -l <"$f")" ] || fail "$f: lines without the fields: $(head -n 3 "$f")"
+done
+grep -q '"actor":"flaky","level":"error","msg":"cannot start: start failure, as told"' "$T/jf/log/flaky.log" ||
+  fail "flaky.log lacks its error as JSON: $(tail -n 3 "$T/jf/log/flaky.log")"
 log "ok"

@@ -134,6 +134,16 @@ static void s_exit_note(const cfg_node_t *cfg, const char *actor, off_t from, ch
     int msg_at = 0;
     bool logline = sscanf(line, "%63s %127s %127s %15s %n", when, node, who, level, &msg_at) == 4 &&
                    msg_at > 0 && strlen(when) > 20 && when[4] == '-' && when[10] == 'T';
+    if (line[0] == '{' && strstr(line, "\"level\":\"")) { /* node.log-format: json */
+      char *m = strstr(line, "\",\"msg\":\"");
+      logline = m != NULL;
+      snprintf(level, sizeof level, "%s", strstr(line, "\"level\":\"error\"") ? "error" : "-");
+      if (m) {
+        msg_at = (int)(m + 9 - line);
+        size_t end = strlen(line);
+        if (end >= 2 && line[end - 1] == '}' && line[end - 2] == '"') line[end - 2] = '\0';
+      }
+    }
     /* (copies bounded by hand: the note may be cut, the compiler need not warn of it) */
     if (!logline) {
       size_t k = strnlen(line, sizeof plain - 1);
@@ -704,6 +714,7 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   rv_err_t err;
   int lockfd = -1, code = RV_EXIT_FAILURE;
   rv_log_init(cfg->node_id, "supervisor", cfg->log_level);
+  rv_log_set_format(cfg->log_format);
   n->started_ms = s_now();
   if (!realpath(cfg->source, n->config_path)) {
     rv_err_set(&err, RV_EIO, "cannot resolve %s: %s", cfg->source, strerror(errno));

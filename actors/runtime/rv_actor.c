@@ -345,6 +345,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     return RV_EXIT_CONFIG;
   }
   rv_log_init(a->cfg->node_id, a->name, a->cfg->log_level);
+  rv_log_set_format(a->cfg->log_format);
 
   /* Signals arrive through the loop, never as asynchronous handlers; block them before ZeroMQ
    * starts its threads so that they inherit the mask. */

@@ -10,6 +10,10 @@
 /* Sets the identity and threshold printed by later calls. Strings are copied. */
 void rv_log_init(const char *node, const char *actor, cfg_log_level_t level);
 
+/* Text lines (the default) or one JSON object per line:
+ *   {"time":"2026-11-22T00:10:00.123Z","node":"n1","actor":"kv-store","level":"info","msg":"..."} */
+void rv_log_set_format(cfg_log_format_t format);
+
 void rv_log(cfg_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define rv_debug(...) rv_log(CFG_LOG_DEBUG, __VA_ARGS__)
 #define rv_info(...) rv_log(CFG_LOG_INFO, __VA_ARGS__)

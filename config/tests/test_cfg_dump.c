@@ -90,6 +90,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  run-dir: \"/var/lib/rv/run\"\n"
                       "  log-dir: \"/var/lib/rv/log\"\n"
                       "  log-level: info\n"
+                      "  log-format: text\n"
                       "\n"
                       "cluster:\n"
                       "  id: raftvisor\n"
