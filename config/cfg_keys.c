@@ -76,6 +76,10 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "node.log-format", .type = CFG_T_ENUM, .def = "text", .names = s_log_formats,
      CFG_FIELD(cfg_node_t, log_format),
      .doc = "text lines, or json: one object per line (time, node, actor, level, msg)"},
+    {.path = "node.listen-host", .type = CFG_T_STRING, .def = "", .def_doc = "its host",
+     CFG_FIELD(cfg_node_t, listen_host), .check = cfg_value_check_listen_host,
+     .doc = "address raft-peer and kv-store bind (\"0.0.0.0\", \"::\"); cluster.nodes[].host "
+            "is what the others reach (advertised, e.g. behind NAT)"},
     /* cluster */
     {.path = "cluster.id", .type = CFG_T_ID, .def = "raftvisor", CFG_FIELD(cfg_node_t, cluster_id),
      .doc = "the cluster's name; nodes of another cluster are refused"},

@@ -66,6 +66,7 @@ typedef struct {
   char log_dir[CFG_PATH_MAX];    /* default <data-dir>/log; one file per actor */
   cfg_log_level_t log_level;     /* default info */
   cfg_log_format_t log_format;   /* default text; json: one JSON object per line */
+  char listen_host[CFG_HOST_MAX]; /* what raft-peer and kv-store bind ("0.0.0.0"); "" = host */
 
   /* cluster: every master, this node included (node.id must be among them) */
   char cluster_id[CFG_ID_MAX + 1];
@@ -151,6 +152,10 @@ void cfg_node_destroy(cfg_node_t **cfg);
 const cfg_actor_t *cfg_node_actor(const cfg_node_t *cfg, const char *name);
 
 /* (The node's ipc endpoints are made in one place, rv_mailbox_endpoint in actors/runtime.) */
+
+/* "tcp://host:port" that this node listens on for port: node.listen-host when set, else its
+ * own cluster.nodes entry's host. */
+void cfg_node_listen_endpoint(const cfg_node_t *cfg, int port, char *buf, size_t len);
 
 /* "tcp://host:port" for port of peer (an IPv6 host is bracketed); buf gets the string. */
 void cfg_peer_endpoint(const cfg_peer_t *peer, int port, char *buf, size_t len);

@@ -277,6 +277,10 @@ int cfg_value_check_host(const char *text, char *why, size_t len) {
   return -1;
 }
 
+int cfg_value_check_listen_host(const char *text, char *why, size_t len) {
+  return text[0] ? cfg_value_check_host(text, why, len) : 0;
+}
+
 int cfg_value_check_listen(const char *text, char *why, size_t len) {
   char host[CFG_HOST_MAX], q[96];
   int port;

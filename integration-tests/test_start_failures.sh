@@ -43,6 +43,17 @@ expect_fail 1 "cannot resolve \"no-such-host.invalid\"" "$RV" start --daemon -c 
 far=$(host_yaml far 192.0.2.1 "$T/f1" "$port")
 expect_fail 1 "\"192.0.2.1\" (192.0.2.1) is not an address of this machine" "$RV" config check -c "$far"
 expect_fail 1 "is not an address of this machine" "$RV" start --daemon -c "$far"
+assert_contains "$("$RV" start --daemon -c "$far" 2>&1)" \
+  "behind NAT, set node.listen-host" "the refusal says how to listen behind NAT"
+
+# behind NAT: the advertised host is not this machine's, node.listen-host binds every address
+sed -i 's/^  data-dir: \(.*\)$/  data-dir: \1\n  listen-host: 0.0.0.0/' "$far"
+out=$("$RV" config check -c "$far") || fail "config check with listen-host failed: $out"
+start_node "$far"
+[ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$port")" ] || fail "raft-peer does not listen on 0.0.0.0:$port"
+[ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$((port + 1))")" ] || fail "kv-store does not listen on 0.0.0.0"
+wait_for "the NAT node takes a write on 127.0.0.1" 20 "$RV" fs --nodes "127.0.0.1:$((port + 1))" -mkdir /nat
+"$RV" stop -c "$far" >/dev/null || fail "stop of the NAT node failed"
 
 # a data-dir whose parent is missing is refused, and nothing is created in its place
 nomount=$(host_yaml nomount 127.0.0.1 "$T/mnt/disk1/rv" "$port")

@@ -77,24 +77,31 @@ static int s_check_metrics(const cfg_node_t *cfg, rv_err_t *err) {
 
 int sup_preflight_network(const cfg_node_t *cfg, bool check_ports, rv_err_t *err) {
   const cfg_peer_t *self = &cfg->nodes[cfg->self];
+  /* with node.listen-host, that is what must be local; host is only advertised (NAT) */
+  const char *host = cfg->listen_host[0] ? cfg->listen_host : self->host;
+  char key[64];
+  if (cfg->listen_host[0])
+    snprintf(key, sizeof key, "node.listen-host");
+  else
+    snprintf(key, sizeof key, "cluster.nodes[%d].host", cfg->self);
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-  int g = getaddrinfo(self->host, NULL, &hints, &res);
+  int g = getaddrinfo(host, NULL, &hints, &res);
   if (g != 0 || !res)
-    return rv_err_set(err, RV_ECONFIG,
-                      "%s: cluster.nodes[%d].host: cannot resolve \"%s\" (node %s): %s",
-                      cfg->source, cfg->self, self->host, cfg->node_id,
+    return rv_err_set(err, RV_ECONFIG, "%s: %s: cannot resolve \"%s\" (node %s): %s",
+                      cfg->source, key, host, cfg->node_id,
                       g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
   char addr[NI_MAXHOST] = "?";
   getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
   int rc = RV_OK, e = s_try_bind(res, 0);
   if (e == EADDRNOTAVAIL) {
     rc = rv_err_set(err, RV_ECONFIG,
-                    "%s: cluster.nodes[%d].host: \"%s\" (%s) is not an address of this machine, "
-                    "so node %s cannot listen on it; is this the YAML of another host's node?",
-                    cfg->source, cfg->self, self->host, addr, cfg->node_id);
+                    "%s: %s: \"%s\" (%s) is not an address of this machine, so node %s cannot "
+                    "listen on it; is this the YAML of another host's node? (behind NAT, set "
+                    "node.listen-host: \"0.0.0.0\")",
+                    cfg->source, key, host, addr, cfg->node_id);
   } else if (e) {
-    rc = rv_err_set(err, RV_ECONFIG, "%s: cluster.nodes[%d].host: cannot listen on %s (%s): %s",
-                    cfg->source, cfg->self, self->host, addr, strerror(e));
+    rc = rv_err_set(err, RV_ECONFIG, "%s: %s: cannot listen on %s (%s): %s", cfg->source, key,
+                    host, addr, strerror(e));
   } else if (check_ports) {
     struct {
       const char *actor, *key;

@@ -91,6 +91,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  log-dir: \"/var/lib/rv/log\"\n"
                       "  log-level: info\n"
                       "  log-format: text\n"
+                      "  listen-host: \"\"\n"
                       "\n"
                       "cluster:\n"
                       "  id: raftvisor\n"

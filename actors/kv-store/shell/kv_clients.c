@@ -484,7 +484,7 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
     return rv_err_set(err, RV_ENOMEM, "out of memory");
   char ep[CFG_HOST_MAX + 32];
   const cfg_peer_t *self = &s->cfg->nodes[s->cfg->self];
-  cfg_peer_endpoint(self, self->client_port, ep, sizeof ep);
+  cfg_node_listen_endpoint(s->cfg, self->client_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
   int rc = rv_listener_new(rv_actor_mailbox(s->a), ep, what, &s->clients, err);
