@@ -4,8 +4,8 @@
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
   libczmq-dev libzmq3-dev librocksdb-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-  libcurl4-openssl-dev libssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
-  prometheus curl jq iproute2 procps psmisc openssh-client openssh-server)
+  libcurl4-openssl-dev libssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libsystemd-dev
+  prometheus curl systemd jq iproute2 procps psmisc openssh-client openssh-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

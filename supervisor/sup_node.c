@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "rv_actor.h"
@@ -206,6 +207,9 @@ static void s_apply_actions(sup_node_t *n) {
         }
         case SUP_ACT_NODE_UP:
           rv_info("node %s up", n->cfg->node_id);
+          /* systemd Type=notify (a no-op without NOTIFY_SOCKET) */
+          sd_notifyf(0, "READY=1\nSTATUS=node %s up: %d actors\nMAINPID=%lu", n->cfg->node_id,
+                     n->cfg->nactors, (unsigned long)getpid());
           if (n->ready_fd >= 0) {
             char line[64];
             int len = snprintf(line, sizeof line, "up %d\n", (int)getpid());
@@ -216,6 +220,8 @@ static void s_apply_actions(sup_node_t *n) {
           }
           break;
         case SUP_ACT_STOPPED:
+          sd_notifyf(0, "STOPPING=1\nSTATUS=node %s stopped%s%s", n->cfg->node_id,
+                     a->code ? ": " : "", a->code ? a->text : "");
           n->exit_code = a->code;
           n->done = true;
           if (a->code)
@@ -287,7 +293,9 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
        * exited 0 on SIGHUP would stay down) */
       char path[CFG_PATH_MAX + 32];
       snprintf(path, sizeof path, "%s/supervisor.log", n->cfg->log_dir);
+      sd_notify(0, "RELOADING=1");
       if (rv_log_to_file()) rv_log_reopen(path);
+      sd_notify(0, "READY=1");
       for (int i = 0; i < n->core.nchildren; i++)
         if (n->core.children[i].state == SUP_CHILD_RUNNING) kill(n->core.children[i].pid, SIGHUP);
     } else {
