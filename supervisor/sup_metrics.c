@@ -329,8 +329,10 @@ bool sup_health_verdict(const sup_metrics_view_t *v, char **json, size_t *len) {
   s_checks_t c;
   if (!s_checks_start(&c, v, json, len)) return false;
   char why[512] = "";
+  /* (stopped: a transient or temporary actor that ended cleanly, as it may) */
   for (int i = 0; i < v->core->nchildren && !why[0]; i++)
-    if (v->core->children[i].state != SUP_CHILD_RUNNING)
+    if (v->core->children[i].state != SUP_CHILD_RUNNING &&
+        v->core->children[i].state != SUP_CHILD_STOPPED)
       snprintf(why, sizeof why, "actor %s is %s", v->core->children[i].name,
                sup_child_state_name(v->core->children[i].state));
   if (v->core->state != SUP_NODE_RUNNING)

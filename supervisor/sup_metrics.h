@@ -62,9 +62,9 @@ char *sup_metrics_render(const sup_metrics_view_t *v, size_t *len);
  * as name, with labels "" or "op=\"mkdir\"," (note the trailing comma). */
 void sup_metrics_histogram(FILE *f, const char *name, const char *labels, const Rv__Histogram *h);
 
-/* Can this node serve? The one verdict behind GET /health: every actor running, the
- * health-monitor (when configured) reporting the node healthy, and, with raft-peer, a leader
- * known, no Raft fault, this node a member. (HA's verdict replaces this function's body when it
+/* Can this node serve? The one verdict behind GET /health: every actor running (or ended
+ * cleanly, as a transient or temporary one may), the health-monitor (when configured) reporting
+ * the node healthy, and, with raft-peer, a leader known, no Raft fault, this node a member. (HA's verdict replaces this function's body when it
  * exists.) Returns true if so; *json (heap, caller frees) lists every check with ok and reason. */
 bool sup_health_verdict(const sup_metrics_view_t *v, char **json, size_t *len);
 
