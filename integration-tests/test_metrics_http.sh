@@ -62,6 +62,10 @@ wait_for "commit, applied, proposals, fsyncs, kv-store mkdirs moved by the 200 w
 commit1=$(metric "$l" raftvisor_raft_commit_index)
 curl -sf "$(url "$l" /metrics)" | promtool check metrics >"$T/promtool.load" 2>&1 ||
   fail "promtool check metrics after load: $(cat "$T/promtool.load")"
+[ "$(metric "$l" raftvisor_raft_log_saved_entries_total)" -ge 200 ] ||
+  fail "the leader's log saves wrote fewer than 200 entries"
+[ "$(metric "$l" raftvisor_kv_db_size_bytes)" -gt 0 ] || fail "no RocksDB size on the leader"
+assert_eq "$(metric "$l" raftvisor_kv_write_stopped)" 0 "RocksDB stalls on the leader"
 grep -q '^raftvisor_kv_operation_duration_seconds_bucket{op="mkdir",le="+Inf"} ' \
   <(curl -sf "$(url "$l" /metrics)") || fail "no mkdir latency histogram on the leader"
 

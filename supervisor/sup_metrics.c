@@ -181,6 +181,9 @@ static void s_raft(FILE *f, const sup_metrics_view_t *v) {
            "one save of the Raft log: its record written and fdatasync'ed");
     sup_metrics_histogram(f, "raftvisor_raft_log_fsync_duration_seconds", "", r->log_saves);
   }
+  s_counter(f, "raftvisor_raft_log_saved_entries_total",
+            "entries written by Raft log saves (divided by the saves' count: the batch size)",
+            r->log_saved_entries);
   if (r->n_peers) {
     s_head(f, "raftvisor_raft_peer_lag_entries", "gauge",
            "leader only: entries of the leader's log a follower has not acknowledged");
@@ -208,6 +211,11 @@ static void s_kv(FILE *f, const sup_metrics_view_t *v) {
           k->sessions);
   s_gauge(f, "raftvisor_kv_pending_requests", "requests waiting for their entry or read index",
           k->pending);
+  s_gauge(f, "raftvisor_kv_db_size_bytes", "RocksDB's size: SST files and memtables", k->db_size);
+  s_gauge(f, "raftvisor_kv_write_stopped", "1 while RocksDB stops writes (a stall)",
+          k->write_stopped);
+  s_gauge(f, "raftvisor_kv_delayed_write_rate_bytes", "bytes per second RocksDB slows writes to "
+          "(a slowdown); 0 when writes are not delayed", k->delayed_write_rate);
   s_head(f, "raftvisor_kv_operations_total", "counter",
          "namespace operations answered by this node's kv-store, by type");
   for (size_t i = 0; i < k->n_ops; i++)

@@ -448,6 +448,9 @@ void kv_clients_stats(kv_actor_t *s, int64_t now) {
   st.ops = pops;
   st.sessions = kv_core_sessions(s->core);
   st.pending = s->npending;
+  st.db_size = kv_rocks_size(s->rocks);
+  st.write_stopped = kv_rocks_property(s->rocks, "rocksdb.is-write-stopped") != 0;
+  st.delayed_write_rate = kv_rocks_property(s->rocks, "rocksdb.actual-delayed-write-rate");
   rv_actor_send(s->a, "supervisor", RV_MSG_KV_STATS, &st.base, 0);
 }
 

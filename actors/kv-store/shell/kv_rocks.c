@@ -463,3 +463,10 @@ uint64_t kv_rocks_size(kv_rocks_t *r) {
   }
   return total;
 }
+
+uint64_t kv_rocks_property(kv_rocks_t *r, const char *name) {
+  char *v = rocksdb_property_value(r->db, name);
+  uint64_t n = v ? strtoull(v, NULL, 10) : 0;
+  free(v);
+  return n;
+}

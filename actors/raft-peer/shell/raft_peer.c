@@ -49,6 +49,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   saves.count = p->log_saves.count;
   saves.sum_us = p->log_saves.sum_us;
   rs.log_saves = &saves;
+  rs.log_saved_entries = p->log_saved_entries;
   rs.fault = (char *)raft_core_fault(p->core);
   rs.commit = st.hard.commit;
   rs.applied = p->kv_applied;
@@ -217,6 +218,7 @@ void raft_peer_process(raft_peer_t *p) {
       if (src == RV_OK && (u->n_entries || u->has_hard_state || u->snapshot.index)) {
         uint64_t took = rv_mono_us() - t0;
         rv_hist_observe(&p->log_saves, took);
+        p->log_saved_entries += u->n_entries;
         if (took >= S_SLOW_SAVE_US)
           rv_warn("slow fsync: a Raft log save of %zu entries took %llu ms (disk busy or slow?)",
                   u->n_entries, (unsigned long long)(took / 1000u));

@@ -83,6 +83,7 @@ struct raft_peer {
                                     follow, stale term, nothing new) */
   uint64_t proposals, proposals_failed; /* since start, for /metrics */
   rv_hist_t log_saves;           /* durations of raft_store_save that persisted something */
+  uint64_t log_saved_entries;    /* entries those saves wrote */
   uint64_t snaps_sent, snaps_installed;
   bool peer_lost[CFG_MAX_NODES]; /* as leader: "peer lost" was logged for the node */
   raft_admin_pending_t admin;    /* a membership change waiting to commit */
