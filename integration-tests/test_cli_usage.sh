@@ -2,7 +2,7 @@
 # Every command has --help (exit 0); bad arguments are usage errors (exit 2) naming the
 # problem; addressing a node that is not running exits 3.
 source "$(dirname "$0")/lib.sh"
-for c in start stop status restart tap config fence; do
+for c in start stop status restart tap config fence raft endpoints; do
   out=$("$RV" $c --help) || fail "raftvisor $c --help failed"
   assert_contains "$out" "usage: raftvisor $c" "$c --help"
 done
