@@ -224,9 +224,21 @@ static void s_timed_out(rv_client_t *c, s_lane_t *l) {
   memset(&res, 0, sizeof res);
   res.op = l->op;
   res.code = RV_ETIMEDOUT;
-  snprintf(res.msg, sizeof res.msg, "%s: no node decided it within %d ms (%u attempts%s%.400s)",
-           rv_client_op_name(l->op), c->opts.retry_ms, l->attempts, l->last[0] ? "; last: " : "",
-           l->last);
+  if (l->attempts == 0) {
+    /* nothing was ever sent: no node accepted a connection (attempts stays 0, so the caller
+     * can tell "nothing runs there" from "running, but nobody decided") */
+    char list[400] = "";
+    for (int i = 0; i < c->nnodes; i++) {
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", c->nodes[i]);
+    }
+    snprintf(res.msg, sizeof res.msg, "%s: no node could be reached within %d ms (tried %.400s)",
+             rv_client_op_name(l->op), c->opts.retry_ms, list);
+  } else {
+    snprintf(res.msg, sizeof res.msg, "%s: no node decided it within %d ms (%u attempts%s%.400s)",
+             rv_client_op_name(l->op), c->opts.retry_ms, l->attempts,
+             l->last[0] ? "; last: " : "", l->last);
+  }
   s_complete(c, l, &res, -1);
 }
 

@@ -63,8 +63,22 @@ typedef enum {
   RV_CLIENT_LS = 17,     /* path, start_after, limit: one page */
   RV_CLIENT_CAT = 18,    /* path */
   RV_CLIENT_COUNT = 19,  /* path */
-  RV_CLIENT_DIGEST = 20  /* no path: the answering node's namespace digest (result.digest) */
+  RV_CLIENT_DIGEST = 20,  /* no path: the answering node's namespace digest (result.digest) */
+  RV_CLIENT_NODE_STATUS = 40 /* no path: the answering node's own status (result.status) */
 } rv_client_op_t;
+
+/* One node's status, as its kv-store answers RV_CLIENT_NODE_STATUS (see kv.proto NodeStatus). */
+typedef struct {
+  char node[64], cluster[64];
+  char role[16];          /* "" when kv-store has not heard from its raft-peer */
+  uint64_t term;
+  char leader[64];        /* "" = none known */
+  uint64_t commit, applied, last_index;
+  uint64_t db_size;       /* bytes */
+  char health[160];       /* "healthy" or "unhealthy: why" */
+  char version[32];
+  uint64_t uptime_ms;
+} rv_client_node_status_t;
 
 /* Request flags. */
 #define RV_CLIENT_PARENTS 0x01   /* create missing parent directories */
@@ -166,6 +180,7 @@ typedef struct {
   char node[RV_CLIENT_ADDR_MAX]; /* "host:port" of the node that answered; "" if none */
   unsigned attempts;            /* sends, retries and redirects included */
   uint64_t latency_us;          /* from submit to completion */
+  rv_client_node_status_t status; /* node status */
 } rv_client_result_t;
 
 /* Counters since rv_client_new. */
@@ -226,6 +241,8 @@ int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t 
  * index), RV_CLIENT_STALE = at once. Nodes that report the same index must report the same
  * digest. O(namespace size) on the node. */
 int rv_client_digest(rv_client_t *c, unsigned flags, rv_client_result_t *res);
+/* The status of the node that answers: give the client that one node only. */
+int rv_client_node_status(rv_client_t *c, rv_client_result_t *res);
 
 /* Asynchronous: starts req on a free lane, tagged with the caller's tag, and returns at once.
  * Returns 0; RV_EBUSY when every lane has an operation in flight (poll first); RV_EINVAL /

@@ -20,6 +20,7 @@ const char *rv_client_op_name(int op) {
     case RV_CLIENT_CAT: return "cat";
     case RV_CLIENT_COUNT: return "count";
     case RV_CLIENT_DIGEST: return "digest";
+    case RV_CLIENT_NODE_STATUS: return "node-status";
     default: return "op?";
   }
 }
@@ -130,7 +131,10 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
                      rv_err_t *err) {
   const char *name = rv_client_op_name(req->op);
   if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
-  if (req->op == RV_CLIENT_DIGEST) {
+  if (req->op == RV_CLIENT_NODE_STATUS) {
+    if (req->path && *req->path)
+      return rv_err_set(err, RV_EINVAL, "node-status: takes no path, got \"%s\"", req->path);
+  } else if (req->op == RV_CLIENT_DIGEST) {
     if (req->path && *req->path)
       return rv_err_set(err, RV_EINVAL, "digest: takes no path (it covers the whole namespace), "
                         "got \"%s\"", req->path);
@@ -284,6 +288,22 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
   res->digest = r->digest;
   res->replicas = r->replicas;
   if (r->stat) s_stat_copy(&res->stat, r->stat);
+  if (r->node_status) {
+    const Rv__NodeStatus *ns = r->node_status;
+    rv_client_node_status_t *o = &res->status;
+    snprintf(o->node, sizeof o->node, "%s", ns->node);
+    snprintf(o->cluster, sizeof o->cluster, "%s", ns->cluster);
+    snprintf(o->role, sizeof o->role, "%s", ns->role);
+    snprintf(o->leader, sizeof o->leader, "%s", ns->leader);
+    snprintf(o->health, sizeof o->health, "%s", ns->health);
+    snprintf(o->version, sizeof o->version, "%s", ns->version);
+    o->term = ns->term;
+    o->commit = ns->commit;
+    o->applied = ns->applied;
+    o->last_index = ns->last_index;
+    o->db_size = ns->db_size;
+    o->uptime_ms = ns->uptime_ms;
+  }
   if (r->n_entries) {
     res->entries = calloc(r->n_entries, sizeof *res->entries);
     if (!res->entries) goto oom;
@@ -372,6 +392,11 @@ int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_
 int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t *a,
                       rv_client_result_t *res) {
   rv_client_req_t q = {.op = RV_CLIENT_SETATTR, .path = path, .attrs = *a};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_node_status(rv_client_t *c, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_NODE_STATUS, .flags = RV_CLIENT_STALE};
   return rv_client_call(c, &q, res);
 }
 

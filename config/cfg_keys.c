@@ -15,10 +15,12 @@
 #define CFG_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
 static const char *const s_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const s_log_formats[] = {"text", "json", NULL};
 static const char *const s_restarts[] = {"permanent", "transient", "temporary", NULL};
 
 /* The enums are stored through an int. */
 _Static_assert(sizeof(cfg_log_level_t) == sizeof(int), "enum fields are written as int");
+_Static_assert(sizeof(cfg_log_format_t) == sizeof(int), "enum fields are written as int");
 _Static_assert(sizeof(cfg_restart_t) == sizeof(int), "enum fields are written as int");
 
 static const cfg_key_t s_peer_keys[] = {
@@ -71,6 +73,13 @@ static const cfg_key_t s_node_keys[] = {
      CFG_FIELD(cfg_node_t, log_dir), .doc = "one log file per actor"},
     {.path = "node.log-level", .type = CFG_T_ENUM, .def = "info", .names = s_log_levels,
      CFG_FIELD(cfg_node_t, log_level), .doc = "least severe level logged"},
+    {.path = "node.log-format", .type = CFG_T_ENUM, .def = "text", .names = s_log_formats,
+     CFG_FIELD(cfg_node_t, log_format),
+     .doc = "text lines, or json: one object per line (time, node, actor, level, msg)"},
+    {.path = "node.listen-host", .type = CFG_T_STRING, .def = "", .def_doc = "its host",
+     CFG_FIELD(cfg_node_t, listen_host), .check = cfg_value_check_listen_host,
+     .doc = "address raft-peer and kv-store bind (\"0.0.0.0\", \"::\"); cluster.nodes[].host "
+            "is what the others reach (advertised, e.g. behind NAT)"},
     /* cluster */
     {.path = "cluster.id", .type = CFG_T_ID, .def = "raftvisor", CFG_FIELD(cfg_node_t, cluster_id),
      .doc = "the cluster's name; nodes of another cluster are refused"},
@@ -130,6 +139,10 @@ static const cfg_key_t s_node_keys[] = {
      CFG_FIELD(cfg_node_t, health_slow_io_ms),
      .doc = "an fsync (raft-peer) or RocksDB write (kv-store) slower than this is unhealthy for "
             "10 s"},
+    /* metrics */
+    {.path = "metrics.listen", .type = CFG_T_STRING, .def = "", CFG_FIELD(cfg_node_t, metrics_listen),
+     .check = cfg_value_check_listen,
+     .doc = "HTTP for /metrics (Prometheus), /health and /ready on \"host:port\"; \"\" = off"},
     /* raft */
     {.path = "raft.tick-ms", .type = CFG_T_INT, .def = "10", .min = 1, .max = 1000,
      CFG_FIELD(cfg_node_t, raft_tick_ms),

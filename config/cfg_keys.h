@@ -13,7 +13,7 @@
 
 #include "cfg_node.h"
 
-#define CFG_KEYS_MAX 48 /* keys in one table; per-key bookkeeping arrays are this long */
+#define CFG_KEYS_MAX 64 /* keys in one table; per-key bookkeeping arrays are this long */
 
 typedef enum {
   CFG_T_STRING,    /* char[size]; any text that fits (and passes check) */

@@ -620,3 +620,9 @@ void cfg_peer_endpoint(const cfg_peer_t *peer, int port, char *buf, size_t len) 
   bool v6 = strchr(peer->host, ':') != NULL;
   snprintf(buf, len, "tcp://%s%s%s:%d", v6 ? "[" : "", peer->host, v6 ? "]" : "", port);
 }
+
+void cfg_node_listen_endpoint(const cfg_node_t *cfg, int port, char *buf, size_t len) {
+  cfg_peer_t p = cfg->nodes[cfg->self];
+  if (cfg->listen_host[0]) snprintf(p.host, sizeof p.host, "%s", cfg->listen_host);
+  cfg_peer_endpoint(&p, port, buf, len);
+}

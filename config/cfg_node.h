@@ -29,6 +29,7 @@
 #define CFG_RUN_DIR_MAX 80    /* run-dir + "/" + a socket name must fit sun_path (108 bytes) */
 
 typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
+typedef enum { CFG_LOG_TEXT, CFG_LOG_JSON } cfg_log_format_t;
 
 /* Erlang/OTP restart types. */
 typedef enum {
@@ -64,6 +65,8 @@ typedef struct {
   char run_dir[CFG_PATH_MAX];    /* default <data-dir>/run; created 0700 (ipc sockets, lock) */
   char log_dir[CFG_PATH_MAX];    /* default <data-dir>/log; one file per actor */
   cfg_log_level_t log_level;     /* default info */
+  cfg_log_format_t log_format;   /* default text; json: one JSON object per line */
+  char listen_host[CFG_HOST_MAX]; /* what raft-peer and kv-store bind ("0.0.0.0"); "" = host */
 
   /* cluster: every master, this node included (node.id must be among them) */
   char cluster_id[CFG_ID_MAX + 1];
@@ -92,6 +95,7 @@ typedef struct {
   int health_min_free_disk_mb;   /* default 64; 0 = not checked */
   int health_apply_stall_ms;     /* default 5000 */
   int health_slow_io_ms;         /* default 1000 */
+  char metrics_listen[CFG_HOST_MAX + 8]; /* "host:port" of the HTTP metrics/health server; "" off */
 
   /* raft: the consensus timing and log size (raft-peer) */
   int raft_tick_ms;              /* default 10 */
@@ -155,6 +159,10 @@ void cfg_node_destroy(cfg_node_t **cfg);
 const cfg_actor_t *cfg_node_actor(const cfg_node_t *cfg, const char *name);
 
 /* (The node's ipc endpoints are made in one place, rv_mailbox_endpoint in actors/runtime.) */
+
+/* "tcp://host:port" that this node listens on for port: node.listen-host when set, else its
+ * own cluster.nodes entry's host. */
+void cfg_node_listen_endpoint(const cfg_node_t *cfg, int port, char *buf, size_t len);
 
 /* "tcp://host:port" for port of peer (an IPv6 host is bracketed); buf gets the string. */
 void cfg_peer_endpoint(const cfg_peer_t *peer, int port, char *buf, size_t len);

@@ -277,6 +277,19 @@ int cfg_value_check_host(const char *text, char *why, size_t len) {
   return -1;
 }
 
+int cfg_value_check_listen_host(const char *text, char *why, size_t len) {
+  return text[0] ? cfg_value_check_host(text, why, len) : 0;
+}
+
+int cfg_value_check_listen(const char *text, char *why, size_t len) {
+  char host[CFG_HOST_MAX], q[96];
+  int port;
+  if (!text[0] || cfg_value_hostport(text, host, sizeof host, &port, NULL) == 0) return 0;
+  snprintf(why, len, "expected \"host:port\" (\"0.0.0.0:9090\", \"[::1]:9090\") or \"\", got %s",
+           cfg_yaml_quote(text, q, sizeof q));
+  return -1;
+}
+
 int cfg_value_check_nonempty(const char *text, char *why, size_t len) {
   if (text[0]) return 0;
   snprintf(why, len, "expected a non-empty string, got \"\"");

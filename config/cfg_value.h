@@ -48,5 +48,9 @@ int cfg_value_check_host(const char *text, char *why, size_t len);
 int cfg_value_check_endpoint(const char *text, char *why, size_t len);
 int cfg_value_check_fence(const char *text, char *why, size_t len);
 int cfg_value_check_nonempty(const char *text, char *why, size_t len);
+/* "" (the default) or a host name or address. */
+int cfg_value_check_listen_host(const char *text, char *why, size_t len);
+/* "" (off) or "host:port" / "[v6]:port" for a listener. */
+int cfg_value_check_listen(const char *text, char *why, size_t len);
 
 #endif

@@ -2,7 +2,7 @@
 # Every command has --help (exit 0); bad arguments are usage errors (exit 2) naming the
 # problem; addressing a node that is not running exits 3.
 source "$(dirname "$0")/lib.sh"
-for c in start stop status restart tap config fence; do
+for c in start stop status restart tap config fence raft endpoints; do
   out=$("$RV" $c --help) || fail "raftvisor $c --help failed"
   assert_contains "$out" "usage: raftvisor $c" "$c --help"
 done
@@ -12,9 +12,12 @@ expect_fail 2 "unexpected argument \"--jsn\"" "$RV" status --jsn -c x.yaml
 expect_fail 2 "missing -c FILE" "$RV" status
 expect_fail 2 "--count" "$RV" tap -c x.yaml --count -5
 cfg=$(node_yaml n1)
-for c in status stop tap; do
+for c in status tap; do
   expect_fail 3 "node n1 is not running" "$RV" $c -c "$cfg"
 done
+# LSB: stopping a stopped node succeeds
+out=$("$RV" stop -c "$cfg" 2>&1) || fail "raftvisor stop on a stopped node exited $?, expected 0"
+assert_contains "$out" "node n1 is not running; nothing to stop" "stop on a stopped node"
 expect_fail 3 "node n1 is not running" "$RV" restart -c "$cfg" a1
 out=$("$RV" config check -c "$cfg") || fail "config check failed: $out"
 assert_contains "$out" "ok: " "config check"

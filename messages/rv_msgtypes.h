@@ -53,6 +53,7 @@
   X(RAFT_ADMIN, 223, rv__raft_admin__descriptor)                    \
   X(FS_REQUEST, 300, rv__fs_request__descriptor)                    \
   X(FS_REPLY, 301, rv__fs_reply__descriptor)                        \
+  X(KV_STATS, 310, rv__kv_stats__descriptor)                        \
   X(REPL_CHANGES_REQUEST, 400, rv__repl_changes_request__descriptor)  \
   X(REPL_CHANGES, 401, rv__repl_changes__descriptor)                  \
   X(REPL_BASE_COPY_REQUEST, 402, rv__repl_base_copy_request__descriptor) \

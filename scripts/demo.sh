@@ -29,7 +29,7 @@ for n in "${nodes[@]}"; do
     rm -rf "${demo:?}/$n"
   fi
 done
-cluster_yaml "$demo" demo 7100 7200
+cluster_yaml "$demo" demo 7100 7200 "" 7300 # metrics: http://127.0.0.1:7301..7303
 echo "== starting three nodes"
 for n in "${nodes[@]}"; do "$RV" start --daemon -c "$demo/$n.yaml"; done
 fs() { "$RV" fs -c "$demo/$1.yaml" "${@:2}"; }
@@ -67,6 +67,8 @@ The cluster is running. Try:
   $RV tap -c demo/n1.yaml --type HealthReport
   $RV fs -c demo/n2.yaml -ls -R /user
   $RV fs -c demo/n1.yaml --json -stat /user/demo/hello.txt
+  curl -s http://127.0.0.1:7301/metrics | grep ^raftvisor_raft   # Prometheus text, per node
+  curl -si http://127.0.0.1:7302/health                           # 200 when n2 can serve, else 503
   kill -9 \$($RV status -c demo/n1.yaml --json | jq '.actors[0].pid')   # and watch it come back
   kill -9 \$($RV status -c demo/n1.yaml --json | jq '.actors[] | select(.name == "raft-peer") | .pid')
                                       # (if n1 leads: another node takes over; fs keeps working)

@@ -1,11 +1,12 @@
 # Sourced by demo.sh and the benchmarks: a three-node cluster on loopback, nodes n1..n3 whose
 # YAML files are DIR/n1.yaml..DIR/n3.yaml and whose data-dirs are DIR/n1..DIR/n3.
 
-# cluster_yaml DIR CLUSTER_ID RAFT_BASE [CLIENT_BASE] [EXTRA_YAML]
+# cluster_yaml DIR CLUSTER_ID RAFT_BASE [CLIENT_BASE] [EXTRA_YAML] [METRICS_BASE]
 # Writes the three YAML files: node nI listens on RAFT_BASE+I (and CLIENT_BASE+I for clients
-# when given); EXTRA_YAML (top-level sections, e.g. an actors: list) is appended to each.
+# when given); EXTRA_YAML (top-level sections, e.g. an actors: list) is appended to each; with
+# METRICS_BASE, node nI serves /metrics, /health and /ready on 127.0.0.1:METRICS_BASE+I.
 cluster_yaml() {
-  local dir=$1 cluster=$2 raft=$3 client=${4:-} extra=${5:-} i j
+  local dir=$1 cluster=$2 raft=$3 client=${4:-} extra=${5:-} metrics=${6:-} i j
   for i in 1 2 3; do
     {
       echo "# node n$i of cluster $cluster: see config/node.example.yaml for every key"
@@ -20,6 +21,7 @@ cluster_yaml() {
           echo "    - {id: n$j, host: 127.0.0.1, raft-port: $((raft + j))}"
         fi
       done
+      if [ -n "$metrics" ]; then echo "metrics: {listen: \"127.0.0.1:$((metrics + i))\"}"; fi
       if [ -n "$extra" ]; then printf '%s\n' "$extra"; fi
     } >"$dir/n$i.yaml"
   done

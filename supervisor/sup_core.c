@@ -285,14 +285,17 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
   sup_child_t *c = &core->children[i];
   char how[64], exit_text[2 * SUP_REASON_MAX];
   sup_exit_describe(status, how, sizeof how);
+  bool abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   if (c->kill_reason[0])
     snprintf(exit_text, sizeof exit_text, "%s (%s)", how, c->kill_reason);
+  else if (abnormal && WIFEXITED(status) && c->exit_note[0])
+    snprintf(exit_text, sizeof exit_text, "%s: %s", how, c->exit_note);
   else
     snprintf(exit_text, sizeof exit_text, "%s", how);
+  c->exit_note[0] = '\0';
   s_copy(c->last_exit, sizeof c->last_exit, exit_text);
   c->last_status = status;
   c->has_status = true;
-  bool abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   bool was_stopping = c->state == SUP_CHILD_STOPPING;
   bool manual = c->manual_restart;
   uint64_t uptime = now - c->spawned_ms;
@@ -322,8 +325,8 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
     c->state = SUP_CHILD_FAILED;
     char why[2 * SUP_REASON_MAX];
     snprintf(why, sizeof why,
-             "actor %s exited with a configuration error (code %d); restarting cannot help: "
-             "see its log", c->name, RV_EXIT_CONFIG);
+             "actor %s exited with a configuration error (%s); restarting cannot help%s",
+             c->name, c->last_exit, strchr(c->last_exit, ':') ? "" : ": see its log");
     sup_core_stop(core, RV_EXIT_FAILURE, why, now);
     return;
   }
@@ -361,6 +364,11 @@ void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now) {
     s_log(core, CFG_LOG_INFO, "actor %s restarts in %llu ms", c->name,
           (unsigned long long)(due - now));
   }
+}
+
+void sup_core_exit_note(sup_core_t *core, int pid, const char *note) {
+  int i = sup_core_find_pid(core, pid);
+  if (i >= 0) s_copy(core->children[i].exit_note, sizeof core->children[i].exit_note, note ? note : "");
 }
 
 void sup_core_spawn_failed(sup_core_t *core, int i, const char *why, uint64_t now) {

@@ -40,7 +40,7 @@
 
 #define SUP_MAX_CHILDREN CFG_MAX_ACTORS
 #define SUP_MAX_ACTIONS 64
-#define SUP_REASON_MAX 256
+#define SUP_REASON_MAX 1024
 
 typedef enum {
   SUP_CHILD_STOPPED,  /* not running, not to be started (never started, or ended for good) */
@@ -108,6 +108,7 @@ typedef struct {
   sup_child_state_t state_at_stop; /* its state when the node began to stop */
   bool exited_at_stop;           /* its process ended while the node was stopping */
   bool killed_at_stop;           /* ... and the supervisor had to SIGKILL it */
+  char exit_note[SUP_REASON_MAX];   /* the process's own last word on an exit: "" or its reason */
 } sup_child_t;
 
 typedef struct {
@@ -144,8 +145,13 @@ void sup_core_spawned(sup_core_t *core, int child, int pid, uint64_t now);
 void sup_core_spawn_failed(sup_core_t *core, int child, const char *why, uint64_t now);
 void sup_core_ready(sup_core_t *core, int child, int pid, uint64_t now);
 void sup_core_heartbeat_ack(sup_core_t *core, int child, int pid, uint64_t now);
-/* status is a waitpid() status. Unknown pids are ignored. */
+/* status is a waitpid() status. Unknown pids are ignored. A failing exit (a code other than 0)
+ * carries the note given just before by sup_core_exit_note, so last_exit and the node's stop
+ * reason read "exited with code 75: cannot listen on ...". */
 void sup_core_exited(sup_core_t *core, int pid, int status, uint64_t now);
+/* The process pid's own reason for the exit about to be reported (the shell reads it from the
+ * actor's log: its last error line). note is copied; "" or NULL clears it. */
+void sup_core_exit_note(sup_core_t *core, int pid, const char *note);
 void sup_core_tick(sup_core_t *core, uint64_t now);
 /* Stops the node: code 0 for an operator's stop, else the failure exit code; reason is logged. */
 void sup_core_stop(sup_core_t *core, int code, const char *reason, uint64_t now);

@@ -38,15 +38,21 @@ int sup_lock_acquire(const cfg_node_t *cfg, int *fd_out, rv_err_t *err) {
   return RV_OK;
 }
 
-int sup_lock_holder(const cfg_node_t *cfg, pid_t *pid) {
+int sup_lock_holder(const cfg_node_t *cfg, pid_t *pid, rv_err_t *err) {
   char path[CFG_PATH_MAX + 32];
   s_lock_path(cfg, path, sizeof path);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return RV_ENOTRUNNING;
+  if (fd < 0 && (errno == EACCES || errno == EPERM))
+    return rv_err_set(err, RV_EPERM,
+                      "permission denied: cannot read %s, so whether node %s runs is unknown "
+                      "(run as the node's user, who owns %s)",
+                      path, cfg->node_id, cfg->run_dir);
+  if (fd < 0) return rv_err_set(err, RV_ENOTRUNNING, "cannot open %s: %s", path, strerror(errno));
   struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
   int rc = fcntl(fd, F_GETLK, &q);
   close(fd);
-  if (rc != 0 || q.l_type == F_UNLCK) return RV_ENOTRUNNING;
+  if (rc != 0 || q.l_type == F_UNLCK)
+    return rv_err_set(err, RV_ENOTRUNNING, "no process holds %s", path);
   *pid = q.l_pid;
   return RV_OK;
 }

@@ -15,8 +15,9 @@
  * RV_ERUNNING naming the holder's pid, or RV_EIO. */
 int sup_lock_acquire(const cfg_node_t *cfg, int *fd, rv_err_t *err);
 
-/* The pid of the supervisor holding the node's lock: 0 and *pid set, or RV_ENOTRUNNING. */
-int sup_lock_holder(const cfg_node_t *cfg, pid_t *pid);
+/* The pid of the supervisor holding the node's lock: 0 and *pid set; RV_ENOTRUNNING; or
+ * RV_EPERM when this user may not read the run directory (then whether it runs is unknown). */
+int sup_lock_holder(const cfg_node_t *cfg, pid_t *pid, rv_err_t *err);
 
 /* True if pid exists and is not a zombie (state Z in /proc/PID/stat counts as dead: a killed
  * orphan lingers there until PID 1 reaps it). */

@@ -10,11 +10,15 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "rv_actor.h"
 #include "sup_core.h"
+#include "sup_http.h"
 #include "sup_lock.h"
+#include "sup_metrics.h"
+#include "sup_preflight.h"
 #include "sup_spawn.h"
 
 #define S_MAX_PENDING_STOPS 16
@@ -51,9 +55,16 @@ typedef struct {
   int npending_stops;
   Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
   Rv__RaftState *raft;      /* the latest state the raft-peer published, or NULL */
+  Rv__KvStats *kv;          /* kv-store's latest KvStats, or NULL */
   uint64_t health_at_ms;
   s_relay_t relays[S_MAX_RELAYS];
   uint64_t relay_next;      /* the next relay's correlation id */
+  off_t log_off[SUP_MAX_CHILDREN]; /* size of each actor's log when it was last spawned */
+  sup_actor_metrics_t metrics[SUP_MAX_CHILDREN]; /* per actor, for /metrics */
+  uint64_t leader_changes;  /* changes of RaftState.leader seen */
+  sup_fence_count_t fences[SUP_METRICS_FENCE_MAX];
+  int nfences;
+  sup_http_t *http;         /* metrics.listen, or NULL */
 } sup_node_t;
 
 static uint64_t s_now(void) { return rv_mono_ms(); }
@@ -80,7 +91,7 @@ static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
 
 int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
   int rc;
-  if ((rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
+  if ((rc = sup_preflight_dirs(cfg, err)) || (rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
       (rc = s_mkdirs(cfg->run_dir, 0700, err)))
     return rc;
   /* the ipc sockets live here: only the node's user may enter */
@@ -94,7 +105,7 @@ int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
 
 static void s_reply_stops(sup_node_t *n);
 static void s_relay_answer(sup_node_t *n, const rv_msg_t *m);
-static void s_fence_attempt(const rv_msg_t *m);
+static void s_fence_attempt(sup_node_t *n, const rv_msg_t *m);
 
 static void s_apply_actions(sup_node_t *n) {
   sup_action_t acts[SUP_MAX_ACTIONS];
@@ -109,6 +120,7 @@ static void s_apply_actions(sup_node_t *n) {
           const cfg_actor_t *spec = &n->cfg->actors[a->child];
           pid_t pid = 0;
           rv_err_t err;
+          n->log_off[a->child] = sup_spawn_log_size(n->cfg, spec->name);
           if (sup_spawn_actor(n->cfg, spec, n->config_path, &pid, &err) != RV_OK) {
             rv_error("%s", err.msg);
             sup_core_spawn_failed(&n->core, a->child, err.msg, s_now());
@@ -136,6 +148,9 @@ static void s_apply_actions(sup_node_t *n) {
         }
         case SUP_ACT_NODE_UP:
           rv_info("node %s up", n->cfg->node_id);
+          /* systemd Type=notify (a no-op without NOTIFY_SOCKET) */
+          sd_notifyf(0, "READY=1\nSTATUS=node %s up: %d actors\nMAINPID=%lu", n->cfg->node_id,
+                     n->cfg->nactors, (unsigned long)getpid());
           if (n->ready_fd >= 0) {
             char line[64];
             int len = snprintf(line, sizeof line, "up %d\n", (int)getpid());
@@ -146,6 +161,8 @@ static void s_apply_actions(sup_node_t *n) {
           }
           break;
         case SUP_ACT_STOPPED:
+          sd_notifyf(0, "STOPPING=1\nSTATUS=node %s stopped%s%s", n->cfg->node_id,
+                     a->code ? ": " : "", a->code ? a->text : "");
           n->exit_code = a->code;
           n->done = true;
           if (a->code)
@@ -204,8 +221,30 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
     if (si.ssi_signo == SIGCHLD) {
       int status;
       pid_t pid;
-      while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int child = sup_core_find_pid(&n->core, (int)pid);
+        if (child >= 0) {
+          n->metrics[child].last_status = status;
+          n->metrics[child].exited = true;
+        }
+        if (child >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+          char note[SUP_REASON_MAX];
+          sup_spawn_exit_note(n->cfg, n->core.children[child].name, n->log_off[child], note,
+                              sizeof note);
+          sup_core_exit_note(&n->core, (int)pid, note);
+        }
         sup_core_exited(&n->core, (int)pid, status, s_now());
+      }
+    } else if (si.ssi_signo == SIGHUP) {
+      /* logrotate's postrotate: reopen the log files, never stop (under systemd, a node that
+       * exited 0 on SIGHUP would stay down) */
+      char path[CFG_PATH_MAX + 32];
+      snprintf(path, sizeof path, "%s/supervisor.log", n->cfg->log_dir);
+      sd_notify(0, "RELOADING=1");
+      if (rv_log_to_file()) rv_log_reopen(path);
+      sd_notify(0, "READY=1");
+      for (int i = 0; i < n->core.nchildren; i++)
+        if (n->core.children[i].state == SUP_CHILD_RUNNING) kill(n->core.children[i].pid, SIGHUP);
     } else {
       char why[64];
       snprintf(why, sizeof why, "received %s", strsignal((int)si.ssi_signo));
@@ -229,17 +268,32 @@ static void s_take_inbox(sup_node_t *n) {
       case RV_MSG_READY:
         sup_core_ready(&n->core, child, (int)((Rv__Ready *)m.body)->pid, s_now());
         break;
-      case RV_MSG_HEARTBEAT_ACK:
-        sup_core_heartbeat_ack(&n->core, child, (int)((Rv__HeartbeatAck *)m.body)->pid, s_now());
+      case RV_MSG_HEARTBEAT_ACK: {
+        const Rv__HeartbeatAck *ack = (const Rv__HeartbeatAck *)m.body;
+        sup_core_heartbeat_ack(&n->core, child, (int)ack->pid, s_now());
+        if (child >= 0) {
+          sup_actor_metrics_t *am = &n->metrics[child];
+          am->mb = (rv_mailbox_stats_t){.msgs_in = ack->msgs_in, .msgs_out = ack->msgs_out,
+                                        .bad_frames = ack->bad_frames,
+                                        .dropped_sends = ack->dropped_sends};
+          am->loop_lag_us = ack->loop_lag_us;
+        }
         break;
+      }
       case RV_MSG_RAFT_STATE:
+        if (n->raft && n->raft->leader != ((Rv__RaftState *)m.body)->leader) n->leader_changes++;
         if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
         n->raft = (Rv__RaftState *)m.body;
         m.body = NULL; /* kept */
         break;
+      case RV_MSG_KV_STATS:
+        if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
+        n->kv = (Rv__KvStats *)m.body;
+        m.body = NULL; /* kept */
+        break;
       case RV_MSG_REPLY:
       case RV_MSG_FENCE_RESULT: s_relay_answer(n, &m); break;
-      case RV_MSG_FENCE_ATTEMPT: s_fence_attempt(&m); break;
+      case RV_MSG_FENCE_ATTEMPT: s_fence_attempt(n, &m); break;
       case RV_MSG_HEALTH_REPORT:
         if (n->health) rv__health_report__free_unpacked(n->health, NULL);
         n->health = (Rv__HealthReport *)m.body;
@@ -425,12 +479,27 @@ uint64_t sup_fence_budget_ms(const cfg_node_t *cfg) {
   return (uint64_t)(cfg->nfence_methods > 0 ? cfg->nfence_methods : 1) * per + 30000;
 }
 
-/* A FenceAttempt from the fencer (to this supervisor, as it relays the CLI's fences): logged. */
-static void s_fence_attempt(const rv_msg_t *m) {
+/* A FenceAttempt from the fencer (to this supervisor, as it relays the CLI's fences): logged and
+ * counted by method and outcome. */
+static void s_fence_attempt(sup_node_t *n, const rv_msg_t *m) {
   const Rv__FenceAttempt *at = (const Rv__FenceAttempt *)m->body;
   static const char *const outcomes[] = {"started", "fenced", "failed", "timed out",
                                          "interrupted (the fencer stopped; run again)"};
+  static const char *const labels[] = {"started", "fenced", "failed", "timeout", "interrupted"};
   const char *o = at->outcome < 5 ? outcomes[at->outcome] : "?";
+  const char *label = at->outcome < 5 ? labels[at->outcome] : "unknown";
+  char method[64];
+  snprintf(method, sizeof method, "%.*s", (int)strcspn(at->method, "("), at->method);
+  int k = 0;
+  while (k < n->nfences && !(strcmp(n->fences[k].method, method) == 0 &&
+                             strcmp(n->fences[k].outcome, label) == 0))
+    k++;
+  if (k == n->nfences && k < SUP_METRICS_FENCE_MAX) {
+    snprintf(n->fences[k].method, sizeof n->fences[k].method, "%s", method);
+    snprintf(n->fences[k].outcome, sizeof n->fences[k].outcome, "%s", label);
+    n->nfences++;
+  }
+  if (k < n->nfences) n->fences[k].count++;
   rv_info("fence %s of %s: method %u (%s) attempt %u: %s%s%s", at->request_id, at->target,
           at->method_index + 1, at->method, at->attempt, o, at->detail[0] ? ": " : "",
           at->detail);
@@ -560,6 +629,38 @@ static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
   return s_after_event(n);
 }
 
+/* ---- HTTP: /metrics, /health, /ready (metrics.listen) ------------------------------------- */
+
+/* Answers on the loop's thread, from the state as it is now. */
+static void s_on_http(void *arg, const char *path, sup_http_answer_t *out) {
+  sup_node_t *n = arg;
+  uint64_t now = s_now();
+  sup_metrics_view_t v = {
+      .cfg = n->cfg, .core = &n->core, .actors = n->metrics, .health = n->health,
+      .health_fresh = n->health && now - n->health_at_ms <=
+                                       3u * (uint64_t)n->cfg->health_ping_interval_ms + 500u,
+      .raft = sup_core_find(&n->core, "raft-peer") >= 0 ? n->raft : NULL,
+      .kv = sup_core_find(&n->core, "kv-store") >= 0 ? n->kv : NULL,
+      .supervisor_mb = rv_mailbox_stats(n->mb), .uptime_ms = now - n->started_ms,
+      .leader_changes = n->leader_changes, .fences = n->fences, .nfences = n->nfences,
+      .http_requests = sup_http_requests(n->http)};
+  out->status = 200;
+  if (strcmp(path, "/metrics") == 0) {
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = sup_metrics_render(&v, &out->len);
+  } else if (strcmp(path, "/health") == 0 || strcmp(path, "/ready") == 0) {
+    out->content_type = "application/json";
+    bool ok = path[1] == 'h' ? sup_health_verdict(&v, &out->body, &out->len)
+                             : sup_ready_verdict(&v, &out->body, &out->len);
+    if (!ok) out->status = 503;
+  } else {
+    out->status = 404;
+    out->body = strdup("not found: this node serves /metrics, /health and /ready\n");
+    out->len = out->body ? strlen(out->body) : 0;
+  }
+  if (!out->body) out->status = 500;
+}
+
 /* ---- set-up and the loop ----------------------------------------------------------------- */
 
 static zsock_t *s_bind(const cfg_node_t *cfg, int type, const char *what, rv_err_t *err) {
@@ -590,14 +691,17 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   rv_err_t err;
   int lockfd = -1, code = RV_EXIT_FAILURE;
   rv_log_init(cfg->node_id, "supervisor", cfg->log_level);
+  rv_log_set_format(cfg->log_format);
   n->started_ms = s_now();
   if (!realpath(cfg->source, n->config_path)) {
     rv_err_set(&err, RV_EIO, "cannot resolve %s: %s", cfg->source, strerror(errno));
     goto fail_early;
   }
   if (sup_node_prepare_dirs(cfg, &err) || sup_spawn_check_programs(cfg, &err) ||
-      sup_lock_acquire(cfg, &lockfd, &err))
+      sup_lock_acquire(cfg, &lockfd, &err) || sup_preflight_network(cfg, true, &err)) {
+    if (lockfd >= 0) close(lockfd);
     goto fail_early;
+  }
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -628,6 +732,10 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   zmq_pollitem_t sigitem = {.fd = n->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(n->loop, &sigitem, s_on_signal, n);
   zloop_timer(n->loop, S_RELAY_SWEEP_MS, 0, s_on_relay_sweep, n);
+  if (cfg->metrics_listen[0]) {
+    if (sup_http_new(n->loop, cfg->metrics_listen, s_on_http, n, &n->http, &err) != RV_OK) goto fail;
+    rv_info("serving /metrics, /health and /ready on http://%s", cfg->metrics_listen);
+  }
 
   rv_info("supervisor of node %s (cluster %s) starting, pid %d, %d actors", cfg->node_id,
           cfg->cluster_id, (int)getpid(), cfg->nactors);
@@ -642,6 +750,7 @@ fail:
   if (n->ready_fd >= 0) dprintf(n->ready_fd, "failed %s\n", err.msg);
   code = RV_EXIT_FAILURE;
 out:
+  sup_http_destroy(&n->http);
   zloop_destroy(&n->loop);
   rv_mailbox_destroy(&n->mb);
   zsock_destroy(&n->control);
@@ -651,6 +760,7 @@ out:
   for (int i = 0; i < S_MAX_RELAYS; i++) zframe_destroy(&n->relays[i].identity);
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
+  if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
   if (lockfd >= 0) {
     const char *names[] = {"supervisor", "control", "tap", "tap-in"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) s_unlink_endpoint(cfg, names[i]);

@@ -118,3 +118,63 @@ int sup_spawn_actor(const cfg_node_t *cfg, const cfg_actor_t *a, const char *con
     return rv_err_set(err, RV_EIO, "cannot execute %s: %s", prog, strerror(child_errno));
   return RV_OK;
 }
+
+/* ---- an actor's own reason for failing ---------------------------------------------------- */
+
+static void s_log_path(const cfg_node_t *cfg, const char *actor, char *buf, size_t len) {
+  snprintf(buf, len, "%s/%s.log", cfg->log_dir, actor);
+}
+
+off_t sup_spawn_log_size(const cfg_node_t *cfg, const char *actor) {
+  char path[CFG_PATH_MAX + 64];
+  s_log_path(cfg, actor, path, sizeof path);
+  struct stat st;
+  return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+void sup_spawn_exit_note(const cfg_node_t *cfg, const char *actor, off_t from, char *out,
+                         size_t len) {
+  out[0] = '\0';
+  char path[CFG_PATH_MAX + 64];
+  s_log_path(cfg, actor, path, sizeof path);
+  FILE *f = fopen(path, "re");
+  if (!f) return;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && st.st_size - from > 65536) from = st.st_size - 65536;
+  if (from > 0) fseeko(f, from, SEEK_SET);
+  char line[2400], plain[1024] = "";
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (!line[0]) continue;
+    char when[64], node[128], who[128], level[16];
+    int msg_at = 0;
+    bool logline = sscanf(line, "%63s %127s %127s %15s %n", when, node, who, level, &msg_at) == 4 &&
+                   msg_at > 0 && strlen(when) > 20 && when[4] == '-' && when[10] == 'T';
+    if (line[0] == '{' && strstr(line, "\"level\":\"")) { /* node.log-format: json */
+      char *m = strstr(line, "\",\"msg\":\"");
+      logline = m != NULL;
+      snprintf(level, sizeof level, "%s", strstr(line, "\"level\":\"error\"") ? "error" : "-");
+      if (m) {
+        msg_at = (int)(m + 9 - line);
+        size_t end = strlen(line);
+        if (end >= 2 && line[end - 1] == '}' && line[end - 2] == '"') line[end - 2] = '\0';
+      }
+    }
+    /* (copies bounded by hand: the note may be cut, the compiler need not warn of it) */
+    if (!logline) {
+      size_t k = strnlen(line, sizeof plain - 1);
+      memcpy(plain, line, k);
+      plain[k] = '\0';
+    } else if (strcmp(level, "error") == 0) {
+      size_t k = strnlen(line + msg_at, len - 1);
+      memcpy(out, line + msg_at, k);
+      out[k] = '\0';
+    }
+  }
+  fclose(f);
+  if (!out[0]) {
+    size_t k = strnlen(plain, len - 1);
+    memcpy(out, plain, k);
+    out[k] = '\0';
+  }
+}

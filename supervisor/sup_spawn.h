@@ -26,4 +26,14 @@ int sup_spawn_check_programs(const cfg_node_t *cfg, rv_err_t *err);
 int sup_spawn_actor(const cfg_node_t *cfg, const cfg_actor_t *a, const char *config_path,
                     pid_t *pid, rv_err_t *err);
 
+/* The size of actor's log file (<log-dir>/<actor>.log) now; 0 if it does not exist. */
+off_t sup_spawn_log_size(const cfg_node_t *cfg, const char *actor);
+
+/* The reason actor gave for failing, from what it wrote to its log since offset from: the message
+ * of its last error line (text "<time> <node> <actor> error <message>", or a JSON line with
+ * "level":"error"), or else its last line that is not a log line (what it printed before its log
+ * was set up). out gets "" when there is none. */
+void sup_spawn_exit_note(const cfg_node_t *cfg, const char *actor, off_t from, char *out,
+                         size_t len);
+
 #endif

@@ -65,6 +65,7 @@ struct rv_actor {
   uint64_t slow_handlers;   /* handlers that held the loop S_SLOW_HANDLER_US or more */
   uint64_t slow_logged_us;  /* when the last one was logged */
   uint64_t late_hb_logged_us; /* when a late heartbeat answer was last logged */
+  uint64_t hb_lag_max_us; /* the same, since the previous HeartbeatAck (for /metrics) */
 };
 
 const cfg_node_t *rv_actor_config(const rv_actor_t *a) { return a->cfg; }
@@ -244,6 +245,13 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   Rv__HeartbeatAck ack = RV__HEARTBEAT_ACK__INIT;
   ack.seq = ((Rv__Heartbeat *)m->body)->seq;
   ack.pid = (uint32_t)getpid();
+  rv_mailbox_stats_t st = rv_mailbox_stats(a->mb);
+  ack.msgs_in = st.msgs_in;
+  ack.msgs_out = st.msgs_out;
+  ack.bad_frames = st.bad_frames;
+  ack.dropped_sends = st.dropped_sends;
+  ack.loop_lag_us = a->hb_lag_max_us;
+  a->hb_lag_max_us = 0;
   int rc = rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
   /* the heartbeat's own age says whether it waited in the inbox (this loop was busy) or in
    * transit; either way a late answer is worth a line when the supervisor may kill us for it */
@@ -317,6 +325,12 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   rv_actor_t *a = arg;
   struct signalfd_siginfo si;
   while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGHUP) { /* logrotate: the supervisor passes it on */
+      char path[CFG_PATH_MAX + 64];
+      snprintf(path, sizeof path, "%s/%s.log", a->cfg->log_dir, a->name);
+      if (rv_log_to_file()) rv_log_reopen(path);
+      continue;
+    }
     rv_info("received %s, stopping", strsignal((int)si.ssi_signo));
     rv_actor_stop(a, RV_EXIT_OK);
   }
@@ -329,6 +343,7 @@ static int s_on_lag_tick(zloop_t *loop, int id, void *arg) {
   if (a->lag_expected_us && now > a->lag_expected_us) {
     uint64_t lag = now - a->lag_expected_us;
     if (lag > a->lag_max_us) a->lag_max_us = lag;
+    if (lag > a->hb_lag_max_us) a->hb_lag_max_us = lag;
   }
   a->lag_expected_us = now + S_LAG_TICK_MS * 1000u;
   return 0;
@@ -395,6 +410,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     return RV_EXIT_CONFIG;
   }
   rv_log_init(a->cfg->node_id, a->name, a->cfg->log_level);
+  rv_log_set_format(a->cfg->log_format);
 
   /* Signals arrive through the loop, never as asynchronous handlers; block them before ZeroMQ
    * starts its threads so that they inherit the mask. */
@@ -403,6 +419,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGPIPE);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   sigdelset(&mask, SIGPIPE);

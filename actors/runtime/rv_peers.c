@@ -48,7 +48,7 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
 
   char ep[CFG_HOST_MAX + 32];
   const cfg_peer_t *self = &cfg->nodes[cfg->self];
-  cfg_peer_endpoint(self, self->raft_port, ep, sizeof ep);
+  cfg_node_listen_endpoint(cfg, self->raft_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "%s link (cluster.nodes[%d].raft-port)", actor, cfg->self);
   int rc = rv_listener_new(mb, ep, what, &p->listen, err);

@@ -32,6 +32,11 @@ int cli_bench_main(int argc, char **argv);
 int cli_raft_main(int argc, char **argv);
 int cli_fence_main(int argc, char **argv);
 int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
+int cli_endpoints_main(int argc, char **argv);
+
+/* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
+ * "table" (or NULL) or "json". Returns the exit code. */
+int cli_endpoints_run(const char *cmd, const char *config, const char *fmt);
 
 /* One command-line option of a subcommand, for cli_parse: a flag sets *flag; a valued option
  * stores its argument (borrowed from argv) in *value. */
@@ -72,6 +77,11 @@ int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *bo
  * Transport errors and unexpected answers are reported the same way. */
 int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
                       const ProtobufCMessage *body, int timeout_ms);
+
+/* The same; with json, the answer (or the failure) is one JSON object on stdout:
+ * {"ok":bool,"code":N,"error":"ENOTLEADER"|null,"message":"..."}. */
+int cli_request_reply_as(const char *cmd, const cfg_node_t *cfg, uint32_t type,
+                         const ProtobufCMessage *body, int timeout_ms, bool json);
 
 /* The cluster's client addresses, "host:client-port,..." (IPv6 bracketed), this node first, as
  * librvclient takes them. */

@@ -38,6 +38,7 @@ typedef struct {
   long dirs, files;           /* bulk-load shape */
   uint64_t next_bulk;         /* bulk-load: next file number */
   bool tty;                   /* stderr is a terminal: progress rewritten in place */
+  bool unreachable;           /* set-up found no node reachable (exit 3, as fs does) */
 } s_bench_t;
 
 static void s_help(void) {
@@ -59,9 +60,11 @@ static void s_help(void) {
       "  --seconds S      length of each run (default 10), after a 1 s warm-up\n"
       "  --ops N          or: stop each run after N operations\n"
       "  --stale          reads without ReadIndex (served by the contacted node)\n"
+      "  --retry MS       give an operation up after this long (default 30000)\n"
       "  --json           one JSON object per run: workload, clients, ops, ops_per_s, p50_us,\n"
       "                   p99_us, p999_us, max_us, errors, seconds\n"
-      "Exit codes: 0 ok, 1 failure (no cluster, or every operation failed), 2 usage error.\n");
+      "Exit codes: 0 ok, 1 failure (e.g. no quorum, or every operation failed), 2 usage error,\n"
+      "3 no node of the cluster could be reached (as raftvisor fs).\n");
 }
 
 static int s_cmp(const void *a, const void *b) {
@@ -131,7 +134,11 @@ static void s_next(s_bench_t *b, unsigned lane, rv_client_req_t *req, char *buf,
 static int s_setup_op(s_bench_t *b, rv_client_req_t *req) {
   rv_client_result_t r = {0};
   int rc = rv_client_call(b->client, req, &r);
-  if (rc && rc != RV_EEXIST) fprintf(stderr, "raftvisor bench: set-up %s: %s\n", req->path, r.msg);
+  /* as raftvisor fs: no node reachable at all is "not running" (exit 3) */
+  if (rc == RV_ETIMEDOUT && r.attempts == 0) b->unreachable = true;
+  if (rc && rc != RV_EEXIST)
+    fprintf(stderr, "raftvisor bench: set-up %s: %s%s\n", req->path, r.msg,
+            b->unreachable ? "; is the cluster running?" : "");
   rv_client_result_clear(&r);
   return rc == RV_EEXIST ? RV_OK : rc;
 }
@@ -281,6 +288,7 @@ int cli_bench_main(int argc, char **argv) {
   static s_bench_t bench;
   s_bench_t *b = &bench;
   const char *config = NULL, *nodes = NULL, *clients_list = NULL, *workload = "create";
+  long retry_ms = 30000;
   b->seconds = 10;
   b->size = 256;
   b->stat_files = 1000;
@@ -321,6 +329,10 @@ int cli_bench_main(int argc, char **argv) {
       b->files = strtol(argv[++i], &end, 10);
       if (*end || b->files <= 0 || b->files > 1000000000)
         return cli_usage_error("bench", "--files expects 1..1000000000, got \"%s\"", argv[i]);
+    } else if (strcmp(a, "--retry") == 0 && v) {
+      retry_ms = strtol(argv[++i], &end, 10);
+      if (*end || retry_ms < 100 || retry_ms > 3600000)
+        return cli_usage_error("bench", "--retry expects 100..3600000 ms, got \"%s\"", argv[i]);
     } else if (strcmp(a, "--stale") == 0) {
       b->stale = true;
     } else if (strcmp(a, "--json") == 0) {
@@ -365,7 +377,7 @@ int cli_bench_main(int argc, char **argv) {
   rv_client_opts_t o;
   rv_client_opts_default(&o);
   o.lanes = (unsigned)maxc;
-  o.retry_ms = 30000;
+  o.retry_ms = (int)retry_ms;
   rv_err_t err;
   int rc = rv_client_new(nodes, &o, &b->client, &err);
   cfg_node_destroy(&cfg);
@@ -380,8 +392,9 @@ int cli_bench_main(int argc, char **argv) {
   if (!b->json)
     printf("raftvisor bench: %s, nodes %s, %s\n", s_names[b->w], nodes,
            b->w == W_BULK ? "bulk load" : b->ops_limit ? "fixed op count" : "timed runs");
+  fflush(stdout); /* before any set-up error on stderr */
   if (s_prepare(b, maxc) != RV_OK) {
-    code = CLI_FAILURE;
+    code = b->unreachable ? CLI_NOT_RUNNING : CLI_FAILURE;
     goto out;
   }
   if (b->w == W_BULK) {

@@ -61,7 +61,14 @@ int cli_load_config(const char *path, cfg_node_t **cfg) {
 
 int cli_require_running(const cfg_node_t *cfg, pid_t *pid) {
   pid_t p = 0;
-  if (sup_lock_holder(cfg, &p) != RV_OK || !sup_pid_alive(p)) {
+  rv_err_t err;
+  int rc = sup_lock_holder(cfg, &p, &err);
+  if (rc == RV_EPERM) {
+    /* a monitoring agent must not page "node down" because it may not look */
+    fprintf(stderr, "raftvisor: %s\n", err.msg);
+    return CLI_FAILURE;
+  }
+  if (rc != RV_OK || !sup_pid_alive(p)) {
     fprintf(stderr,
             "raftvisor: node %s is not running (no supervisor holds %s/supervisor.lock); start "
             "it with 'raftvisor start -c %s'\n",
@@ -130,27 +137,55 @@ int cli_request(const cfg_node_t *cfg, uint32_t type, const ProtobufCMessage *bo
   return rc;
 }
 
-int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
-                      const ProtobufCMessage *body, int timeout_ms) {
+static void s_json_str(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if (*p < 0x20) printf("\\u%04x", *p);
+    else putchar(*p);
+  }
+  putchar('"');
+}
+
+/* One answer as JSON on stdout: {"ok", "code", "error" (the code's name or null), "message"}. */
+static void s_reply_json(int code, const char *message) {
+  printf("{\"ok\":%s,\"code\":%d,\"error\":", code ? "false" : "true", code);
+  if (code) {
+    printf("\"%s\"", rv_code_name(code));
+  } else {
+    printf("null");
+  }
+  printf(",\"message\":");
+  s_json_str(message);
+  printf("}\n");
+}
+
+int cli_request_reply_as(const char *cmd, const cfg_node_t *cfg, uint32_t type,
+                         const ProtobufCMessage *body, int timeout_ms, bool json) {
   rv_msg_t reply;
   rv_err_t err;
   if (cli_request(cfg, type, body, timeout_ms, &reply, &err) != RV_OK) {
-    fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
+    if (json) s_reply_json(err.code ? err.code : RV_EIO, err.msg);
+    else fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
     return CLI_FAILURE;
   }
   int rc = CLI_OK;
   const Rv__Reply *r = reply.type == RV_MSG_REPLY ? (const Rv__Reply *)reply.body : NULL;
-  if (!r) {
-    fprintf(stderr, "raftvisor %s: unexpected answer from node %s\n", cmd, cfg->node_id);
-    rc = CLI_FAILURE;
-  } else if (r->code) {
-    fprintf(stderr, "raftvisor %s: %s\n", cmd, r->message);
-    rc = CLI_FAILURE;
-  } else {
-    printf("%s\n", r->message);
-  }
+  char text[RV_ERR_MSG_MAX];
+  if (!r) snprintf(text, sizeof text, "unexpected answer from node %s", cfg->node_id);
+  int code = !r ? RV_EPROTO : (int)r->code;
+  const char *msg = r ? r->message : text;
+  if (code) rc = CLI_FAILURE;
+  if (json) s_reply_json(code, msg);
+  else if (code) fprintf(stderr, "raftvisor %s: %s\n", cmd, msg);
+  else printf("%s\n", msg);
   rv_msg_clear(&reply);
   return rc;
+}
+
+int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
+                      const ProtobufCMessage *body, int timeout_ms) {
+  return cli_request_reply_as(cmd, cfg, type, body, timeout_ms, false);
 }
 
 void cli_format_duration(uint64_t ms, char *buf, size_t len) {

@@ -4,11 +4,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sup_lock.h"
+#include "sup_preflight.h"
 
 static void s_help(void) {
   printf(
       "usage: raftvisor config check -c FILE   validate FILE; print \"ok\" or the first\n"
-      "                                        problem (file:line:column: key: what)\n"
+      "                                        problem (file:line:column: key: what); also\n"
+      "                                        checks this host: the data-dir's parent\n"
+      "                                        exists, the node's host is this machine, its\n"
+      "                                        ports are free (unless the node runs)\n"
       "       raftvisor config show -c FILE    print the effective configuration (defaults\n"
       "                                        filled in, secrets hidden)\n"
       "       raftvisor config keys            document every key: path, alias, type,\n"
@@ -44,8 +49,19 @@ int cli_config_main(int argc, char **argv) {
   int rc = cli_load_config(config, &cfg);
   if (rc) return rc;
   if (strcmp(verb, "check") == 0) {
-    printf("ok: %s (node %s, cluster %s, %d nodes, %d actors)\n", config, cfg->node_id,
-           cfg->cluster_id, cfg->nnodes, cfg->nactors);
+    /* the host as well as the file: a running node holds its own ports, so they are checked
+     * only while it is stopped */
+    pid_t pid = 0;
+    rv_err_t err;
+    bool running = sup_lock_holder(cfg, &pid, &err) == RV_OK && sup_pid_alive(pid);
+    if (sup_preflight_dirs(cfg, &err) || sup_preflight_network(cfg, !running, &err)) {
+      fprintf(stderr, "raftvisor: %s\n", err.msg);
+      cfg_node_destroy(&cfg);
+      return CLI_FAILURE;
+    }
+    printf("ok: %s (node %s, cluster %s, %d nodes, %d actors%s)\n", config, cfg->node_id,
+           cfg->cluster_id, cfg->nnodes, cfg->nactors,
+           running ? "; running, so its ports were not checked" : "");
   } else {
     fflush(stdout);
     cfg_node_dump(cfg, STDOUT_FILENO);

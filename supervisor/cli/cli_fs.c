@@ -226,8 +226,11 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
   detail = detail ? detail + 2 : res->msg;
   const char *text = s_hdfs_text(cmd, res->code, res);
   char msg[RV_CLIENT_MSG_MAX + CLI_FS_PATH_MAX + 512];
-  snprintf(msg, sizeof msg, "%s: `%s': %s", cmd, path, text ? text : detail);
-  bool unreachable = res->code == RV_ETIMEDOUT && !res->node[0];
+  /* no node took a connection: nothing runs there (exit 3); running nodes that did not decide
+   * (no quorum, no leader) are a failure (exit 1), not "not running" */
+  bool unreachable = res->code == RV_ETIMEDOUT && res->attempts == 0;
+  snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
+           unreachable ? "; is the cluster running?" : "");
   if (fs->json) {
     printf("{\"op\":");
     cli_fs_json_str(cmd);
@@ -241,7 +244,6 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
     printf("}\n");
   } else {
     fprintf(stderr, "%s\n", msg);
-    if (unreachable) fprintf(stderr, "raftvisor fs: is the cluster running? (%s)\n", res->msg);
   }
   if (unreachable)
     fs->status = CLI_NOT_RUNNING;

@@ -1,8 +1,22 @@
 /* raftvisor: the command-line entry point; dispatches to one file per subcommand. */
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cli.h"
+
+#define S_VERSION "0.1.0"
+
+static int s_version_main(int argc, char **argv) {
+  if (argc > 1 && cli_is_help(argv[1])) {
+    printf("usage: raftvisor version\nPrints the version of raftvisor (also: raftvisor "
+           "--version).\n");
+    return CLI_OK;
+  }
+  if (argc > 1) return cli_usage_error("version", "unexpected argument \"%s\"", argv[1]);
+  printf("raftvisor %s\n", S_VERSION);
+  return CLI_OK;
+}
 
 static const cli_command_t s_commands[] = {
     {"start", "start a node: its supervisor and actors (foreground, or --daemon)", cli_start_main},
@@ -23,6 +37,9 @@ static const cli_command_t s_commands[] = {
      cli_fs_main},
     {"bench", "throughput and latency as clients see them (create, stat, mixed, bulk-load)",
      cli_bench_main},
+    {"endpoints", "every node of the cluster asked over the network: role, term, lag, health",
+     cli_endpoints_main},
+    {"version", "print the version of raftvisor", s_version_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -34,11 +51,41 @@ static void s_help(FILE *f) {
   for (size_t i = 0; i < S_NCOMMANDS; i++)
     fprintf(f, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
   fprintf(f,
-          "\n'raftvisor COMMAND --help' describes a command.\n"
-          "exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running\n");
+          "\noptions:\n"
+          "  -h, --help  this text; 'raftvisor COMMAND --help' describes a command\n"
+          "  --version   print the version and exit\n"
+          "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 node not running\n");
+}
+
+/* "--name=value" becomes "--name" "value" for every subcommand's parser, as GNU getopt_long
+ * takes it; "--" ends the options (what follows is left alone). Returns the new argv (static
+ * storage, NULL-terminated) and sets *argc. */
+static char **s_split_long_options(int *argc, char **argv) {
+  static char *out[2 * 256 + 1];
+  static char names[256][64];
+  int n = 0, k = 0;
+  bool options = true;
+  for (int i = 0; i < *argc && n < 2 * 256 - 1; i++) {
+    char *a = argv[i], *eq = strchr(a, '=');
+    if (options && strcmp(a, "--") == 0) options = false;
+    size_t len = eq ? (size_t)(eq - a) : 0;
+    if (options && i > 0 && strncmp(a, "--", 2) == 0 && eq && len > 2 && len < sizeof names[0] &&
+        k < 256 && strspn(a + 2, "abcdefghijklmnopqrstuvwxyz-") == len - 2) {
+      memcpy(names[k], a, len);
+      names[k][len] = '\0';
+      out[n++] = names[k++];
+      out[n++] = eq + 1;
+    } else {
+      out[n++] = a;
+    }
+  }
+  out[n] = NULL;
+  *argc = n;
+  return out;
 }
 
 int main(int argc, char **argv) {
+  argv = s_split_long_options(&argc, argv);
   if (argc < 2) {
     s_help(stderr);
     return CLI_USAGE;
@@ -54,10 +101,7 @@ int main(int argc, char **argv) {
     s_help(stdout);
     return CLI_OK;
   }
-  if (strcmp(argv[1], "--version") == 0) {
-    printf("raftvisor 0.1.0\n");
-    return CLI_OK;
-  }
+  if (strcmp(argv[1], "--version") == 0) return s_version_main(1, argv);
   for (size_t i = 0; i < S_NCOMMANDS; i++)
     if (strcmp(argv[1], s_commands[i].name) == 0) return s_commands[i].main(argc - 1, argv + 1);
   fprintf(stderr, "raftvisor: unknown command \"%s\" (try 'raftvisor --help')\n", argv[1]);

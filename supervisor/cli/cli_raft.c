@@ -10,7 +10,7 @@
 
 static void s_help(void) {
   printf(
-      "usage: raftvisor raft -c FILE add-learner NODE | promote NODE | remove NODE | "
+      "usage: raftvisor raft -c FILE [--json] add-learner NODE | promote NODE | remove NODE | "
       "transfer NODE\n"
       "Changes the Raft membership, one server at a time, while the cluster keeps serving:\n"
       "  add-learner NODE  NODE (a node of cluster.nodes, e.g. a spare with voter: false) starts\n"
@@ -24,6 +24,8 @@ static void s_help(void) {
       "Only the leader acts: against another node the answer names the leader to run it against.\n"
       "One change at a time: a second one while the first has not committed is refused (retry).\n"
       "  -c, --config FILE  the YAML of the node to ask (required)\n"
+      "  --json             the answer as one JSON object on stdout: ok, code, error (the\n"
+      "                     code's name, e.g. \"ENOTLEADER\", or null), message\n"
       "Exit codes: 0 done, 1 refused or failed (the message says why), 2 usage error,\n"
       "3 node not running.\n");
 }
@@ -41,7 +43,9 @@ static const struct {
 int cli_raft_main(int argc, char **argv) {
   const char *config = NULL, *pos[2] = {NULL, NULL};
   int npos = 0;
-  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {NULL}};
+  bool json = false;
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--json", NULL, &json, NULL},
+                            {NULL}};
   int prc = cli_parse("raft", argc, argv, opts, s_help, pos, 2, &npos);
   if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("raft", "missing -c FILE (the node's YAML)");
@@ -71,7 +75,7 @@ int cli_raft_main(int argc, char **argv) {
   req.op = s_ops[op].op;
   req.node = (char *)pos[1];
   /* longer than the supervisor's relay timeout, which answers RV_ETIMEDOUT itself */
-  rc = cli_request_reply("raft", cfg, RV_MSG_RAFT_ADMIN, &req.base, 20000);
+  rc = cli_request_reply_as("raft", cfg, RV_MSG_RAFT_ADMIN, &req.base, 20000, json);
 out:
   cfg_node_destroy(&cfg);
   return rc;

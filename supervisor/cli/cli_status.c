@@ -8,12 +8,14 @@
 static void s_help(void) {
   printf(
       "usage: raftvisor status -c FILE [--json]\n"
+      "       raftvisor status --cluster -c FILE [-w table|json]   (see raftvisor endpoints)\n"
       "Shows a running node: the supervisor (pid, state, uptime, the node's health) and per\n"
       "actor its pid, state (starting, running, stopping, backoff, stopped, failed), uptime,\n"
       "restarts, health verdict with the last ping's round trip, and last exit (\"exited with\n"
       "code 3\", \"killed by signal 9\").\n"
       "  -c, --config FILE  the node's YAML configuration (required)\n"
-      "  --json             one JSON object: node, cluster, supervisor_pid, state, uptime_ms,\n"
+      "  --json             one JSON object: schema_version (2), node, cluster, supervisor_pid,\n"
+      "                     state, uptime_ms, raft (leader null when none is known),\n"
       "                     health, health_reason, actors[] with name, pid, state, uptime_ms,\n"
       "                     restarts, last_exit, health, health_reason, health_rtt_us, restart\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running.\n");
@@ -28,8 +30,12 @@ static const char *s_verdict(Rv__HealthVerdict v) {
   }
 }
 
+/* The JSON's schema: raised whenever a field changes meaning or type (2: leader is null, not "",
+ * when none is known). The README documents every field. */
+#define S_SCHEMA_VERSION 2
+
 static void s_print_json(const Rv__StatusReply *r) {
-  printf("{\"node\":");
+  printf("{\"schema_version\":%d,\"node\":", S_SCHEMA_VERSION);
   cli_json_str(r->node);
   printf(",\"cluster\":");
   cli_json_str(r->cluster);
@@ -45,7 +51,10 @@ static void s_print_json(const Rv__StatusReply *r) {
     printf(",\"raft\":{\"role\":");
     cli_json_str(rs->role);
     printf(",\"term\":%llu,\"leader\":", (unsigned long long)rs->term);
-    cli_json_str(rs->leader_node);
+    if (rs->leader_node[0])
+      cli_json_str(rs->leader_node);
+    else
+      printf("null");
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
            "\"snapshots_refused\":%llu,\"fault\":",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
@@ -149,12 +158,16 @@ static void s_print_text(const Rv__StatusReply *r) {
 }
 
 int cli_status_main(int argc, char **argv) {
-  const char *config = NULL;
-  bool json = false;
-  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--json", NULL, &json, NULL}, {NULL}};
+  const char *config = NULL, *fmt = NULL;
+  bool json = false, cluster = false;
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config},     {"--json", NULL, &json, NULL},
+                            {"--cluster", NULL, &cluster, NULL},  {"--write-out", "-w", NULL, &fmt},
+                            {NULL}};
   int prc = cli_parse("status", argc, argv, opts, s_help, NULL, 0, NULL);
   if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("status", "missing -c FILE (the node's YAML)");
+  if (cluster) return cli_endpoints_run("status", config, json && !fmt ? "json" : fmt);
+  if (fmt) return cli_usage_error("status", "-w goes with --cluster (this node: --json)");
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);
   if (rc) return rc;

@@ -23,7 +23,8 @@ static void s_help(void) {
       "  --json             one JSON object: node, stopped, killed, clean (every actor ended\n"
       "                     cleanly), and actors: [{name, state_at_stop, exit, code, signal,\n"
       "                     killed, clean, restarts}] in start order\n"
-      "Exit codes: 0 stopped, 1 failure, 2 usage error, 3 node not running.\n");
+      "Exit codes: 0 stopped (or was not running, as LSB init scripts do), 1 failure, 2 usage\n"
+      "error.\n");
 }
 
 static void s_join(char *buf, size_t len, char **names, size_t n) {
@@ -100,7 +101,19 @@ int cli_stop_main(int argc, char **argv) {
   int rc = cli_load_config(config, &cfg);
   if (rc) return rc;
   pid_t pid = 0;
-  if ((rc = cli_require_running(cfg, &pid))) goto out;
+  rv_err_t lerr;
+  int lrc = sup_lock_holder(cfg, &pid, &lerr);
+  if (lrc == RV_EPERM) {
+    fprintf(stderr, "raftvisor stop: %s\n", lerr.msg);
+    rc = CLI_FAILURE;
+    goto out;
+  }
+  if (lrc != RV_OK || !sup_pid_alive(pid)) {
+    /* LSB: stopping a stopped service succeeds (a service manager or a script calling stop
+     * twice must not see a failure) */
+    printf("node %s is not running; nothing to stop\n", cfg->node_id);
+    goto out;
+  }
 
   if (force) {
     kill(pid, SIGKILL);

@@ -48,6 +48,17 @@ int cli_tap_main(int argc, char **argv) {
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);
   if (rc) return rc;
+  if (actor && strcmp(actor, "supervisor") != 0 && !cfg_node_actor(cfg, actor)) {
+    char names[512] = "supervisor";
+    for (int i = 0; i < cfg->nactors; i++) {
+      size_t used = strlen(names);
+      snprintf(names + used, sizeof names - used, ", %s", cfg->actors[i].name);
+    }
+    cli_usage_error("tap", "node %s has no actor named \"%s\" (it has: %s)", cfg->node_id, actor,
+                    names);
+    cfg_node_destroy(&cfg);
+    return CLI_USAGE;
+  }
   if ((rc = cli_require_running(cfg, NULL))) {
     cfg_node_destroy(&cfg);
     return rc;

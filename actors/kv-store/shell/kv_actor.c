@@ -20,6 +20,7 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_CAT: return "cat";
     case RV__FS_OP__FS_COUNT: return "count";
     case RV__FS_OP__FS_DIGEST: return "digest";
+    case RV__FS_OP__FS_NODE_STATUS: return "node-status";
     default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
   }
 }
@@ -60,6 +61,9 @@ static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
   }
   s->leader = strcmp(rs->role, "leader") == 0;
   s->term = rs->term;
+  snprintf(s->role, sizeof s->role, "%s", rs->role);
+  s->commit = rs->commit;
+  s->last_index = rs->last_index;
   snprintf(s->leader_node, sizeof s->leader_node, "%s", rs->leader_node ? rs->leader_node : "");
   s->leader_hint[0] = '\0';
   for (int i = 0; i < s->cfg->nnodes && s->leader_node[0]; i++) {
@@ -226,6 +230,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   s_sync(s, now);
   kv_clients_expire(s, now);
   kv_ha_tick(s, now);
+  kv_clients_stats(s, now);
   kv_snapshot_tick(s, now);
   kv_repl_tick(s, now);
 }

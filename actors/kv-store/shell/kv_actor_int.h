@@ -9,8 +9,12 @@
 #include "kv_actor.h"
 #include "kv_core.h"
 #include "kv_rocks.h"
+#include "rv_hist.h"
 #include "rv_listener.h"
 
+#define KV_VERSION "0.1.0"        /* what FS_NODE_STATUS reports */
+#define KV_FS_OPS 48               /* Rv__FsOp values are below this */
+#define KV_STATS_MS 1000          /* KvStats to the supervisor this often */
 #define KV_TICK_MS 100            /* the housekeeping timer: sync, Applied, liveness, deadlines */
 #define KV_SYNC_IDLE_MS 1000      /* unsynced writes and no apply this long: flush the memtable */
 #define KV_ATTACH_RETRY_MS 500    /* ApplyFrom is repeated this often until a RaftState answers */
@@ -139,6 +143,9 @@ struct kv_actor {
   bool leader;              /* this node's raft-peer is the leader */
   uint64_t term;
   char leader_node[CFG_ID_MAX + 1]; /* "" = unknown */
+  char role[16];            /* raft-peer's role in its last RaftState ("" before one) */
+  uint64_t commit, last_index; /* from the last RaftState, for FS_NODE_STATUS */
+  int64_t started_ms;       /* kv_clients_open's time, for the uptime in FS_NODE_STATUS */
   char leader_hint[KV_HINT_MAX];    /* the leader's client address "host:port", "" = unknown */
 
   /* durability */
@@ -175,6 +182,10 @@ struct kv_actor {
 
   /* counters, for logs */
   uint64_t proposals, propose_batches, reads, read_batches, stale_reads, redirects, retriable;
+  /* per Rv__FsOp (< KV_FS_OPS), for the supervisor's /metrics (KvStats) */
+  rv_hist_t op_latency[KV_FS_OPS];
+  uint64_t op_errors[KV_FS_OPS];
+  int64_t stats_sent_ms;
 };
 
 /* ---- kv_actor.c ---------------------------------------------------------------------------- */
@@ -237,7 +248,14 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err);
 void kv_clients_close(kv_actor_t *s);
 
 /* Answers a request (env, to peer) with r; fills replicas. */
-void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, Rv__FsReply *r);
+/* Sends reply r to the request env of operation op (an Rv__FsOp), counting it: env->sent_at_us
+ * holds the request's arrival (monotonic, set on receipt), so its latency is measured here. */
+void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int op,
+              Rv__FsReply *r);
+/* Answers FS_NODE_STATUS (request m) with this node's status, at once. */
+void kv_reads_node_status(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m);
+/* Sends KvStats to the supervisor when KV_STATS_MS have passed since the last. */
+void kv_clients_stats(kv_actor_t *s, int64_t now);
 /* Answers with an error; retry marks it retriable (the leader hint is added when known). */
 void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int code,
                     bool retry, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

@@ -10,7 +10,13 @@
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
-void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, Rv__FsReply *r) {
+void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int op,
+              Rv__FsReply *r) {
+  if (op > 0 && op < KV_FS_OPS) {
+    uint64_t now = rv_mono_us();
+    rv_hist_observe(&s->op_latency[op], now > env->sent_at_us ? now - env->sent_at_us : 0);
+    if (r->code) s->op_errors[op]++;
+  }
   r->replicas = (uint32_t)s->cfg->nnodes;
   rv_err_t err;
   if (rv_listener_reply(s->clients, peer, env, RV_MSG_FS_REPLY, &r->base, &err) != RV_OK)
@@ -18,7 +24,7 @@ void kv_reply(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env
 }
 
 static void s_reply_verror(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env,
-                           int code, bool retry, const char *fmt, va_list ap) {
+                           int op, int code, bool retry, const char *fmt, va_list ap) {
   char msg[KV_MSG_MAX + 64];
   vsnprintf(msg, sizeof msg, fmt, ap);
   Rv__FsReply r = RV__FS_REPLY__INIT;
@@ -27,14 +33,16 @@ static void s_reply_verror(kv_actor_t *s, const rv_listener_peer_t *peer, const 
   r.retry = retry;
   r.leader = retry ? s->leader_hint : "";
   if (retry) s->retriable++;
-  kv_reply(s, peer, env, &r);
+  kv_reply(s, peer, env, op, &r);
 }
 
 void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int code,
                     bool retry, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  s_reply_verror(s, peer, env, code, retry, fmt, ap);
+  /* env is the request as received: its body says the operation */
+  int op = env->body ? (int)((const Rv__FsRequest *)env->body)->op : 0;
+  s_reply_verror(s, peer, env, op, code, retry, fmt, ap);
   va_end(ap);
 }
 
@@ -112,7 +120,7 @@ void kv_req_done(kv_actor_t *s, kv_req_t *r) {
 void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  s_reply_verror(s, &r->peer, &r->env, code, true, fmt, ap);
+  s_reply_verror(s, &r->peer, &r->env, r->op, code, true, fmt, ap);
   va_end(ap);
   kv_req_done(s, r);
 }
@@ -362,7 +370,7 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
   rep.inode = res->inode;
   rep.n = res->n;
   rep.replayed = res->skipped;
-  kv_reply(s, &r->peer, &r->env, &rep);
+  kv_reply(s, &r->peer, &r->env, r->op, &rep);
   kv_req_done(s, r);
 }
 
@@ -401,6 +409,8 @@ void kv_clients_expire(kv_actor_t *s, int64_t now) {
 
 static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m) {
   const Rv__FsRequest *q = (const Rv__FsRequest *)m->body;
+  /* the sender's wall clock is of no use here: the arrival, for kv_reply's latency */
+  m->sent_at_us = rv_mono_us();
   switch (q->op) {
     case RV__FS_OP__FS_MKDIR:
     case RV__FS_OP__FS_PUT:
@@ -413,9 +423,41 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_CAT:
     case RV__FS_OP__FS_COUNT:
     case RV__FS_OP__FS_DIGEST: kv_reads_request(s, peer, m); break;
+    case RV__FS_OP__FS_NODE_STATUS: kv_reads_node_status(s, peer, m); break;
     default:
       kv_reply_error(s, peer, m, RV_EINVAL, false, "unknown operation %d", (int)q->op);
   }
+}
+
+void kv_clients_stats(kv_actor_t *s, int64_t now) {
+  if (now - s->stats_sent_ms < KV_STATS_MS) return;
+  s->stats_sent_ms = now;
+  Rv__KvOpStats ops[KV_FS_OPS], *pops[KV_FS_OPS];
+  Rv__Histogram lat[KV_FS_OPS];
+  size_t n = 0;
+  for (int op = 1; op < KV_FS_OPS; op++) {
+    if (!s->op_latency[op].count) continue;
+    rv__kv_op_stats__init(&ops[n]);
+    rv__histogram__init(&lat[n]);
+    lat[n].n_buckets = RV_HIST_NBUCKETS;
+    lat[n].buckets = s->op_latency[op].buckets;
+    lat[n].count = s->op_latency[op].count;
+    lat[n].sum_us = s->op_latency[op].sum_us;
+    ops[n].op = (char *)kv_fs_op_name(op);
+    ops[n].errors = s->op_errors[op];
+    ops[n].latency = &lat[n];
+    pops[n] = &ops[n];
+    n++;
+  }
+  Rv__KvStats st = RV__KV_STATS__INIT;
+  st.n_ops = n;
+  st.ops = pops;
+  st.sessions = kv_core_sessions(s->core);
+  st.pending = s->npending;
+  st.db_size = kv_rocks_size(s->rocks);
+  st.write_stopped = kv_rocks_property(s->rocks, "rocksdb.is-write-stopped") != 0;
+  st.delayed_write_rate = kv_rocks_property(s->rocks, "rocksdb.actual-delayed-write-rate");
+  rv_actor_send(s->a, "supervisor", RV_MSG_KV_STATS, &st.base, 0);
 }
 
 /* Sends what this wake-up queued: one ProposeBatch and one ReadIndexRequest at most. */
@@ -448,11 +490,12 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
 }
 
 int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
+  s->started_ms = kv_now_ms();
   if (!(s->by_id = s_table()) || !(s->by_index = s_table()))
     return rv_err_set(err, RV_ENOMEM, "out of memory");
   char ep[CFG_HOST_MAX + 32];
   const cfg_peer_t *self = &s->cfg->nodes[s->cfg->self];
-  cfg_peer_endpoint(self, self->client_port, ep, sizeof ep);
+  cfg_node_listen_endpoint(s->cfg, self->client_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
   int rc = rv_listener_new(rv_actor_mailbox(s->a), ep, what, &s->clients, err);

@@ -105,7 +105,7 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   r.code = (uint32_t)rc;
   r.message = rc ? err.msg : "";
   r.index = s->applied;
-  kv_reply(s, peer, env, &r);
+  kv_reply(s, peer, env, (int)q->op, &r);
   free(items);
   free(ptrs);
   kv_ls_close(&ls);
@@ -200,4 +200,27 @@ void kv_reads_serve(kv_actor_t *s) {
     s_execute(s, &r->peer, &r->env, r->fs);
     kv_req_done(s, r);
   }
+}
+
+void kv_reads_node_status(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m) {
+  Rv__NodeStatus ns = RV__NODE_STATUS__INIT;
+  ns.node = (char *)s->cfg->node_id;
+  ns.cluster = (char *)s->cfg->cluster_id;
+  ns.role = s->role;
+  ns.term = s->term;
+  ns.leader = s->leader_node;
+  ns.commit = s->commit;
+  ns.applied = kv_core_applied(s->core);
+  ns.last_index = s->last_index;
+  ns.db_size = kv_rocks_size(s->rocks);
+  ns.version = KV_VERSION;
+  ns.uptime_ms = (uint64_t)(kv_now_ms() - s->started_ms);
+  /* what this node can tell by itself: attached to its raft-peer, a leader known */
+  ns.health = !s->attached         ? "unhealthy: kv-store is not attached to its raft-peer"
+              : !s->leader_node[0] ? "unhealthy: no leader known"
+                                   : "healthy";
+  Rv__FsReply r = RV__FS_REPLY__INIT;
+  r.index = ns.applied;
+  r.node_status = &ns;
+  kv_reply(s, peer, m, RV__FS_OP__FS_NODE_STATUS, &r);
 }

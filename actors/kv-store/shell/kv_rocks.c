@@ -573,3 +573,22 @@ void kv_rocks_loader_destroy(kv_rocks_loader_t **lp) {
   free(l);
   *lp = NULL;
 }
+
+uint64_t kv_rocks_size(kv_rocks_t *r) {
+  static const char *const props[] = {"rocksdb.total-sst-files-size",
+                                      "rocksdb.cur-size-all-mem-tables"};
+  uint64_t total = 0;
+  for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
+    char *v = rocksdb_property_value(r->db, props[i]);
+    if (v) total += strtoull(v, NULL, 10);
+    free(v);
+  }
+  return total;
+}
+
+uint64_t kv_rocks_property(kv_rocks_t *r, const char *name) {
+  char *v = rocksdb_property_value(r->db, name);
+  uint64_t n = v ? strtoull(v, NULL, 10) : 0;
+  free(v);
+  return n;
+}

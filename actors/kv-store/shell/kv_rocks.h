@@ -130,4 +130,10 @@ unsigned long long kv_rocks_loader_pairs(const kv_rocks_loader_t *l);
 /* Frees the loader (not the files); nulls *l; safe on NULL and twice. */
 void kv_rocks_loader_destroy(kv_rocks_loader_t **l);
 
+/* The database's size in bytes: its SST files and memtables (RocksDB's properties). */
+uint64_t kv_rocks_size(kv_rocks_t *r);
+
+/* An integer property of the database ("rocksdb.is-write-stopped", ...); 0 if unknown. */
+uint64_t kv_rocks_property(kv_rocks_t *r, const char *name);
+
 #endif

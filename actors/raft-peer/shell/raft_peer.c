@@ -18,6 +18,7 @@
  * until the node stopped. With it, a heartbeat waits behind at most two batches. */
 #define S_APPLY_WINDOW (2 * S_APPLY_BATCH_MAX)
 #define S_PEER_DRAIN 1024                 /* peer frames taken per wake-up */
+#define S_SLOW_SAVE_US 100000u            /* a log save this slow is logged as a warning */
 
 raft_peer_t *raft_peer_new(void) { return calloc(1, sizeof(raft_peer_t)); }
 
@@ -43,6 +44,17 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.leader = st.leader;
   rs.leader_node = (char *)raft_peer_node_name(p, st.leader);
   rs.snapshots_refused = p->snap_refused;
+  rs.proposals = p->proposals;
+  rs.proposals_failed = p->proposals_failed;
+  rs.snapshots_sent = p->snaps_sent;
+  rs.snapshots_installed = p->snaps_installed;
+  Rv__Histogram saves = RV__HISTOGRAM__INIT;
+  saves.n_buckets = RV_HIST_NBUCKETS;
+  saves.buckets = p->log_saves.buckets;
+  saves.count = p->log_saves.count;
+  saves.sum_us = p->log_saves.sum_us;
+  rs.log_saves = &saves;
+  rs.log_saved_entries = p->log_saved_entries;
   rs.fault = (char *)raft_core_fault(p->core);
   rs.fence = p->fence.pending ? p->fence.text : "";
   rs.commit = st.hard.commit;
@@ -86,6 +98,14 @@ static void s_send_state(raft_peer_t *p, const char *to) {
       prog[n].state = (char *)states[pr.state <= RAFT_PROGRESS_SNAPSHOT ? pr.state : 0];
       prog[n].learner = pr.learner;
       prog[n].active = pr.recent_active;
+      if (pr.recent_active == p->peer_lost[i]) { /* loss and return of a peer, as leader */
+        if (pr.recent_active)
+          rv_info("peer %s is back: it answers the leader again", p->cfg->nodes[i].id);
+        else
+          rv_warn("peer %s lost: no answer to the leader within an election timeout",
+                  p->cfg->nodes[i].id);
+        p->peer_lost[i] = !pr.recent_active;
+      }
       pp[n] = &prog[n];
       n++;
     }
@@ -208,6 +228,14 @@ void raft_peer_process(raft_peer_t *p) {
       int src = raft_store_save(p->store, u, &err);
       p->last_save_at_us = rv_mono_us();
       p->last_save_us = p->last_save_at_us - t0;
+      if (src == RV_OK && (u->n_entries || u->has_hard_state || u->snapshot.index)) {
+        uint64_t took = rv_mono_us() - t0;
+        rv_hist_observe(&p->log_saves, took);
+        p->log_saved_entries += u->n_entries;
+        if (took >= S_SLOW_SAVE_US)
+          rv_warn("slow fsync: a Raft log save of %zu entries took %llu ms (disk busy or slow?)",
+                  u->n_entries, (unsigned long long)(took / 1000u));
+      }
       if (src != RV_OK) {
         if (!p->store_error[0]) rv_error("%s", err.msg);
         snprintf(p->store_error, sizeof p->store_error, "raft log write failed: %s", err.msg);
@@ -232,6 +260,16 @@ void raft_peer_process(raft_peer_t *p) {
       if (u->soft.role != p->soft.role)
         rv_info("role %s -> %s (leader %s)", raft_role_name(p->soft.role),
                 raft_role_name(u->soft.role), raft_peer_node_name(p, u->soft.leader));
+      if (u->soft.leader != p->soft.leader) {
+        unsigned long long term = u->has_hard_state ? u->hard.term : p->term;
+        const char *was = p->soft.leader ? raft_peer_node_name(p, p->soft.leader) : "none";
+        if (u->soft.leader)
+          rv_warn("leader changed: %s leads in term %llu (was %s)",
+                  raft_peer_node_name(p, u->soft.leader), term, was);
+        else
+          rv_warn("leader lost in term %llu (was %s): no leader known, nothing commits until a "
+                  "quorum elects one", term, was);
+      }
       if (p->soft.role == RAFT_LEADER && u->soft.role != RAFT_LEADER) raft_admin_role_lost(p);
       old_soft = p->soft;
       p->soft = u->soft;
@@ -372,6 +410,8 @@ static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
   for (size_t i = 0; i < n; i++) {
     raft_proposal_t pr = {0};
     int rc = raft_core_propose(p->core, b->proposals[i]->data.data, b->proposals[i]->data.len, &pr);
+    if (rc == RV_OK) p->proposals++;
+    else p->proposals_failed++;
     rv__propose_outcome__init(&outs[i]);
     outs[i].id = b->proposals[i]->id;
     outs[i].code = (uint32_t)rc;

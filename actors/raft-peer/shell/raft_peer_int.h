@@ -8,6 +8,7 @@
 #include "raft_peer.h"
 #include "raft_snap_flow.h"
 #include "raft_store.h"
+#include "rv_hist.h"
 #include "rv_peers.h"
 
 
@@ -116,6 +117,11 @@ struct raft_peer {
   uint64_t snap_next_id;         /* stream ids: random at start (getrandom), then counting */
   uint64_t snap_refused;         /* snapshot chunks or installs Raft refused (not the leader we
                                     follow, stale term, nothing new) */
+  uint64_t proposals, proposals_failed; /* since start, for /metrics */
+  rv_hist_t log_saves;           /* durations of raft_store_save that persisted something */
+  uint64_t log_saved_entries;    /* entries those saves wrote */
+  uint64_t snaps_sent, snaps_installed;
+  bool peer_lost[CFG_MAX_NODES]; /* as leader: "peer lost" was logged for the node */
   raft_admin_pending_t admin;    /* a membership change waiting to commit */
   raft_admin_transfer_t xfer;    /* a leadership transfer waiting to complete */
   bool removed_logged;           /* "removed from the configuration" was logged */

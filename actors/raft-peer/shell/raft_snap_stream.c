@@ -77,6 +77,7 @@ void raft_snap_stream_send(raft_peer_t *p, int node, const raft_msg_t *m) {
   if (o->active) s_out_end(p, node, RAFT_SNAPSHOT_FAILURE, "replaced by a newer snapshot");
   memset(o, 0, sizeof *o);
   o->active = true;
+  p->snaps_sent++;
   o->meta = m->snapshot;
   o->term = m->term;
   raft_snap_send_init(&o->flow, ++p->snap_next_id, RAFT_SNAP_WINDOW, s_now_ms());
@@ -355,6 +356,7 @@ void raft_snap_stream_kv_installed(raft_peer_t *p, const Rv__SnapshotInstalled *
     s_in_fail(p, node, id, RV_EIO, "the Raft log write failed");
     return;
   }
+  p->snaps_installed++;
   rv_info("installed snapshot %llu from %s: Raft index %llu, kv-store applied index %llu",
           (unsigned long long)id, s_name(p, node), (unsigned long long)in->meta.index,
           (unsigned long long)r->applied);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# raftvisor endpoints / status --cluster: every node of the YAML asked over the network (its
+# client port), from a YAML whose directories do not exist here (as on another host); one row per
+# node, JSON with null for what an unreachable node could not say. status --json: schema_version,
+# leader null when none is known. raft --json: the answer as one object, failures included.
+source "$(dirname "$0")/lib.sh"
+fs_cluster 3
+leader=$(leader_agreed 3)
+# as on a host without the node's directories: only cluster.nodes is read
+sed "s#data-dir: .*#data-dir: /nonexistent/raftvisor/n1#" "$T/n1.yaml" >"$T/remote.yaml"
+fs 1 -mkdir -p /a/b >/dev/null || fail "mkdir failed"
+all_caught_up() {
+  "$RV" endpoints -c "$T/remote.yaml" -w json >"$T/ep.json" || return 1
+  [ "$(jq '[.nodes[] | select(.lag == 0)] | length' "$T/ep.json")" = 3 ]
+}
+wait_for "every node answers, none lags" 20 all_caught_up
+j=$(cat "$T/ep.json")
+assert_eq "$(echo "$j" | jq -r '.schema_version, .cluster' | tr '\n' ' ')" "1 it " "endpoints json head"
+assert_eq "$(echo "$j" | jq -r '[.nodes[].node] | join(",")')" "n1,n2,n3" "nodes, in YAML order"
+assert_eq "$(echo "$j" | jq '[.nodes[] | select(.role == "leader")] | length')" 1 "one leader"
+assert_eq "$(echo "$j" | jq -r '.nodes[] | select(.role == "leader") | .node')" "$leader" "the leader"
+assert_eq "$(echo "$j" | jq -r '[.nodes[].leader] | unique | join(",")')" "$leader" "leader as seen by all"
+assert_eq "$(echo "$j" | jq -r '[.nodes[].health] | unique | join(",")')" healthy "health of all"
+assert_eq "$(echo "$j" | jq -r '[.nodes[].version] | unique | join(",")')" \
+  "$("$RV" version | cut -d' ' -f2)" "versions"
+assert_eq "$(echo "$j" | jq '[.nodes[] | select(.db_size > 0 and .uptime_ms > 0 and .applied >= 2)] | length')" 3 \
+  "db size, uptime, applied of all"
+addr2=$(client_addr 2)
+assert_eq "$(echo "$j" | jq -r '.nodes[1].address')" "$addr2" "n2's address"
+out=$("$RV" status --cluster -c "$T/remote.yaml") || fail "status --cluster failed: $out"
+assert_eq "$(echo "$out" | head -n1 | awk '{print $1, $2, $3, $4, $5}')" "NODE ADDRESS ROLE TERM LEADER" "table header"
+assert_eq "$(echo "$out" | grep -c " healthy$")" 3 "three healthy rows"
+expect_fail 2 "-w expects table or json" "$RV" endpoints -c "$T/n1.yaml" -w yaml
+
+# status --json of one node: the schema version, the leader's name
+assert_eq "$(status_json "$T/n1.yaml" | jq -r '.schema_version, .raft.leader' | tr '\n' ' ')" \
+  "2 $leader " "status --json head"
+
+# raft --json: a refusal and a success, each one object on stdout
+f=$(follower_of 3 "$leader")
+out=$("$RV" raft --json -c "$T/n$f.yaml" transfer "n$f"); code=$?
+[ $code -eq 1 ] || fail "raft transfer on a follower exited $code"
+assert_eq "$(echo "$out" | jq -r '.ok, .error' | tr '\n' ' ')" "false ENOTLEADER " "raft --json refusal"
+out=$("$RV" raft --json -c "$T/$leader.yaml" transfer "n$f") || fail "raft transfer failed: $out"
+assert_eq "$(echo "$out" | jq -r '.ok, .error' | tr '\n' ' ')" "true null " "raft --json success"
+leads() { [ "$(raft_field "$T/n$f.yaml" role)" = leader ]; }
+wait_for "n$f leads" 20 leads
+
+# two nodes down: their rows say unreachable (null fields), the exit code says some did not answer
+for i in 1 2 3; do [ "$i" = "$f" ] || "$RV" stop -c "$T/n$i.yaml" >/dev/null; done
+"$RV" endpoints -c "$T/remote.yaml" -w json >"$T/ep.json"; code=$?
+[ $code -eq 1 ] || fail "endpoints with two nodes down exited $code, expected 1"
+assert_eq "$(jq '[.nodes[] | select(.reachable == false and .role == null and .error == "unreachable")] | length' "$T/ep.json")" 2 \
+  "unreachable rows"
+no_leader() { [ "$(status_json "$T/n$f.yaml" | jq -r '.raft.leader')" = null ]; }
+wait_for "n$f has no leader (JSON null)" 30 no_leader
+"$RV" stop -c "$T/n$f.yaml" >/dev/null
+expect_fail 3 "no node of cluster it answered" "$RV" endpoints -c "$T/remote.yaml"
+log "ok: leader $leader, then n$f"
