@@ -188,7 +188,9 @@ cleanup() {
   harness_check || rc=1
   for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
   local hook
-  while IFS= read -r hook; do bash -c "$hook" || true; done <"$T/at-cleanup" 2>/dev/null
+  if [ -f "$T/at-cleanup" ]; then
+    while IFS= read -r hook; do bash -c "$hook" || true; done <"$T/at-cleanup"
+  fi
   s_release_ports
   if [ "$rc" -eq 0 ] || [ "${RV_IT_KEEP_FAILED:-1}" = 0 ]; then
     rm -rf "$T"
@@ -317,8 +319,12 @@ wipe_node() {
 }
 
 supervisor_pid() {
-  local run
+  local run dir
   run=$(dirname "$1")/$(basename "$1" .yaml)/run
+  if [ ! -e "$run/supervisor.lock" ]; then # a YAML named otherwise than its data-dir
+    dir=$(sed -n 's/^  data-dir: *//p' "$1" | head -n 1)
+    [ -n "$dir" ] && run=$dir/run
+  fi
   head -n1 "$run/supervisor.lock" 2>/dev/null
 }
 

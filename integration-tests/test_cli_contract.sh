@@ -14,7 +14,7 @@ expect_fail 2 "unexpected argument \"x\"" "$RV" version x
 
 cfg=$(node_yaml solo)
 expect_fail 3 "node solo is not running" "$RV" status --config="$cfg"
-out=$("$RV" status --json=yes -c "$cfg" 2>&1); [ $? -eq 2 ] || fail "--json=yes should be a usage error"
+code=0; out=$("$RV" status --json=yes -c "$cfg" 2>&1) || code=$?; [ $code -eq 2 ] || fail "--json=yes should be a usage error"
 out=$("$RV" config check --config="$cfg") || fail "config check --config=FILE failed: $out"
 start_node "$cfg"
 out=$("$RV" status --json --config="$cfg") || fail "status --config=FILE failed"
@@ -36,7 +36,7 @@ else
   chmod 000 "$T/solo/run"
   as_other=()
 fi
-out=$("${as_other[@]}" "$RV" status -c "$cfg" 2>&1); code=$?
+code=0; out=$("${as_other[@]}" "$RV" status -c "$cfg" 2>&1) || code=$?
 [ "$(id -u)" = 0 ] || chmod 700 "$T/solo/run"
 [ $code -eq 1 ] || fail "status without access to the run dir exited $code, expected 1 ($out)"
 assert_contains "$out" "permission denied: cannot read $T/solo/run/supervisor.lock" "status, no access"
@@ -56,26 +56,27 @@ wait_for "a1.log reopened" 20 reopened a1
 alive "$sup" || fail "the supervisor stopped on SIGHUP"
 assert_eq "$(actor_pid "$cfg" a1)" "$a1" "a1's pid after SIGHUP (not restarted)"
 assert_eq "$(status_json "$cfg" | jq -r .state)" running "node state after SIGHUP"
+expect_restart solo a2 1
 "$RV" restart -c "$cfg" a2 >/dev/null || fail "restart a2 failed"
 wait_for "a2 restarted" 10 field_is "$cfg" a2 restarts 1
 wait_for "the supervisor logs to the new file" 10 grep -q "spawned actor a2" "$T/solo/log/supervisor.log"
 
 # fs and bench against a cluster where nothing runs: exit 3, the error printed once
 cluster_yaml 3 health-monitor raft-peer kv-store
-out=$(fs 1 --retry 1000 -mkdir /a 2>&1); code=$?
+code=0; out=$(fs 1 --retry 1000 -mkdir /a 2>&1) || code=$?
 [ $code -eq 3 ] || fail "fs on a stopped cluster exited $code, expected 3 ($out)"
 assert_eq "$(echo "$out" | wc -l)" 1 "lines fs printed on a stopped cluster"
-assert_contains "$out" "mkdir: '/a': no node could be reached within 1000 ms (tried 127.0.0.1:" "fs, stopped cluster"
+assert_contains "$out" "mkdir: \`/a': no node could be reached within 1000 ms (tried 127.0.0.1:" "fs, stopped cluster"
 assert_contains "$out" "is the cluster running?" "fs, stopped cluster"
 case "$out" in *attempts*) fail "fs counted attempts it never made: $out" ;; esac
-out=$("$RV" bench -c "$T/n1.yaml" --retry 1000 --workload stat --clients 1 --ops 1 2>&1); code=$?
+code=0; out=$("$RV" bench -c "$T/n1.yaml" --retry 1000 --workload stat --clients 1 --ops 1 2>&1) || code=$?
 [ $code -eq 3 ] || fail "bench on a stopped cluster exited $code, expected 3 as fs does ($out)"
 assert_contains "$out" "no node could be reached" "bench, stopped cluster"
 
 # one node of three running: it answers, but without quorum nobody decides; not "not running"
 start_node "$T/n1.yaml"
-out=$(fs 1 --retry 1500 -mkdir /a 2>&1); code=$?
+code=0; out=$(fs 1 --retry 1500 -mkdir /a 2>&1) || code=$?
 [ $code -eq 1 ] || fail "fs without quorum exited $code, expected 1 ($out)"
-assert_contains "$out" "mkdir: '/a': no node decided it within 1500 ms" "fs without quorum"
+assert_contains "$out" "mkdir: \`/a': no node decided it within 1500 ms" "fs without quorum"
 case "$out" in *"cluster running"*) fail "fs without quorum asked if the cluster runs: $out" ;; esac
 log "ok"

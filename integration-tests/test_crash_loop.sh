@@ -24,7 +24,7 @@ spawns=$(grep -c "spawned actor crasher" "$T/out.txt" || true)
 # back only by the minimum spacing, to 500 ms after its spawn (so by 500 - U ms, U the run time
 # it logged; at once if U >= 500, as on a very loaded machine); then the backoff: 1000, 2000,
 # 4000 ms (doubling), whatever the run times
-decisions=$(awk '/actor crasher \(pid [0-9]+\) exited with code 3 after/ {
+decisions=$(awk '/actor crasher \(pid [0-9]+\) exited with code 3/ && / after [0-9]+ ms/ {
     for (i = 1; i <= NF; i++) if ($i == "after") u = $(i + 1); pending = 1; next }
   pending && /actor crasher restarts in/ {
     for (i = 1; i <= NF; i++) if ($i == "in") d = $(i + 1); print u, d; pending = 0; next }

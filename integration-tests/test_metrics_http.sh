@@ -70,6 +70,7 @@ grep -q '^raftvisor_kv_operation_duration_seconds_bucket{op="mkdir",le="+Inf"} '
   <(curl -sf "$(url "$l" /metrics)") || fail "no mkdir latency histogram on the leader"
 
 # a restart is counted, with the actor's last exit
+expect_restart n1 health-monitor 1
 kill -9 "$(actor_pid "$T/n1.yaml" health-monitor)"
 restarted() { [ "$(metric 1 'raftvisor_actor_restarts_total{actor="health-monitor"}')" = 1 ]; }
 wait_for "n1 counts health-monitor's restart" 20 restarted
@@ -81,7 +82,7 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$(url 1 /metrics)")
 
 # no quorum: two nodes stopped, the third cannot serve; /health says why, /ready stays 200
 keep=$f
-for i in 1 2 3; do [ "$i" = "$keep" ] || "$RV" stop -c "$T/n$i.yaml" >/dev/null; done
+for i in 1 2 3; do [ "$i" = "$keep" ] || stop_node "$T/n$i.yaml"; done
 # (one request gives the status and the body judged; the node may pass through an election of
 # its own on the way, before it is alone)
 no_leader_503() {

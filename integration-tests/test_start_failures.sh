@@ -53,7 +53,7 @@ start_node "$far"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$port")" ] || fail "raft-peer does not listen on 0.0.0.0:$port"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$((port + 1))")" ] || fail "kv-store does not listen on 0.0.0.0"
 wait_for "the NAT node takes a write on 127.0.0.1" 20 "$RV" fs --nodes "127.0.0.1:$((port + 1))" -mkdir /nat
-"$RV" stop -c "$far" >/dev/null || fail "stop of the NAT node failed"
+stop_node "$far"
 
 # a data-dir whose parent is missing is refused, and nothing is created in its place
 nomount=$(host_yaml nomount 127.0.0.1 "$T/mnt/disk1/rv" "$port")

@@ -38,7 +38,7 @@ assert_eq "$(status_json "$T/n1.yaml" | jq -r '.schema_version, .raft.leader' | 
 
 # raft --json: a refusal and a success, each one object on stdout
 f=$(follower_of 3 "$leader")
-out=$("$RV" raft --json -c "$T/n$f.yaml" transfer "n$f"); code=$?
+code=0; out=$("$RV" raft --json -c "$T/n$f.yaml" transfer "n$f") || code=$?
 [ $code -eq 1 ] || fail "raft transfer on a follower exited $code"
 assert_eq "$(echo "$out" | jq -r '.ok, .error' | tr '\n' ' ')" "false ENOTLEADER " "raft --json refusal"
 out=$("$RV" raft --json -c "$T/$leader.yaml" transfer "n$f") || fail "raft transfer failed: $out"
@@ -47,13 +47,13 @@ leads() { [ "$(raft_field "$T/n$f.yaml" role)" = leader ]; }
 wait_for "n$f leads" 20 leads
 
 # two nodes down: their rows say unreachable (null fields), the exit code says some did not answer
-for i in 1 2 3; do [ "$i" = "$f" ] || "$RV" stop -c "$T/n$i.yaml" >/dev/null; done
-"$RV" endpoints -c "$T/remote.yaml" -w json >"$T/ep.json"; code=$?
+for i in 1 2 3; do [ "$i" = "$f" ] || stop_node "$T/n$i.yaml"; done
+code=0; "$RV" endpoints -c "$T/remote.yaml" -w json >"$T/ep.json" || code=$?
 [ $code -eq 1 ] || fail "endpoints with two nodes down exited $code, expected 1"
 assert_eq "$(jq '[.nodes[] | select(.reachable == false and .role == null and .error == "unreachable")] | length' "$T/ep.json")" 2 \
   "unreachable rows"
 no_leader() { [ "$(status_json "$T/n$f.yaml" | jq -r '.raft.leader')" = null ]; }
 wait_for "n$f has no leader (JSON null)" 30 no_leader
-"$RV" stop -c "$T/n$f.yaml" >/dev/null
+stop_node "$T/n$f.yaml"
 expect_fail 3 "no node of cluster it answered" "$RV" endpoints -c "$T/remote.yaml"
 log "ok: leader $leader, then n$f"

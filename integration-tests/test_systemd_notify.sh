@@ -21,7 +21,7 @@ assert_eq "$(status_json "$cfg" | jq -r '.state, ([.actors[] | select(.state == 
 kill -HUP "$sup"
 wait_for "RELOADING=1 then READY=1 around SIGHUP" 20 notified "READY=1" 2
 notified "RELOADING=1" 1 || fail "no RELOADING=1 on SIGHUP: $(cat "$T/notify.out")"
-"$RV" stop -c "$cfg" >/dev/null || fail "stop failed"
+stop_node "$cfg"
 wait "$sup"
 code=$?
 [ $code -eq 0 ] || fail "the supervisor exited $code after stop"
