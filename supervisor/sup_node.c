@@ -142,8 +142,9 @@ static void s_apply_actions(sup_node_t *n) {
         case SUP_ACT_HEARTBEAT: {
           Rv__Heartbeat hb = RV__HEARTBEAT__INIT;
           hb.seq = a->seq;
-          rv_mailbox_send(n->mb, n->core.children[a->child].name, RV_MSG_HEARTBEAT, &hb.base,
-                          a->seq, 0, NULL);
+          /* to the actor's system inbox, read ahead of its work (rv_mailbox.h) */
+          rv_mailbox_send_sys(n->mb, n->core.children[a->child].name, RV_MSG_HEARTBEAT, &hb.base,
+                              a->seq, NULL);
           break;
         }
         case SUP_ACT_NODE_UP:

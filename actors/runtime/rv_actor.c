@@ -315,6 +315,22 @@ static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
   return a->stopping ? -1 : 0;
 }
 
+/* The system inbox: heartbeats, answered ahead of any work waiting in the inbox. */
+static int s_on_sys(zloop_t *loop, zsock_t *sock, void *arg) {
+  rv_actor_t *a = arg;
+  for (int i = 0; i < 16 && !a->stopping; i++) {
+    rv_msg_t m;
+    int rc = rv_mailbox_recv_sys(a->mb, &m, NULL);
+    if (rc == RV_EAGAIN) break;
+    if (rc) continue;
+    if (m.type == RV_MSG_HEARTBEAT) s_answer_heartbeat(a, &m);
+    else if (m.type == RV_MSG_HEALTH_PING) s_answer_health(a, &m);
+    else rv_debug("system inbox: ignored a message of type %u", m.type);
+    rv_msg_clear(&m);
+  }
+  return a->stopping ? -1 : 0;
+}
+
 static int s_on_tap(zloop_t *loop, zsock_t *sock, void *arg) {
   rv_actor_t *a = arg;
   rv_mailbox_tap_subscriptions(a->mb);
@@ -433,6 +449,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   }
   a->loop = zloop_new();
   zloop_set_nonstop(a->loop, true);
+  zloop_reader(a->loop, rv_mailbox_sys_inbox(a->mb), s_on_sys, a); /* polled first */
   zloop_reader(a->loop, rv_mailbox_inbox(a->mb), s_on_inbox, a);
   if (rv_mailbox_tap_socket(a->mb)) zloop_reader(a->loop, rv_mailbox_tap_socket(a->mb), s_on_tap, a);
   zmq_pollitem_t sigitem = {.fd = a->sigfd, .events = ZMQ_POLLIN};

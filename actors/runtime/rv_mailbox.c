@@ -13,6 +13,7 @@ struct rv_mailbox {
   const cfg_node_t *cfg;
   char name[RV_NAME_MAX + 1];
   zsock_t *inbox; /* PULL, bound */
+  zsock_t *sys;   /* PULL, bound at <name>.sys: the supervisor's heartbeats, read first */
   zsock_t *tap;   /* XPUB, connected to the supervisor's tap proxy */
   /* the topic prefixes that some tap subscribes to, as the proxy forwards them: publishing is
    * skipped unless one matches, so an unwatched tap costs one comparison */
@@ -62,6 +63,21 @@ int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, 
     rc = rv_err_set(err, RV_EIO, "cannot bind inbox %s: %s", ep, zmq_strerror(zmq_errno()));
     goto fail;
   }
+  char sysname[RV_NAME_MAX + 8];
+  snprintf(sysname, sizeof sysname, "%s" RV_MAILBOX_SYS_SUFFIX, name);
+  if ((rc = rv_mailbox_endpoint(cfg, sysname, ep, sizeof ep, err))) goto fail;
+  unlink(ep + strlen("ipc://"));
+  mb->sys = zsock_new(ZMQ_PULL);
+  if (!mb->sys) {
+    rc = rv_err_set(err, RV_EIO, "cannot create system inbox socket: %s", zmq_strerror(zmq_errno()));
+    goto fail;
+  }
+  zsock_set_maxmsgsize(mb->sys, RV_ENVELOPE_MAX);
+  zsock_set_rcvhwm(mb->sys, RV_MAILBOX_HWM);
+  if (zsock_bind(mb->sys, "%s", ep) < 0) {
+    rc = rv_err_set(err, RV_EIO, "cannot bind system inbox %s: %s", ep, zmq_strerror(zmq_errno()));
+    goto fail;
+  }
   /* RV_TAP=off removes the tap altogether: the benchmark's baseline for what a tap costs. */
   const char *tap_env = getenv("RV_TAP");
   if (tap_env && strcmp(tap_env, "off") == 0) {
@@ -93,11 +109,13 @@ void rv_mailbox_destroy(rv_mailbox_t **mbp) {
   for (int i = 0; i < mb->nout; i++) zsock_destroy(&mb->out[i].sock);
   zsock_destroy(&mb->tap);
   zsock_destroy(&mb->inbox);
+  zsock_destroy(&mb->sys);
   free(mb);
   *mbp = NULL;
 }
 
 zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb) { return mb->inbox; }
+zsock_t *rv_mailbox_sys_inbox(rv_mailbox_t *mb) { return mb->sys; }
 const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
 const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
@@ -183,9 +201,25 @@ int rv_mailbox_encode(rv_mailbox_t *mb, const char *to, uint32_t type,
   return rv_msg_encode(&m, out, len, err);
 }
 
+static int s_send(rv_mailbox_t *mb, const char *endpoint, const char *to, uint32_t type,
+                  const ProtobufCMessage *body, uint64_t corr, uint64_t trace, rv_err_t *err);
+
 int rv_mailbox_send(rv_mailbox_t *mb, const char *to, uint32_t type, const ProtobufCMessage *body,
                     uint64_t corr, uint64_t trace, rv_err_t *err) {
-  zsock_t *s = s_outbox(mb, to, err);
+  return s_send(mb, to, to, type, body, corr, trace, err);
+}
+
+int rv_mailbox_send_sys(rv_mailbox_t *mb, const char *to, uint32_t type,
+                        const ProtobufCMessage *body, uint64_t corr, rv_err_t *err) {
+  char ep[RV_NAME_MAX + sizeof RV_MAILBOX_SYS_SUFFIX];
+  snprintf(ep, sizeof ep, "%s" RV_MAILBOX_SYS_SUFFIX, to);
+  return s_send(mb, ep, to, type, body, corr, 0, err);
+}
+
+/* Sends to the inbox named `endpoint` an envelope addressed to `to`. */
+static int s_send(rv_mailbox_t *mb, const char *endpoint, const char *to, uint32_t type,
+                  const ProtobufCMessage *body, uint64_t corr, uint64_t trace, rv_err_t *err) {
+  zsock_t *s = s_outbox(mb, endpoint, err);
   if (!s) return err ? err->code : RV_EIO;
   uint8_t *frame;
   size_t len;
@@ -234,9 +268,19 @@ int rv_mailbox_decode(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const 
   return RV_OK;
 }
 
+static int s_recv(rv_mailbox_t *mb, zsock_t *sock, rv_msg_t *m, rv_err_t *err);
+
 int rv_mailbox_recv(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err) {
+  return s_recv(mb, mb->inbox, m, err);
+}
+
+int rv_mailbox_recv_sys(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err) {
+  return s_recv(mb, mb->sys, m, err);
+}
+
+static int s_recv(rv_mailbox_t *mb, zsock_t *sock, rv_msg_t *m, rv_err_t *err) {
   memset(m, 0, sizeof *m);
-  void *s = zsock_resolve(mb->inbox);
+  void *s = zsock_resolve(sock);
   zmq_msg_t frame;
   zmq_msg_init(&frame);
   if (zmq_msg_recv(&frame, s, ZMQ_DONTWAIT) < 0) {

@@ -47,6 +47,19 @@ void rv_mailbox_destroy(rv_mailbox_t **mb);
 /* The inbox socket, to register with a poll loop. Borrowed. */
 zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb);
 
+/* The system inbox, a second PULL bound at ipc://<run-dir>/<name>.sys.sock, for the
+ * supervisor's heartbeats: an owner's loop reads it ahead of the inbox, so a heartbeat never
+ * waits behind a backlog of work, and is answered whenever the loop turns at all (a hung loop,
+ * or a stopped process, still answers nothing). Send to it with rv_mailbox_send_sys. Borrowed. */
+#define RV_MAILBOX_SYS_SUFFIX ".sys"
+zsock_t *rv_mailbox_sys_inbox(rv_mailbox_t *mb);
+/* As rv_mailbox_send, to the system inbox of local process `to` (the envelope is addressed to
+ * `to` itself). */
+int rv_mailbox_send_sys(rv_mailbox_t *mb, const char *to, uint32_t type,
+                        const ProtobufCMessage *body, uint64_t corr, rv_err_t *err);
+/* As rv_mailbox_recv, from the system inbox. */
+int rv_mailbox_recv_sys(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err);
+
 /* This process's name and node. Borrowed. */
 const char *rv_mailbox_name(const rv_mailbox_t *mb);
 const char *rv_mailbox_node(const rv_mailbox_t *mb);

@@ -13,6 +13,7 @@
  *                       N application messages (the runtime's batching, seen from outside)
  *   --slow-first-ms N   sleep N ms in the handler of the first application message, so that
  *                       what is sent meanwhile queues up for the same wake-up
+ *   --work-ms N         spend N ms of CPU on every application message (a busy apply)
  *   --abort-at-stop     abort() when it stops on SIGTERM (what ASan does at exit on a leak)
  *   --say TEXT          write the line TEXT to its log (stderr) once started, e.g. a fake
  *                       sanitizer report for the harness's own test */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rv_actor.h"
@@ -33,6 +35,7 @@ typedef struct {
   const char *stop_log;
   const char *drain_log;
   int slow_first_ms;
+  int work_ms;
   unsigned long handled; /* application messages since the last drained() */
   bool slowed;
 } test_actor_t;
@@ -69,6 +72,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     else if (strcmp(o, "--stop-log") == 0 && v) t->stop_log = argv[++i];
     else if (strcmp(o, "--drain-log") == 0 && v) t->drain_log = argv[++i];
     else if (strcmp(o, "--slow-first-ms") == 0 && v) t->slow_first_ms = atoi(argv[++i]);
+    else if (strcmp(o, "--work-ms") == 0 && v) t->work_ms = atoi(argv[++i]);
     else if (strcmp(o, "--say") == 0 && v) t->say = argv[++i];
     else if (strcmp(o, "--ignore-sigterm") == 0) t->ignore_sigterm = true;
     else if (strcmp(o, "--abort-at-stop") == 0) t->abort_at_stop = true;
@@ -112,6 +116,12 @@ static void s_stop(rv_actor_t *a, void *state) {
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   test_actor_t *t = state;
   t->handled++;
+  if (t->work_ms) { /* busy, as an apply is: CPU, not sleep */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 < t->work_ms);
+  }
   if (t->slow_first_ms && !t->slowed) {
     t->slowed = true;
     usleep((useconds_t)t->slow_first_ms * 1000);
