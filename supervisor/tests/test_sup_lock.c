@@ -134,6 +134,7 @@ static void test_lock_freed_when_holder_killed(void **state) {
   pid_t holder = fork();
   assert_true(holder >= 0);
   if (holder == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, even when an assertion fails */
     close(ready[0]);
     int fd;
     rv_err_t err;
@@ -177,6 +178,7 @@ static void test_pid_alive(void **state) {
   pid_t c = fork();
   assert_true(c >= 0);
   if (c == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "x) Z (y", 0, 0, 0);
     if (write(ready[1], "r", 1) != 1) _exit(1);
     for (;;) pause();

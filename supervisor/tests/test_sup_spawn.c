@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,7 @@ static void test_dies_with_its_supervisor(void **state) {
   pid_t sup = fork();
   assert_true(sup >= 0);
   if (sup == 0) { /* a stand-in supervisor */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, even when an assertion fails */
     close(p[0]);
     pid_t pid = 0;
     rv_err_t err;
