@@ -91,7 +91,7 @@ static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
 
 int sup_node_prepare_dirs(const cfg_node_t *cfg, rv_err_t *err) {
   int rc;
-  if ((rc = sup_preflight_dirs(cfg, err)) || (rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
+  if ((rc = sup_preflight_dirs(cfg, err)) || (rc = sup_preflight_features(cfg, err)) || (rc = s_mkdirs(cfg->data_dir, 0750, err)) || (rc = s_mkdirs(cfg->log_dir, 0750, err)) ||
       (rc = s_mkdirs(cfg->run_dir, 0700, err)))
     return rc;
   /* the ipc sockets live here: only the node's user may enter */

@@ -54,7 +54,8 @@ int cli_config_main(int argc, char **argv) {
     pid_t pid = 0;
     rv_err_t err;
     bool running = sup_lock_holder(cfg, &pid, &err) == RV_OK && sup_pid_alive(pid);
-    if (sup_preflight_dirs(cfg, &err) || sup_preflight_network(cfg, !running, &err)) {
+    if (sup_preflight_dirs(cfg, &err) || sup_preflight_features(cfg, &err) ||
+        sup_preflight_network(cfg, !running, &err)) {
       fprintf(stderr, "raftvisor: %s\n", err.msg);
       cfg_node_destroy(&cfg);
       return CLI_FAILURE;
