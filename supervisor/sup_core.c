@@ -172,6 +172,10 @@ static void s_stop_next(sup_core_t *core, uint64_t now) {
 
 void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms) { core->wake_by_ms = now + ms; }
 
+static void s_observe(sup_core_t *core, uint64_t now);
+
+void sup_core_observe(sup_core_t *core, uint64_t now) { s_observe(core, now); }
+
 /* An event at now: if the supervisor ran later than it meant to, the delay is not the
  * children's to answer for (see the header). */
 static void s_observe(sup_core_t *core, uint64_t now) {

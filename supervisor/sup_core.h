@@ -166,6 +166,10 @@ uint64_t sup_core_next_timeout(const sup_core_t *core, uint64_t now);
  * event stamped later than that by more than SUP_CORE_STALL_SLACK_MS is a stall (see above). */
 #define SUP_CORE_STALL_SLACK_MS 100
 void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms);
+/* Any event of the shell at now (a message, a signal, a request): the first one after the shell
+ * ran late is where the stall is seen, whatever kind it is (the tick, a heartbeat answer and an
+ * exit check it themselves). */
+void sup_core_observe(sup_core_t *core, uint64_t now);
 
 /* Copies the queued actions to out (up to max) and clears the queue; returns their number. */
 int sup_core_take_actions(sup_core_t *core, sup_action_t *out, int max);

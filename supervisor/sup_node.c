@@ -217,6 +217,7 @@ static int s_on_timer(zloop_t *loop, int id, void *arg) {
 
 static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   sup_node_t *n = arg;
+  sup_core_observe(&n->core, s_now());
   struct signalfd_siginfo si;
   while (read(n->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
     if (si.ssi_signo == SIGCHLD) {
@@ -259,6 +260,7 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
 
 /* Takes in what the actors sent (up to 256 messages). */
 static void s_take_inbox(sup_node_t *n) {
+  sup_core_observe(&n->core, s_now()); /* before anything it reads re-arms the timer */
   for (int k = 0; k < 256; k++) {
     rv_msg_t m;
     int rc = rv_mailbox_recv(n->mb, &m, NULL);
@@ -568,6 +570,7 @@ static int s_on_relay_sweep(zloop_t *loop, int id, void *arg) {
 
 static int s_on_control(zloop_t *loop, zsock_t *sock, void *arg) {
   sup_node_t *n = arg;
+  sup_core_observe(&n->core, s_now());
   for (int k = 0; k < 64; k++) {
     zmsg_t *msg = zmsg_recv_nowait(n->control);
     if (!msg) break;
