@@ -85,13 +85,43 @@ static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
 
 /* ---- apply -------------------------------------------------------------------------------- */
 
+/* A RocksDB write or sync failed. Retrying in place is not safe: after a failed sync the kernel
+ * may have dropped the dirty pages it could not write (the fsyncgate lesson), and RocksDB itself
+ * stops taking writes after a failed WAL write or sync. So the store is reopened from disk at
+ * the next retry (s_store_reopen): RocksDB recovers exactly what reached the disk, the applied
+ * index is read back, and raft-peer resends the rest, which it still holds because nothing above
+ * `durable` was ever reported. */
 static void s_store_failed(kv_actor_t *s, const rv_err_t *err) {
-  if (!s->store_error[0]) rv_error("%s", err->msg);
+  if (!s->store_error[0]) rv_error("%s; reopening the store from disk", err->msg);
   snprintf(s->store_error, sizeof s->store_error, "RocksDB write failed: %s", err->msg);
-  /* what was written is skipped when it comes again; the rest is asked for again */
+  s->store_broken = true;
   s->applied = kv_core_applied(s->core);
   if (s->durable > s->applied) s->durable = s->applied;
   s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
+}
+
+/* Closes the store and everything that reads it, and opens it again from disk. On failure (the
+ * disk still refuses) the actor stops: its supervisor restarts it with backoff, and a disk that
+ * stays broken ends in the node stopping with the reason, rather than a node serving from a
+ * store it cannot trust. */
+static void s_store_reopen(kv_actor_t *s) {
+  uint64_t before = s->applied;
+  kv_clients_fail_all(s, "the namespace store is being reopened after a failed write; retry");
+  kv_snapshot_close(s);
+  kv_repl_close(s);
+  kv_core_destroy(&s->core);
+  kv_rocks_destroy(&s->rocks);
+  rv_err_t err;
+  if (kv_open_store(s, &err)) {
+    rv_error("reopening the namespace store after a failed write: %s; restarting kv-store",
+             err.msg);
+    rv_actor_stop(s->a, RV_EXIT_TEMPFAIL);
+    return;
+  }
+  s->store_broken = false;
+  rv_warn("namespace store reopened from disk after a failed write: applied index %llu (%llu "
+          "before the failure); raft-peer resends what follows",
+          (unsigned long long)s->applied, (unsigned long long)before);
 }
 
 /* Tells raft-peer what is taken in, so its window of entries in flight moves on. */
@@ -197,7 +227,7 @@ static void s_sync(kv_actor_t *s, int64_t now) {
       if (kv_rocks_sync_wal(s->rocks, &err) == RV_OK)
         s->durable = applied;
       else
-        rv_warn("%s", err.msg);
+        s_store_failed(s, &err);
     } else {
       s->sync_next = true;
     }
@@ -215,6 +245,10 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   int64_t now = kv_now_ms();
   if (s->store_retry_ms && now >= s->store_retry_ms) {
     s->store_retry_ms = 0;
+    if (s->store_broken) {
+      s_store_reopen(s);
+      if (!s->core) return; /* stopping */
+    }
     s->attached = false; /* the next RaftState restarts the intake at durable + 1 */
     kv_attach(s);
   } else if (!s->attached && now - s->attach_sent_ms >= KV_ATTACH_RETRY_MS) {

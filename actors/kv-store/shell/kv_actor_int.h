@@ -155,6 +155,8 @@ struct kv_actor {
   int64_t last_apply_ms;
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
+  bool store_broken;        /* a RocksDB write or sync failed: reopen the store from disk (at
+                               store_retry_ms) before taking anything more */
   uint64_t last_write_us;   /* how long the last RocksDB batch write took ... */
   uint64_t last_write_at_us; /* ... and when it ended (rv_mono_us): a slow write counts for
                                 RV_SLOW_IO_MEMORY_US (an idle node recovers; a write that hangs
