@@ -31,10 +31,17 @@ int sup_spawn_check_programs(const cfg_node_t *cfg, rv_err_t *err) {
     char prog[CFG_PATH_MAX];
     sup_spawn_program(&cfg->actors[i], prog, sizeof prog);
     struct stat st;
-    if (stat(prog, &st) != 0 || !S_ISREG(st.st_mode) || access(prog, X_OK) != 0)
+    const char *why = NULL; /* each reason from its own check: errno is stale after a success */
+    if (stat(prog, &st) != 0)
+      why = errno == ENOENT ? "does not exist" : strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+      why = S_ISDIR(st.st_mode) ? "is a directory, not an executable file"
+                                : "is not a regular file";
+    else if (access(prog, X_OK) != 0)
+      why = "is not executable (no execute permission)";
+    if (why)
       return rv_err_set(err, RV_ECONFIG, "%s: actors[%d] (%s): program %s %s", cfg->source, i,
-                        cfg->actors[i].name, prog,
-                        errno == ENOENT ? "does not exist" : "is not an executable file");
+                        cfg->actors[i].name, prog, why);
   }
   return RV_OK;
 }
