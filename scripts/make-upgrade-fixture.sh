@@ -16,16 +16,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 commit=${1:-e7e8172}
 out=${2:-$top/integration-tests/fixtures/upgrade-$commit.tar.gz}
 full=$(git -C "$top" rev-parse --verify "$commit^{commit}")
-old=${RV_OLD_BUILD:-/tmp/rv-old-$commit}
-bin=$old/build/bin
-if [ ! -x "$bin/raftvisor" ] || [ ! -x "$bin/raftvisor-kv-store" ]; then
-  echo "building $commit ($full) in $old ..."
-  mkdir -p "$old"
-  git -C "$top" archive "$full" | tar -x -C "$old"
-  nice cmake -S "$old" -B "$old/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  nice cmake --build "$old/build" -j "$(nproc)" --target raftvisor raftvisor-kv-store \
-    raftvisor-raft-peer raftvisor-health-monitor >/dev/null
-fi
+source "$top/scripts/lib-old-release.sh"
+bin=$(old_release_bin "$top" "$commit")
 RV="$bin/raftvisor"
 work=$(mktemp -d /tmp/rv-fixture.XXXXXX)
 stop_all() {
