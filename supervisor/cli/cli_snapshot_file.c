@@ -18,6 +18,7 @@
 #include "kv_snap.h"
 
 static const char s_magic[8] = {'R', 'V', 'S', 'N', 'A', 'P', '\r', '\n'};
+#define S_HEADER_FIELDS_MAX 4096u /* header field bytes any version may use */
 static const char s_end_magic[8] = {'R', 'V', 'S', 'N', 'E', 'N', 'D', '\n'};
 
 static void s_le32(uint8_t *p, uint32_t v) {
@@ -246,7 +247,7 @@ static int s_read(s_in_t *in, void *p, size_t n, const char *what, rv_err_t *err
 }
 
 static int s_read_header(s_in_t *in, cli_snap_header_t *h, rv_err_t *err) {
-  uint8_t hd[16 + 36 + 2 * CLI_SNAP_NAME_MAX + 4];
+  uint8_t hd[16 + S_HEADER_FIELDS_MAX];
   /* the magic first: a short file of another kind is foreign, not truncated */
   size_t got = fread(hd, 1, 8, in->f);
   if (memcmp(hd, s_magic, got) != 0 || (got < 8 && got == 0 && !ferror(in->f)))
@@ -258,7 +259,20 @@ static int s_read_header(s_in_t *in, cli_snap_header_t *h, rv_err_t *err) {
   int rc = got < 8 ? s_read(in, hd + got, 8 - got, "the magic", err)
                    : s_read(in, hd + 8, 8, "the header", err);
   if (rc) return rc;
+  /* checked before the version is believed: every version keeps magic | version | field
+   * bytes | fields | CRC, so a damaged byte is never taken for a newer format */
   h->version = s_get32(hd + 8);
+  uint32_t flen = s_get32(hd + 12);
+  if (flen > S_HEADER_FIELDS_MAX)
+    return rv_err_set(err, RV_ECORRUPT, "%s: offset 12: a header of %u bytes (at most %u): "
+                      "damaged", in->path, flen, S_HEADER_FIELDS_MAX);
+  if ((rc = s_read(in, hd + 16, flen, "the header", err))) return rc;
+  uint32_t want = (uint32_t)in->crc;
+  uint8_t c[4];
+  if ((rc = s_read(in, c, 4, "the header's checksum", err))) return rc;
+  if (s_get32(c) != want)
+    return rv_err_set(err, RV_ECORRUPT, "%s: the header (offset 0..%u) is damaged: checksum "
+                      "mismatch", in->path, 16 + flen);
   if (h->version > CLI_SNAP_VERSION)
     return rv_err_set(err, RV_ECONFIG,
                       "%s: snapshot file format version %u is newer than this build's (%u): "
@@ -267,17 +281,9 @@ static int s_read_header(s_in_t *in, cli_snap_header_t *h, rv_err_t *err) {
   if (h->version == 0)
     return rv_err_set(err, RV_ECORRUPT, "%s: offset 8: format version 0 does not exist",
                       in->path);
-  uint32_t flen = s_get32(hd + 12);
   if (flen < 36 || flen > 36 + 2 * CLI_SNAP_NAME_MAX)
     return rv_err_set(err, RV_ECORRUPT, "%s: offset 12: a header of %u bytes (expected 36..%u)",
                       in->path, flen, 36 + 2 * CLI_SNAP_NAME_MAX);
-  if ((rc = s_read(in, hd + 16, flen, "the header", err))) return rc;
-  uint32_t want = (uint32_t)in->crc;
-  uint8_t c[4];
-  if ((rc = s_read(in, c, 4, "the header's checksum", err))) return rc;
-  if (s_get32(c) != want)
-    return rv_err_set(err, RV_ECORRUPT, "%s: the header (offset 0..%u) is damaged: checksum "
-                      "mismatch", in->path, 16 + flen);
   const uint8_t *p = hd + 16, *end = hd + 16 + flen;
   h->index = s_get64(p), p += 8;
   h->term = s_get64(p), p += 8;

@@ -12,7 +12,9 @@
  *   end      length 0 u32 | 0 u32 | pairs u64 | pair bytes u64 | namespace digest u64 (the
  *            digest `raftvisor fs -digest` prints, of the same keys) | CRC-32 of every byte of
  *            the file before this field u32 | magic "RVSNEND\n" (8)
- * Every byte is covered by a checksum; a reader refuses, naming the byte offset: another file
+ * Every later version keeps the header's frame (magic, version, field bytes up to 4096, fields,
+ * CRC-32), so a reader checks the header's CRC before it believes the version. Every byte is
+ * covered by a checksum; a reader refuses, naming the byte offset: another file
  * (magic), a newer version (naming both), a damaged header or block, pairs that do not decode or
  * are out of order, a file that ends early (truncated), totals that disagree, bytes after the
  * end. Not thread-safe; I/O (files), pure otherwise. */
