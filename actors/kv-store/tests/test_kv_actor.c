@@ -27,6 +27,8 @@
 #include "rv_test_port.h"
 #include "kv_cmd.h"
 #include "kv_codec.h"
+#include "kv_schema.h"
+#include "kv_snap.h"
 #include "rv_client.h"
 #include "rv_log.h"
 #include "rv_mailbox.h"
@@ -333,6 +335,27 @@ static void s_snapshots(rv_client_t *c) {
   s_send(RV_MSG_SNAPSHOT_INSTALL, &first.base);
   assert_int_equal(s_install(51, all.len + 7, all.data, all.len, true, NULL), RV_EPROTO); /* gap */
   assert_int_equal(s_install(52, 9, all.data, all.len, true, NULL), RV_EPROTO); /* unknown */
+  /* a stream from a leader of a newer build (its store's format key says 2): refused before
+   * anything is prepared */
+  kv_buf_t newer;
+  kv_buf_init(&newer);
+  kv_snap_cursor_t cur;
+  kv_snap_cursor_init(&cur, all.data, all.len);
+  kv_bytes_t pk, pv;
+  uint8_t fkey[32], two[8];
+  size_t fkl = kv_key_meta(fkey, KV_META_FORMAT);
+  kv_be64_put(two, 2);
+  bool had_format = false;
+  while (kv_snap_next(&cur, &pk, &pv, &err) == 1) {
+    bool is_format = pk.len == fkl && memcmp(pk.p, fkey, fkl) == 0;
+    had_format |= is_format;
+    assert_int_equal(kv_snap_put(&newer, pk.p, pk.len, is_format ? two : pv.p,
+                                 is_format ? sizeof two : pv.len), RV_OK);
+  }
+  assert_true(had_format);
+  assert_int_equal(s_install(54, 0, newer.data, newer.len, true, NULL), RV_ECONFIG);
+  assert_false(s_exists_in_node("kv.snap"));
+  kv_buf_close(&newer);
 
   /* a commit decision before the last chunk is refused */
   first.id = 53;
