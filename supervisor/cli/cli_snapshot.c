@@ -133,6 +133,7 @@ static int s_save(int argc, char **argv) {
     rv_client_req_t q = {.op = RV_CLIENT_SNAPSHOT_READ,
                          .snapshot_stream = stream,
                          .snapshot_offset = offset};
+    rv_client_result_clear(&res); /* the chunk before (rv_client_call zeroes, not frees) */
     rv_client_call(c, &q, &res);
     if (res.code != RV_OK) {
       bool unreachable = res.code == RV_ETIMEDOUT && res.attempts == 0;
