@@ -31,19 +31,10 @@ int sup_spawn_check_programs(const cfg_node_t *cfg, rv_err_t *err) {
     char prog[CFG_PATH_MAX];
     sup_spawn_program(&cfg->actors[i], prog, sizeof prog);
     struct stat st;
-    char why[160];
-    why[0] = '\0';
-    /* errno read right after the call that failed: a check that passed leaves it stale */
-    if (stat(prog, &st) != 0)
-      snprintf(why, sizeof why, "%s", errno == ENOENT ? "does not exist" : strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-      snprintf(why, sizeof why, "is not an executable file (%s)",
-               S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
-    else if (access(prog, X_OK) != 0)
-      snprintf(why, sizeof why, "is not an executable file (%s)", strerror(errno));
-    if (why[0])
+    if (stat(prog, &st) != 0 || !S_ISREG(st.st_mode) || access(prog, X_OK) != 0)
       return rv_err_set(err, RV_ECONFIG, "%s: actors[%d] (%s): program %s %s", cfg->source, i,
-                        cfg->actors[i].name, prog, why);
+                        cfg->actors[i].name, prog,
+                        errno == ENOENT ? "does not exist" : "is not an executable file");
   }
   return RV_OK;
 }
