@@ -270,8 +270,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
   kv_repl_close(s);
-  kv_snapshot_close(s);
-  kv_save_close(s);
+  kv_snapshot_close(s); /* client saves included */
   kv_clients_close(s);
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);

@@ -243,7 +243,8 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m);
 void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m);
 /* Drops streams idle for KV_SNAP_IDLE_MS, and a prepared install no decision came for. */
 void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms);
-/* Releases every stream and any partial install (its directory is removed at the next start). */
+/* Releases every stream (Raft snapshots and clients' saves: kv_save_close) and any partial
+ * install (its directory is removed at the next start): call it before the database closes. */
 void kv_snapshot_close(kv_actor_t *s);
 
 /* ---- kv_save.c: images of the store for clients (FS_SNAPSHOT_READ) ------------------------ */

@@ -401,6 +401,7 @@ void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m) {
 
 void kv_snapshot_close(kv_actor_t *s) {
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
+  kv_save_close(s); /* clients' saves read the same database */
   kv_rocks_loader_destroy(&s->snap_in.load);
   memset(&s->snap_in, 0, sizeof s->snap_in);
 }
