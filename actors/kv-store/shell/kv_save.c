@@ -97,9 +97,11 @@ void kv_save_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m)
             (unsigned long long)o->term);
   } else if (!o) {
     kv_reply_error(s, peer, m, RV_ENOTFOUND, false,
-                   "snapshot read: no stream %llu on %s (it was idle for %d ms, or the node "
-                   "restarted); start the save again",
-                   (unsigned long long)q->snapshot_stream, s->cfg->node_id, KV_SNAP_IDLE_MS);
+                   "snapshot read: no stream %llu on %s (it was idle for %d ms, more than %d "
+                   "saves ran at once, or kv-store restarted or replaced its store); start the "
+                   "save again",
+                   (unsigned long long)q->snapshot_stream, s->cfg->node_id, KV_SNAP_IDLE_MS,
+                   KV_SAVE_STREAMS);
     return;
   } else if (q->snapshot_offset == o->prev_off && o->next_off != o->prev_off) {
     o->last_ms = kv_now_ms(); /* the answer before was lost: the same chunk again */
