@@ -13,7 +13,9 @@
 source "$(dirname "$0")/lib.sh"
 fs_cluster 3
 fs 1 -mkdir -p /data/a /data/b/c /empty
-for k in 1 2 3 4 5; do printf 'content %d' "$k" | fs 1 -put - "/data/a/f$k"; done
+mkdir "$T/local"
+for k in 1 2 3 4 5; do printf 'content %d' "$k" >"$T/local/f$k"; done
+fs 1 -put "$T"/local/f* /data/a/
 head -c 300000 /dev/urandom >"$T/big" # spans no more than a chunk, but more than a page
 fs 1 -put "$T/big" /data/b/c/big
 digests_equal 3
