@@ -64,7 +64,11 @@ typedef enum {
   RV_CLIENT_CAT = 18,    /* path */
   RV_CLIENT_COUNT = 19,  /* path */
   RV_CLIENT_DIGEST = 20,  /* no path: the answering node's namespace digest (result.digest) */
-  RV_CLIENT_NODE_STATUS = 40 /* no path: the answering node's own status (result.status) */
+  RV_CLIENT_NODE_STATUS = 40, /* no path: the answering node's own status (result.status) */
+  RV_CLIENT_SNAPSHOT_READ = 41 /* no path: one chunk of a consistent image of the answering
+                                  node's store (snapshot_stream, snapshot_offset; the pairs in
+                                  result.content, the rest in result.image). Give the client
+                                  one node: a chunk is only good from the node holding the view */
 } rv_client_op_t;
 
 /* One node's status, as its kv-store answers RV_CLIENT_NODE_STATUS (see kv.proto NodeStatus). */
@@ -79,6 +83,16 @@ typedef struct {
   char version[32];
   uint64_t uptime_ms;
 } rv_client_node_status_t;
+
+/* One chunk of a node's store image, as FS_SNAPSHOT_READ answers it (kv.proto SnapshotImage). */
+typedef struct {
+  uint64_t stream, offset;
+  bool last;              /* no pairs follow */
+  uint64_t index, term;   /* the Raft index the view reflects and the term of its entry */
+  char cluster[64], node[64];
+  uint64_t store_format;  /* the namespace store's format version */
+  uint64_t estimated_keys;
+} rv_client_image_t;
 
 /* Request flags. */
 #define RV_CLIENT_PARENTS 0x01   /* create missing parent directories */
@@ -136,6 +150,8 @@ typedef struct {
   unsigned limit;          /* ls: entries per page; 0 = the server's default (1000) */
   const char *pattern;     /* ls: only names matching this glob (kv_glob.h); NULL = all */
   rv_client_attrs_t attrs; /* setattr */
+  uint64_t snapshot_stream; /* snapshot read: the stream (non-zero, the caller's random id) */
+  uint64_t snapshot_offset; /* snapshot read: pair bytes received so far */
 } rv_client_req_t;
 
 /* Attributes of one entry. */
@@ -181,6 +197,7 @@ typedef struct {
   unsigned attempts;            /* sends, retries and redirects included */
   uint64_t latency_us;          /* from submit to completion */
   rv_client_node_status_t status; /* node status */
+  rv_client_image_t image;      /* snapshot read (its pairs are content / len) */
 } rv_client_result_t;
 
 /* Counters since rv_client_new. */

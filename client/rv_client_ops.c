@@ -21,6 +21,7 @@ const char *rv_client_op_name(int op) {
     case RV_CLIENT_COUNT: return "count";
     case RV_CLIENT_DIGEST: return "digest";
     case RV_CLIENT_NODE_STATUS: return "node-status";
+    case RV_CLIENT_SNAPSHOT_READ: return "snapshot-read";
     default: return "op?";
   }
 }
@@ -131,9 +132,11 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
                      rv_err_t *err) {
   const char *name = rv_client_op_name(req->op);
   if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
-  if (req->op == RV_CLIENT_NODE_STATUS) {
+  if (req->op == RV_CLIENT_NODE_STATUS || req->op == RV_CLIENT_SNAPSHOT_READ) {
     if (req->path && *req->path)
-      return rv_err_set(err, RV_EINVAL, "node-status: takes no path, got \"%s\"", req->path);
+      return rv_err_set(err, RV_EINVAL, "%s: takes no path, got \"%s\"", name, req->path);
+    if (req->op == RV_CLIENT_SNAPSHOT_READ && !req->snapshot_stream)
+      return rv_err_set(err, RV_EINVAL, "snapshot-read: no stream id");
   } else if (req->op == RV_CLIENT_DIGEST) {
     if (req->path && *req->path)
       return rv_err_set(err, RV_EINVAL, "digest: takes no path (it covers the whole namespace), "
@@ -192,6 +195,8 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
   q.file_only = (req->flags & RV_CLIENT_FILE_ONLY) != 0;
   q.dir_only = (req->flags & RV_CLIENT_DIR_ONLY) != 0;
   q.stale = (req->flags & RV_CLIENT_STALE) != 0;
+  q.snapshot_stream = req->op == RV_CLIENT_SNAPSHOT_READ ? req->snapshot_stream : 0;
+  q.snapshot_offset = req->op == RV_CLIENT_SNAPSHOT_READ ? req->snapshot_offset : 0;
   if (req->op == RV_CLIENT_SETATTR) { /* only what attrs.set names */
     const rv_client_attrs_t *a = &req->attrs;
     unsigned times = a->set & (RV_CLIENT_SET_MTIME | RV_CLIENT_SET_ATIME);
@@ -310,12 +315,29 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
     for (size_t i = 0; i < r->n_entries; i++) s_stat_copy(&res->entries[i], r->entries[i]);
     res->nentries = r->n_entries;
   }
-  if (res->op == RV_CLIENT_CAT && res->code == RV_OK) {
-    res->content = malloc(r->content.len + 1);
+  const ProtobufCBinaryData *bytes = res->op == RV_CLIENT_CAT ? &r->content
+                                     : res->op == RV_CLIENT_SNAPSHOT_READ && r->image
+                                         ? &r->image->pairs
+                                         : NULL;
+  if (bytes && res->code == RV_OK) {
+    res->content = malloc(bytes->len + 1);
     if (!res->content) goto oom;
-    if (r->content.len) memcpy(res->content, r->content.data, r->content.len);
-    res->content[r->content.len] = '\0';
-    res->len = r->content.len;
+    if (bytes->len) memcpy(res->content, bytes->data, bytes->len);
+    res->content[bytes->len] = '\0';
+    res->len = bytes->len;
+  }
+  if (r->image) {
+    const Rv__SnapshotImage *im = r->image;
+    rv_client_image_t *o = &res->image;
+    o->stream = im->stream;
+    o->offset = im->offset;
+    o->last = im->last;
+    o->index = im->index;
+    o->term = im->term;
+    snprintf(o->cluster, sizeof o->cluster, "%s", im->cluster ? im->cluster : "");
+    snprintf(o->node, sizeof o->node, "%s", im->node ? im->node : "");
+    o->store_format = im->store_format;
+    o->estimated_keys = im->estimated_keys;
   }
   return RV_OK;
 oom:

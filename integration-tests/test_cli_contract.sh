@@ -72,6 +72,16 @@ case "$out" in *attempts*) fail "fs counted attempts it never made: $out" ;; esa
 code=0; out=$("$RV" bench -c "$T/n1.yaml" --retry 1000 --workload stat --clients 1 --ops 1 2>&1) || code=$?
 [ $code -eq 3 ] || fail "bench on a stopped cluster exited $code, expected 3 as fs does ($out)"
 assert_contains "$out" "no node could be reached" "bench, stopped cluster"
+assert_eq "$(echo "$out" | grep -c "no node could be reached")" 1 "bench prints the error once"
+case "$out" in *"0 attempts"*) fail "bench counted attempts it never made: $out" ;; esac
+# raft and snapshot save on a stopped node: not running (3), as status says
+code=0; out=$("$RV" raft --json -c "$T/n1.yaml" transfer n2 2>&1) || code=$?
+[ $code -eq 3 ] || fail "raft on a stopped node exited $code, expected 3 ($out)"
+code=0; out=$("$RV" snapshot save "$T/s.rvs" -c "$T/n1.yaml" 2>&1) || code=$?
+[ $code -eq 3 ] || fail "snapshot save from a stopped node exited $code, expected 3 ($out)"
+assert_eq "$(echo "$out" | wc -l)" 1 "lines snapshot save printed for a stopped node"
+assert_contains "$out" "is the node running?" "snapshot save, stopped node"
+[ ! -e "$T/s.rvs" ] && [ ! -e "$T/s.rvs.part" ] || fail "a failed save left a file"
 
 # one node of three running: it answers, but without quorum nobody decides; not "not running"
 start_node "$T/n1.yaml"
@@ -79,4 +89,11 @@ code=0; out=$(fs 1 --retry 1500 -mkdir /a 2>&1) || code=$?
 [ $code -eq 1 ] || fail "fs without quorum exited $code, expected 1 ($out)"
 assert_contains "$out" "mkdir: \`/a': no node decided it within 1500 ms" "fs without quorum"
 case "$out" in *"cluster running"*) fail "fs without quorum asked if the cluster runs: $out" ;; esac
+code=0; out=$("$RV" bench -c "$T/n1.yaml" --retry 1500 --workload create --clients 1 --ops 1 2>&1) || code=$?
+[ $code -eq 1 ] || fail "bench without quorum exited $code, expected 1 as fs does ($out)"
+# raft admin without quorum: the node runs, so a failure (1), as one JSON object with --json
+code=0; out=$("$RV" raft --json -c "$T/n1.yaml" transfer n2) || code=$?
+[ $code -eq 1 ] || fail "raft without quorum exited $code, expected 1 ($out)"
+assert_eq "$(echo "$out" | jq -r .ok)" false "raft --json without quorum"
+[ "$(echo "$out" | jq -r .error)" != null ] || fail "raft --json without quorum names no error: $out"
 log "ok"

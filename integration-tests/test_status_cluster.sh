@@ -36,6 +36,24 @@ expect_fail 2 "-w expects table or json" "$RV" endpoints -c "$T/n1.yaml" -w yaml
 assert_eq "$(status_json "$T/n1.yaml" | jq -r '.schema_version, .raft.leader' | tr '\n' ' ')" \
   "2 $leader " "status --json head"
 
+# the README documents every field status --json prints (the leader's: raft.peers too), and
+# every field of endpoints -w json
+readme=$(dirname "$0")/../README.md
+sed -n '/^`status --json` prints one object/,/^`raftvisor raft ... --json`/p' "$readme" >"$T/doc.status"
+[ -s "$T/doc.status" ] || fail "the README's status --json section was not found"
+status_json "$T/$leader.yaml" | jq -r 'keys[], (.raft | keys[]), (.raft.peers[0] | keys[]),
+  (.actors[0] | keys[])' | sort -u >"$T/keys.status"
+[ "$(wc -l <"$T/keys.status")" -gt 30 ] || fail "status --json keys: $(tr '\n' ' ' <"$T/keys.status")"
+undocumented=""
+while read -r k; do
+  grep -q -e "\`$k\`" -e "\`$k\[\]\`" "$T/doc.status" || undocumented+=" $k"
+done <"$T/keys.status"
+[ -z "$undocumented" ] || fail "status --json prints fields the README does not document:$undocumented"
+sed -n '/^LAG is the highest commit index/,/Exit 0 when every node/p' "$readme" >"$T/doc.endpoints"
+for k in $(jq -r 'keys[], (.nodes[0] | keys[])' "$T/ep.json"); do
+  grep -q "$k" "$T/doc.endpoints" || fail "endpoints -w json prints \"$k\", which the README does not document"
+done
+
 # raft --json: a refusal and a success, each one object on stdout
 f=$(follower_of 3 "$leader")
 code=0; out=$("$RV" raft --json -c "$T/n$f.yaml" transfer "n$f") || code=$?

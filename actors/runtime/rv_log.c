@@ -37,6 +37,24 @@ static void s_json_append(char *out, size_t cap, size_t *n, const char *s) {
   }
 }
 
+/* Copies s into out[cap] with control bytes escaped (\n, \r, \t as such, others as \xNN), so
+ * that a message holding a newline (a name or an error text from outside) cannot split its line
+ * or forge another; stops short, on a whole escape, rather than overflow. */
+static void s_text_escape(char *out, size_t cap, const char *s) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < cap; p++) {
+    if (*p >= 0x20 && *p != 0x7f) {
+      out[n++] = (char)*p;
+    } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+      out[n++] = '\\';
+      out[n++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+    } else {
+      n += (size_t)snprintf(out + n, cap - n, "\\x%02x", *p);
+    }
+  }
+  out[n] = '\0';
+}
+
 void rv_log(cfg_log_level_t level, const char *fmt, ...) {
   if (level < s_level) return;
   struct timespec ts;
@@ -62,8 +80,10 @@ void rv_log(cfg_log_level_t level, const char *fmt, ...) {
     memcpy(line + k, "\"}\n", 3);
     n = (int)k + 3;
   } else {
+    char esc[sizeof msg * 4]; /* control bytes escaped: a message is one line, whatever it holds */
+    s_text_escape(esc, sizeof esc, msg);
     n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %s\n", when, ts.tv_nsec / 1000000L,
-                 s_node, s_actor, s_level_names[level], msg);
+                 s_node, s_actor, s_level_names[level], esc);
     if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
   }
   fwrite(line, 1, (size_t)n, stderr);

@@ -162,7 +162,9 @@ int fence_core_recover(fence_core_t *c, const fence_request_t *req, fence_update
 
 /* ---- the record -------------------------------------------------------------------------- */
 
-#define S_MAGIC "raftvisor-fence-request 1"
+#define S_MAGIC_NAME "raftvisor-fence-request"
+#define S_FORMAT 1 /* the record format, on the magic line */
+#define S_MAGIC S_MAGIC_NAME " 1"
 
 /* Copies s into a single line (newlines and other control bytes become spaces). */
 static void s_line(char *dst, size_t len, const char *s) {
@@ -246,6 +248,13 @@ int fence_record_parse(const char *text, size_t n, fence_request_t *r, char *why
     memcpy(line, s, ln);
     line[ln] = '\0';
     if (lineno == 1) {
+      unsigned long ver = 0;
+      char extra;
+      if (sscanf(line, S_MAGIC_NAME " %lu%c", &ver, &extra) == 1 && ver > S_FORMAT) {
+        snprintf(why, len, "line 1: record format %lu is newer than this build's (%d): written "
+                 "by a newer raftvisor (a downgrade is not supported)", ver, S_FORMAT);
+        return -1;
+      }
       if (strcmp(line, S_MAGIC) != 0) {
         snprintf(why, len, "line 1: expected \"" S_MAGIC "\", got \"%.60s\"", line);
         return -1;

@@ -230,6 +230,9 @@ static void test_record_refused(void **state) {
   } bad[] = {
       {"", "empty record"},
       {"hello\n", "line 1: expected \"raftvisor-fence-request 1\", got \"hello\""},
+      {"raftvisor-fence-request 2\nid=a\n", "line 1: record format 2 is newer than this build's "
+                                            "(1): written by a newer raftvisor (a downgrade is "
+                                            "not supported)"},
       {"raftvisor-fence-request 1\nid=a\n", "incomplete record: needs id, target, requester and "
                                             "method"},
       {"raftvisor-fence-request 1\nid=a\ncolour=blue\n", "line 3: unknown key \"colour\""},

@@ -14,19 +14,24 @@ typedef struct {
   uint64_t h;
 } s_digest_t;
 
-static int s_digest_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
-  s_digest_t *d = arg;
-  if (kl > 0 && k[0] == KV_T_CHLOG) return 0; /* node-local, never compared across replicas */
-  if (d->scope == KV_DIGEST_NAMESPACE && kl > 0 && k[0] != KV_T_DENTRY && k[0] != KV_T_ATTR &&
+uint64_t kv_digest_pair(uint64_t h, kv_digest_scope_t scope, const uint8_t *k, size_t kl,
+                        const uint8_t *v, size_t vl) {
+  if (kl > 0 && k[0] == KV_T_CHLOG) return h; /* node-local, never compared across replicas */
+  if (scope == KV_DIGEST_NAMESPACE && kl > 0 && k[0] != KV_T_DENTRY && k[0] != KV_T_ATTR &&
       k[0] != KV_T_CONTENT)
-    return 0;
+    return h;
   uint8_t len[4];
   kv_be32_put(len, (uint32_t)kl);
-  d->h = kv_fnv64(d->h, len, sizeof len);
-  d->h = kv_fnv64(d->h, k, kl);
+  h = kv_fnv64(h, len, sizeof len);
+  h = kv_fnv64(h, k, kl);
   kv_be32_put(len, (uint32_t)vl);
-  d->h = kv_fnv64(d->h, len, sizeof len);
-  d->h = kv_fnv64(d->h, v, vl);
+  h = kv_fnv64(h, len, sizeof len);
+  return kv_fnv64(h, v, vl);
+}
+
+static int s_digest_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  s_digest_t *d = arg;
+  d->h = kv_digest_pair(d->h, d->scope, k, kl, v, vl);
   return 0;
 }
 

@@ -98,8 +98,16 @@ static int s_load(kv_core_t *c, rv_err_t *err) {
   uint64_t format;
   if (kv_u64_decode(c->val.data, c->val.len, &format))
     return rv_err_set(err, RV_ECORRUPT, "kv store: the format key is malformed");
-  if (format != KV_FORMAT)
-    return rv_err_set(err, RV_ECORRUPT, "kv store: format %llu, this build reads format %d",
+  if (format > KV_FORMAT) /* a downgrade: a newer layout is never guessed at */
+    return rv_err_set(err, RV_ECONFIG,
+                      "namespace store: format %llu is newer than this build's (format %d): it "
+                      "was written by a newer raftvisor; run that version (or a newer one) on "
+                      "this node: a downgrade is not supported",
+                      (unsigned long long)format, KV_FORMAT);
+  if (format < KV_FORMAT) /* format 1 is the first: no conversion exists yet */
+    return rv_err_set(err, RV_ECONFIG,
+                      "namespace store: format %llu is older than this build's (format %d) and "
+                      "this build knows no conversion from it",
                       (unsigned long long)format, KV_FORMAT);
   kl = kv_key_meta(key, KV_META_STATE);
   rc = kv_core_get(c, key, kl, &c->val, err);

@@ -230,6 +230,11 @@ void kv_ls_close(kv_ls_t *ls);
 /* FNV-1a 64 over every key and value of scope, in key order (each as u32 length + bytes), so
  * replicas at the same applied index can be compared. O(store size). */
 int kv_core_digest(kv_core_t *core, kv_digest_scope_t scope, uint64_t *out, rv_err_t *err);
+/* The same digest, one pair at a time (start from KV_FNV64_INIT; pairs in key order): what a
+ * store image (`raftvisor snapshot status`) computes from its stream. Returns the new h; a pair
+ * outside scope leaves h as it is. */
+uint64_t kv_digest_pair(uint64_t h, kv_digest_scope_t scope, const uint8_t *k, size_t kl,
+                        const uint8_t *v, size_t vl);
 
 /* fsck: walks the whole tree from the root and recounts everything; checks that every
  * directory's nchildren and subtree totals equal the recount, that every dentry has its

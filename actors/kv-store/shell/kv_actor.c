@@ -21,6 +21,7 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_COUNT: return "count";
     case RV__FS_OP__FS_DIGEST: return "digest";
     case RV__FS_OP__FS_NODE_STATUS: return "node-status";
+    case RV__FS_OP__FS_SNAPSHOT_READ: return "snapshot-read";
     default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
   }
 }
@@ -206,6 +207,8 @@ static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
       const kv_result_t *r = &res[c++];
       if (e->type != 0) r = NULL;
       s->applied = e->index;
+      s->applied_term = e->term;
+      s->applied_term_index = e->index;
       kv_clients_applied(s, e->index, e->term, r);
     }
     kv_reads_serve(s);
@@ -266,6 +269,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   kv_ha_tick(s, now);
   kv_clients_stats(s, now);
   kv_snapshot_tick(s, now);
+  kv_save_tick(s, now);
   kv_repl_tick(s, now);
 }
 
@@ -300,7 +304,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
   kv_repl_close(s);
-  kv_snapshot_close(s);
+  kv_snapshot_close(s); /* client saves included */
   kv_clients_close(s);
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);

@@ -67,6 +67,21 @@ typedef struct {
   int64_t last_ms;          /* last request, for expiry */
 } kv_snap_out_t;
 
+#define KV_SAVE_STREAMS 2          /* client snapshot saves served at once */
+
+/* A client's snapshot save (kv_save.c): one consistent view read out chunk by chunk. */
+typedef struct {
+  uint64_t id;              /* the client's stream id; 0 = free slot */
+  kv_rocks_reader_t *rd;    /* the view, owned */
+  uint64_t index, term;     /* the Raft index it reflects and that entry's term */
+  uint64_t estimated_keys;
+  uint64_t next_off;        /* pair bytes served so far */
+  uint64_t prev_off;        /* offset of the last chunk served */
+  kv_buf_t prev;            /* that chunk, for a resend of a lost answer */
+  bool prev_last;           /* it was the last */
+  int64_t last_ms;          /* last request, for expiry (KV_SNAP_IDLE_MS) */
+} kv_save_stream_t;
+
 /* A snapshot being installed (follower side) into <data-dir>/kv.snap. */
 typedef struct {
   bool active;
@@ -140,6 +155,9 @@ struct kv_actor {
   int64_t attach_sent_ms;   /* when ApplyFrom last went out */
   int64_t last_state_ms;    /* when the last RaftState came */
   uint64_t applied;         /* last log index taken in (commands and Raft's own entries) */
+  uint64_t applied_term;    /* the term of the entry at applied_term_index (0 = unknown: not
+                               applied by this process yet) */
+  uint64_t applied_term_index;
   bool leader;              /* this node's raft-peer is the leader */
   uint64_t term;
   char leader_node[CFG_ID_MAX + 1]; /* "" = unknown */
@@ -177,6 +195,7 @@ struct kv_actor {
   /* snapshots */
   kv_snap_out_t snap_out[KV_SNAP_READERS];
   kv_snap_in_t snap_in;
+  kv_save_stream_t saves[KV_SAVE_STREAMS]; /* client snapshot saves (kv_save.c) */
 
   /* the off-cluster replica (kv_repl.c) */
   kv_repl_stream_t repl[KV_REPL_STREAMS];
@@ -226,8 +245,18 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m);
 void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m);
 /* Drops streams idle for KV_SNAP_IDLE_MS, and a prepared install no decision came for. */
 void kv_snapshot_tick(kv_actor_t *s, int64_t now_ms);
-/* Releases every stream and any partial install (its directory is removed at the next start). */
+/* Releases every stream (Raft snapshots and clients' saves: kv_save_close) and any partial
+ * install (its directory is removed at the next start): call it before the database closes. */
 void kv_snapshot_close(kv_actor_t *s);
+
+/* ---- kv_save.c: images of the store for clients (FS_SNAPSHOT_READ) ------------------------ */
+/* Answers one FS_SNAPSHOT_READ request m from peer with the next chunk of its stream (opening
+ * the view at offset 0), or with an error naming the stream and offset. */
+void kv_save_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m);
+/* Releases views nobody asked to continue for KV_SNAP_IDLE_MS. */
+void kv_save_tick(kv_actor_t *s, int64_t now_ms);
+/* Releases every view (before the database closes or is replaced). */
+void kv_save_close(kv_actor_t *s);
 
 /* ---- kv_repl.c: the replica's change log (messages/repl.proto) -------------------------- */
 void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m);   /* ReplChangesRequest */

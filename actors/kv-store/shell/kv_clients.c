@@ -424,6 +424,7 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_COUNT:
     case RV__FS_OP__FS_DIGEST: kv_reads_request(s, peer, m); break;
     case RV__FS_OP__FS_NODE_STATUS: kv_reads_node_status(s, peer, m); break;
+    case RV__FS_OP__FS_SNAPSHOT_READ: kv_save_request(s, peer, m); break;
     default:
       kv_reply_error(s, peer, m, RV_EINVAL, false, "unknown operation %d", (int)q->op);
   }

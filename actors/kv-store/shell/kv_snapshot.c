@@ -256,6 +256,7 @@ static int s_in_commit(kv_actor_t *s, rv_err_t *err) {
   in->active = false;
   kv_clients_fail_all(s, "the namespace is being replaced by a snapshot from the leader");
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
+  kv_save_close(s);
   kv_repl_close(s); /* views of the old database */
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);
@@ -305,7 +306,21 @@ void kv_snapshot_install(kv_actor_t *s, const rv_msg_t *m) {
   kv_snap_cursor_init(&cur, c->pairs.data, c->pairs.len);
   kv_bytes_t k, v;
   uint64_t n = 0;
+  uint8_t fkey[32];
+  size_t fkl = kv_key_meta(fkey, KV_META_FORMAT);
   while ((rc = kv_snap_next(&cur, &k, &v, &err)) == 1) {
+    uint64_t format;
+    /* the store's format travels in the stream: a leader of a newer build may send one this
+     * build cannot read; refused here, before the commit point, not after the swap */
+    if (k.len == fkl && memcmp(k.p, fkey, fkl) == 0 &&
+        (kv_u64_decode(v.p, v.len, &format) || format != KV_FORMAT)) {
+      rc = rv_err_set(&err, RV_ECONFIG,
+                      "the snapshot holds a namespace store of format %llu; this build reads "
+                      "format %d (the leader runs %s raftvisor)",
+                      (unsigned long long)(kv_u64_decode(v.p, v.len, &format) ? 0 : format),
+                      KV_FORMAT, format > KV_FORMAT ? "a newer" : "another");
+      break;
+    }
     if ((rc = kv_rocks_loader_put(in->load, k.p, k.len, v.p, v.len, &err)) != RV_OK) break;
     n++;
   }
@@ -386,6 +401,7 @@ void kv_snapshot_decision(kv_actor_t *s, const rv_msg_t *m) {
 
 void kv_snapshot_close(kv_actor_t *s) {
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
+  kv_save_close(s); /* clients' saves read the same database */
   kv_rocks_loader_destroy(&s->snap_in.load);
   memset(&s->snap_in, 0, sizeof s->snap_in);
 }

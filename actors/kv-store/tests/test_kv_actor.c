@@ -27,6 +27,9 @@
 #include "rv_test_port.h"
 #include "kv_cmd.h"
 #include "kv_codec.h"
+#include "kv_core.h"
+#include "kv_schema.h"
+#include "kv_snap.h"
 #include "rv_client.h"
 #include "rv_log.h"
 #include "rv_mailbox.h"
@@ -282,6 +285,74 @@ static bool s_exists_in_node(const char *name) {
   return access(path, F_OK) == 0;
 }
 
+/* One FS_SNAPSHOT_READ of stream at offset, answered into *res (caller clears it). */
+static void s_save_read(rv_client_t *c, uint64_t stream, uint64_t offset, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_SNAPSHOT_READ, .snapshot_stream = stream,
+                       .snapshot_offset = offset};
+  rv_err_t err;
+  assert_int_equal(rv_client_submit(c, &q, 40, &err), RV_OK);
+  s_result(c, res);
+}
+
+/* A client's save (raftvisor snapshot save): a consistent image read chunk by chunk at the
+ * applied index, whose pairs hash to the namespace digest; the chunk before asked again (an
+ * answer lost) is the same bytes; a stream past its end, an unknown stream and a gap are
+ * refused. */
+static void s_saves(rv_client_t *c, uint64_t digest) {
+  rv_client_result_t res = {0};
+  s_save_read(c, 99, 0, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.image.index, 7);
+  assert_true(res.image.term > 0);
+  assert_int_equal(res.image.offset, 0);
+  assert_int_equal(res.image.store_format, KV_FORMAT);
+  assert_string_equal(res.image.node, "n1");
+  assert_true(res.len > 0);
+  size_t first_len = res.len;
+  uint8_t *first = malloc(first_len);
+  assert_non_null(first);
+  memcpy(first, res.content, first_len);
+  rv_client_result_clear(&res);
+  s_save_read(c, 99, 0, &res); /* the answer was lost: the same chunk again */
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.len, first_len);
+  assert_memory_equal(res.content, first, first_len);
+  uint64_t h = KV_FNV64_INIT, off = 0;
+  bool last = res.image.last;
+  for (int k = 0; k < 1000; k++) {
+    kv_snap_cursor_t cur;
+    kv_snap_cursor_init(&cur, res.content, res.len);
+    kv_bytes_t pk, pv;
+    rv_err_t err;
+    while (kv_snap_next(&cur, &pk, &pv, &err) == 1)
+      h = kv_digest_pair(h, KV_DIGEST_NAMESPACE, pk.p, pk.len, pv.p, pv.len);
+    off += res.len;
+    rv_client_result_clear(&res);
+    if (last) break;
+    s_save_read(c, 99, off, &res);
+    assert_int_equal(res.code, RV_OK);
+    assert_int_equal(res.image.offset, off);
+    last = res.image.last;
+  }
+  assert_true(last);
+  assert_true(h == digest); /* the image is the namespace the node serves */
+  s_save_read(c, 99, off, &res); /* past the end */
+  assert_int_equal(res.code, RV_EPROTO);
+  assert_non_null(strstr(res.msg, "(complete)"));
+  rv_client_result_clear(&res);
+  s_save_read(c, 12345, 10, &res); /* never opened */
+  assert_int_equal(res.code, RV_ENOTFOUND);
+  assert_non_null(strstr(res.msg, "no stream 12345"));
+  rv_client_result_clear(&res);
+  s_save_read(c, 98, 0, &res); /* a gap in a new stream */
+  assert_int_equal(res.code, RV_OK);
+  rv_client_result_clear(&res);
+  s_save_read(c, 98, 7, &res);
+  assert_int_equal(res.code, RV_EPROTO);
+  rv_client_result_clear(&res);
+  free(first);
+}
+
 /* Snapshots, both ways: the actor streams its own state out (SnapshotRequest -> SnapshotData,
  * chunk by chunk from offset 0), then installs that stream back (SnapshotInstall ->
  * SnapshotInstalled, then ApplyFrom past it) and still serves the same namespace; a gap, a
@@ -333,6 +404,27 @@ static void s_snapshots(rv_client_t *c) {
   s_send(RV_MSG_SNAPSHOT_INSTALL, &first.base);
   assert_int_equal(s_install(51, all.len + 7, all.data, all.len, true, NULL), RV_EPROTO); /* gap */
   assert_int_equal(s_install(52, 9, all.data, all.len, true, NULL), RV_EPROTO); /* unknown */
+  /* a stream from a leader of a newer build (its store's format key says 2): refused before
+   * anything is prepared */
+  kv_buf_t newer;
+  kv_buf_init(&newer);
+  kv_snap_cursor_t cur;
+  kv_snap_cursor_init(&cur, all.data, all.len);
+  kv_bytes_t pk, pv;
+  uint8_t fkey[32], two[8];
+  size_t fkl = kv_key_meta(fkey, KV_META_FORMAT);
+  kv_be64_put(two, 2);
+  bool had_format = false;
+  while (kv_snap_next(&cur, &pk, &pv, &err) == 1) {
+    bool is_format = pk.len == fkl && memcmp(pk.p, fkey, fkl) == 0;
+    had_format |= is_format;
+    assert_int_equal(kv_snap_put(&newer, pk.p, pk.len, is_format ? two : pv.p,
+                                 is_format ? sizeof two : pv.len), RV_OK);
+  }
+  assert_true(had_format);
+  assert_int_equal(s_install(54, 0, newer.data, newer.len, true, NULL), RV_ECONFIG);
+  assert_false(s_exists_in_node("kv.snap"));
+  kv_buf_close(&newer);
 
   /* a commit decision before the last chunk is refused */
   first.id = 53;
@@ -660,6 +752,7 @@ static void test_the_protocol_with_raft_peer(void **state) {
   assert_true(digest != 0);
   rv_client_result_clear(&res);
 
+  s_saves(c, digest);
   s_snapshots(c);
 
   assert_int_equal(rv_client_submit(c, &dg, 8, &err), RV_OK);

@@ -153,10 +153,17 @@ static int s_checkpoint(s_recovery_t *c, const char *name, const rs_rec_t *rec, 
   raft_store_t *s = c->s;
   rs_checkpoint_t cp;
   int rc = rs_checkpoint_decode(rec->payload, rec->len, &cp);
-  if (rc == RV_ECONFIG)
+  if (rc == RV_ECONFIG && cp.format > RS_FORMAT) /* a downgrade: never guess at a newer log */
     return rv_err_set(err, RV_ECONFIG,
-                      "raft log %s/%s was written by another build (log format %u; this build "
-                      "reads format %u): %s", s->dir, name, cp.format, RS_FORMAT, S_WIPE);
+                      "raft log %s/%s: log format %u is newer than this build's (format %u): it "
+                      "was written by a newer raftvisor; run that version (or a newer one) on "
+                      "this node: a downgrade is not supported", s->dir, name, cp.format,
+                      RS_FORMAT);
+  if (rc == RV_ECONFIG) /* older: format 1 is the first, so none exists yet to convert */
+    return rv_err_set(err, RV_ECONFIG,
+                      "raft log %s/%s: log format %u is older than this build's (format %u) and "
+                      "this build knows no conversion from it: %s", s->dir, name, cp.format,
+                      RS_FORMAT, S_WIPE);
   if (rc)
     return rv_err_set(err, RV_ECORRUPT, "raft log %s/%s: offset 0: the checkpoint does not "
                       "decode: the log is damaged; %s", s->dir, name, S_WIPE);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "raft_store_int.h"
 #include "raft_store_testlib.h"
 
 static char s_dir[256];
@@ -436,6 +437,63 @@ static void test_rocksdb_log_refused(void **state) {
   assert_null(s);
 }
 
+/* Rewrites the checkpoint at the start of every segment of dir with format version fmt (and a
+ * valid checksum), as a build of another log format would have written it. */
+static void s_rewrite_format(uint32_t fmt) {
+  DIR *d = opendir(s_dir);
+  assert_non_null(d);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, "seg-", 4) != 0) continue;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", s_dir, e->d_name);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    uint8_t *seg = malloc((size_t)st.st_size);
+    assert_non_null(seg);
+    assert_int_equal(pread(fd, seg, (size_t)st.st_size, 0), st.st_size);
+    uint64_t gen = strtoull(e->d_name + 4, NULL, 16);
+    rs_rec_t rec;
+    assert_true(rs_record_check(seg, (uint64_t)st.st_size, 0, gen, &rec));
+    uint8_t *payload = seg + RS_HDR;
+    for (int i = 0; i < 4; i++) payload[8 + i] = (uint8_t)(fmt >> (8 * i)); /* after the magic */
+    rs_record_header(seg, rec.type, gen, 0, payload, rec.len);
+    assert_int_equal(pwrite(fd, seg, RS_HDR + rec.len, 0), (ssize_t)(RS_HDR + rec.len));
+    free(seg);
+    close(fd);
+    n++;
+  }
+  closedir(d);
+  assert_true(n > 0);
+}
+
+/* A log of a newer format (a downgrade) is refused naming the file and both versions, and not
+ * touched; one of an older format than any this build converts is refused too. */
+static void test_other_format_refused(void **state) {
+  raft_store_t *s = rst_open(s_dir);
+  raft_index_t next = 1;
+  s_fill_to(s, &next, 1, 4, 200);
+  raft_store_close(&s);
+  s_rewrite_format(RS_FORMAT + 1);
+  raft_store_options_t o = rst_opts();
+  rv_err_t err;
+  assert_int_equal(raft_store_open(s_dir, "c1", 1, &o, &s, &err), RV_ECONFIG);
+  assert_null(s);
+  assert_non_null(strstr(err.msg, "log format 2 is newer than this build's (format 1)"));
+  assert_non_null(strstr(err.msg, "a downgrade is not supported"));
+  assert_non_null(strstr(err.msg, s_dir));
+  assert_null(strstr(err.msg, "wipe"));
+  s_rewrite_format(0);
+  assert_int_equal(raft_store_open(s_dir, "c1", 1, &o, &s, &err), RV_ECONFIG);
+  assert_non_null(strstr(err.msg, "log format 0 is older than this build's (format 1)"));
+  s_rewrite_format(RS_FORMAT); /* and back: the same log opens */
+  s = rst_open(s_dir);
+  raft_store_close(&s);
+}
+
 static void test_one_process_at_a_time(void **state) {
   raft_store_t *s = rst_open(s_dir), *t;
   raft_store_options_t o = rst_opts();
@@ -671,6 +729,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_spare_prepared_in_background, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_identity_refused, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_rocksdb_log_refused, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_other_format_refused, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_one_process_at_a_time, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_bad_options, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_crash_without_close, s_setup, s_teardown),

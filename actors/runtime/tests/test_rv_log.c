@@ -156,6 +156,15 @@ static void test_text_line(void **state) {
   assert_int_equal(s_lines(out), 1);
   s_assert_matches(out, "^" TS " n1 a info x{2047}\n$");
   free(out);
+  /* control bytes in a message are escaped: a newline cannot split the line nor forge one */
+  s_capture("text-escape");
+  rv_info("path /a\n2026-01-01T00:00:00.000Z n1 a error forged\r\tbell \x07 del \x7f high \xc3\xa9");
+  out = s_release();
+  assert_int_equal(s_lines(out), 1);
+  const char *want = " n1 a info path /a\\n2026-01-01T00:00:00.000Z n1 a error forged\\r\\tbell "
+                     "\\x07 del \\x7f high \xc3\xa9\n";
+  if (!strstr(out, want)) fail_msg("no %s in %s", want, out);
+  free(out);
 }
 
 static void test_json_line(void **state) {
