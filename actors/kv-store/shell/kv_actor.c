@@ -109,6 +109,7 @@ static void s_store_reopen(kv_actor_t *s) {
   uint64_t before = s->applied;
   kv_clients_fail_all(s, "the namespace store is being reopened after a failed write; retry");
   kv_snapshot_close(s);
+  kv_digest_close(s, "the namespace store was closed or replaced; retry");
   kv_repl_close(s);
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);
@@ -303,6 +304,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
+  kv_digest_close(s, "the namespace store was closed or replaced; retry");
   kv_repl_close(s);
   kv_snapshot_close(s); /* client saves included */
   kv_clients_close(s);

@@ -68,6 +68,19 @@ typedef struct {
 } kv_snap_out_t;
 
 #define KV_SAVE_STREAMS 2          /* client snapshot saves served at once */
+#define KV_DIGEST_JOBS 4           /* `fs -digest` computed at once (kv_digest.c) */
+
+/* A digest being computed in slices over one consistent view (kv_digest.c). */
+typedef struct {
+  bool active;
+  kv_rocks_view_t *view;    /* owned */
+  uint64_t index;           /* the applied index of the view: what the answer names */
+  uint64_t h;               /* the hash so far */
+  uint64_t pairs;
+  kv_buf_t cursor;          /* the last key hashed */
+  rv_listener_peer_t peer;  /* whom to answer */
+  rv_msg_t env;             /* the request's envelope (its body not kept) */
+} kv_digest_job_t;
 
 /* A client's snapshot save (kv_save.c): one consistent view read out chunk by chunk. */
 typedef struct {
@@ -196,6 +209,8 @@ struct kv_actor {
   kv_snap_out_t snap_out[KV_SNAP_READERS];
   kv_snap_in_t snap_in;
   kv_save_stream_t saves[KV_SAVE_STREAMS]; /* client snapshot saves (kv_save.c) */
+  kv_digest_job_t digests[KV_DIGEST_JOBS];  /* `fs -digest` in slices (kv_digest.c) */
+  int digest_timer;                         /* the slices' timer while a digest runs; 0 none */
 
   /* the off-cluster replica (kv_repl.c) */
   kv_repl_stream_t repl[KV_REPL_STREAMS];
@@ -257,6 +272,12 @@ void kv_save_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m)
 void kv_save_tick(kv_actor_t *s, int64_t now_ms);
 /* Releases every view (before the database closes or is replaced). */
 void kv_save_close(kv_actor_t *s);
+
+/* kv_digest.c: `fs -digest` over a view taken now, answered (with the view's applied index)
+ * once hashed in slices; kv_digest_close ends every running one with a retriable error `why`
+ * (the store is being closed or replaced). */
+void kv_digest_start(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env);
+void kv_digest_close(kv_actor_t *s, const char *why);
 
 /* ---- kv_repl.c: the replica's change log (messages/repl.proto) -------------------------- */
 void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m);   /* ReplChangesRequest */

@@ -96,10 +96,10 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
        * the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
        * (exactly-once bookkeeping whose expiry depends on the session configuration, not on
        * what the namespace holds) and the meta key (the core's own applied index and clock):
-       * not what a user compares, and it would tie the digest to those internals. */
-      rc = kv_core_digest(s->core, KV_DIGEST_NAMESPACE, &r.digest, &err);
-      if (rc) rv_err_prefix(&err, "digest on %s", s->cfg->node_id);
-      break;
+       * not what a user compares, and it would tie the digest to those internals. Hashed in
+       * slices over a view (kv_digest.c), never in one go on the loop: it answers later. */
+      kv_digest_start(s, peer, env);
+      return;
     default: rc = rv_err_set(&err, RV_EINVAL, "operation %d is not a read", (int)q->op);
   }
   r.code = (uint32_t)rc;

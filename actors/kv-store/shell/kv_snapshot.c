@@ -257,6 +257,7 @@ static int s_in_commit(kv_actor_t *s, rv_err_t *err) {
   kv_clients_fail_all(s, "the namespace is being replaced by a snapshot from the leader");
   for (int i = 0; i < KV_SNAP_READERS; i++) s_out_drop(&s->snap_out[i]);
   kv_save_close(s);
+  kv_digest_close(s, "the namespace is being replaced by a snapshot from the leader; retry");
   kv_repl_close(s); /* views of the old database */
   kv_core_destroy(&s->core);
   kv_rocks_destroy(&s->rocks);
