@@ -59,6 +59,7 @@
 #include "kv_cmd.h"
 #include "kv_codec.h"
 #include "kv_path.h"
+#include "kv_perm.h"
 #include "kv_schema.h"
 #include "kv_store.h"
 #include "rv_error.h"
@@ -78,6 +79,9 @@ typedef struct {
   uint32_t inline_max;     /* (replicated) content bytes one put may store; default 1 MiB,
                               at most KV_DATA_MAX; larger puts fail with RV_ETOOBIG */
   uint32_t session_max;    /* (replicated) client sessions kept; default 100000; >= 1 */
+  uint32_t session_max_per_principal; /* (replicated) sessions one principal holds at most;
+                              default 10000; a new one past it evicts that principal's least
+                              recently used session (never another principal's) */
   int64_t session_ttl_ms;  /* (replicated) unused this long (+ up to 1/16), a session expires;
                               default 1 h; 0 = only session_max evicts; at most
                               KV_SESSION_TTL_MAX */
@@ -199,6 +203,13 @@ int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t le
  * same entries; those written are skipped. */
 int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
                         rv_err_t *err);
+
+/* Whom the following reads are for (copied): each read checks HDFS' permissions for p
+ * (traverse; stat nothing more; ls READ_EXECUTE on a directory; cat READ; count READ_EXECUTE
+ * on a directory (HDFS checks every directory below too: here the one read stays O(1)); digest
+ * the superuser) and fails with RV_EPERM and Hadoop's message. NULL = reads are not checked
+ * (the default: tools and tests). */
+void kv_core_read_as(kv_core_t *core, const kv_principal_t *p);
 
 /* Reads. path is path[0..len) (kv_path.h rules). Each returns 0, or RV_EINVAL (bad path),
  * RV_ENOTFOUND, RV_ENOTDIR (a parent is a file), RV_EISDIR (cat of a directory), or a storage
