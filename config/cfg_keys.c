@@ -227,6 +227,10 @@ static const cfg_key_t s_node_keys[] = {
      .count_offset = offsetof(cfg_node_t, nsecurity_groups),
      .check = cfg_value_check_group_mapping,
      .doc = "\"user=group1,group2\" per user: the groups the server knows it in"},
+    {.path = "security.sessions-max", .type = CFG_T_INT, .def = "100000", .min = 1,
+     .max = 100000000, CFG_FIELD(cfg_node_t, security_sessions_max),
+     .doc = "exactly-once sessions the cluster keeps (every user); a new one past it drops the "
+            "least recently used; the same on every node"},
     {.path = "security.sessions-per-principal", .type = CFG_T_INT, .def = "10000", .min = 1,
      .max = 1000000, CFG_FIELD(cfg_node_t, security_sessions_per_principal),
      .doc = "exactly-once sessions one user holds; a new one past it drops that user's least "

@@ -138,6 +138,8 @@ typedef struct {
   char *security_groups[CFG_MAX_GROUP_MAPPINGS]; /* owned, "user=group1,group2": the groups the
                                     server knows each user in (never the client's word) */
   int nsecurity_groups;
+  int security_sessions_max;     /* default 100000: exactly-once sessions the cluster keeps;
+                                    past it, the least recently used one goes */
   int security_sessions_per_principal; /* default 10000: exactly-once sessions one principal
                                     holds; past it, its own least recently used one goes */
 

@@ -288,6 +288,7 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   kv_core_config_default(&s->core_cfg);
   /* replicated: the same on every node, as the cluster's security section is. The root of a
    * new namespace belongs to the superuser and the supergroup (HDFS: the NameNode's user). */
+  s->core_cfg.session_max = (uint32_t)s->cfg->security_sessions_max;
   s->core_cfg.session_max_per_principal = (uint32_t)s->cfg->security_sessions_per_principal;
   snprintf(s->core_cfg.root_owner, sizeof s->core_cfg.root_owner, "%s",
            s->cfg->security_superuser);
