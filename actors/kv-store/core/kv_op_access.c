@@ -32,7 +32,6 @@ int kv_op_check(kv_opctx_t *x, const kv_path_t *pa, const kv_chain_t *ch, size_t
   for (size_t i = 0; i <= depth; i++) c->pplen[i] = kv_path_prefix_len(pa, i < pa->n ? i : pa->n);
   kv_perm_path_t pp = {.attrs = c->pattrs, .exist = exist, .depth = depth, .path = pa->p,
                        .plen = c->pplen};
-  kv_res_fail(x->res, RV_OK, "%s", "");
   if (kv_perm_check(x->who, &pp, w, x->res->msg, sizeof x->res->msg)) x->res->code = RV_EPERM;
   return RV_OK;
 }

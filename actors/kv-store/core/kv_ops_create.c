@@ -224,11 +224,11 @@ int kv_op_touchz(kv_opctx_t *x) {
   if (type == KV_TYPE_DIR) return kv_op_fail(x, RV_EISDIR, "is a directory");
   kv_attr_t a;
   if ((rc = kv_core_attr_get(c, ino, &a, x->err))) return rc;
-  /* an existing file: its times are set (HDFS setTimes: WRITE on the file) */
-  if ((rc = kv_op_check_attr(x, pa, pa->n, &a, KV_ACC_WRITE)) || x->res->code) return rc;
-  if (a.size != 0)
+  if (a.size != 0) /* FsShell refuses it before asking the NameNode anything */
     return kv_op_fail(x, RV_EEXIST, "file exists with non-zero length (%llu bytes)",
                       (unsigned long long)a.size);
+  /* an existing empty file: its times are set (HDFS setTimes: WRITE on the file) */
+  if ((rc = kv_op_check_attr(x, pa, pa->n, &a, KV_ACC_WRITE)) || x->res->code) return rc;
   /* An existing empty file: touch its times, as `hadoop fs -touchz` does. */
   a.mtime_ms = cmd->time_ms;
   a.atime_ms = cmd->time_ms;

@@ -58,7 +58,7 @@ int kv_auth_principal(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__F
              "UTF-8, no control characters)", strlen(user), KV_OWNER_MAX);
     return RV_EPERM;
   }
-  snprintf(p->user, sizeof p->user, "%s", user);
+  memcpy(p->user, user, strlen(user) + 1); /* s_name_ok: at most KV_OWNER_MAX bytes */
   s_groups_of(cfg, p->user, p);
   p->superuser = strcmp(p->user, cfg->security_superuser) == 0 ||
                  kv_perm_in_group(p, cfg->security_supergroup);
