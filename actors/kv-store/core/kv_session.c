@@ -96,12 +96,12 @@ int kv_session_principal_full(kv_core_t *c, const char *principal, bool *full, r
   return rc;
 }
 
-/* Forgets the session of client, held by principal, last used at time: its keys and counts. */
-static int s_drop(kv_core_t *c, uint64_t client, const char *principal, int64_t time,
+/* Forgets the session of client, held by principal, whose LRU keys ('T' and 'U', always
+ * written together) are at bucket: its keys and counts. */
+static int s_drop(kv_core_t *c, uint64_t client, const char *principal, int64_t bucket,
                   rv_err_t *err) {
   uint8_t key[KV_KEY_MAX];
   int rc;
-  int64_t bucket = kv_session_bucket(c, time);
   if ((rc = kv_core_del(c, key, kv_key_session(key, client), err)) ||
       (rc = kv_core_del(c, key, kv_key_session_lru(key, bucket, client), err)))
     return rc;
@@ -147,13 +147,12 @@ int kv_session_evict_principal(kv_core_t *c, const char *principal, uint64_t kee
   o.plen = 2 + n;
   int rc = kv_store_scan(c->store, o.prefix, o.plen, s_oldest_one, &o, err);
   if (rc || !o.found) return rc;
-  /* the bucket in the key is the session's: its last time is somewhere in it */
   kv_session_t s;
   if ((rc = kv_session_get(c, o.client, &s, err))) return rc;
   if (!s.found)
     return rv_err_set(err, RV_ECORRUPT, "kv store: %s's session LRU entry of client %016llx has "
                       "no session", principal, (unsigned long long)o.client);
-  return s_drop(c, o.client, principal, s.last_time, err);
+  return s_drop(c, o.client, principal, o.time, err);
 }
 
 int64_t kv_session_bucket_width(const kv_core_t *c) {
@@ -261,7 +260,7 @@ static int s_evict_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
   if (!s.found)
     return rv_err_set(e->err, RV_ECORRUPT, "kv store: session LRU entry of client %016llx has no "
                       "session", (unsigned long long)client);
-  if ((rc = s_drop(c, client, s.principal, s.last_time, e->err))) return rc;
+  if ((rc = s_drop(c, client, s.principal, time, e->err))) return rc;
   if (e->excess) e->excess--;
   e->evicted++;
   return 0;
