@@ -450,7 +450,7 @@ static int s_replay(kv_core_t *c, uint64_t index, const uint8_t *data, size_t le
     kv_session_t s;
     if ((rc = kv_session_get(c, cmd.client_id, &s, err))) return rc;
     char user[KV_OWNER_MAX + 1] = "";
-    memcpy(user, cmd.user.p, cmd.user.len);
+    if (cmd.user.len) memcpy(user, cmd.user.p, cmd.user.len);
     if (s.found && s.principal[0] && strcmp(s.principal, user) != 0)
       return kv_res_fail(res, RV_EPERM, "client %016llx: the session belongs to another user",
                          (unsigned long long)cmd.client_id);

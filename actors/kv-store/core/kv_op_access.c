@@ -129,8 +129,8 @@ int kv_op_new_owner(kv_opctx_t *x, uint64_t parent, char owner[KV_OWNER_MAX + 1]
   memset(owner, 0, KV_OWNER_MAX + 1);
   memset(group, 0, KV_OWNER_MAX + 1);
   if (cmd->user.len == 0) { /* version 1: as the command says */
-    memcpy(owner, cmd->owner.p, cmd->owner.len);
-    memcpy(group, cmd->group.p, cmd->group.len);
+    if (cmd->owner.len) memcpy(owner, cmd->owner.p, cmd->owner.len);
+    if (cmd->group.len) memcpy(group, cmd->group.p, cmd->group.len);
     return RV_OK;
   }
   memcpy(owner, cmd->user.p, cmd->user.len);

@@ -268,8 +268,8 @@ int kv_op_setattr(kv_opctx_t *x) {
   if ((rc = kv_op_check(x, pa, ch, pa->n, pa->n + 1, &w)) || x->res->code) return rc;
   if (cmd->set_mask & (KV_SET_OWNER | KV_SET_GROUP)) {
     char no[KV_OWNER_MAX + 1] = "", ng[KV_OWNER_MAX + 1] = "";
-    memcpy(no, cmd->owner.p, cmd->owner.len);
-    memcpy(ng, cmd->group.p, cmd->group.len);
+    if (cmd->owner.len) memcpy(no, cmd->owner.p, cmd->owner.len);
+    if (cmd->group.len) memcpy(ng, cmd->group.p, cmd->group.len);
     const char *chown = cmd->set_mask & KV_SET_OWNER ? no : NULL;
     const char *chgrp = cmd->set_mask & KV_SET_GROUP ? ng : NULL;
     if (kv_perm_check_chown(x->who, chown, chgrp, x->res->msg, sizeof x->res->msg)) {
