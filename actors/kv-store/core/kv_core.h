@@ -19,6 +19,11 @@
  *    seq < last, or a seq > 1 from a client without a session (never seen, or expired), answers
  *    RV_ESTALE without applying: clients keep one command outstanding and start a new session
  *    (new client id, seq 1) after an ESTALE. client id 0 opts out (no retry detection).
+ *  - sessions belong to the principal whose command started them (version 2 commands, kv_cmd.h):
+ *    a command of another principal naming the session answers RV_EPERM and changes nothing
+ *    (neither the seq nor the recorded result is touched or shown), so a forged seq cannot
+ *    block the owner. One principal holds at most session_max_per_principal sessions: a new one
+ *    past it evicts that principal's least recently used session, never another principal's.
  *  - sessions expire deterministically: by the largest command time seen so far ("clock"; the
  *    leader's clock may step back after a failover, the clock never does), a session unused
  *    for session_ttl_ms (up to 1/16 more: last use is tracked in buckets of ttl/16) is dropped,
@@ -33,6 +38,10 @@
  * batch); larger subtrees are refused with RV_ETOOBIG and must be removed in parts. (Making it
  * unbounded needs a background "trash" sweep: rename into a hidden directory, then delete in
  * bounded commands. Not done.)
+ *
+ * Permissions (kv_perm.h): a version 2 command names its principal, and each op checks HDFS's
+ * rules against the state at its own index (through the pending batch), failing with RV_EPERM
+ * and Hadoop's message; version 1 commands apply unchecked, as they did when first applied.
  *
  * Reads (stat, ls, cat, count) see the last written state; they do not go through the log. The
  * shell makes them linearizable (ReadIndex) or allows stale reads, not the core.

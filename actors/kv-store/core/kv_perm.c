@@ -8,6 +8,8 @@
 #include "kv_path.h"
 #include "rv_error.h"
 
+_Static_assert(KV_GROUPS_MAX == KV_CMD_GROUPS_MAX, "a command carries every group of a principal");
+
 static const char *const s_access_names[8] = {
     "NONE", "EXECUTE", "WRITE", "WRITE_EXECUTE", "READ", "READ_EXECUTE", "READ_WRITE", "ALL"};
 
