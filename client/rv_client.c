@@ -44,7 +44,7 @@ struct rv_client {
   int nnodes;
   int cur; /* where new operations go first: the last node that decided one, or the leader */
   rv_client_opts_t opts;
-  char owner[RV_CLIENT_OWNER_MAX + 1], group[RV_CLIENT_OWNER_MAX + 1];
+  char user[RV_CLIENT_OWNER_MAX + 1]; /* sent with every request (opts.user) */
   s_lane_t *lanes;
   unsigned nlanes, nbusy;
   uint64_t ops_started;
@@ -82,14 +82,9 @@ static int s_check_opts(const rv_client_opts_t *o, rv_err_t *err) {
                       o->timeout_ms);
   if (o->lanes < 1 || o->lanes > RV_CLIENT_LANES_MAX)
     return rv_err_set(err, RV_EINVAL, "%u lanes: expected 1..%d", o->lanes, RV_CLIENT_LANES_MAX);
-  const char *names[] = {o->owner, o->group};
-  for (int i = 0; i < 2; i++) {
-    if (!names[i]) continue;
-    size_t n = strlen(names[i]);
-    if (n == 0 || n > RV_CLIENT_OWNER_MAX)
-      return rv_err_set(err, RV_EINVAL, "%s \"%s\": expected 1..%d bytes", i ? "group" : "owner",
-                        names[i], RV_CLIENT_OWNER_MAX);
-  }
+  if (o->user && (strlen(o->user) == 0 || strlen(o->user) > RV_CLIENT_OWNER_MAX))
+    return rv_err_set(err, RV_EINVAL, "user \"%s\": expected 1..%d bytes", o->user,
+                      RV_CLIENT_OWNER_MAX);
   return RV_OK;
 }
 
@@ -128,13 +123,13 @@ int rv_client_new(const char *list, const rv_client_opts_t *o, rv_client_t **out
     return rc;
   }
   c->opts = *o;
-  const char *owner = o->owner;
-  if (!owner) {
-    struct passwd *pw = getpwuid(geteuid());
-    owner = pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "nobody";
+  const char *user = o->user;
+  if (!user) { /* as Hadoop's simple authentication: HADOOP_USER_NAME, else the login name */
+    const char *env = getenv("HADOOP_USER_NAME");
+    struct passwd *pw = env && *env ? NULL : getpwuid(geteuid());
+    user = env && *env ? env : pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "nobody";
   }
-  snprintf(c->owner, sizeof c->owner, "%s", owner);
-  snprintf(c->group, sizeof c->group, "%s", o->group ? o->group : "supergroup");
+  snprintf(c->user, sizeof c->user, "%s", user);
   c->nlanes = o->lanes;
   c->lanes = calloc(c->nlanes, sizeof *c->lanes);
   c->done = calloc(c->nlanes, sizeof *c->done);
@@ -293,7 +288,7 @@ int rv_client_submit(rv_client_t *c, const rv_client_req_t *req, uint64_t tag, r
   while (c->lanes[i].busy) i++;
   s_lane_t *l = &c->lanes[i];
   uint64_t corr = (++c->ops_started << S_LANE_BITS) | i;
-  int rc = rv_client_encode(req, l->client_id, l->seq, corr, c->owner, c->group, &l->frame, &l->len,
+  int rc = rv_client_encode(req, l->client_id, l->seq, corr, c->user, &l->frame, &l->len,
                             err);
   if (rc) return rc;
   int64_t now = s_now_us();

@@ -29,7 +29,9 @@
  * One DEALER socket per node, one thread: a client is not thread-safe (use one per thread).
  *
  * Errors: functions return 0 or an rv code (common/rv_error.h); the detail is in an rv_err_t or
- * in the result's message. Ownership: the caller owns every rv_client_t and result; strings
+ * in the result's message. RV_EPERM: the cluster refused the user (HDFS permissions: the
+ * message is Hadoop's, e.g. "Permission denied: user=alice, access=WRITE,
+ * inode=\"/dir\":root:supergroup:drwxr-xr-x"); not retriable. Ownership: the caller owns every rv_client_t and result; strings
  * passed in are borrowed for the duration of the call (submit copies what it needs). */
 #ifndef RV_CLIENT_H
 #define RV_CLIENT_H
@@ -120,8 +122,11 @@ typedef struct {
                       default 15000; at least timeout_ms */
   unsigned lanes;  /* operations in flight at once (one session each); default 1
                       (1..RV_CLIENT_LANES_MAX) */
-  const char *owner; /* owner and group of what this client creates; NULL = the login name */
-  const char *group; /* NULL = "supergroup" */
+  const char *user;  /* the user this client says it is, sent with every request; NULL =
+                        $HADOOP_USER_NAME when set, else the login name. Only a cluster whose
+                        YAML says security.insecure: true believes it; a secure one takes the
+                        principal the connection authenticated. What the client creates is
+                        owned by that user, in the parent directory's group (HDFS) */
 } rv_client_opts_t;
 
 /* New attributes for setattr: only the fields named in `set` are sent; one command changes

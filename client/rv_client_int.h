@@ -7,11 +7,11 @@
 #include "rv_client.h"
 
 /* The envelope of req for the session (client_id, seq) with correlation id corr, into *frame
- * (malloc'd, caller frees) and *len. owner/group name what creates make. Returns 0, or
- * RV_EINVAL / RV_ETOOBIG / RV_ENOMEM with err naming the problem. */
+ * (malloc'd, caller frees) and *len; user is the user the request asserts (kv.proto
+ * FsRequest.user). Returns 0, or RV_EINVAL / RV_ETOOBIG / RV_ENOMEM with err naming the
+ * problem. */
 int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t seq, uint64_t corr,
-                     const char *owner, const char *group, uint8_t **frame, size_t *len,
-                     rv_err_t *err);
+                     const char *user, uint8_t **frame, size_t *len, rv_err_t *err);
 
 /* Re-encodes our own request envelope (*frame, *len: replaced, the old one freed) for another
  * session (client_id, seq), keeping everything else. Returns 0, or an rv code (frame kept). */

@@ -128,8 +128,7 @@ static int s_attrs_ok(const char *path, const rv_client_attrs_t *a, rv_err_t *er
 }
 
 int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t seq, uint64_t corr,
-                     const char *owner, const char *group, uint8_t **frame, size_t *len,
-                     rv_err_t *err) {
+                     const char *user, uint8_t **frame, size_t *len, rv_err_t *err) {
   const char *name = rv_client_op_name(req->op);
   if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
   if (req->op == RV_CLIENT_NODE_STATUS || req->op == RV_CLIENT_SNAPSHOT_READ) {
@@ -219,11 +218,9 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
       q.pattern.len = strlen(req->pattern);
     }
   }
-  if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ) {
-    q.perm = req->perm;
-    q.owner = (char *)owner;
-    q.group = (char *)group;
-  }
+  if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ)
+    q.perm = req->perm; /* the owner is the user, the group the parent's: the server decides */
+  q.user = (char *)user;
   char actor[RV_NAME_MAX + 1];
   snprintf(actor, sizeof actor, "c%016llx", (unsigned long long)client_id);
   rv_msg_t m = {.type = RV_MSG_FS_REQUEST, .corr_id = corr, .trace_id = corr, .body = &q.base};

@@ -205,6 +205,36 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "ha.fencing.ssh-connect-timeout-ms", .alias = "dfs.ha.fencing.ssh.connect-timeout",
      .type = CFG_T_INT, .def = "30000", .min = 1, .max = 3600000,
      CFG_FIELD(cfg_node_t, ssh_connect_timeout_ms), .doc = "sshfence's connection timeout"},
+    /* security */
+    {.path = "security.insecure", .type = CFG_T_BOOL, .def = "false",
+     CFG_FIELD(cfg_node_t, security_insecure),
+     .doc = "believe the user a client asserts (no authentication): tests and closed networks "
+            "only; logged loudly"},
+    {.path = "security.permissions", .alias = "dfs.permissions.enabled", .type = CFG_T_BOOL,
+     .def = "true", CFG_FIELD(cfg_node_t, security_permissions),
+     .doc = "HDFS permission checks; false checks nothing but still records owners and modes"},
+    {.path = "security.superuser", .type = CFG_T_STRING, .def = "root",
+     CFG_FIELD(cfg_node_t, security_superuser), .check = cfg_value_check_principal,
+     .doc = "the user who bypasses every permission check (HDFS: the NameNode's user)"},
+    {.path = "security.supergroup", .alias = "dfs.permissions.superusergroup",
+     .type = CFG_T_STRING, .def = "supergroup", CFG_FIELD(cfg_node_t, security_supergroup),
+     .check = cfg_value_check_principal, .doc = "its members are superusers too"},
+    {.path = "security.umask", .alias = "fs.permissions.umask-mode", .type = CFG_T_STRING,
+     .def = "022", CFG_FIELD(cfg_node_t, security_umask), .check = cfg_value_check_umask,
+     .doc = "octal bits taken away from the mode of every file and directory created"},
+    {.path = "security.groups", .type = CFG_T_STRLIST, .max = CFG_MAX_GROUP_MAPPINGS,
+     CFG_FIELD(cfg_node_t, security_groups),
+     .count_offset = offsetof(cfg_node_t, nsecurity_groups),
+     .check = cfg_value_check_group_mapping,
+     .doc = "\"user=group1,group2\" per user: the groups the server knows it in"},
+    {.path = "security.sessions-max", .type = CFG_T_INT, .def = "100000", .min = 1,
+     .max = 100000000, CFG_FIELD(cfg_node_t, security_sessions_max),
+     .doc = "exactly-once sessions the cluster keeps (every user); a new one past it drops the "
+            "least recently used; the same on every node"},
+    {.path = "security.sessions-per-principal", .type = CFG_T_INT, .def = "10000", .min = 1,
+     .max = 1000000, CFG_FIELD(cfg_node_t, security_sessions_per_principal),
+     .doc = "exactly-once sessions one user holds; a new one past it drops that user's least "
+            "recently used"},
 };
 
 const cfg_table_t cfg_keys_node = {s_node_keys, sizeof s_node_keys / sizeof *s_node_keys, "",

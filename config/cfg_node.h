@@ -26,6 +26,8 @@
 #define CFG_MAX_ARGS 16       /* extra argv entries per actor */
 #define CFG_MAX_FENCE_METHODS 8
 #define CFG_MAX_SSH_KEYS 8
+#define CFG_MAX_GROUP_MAPPINGS 64 /* security.groups entries */
+#define CFG_PRINCIPAL_MAX 64  /* bytes of a user or group name (kv_cmd.h's KV_OWNER_MAX) */
 #define CFG_RUN_DIR_MAX 80    /* run-dir + "/" + a socket name must fit sun_path (108 bytes) */
 
 typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
@@ -123,6 +125,23 @@ typedef struct {
   int nssh_private_key_files;
   int ssh_connect_timeout_ms;    /* default 30000, as HDFS */
   int fence_shell_timeout_ms;    /* default 30000: a method running longer is killed (group) */
+
+  /* security: who a client is and what it may do (kv-store) */
+  bool security_insecure;        /* default false: a client is who its connection authenticated
+                                    (CURVE; none yet: refused); true: the user a client asserts
+                                    is believed (tests, a closed network) */
+  bool security_permissions;     /* default true: HDFS permission checks (dfs.permissions.enabled);
+                                    false checks nothing but still records owners and modes */
+  char security_superuser[CFG_PRINCIPAL_MAX + 1];  /* default "root": bypasses every check */
+  char security_supergroup[CFG_PRINCIPAL_MAX + 1]; /* default "supergroup": its members too */
+  char security_umask[8];        /* default "022": taken from the mode of every create */
+  char *security_groups[CFG_MAX_GROUP_MAPPINGS]; /* owned, "user=group1,group2": the groups the
+                                    server knows each user in (never the client's word) */
+  int nsecurity_groups;
+  int security_sessions_max;     /* default 100000: exactly-once sessions the cluster keeps;
+                                    past it, the least recently used one goes */
+  int security_sessions_per_principal; /* default 10000: exactly-once sessions one principal
+                                    holds; past it, its own least recently used one goes */
 
   /* where it came from, for messages */
   char source[CFG_PATH_MAX];     /* the YAML file's path */

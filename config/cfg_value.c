@@ -296,6 +296,59 @@ int cfg_value_check_nonempty(const char *text, char *why, size_t len) {
   return -1;
 }
 
+/* A name of n bytes at p: what kv-store accepts as an owner or group. */
+static int s_principal_ok(const char *p, size_t n, const char *what, char *why, size_t len) {
+  if (n == 0 || n > CFG_PRINCIPAL_MAX) {
+    snprintf(why, len, "expected a %s name of 1..%d bytes, got \"%.*s\"", what, CFG_PRINCIPAL_MAX,
+             (int)(n > 80 ? 80 : n), p);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)p[i];
+    if (ch < 0x21 || ch == 0x7f || ch == ',' || ch == '=' || ch == ':') {
+      snprintf(why, len, "expected a %s name without spaces, control characters, ',', '=' or "
+               "':', got \"%.*s\"", what, (int)n, p);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int cfg_value_check_principal(const char *text, char *why, size_t len) {
+  return s_principal_ok(text, strlen(text), "user or group", why, len);
+}
+
+int cfg_value_check_umask(const char *text, char *why, size_t len) {
+  size_t n = strlen(text);
+  bool ok = n >= 1 && n <= 4;
+  for (size_t i = 0; ok && i < n; i++) ok = text[i] >= '0' && text[i] <= '7';
+  if (ok && strtol(text, NULL, 8) <= 0777) return 0;
+  snprintf(why, len, "expected an octal umask in 000..777 (e.g. \"022\"), got \"%s\"", text);
+  return -1;
+}
+
+int cfg_value_check_group_mapping(const char *text, char *why, size_t len) {
+  const char *eq = strchr(text, '=');
+  if (!eq) {
+    snprintf(why, len, "expected \"user=group1,group2\", got \"%s\"", text);
+    return -1;
+  }
+  if (s_principal_ok(text, (size_t)(eq - text), "user", why, len)) return -1;
+  int groups = 0;
+  for (const char *g = eq + 1; *g;) {
+    const char *end = strchr(g, ',');
+    size_t n = end ? (size_t)(end - g) : strlen(g);
+    if (s_principal_ok(g, n, "group", why, len)) return -1;
+    if (++groups > 32) {
+      snprintf(why, len, "expected at most 32 groups per user, got more in \"%.80s\"", text);
+      return -1;
+    }
+    g += n + (end ? 1 : 0);
+    if (end && !*g) return s_principal_ok(g, 0, "group", why, len);
+  }
+  return 0;
+}
+
 int cfg_value_check_endpoint(const char *text, char *why, size_t len) {
   static const char *const schemes[] = {"https://", "http://", "file:///"};
   if (!text[0]) return 0;

@@ -48,6 +48,13 @@ int cfg_value_check_host(const char *text, char *why, size_t len);
 int cfg_value_check_endpoint(const char *text, char *why, size_t len);
 int cfg_value_check_fence(const char *text, char *why, size_t len);
 int cfg_value_check_nonempty(const char *text, char *why, size_t len);
+/* A user or group name: 1..CFG_PRINCIPAL_MAX bytes, no control characters, no ',' '=' ':'. */
+int cfg_value_check_principal(const char *text, char *why, size_t len);
+/* An octal umask: 1 to 4 octal digits, at most 0777 ("022"). */
+int cfg_value_check_umask(const char *text, char *why, size_t len);
+/* One security.groups entry: "user=group1,group2" (Hadoop's static mapping of one user; "user="
+ * = no groups). */
+int cfg_value_check_group_mapping(const char *text, char *why, size_t len);
 /* "" (the default) or a host name or address. */
 int cfg_value_check_listen_host(const char *text, char *why, size_t len);
 /* "" (off) or "host:port" / "[v6]:port" for a listener. */

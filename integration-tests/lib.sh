@@ -36,6 +36,15 @@ SCENARIO=$(basename "$0" .sh)
 # In a sanitizer build, every process the scenario starts (CLI calls whose stderr a helper drops,
 # tools, the supervisor and its actors) writes its reports to $T/sanitizer.PID, which the harness
 # check scans with the logs.
+# Who the tests are: every YAML below trusts the user a client asserts (security.insecure: the
+# client port has no authentication in this build), and the clusters' superuser is the user the
+# CLI asserts by default, so scenarios run as the superuser unless one says otherwise with
+# HADOOP_USER_NAME=alice on a command. A scenario that needs other security keys (groups,
+# permissions: false) sets SECURITY_YAML (the whole section) before writing its YAML.
+unset HADOOP_USER_NAME
+SECURITY_YAML=${SECURITY_YAML:-"security:
+  insecure: true
+  superuser: $(id -un)"}
 if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"; fi
 if [ -n "${UBSAN_OPTIONS:-}" ]; then export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T/sanitizer"; fi
 
@@ -284,6 +293,7 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
+$SECURITY_YAML
 YAML
   echo "$T/$name.yaml" >>"$T/configs"
   echo "$T/$name.yaml"
@@ -383,6 +393,7 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
+$SECURITY_YAML
 YAML
     echo "$T/n$i.yaml" >>"$T/configs"
   done
@@ -565,6 +576,7 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
+$SECURITY_YAML
 ha:
 $3
 YAML

@@ -19,6 +19,7 @@ actors:
   - {name: health-monitor}
   - {name: raft-peer}
   - {name: kv-store}
+$SECURITY_YAML
 YAML
   echo "$T/$name.yaml" >>"$T/configs"
   echo "$T/$name.yaml"

@@ -3,7 +3,8 @@
 
 # cluster_yaml DIR CLUSTER_ID RAFT_BASE [CLIENT_BASE] [EXTRA_YAML] [METRICS_BASE]
 # Writes the three YAML files: node nI listens on RAFT_BASE+I (and CLIENT_BASE+I for clients
-# when given); EXTRA_YAML (top-level sections, e.g. an actors: list) is appended to each; with
+# when given); a security: section (insecure, the caller's user as superuser); EXTRA_YAML
+# (other top-level sections, e.g. an actors: list) is appended to each; with
 # METRICS_BASE, node nI serves /metrics, /health and /ready on 127.0.0.1:METRICS_BASE+I.
 cluster_yaml() {
   local dir=$1 cluster=$2 raft=$3 client=${4:-} extra=${5:-} metrics=${6:-} i j
@@ -22,6 +23,9 @@ cluster_yaml() {
         fi
       done
       if [ -n "$metrics" ]; then echo "metrics: {listen: \"127.0.0.1:$((metrics + i))\"}"; fi
+      # no client authentication in this build (CURVE comes with the keys): the cluster believes
+      # the user a client asserts, and whoever runs the script is its superuser
+      echo "security: {insecure: true, superuser: $(id -un)}"
       if [ -n "$extra" ]; then printf '%s\n' "$extra"; fi
     } >"$dir/n$i.yaml"
   done

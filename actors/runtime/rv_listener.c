@@ -90,6 +90,7 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
   }
   memcpy(from->id, zmq_msg_data(&id), idlen);
   from->len = (uint8_t)idlen;
+  from->principal[0] = '\0'; /* no authentication on this port (yet): nobody */
   char why[RV_ERR_MSG_MAX / 2];
   if (l->filter && !l->filter(from, l->filter_arg, why, sizeof why)) {
     rc = rv_err_set(err, RV_EPROTO, "%s", why);

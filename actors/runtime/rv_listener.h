@@ -17,13 +17,17 @@
 
 #define RV_LISTENER_HWM 10000  /* frames queued per client connection, each way */
 #define RV_LISTENER_ID_MAX 255 /* bytes of a ZeroMQ routing id */
+#define RV_PRINCIPAL_MAX 256   /* bytes of an authenticated principal, NUL included */
 
 typedef struct rv_listener rv_listener_t;
 
-/* Who sent a request: the ZeroMQ routing id of its connection. A value, copied freely. */
+/* Who sent a request: the ZeroMQ routing id of its connection, and the principal its
+ * connection authenticated. A value, copied freely. */
 typedef struct {
   uint8_t id[RV_LISTENER_ID_MAX];
   uint8_t len;
+  char principal[RV_PRINCIPAL_MAX]; /* NUL-terminated; "" = not authenticated (an insecure
+                                       port: no CURVE on this listener) */
 } rv_listener_peer_t;
 
 typedef struct {

@@ -157,7 +157,7 @@ static void test_node_lists(void **state) {
 static void test_redirect_to_the_leader(void **state) {
   rv_client_opts_t o;
   rv_client_opts_default(&o);
-  o.owner = "alice";
+  o.user = "alice";
   rv_client_t *c;
   rv_err_t err;
   assert_int_equal(rv_client_new(s_list, &o, &c, &err), RV_OK);
@@ -169,7 +169,8 @@ static void test_redirect_to_the_leader(void **state) {
   assert_true(s_take(0, 2000, &q1));
   s_path_is(&q1, "/a/b"); /* normalised */
   assert_true(s_fs(&q1)->parents);
-  assert_string_equal(s_fs(&q1)->owner, "alice");
+  assert_string_equal(s_fs(&q1)->user, "alice");
+  assert_string_equal(s_fs(&q1)->owner, ""); /* creates: the server decides (HDFS) */
   assert_int_equal(s_fs(&q1)->seq, 1);
   assert_true(s_fs(&q1)->client_id != 0);
   char leader[64];

@@ -159,7 +159,17 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "    methods: []\n"
                       "    shell-timeout-ms: 30000\n"
                       "    ssh-private-key-files: []\n"
-                      "    ssh-connect-timeout-ms: 30000\n");
+                      "    ssh-connect-timeout-ms: 30000\n"
+                      "\n"
+                      "security:\n"
+                      "  insecure: false\n"
+                      "  permissions: true\n"
+                      "  superuser: \"root\"\n"
+                      "  supergroup: \"supergroup\"\n"
+                      "  umask: \"022\"\n"
+                      "  groups: []\n"
+                      "  sessions-max: 100000\n"
+                      "  sessions-per-principal: 10000\n");
   free(text);
   cfg_node_destroy(&cfg);
 }

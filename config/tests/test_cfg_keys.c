@@ -154,7 +154,7 @@ static void test_sections_and_children(void **state) {
   assert_false(cfg_keys_is_section(&cfg_keys_node, "hb"));
   char buf[512];
   cfg_keys_children(&cfg_keys_node, "", buf, sizeof buf);
-  assert_string_equal(buf, "node, cluster, supervisor, actors, health, metrics, raft, ots, ha");
+  assert_string_equal(buf, "node, cluster, supervisor, actors, health, metrics, raft, ots, ha, security");
   cfg_keys_children(&cfg_keys_node, "ha", buf, sizeof buf);
   assert_string_equal(buf, "automatic-failover, unhealthy-grace-ms, preferred-leader, fencing");
   cfg_keys_children(&cfg_keys_peer, "", buf, sizeof buf);

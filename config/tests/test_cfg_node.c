@@ -312,10 +312,10 @@ static void test_file_level_errors(void **state) {
                    P "1:1: empty file; expected a mapping with at least node and cluster");
   cfg_test_refused("- node\n- cluster\n",
                    P "1:1: expected a mapping of sections (node, cluster, supervisor, actors, "
-                     "health, metrics, raft, ots, ha) at the top level, got a list");
+                     "health, metrics, raft, ots, ha, security) at the top level, got a list");
   cfg_test_refused("just text\n",
                    P "1:1: expected a mapping of sections (node, cluster, supervisor, actors, "
-                     "health, metrics, raft, ots, ha) at the top level, got \"just text\"");
+                     "health, metrics, raft, ots, ha, security) at the top level, got \"just text\"");
   cfg_test_refused("node:\n  id: n1\n data-dir: x\n",
                    P "3:2: did not find expected key (while parsing a block mapping at line 1)");
 }

@@ -23,6 +23,11 @@ static void s_help(void);
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
 void cli_fs_principal(char *out, size_t cap) {
+  const char *env = getenv("HADOOP_USER_NAME"); /* as librvclient's default user */
+  if (env && *env) {
+    snprintf(out, cap, "%s", env);
+    return;
+  }
   struct passwd *pw = getpwuid(geteuid());
   snprintf(out, cap, "%s", pw && pw->pw_name && *pw->pw_name ? pw->pw_name : "nobody");
 }
@@ -229,8 +234,12 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
   /* no node took a connection: nothing runs there (exit 3); running nodes that did not decide
    * (no quorum, no leader) are a failure (exit 1), not "not running" */
   bool unreachable = res->code == RV_ETIMEDOUT && res->attempts == 0;
-  snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
-           unreachable ? "; is the cluster running?" : "");
+  if (res->code == RV_EPERM) /* FsShell prints an AccessControlException's text as is: it names
+                                the user, the access and the inode itself */
+    snprintf(msg, sizeof msg, "%s: %s", cmd, res->msg);
+  else
+    snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
+             unreachable ? "; is the cluster running?" : "");
   if (fs->json) {
     printf("{\"op\":");
     cli_fs_json_str(cmd);

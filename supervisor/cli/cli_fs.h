@@ -49,9 +49,10 @@ typedef struct {
   size_t n, cap;
 } cli_fs_items_t;
 
-/* The principal this command runs as: today the local user name (the name librvclient sends
- * as the owner of what it creates); the one place the security work will replace. Writes
- * out[0..cap). */
+/* The principal this command runs as, as librvclient asserts it (HADOOP_USER_NAME, else the
+ * login name): what an insecure cluster believes; a secure one decides from the connection's
+ * credentials (CURVE), and this stays the CLI's guess for home directories and -test -r/-w.
+ * Writes out[0..cap). */
 void cli_fs_principal(char *out, size_t cap);
 
 /* The client of the cluster u names (its authority: none, the cluster id or one of its

@@ -50,6 +50,12 @@ static void s_set(cli_fs_t *fs, rv_client_t *c, const s_change_t *ch, const char
   }
   rv_client_result_t res;
   if (rv_client_setattr(c, path, &a, &res) != RV_OK) {
+    if (res.code == RV_EPERM) { /* FsShell: "chown: changing ownership of '/f': <why>" */
+      char why[sizeof res.msg];
+      snprintf(why, sizeof why, "%s", res.msg);
+      snprintf(res.msg, sizeof res.msg, "changing %s of '%.200s': %.400s",
+               a.set & RV_CLIENT_SET_PERM ? "permissions" : "ownership", shown, why);
+    }
     cli_fs_fail(fs, ch->cmd, shown, &res);
   } else if (fs->json) {
     s_json_done(ch->cmd, shown, true, &res);

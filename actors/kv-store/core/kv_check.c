@@ -49,6 +49,7 @@ typedef struct {
   kv_core_t *c;
   rv_err_t *err;
   uint64_t ndentry, nattr, ncontent, nsession, nlru, nmeta;
+  uint64_t nplru, npcount, pcount_sum; /* one principal's sessions: 'U' keys, 'N' keys, sum */
   uint64_t max_ino;
 } s_census_t;
 
@@ -85,6 +86,28 @@ static int s_census_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v
                           "fsck: session LRU entry of client %016llx has no matching session",
                           (unsigned long long)kv_be64_get(k + 9));
       s->nlru++;
+      return 0;
+    }
+    case KV_T_PRINCIPAL_LRU: {
+      if (kl < 2 || kl != 18u + k[1] || k[1] == 0 || k[1] > KV_OWNER_MAX) break;
+      uint64_t client = kv_be64_get(k + 10 + k[1]);
+      kv_session_t ss;
+      int rc = kv_session_get(s->c, client, &ss, s->err);
+      if (rc) return rc;
+      if (!ss.found || strlen(ss.principal) != k[1] || memcmp(ss.principal, k + 2, k[1]) != 0 ||
+          (int64_t)(kv_be64_get(k + 2 + k[1]) ^ (1ull << 63)) !=
+              kv_session_bucket(s->c, ss.last_time))
+        return rv_err_set(s->err, RV_ECORRUPT,
+                          "fsck: principal LRU entry of client %016llx has no matching session",
+                          (unsigned long long)client);
+      s->nplru++;
+      return 0;
+    }
+    case KV_T_PRINCIPAL_COUNT: {
+      uint64_t n;
+      if (kl < 2 || kv_u64_decode(v, vl, &n) || n == 0) break;
+      s->npcount++;
+      s->pcount_sum += n;
       return 0;
     }
     case KV_T_META:
@@ -238,6 +261,10 @@ static int s_check(kv_core_t *c, kv_check_t *out, rv_err_t *err) {
     return rv_err_set(err, RV_ECORRUPT, "fsck: %llu sessions, %llu LRU entries, meta says %llu",
                       (unsigned long long)s.nsession, (unsigned long long)s.nlru,
                       (unsigned long long)c->committed.nsessions);
+  if (s.nplru != s.pcount_sum)
+    return rv_err_set(err, RV_ECORRUPT,
+                      "fsck: %llu sessions in the principals' LRU, their counts say %llu",
+                      (unsigned long long)s.nplru, (unsigned long long)s.pcount_sum);
   kv_attr_t root;
   if ((rc = kv_core_attr_get(c, KV_ROOT_INO, &root, err))) return rc;
   if (root.type != KV_TYPE_DIR)
@@ -257,7 +284,8 @@ static int s_check(kv_core_t *c, kv_check_t *out, rv_err_t *err) {
     *out = (kv_check_t){.dirs = 1 + t.dirs,
                         .files = t.files,
                         .bytes = t.bytes,
-                        .keys = s.ndentry + s.nattr + s.ncontent + s.nsession + s.nlru + s.nmeta,
+                        .keys = s.ndentry + s.nattr + s.ncontent + s.nsession + s.nlru + s.nmeta +
+                                s.nplru + s.npcount,
                         .sessions = s.nsession};
   }
   return RV_OK;

@@ -48,6 +48,20 @@ static int s_check_fields(const kv_cmd_t *c, int code, rv_err_t *err) {
     return rv_err_set(err, code, "%s command: a second path is not allowed", r->name);
   if (!r->data && c->data.len)
     return rv_err_set(err, code, "%s command: data is not allowed", r->name);
+  if (c->user.len == 0 && (c->pflags || c->ngroups))
+    return rv_err_set(err, code, "%s command: pflags/groups without a user", r->name);
+  if (c->user.len > KV_OWNER_MAX)
+    return rv_err_set(err, code, "%s command: user of %zu bytes exceeds %d", r->name, c->user.len,
+                      KV_OWNER_MAX);
+  if (c->pflags & ~KV_P_ALL)
+    return rv_err_set(err, code, "%s command: unknown pflags 0x%02x", r->name, c->pflags);
+  if (c->ngroups > KV_CMD_GROUPS_MAX)
+    return rv_err_set(err, code, "%s command: %u groups exceed %d", r->name, c->ngroups,
+                      KV_CMD_GROUPS_MAX);
+  for (unsigned i = 0; i < c->ngroups; i++)
+    if (c->groups[i].len == 0 || c->groups[i].len > KV_OWNER_MAX)
+      return rv_err_set(err, code, "%s command: group %u is empty or longer than %d bytes",
+                        r->name, i, KV_OWNER_MAX);
   return RV_OK;
 }
 
@@ -64,7 +78,7 @@ int kv_cmd_encode(const kv_cmd_t *c, kv_buf_t *out, rv_err_t *err) {
     return rv_err_set(err, RV_ETOOBIG, "%s command: data of %zu bytes exceeds the limit of %u",
                       kv_op_name(c->op), c->data.len, KV_DATA_MAX);
   size_t start = out->len;
-  kv_buf_put_u8(out, KV_CMD_VERSION);
+  kv_buf_put_u8(out, c->user.len ? KV_CMD_VERSION : KV_CMD_VERSION_LEGACY);
   kv_buf_put_u8(out, c->op);
   kv_buf_put_u64(out, c->client_id);
   kv_buf_put_u64(out, c->seq);
@@ -79,6 +93,13 @@ int kv_cmd_encode(const kv_cmd_t *c, kv_buf_t *out, rv_err_t *err) {
   kv_buf_put_str8(out, c->owner.p, c->owner.len);
   kv_buf_put_str8(out, c->group.p, c->group.len);
   kv_buf_put_str32(out, c->data.p, c->data.len);
+  if (c->user.len) {
+    kv_buf_put_str8(out, c->user.p, c->user.len);
+    kv_buf_put_u8(out, c->pflags);
+    kv_buf_put_u8(out, c->ngroups);
+    for (unsigned i = 0; i < c->ngroups; i++)
+      kv_buf_put_str8(out, c->groups[i].p, c->groups[i].len);
+  }
   if (!kv_buf_ok(out)) return rv_err_set(err, RV_ENOMEM, "command encode: out of memory");
   if (out->len - start > KV_CMD_MAX) {
     kv_buf_truncate(out, start);
@@ -103,9 +124,9 @@ static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) 
   kv_reader_t r;
   kv_reader_init(&r, buf, len);
   uint8_t version = kv_reader_u8(&r);
-  if (version != KV_CMD_VERSION)
-    return rv_err_set(err, RV_EDECODE, "command version %u unknown (expected %u)", version,
-                      KV_CMD_VERSION);
+  if (version != KV_CMD_VERSION && version != KV_CMD_VERSION_LEGACY)
+    return rv_err_set(err, RV_EDECODE, "command version %u unknown (expected %u or %u)", version,
+                      KV_CMD_VERSION_LEGACY, KV_CMD_VERSION);
   c->op = kv_reader_u8(&r);
   if (!s_field_ok(&r, "op", err)) return RV_EDECODE;
   if (c->op < KV_OP_MIN || c->op > KV_OP_LAST)
@@ -138,6 +159,18 @@ static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) 
   }
   kv_reader_str32(&r, &c->data);
   if (!s_field_ok(&r, "data", err)) return RV_EDECODE;
+  if (version == KV_CMD_VERSION) {
+    kv_reader_str8(&r, &c->user);
+    c->pflags = kv_reader_u8(&r);
+    c->ngroups = kv_reader_u8(&r);
+    if (!s_field_ok(&r, "user", err)) return RV_EDECODE;
+    if (c->user.len == 0) return rv_err_set(err, RV_EDECODE, "command version 2 without a user");
+    if (c->ngroups > KV_CMD_GROUPS_MAX)
+      return rv_err_set(err, RV_EDECODE, "command: %u groups exceed %d", c->ngroups,
+                        KV_CMD_GROUPS_MAX);
+    for (unsigned i = 0; i < c->ngroups; i++) kv_reader_str8(&r, &c->groups[i]);
+    if (!s_field_ok(&r, "groups", err)) return RV_EDECODE;
+  }
   if (!kv_reader_done(&r))
     return rv_err_set(err, RV_EDECODE, "%s command: %zu trailing bytes", kv_op_name(c->op),
                       r.len - r.off);
@@ -152,7 +185,8 @@ int kv_cmd_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) {
 }
 
 bool kv_cmd_peek_session(const uint8_t *buf, size_t len, uint64_t *client_id, uint64_t *seq) {
-  if (!buf || len < S_HEADER_LEN || buf[0] != KV_CMD_VERSION) return false;
+  if (!buf || len < S_HEADER_LEN || (buf[0] != KV_CMD_VERSION && buf[0] != KV_CMD_VERSION_LEGACY))
+    return false;
   *client_id = kv_be64_get(buf + 2);
   *seq = kv_be64_get(buf + 10);
   return true;

@@ -15,6 +15,13 @@
  *   str16 path             str16 path2 (mv destination)
  *   str8 owner             str8 group
  *   str32 data (put content)
+ * Version 2 (what the leader proposes since permissions are enforced) appends who asked, as the
+ * leader authenticated it, so that every replica decides the same (kv_perm.h):
+ *   str8 user (1..KV_OWNER_MAX bytes)   u8 pflags (KV_P_*)   u8 ngroups (<= KV_GROUPS_MAX)
+ *   str8 group * ngroups
+ * and creates carry no owner nor group (the owner is the user, the group the parent's, as in
+ * HDFS). Version 1 commands (logs written before) decode with no user: they apply unchecked,
+ * with the owner and group they carry, exactly as they did when first applied.
  * Decoding is defensive: truncated input, trailing bytes, an unknown version or op, flags or
  * fields an op does not take → RV_EDECODE; input over KV_CMD_MAX or data over KV_DATA_MAX →
  * RV_ETOOBIG; each with a message saying which field. It never reads out of bounds and never
@@ -31,7 +38,9 @@
 #include "kv_codec.h"
 #include "rv_error.h"
 
-#define KV_CMD_VERSION 1
+#define KV_CMD_VERSION 2   /* written when the command names its user; 1 otherwise */
+#define KV_CMD_VERSION_LEGACY 1
+#define KV_CMD_GROUPS_MAX 32 /* = kv_perm.h's KV_GROUPS_MAX */
 #define KV_DATA_MAX                                                                            \
   (4u << 20)                              /* hard cap of one put's content: 4 MiB (an envelope \
                                              is 8 MiB at most) */
@@ -64,6 +73,11 @@ typedef enum {
  * a file or an empty directory. Older replicas decode neither new flag: upgrade every replica
  * before clients send them. */
 
+/* pflags (version 2): how the leader judged the user */
+#define KV_P_SUPERUSER 0x01 /* the superuser or a member of the supergroup: no checks */
+#define KV_P_ENFORCE 0x02   /* permissions enabled (security.permissions) */
+#define KV_P_ALL 0x03
+
 /* setattr mask: which fields to set */
 #define KV_SET_MTIME 0x01
 #define KV_SET_ATIME 0x02
@@ -89,6 +103,10 @@ typedef struct {
   kv_bytes_t owner;   /* mkdir, put, touchz, setattr */
   kv_bytes_t group;   /* mkdir, put, touchz, setattr */
   kv_bytes_t data;    /* put */
+  kv_bytes_t user;    /* version 2: the principal; empty = a version 1 command (unchecked) */
+  uint8_t pflags;     /* version 2: KV_P_* */
+  uint8_t ngroups;    /* version 2: the principal's groups, as the leader's server knows them */
+  kv_bytes_t groups[KV_CMD_GROUPS_MAX];
 } kv_cmd_t;
 
 /* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr"), or "op?" when unknown.

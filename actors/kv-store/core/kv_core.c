@@ -15,6 +15,7 @@ void kv_core_config_default(kv_core_config_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->inline_max = 1u << 20;
   cfg->session_max = 100000;
+  cfg->session_max_per_principal = 10000;
   cfg->session_ttl_ms = 3600 * 1000;
   cfg->rm_max_entries = 1000000;
   cfg->cache_entries = 65536;
@@ -29,6 +30,8 @@ static int s_config_check(const kv_core_config_t *cfg, rv_err_t *err) {
                       cfg->inline_max, KV_DATA_MAX);
   if (cfg->session_max < 1)
     return rv_err_set(err, RV_EINVAL, "kv config: session_max must be at least 1");
+  if (cfg->session_max_per_principal < 1)
+    return rv_err_set(err, RV_EINVAL, "kv config: session_max_per_principal must be at least 1");
   if (cfg->session_ttl_ms < 0 || cfg->session_ttl_ms > KV_SESSION_TTL_MAX)
     return rv_err_set(err, RV_EINVAL,
                       "kv config: session_ttl_ms must be in 0..%lld (0 = no expiry by time)",
@@ -167,6 +170,8 @@ void kv_core_destroy(kv_core_t **cp) {
   kv_buf_close(&c->enc);
   kv_buf_close(&c->chlog_buf);
   free(c->stack);
+  free(c->pattrs);
+  free(c->pplen);
   free(c);
   *cp = NULL;
 }
@@ -419,6 +424,27 @@ static int s_flush(kv_core_t *c, rv_err_t *err) {
   return RV_OK;
 }
 
+/* The principal a command names (version 2), or none: a version 1 command applies unchecked,
+ * as it did when it was first applied. */
+static void s_principal_of(const kv_cmd_t *cmd, kv_principal_t *p) {
+  memset(p, 0, sizeof *p);
+  if (cmd->user.len == 0) {
+    p->superuser = true;
+    return;
+  }
+  memcpy(p->user, cmd->user.p, cmd->user.len);
+  p->superuser = cmd->pflags & KV_P_SUPERUSER;
+  p->enforce = cmd->pflags & KV_P_ENFORCE;
+  p->ngroups = cmd->ngroups;
+  for (size_t i = 0; i < cmd->ngroups; i++)
+    memcpy(p->groups[i], cmd->groups[i].p, cmd->groups[i].len);
+}
+
+void kv_core_read_as(kv_core_t *c, const kv_principal_t *p) {
+  c->reader_checked = p != NULL;
+  if (p) c->reader = *p;
+}
+
 /* An entry at or below the applied index: answer without applying. */
 static int s_replay(kv_core_t *c, uint64_t index, const uint8_t *data, size_t len, kv_result_t *res,
                     rv_err_t *err) {
@@ -431,6 +457,11 @@ static int s_replay(kv_core_t *c, uint64_t index, const uint8_t *data, size_t le
   if (cmd.client_id) {
     kv_session_t s;
     if ((rc = kv_session_get(c, cmd.client_id, &s, err))) return rc;
+    char user[KV_OWNER_MAX + 1] = "";
+    if (cmd.user.len) memcpy(user, cmd.user.p, cmd.user.len);
+    if (s.found && s.principal[0] && strcmp(s.principal, user) != 0)
+      return kv_res_fail(res, RV_EPERM, "client %016llx: the session belongs to another user",
+                         (unsigned long long)cmd.client_id);
     if (s.found && s.last_seq == cmd.seq) {
       *res = s.result;
       res->skipped = true;
@@ -472,20 +503,38 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   }
   res->op = cmd.op;
   int64_t now = cmd.time_ms > c->pending.clock ? cmd.time_ms : c->pending.clock;
+  kv_principal_t who;
+  s_principal_of(&cmd, &who);
 
-  /* Session expiry and rm -r scan the store, which must then hold every earlier write. */
+  /* A session belongs to the principal that started it: another principal's command naming it
+   * is refused before it can read the recorded result or move the seq (a forged seq would
+   * otherwise make the owner's next writes ESTALE). Sessions of version 1 commands, and those
+   * recorded before sessions had owners, belong to nobody in particular. */
   kv_session_t sess = {.found = false};
   if (cmd.client_id && (rc = kv_session_get(c, cmd.client_id, &sess, err))) return rc;
+  bool foreign = sess.found && sess.principal[0] && strcmp(sess.principal, who.user) != 0;
   int adding = cmd.client_id && !sess.found && cmd.seq == 1;
+  /* Session expiry and rm -r scan the store, which must then hold every earlier write. */
+  bool full = false;
+  if (adding && who.user[0] && (rc = kv_session_principal_full(c, who.user, &full, err)))
+    return rc;
   bool evict = kv_session_evict_due(c, now, adding);
-  bool scans = evict || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE));
+  bool scans = evict || full || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE));
   if (scans && !kv_batch_empty(c->batch) && (rc = s_flush(c, err))) return rc;
+  /* A principal at its cap makes room from its own sessions, never from anyone else's: its
+   * least recently used one goes (a flood of new sessions evicts only the flooder's). */
+  if (full && (rc = kv_session_evict_principal(c, who.user, cmd.client_id, err))) return rc;
   if (evict) {
     if ((rc = kv_session_evict(c, now, cmd.client_id, adding, err))) return rc;
   }
   c->pending.clock = now;
   c->pending.applied = index;
 
+  if (foreign)
+    return kv_res_fail(res, RV_EPERM,
+                       "client %016llx: the session belongs to another user (%s is not its "
+                       "owner); start a new session",
+                       (unsigned long long)cmd.client_id, who.user);
   if (cmd.client_id) {
     if (cmd.seq == 0)
       return kv_res_fail(res, RV_EINVAL, "client %016llx: sequence number 0 is not valid",
@@ -510,7 +559,7 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
 
   size_t mark = kv_batch_mark(c->batch);
   kv_meta_t saved = c->pending;
-  kv_opctx_t ctx = {.core = c, .cmd = &cmd, .res = res, .err = err};
+  kv_opctx_t ctx = {.core = c, .cmd = &cmd, .res = res, .err = err, .who = &who};
   if ((rc = s_ops[cmd.op](&ctx))) return rc;
   if (res->code != RV_OK) {
     kv_batch_rollback(c->batch, mark);
@@ -518,7 +567,8 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
     res->inode = 0;
     res->n = 0;
   }
-  if (cmd.client_id && (rc = kv_session_put(c, cmd.client_id, &sess, cmd.seq, now, res, err)))
+  if (cmd.client_id &&
+      (rc = kv_session_put(c, cmd.client_id, &sess, who.user, cmd.seq, now, res, err)))
     return rc;
   return RV_OK;
 }

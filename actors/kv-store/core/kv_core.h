@@ -19,6 +19,11 @@
  *    seq < last, or a seq > 1 from a client without a session (never seen, or expired), answers
  *    RV_ESTALE without applying: clients keep one command outstanding and start a new session
  *    (new client id, seq 1) after an ESTALE. client id 0 opts out (no retry detection).
+ *  - sessions belong to the principal whose command started them (version 2 commands, kv_cmd.h):
+ *    a command of another principal naming the session answers RV_EPERM and changes nothing
+ *    (neither the seq nor the recorded result is touched or shown), so a forged seq cannot
+ *    block the owner. One principal holds at most session_max_per_principal sessions: a new one
+ *    past it evicts that principal's least recently used session, never another principal's.
  *  - sessions expire deterministically: by the largest command time seen so far ("clock"; the
  *    leader's clock may step back after a failover, the clock never does), a session unused
  *    for session_ttl_ms (up to 1/16 more: last use is tracked in buckets of ttl/16) is dropped,
@@ -33,6 +38,10 @@
  * batch); larger subtrees are refused with RV_ETOOBIG and must be removed in parts. (Making it
  * unbounded needs a background "trash" sweep: rename into a hidden directory, then delete in
  * bounded commands. Not done.)
+ *
+ * Permissions (kv_perm.h): a version 2 command names its principal, and each op checks HDFS's
+ * rules against the state at its own index (through the pending batch), failing with RV_EPERM
+ * and Hadoop's message; version 1 commands apply unchecked, as they did when first applied.
  *
  * Reads (stat, ls, cat, count) see the last written state; they do not go through the log. The
  * shell makes them linearizable (ReadIndex) or allows stale reads, not the core.
@@ -59,6 +68,7 @@
 #include "kv_cmd.h"
 #include "kv_codec.h"
 #include "kv_path.h"
+#include "kv_perm.h"
 #include "kv_schema.h"
 #include "kv_store.h"
 #include "rv_error.h"
@@ -78,6 +88,9 @@ typedef struct {
   uint32_t inline_max;     /* (replicated) content bytes one put may store; default 1 MiB,
                               at most KV_DATA_MAX; larger puts fail with RV_ETOOBIG */
   uint32_t session_max;    /* (replicated) client sessions kept; default 100000; >= 1 */
+  uint32_t session_max_per_principal; /* (replicated) sessions one principal holds at most;
+                              default 10000; a new one past it evicts that principal's least
+                              recently used session (never another principal's) */
   int64_t session_ttl_ms;  /* (replicated) unused this long (+ up to 1/16), a session expires;
                               default 1 h; 0 = only session_max evicts; at most
                               KV_SESSION_TTL_MAX */
@@ -199,6 +212,13 @@ int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t le
  * same entries; those written are skipped. */
 int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
                         rv_err_t *err);
+
+/* Whom the following reads are for (copied): each read checks HDFS' permissions for p
+ * (traverse; stat nothing more; ls READ_EXECUTE on a directory; cat READ; count READ_EXECUTE
+ * on a directory (HDFS checks every directory below too: here the one read stays O(1)); digest
+ * the superuser) and fails with RV_EPERM and Hadoop's message. NULL = reads are not checked
+ * (the default: tools and tests). */
+void kv_core_read_as(kv_core_t *core, const kv_principal_t *p);
 
 /* Reads. path is path[0..len) (kv_path.h rules). Each returns 0, or RV_EINVAL (bad path),
  * RV_ENOTFOUND, RV_ENOTDIR (a parent is a file), RV_EISDIR (cat of a directory), or a storage

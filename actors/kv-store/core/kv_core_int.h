@@ -10,6 +10,7 @@
 #include "kv_batch.h"
 #include "kv_cache.h"
 #include "kv_core.h"
+#include "kv_perm.h"
 
 /* The meta values ('M' "state"), held here and written with every write that changes them. */
 typedef kv_state_t kv_meta_t;
@@ -47,6 +48,11 @@ struct kv_core {
   kv_buf_t chlog_buf;  /* the entry being built */
   uint64_t *stack;     /* rm -r: directories still to empty */
   size_t nstack, capstack;
+  kv_attr_t *pattrs;   /* permission checks: the attributes along a path (KV_DEPTH_MAX + 2),
+                          allocated at the first check */
+  size_t *pplen;       /* and the lengths of its prefixes */
+  kv_principal_t reader; /* who the reads are for (kv_core_read_as) */
+  bool reader_checked;   /* false: reads are not checked */
 };
 
 /* The op being applied. */
@@ -54,7 +60,8 @@ typedef struct {
   kv_core_t *core;
   const kv_cmd_t *cmd;
   kv_result_t *res;
-  rv_err_t *err; /* storage errors only */
+  rv_err_t *err;            /* storage errors only */
+  const kv_principal_t *who; /* the command's principal (a version 1 command: unchecked) */
 } kv_opctx_t;
 
 /* Sets res to a failure with a printf message and returns 0 (an op's failure is an outcome, not
@@ -127,22 +134,52 @@ int kv_op_setattr(kv_opctx_t *ctx);
 int kv_op_rm(kv_opctx_t *ctx);
 int kv_op_mv(kv_opctx_t *ctx);
 
+/* Permission checks of the ops (kv_op_access.c). Each returns 0 or a storage error; a denial
+ * fails the op (RV_EPERM, Hadoop's message as the whole result message): the caller goes on
+ * only when x->res->code is still 0.
+ * kv_op_check: w (kv_perm.h) on the path pa whose first `exist` inodes (the root included) ch
+ * resolved; depth is the number of components of the path checked (pa->n, or pa->n + 1 for the
+ * entry a rename makes inside a destination directory). */
+int kv_op_check(kv_opctx_t *x, const kv_path_t *pa, const kv_chain_t *ch, size_t depth,
+                size_t exist, const kv_perm_want_t *w);
+/* access on one entry, a the attributes of the first k components of pa. */
+int kv_op_check_attr(kv_opctx_t *x, const kv_path_t *pa, size_t k, const kv_attr_t *a,
+                     unsigned access);
+/* Recursive delete: access on directory top (attributes ta, the first k components of pa) and
+ * on every directory below it that is not empty (HDFS subAccess with ignoreEmptyDir). Scans the
+ * store: call before the op writes anything under top. */
+int kv_op_check_subtree(kv_opctx_t *x, const kv_path_t *pa, size_t k, uint64_t top,
+                        const kv_attr_t *ta, unsigned access);
+/* The owner and group of an entry the op creates under the directory parent: the command's
+ * (version 1), or the principal and the parent's group (HDFS). */
+int kv_op_new_owner(kv_opctx_t *x, uint64_t parent, char owner[KV_OWNER_MAX + 1],
+                    char group[KV_OWNER_MAX + 1]);
+
 /* Sessions (kv_session.c). */
 typedef struct {
   bool found;
+  char principal[KV_OWNER_MAX + 1]; /* who the session belongs to; "" = nobody in particular
+                                       (version 1 commands, or a session recorded before) */
   uint64_t last_seq;
   int64_t last_time;
   kv_result_t result;
 } kv_session_t;
 
 int kv_session_get(kv_core_t *c, uint64_t client, kv_session_t *s, rv_err_t *err);
+/* Whether adding a session for principal would take it past session_max_per_principal. */
+int kv_session_principal_full(kv_core_t *c, const char *principal, bool *full, rv_err_t *err);
+/* Drops principal's least recently used session (never keep's), to make room for a new one.
+ * Scans the store: the batch must hold no earlier entry's writes. */
+int kv_session_evict_principal(kv_core_t *c, const char *principal, uint64_t keep,
+                               rv_err_t *err);
 /* The LRU bucket width (session_ttl_ms / 16, at least 1; 60 s without a TTL), and the bucket
  * (its start time) of time t. */
 int64_t kv_session_bucket_width(const kv_core_t *c);
 int64_t kv_session_bucket(const kv_core_t *c, int64_t t);
-/* Records (seq, time, res) for client, moving its LRU entry; counts a new session. */
-int kv_session_put(kv_core_t *c, uint64_t client, const kv_session_t *old, uint64_t seq,
-                   int64_t now, const kv_result_t *res, rv_err_t *err);
+/* Records (seq, time, res) for client, moving its LRU entries; counts a new session (for
+ * principal too, whose session it becomes; an existing session keeps its principal). */
+int kv_session_put(kv_core_t *c, uint64_t client, const kv_session_t *old, const char *principal,
+                   uint64_t seq, int64_t now, const kv_result_t *res, rv_err_t *err);
 /* Whether kv_session_evict might drop anything at time now with adding new sessions (false
  * means it certainly would not). */
 bool kv_session_evict_due(const kv_core_t *c, int64_t now, int adding);

@@ -10,24 +10,34 @@
 
 #include "kv_core_int.h"
 
-/* perm, owner and group of a creating command. */
+/* perm, owner and group of a creating command. A version 2 command names its user instead:
+ * the new entry's owner is the user, its group the parent's (HDFS). */
 static bool s_attrs_ok(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   if (cmd->perm > KV_PERM_MAX) {
     kv_op_fail(x, RV_EINVAL, "permission %o is out of range (0..07777)", cmd->perm);
     return false;
   }
+  if (cmd->user.len) {
+    if (cmd->owner.len || cmd->group.len) {
+      kv_op_fail(x, RV_EINVAL, "owner/group are not given on create: the owner is the user, "
+                 "the group the parent's");
+      return false;
+    }
+    return kv_op_name_ok(x, &cmd->user, "user");
+  }
   return kv_op_name_ok(x, &cmd->owner, "owner") && kv_op_name_ok(x, &cmd->group, "group");
 }
 
-static void s_attr_new(kv_attr_t *a, uint8_t type, uint16_t perm, const kv_cmd_t *cmd) {
+/* New attributes; owner and group those of an entry made under the directory parent. */
+static int s_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm,
+                      uint64_t parent) {
   memset(a, 0, sizeof *a);
   a->type = type;
   a->perm = perm;
-  a->mtime_ms = cmd->time_ms;
-  a->atime_ms = cmd->time_ms;
-  memcpy(a->owner, cmd->owner.p, cmd->owner.len);
-  memcpy(a->group, cmd->group.p, cmd->group.len);
+  a->mtime_ms = x->cmd->time_ms;
+  a->atime_ms = x->cmd->time_ms;
+  return kv_op_new_owner(x, parent, a->owner, a->group);
 }
 
 /* Links a new entry (attributes a, optional content) as component i of path under ch->ino[i]
@@ -70,9 +80,11 @@ static int s_make_dirs(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_
   uint64_t k = upto - top;
   if (k == 0) return RV_OK;
   kv_attr_t a;
-  s_attr_new(&a, KV_TYPE_DIR, perm, x->cmd);
+  /* every new directory gets the group of the existing one they go under: each inherits its
+   * parent's, which inherited it */
+  int rc = s_attr_new(x, &a, KV_TYPE_DIR, perm, ch->ino[top]);
+  if (rc) return rc;
   uint8_t key[KV_KEY_MAX], dv[KV_DENTRY_LEN];
-  int rc;
   for (size_t i = top; i < upto; i++) {
     uint64_t ino = c->pending.next_inode++;
     size_t nl;
@@ -105,7 +117,10 @@ int kv_op_mkdir(kv_opctx_t *x) {
   if (!kv_op_parse(x, pa, &cmd->path) || !s_attrs_ok(x)) return RV_OK;
   bool parents = cmd->flags & KV_F_PARENTS;
   int rc = kv_core_resolve(c, pa, pa->n, ch, x->err);
-  if (rc == RV_OK) {
+  if (rc == RV_OK) { /* HDFS checks only the traversal of an existing path */
+    kv_perm_want_t none = {0};
+    int prc = kv_op_check(x, pa, ch, pa->n, pa->n + 1, &none);
+    if (prc || x->res->code) return prc;
     if (ch->type[pa->n] != KV_TYPE_DIR)
       return parents ? kv_op_fail(x, RV_ENOTDIR, "exists and is not a directory")
                      : kv_op_fail(x, RV_EEXIST, "file exists");
@@ -116,13 +131,21 @@ int kv_op_mkdir(kv_opctx_t *x) {
   if (rc == RV_ENOTDIR) return kv_op_resolve_fail(x, pa, ch, rc);
   if (rc != RV_ENOTFOUND) return rc;
   if (ch->depth + 1 < pa->n && !parents) return kv_op_resolve_fail(x, pa, ch, rc);
+  kv_perm_want_t w = {.ancestor = KV_ACC_WRITE};
+  if ((rc = kv_op_check(x, pa, ch, pa->n, ch->depth + 1, &w)) || x->res->code) return rc;
   return s_make_dirs(x, pa, ch, pa->n, cmd->perm, &x->res->n, &x->res->inode);
 }
 
-/* Resolves the parent of pa's last component into ch, creating it with KV_F_PARENTS. Returns
+/* Resolves the parent of pa's last component into ch, creating it with KV_F_PARENTS, after
+ * checking `ancestor` access on the deepest existing ancestor (and the traversal). Returns
  * 0 with res untouched when the parent is there, 0 with res failed, or a storage error. */
-static int s_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch) {
+static int s_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, unsigned ancestor) {
   int rc = kv_core_resolve(x->core, pa, pa->n - 1, ch, x->err);
+  if (rc == RV_OK || rc == RV_ENOTFOUND) {
+    kv_perm_want_t w = {.ancestor = ancestor};
+    int prc = kv_op_check(x, pa, ch, pa->n, rc == RV_OK ? pa->n : ch->depth + 1, &w);
+    if (prc || x->res->code) return prc;
+  }
   if (rc == RV_ENOTFOUND && (x->cmd->flags & KV_F_PARENTS)) {
     uint64_t made = 0, last = 0;
     return s_make_dirs(x, pa, ch, pa->n - 1, s_dir_perm(x->cmd->perm), &made, &last);
@@ -143,7 +166,7 @@ int kv_op_put(kv_opctx_t *x) {
     return kv_op_fail(x, RV_ETOOBIG, "content of %zu bytes exceeds the inline limit of %u bytes",
                       cmd->data.len, c->cfg.inline_max);
   if (pa->n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
-  int rc = s_parent(x, pa, ch);
+  int rc = s_parent(x, pa, ch, KV_ACC_WRITE);
   if (rc || x->res->code) return rc;
 
   size_t i = pa->n - 1, nl;
@@ -158,6 +181,7 @@ int kv_op_put(kv_opctx_t *x) {
     /* Overwrite, as HDFS does it: the old inode goes away, a new one takes the name. */
     uint8_t key[KV_KEY_MAX];
     if ((rc = kv_core_attr_get(c, old, &oa, x->err))) return rc;
+    if ((rc = kv_op_check_attr(x, pa, pa->n, &oa, KV_ACC_WRITE)) || x->res->code) return rc;
     if ((rc = kv_core_del(c, key, kv_key_attr(key, old), x->err))) return rc;
     if ((rc = kv_core_del(c, key, kv_key_content(key, old), x->err))) return rc;
     kv_delta_t d = kv_delta_of(&oa);
@@ -168,7 +192,7 @@ int kv_op_put(kv_opctx_t *x) {
     return rc;
   }
   kv_attr_t a;
-  s_attr_new(&a, KV_TYPE_FILE, cmd->perm, cmd);
+  if ((rc = s_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
   a.size = cmd->data.len;
   if ((rc = s_link_new(x, pa, ch, i, &a, &cmd->data, &x->res->inode))) return rc;
   x->res->n = cmd->data.len;
@@ -182,25 +206,29 @@ int kv_op_touchz(kv_opctx_t *x) {
   kv_chain_t *ch = &c->ca;
   if (!kv_op_parse(x, pa, &cmd->path) || !s_attrs_ok(x)) return RV_OK;
   if (pa->n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
-  int rc = s_parent(x, pa, ch);
+  int rc = s_parent(x, pa, ch, KV_ACC_NONE);
   if (rc || x->res->code) return rc;
   size_t i = pa->n - 1, nl;
   const char *name = kv_path_name(pa, i, &nl);
   uint64_t ino;
   uint8_t type;
   rc = kv_core_dentry_get(c, ch->ino[i], name, nl, &ino, &type, x->err);
-  if (rc == RV_ENOTFOUND) {
-    kv_attr_t a;
-    s_attr_new(&a, KV_TYPE_FILE, cmd->perm, cmd);
+  if (rc == RV_ENOTFOUND) { /* a create: WRITE on the parent */
+    kv_attr_t pa_attr, a;
+    if ((rc = kv_core_attr_get(c, ch->ino[i], &pa_attr, x->err))) return rc;
+    if ((rc = kv_op_check_attr(x, pa, i, &pa_attr, KV_ACC_WRITE)) || x->res->code) return rc;
+    if ((rc = s_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
     return s_link_new(x, pa, ch, i, &a, NULL, &x->res->inode);
   }
   if (rc) return rc;
   if (type == KV_TYPE_DIR) return kv_op_fail(x, RV_EISDIR, "is a directory");
   kv_attr_t a;
   if ((rc = kv_core_attr_get(c, ino, &a, x->err))) return rc;
-  if (a.size != 0)
+  if (a.size != 0) /* FsShell refuses it before asking the NameNode anything */
     return kv_op_fail(x, RV_EEXIST, "file exists with non-zero length (%llu bytes)",
                       (unsigned long long)a.size);
+  /* an existing empty file: its times are set (HDFS setTimes: WRITE on the file) */
+  if ((rc = kv_op_check_attr(x, pa, pa->n, &a, KV_ACC_WRITE)) || x->res->code) return rc;
   /* An existing empty file: touch its times, as `hadoop fs -touchz` does. */
   a.mtime_ms = cmd->time_ms;
   a.atime_ms = cmd->time_ms;
@@ -233,6 +261,24 @@ int kv_op_setattr(kv_opctx_t *x) {
   uint64_t ino = ch->ino[pa->n];
   kv_attr_t a;
   if ((rc = kv_core_attr_get(c, ino, &a, x->err))) return rc;
+  /* HDFS: setPermission and setOwner need the owner (or the superuser); setOwner to another
+   * user needs the superuser, to a group the user is not in too; setTimes needs WRITE */
+  unsigned times = cmd->set_mask & (KV_SET_MTIME | KV_SET_ATIME);
+  kv_perm_want_t w = {.owner = (cmd->set_mask & ~times) != 0};
+  if ((rc = kv_op_check(x, pa, ch, pa->n, pa->n + 1, &w)) || x->res->code) return rc;
+  if (cmd->set_mask & (KV_SET_OWNER | KV_SET_GROUP)) {
+    char no[KV_OWNER_MAX + 1] = "", ng[KV_OWNER_MAX + 1] = "";
+    if (cmd->owner.len) memcpy(no, cmd->owner.p, cmd->owner.len);
+    if (cmd->group.len) memcpy(ng, cmd->group.p, cmd->group.len);
+    const char *chown = cmd->set_mask & KV_SET_OWNER ? no : NULL;
+    const char *chgrp = cmd->set_mask & KV_SET_GROUP ? ng : NULL;
+    if (kv_perm_check_chown(x->who, chown, chgrp, x->res->msg, sizeof x->res->msg)) {
+      x->res->code = RV_EPERM;
+      return RV_OK;
+    }
+  }
+  if (times && (rc = kv_op_check_attr(x, pa, pa->n, &a, KV_ACC_WRITE))) return rc;
+  if (x->res->code) return RV_OK;
   if (cmd->set_mask & KV_SET_MTIME) a.mtime_ms = cmd->mtime_ms;
   if (cmd->set_mask & KV_SET_ATIME) a.atime_ms = cmd->atime_ms;
   if (cmd->set_mask & KV_SET_PERM) a.perm = cmd->perm;

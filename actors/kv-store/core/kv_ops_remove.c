@@ -96,6 +96,9 @@ int kv_op_rm(kv_opctx_t *x) {
   int rc = kv_core_resolve(c, pa, pa->n, ch, x->err);
   if (rc == RV_ENOTFOUND || rc == RV_ENOTDIR) return kv_op_resolve_fail(x, pa, ch, rc);
   if (rc) return rc;
+  /* HDFS delete: WRITE (and the traversal's EXECUTE) on the parent, the sticky bit */
+  kv_perm_want_t w = {.parent = KV_ACC_WRITE};
+  if ((rc = kv_op_check(x, pa, ch, pa->n, pa->n + 1, &w)) || x->res->code) return rc;
   /* The type checks read the state this very command changes, so they are atomic with it:
    * no other command can slip a directory in between the check and the removal. */
   if (file_only && ch->type[pa->n] == KV_TYPE_DIR)
@@ -115,6 +118,8 @@ int kv_op_rm(kv_opctx_t *x) {
                         "%llu entries exceed the %llu one command may remove; remove "
                         "subdirectories first",
                         (unsigned long long)total, (unsigned long long)c->cfg.rm_max_entries);
+    /* and ALL on every directory of the subtree that is not empty, itself included */
+    if ((rc = kv_op_check_subtree(x, pa, pa->n, ino, &a, KV_ACC_ALL)) || x->res->code) return rc;
     if ((rc = s_sweep(c, ino, &a, x->err))) return rc;
   }
   uint8_t key[KV_KEY_MAX];
@@ -143,6 +148,9 @@ int kv_op_mv(kv_opctx_t *x) {
   int rc = kv_core_resolve(c, ps, ps->n, cs, x->err);
   if (rc == RV_ENOTFOUND || rc == RV_ENOTDIR) return kv_op_resolve_fail(x, ps, cs, rc);
   if (rc) return rc;
+  /* HDFS rename: the source as a delete (WRITE on its parent, the sticky bit) */
+  kv_perm_want_t wsrc = {.parent = KV_ACC_WRITE};
+  if ((rc = kv_op_check(x, ps, cs, ps->n, ps->n + 1, &wsrc)) || x->res->code) return rc;
   uint64_t ino = cs->ino[ps->n];
   size_t snl;
   const char *sname = kv_path_name(ps, ps->n - 1, &snl);
@@ -166,6 +174,10 @@ int kv_op_mv(kv_opctx_t *x) {
   } else {
     return rc;
   }
+  /* ... and the target (dst, or dst/name inside a directory) as a create: WRITE on its
+   * deepest existing ancestor, which is the directory it goes into */
+  kv_perm_want_t wdst = {.ancestor = KV_ACC_WRITE};
+  if ((rc = kv_op_check(x, pd, cd, tdepth + 1, tdepth + 1, &wdst)) || x->res->code) return rc;
   for (size_t i = 0; i <= tdepth; i++) {
     if (cd->ino[i] == ino)
       return kv_op_fail(x, RV_EINVAL, "cannot move a directory into itself or its descendant");

@@ -7,12 +7,47 @@
 #include "kv_core_int.h"
 #include "kv_glob.h"
 
-/* Parses and resolves path for a read; fills *ino and *a. */
+/* HDFS' traversal check of a read (kv_core_read_as): EXECUTE on every existing directory above
+ * the path's last component, whether the path exists or not (so a denied directory does not
+ * tell what it holds). 0, RV_EPERM with Hadoop's message, or a storage error. */
+static int s_traverse(kv_core_t *c, rv_err_t *err) {
+  if (!c->reader_checked || !kv_perm_checked(&c->reader)) return RV_OK;
+  size_t last = c->pa.n == 0 ? 0 : c->pa.n - 1;
+  if (last > c->ca.depth) last = c->ca.depth;
+  for (size_t i = 0; c->pa.n > 0 && i <= last && c->ca.type[i] == KV_TYPE_DIR; i++) {
+    kv_attr_t a;
+    int rc = kv_core_attr_get(c, c->ca.ino[i], &a, err);
+    if (rc) return rc;
+    if (!kv_perm_allows(&c->reader, &a, KV_ACC_EXECUTE)) {
+      char msg[KV_PERM_MSG_MAX];
+      kv_perm_denied(&c->reader, c->pa.p, kv_path_prefix_len(&c->pa, i), &a, KV_ACC_EXECUTE, msg,
+                     sizeof msg);
+      return rv_err_set(err, RV_EPERM, "%s", msg);
+    }
+  }
+  return RV_OK;
+}
+
+/* access on the entry a read names (kv_core_read_as). */
+static int s_access(kv_core_t *c, const kv_attr_t *a, unsigned access, rv_err_t *err) {
+  if (!c->reader_checked || !kv_perm_checked(&c->reader) || kv_perm_allows(&c->reader, a, access))
+    return RV_OK;
+  char msg[KV_PERM_MSG_MAX];
+  kv_perm_denied(&c->reader, c->pa.p, kv_path_prefix_len(&c->pa, c->pa.n), a, access, msg,
+                 sizeof msg);
+  return rv_err_set(err, RV_EPERM, "%s", msg);
+}
+
+/* Parses and resolves path for a read (checking the traversal); fills *ino and *a. */
 static int s_lookup(kv_core_t *c, const char *op, const char *path, size_t len, uint64_t *ino,
                     kv_attr_t *a, rv_err_t *err) {
   int rc = kv_path_parse(&c->pa, path, len, err);
   if (rc) return rv_err_prefix(err, "%s", op);
   rc = kv_core_resolve(c, &c->pa, c->pa.n, &c->ca, err);
+  if (rc == RV_OK || rc == RV_ENOTFOUND || rc == RV_ENOTDIR) {
+    int prc = s_traverse(c, err);
+    if (prc) return prc;
+  }
   if (rc == RV_ENOTFOUND || rc == RV_ENOTDIR) {
     char shown[KV_SHOW_CAP], why[KV_SHOW_CAP + 32];
     return rv_err_set(err, rc, "%s %s: %s", op, kv_show(shown, sizeof shown, path, len),
@@ -42,6 +77,7 @@ int kv_core_count(kv_core_t *c, const char *path, size_t len, kv_count_t *out, r
   kv_attr_t a;
   int rc = s_lookup(c, "count", path, len, &ino, &a, err);
   if (rc) return rc;
+  if (a.type == KV_TYPE_DIR && (rc = s_access(c, &a, KV_ACC_READ_EXECUTE, err))) return rc;
   *out = s_count_of(&a);
   return RV_OK;
 }
@@ -56,6 +92,7 @@ int kv_core_cat(kv_core_t *c, const char *path, size_t len, kv_buf_t *out, rv_er
   if (a.type == KV_TYPE_DIR)
     return rv_err_set(err, RV_EISDIR, "cat %s: is a directory",
                       kv_show(shown, sizeof shown, path, len));
+  if ((rc = s_access(c, &a, KV_ACC_READ, err))) return rc;
   uint8_t key[KV_KEY_MAX];
   rc = kv_store_get(c->store, key, kv_key_content(key, ino), out, err);
   if (rc == RV_ENOTFOUND && a.size == 0) return RV_OK;
@@ -166,6 +203,8 @@ int kv_core_ls_match(kv_core_t *c, const char *path, size_t len, const char *sta
   kv_attr_t a;
   int rc = s_lookup(c, "ls", path, len, &ino, &a, err);
   if (rc) return rc;
+  /* HDFS getListing: READ_EXECUTE on a directory; a file only needs the traversal */
+  if (a.type == KV_TYPE_DIR && (rc = s_access(c, &a, KV_ACC_READ_EXECUTE, err))) return rc;
   if (a.type == KV_TYPE_FILE) {
     kv_ls_entry_t *e = s_ls_add(out);
     if (!e) return rv_err_set(err, RV_ENOMEM, "ls: out of memory");

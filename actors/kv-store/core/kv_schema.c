@@ -31,6 +31,24 @@ size_t kv_key_session_lru(uint8_t *out, int64_t time_ms, uint64_t client) {
   return 17;
 }
 
+size_t kv_key_principal_lru(uint8_t *out, const char *principal, int64_t time_ms,
+                            uint64_t client) {
+  size_t n = strlen(principal);
+  out[0] = KV_T_PRINCIPAL_LRU;
+  out[1] = (uint8_t)n;
+  memcpy(out + 2, principal, n);
+  kv_be64_put(out + 2 + n, (uint64_t)time_ms ^ (1ull << 63));
+  kv_be64_put(out + 10 + n, client);
+  return 18 + n;
+}
+
+size_t kv_key_principal_count(uint8_t *out, const char *principal) {
+  size_t n = strlen(principal);
+  out[0] = KV_T_PRINCIPAL_COUNT;
+  memcpy(out + 1, principal, n);
+  return 1 + n;
+}
+
 size_t kv_key_meta(uint8_t *out, const char *name) {
   size_t n = strlen(name);
   out[0] = KV_T_META;

@@ -10,6 +10,10 @@
  *   'S' client(8)           -> session: last seq, last time, the result of that command
  *   'T' bucket(8) client(8) -> "" : sessions ordered by last use (bucketed time, kv_session.c),
  *                               for deterministic expiry
+ *   'U' len(1) principal bucket(8) client(8) -> "" : one principal's sessions by last use (the
+ *                               same buckets), so that a principal at its cap drops its own
+ *                               least recently used session
+ *   'N' principal           -> u64 sessions the principal holds (absent = 0)
  *   'M' "format"            -> u64 schema version (1)
  *   'M' "state"             -> u64 applied index, i64 clock (the largest command time seen,
  *                               ms), u64 next inode, u64 sessions held: one key, rewritten by
@@ -28,9 +32,10 @@
  * every write updates them along the ancestor chain, O(depth) attribute writes, so `count`
  * of any path is one read. Files have nchildren = sub_* = 0.
  *
- * Session value (version 1):
- *   u8 version(1) u64 last_seq i64 last_time_ms, then the recorded result:
+ * Session value (version 1, or 2 with the owner at the end):
+ *   u8 version u64 last_seq i64 last_time_ms, then the recorded result:
  *   u64 index u8 op u8 skipped(0) u32 code u64 inode u64 n str16 message
+ *   version 2: str8 principal (the session's owner; a version 1 value belongs to nobody)
  * Pure: libc only. */
 #ifndef KV_SCHEMA_H
 #define KV_SCHEMA_H
@@ -53,6 +58,8 @@
 #define KV_T_CONTENT 'C'
 #define KV_T_SESSION 'S'
 #define KV_T_SESSION_LRU 'T'
+#define KV_T_PRINCIPAL_LRU 'U'
+#define KV_T_PRINCIPAL_COUNT 'N'
 #define KV_T_META 'M'
 #define KV_T_CHLOG 'L' /* node-local: see kv_chlog.h */
 
@@ -86,6 +93,10 @@ size_t kv_key_attr(uint8_t *out, uint64_t ino);
 size_t kv_key_content(uint8_t *out, uint64_t ino);
 size_t kv_key_session(uint8_t *out, uint64_t client);
 size_t kv_key_session_lru(uint8_t *out, int64_t time_ms, uint64_t client);
+/* principal: a NUL-terminated name of at most KV_OWNER_MAX bytes. */
+size_t kv_key_principal_lru(uint8_t *out, const char *principal, int64_t time_ms,
+                            uint64_t client);
+size_t kv_key_principal_count(uint8_t *out, const char *principal);
 size_t kv_key_meta(uint8_t *out, const char *name);
 
 /* Dentry value: 9 bytes. Decode returns RV_ECORRUPT on a wrong length or unknown type. */

@@ -14,12 +14,13 @@
 
 #include "kv_core_int.h"
 
-#define S_SESSION_VERSION 1
+#define S_SESSION_VERSION 2 /* with the principal; 1 = without (read, never written) */
 
 static int s_decode(const uint8_t *v, size_t len, kv_session_t *s) {
   kv_reader_t r;
   kv_reader_init(&r, v, len);
-  if (kv_reader_u8(&r) != S_SESSION_VERSION) return RV_ECORRUPT;
+  uint8_t version = kv_reader_u8(&r);
+  if (version != 1 && version != S_SESSION_VERSION) return RV_ECORRUPT;
   s->last_seq = kv_reader_u64(&r);
   s->last_time = kv_reader_i64(&r);
   kv_result_t *res = &s->result;
@@ -30,16 +31,21 @@ static int s_decode(const uint8_t *v, size_t len, kv_session_t *s) {
   res->code = (int)kv_reader_u32(&r);
   res->inode = kv_reader_u64(&r);
   res->n = kv_reader_u64(&r);
-  kv_bytes_t msg;
+  kv_bytes_t msg, who = {NULL, 0};
   kv_reader_str16(&r, &msg);
-  if (!kv_reader_done(&r) || msg.len >= sizeof res->msg || memchr(msg.p, 0, msg.len))
+  if (version == S_SESSION_VERSION) kv_reader_str8(&r, &who);
+  if (!kv_reader_done(&r) || msg.len >= sizeof res->msg || memchr(msg.p, 0, msg.len) ||
+      who.len > KV_OWNER_MAX || (who.len && memchr(who.p, 0, who.len)))
     return RV_ECORRUPT;
   memcpy(res->msg, msg.p, msg.len);
   res->msg[msg.len] = '\0';
+  if (who.len) memcpy(s->principal, who.p, who.len);
+  s->principal[who.len] = '\0';
   return RV_OK;
 }
 
-static void s_encode(kv_buf_t *b, uint64_t seq, int64_t time, const kv_result_t *res) {
+static void s_encode(kv_buf_t *b, const char *principal, uint64_t seq, int64_t time,
+                     const kv_result_t *res) {
   kv_buf_put_u8(b, S_SESSION_VERSION);
   kv_buf_put_u64(b, seq);
   kv_buf_put_i64(b, time);
@@ -50,6 +56,103 @@ static void s_encode(kv_buf_t *b, uint64_t seq, int64_t time, const kv_result_t 
   kv_buf_put_u64(b, res->inode);
   kv_buf_put_u64(b, res->n);
   kv_buf_put_str16(b, res->msg, strnlen(res->msg, sizeof res->msg - 1));
+  kv_buf_put_str8(b, principal, strlen(principal));
+}
+
+/* ---- one principal's sessions ('U' and 'N') ------------------------------------------------ */
+
+static int s_count_get(kv_core_t *c, const char *principal, uint64_t *n, rv_err_t *err) {
+  uint8_t key[KV_KEY_MAX];
+  size_t kl = kv_key_principal_count(key, principal);
+  int rc = kv_core_get(c, key, kl, &c->val, err);
+  *n = 0;
+  if (rc == RV_ENOTFOUND) return RV_OK;
+  if (rc) return rc;
+  if (kv_u64_decode(c->val.data, c->val.len, n))
+    return rv_err_set(err, RV_ECORRUPT, "kv store: session count of a principal is malformed");
+  return RV_OK;
+}
+
+/* Adds d (+1 or -1) to principal's count; the key goes when it reaches 0. */
+static int s_count_add(kv_core_t *c, const char *principal, int d, rv_err_t *err) {
+  uint64_t n;
+  int rc = s_count_get(c, principal, &n, err);
+  if (rc) return rc;
+  if (d < 0 && n == 0)
+    return rv_err_set(err, RV_ECORRUPT, "kv store: session count of %s would go negative",
+                      principal);
+  n = d < 0 ? n - 1 : n + 1;
+  uint8_t key[KV_KEY_MAX], v[8];
+  size_t kl = kv_key_principal_count(key, principal);
+  if (n == 0) return kv_core_del(c, key, kl, err);
+  kv_be64_put(v, n);
+  return kv_core_put(c, key, kl, v, sizeof v, err);
+}
+
+int kv_session_principal_full(kv_core_t *c, const char *principal, bool *full, rv_err_t *err) {
+  uint64_t n;
+  int rc = s_count_get(c, principal, &n, err);
+  *full = !rc && n >= c->cfg.session_max_per_principal;
+  return rc;
+}
+
+/* Forgets the session of client, held by principal, whose LRU keys ('T' and 'U', always
+ * written together) are at bucket: its keys and counts. */
+static int s_drop(kv_core_t *c, uint64_t client, const char *principal, int64_t bucket,
+                  rv_err_t *err) {
+  uint8_t key[KV_KEY_MAX];
+  int rc;
+  if ((rc = kv_core_del(c, key, kv_key_session(key, client), err)) ||
+      (rc = kv_core_del(c, key, kv_key_session_lru(key, bucket, client), err)))
+    return rc;
+  if (principal[0] &&
+      ((rc = kv_core_del(c, key, kv_key_principal_lru(key, principal, bucket, client), err)) ||
+       (rc = s_count_add(c, principal, -1, err))))
+    return rc;
+  if (c->pending.nsessions == 0)
+    return rv_err_set(err, RV_ECORRUPT, "kv store: more session LRU keys than sessions");
+  c->pending.nsessions--;
+  return RV_OK;
+}
+
+typedef struct {
+  kv_core_t *c;
+  uint8_t prefix[2 + KV_OWNER_MAX];
+  size_t plen;
+  uint64_t keep;
+  bool found;
+  uint64_t client;
+  int64_t time;
+  rv_err_t *err;
+} s_oldest_t;
+
+static int s_oldest_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  s_oldest_t *o = arg;
+  if (kl != o->plen + 16 || memcmp(k, o->prefix, o->plen) != 0) return KV_SCAN_STOP;
+  uint64_t client = kv_be64_get(k + o->plen + 8);
+  if (client == o->keep) return 0;
+  o->found = true;
+  o->client = client;
+  o->time = (int64_t)(kv_be64_get(k + o->plen) ^ (1ull << 63));
+  return KV_SCAN_STOP;
+}
+
+int kv_session_evict_principal(kv_core_t *c, const char *principal, uint64_t keep,
+                               rv_err_t *err) {
+  s_oldest_t o = {.c = c, .keep = keep, .err = err};
+  size_t n = strlen(principal);
+  o.prefix[0] = KV_T_PRINCIPAL_LRU;
+  o.prefix[1] = (uint8_t)n;
+  memcpy(o.prefix + 2, principal, n);
+  o.plen = 2 + n;
+  int rc = kv_store_scan(c->store, o.prefix, o.plen, s_oldest_one, &o, err);
+  if (rc || !o.found) return rc;
+  kv_session_t s;
+  if ((rc = kv_session_get(c, o.client, &s, err))) return rc;
+  if (!s.found)
+    return rv_err_set(err, RV_ECORRUPT, "kv store: %s's session LRU entry of client %016llx has "
+                      "no session", principal, (unsigned long long)o.client);
+  return s_drop(c, o.client, principal, o.time, err);
 }
 
 int64_t kv_session_bucket_width(const kv_core_t *c) {
@@ -77,23 +180,33 @@ int kv_session_get(kv_core_t *c, uint64_t client, kv_session_t *s, rv_err_t *err
   return RV_OK;
 }
 
-int kv_session_put(kv_core_t *c, uint64_t client, const kv_session_t *old, uint64_t seq,
-                   int64_t now, const kv_result_t *res, rv_err_t *err) {
+int kv_session_put(kv_core_t *c, uint64_t client, const kv_session_t *old, const char *principal,
+                   uint64_t seq, int64_t now, const kv_result_t *res, rv_err_t *err) {
   uint8_t key[KV_KEY_MAX];
   size_t kl;
   int rc;
   int64_t bucket = kv_session_bucket(c, now);
-  if (!old->found) c->pending.nsessions++;
+  const char *owner = old->found ? old->principal : principal;
+  if (!old->found) {
+    c->pending.nsessions++;
+    if (owner[0] && (rc = s_count_add(c, owner, +1, err))) return rc;
+  }
   if (!old->found || kv_session_bucket(c, old->last_time) != bucket) {
     if (old->found) {
-      kl = kv_key_session_lru(key, kv_session_bucket(c, old->last_time), client);
+      int64_t ob = kv_session_bucket(c, old->last_time);
+      kl = kv_key_session_lru(key, ob, client);
       if ((rc = kv_core_del(c, key, kl, err))) return rc;
+      if (owner[0] && (rc = kv_core_del(c, key, kv_key_principal_lru(key, owner, ob, client), err)))
+        return rc;
     }
     kl = kv_key_session_lru(key, bucket, client);
     if ((rc = kv_core_put(c, key, kl, "", 0, err))) return rc;
+    if (owner[0] &&
+        (rc = kv_core_put(c, key, kv_key_principal_lru(key, owner, bucket, client), "", 0, err)))
+      return rc;
   }
   kv_buf_reset(&c->enc);
-  s_encode(&c->enc, seq, now, res);
+  s_encode(&c->enc, owner, seq, now, res);
   if (!kv_buf_ok(&c->enc)) return rv_err_set(err, RV_ENOMEM, "kv core: out of memory");
   kl = kv_key_session(key, client);
   return kv_core_put(c, key, kl, c->enc.data, c->enc.len, err);
@@ -141,13 +254,13 @@ static int s_evict_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
     e->floor_set = true;
     return KV_SCAN_STOP;
   }
-  if (c->pending.nsessions == 0)
-    return rv_err_set(e->err, RV_ECORRUPT, "kv store: more session LRU keys than sessions");
-  uint8_t skey[KV_KEY_MAX];
-  size_t skl = kv_key_session(skey, client);
-  int rc;
-  if ((rc = kv_core_del(c, k, kl, e->err)) || (rc = kv_core_del(c, skey, skl, e->err))) return rc;
-  c->pending.nsessions--;
+  kv_session_t s;
+  int rc = kv_session_get(c, client, &s, e->err);
+  if (rc) return rc;
+  if (!s.found)
+    return rv_err_set(e->err, RV_ECORRUPT, "kv store: session LRU entry of client %016llx has no "
+                      "session", (unsigned long long)client);
+  if ((rc = s_drop(c, client, s.principal, time, e->err))) return rc;
   if (e->excess) e->excess--;
   e->evicted++;
   return 0;

@@ -326,6 +326,14 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   int rc = kv_rocks_new(&ro, &s->rocks, err);
   if (rc) return rc;
   kv_core_config_default(&s->core_cfg);
+  /* replicated: the same on every node, as the cluster's security section is. The root of a
+   * new namespace belongs to the superuser and the supergroup (HDFS: the NameNode's user). */
+  s->core_cfg.session_max = (uint32_t)s->cfg->security_sessions_max;
+  s->core_cfg.session_max_per_principal = (uint32_t)s->cfg->security_sessions_per_principal;
+  snprintf(s->core_cfg.root_owner, sizeof s->core_cfg.root_owner, "%s",
+           s->cfg->security_superuser);
+  snprintf(s->core_cfg.root_group, sizeof s->core_cfg.root_group, "%s",
+           s->cfg->security_supergroup);
   /* the change log for the remote copy: only while it is enabled (zero cost otherwise) */
   s->core_cfg.chlog_max_bytes =
       s->cfg->ots_enabled ? (uint64_t)s->cfg->ots_change_log_max_bytes : 0;
@@ -350,6 +358,7 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
   if (!(s->path = malloc(sizeof *s->path))) return rv_err_set(err, RV_ENOMEM, "out of memory");
   /* an answer raft-peer sent to a predecessor of this process must never match our ids */
   s->next_id = rv_random_u64() >> 1; /* random at start, then counting */
+  kv_auth_open(s);
   if ((rc = kv_clients_open(s, err))) return rc;
   if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timer");

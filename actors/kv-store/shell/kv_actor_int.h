@@ -26,8 +26,6 @@
 #define KV_LS_PAGE_MAX 5000       /* ls entries per reply at most (a reply stays < 2 MiB) */
 #define KV_PROPOSE_BYTES_MAX (4u << 20) /* command bytes per ProposeBatch (an envelope: 8 MiB) */
 #define KV_HINT_MAX (CFG_HOST_MAX + 16)
-#define KV_DEFAULT_OWNER "root"   /* creates whose request names no owner / group */
-#define KV_DEFAULT_GROUP "supergroup"
 
 #define KV_SLOW_WRITE_US 100000    /* a RocksDB write this slow is logged with what stalls it */
 #define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
@@ -292,6 +290,20 @@ void kv_repl_applied(kv_actor_t *s);
 void kv_repl_opened(kv_actor_t *s);
 /* Releases every stream's view (before the store closes or is replaced). */
 void kv_repl_close(kv_actor_t *s);
+
+/* ---- kv_auth.c: who a request is for --------------------------------------------------------- */
+
+/* The principal of request q from connection peer: the authenticated one, or (only with
+ * security.insecure) the user q asserts; groups, superuser and the permissions switch from the
+ * YAML. Returns 0, or RV_EPERM with why (nobody: an unauthenticated connection, no user). */
+int kv_auth_principal(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__FsRequest *q,
+                      kv_principal_t *p, char *why, size_t cap);
+/* Stamps p into cmd (version 2): cmd borrows p's strings, so p must outlive the encoding. */
+void kv_auth_stamp(const kv_principal_t *p, kv_cmd_t *cmd);
+/* The mode of a create: requested (0 = 0777 for a directory, 0666 for a file) less the umask. */
+uint16_t kv_auth_create_mode(const kv_actor_t *s, unsigned requested, bool dir);
+/* Logs the security settings (loudly when insecure or unchecked). */
+void kv_auth_open(const kv_actor_t *s);
 
 /* ---- kv_clients.c: the socket, the request table, writes ----------------------------------- */
 /* Binds the client-port listener and registers it with the loop; makes the tables. */

@@ -230,12 +230,23 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
   if (q->op == RV__FS_OP__FS_MV && !s_path_ok(s, peer, m, op, &q->path2, "destination")) return;
   bool creates = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT ||
                  q->op == RV__FS_OP__FS_TOUCHZ;
+  /* who asks: the leader stamps it into the command, so every replica checks the same */
+  kv_principal_t who;
+  char why[KV_MSG_MAX];
+  int prc = kv_auth_principal(s, peer, q, &who, why, sizeof why);
+  if (prc) {
+    kv_reply_error(s, peer, m, prc, false, "%s", why);
+    return;
+  }
   const char *owner = "", *group = "";
   unsigned perm = 0;
   if (creates) {
-    owner = q->owner[0] ? q->owner : KV_DEFAULT_OWNER;
-    group = q->group[0] ? q->group : KV_DEFAULT_GROUP;
-    perm = q->perm ? q->perm : q->op == RV__FS_OP__FS_MKDIR ? 0755 : 0644;
+    if (q->owner[0] || q->group[0]) {
+      kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: owner/group are not taken on create: the "
+                     "owner is the user, the group the parent's (HDFS); use setattr (chown)", op);
+      return;
+    }
+    perm = kv_auth_create_mode(s, q->perm, q->op == RV__FS_OP__FS_MKDIR);
   } else if (q->op == RV__FS_OP__FS_SETATTR) { /* as sent: the core checks them against the mask */
     owner = q->owner;
     group = q->group;
@@ -260,6 +271,7 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
       .group = {(const uint8_t *)group, strlen(group)},
       .data = {q->data.data, q->data.len},
   };
+  kv_auth_stamp(&who, &cmd);
   kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
   if (!r) {
     kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory", op,

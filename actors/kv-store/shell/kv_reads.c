@@ -40,6 +40,14 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   kv_ls_init(&ls);
   kv_buf_t content;
   kv_buf_init(&content);
+  /* whom the read is for: the core checks HDFS' permissions for that principal */
+  kv_principal_t who;
+  char why[KV_MSG_MAX];
+  if ((rc = kv_auth_principal(s, peer, q, &who, why, sizeof why))) {
+    rv_err_set(&err, rc, "%s", why);
+    goto answer;
+  }
+  kv_core_read_as(s->core, &who);
   switch (q->op) {
     case RV__FS_OP__FS_STAT: {
       if ((rc = kv_core_stat(s->core, path, plen, &st, &err)) == RV_OK) {
@@ -91,6 +99,11 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
       break;
     }
     case RV__FS_OP__FS_DIGEST:
+      /* the whole namespace: an administrator's tool (HDFS checkSuperuserPrivilege) */
+      if ((rc = kv_perm_check_superuser(&who, why, sizeof why))) {
+        rv_err_set(&err, rc, "%s", why);
+        break;
+      }
       /* KV_DIGEST_NAMESPACE: directories, files, attributes and contents only. All of it is
        * decided by the committed commands (times are the leader's, inside them), so replicas at
        * the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
@@ -102,6 +115,8 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
       return;
     default: rc = rv_err_set(&err, RV_EINVAL, "operation %d is not a read", (int)q->op);
   }
+  kv_core_read_as(s->core, NULL);
+answer:
   r.code = (uint32_t)rc;
   r.message = rc ? err.msg : "";
   r.index = s->applied;

@@ -75,6 +75,7 @@ static int s_setup(void **state) {
   assert_non_null(mkdtemp(s_dir));
   s_port = rv_test_ports(103); /* raft-ports +0..2, client-ports +100..102 */
   zsys_handler_set(NULL);
+  setenv("HADOOP_USER_NAME", "root", 1);
   snprintf(s_yaml, sizeof s_yaml, "%s/n1.yaml", s_dir);
   FILE *f = fopen(s_yaml, "w");
   assert_non_null(f);
@@ -83,7 +84,10 @@ static int s_setup(void **state) {
           "cluster:\n  id: c1\n  nodes:\n"
           "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
           "    - {id: n2, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
-          "    - {id: n3, host: 127.0.0.1, raft-port: %d, client-port: %d}\n",
+          "    - {id: n3, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
+          /* no client authentication here: the client's asserted user (root, the superuser)
+           * is believed */
+          "security: {insecure: true}\n",
           s_dir, s_port, s_port + 100, s_port + 1, s_port + 101, s_port + 2, s_port + 102);
   fclose(f);
   snprintf(s_nodes, sizeof s_nodes, "127.0.0.1:%d", s_port + 100);

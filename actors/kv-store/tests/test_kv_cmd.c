@@ -128,10 +128,10 @@ static void test_version_and_op_checked(void **state) {
   kv_t_encode(&cmds[0], &b);
   kv_cmd_t d;
   rv_err_t err;
-  b.data[0] = 2;
+  b.data[0] = 3;
   assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_EDECODE);
-  assert_non_null(strstr(err.msg, "version 2 unknown"));
-  b.data[0] = KV_CMD_VERSION;
+  assert_non_null(strstr(err.msg, "version 3 unknown"));
+  b.data[0] = KV_CMD_VERSION_LEGACY;
   b.data[1] = 0;
   assert_int_equal(kv_cmd_decode(b.data, b.len, &d, &err), RV_EDECODE);
   assert_non_null(strstr(err.msg, "unknown op 0"));
