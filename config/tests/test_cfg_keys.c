@@ -154,11 +154,11 @@ static void test_sections_and_children(void **state) {
   assert_false(cfg_keys_is_section(&cfg_keys_node, "hb"));
   char buf[512];
   cfg_keys_children(&cfg_keys_node, "", buf, sizeof buf);
-  assert_string_equal(buf, "node, cluster, supervisor, actors, health, metrics, raft, ots, ha");
+  assert_string_equal(buf, "node, cluster, supervisor, actors, health, metrics, raft, ots, ha, security");
   cfg_keys_children(&cfg_keys_node, "ha", buf, sizeof buf);
   assert_string_equal(buf, "automatic-failover, unhealthy-grace-ms, preferred-leader, fencing");
   cfg_keys_children(&cfg_keys_peer, "", buf, sizeof buf);
-  assert_string_equal(buf, "id, host, raft-port, client-port, voter");
+  assert_string_equal(buf, "id, host, raft-port, client-port, voter, public-key");
 }
 
 int main(void) {
