@@ -28,6 +28,13 @@
  *     timeout) for the next completed operation, driving retries and failovers meanwhile.
  * One DEALER socket per node, one thread: a client is not thread-safe (use one per thread).
  *
+ * Authentication (CURVE, when opts carry keys): a server that refuses the client's key (not in
+ * its security.clients) is detected at the handshake (ZeroMQ's socket monitor), not waited out:
+ * once every node has refused it, an operation ends at once with RV_EPERM and a message that
+ * names the principal ("the server refused our key: is alice's public key listed in
+ * security.clients?"); a server that does not speak CURVE, or a client without keys facing one
+ * that does, ends the same way with its own message.
+ *
  * Errors: functions return 0 or an rv code (common/rv_error.h); the detail is in an rv_err_t or
  * in the result's message. Ownership: the caller owns every rv_client_t and result; strings
  * passed in are borrowed for the duration of the call (submit copies what it needs). */
@@ -99,6 +106,12 @@ typedef struct {
 #define RV_CLIENT_SET_GROUP 0x10
 #define RV_CLIENT_SET_ALL 0x1f
 
+/* A node's CURVE public key (Z85), for the client to pin when it connects to addr. */
+typedef struct {
+  const char *addr; /* "host:port", as in the node list (and as leaders are announced) */
+  const char *key;  /* its public key: cluster.nodes[].public-key */
+} rv_client_server_key_t;
+
 typedef struct {
   int timeout_ms;  /* one attempt on one node: no answer within this, try the next node;
                       default 1000 (1..600000) */
@@ -108,6 +121,16 @@ typedef struct {
                       (1..RV_CLIENT_LANES_MAX) */
   const char *owner; /* owner and group of what this client creates; NULL = the login name */
   const char *group; /* NULL = "supergroup" */
+  /* CURVE (authentication and encryption): the client's key pair (Z85 secret and public), the
+   * principal it stands for (for messages only: the server decides who a key is), and every
+   * node's public key. NULL secret = plain tcp, for clusters run with security.insecure. A
+   * node whose key is not listed cannot be connected to (RV_EINVAL at creation; skipped when a
+   * leader is announced at an unlisted address). All borrowed until rv_client_destroy. */
+  const char *curve_secret;
+  const char *curve_public;
+  const char *principal;
+  const rv_client_server_key_t *server_keys;
+  unsigned nserver_keys;
 } rv_client_opts_t;
 
 /* New attributes for setattr: only the fields named in `set` are sent; one command changes
