@@ -219,6 +219,26 @@ typedef struct {
 /* Defaults as documented on each field. */
 void rv_client_opts_default(rv_client_opts_t *o);
 
+/* Keys read from the environment by rv_client_opts_env; must outlive the opts that borrow. */
+typedef struct {
+  char secret[41], pub[41], principal[65];
+  char addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
+  char keys_txt[RV_CLIENT_NODES_MAX][41];
+  rv_client_server_key_t keys[RV_CLIENT_NODES_MAX];
+} rv_client_env_keys_t;
+
+/* For tools and scripts given a node list rather than a YAML: sets o's CURVE fields from
+ * RV_CLIENT_KEY (a key pair file written by `raftvisor keys gen`) and RV_SERVER_KEYS
+ * ("host:port=KEY,...": each node's public key; split at the first '=', as Z85 has no ','),
+ * into store. Returns 0 (nothing set when RV_CLIENT_KEY is unset or empty), or RV_EINVAL /
+ * RV_EIO with err naming the variable and what is wrong. */
+int rv_client_opts_env(rv_client_opts_t *o, rv_client_env_keys_t *store, rv_err_t *err);
+
+/* Parses list, in RV_SERVER_KEYS' form ("host:port=KEY,..."), into store->addrs, keys_txt and
+ * keys; *n counts them. Returns 0, or RV_EINVAL with err quoting the bad element. */
+int rv_client_server_keys_parse(const char *list, rv_client_env_keys_t *store, unsigned *n,
+                                rv_err_t *err);
+
 /* Parses a node list "host:port,host:port,..." (IPv6 hosts bracketed: "[::1]:7201") into
  * nodes[RV_CLIENT_NODES_MAX][...] and *n. Returns 0, or RV_EINVAL naming the bad element. */
 int rv_client_nodes_parse(const char *list, char nodes[][RV_CLIENT_ADDR_MAX], int *n,

@@ -253,6 +253,37 @@ wait_for() {
   done
 }
 
+# ---- CURVE keys: every node here runs secure, as scripts/lib-cluster.sh's do -----------------
+
+# The principal of the tests' own client key: the login name (the superuser of the clusters).
+ADMIN=$(id -un)
+export RV_CLIENT_KEY=$T/keys/$ADMIN.secret # for the tools given node lists (rv-lin-workload...)
+
+# key_of NAME: writes $T/keys/NAME.secret and NAME.pub once (raftvisor keys gen); prints NAME's
+# public key.
+key_of() {
+  if [ ! -s "$T/keys/$1.key" ]; then
+    mkdir -p -m 0700 "$T/keys"
+    "$RV" keys gen --out "$T/keys" "$1" >"$T/keys/$1.key" || fail "raftvisor keys gen $1"
+  fi
+  cat "$T/keys/$1.key"
+}
+
+# security_yaml NODE: the security section of node NODE's file: its key pair, the tests' client
+# key for the CLI, and that key accepted as $ADMIN.
+security_yaml() {
+  printf 'security:\n  key: "@%s/keys/%s.secret"\n  client-key: %s/keys/%s.secret\n' "$T" "$1" \
+    "$T" "$ADMIN"
+  printf '  clients:\n    - {principal: %s, key: "%s"}\n' "$ADMIN" "$(key_of "$ADMIN")"
+}
+
+# server_keys_of N: RV_SERVER_KEYS for the tools: "host:client-port=KEY,..." of n1..nN.
+server_keys_of() {
+  local i out=""
+  for ((i = 1; i <= $1; i++)); do out+="${out:+,}$(client_addr "$i")=$(key_of "n$i")"; done
+  echo "$out"
+}
+
 # node_yaml NAME [ACTOR_YAML]: writes $T/NAME.yaml for a one-node cluster; ACTOR_YAML is the
 # body of the actors: list (default: the health-monitor and two well-behaved test actors).
 # RV_INTENSITY, RV_MIN_DELAY_MS and RV_MAX_DELAY_MS override the restart policy.
@@ -270,7 +301,8 @@ node:
   data-dir: $T/$name
 cluster:
   nodes:
-    - {id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
+    - {public-key: "$(key_of "$name")", id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
+$(security_yaml "$name")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -359,7 +391,7 @@ cluster_yaml() {
   local base i k a nodes="" actors=""
   base=$(claim_ports $((2 * n)))
   for ((k = 1; k <= n; k++)); do
-    nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + n + k))}
+    nodes+="    - {public-key: \"$(key_of "n$k")\", id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + n + k))}
 "
   done
   for a in "$@"; do actors+="  - {name: $a}
@@ -373,6 +405,7 @@ cluster:
   id: it
   nodes:
 $nodes
+$(security_yaml "n$i")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -418,6 +451,8 @@ leader_agreed() {
 fs_cluster() {
   local n=$1 i
   cluster_yaml "$n" health-monitor raft-peer kv-store
+  export RV_SERVER_KEYS
+  RV_SERVER_KEYS=$(server_keys_of "$n")
   for ((i = 1; i <= n; i++)); do start_node "$T/n$i.yaml"; done
   wait_for "one leader agreed by all" 20 leader_agreed "$n"
   wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /
@@ -554,8 +589,9 @@ node:
 cluster:
   id: fc
   nodes:
-    - {id: n1, host: 127.0.0.1, raft-port: $((FENCE_BASE + 1)), client-port: $((FENCE_BASE + 101))}
-    - {id: n2, host: 127.0.0.1, raft-port: $((FENCE_BASE + 2)), client-port: $((FENCE_BASE + 102))}
+    - {public-key: "$(key_of n1)", id: n1, host: 127.0.0.1, raft-port: $((FENCE_BASE + 1)), client-port: $((FENCE_BASE + 101))}
+    - {public-key: "$(key_of n2)", id: n2, host: 127.0.0.1, raft-port: $((FENCE_BASE + 2)), client-port: $((FENCE_BASE + 102))}
+$(security_yaml "$name")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500

@@ -83,15 +83,23 @@ int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, 
                                                  .key = a->key_txt[a->nkeys]};
     a->nkeys++;
   }
-  if (a->nkeys == 0) {
+  o->server_keys = a->keys;
+  o->nserver_keys = (unsigned)a->nkeys;
+  if (!cfg) {
+    rv_err_t err;
+    if (rv_client_server_keys_parse(getenv("RV_SERVER_KEYS"), &a->env, &o->nserver_keys, &err)) {
+      fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
+      return 1;
+    }
+    o->server_keys = a->env.keys;
+  }
+  if (o->nserver_keys == 0) {
     fprintf(stderr, "raftvisor %s: a client key is given but no node's public key is known: "
-            "give -c FILE (its cluster.nodes[].public-key)\n", cmd);
+            "give -c FILE (its cluster.nodes[].public-key), or set RV_SERVER_KEYS\n", cmd);
     return 1;
   }
   o->curve_secret = a->secret;
   o->curve_public = a->pub;
   o->principal = a->principal;
-  o->server_keys = a->keys;
-  o->nserver_keys = (unsigned)a->nkeys;
   return 0;
 }

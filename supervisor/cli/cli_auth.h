@@ -19,11 +19,12 @@ typedef struct {
   char key_txt[CFG_MAX_NODES][CFG_KEY_Z85_LEN + 1]; /* ... its public key (copied: the cfg may go) */
   rv_client_server_key_t keys[CFG_MAX_NODES];    /* ... and its public key */
   int nkeys;
+  rv_client_env_keys_t env;                      /* RV_SERVER_KEYS, when there is no YAML */
 } cli_auth_t;
 
 /* Loads the command's key pair: key_file (--key), else $RV_CLIENT_KEY, else cfg's
  * security.client-key (cfg may be NULL: --nodes without a YAML); and every node's public key
- * from cfg. A cluster that cfg says is insecure needs none. Then sets o's CURVE fields to point
+ * from cfg (without one: from $RV_SERVER_KEYS, "host:port=KEY,..."). A cluster that cfg says is insecure needs none. Then sets o's CURVE fields to point
  * into a (which must outlive o's use). Returns CLI_OK, or CLI_FAILURE / CLI_USAGE after saying
  * why on stderr as "raftvisor CMD: ...". */
 int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, cli_auth_t *a,
