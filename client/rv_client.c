@@ -43,6 +43,7 @@ struct rv_client {
   zsock_t *mons[RV_CLIENT_NODES_MAX];  /* PAIR: socks[i]'s handshake events (socket monitor) */
   char refused[RV_CLIENT_NODES_MAX][RV_CLIENT_MSG_MAX / 2]; /* why node i's last handshake
                                                                failed; "" = it did not */
+  bool unreachable[RV_CLIENT_NODES_MAX]; /* the last send to node i was refused by ZeroMQ */
   bool waited[RV_CLIENT_NODES_MAX]; /* the first send's wait for the connection is done */
   int nnodes;
   int cur; /* where new operations go first: the last node that decided one, or the leader */
@@ -178,13 +179,17 @@ static void s_watch(rv_client_t *c, int i) {
   }
 }
 
-/* true when every node's last handshake failed: no retry can help. */
+/* true when some node refused our handshake and every other one cannot be reached either: no
+ * retry can help (an operator must list the key), so the operation ends now rather than at its
+ * deadline. */
 static bool s_all_refused(rv_client_t *c) {
+  bool any = false;
   for (int i = 0; i < c->nnodes; i++) {
     s_watch(c, i);
-    if (!c->refused[i][0]) return false;
+    if (c->refused[i][0]) any = true;
+    else if (!c->unreachable[i]) return false;
   }
-  return c->nnodes > 0;
+  return any;
 }
 
 /* Opens the DEALER to node i. */
@@ -382,21 +387,27 @@ static void s_send(rv_client_t *c, s_lane_t *l, int64_t now) {
       zmq_poll(&it, 1, S_CONNECT_WAIT_MS);
     }
     if (zmq_send(s, l->frame, l->len, ZMQ_DONTWAIT) >= 0) {
+      c->unreachable[l->node] = false;
       l->attempts++;
       c->stats.sends++;
       l->in_flight = true;
       l->attempt_end_us = now + (int64_t)c->opts.timeout_ms * 1000;
       return;
     }
+    c->unreachable[l->node] = true;
     s_watch(c, l->node);
-    if (c->refused[l->node][0]) {
+    if (c->refused[l->node][0])
       snprintf(l->last, sizeof l->last, "%s", c->refused[l->node]);
-      if (s_all_refused(c)) {
-        s_refused(c, l);
-        return;
-      }
-    } else {
+    else
       snprintf(l->last, sizeof l->last, "%s is not reachable", c->nodes[l->node]);
+    if (s_all_refused(c)) {
+      for (int i = 0; i < c->nnodes; i++)
+        if (c->refused[i][0]) {
+          snprintf(l->last, sizeof l->last, "%s", c->refused[i]);
+          break;
+        }
+      s_refused(c, l);
+      return;
     }
     s_next_node(c, l, now);
     if (l->resend_us > now) return; /* a full round failed: back off */

@@ -470,7 +470,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     rv_warn("INSECURE: security.insecure is true: the raft and client ports authenticate no one "
             "and encrypt nothing; anyone who reaches them is trusted");
   } else {
-    if (rv_zap_new(a->cfg, a->mb, &a->zap, &err) != RV_OK) {
+    if (rv_zap_new(a->cfg, a->mb, a->loop, &a->zap, &err) != RV_OK) {
       rv_error("cannot start authentication: %s", err.msg);
       goto out;
     }
@@ -499,8 +499,8 @@ out:
   while (a->readers) rv_actor_reader_remove(a, a->readers->sock);
   while (a->fds) rv_actor_fd_remove(a, a->fds->item.fd);
   while (a->timers) rv_actor_timer_cancel(a, a->timers->id);
+  rv_zap_destroy(&a->zap); /* its monitors are readers of the loop */
   zloop_destroy(&a->loop);
-  rv_zap_destroy(&a->zap);
   rv_mailbox_destroy(&a->mb);
   if (a->sigfd >= 0) close(a->sigfd);
   cfg_node_destroy(&a->cfg);

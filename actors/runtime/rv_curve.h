@@ -14,9 +14,10 @@
 /* A handshake not completed within this is given up (and a client says why). */
 #define RV_CURVE_HANDSHAKE_MS 3000
 
-/* Makes s (not yet bound) a CURVE server of ZAP domain domain with this node's key pair.
- * Returns 0 (nothing done when insecure), or RV_EINTERNAL when libzmq refuses an option (a
- * libzmq without CURVE). */
+/* Makes s (not yet bound) a CURVE server of ZAP domain domain with this node's key pair, watched
+ * by the process's ZAP handler (rv_zap_watch). Returns 0 (nothing done when insecure), or
+ * RV_EINTERNAL when libzmq refuses an option (a libzmq without CURVE) or the process has no ZAP
+ * handler (the socket must then not be bound: it would let every key in). */
 int rv_curve_server(zsock_t *s, const cfg_node_t *cfg, const char *domain, rv_err_t *err);
 
 /* Makes s (not yet connected) a CURVE client of node `node` (an index into cfg->nodes), with

@@ -7,6 +7,7 @@
 #include "rv_log.h"
 
 #define RV_ZAP_FRAMES 7 /* version, request id, domain, address, identity, mechanism, key */
+#define RV_ZAP_WATCH_MAX 4 /* CURVE server sockets of one process (raft-port, client-port) */
 
 struct rv_zap {
   const cfg_node_t *cfg;
@@ -15,14 +16,22 @@ struct rv_zap {
   rv_zap_stats_t stats;
   uint64_t logged_us;     /* when a refusal was last logged */
   uint64_t unlogged;      /* refusals since then */
+  zloop_t *loop;
+  zsock_t *mon[RV_ZAP_WATCH_MAX]; /* PAIR: the monitor of a watched server socket */
+  char mon_what[RV_ZAP_WATCH_MAX][64];
+  int nmon;
 };
 
-int rv_zap_new(const cfg_node_t *cfg, rv_mailbox_t *mb, rv_zap_t **out, rv_err_t *err) {
+static rv_zap_t *s_zap; /* the process's handler: one ZAP endpoint per ZeroMQ context */
+
+int rv_zap_new(const cfg_node_t *cfg, rv_mailbox_t *mb, zloop_t *loop, rv_zap_t **out,
+               rv_err_t *err) {
   *out = NULL;
   rv_zap_t *z = calloc(1, sizeof *z);
   if (!z) return rv_err_set(err, RV_ENOMEM, "out of memory");
   z->cfg = cfg;
   z->mb = mb;
+  z->loop = loop;
   z->sock = zsock_new(ZMQ_REP);
   if (!z->sock || zsock_bind(z->sock, RV_ZAP_ENDPOINT) < 0) {
     int e = zmq_errno();
@@ -31,12 +40,19 @@ int rv_zap_new(const cfg_node_t *cfg, rv_mailbox_t *mb, rv_zap_t **out, rv_err_t
                       RV_ZAP_ENDPOINT, zmq_strerror(e));
   }
   zsock_set_linger(z->sock, 0);
+  s_zap = z;
   *out = z;
   return RV_OK;
 }
 
 void rv_zap_destroy(rv_zap_t **zp) {
   if (!zp || !*zp) return;
+  rv_zap_t *z = *zp;
+  for (int i = 0; i < z->nmon; i++) {
+    if (z->loop) zloop_reader_end(z->loop, z->mon[i]);
+    zsock_destroy(&z->mon[i]);
+  }
+  if (s_zap == z) s_zap = NULL;
   zsock_destroy(&(*zp)->sock);
   free(*zp);
   *zp = NULL;
@@ -56,17 +72,64 @@ static const char *s_text(zmsg_t *msg, int i, char *buf, size_t len) {
   return buf;
 }
 
-static void s_refused(rv_zap_t *z, const char *domain, const char *address, const char *why) {
+/* Counts and (at most once a second) logs a refused connection; port names it. */
+static void s_refused(rv_zap_t *z, const char *port, const char *address, const char *why) {
   z->stats.refused++;
   rv_mailbox_note_auth_refused(z->mb);
   z->unlogged++;
   uint64_t now = rv_mono_us();
   if (z->logged_us && now - z->logged_us < 1000000) return; /* a flood is one line a second */
-  rv_warn("refused a connection from %s on the %s port: %s%s", address,
-          strcmp(domain, RV_AUTH_DOMAIN_RAFT) ? "client" : "raft", why,
+  rv_warn("refused a connection from %s on the %s: %s%s", address, port, why,
           z->unlogged > 1 ? " (and others since the last such line)" : "");
   z->logged_us = now;
   z->unlogged = 0;
+}
+
+/* A watched socket's handshake events: failures libzmq decided alone are refusals. */
+static int s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg) {
+  rv_zap_t *z = s_zap;
+  if (!z) return 0;
+  const char *what = arg;
+  for (;;) {
+    zmq_pollitem_t it = {.socket = zsock_resolve(mon), .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, 0) <= 0) return 0;
+    zmsg_t *ev = zmsg_recv(mon);
+    if (!ev) return 0;
+    zframe_t *f = zmsg_first(ev);
+    zframe_t *addr = zmsg_next(ev);
+    uint16_t code = 0;
+    if (f && zframe_size(f) >= 2) memcpy(&code, zframe_data(f), 2);
+    char peer[80] = "?";
+    if (addr) snprintf(peer, sizeof peer, "%.*s", (int)zframe_size(addr), zframe_data(addr));
+    if (code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || code == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+      s_refused(z, what, peer, "the handshake failed before authentication (no CURVE key, or not "
+                "a ZeroMQ peer)");
+    zmsg_destroy(&ev);
+  }
+}
+
+int rv_zap_watch(zsock_t *s, const char *what, rv_err_t *err) {
+  rv_zap_t *z = s_zap;
+  if (!z)
+    return rv_err_set(err, RV_EINTERNAL, "the %s would take CURVE keys with no ZAP handler in "
+                      "this process: every key would be let in; not bound", what);
+  if (z->nmon == RV_ZAP_WATCH_MAX || !z->loop)
+    return rv_err_set(err, RV_EINTERNAL, "cannot watch the %s (at most %d sockets)", what,
+                      RV_ZAP_WATCH_MAX);
+  int i = z->nmon;
+  char ep[64];
+  snprintf(ep, sizeof ep, "inproc://rv-zap-monitor-%d", i);
+  snprintf(z->mon_what[i], sizeof z->mon_what[i], "%s", what);
+  if (zmq_socket_monitor(zsock_resolve(s), ep,
+                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+      !(z->mon[i] = zsock_new(ZMQ_PAIR)) || zsock_connect(z->mon[i], "%s", ep) < 0 ||
+      zloop_reader(z->loop, z->mon[i], s_on_monitor, z->mon_what[i]) != 0) {
+    zsock_destroy(&z->mon[i]);
+    return rv_err_set(err, RV_EIO, "cannot watch the %s: %s", what, zmq_strerror(zmq_errno()));
+  }
+  z->nmon++;
+  return RV_OK;
 }
 
 void rv_zap_handle(rv_zap_t *z) {
@@ -90,7 +153,8 @@ void rv_zap_handle(rv_zap_t *z) {
               rv_auth_decide(z->cfg, domain, mech, key ? zframe_data(key) : NULL,
                              key ? zframe_size(key) : 0, user, sizeof user, why, sizeof why);
     if (ok) z->stats.accepted++;
-    else s_refused(z, domain, address, why);
+    else s_refused(z, strcmp(domain, RV_AUTH_DOMAIN_RAFT) ? "client port" : "raft port", address,
+                   why);
     /* the answer: version, request id, status code and text, User-Id, metadata */
     zmsg_t *rep = zmsg_new();
     zmsg_addstr(rep, "1.0");

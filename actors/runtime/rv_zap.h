@@ -26,9 +26,18 @@ typedef struct {
   uint64_t refused;  /* handshakes refused: unknown key, a node's key on the client port, ... */
 } rv_zap_stats_t;
 
-/* Binds the handler. cfg and mb are borrowed and must outlive it. Returns 0, or RV_EIO (another
- * handler is bound in this process: a programming error, said as such). */
-int rv_zap_new(const cfg_node_t *cfg, rv_mailbox_t *mb, rv_zap_t **out, rv_err_t *err);
+/* Binds the handler. cfg, mb and loop (where the monitors of rv_zap_watch are read) are borrowed
+ * and must outlive it. The process's handler from then on (rv_zap_watch finds it). Returns 0,
+ * or RV_EIO (another handler is bound in this process: a programming error, said as such). */
+int rv_zap_new(const cfg_node_t *cfg, rv_mailbox_t *mb, zloop_t *loop, rv_zap_t **out,
+               rv_err_t *err);
+
+/* Watches CURVE server socket s (named what in logs) for handshakes that fail before the ZAP
+ * handler is asked (no key at all, a mechanism other than CURVE, garbage): libzmq refuses those
+ * by itself, silently; its socket monitor tells, and they are counted and logged as refusals
+ * too. Returns 0, or RV_EINTERNAL when the process has no ZAP handler: a CURVE server without
+ * one would let every key in, so its owner must not bind it. */
+int rv_zap_watch(zsock_t *s, const char *what, rv_err_t *err);
 
 /* Unbinds; nulls *z; safe on NULL and twice. */
 void rv_zap_destroy(rv_zap_t **z);
