@@ -363,6 +363,9 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
   char addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
   int n = 0;
   rv_err_t err;
+  rv_client_opts_t unused;
+  rv_client_opts_default(&unused);
+  if (cli_auth_load("haadmin", NULL, NULL, &c->auth, &unused)) return CLI_FAILURE;
   if (rv_client_nodes_parse(a->nodes, addrs, &n, &err) != RV_OK) {
     fprintf(stderr, "raftvisor haadmin: --nodes: %s\n", err.msg);
     return CLI_USAGE;

@@ -284,6 +284,21 @@ server_keys_of() {
   echo "$out"
 }
 
+# export_server_keys: RV_SERVER_KEYS from every node entry of every YAML written so far, so that
+# commands and tools given node lists (fs --nodes, fs_at, rv-lin-workload) authenticate the
+# nodes; start_node calls it.
+export_server_keys() {
+  local f k=""
+  [ -f "$T/configs" ] || return 0
+  while read -r f; do
+    [ -f "$f" ] || continue
+    k+="$(sed -n 's/.*public-key: "\([^"]*\)",.* host: \([^,]*\), raft-port: [0-9]*, client-port: \([0-9]*\)}.*/\2:\3=\1/p' "$f")
+"
+  done <"$T/configs"
+  RV_SERVER_KEYS=$(printf '%s' "$k" | sed '/^$/d' | sort -u | paste -sd,)
+  export RV_SERVER_KEYS
+}
+
 # node_yaml NAME [ACTOR_YAML]: writes $T/NAME.yaml for a one-node cluster; ACTOR_YAML is the
 # body of the actors: list (default: the health-monitor and two well-behaved test actors).
 # RV_INTENSITY, RV_MIN_DELAY_MS and RV_MAX_DELAY_MS override the restart policy.
@@ -325,6 +340,7 @@ YAML
 # supervisor for cleanup and the harness check.
 start_node() {
   local out
+  export_server_keys
   out=$("$RV" start --daemon -c "$1" 2>&1) || fail "raftvisor start -c $1 failed: $out"
   supervisor_pid "$1" >>"$T/pids"
   echo "started $(s_node_name "$1")" >>"$T/nodes"
@@ -419,6 +435,7 @@ $actors
 YAML
     echo "$T/n$i.yaml" >>"$T/configs"
   done
+  export_server_keys
 }
 
 # raft_field CFG FIELD: one field of the node's Raft state (status --json .raft).
@@ -451,8 +468,6 @@ leader_agreed() {
 fs_cluster() {
   local n=$1 i
   cluster_yaml "$n" health-monitor raft-peer kv-store
-  export RV_SERVER_KEYS
-  RV_SERVER_KEYS=$(server_keys_of "$n")
   for ((i = 1; i <= n; i++)); do start_node "$T/n$i.yaml"; done
   wait_for "one leader agreed by all" 20 leader_agreed "$n"
   wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /

@@ -746,6 +746,12 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
 
   rv_info("supervisor of node %s (cluster %s) starting, pid %d, %d actors", cfg->node_id,
           cfg->cluster_id, (int)getpid(), cfg->nactors);
+  if (cfg->security_insecure)
+    rv_warn("INSECURE: security.insecure is true in %s: the raft and client ports authenticate "
+            "no one and encrypt nothing; anyone who reaches them is trusted", cfg->source);
+  else
+    rv_info("security: CURVE on the raft and client ports (%d node keys, %d client keys)",
+            cfg->nnodes, cfg->nclients);
   sup_core_init(&n->core, cfg);
   sup_core_start(&n->core, s_now());
   if (s_after_event(n) == 0) zloop_start(n->loop);

@@ -85,13 +85,20 @@ int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, 
   }
   o->server_keys = a->keys;
   o->nserver_keys = (unsigned)a->nkeys;
-  if (!cfg) {
+  if (!cfg) { /* no YAML: the nodes' keys from $RV_SERVER_KEYS, into the same table */
     rv_err_t err;
-    if (rv_client_server_keys_parse(getenv("RV_SERVER_KEYS"), &a->env, &o->nserver_keys, &err)) {
+    unsigned got = 0;
+    if (rv_client_server_keys_parse(getenv("RV_SERVER_KEYS"), &a->env, &got, &err)) {
       fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
       return 1;
     }
-    o->server_keys = a->env.keys;
+    for (unsigned i = 0; i < got && a->nkeys < RV_CLIENT_NODES_MAX; i++, a->nkeys++) {
+      memcpy(a->addrs[a->nkeys], a->env.addrs[i], sizeof a->addrs[a->nkeys]);
+      memcpy(a->key_txt[a->nkeys], a->env.keys_txt[i], sizeof a->key_txt[a->nkeys]);
+      a->keys[a->nkeys] = (rv_client_server_key_t){.addr = a->addrs[a->nkeys],
+                                                   .key = a->key_txt[a->nkeys]};
+    }
+    o->nserver_keys = (unsigned)a->nkeys;
   }
   if (o->nserver_keys == 0) {
     fprintf(stderr, "raftvisor %s: a client key is given but no node's public key is known: "

@@ -15,9 +15,9 @@ typedef struct {
   char pub[CFG_KEY_Z85_LEN + 1];
   char principal[CFG_PRINCIPAL_MAX + 1];         /* the key file's name (keys gen NAME) */
   char file[CFG_PATH_MAX];                       /* where the pair came from, for messages */
-  char addrs[CFG_MAX_NODES][RV_CLIENT_ADDR_MAX]; /* each node's client address */
-  char key_txt[CFG_MAX_NODES][CFG_KEY_Z85_LEN + 1]; /* ... its public key (copied: the cfg may go) */
-  rv_client_server_key_t keys[CFG_MAX_NODES];    /* ... and its public key */
+  char addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX]; /* each node's client address */
+  char key_txt[RV_CLIENT_NODES_MAX][CFG_KEY_Z85_LEN + 1]; /* ... its public key (copied: the cfg may go) */
+  rv_client_server_key_t keys[RV_CLIENT_NODES_MAX];    /* ... and its public key */
   int nkeys;
   rv_client_env_keys_t env;                      /* RV_SERVER_KEYS, when there is no YAML */
 } cli_auth_t;
