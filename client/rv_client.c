@@ -41,7 +41,7 @@ struct rv_client {
   char nodes[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
   zsock_t *socks[RV_CLIENT_NODES_MAX];
   zsock_t *mons[RV_CLIENT_NODES_MAX];  /* PAIR: socks[i]'s handshake events (socket monitor) */
-  char refused[RV_CLIENT_NODES_MAX][RV_CLIENT_MSG_MAX / 2]; /* why node i's last handshake
+  char refused[RV_CLIENT_NODES_MAX][RV_CLIENT_MSG_MAX - 40]; /* why node i's last handshake
                                                                failed; "" = it did not */
   bool unreachable[RV_CLIENT_NODES_MAX]; /* the last send to node i was refused by ZeroMQ */
   bool waited[RV_CLIENT_NODES_MAX]; /* the first send's wait for the connection is done */
@@ -167,13 +167,13 @@ static void s_watch(rv_client_t *c, int i) {
     if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
       c->refused[i][0] = '\0';
     else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-      snprintf(why, len, "%s: the server refused our key: is %s's public key listed in "
+      snprintf(why, len, "%.280s: the server refused our key: is %.64s's public key listed in "
                "security.clients?", c->nodes[i], who);
     else if (ev && c->opts.curve_secret)
-      snprintf(why, len, "%s: the CURVE handshake failed: is the node run with keys (not "
+      snprintf(why, len, "%.280s: the CURVE handshake failed: is the node run with keys (not "
                "security.insecure), and is its public key the one in cluster.nodes?", c->nodes[i]);
     else if (ev)
-      snprintf(why, len, "%s: the handshake failed: the node expects a CURVE key (give --key "
+      snprintf(why, len, "%.280s: the handshake failed: the node expects a CURVE key (give --key "
                "FILE, RV_CLIENT_KEY or security.client-key)", c->nodes[i]);
     if (why[0]) memcpy(c->refused[i], why, sizeof why);
   }
