@@ -99,11 +99,13 @@ static int s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg) {
     zframe_t *addr = zmsg_next(ev);
     uint16_t code = 0;
     if (f && zframe_size(f) >= 2) memcpy(&code, zframe_data(f), 2);
-    char peer[80] = "?";
-    if (addr) snprintf(peer, sizeof peer, "%.*s", (int)zframe_size(addr), zframe_data(addr));
+    /* the monitor names the listening endpoint, not the peer: said as such */
+    char why[160];
+    snprintf(why, sizeof why, "the handshake failed before authentication at %.*s (no CURVE key, "
+             "or not a ZeroMQ peer)", addr ? (int)zframe_size(addr) : 1,
+             addr ? (const char *)zframe_data(addr) : "?");
     if (code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || code == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-      s_refused(z, what, peer, "the handshake failed before authentication (no CURVE key, or not "
-                "a ZeroMQ peer)");
+      s_refused(z, what, "a peer", why);
     zmsg_destroy(&ev);
   }
 }
