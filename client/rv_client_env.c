@@ -8,18 +8,6 @@
 #include "cfg_security.h"
 #include "rv_client.h"
 
-/* The metadata name of a zcert file (`name = "..."`), into out. */
-static void s_name(const char *text, char *out, size_t len) {
-  out[0] = '\0';
-  for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-    while (*l == ' ' || *l == '\t') l++;
-    const char *q = strncmp(l, "name", 4) == 0 ? strchr(l, '"') : NULL;
-    if (!q) continue;
-    snprintf(out, len, "%.*s", (int)strcspn(q + 1, "\"\n"), q + 1);
-    return;
-  }
-}
-
 int rv_client_opts_env(rv_client_opts_t *o, rv_client_env_keys_t *st, rv_err_t *err) {
   memset(st, 0, sizeof *st);
   const char *file = getenv("RV_CLIENT_KEY");
@@ -32,7 +20,7 @@ int rv_client_opts_env(rv_client_opts_t *o, rv_client_env_keys_t *st, rv_err_t *
   text[n] = '\0';
   char why[256];
   int bad = cfg_security_parse_pair(text, st->secret, st->pub, why, sizeof why);
-  s_name(text, st->principal, sizeof st->principal);
+  cfg_security_pair_name(text, st->principal, sizeof st->principal);
   explicit_bzero(text, sizeof text);
   if (bad) return rv_err_set(err, RV_EINVAL, "RV_CLIENT_KEY %s: %s", file, why);
   unsigned k = 0;

@@ -77,3 +77,14 @@ int cfg_security_parse_pair(const char *text, char *secret_z85, char *public_z85
              pub == 1 ? "no secret-key" : "no public-key");
   return -1;
 }
+
+void cfg_security_pair_name(const char *text, char *out, size_t len) {
+  out[0] = '\0';
+  for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+    while (*l == ' ' || *l == '\t') l++;
+    const char *q = strncmp(l, "name", 4) == 0 ? strchr(l, '"') : NULL;
+    if (!q) continue;
+    snprintf(out, len, "%.*s", (int)strcspn(q + 1, "\"\n"), q + 1);
+    return;
+  }
+}

@@ -25,4 +25,8 @@ int cfg_security_check_principal(const char *text, char *why, size_t len);
 int cfg_security_parse_pair(const char *text, char *secret_z85, char *public_z85, char *why,
                             size_t len);
 
+/* The metadata name of a zcert file's text (`name = "..."`, what `raftvisor keys gen NAME` sets:
+ * the principal a client key is meant for), into out[len]; "" when there is none. */
+void cfg_security_pair_name(const char *text, char *out, size_t len);
+
 #endif

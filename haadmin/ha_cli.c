@@ -351,7 +351,7 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
     }
     rv_client_opts_t unused;
     rv_client_opts_default(&unused);
-    if ((rc = cli_auth_load("haadmin", cfg, NULL, &c->auth, &unused))) {
+    if ((rc = cli_auth_load("haadmin", cfg, NULL, NULL, &c->auth, &unused))) {
       cfg_node_destroy(&cfg);
       return rc;
     }
@@ -365,7 +365,7 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
   rv_err_t err;
   rv_client_opts_t unused;
   rv_client_opts_default(&unused);
-  if (cli_auth_load("haadmin", NULL, NULL, &c->auth, &unused)) return CLI_FAILURE;
+  if (cli_auth_load("haadmin", NULL, NULL, NULL, &c->auth, &unused)) return CLI_FAILURE;
   if (rv_client_nodes_parse(a->nodes, addrs, &n, &err) != RV_OK) {
     fprintf(stderr, "raftvisor haadmin: --nodes: %s\n", err.msg);
     return CLI_USAGE;

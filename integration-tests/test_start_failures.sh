@@ -54,8 +54,8 @@ start_node "$far"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$port")" ] || fail "raft-peer does not listen on 0.0.0.0:$port"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$((port + 1))")" ] || fail "kv-store does not listen on 0.0.0.0"
 # (reached at an address its YAML does not advertise: the client pins its key for that address)
-wait_for "the NAT node takes a write on 127.0.0.1" 20 env RV_SERVER_KEYS="127.0.0.1:$((port + 1))=$(key_of n1)" \
-  "$RV" fs --nodes "127.0.0.1:$((port + 1))" -mkdir /nat
+wait_for "the NAT node takes a write on 127.0.0.1" 20 "$RV" fs --nodes "127.0.0.1:$((port + 1))" \
+  --server-key "127.0.0.1:$((port + 1))=$(key_of n1)" -mkdir /nat
 stop_node "$far"
 
 # a data-dir whose parent is missing is refused, and nothing is created in its place

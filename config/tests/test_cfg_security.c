@@ -43,6 +43,11 @@ static void test_pair_from_a_secret_file(void **state) {
   assert_int_equal(cfg_security_parse_pair(text, sec, pub, why, sizeof why), 0);
   assert_string_equal(pub, K1);
   assert_string_equal(sec, "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6");
+  char name[65];
+  cfg_security_pair_name(text, name, sizeof name);
+  assert_string_equal(name, "n1");
+  cfg_security_pair_name("curve\n", name, sizeof name);
+  assert_string_equal(name, "");
   /* the public certificate is not enough, and says which file to use instead */
   assert_int_equal(cfg_security_parse_pair("curve\n    public-key = \"" K1 "\"\n", sec, pub, why,
                                            sizeof why), -1);

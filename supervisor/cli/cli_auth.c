@@ -16,22 +16,8 @@ const char *cli_auth_server_key(const cli_auth_t *a, const char *addr) {
   return NULL;
 }
 
-/* The value of `name = "..."` in a zcert file's metadata, into out. */
-static void s_meta_name(const char *text, char *out, size_t len) {
-  out[0] = '\0';
-  for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-    while (*l == ' ' || *l == '\t') l++;
-    if (strncmp(l, "name", 4) != 0) continue;
-    const char *q = strchr(l, '"');
-    if (!q) continue;
-    size_t n = strcspn(q + 1, "\"\n");
-    snprintf(out, len, "%.*s", (int)n, q + 1);
-    return;
-  }
-}
-
-int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, cli_auth_t *a,
-                  rv_client_opts_t *o) {
+int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file,
+                  const char *server_keys, cli_auth_t *a, rv_client_opts_t *o) {
   memset(a, 0, sizeof *a);
   const char *from = "--key";
   if (!key_file || !key_file[0]) {
@@ -65,7 +51,7 @@ int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, 
     fprintf(stderr, "raftvisor %s: %s %s: %s\n", cmd, from, key_file, why);
     return 1;
   }
-  s_meta_name(text, a->principal, sizeof a->principal);
+  cfg_security_pair_name(text, a->principal, sizeof a->principal);
   explicit_bzero(text, sizeof text);
   struct stat st;
   if (stat(key_file, &st) == 0 && (st.st_mode & 077))
@@ -85,11 +71,12 @@ int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, 
   }
   o->server_keys = a->keys;
   o->nserver_keys = (unsigned)a->nkeys;
-  if (!cfg) { /* no YAML: the nodes' keys from $RV_SERVER_KEYS, into the same table */
+  const char *extra = server_keys ? server_keys : cfg ? NULL : getenv("RV_SERVER_KEYS");
+  if (extra) { /* --server-key, or without a YAML $RV_SERVER_KEYS: into the same table */
     rv_err_t err;
     unsigned got = 0;
-    if (rv_client_server_keys_parse(getenv("RV_SERVER_KEYS"), &a->env, &got, &err)) {
-      fprintf(stderr, "raftvisor %s: %s\n", cmd, err.msg);
+    if (rv_client_server_keys_parse(extra, &a->env, &got, &err)) {
+      fprintf(stderr, "raftvisor %s: %s%s\n", cmd, server_keys ? "--server-key: " : "", err.msg);
       return 1;
     }
     for (unsigned i = 0; i < got && a->nkeys < RV_CLIENT_NODES_MAX; i++, a->nkeys++) {

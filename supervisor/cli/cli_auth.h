@@ -24,11 +24,12 @@ typedef struct {
 
 /* Loads the command's key pair: key_file (--key), else $RV_CLIENT_KEY, else cfg's
  * security.client-key (cfg may be NULL: --nodes without a YAML); and every node's public key
- * from cfg (without one: from $RV_SERVER_KEYS, "host:port=KEY,..."). A cluster that cfg says is insecure needs none. Then sets o's CURVE fields to point
+ * from cfg, plus server_keys (--server-key, "host:port=KEY,...", may be NULL; without it and
+ * without cfg: $RV_SERVER_KEYS, in the same form). A cluster that cfg says is insecure needs none. Then sets o's CURVE fields to point
  * into a (which must outlive o's use). Returns CLI_OK, or CLI_FAILURE / CLI_USAGE after saying
  * why on stderr as "raftvisor CMD: ...". */
-int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file, cli_auth_t *a,
-                  rv_client_opts_t *o);
+int cli_auth_load(const char *cmd, const cfg_node_t *cfg, const char *key_file,
+                  const char *server_keys, cli_auth_t *a, rv_client_opts_t *o);
 
 /* The public key pinned for "host:port" addr (a node's client address), or NULL. */
 const char *cli_auth_server_key(const cli_auth_t *a, const char *addr);

@@ -64,6 +64,8 @@ static void s_help(void) {
       "  --retry MS       give an operation up after this long (default 30000)\n"
       "  --key FILE       the client's CURVE key pair (default $RV_CLIENT_KEY, else the YAML's\n"
       "                   security.client-key)\n"
+      "  --server-key HOST:PORT=KEY,...  the nodes' public keys (with --nodes; default\n"
+      "                   $RV_SERVER_KEYS; with -c: the YAML's, these added)\n"
       "  --json           one JSON object per run: workload, clients, ops, ops_per_s, p50_us,\n"
       "                   p99_us, p999_us, max_us, errors, seconds\n"
       "Exit codes: 0 ok, 1 failure (e.g. no quorum, or every operation failed), 2 usage error,\n"
@@ -291,7 +293,7 @@ int cli_bench_main(int argc, char **argv) {
   static s_bench_t bench;
   s_bench_t *b = &bench;
   const char *config = NULL, *nodes = NULL, *clients_list = NULL, *workload = "create";
-  const char *key = NULL;
+  const char *key = NULL, *server_key = NULL;
   long retry_ms = 30000;
   b->seconds = 10;
   b->size = 256;
@@ -309,6 +311,8 @@ int cli_bench_main(int argc, char **argv) {
       nodes = argv[++i];
     } else if (strcmp(a, "--key") == 0 && v) {
       key = argv[++i];
+    } else if (strcmp(a, "--server-key") == 0 && v) {
+      server_key = argv[++i];
     } else if (strcmp(a, "--workload") == 0 && v) {
       workload = argv[++i];
     } else if (strcmp(a, "--clients") == 0 && v) {
@@ -385,7 +389,7 @@ int cli_bench_main(int argc, char **argv) {
   o.lanes = (unsigned)maxc;
   o.retry_ms = (int)retry_ms;
   static cli_auth_t auth;
-  if (cli_auth_load("bench", cfg, key, &auth, &o)) {
+  if (cli_auth_load("bench", cfg, key, server_key, &auth, &o)) {
     cfg_node_destroy(&cfg);
     return CLI_FAILURE;
   }

@@ -100,7 +100,7 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *key, cons
   rv_client_opts_t base;
   rv_client_opts_default(&base);
   static cli_auth_t auth;
-  if ((rc = cli_auth_load(cmd, cfg, key, &auth, &base))) {
+  if ((rc = cli_auth_load(cmd, cfg, key, NULL, &auth, &base))) {
     cfg_node_destroy(&cfg);
     return rc;
   }
