@@ -40,6 +40,10 @@ typedef struct {
 struct rv_client {
   char nodes[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
   zsock_t *socks[RV_CLIENT_NODES_MAX];
+  zsock_t *mons[RV_CLIENT_NODES_MAX];  /* PAIR: socks[i]'s handshake events (socket monitor) */
+  char refused[RV_CLIENT_NODES_MAX][RV_CLIENT_MSG_MAX - 40]; /* why node i's last handshake
+                                                               failed; "" = it did not */
+  bool unreachable[RV_CLIENT_NODES_MAX]; /* the last send to node i was refused by ZeroMQ */
   bool waited[RV_CLIENT_NODES_MAX]; /* the first send's wait for the connection is done */
   int nnodes;
   int cur; /* where new operations go first: the last node that decided one, or the leader */
@@ -88,11 +92,108 @@ static int s_check_opts(const rv_client_opts_t *o, rv_err_t *err) {
   return RV_OK;
 }
 
+/* The public key pinned for addr, or NULL. */
+static const char *s_server_key(const rv_client_t *c, const char *addr) {
+  for (unsigned k = 0; k < c->opts.nserver_keys; k++) {
+    char one[1][RV_CLIENT_ADDR_MAX];
+    int n;
+    rv_err_t err;
+    const rv_client_server_key_t *sk = &c->opts.server_keys[k];
+    if (sk->addr && sk->key && rv_client_nodes_parse(sk->addr, one, &n, &err) == RV_OK &&
+        !strcmp(one[0], addr))
+      return sk->key;
+  }
+  return NULL;
+}
+
+/* Makes s a CURVE client of node i (when the client has keys) and watches its handshakes:
+ * ZeroMQ says nothing to the sender when a server refuses a key, its monitor does. */
+static int s_secure(rv_client_t *c, int i, zsock_t *s, rv_err_t *err) {
+  if (c->opts.curve_secret) {
+    const char *key = s_server_key(c, c->nodes[i]);
+    if (!key)
+      return rv_err_set(err, RV_EINVAL, "no CURVE public key is known for node %s (its "
+                        "cluster.nodes[].public-key): cannot authenticate it", c->nodes[i]);
+    zsock_set_curve_serverkey(s, key);
+    zsock_set_curve_publickey(s, c->opts.curve_public);
+    zsock_set_curve_secretkey(s, c->opts.curve_secret);
+    if (zsock_mechanism(s) != ZMQ_CURVE)
+      return rv_err_set(err, RV_EINVAL, "cannot use the CURVE keys (is the key file a pair "
+                        "from `raftvisor keys gen`, and libzmq built with CURVE?)");
+  }
+  zsock_set_handshake_ivl(s, 3000);
+  char ep[96];
+  snprintf(ep, sizeof ep, "inproc://rvclient-monitor-%p-%d", (void *)s, i);
+  if (zmq_socket_monitor(zsock_resolve(s), ep,
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
+      !(c->mons[i] = zsock_new(ZMQ_PAIR)) || zsock_connect(c->mons[i], "%s", ep) < 0)
+    return rv_err_set(err, RV_EIO, "cannot watch the connection to %s: %s", c->nodes[i],
+                      zmq_strerror(zmq_errno()));
+  c->refused[i][0] = '\0';
+  return RV_OK;
+}
+
+/* Reads node i's handshake events: a failure is remembered (c->refused[i]) with what it means
+ * for the operator, a success forgets it. */
+static void s_watch(rv_client_t *c, int i) {
+  if (!c->mons[i]) return;
+  void *m = zsock_resolve(c->mons[i]);
+  for (;;) {
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    if (zmq_msg_recv(&f, m, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&f);
+      return;
+    }
+    uint16_t ev = 0;
+    if (zmq_msg_size(&f) >= 6) memcpy(&ev, zmq_msg_data(&f), sizeof ev);
+    bool more = zmq_msg_more(&f);
+    while (more) { /* the endpoint frame */
+      zmq_msg_close(&f);
+      zmq_msg_init(&f);
+      if (zmq_msg_recv(&f, m, ZMQ_DONTWAIT) < 0) break;
+      more = zmq_msg_more(&f);
+    }
+    zmq_msg_close(&f);
+    const char *who = c->opts.principal && c->opts.principal[0] ? c->opts.principal : "this client";
+    char why[sizeof c->refused[i]] = "";
+    size_t len = sizeof why;
+    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+      c->refused[i][0] = '\0';
+    else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+      snprintf(why, len, "%.280s: the server refused our key: is %.64s's public key listed in "
+               "security.clients?", c->nodes[i], who);
+    else if (ev && c->opts.curve_secret)
+      snprintf(why, len, "%.280s: the CURVE handshake failed: is the node run with keys (not "
+               "security.insecure), and is its public key the one in cluster.nodes?", c->nodes[i]);
+    else if (ev)
+      snprintf(why, len, "%.280s: the handshake failed: the node expects a CURVE key (give --key "
+               "FILE, RV_CLIENT_KEY or security.client-key)", c->nodes[i]);
+    if (why[0]) memcpy(c->refused[i], why, sizeof why);
+  }
+}
+
+/* true when some node refused our handshake and every other one cannot be reached either: no
+ * retry can help (an operator must list the key), so the operation ends now rather than at its
+ * deadline. */
+static bool s_all_refused(rv_client_t *c) {
+  bool any = false;
+  for (int i = 0; i < c->nnodes; i++) {
+    s_watch(c, i);
+    if (c->refused[i][0]) any = true;
+    else if (!c->unreachable[i]) return false;
+  }
+  return any;
+}
+
 /* Opens the DEALER to node i. */
 static int s_connect(rv_client_t *c, int i, rv_err_t *err) {
   zsock_t *s = zsock_new(ZMQ_DEALER);
   if (!s) return rv_err_set(err, RV_EIO, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
   c->socks[i] = s;
+  int rc = s_secure(c, i, s, err);
+  if (rc) return rc;
   zsock_set_immediate(s, 1); /* a node that is down is skipped at once, not queued for */
   zsock_set_linger(s, 0);
   zsock_set_maxmsgsize(s, RV_ENVELOPE_MAX);
@@ -154,7 +255,10 @@ int rv_client_new(const char *list, const rv_client_opts_t *o, rv_client_t **out
 void rv_client_destroy(rv_client_t **cp) {
   if (!cp || !*cp) return;
   rv_client_t *c = *cp;
-  for (int i = 0; i < RV_CLIENT_NODES_MAX; i++) zsock_destroy(&c->socks[i]);
+  for (int i = 0; i < RV_CLIENT_NODES_MAX; i++) {
+    zsock_destroy(&c->socks[i]);
+    zsock_destroy(&c->mons[i]);
+  }
   for (unsigned i = 0; c->lanes && i < c->nlanes; i++) free(c->lanes[i].frame);
   while (c->done && c->ndone) {
     rv_client_result_clear(&c->done[c->done_head]);
@@ -227,13 +331,24 @@ static void s_timed_out(rv_client_t *c, s_lane_t *l) {
       size_t used = strlen(list);
       snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", c->nodes[i]);
     }
-    snprintf(res.msg, sizeof res.msg, "%s: no node could be reached within %d ms (tried %.400s)",
-             rv_client_op_name(l->op), c->opts.retry_ms, list);
+    snprintf(res.msg, sizeof res.msg, "%s: no node could be reached within %d ms (tried %.300s%s%.250s)",
+             rv_client_op_name(l->op), c->opts.retry_ms, list, l->last[0] ? "; last: " : "",
+             l->last);
   } else {
     snprintf(res.msg, sizeof res.msg, "%s: no node decided it within %d ms (%u attempts%s%.400s)",
              rv_client_op_name(l->op), c->opts.retry_ms, l->attempts,
              l->last[0] ? "; last: " : "", l->last);
   }
+  s_complete(c, l, &res, -1);
+}
+
+/* Every node refused our handshake: the operation ends now, with what the last refusal said. */
+static void s_refused(rv_client_t *c, s_lane_t *l) {
+  rv_client_result_t res;
+  memset(&res, 0, sizeof res);
+  res.op = l->op;
+  res.code = RV_EPERM;
+  snprintf(res.msg, sizeof res.msg, "%s: %.600s", rv_client_op_name(l->op), l->last);
   s_complete(c, l, &res, -1);
 }
 
@@ -267,13 +382,28 @@ static void s_send(rv_client_t *c, s_lane_t *l, int64_t now) {
       zmq_poll(&it, 1, S_CONNECT_WAIT_MS);
     }
     if (zmq_send(s, l->frame, l->len, ZMQ_DONTWAIT) >= 0) {
+      c->unreachable[l->node] = false;
       l->attempts++;
       c->stats.sends++;
       l->in_flight = true;
       l->attempt_end_us = now + (int64_t)c->opts.timeout_ms * 1000;
       return;
     }
-    snprintf(l->last, sizeof l->last, "%s is not reachable", c->nodes[l->node]);
+    c->unreachable[l->node] = true;
+    s_watch(c, l->node);
+    if (c->refused[l->node][0])
+      snprintf(l->last, sizeof l->last, "%s", c->refused[l->node]);
+    else
+      snprintf(l->last, sizeof l->last, "%s is not reachable", c->nodes[l->node]);
+    if (s_all_refused(c)) {
+      for (int i = 0; i < c->nnodes; i++)
+        if (c->refused[i][0]) {
+          snprintf(l->last, sizeof l->last, "%s", c->refused[i]);
+          break;
+        }
+      s_refused(c, l);
+      return;
+    }
     s_next_node(c, l, now);
     if (l->resend_us > now) return; /* a full round failed: back off */
   }

@@ -28,6 +28,13 @@
  *     timeout) for the next completed operation, driving retries and failovers meanwhile.
  * One DEALER socket per node, one thread: a client is not thread-safe (use one per thread).
  *
+ * Authentication (CURVE, when opts carry keys): a server that refuses the client's key (not in
+ * its security.clients) is detected at the handshake (ZeroMQ's socket monitor), not waited out:
+ * once every node has refused it, an operation ends at once with RV_EPERM and a message that
+ * names the principal ("the server refused our key: is alice's public key listed in
+ * security.clients?"); a server that does not speak CURVE, or a client without keys facing one
+ * that does, ends the same way with its own message.
+ *
  * Errors: functions return 0 or an rv code (common/rv_error.h); the detail is in an rv_err_t or
  * in the result's message. RV_EPERM: the cluster refused the user (HDFS permissions: the
  * message is Hadoop's, e.g. "Permission denied: user=alice, access=WRITE,
@@ -115,6 +122,12 @@ typedef struct {
 #define RV_CLIENT_SET_GROUP 0x10
 #define RV_CLIENT_SET_ALL 0x1f
 
+/* A node's CURVE public key (Z85), for the client to pin when it connects to addr. */
+typedef struct {
+  const char *addr; /* "host:port", as in the node list (and as leaders are announced) */
+  const char *key;  /* its public key: cluster.nodes[].public-key */
+} rv_client_server_key_t;
+
 typedef struct {
   int timeout_ms;  /* one attempt on one node: no answer within this, try the next node;
                       default 1000 (1..600000) */
@@ -127,6 +140,16 @@ typedef struct {
                         YAML says security.insecure: true believes it; a secure one takes the
                         principal the connection authenticated. What the client creates is
                         owned by that user, in the parent directory's group (HDFS) */
+  /* CURVE (authentication and encryption): the client's key pair (Z85 secret and public), the
+   * principal it stands for (for messages only: the server decides who a key is), and every
+   * node's public key. NULL secret = plain tcp, for clusters run with security.insecure. A
+   * node whose key is not listed cannot be connected to (RV_EINVAL at creation; skipped when a
+   * leader is announced at an unlisted address). All borrowed until rv_client_destroy. */
+  const char *curve_secret;
+  const char *curve_public;
+  const char *principal;
+  const rv_client_server_key_t *server_keys;
+  unsigned nserver_keys;
 } rv_client_opts_t;
 
 /* New attributes for setattr: only the fields named in `set` are sent; one command changes
@@ -217,6 +240,26 @@ typedef struct {
 
 /* Defaults as documented on each field. */
 void rv_client_opts_default(rv_client_opts_t *o);
+
+/* Keys read from the environment by rv_client_opts_env; must outlive the opts that borrow. */
+typedef struct {
+  char secret[41], pub[41], principal[65];
+  char addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
+  char keys_txt[RV_CLIENT_NODES_MAX][41];
+  rv_client_server_key_t keys[RV_CLIENT_NODES_MAX];
+} rv_client_env_keys_t;
+
+/* For tools and scripts given a node list rather than a YAML: sets o's CURVE fields from
+ * RV_CLIENT_KEY (a key pair file written by `raftvisor keys gen`) and RV_SERVER_KEYS
+ * ("host:port=KEY,...": each node's public key; split at the first '=', as Z85 has no ','),
+ * into store. Returns 0 (nothing set when RV_CLIENT_KEY is unset or empty), or RV_EINVAL /
+ * RV_EIO with err naming the variable and what is wrong. */
+int rv_client_opts_env(rv_client_opts_t *o, rv_client_env_keys_t *store, rv_err_t *err);
+
+/* Parses list, in RV_SERVER_KEYS' form ("host:port=KEY,..."), into store->addrs, keys_txt and
+ * keys; *n counts them. Returns 0, or RV_EINVAL with err quoting the bad element. */
+int rv_client_server_keys_parse(const char *list, rv_client_env_keys_t *store, unsigned *n,
+                                rv_err_t *err);
 
 /* Parses a node list "host:port,host:port,..." (IPv6 hosts bracketed: "[::1]:7201") into
  * nodes[RV_CLIENT_NODES_MAX][...] and *n. Returns 0, or RV_EINVAL naming the bad element. */

@@ -89,7 +89,7 @@ static void s_entries(FILE *f, const cfg_key_t *k, const void *base, int indent)
     return;
   }
   fputc('\n', f);
-  bool flow = k->type == CFG_T_NODELIST;
+  bool flow = k->type == CFG_T_NODELIST || k->type == CFG_T_CLIENTLIST;
   for (int i = 0; i < n; i++) {
     const void *entry = (const char *)s_field(k, base) + (size_t)i * k->sub->size;
     fprintf(f, "%*s- %s", indent, "", flow ? "{" : "");
@@ -136,7 +136,7 @@ void cfg_node_dump(const cfg_node_t *cfg, int fd) {
     if (ncur == 0) fputc('\n', f);
     const char *leaf = strrchr(k->path, '.');
     fprintf(f, "%*s%s:", 2 * ncur, "", leaf ? leaf + 1 : k->path);
-    if (k->type == CFG_T_NODELIST || k->type == CFG_T_ACTORLIST) {
+    if (k->type == CFG_T_NODELIST || k->type == CFG_T_ACTORLIST || k->type == CFG_T_CLIENTLIST) {
       s_entries(f, k, cfg, 2 * ncur + 2);
     } else {
       fputc(' ', f);
@@ -176,6 +176,7 @@ static void s_type_doc(FILE *f, const cfg_key_t *k) {
     case CFG_T_SECRET: fputs("secret", f); break;
     case CFG_T_NODELIST: fprintf(f, "node list (%ld..%ld)", k->min, k->max); break;
     case CFG_T_ACTORLIST: fprintf(f, "actor list (%ld..%ld)", k->min, k->max); break;
+    case CFG_T_CLIENTLIST: fprintf(f, "client list (%ld..%ld)", k->min, k->max); break;
   }
 }
 
@@ -246,7 +247,8 @@ static char *s_env_value(const cfg_key_t *k, const cfg_node_t *cfg) {
   switch (k->type) {
     case CFG_T_SECRET:
     case CFG_T_NODELIST:
-    case CFG_T_ACTORLIST: return NULL;
+    case CFG_T_ACTORLIST:
+    case CFG_T_CLIENTLIST: return NULL;
     default: break;
   }
   if (!(f = open_memstream(&buf, &n))) return NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cfg_security.h"
 #include "cfg_value.h"
 
 /* offsetof and sizeof of one field: the only macro here, so rows stay one line per idea. */
@@ -36,6 +37,11 @@ static const cfg_key_t s_peer_keys[] = {
      .doc = "TCP port for clients (fs, haadmin, bench); the alias sets this node's"},
     {.path = "voter", .type = CFG_T_BOOL, .def = "true", CFG_FIELD(cfg_peer_t, voter),
      .doc = "in the initial Raft configuration; false = a spare, added later by `raft add-learner`"},
+    {.path = "public-key", .type = CFG_T_STRING, .def_doc = "none (required unless security.insecure)",
+     CFG_FIELD(cfg_peer_t, public_key),
+     .check = cfg_security_check_key,
+     .doc = "its CURVE public key (Z85, from `raftvisor keys gen`); required unless "
+            "security.insecure"},
 };
 
 const cfg_table_t cfg_keys_peer = {s_peer_keys, sizeof s_peer_keys / sizeof *s_peer_keys,
@@ -56,6 +62,17 @@ static const cfg_key_t s_actor_keys[] = {
      .def_doc = "supervisor.shutdown-timeout-ms", CFG_FIELD(cfg_actor_t, shutdown_timeout_ms),
      .doc = "after SIGTERM, wait this long before SIGKILL"},
 };
+
+static const cfg_key_t s_client_keys[] = {
+    {.path = "principal", .type = CFG_T_STRING, .required = true,
+     CFG_FIELD(cfg_client_t, principal), .check = cfg_security_check_principal,
+     .doc = "who the key stands for (the user the server trusts: owner of what it creates)"},
+    {.path = "key", .type = CFG_T_STRING, .required = true, CFG_FIELD(cfg_client_t, key),
+     .check = cfg_security_check_key, .doc = "the client's CURVE public key (Z85)"},
+};
+
+const cfg_table_t cfg_keys_client = {s_client_keys, sizeof s_client_keys / sizeof *s_client_keys,
+                                     "security.clients[].", sizeof(cfg_client_t)};
 
 const cfg_table_t cfg_keys_actor = {s_actor_keys, sizeof s_actor_keys / sizeof *s_actor_keys,
                                     "actors[].", sizeof(cfg_actor_t)};
@@ -208,8 +225,21 @@ static const cfg_key_t s_node_keys[] = {
     /* security */
     {.path = "security.insecure", .type = CFG_T_BOOL, .def = "false",
      CFG_FIELD(cfg_node_t, security_insecure),
-     .doc = "believe the user a client asserts (no authentication): tests and closed networks "
-            "only; logged loudly"},
+     .doc = "true = no CURVE: anyone who reaches the ports is trusted and the user a client "
+            "asserts is believed (status and the log say so at every start); the only way to "
+            "run without keys"},
+    {.path = "security.key", .type = CFG_T_SECRET, .def_doc = "none (required unless insecure)",
+     CFG_FIELD(cfg_node_t, security_key),
+     .doc = "this node's CURVE key pair: \"@/path/NODE.secret\" as `raftvisor keys gen` "
+            "writes it (mode 0600); never printed"},
+    {.path = "security.client-key", .type = CFG_T_PATH, .def_doc = "none",
+     CFG_FIELD(cfg_node_t, security_client_key),
+     .doc = "the CLI's own key pair (a secret file from `keys gen`) for fs, bench, haadmin, "
+            "endpoints; --key and RV_CLIENT_KEY override it"},
+    {.path = "security.clients", .type = CFG_T_CLIENTLIST, .min = 0, .max = CFG_MAX_CLIENTS,
+     CFG_FIELD(cfg_node_t, clients), .count_offset = offsetof(cfg_node_t, nclients),
+     .sub = &cfg_keys_client, .def_doc = "none: no client is accepted",
+     .doc = "the clients the client port accepts: [{principal: alice, key: \"<public Z85>\"}]"},
     {.path = "security.permissions", .alias = "dfs.permissions.enabled", .type = CFG_T_BOOL,
      .def = "true", CFG_FIELD(cfg_node_t, security_permissions),
      .doc = "HDFS permission checks; false checks nothing but still records owners and modes"},
@@ -242,6 +272,7 @@ const cfg_table_t cfg_keys_node = {s_node_keys, sizeof s_node_keys / sizeof *s_n
 
 _Static_assert(sizeof s_node_keys / sizeof *s_node_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 _Static_assert(sizeof s_peer_keys / sizeof *s_peer_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+_Static_assert(sizeof s_client_keys / sizeof *s_client_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 _Static_assert(sizeof s_actor_keys / sizeof *s_actor_keys <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 
 const cfg_key_t *cfg_keys_find(const cfg_table_t *t, const char *path) {

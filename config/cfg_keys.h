@@ -26,7 +26,8 @@ typedef enum {
   CFG_T_PATHLIST,  /* the same, items resolved as paths */
   CFG_T_SECRET,    /* char * (owned); "@file" is read by the loader; never printed */
   CFG_T_NODELIST,  /* cfg_peer_t[cap] + int count; entries follow cfg_keys_peer */
-  CFG_T_ACTORLIST  /* cfg_actor_t[cap] + int count; entries follow cfg_keys_actor */
+  CFG_T_ACTORLIST, /* cfg_actor_t[cap] + int count; entries follow cfg_keys_actor */
+  CFG_T_CLIENTLIST /* cfg_client_t[cap] + int count; entries follow cfg_keys_client */
 } cfg_type_t;
 
 /* How a key's alias spells the value, when not as the canonical key does. */
@@ -74,6 +75,7 @@ struct cfg_key {
 extern const cfg_table_t cfg_keys_node;  /* cfg_node_t: every section's keys, in file order */
 extern const cfg_table_t cfg_keys_peer;  /* cfg_peer_t: one cluster.nodes entry */
 extern const cfg_table_t cfg_keys_actor; /* cfg_actor_t: one actors entry */
+extern const cfg_table_t cfg_keys_client; /* cfg_client_t: one security.clients entry */
 
 /* The key of t at path (exact), or NULL. Borrowed (static). */
 const cfg_key_t *cfg_keys_find(const cfg_table_t *t, const char *path);

@@ -19,6 +19,7 @@
 
 #include "cfg_keys.h"
 #include "cfg_rules.h"
+#include "cfg_security.h"
 #include "cfg_source.h"
 #include "cfg_value.h"
 #include "cfg_yaml.h"
@@ -99,7 +100,7 @@ static int s_set_entries(load_t *ld, const cfg_key_t *k, const cfg_yaml_node_t *
     return s_fail_at(ld, val, label, "expected %s, got %s", exp,
                      cfg_yaml_describe(val, got, sizeof got));
   if ((long)val->n < k->min) return s_fail_at(ld, val, label, "expected %s, got none", exp);
-  bool peers = k->type == CFG_T_NODELIST;
+  bool peers = k->type == CFG_T_NODELIST, clients = k->type == CFG_T_CLIENTLIST;
   char *array = (char *)ld->cfg + k->offset;
   int *count = (int *)((char *)ld->cfg + k->count_offset);
   cfg_value_clear(k, ld->cfg);
@@ -111,9 +112,12 @@ static int s_set_entries(load_t *ld, const cfg_key_t *k, const cfg_yaml_node_t *
     cfg_mark_t at = {item->line, item->col, k->path};
     (*count)++; /* counted before it is filled, so that a failure still frees what it owns */
     if (peers) ld->src->node[i] = at;
+    else if (clients) ld->src->client[i] = at;
     else ld->src->actor[i] = at;
-    int rc = s_walk_entry(ld, k->sub, item, array + i * k->sub->size,
-                          peers ? ld->src->peer[i] : ld->src->actor_key[i], elabel);
+    cfg_mark_t *marks = peers     ? ld->src->peer[i]
+                        : clients ? ld->src->client_key[i]
+                                  : ld->src->actor_key[i];
+    int rc = s_walk_entry(ld, k->sub, item, array + i * k->sub->size, marks, elabel);
     if (rc) return rc;
   }
   return 0;
@@ -242,6 +246,7 @@ static int s_set(load_t *ld, const cfg_key_t *k, void *base, cfg_mark_t *mark,
       break;
     case CFG_T_NODELIST:
     case CFG_T_ACTORLIST:
+    case CFG_T_CLIENTLIST:
       rc = form == CFG_ALIAS_PEERS ? s_set_peers_alias(ld, k, val)
                                    : s_set_entries(ld, k, val, label);
       break;
@@ -524,6 +529,21 @@ static int s_base_dir(const char *name, char *out, size_t len, rv_err_t *err) {
   return 0;
 }
 
+/* security.key: the secret file read (as any secret), then its key pair parsed, so that a file
+ * that is not a key pair is refused here, naming the key, rather than at the first handshake. */
+static int s_read_key_pair(load_t *ld) {
+  const cfg_key_t *k = cfg_keys_find(&cfg_keys_node, "security.key");
+  const cfg_mark_t *m = &ld->src->top[cfg_keys_index(&cfg_keys_node, k)];
+  int rc = s_read_secret(ld, k, m);
+  cfg_node_t *cfg = ld->cfg;
+  if (rc || !cfg->security_key || !cfg->security_key[0]) return rc;
+  char why[256];
+  if (cfg_security_parse_pair(cfg->security_key, cfg->security_secret_z85,
+                              cfg->security_public_z85, why, sizeof why))
+    return cfg_source_fail(ld->src, ld->err, m->line, m->col, m->as, "%s", why);
+  return 0;
+}
+
 int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **out, int warn_fd,
                    rv_err_t *err) {
   *out = NULL;
@@ -559,6 +579,7 @@ int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **
   if (!rc) rc = s_apply_rpc_address(&ld);
   if (!rc) rc = s_derive(&ld);
   if (!rc) rc = s_read_secret(&ld, secret, &src->top[cfg_keys_index(&cfg_keys_node, secret)]);
+  if (!rc) rc = s_read_key_pair(&ld);
   if (!rc) rc = cfg_rules_check(cfg, src, err);
 done:
   cfg_yaml_destroy(&root);

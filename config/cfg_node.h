@@ -27,7 +27,10 @@
 #define CFG_MAX_FENCE_METHODS 8
 #define CFG_MAX_SSH_KEYS 8
 #define CFG_MAX_GROUP_MAPPINGS 64 /* security.groups entries */
-#define CFG_PRINCIPAL_MAX 64  /* bytes of a user or group name (kv_cmd.h's KV_OWNER_MAX) */
+#define CFG_MAX_CLIENTS 64    /* security.clients entries */
+#define CFG_KEY_Z85_LEN 40    /* a CURVE key (32 bytes) in Z85 text */
+#define CFG_PRINCIPAL_MAX 64  /* bytes of a user, group or client principal's name (kv_cmd.h's
+                                 KV_OWNER_MAX) */
 #define CFG_RUN_DIR_MAX 80    /* run-dir + "/" + a socket name must fit sun_path (108 bytes) */
 
 typedef enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR } cfg_log_level_t;
@@ -48,7 +51,15 @@ typedef struct {
   int client_port;             /* clients: fs, haadmin, bench (tcp) */
   bool voter;                  /* in the Raft bootstrap configuration (default true); false = a
                                   spare, added later with `raftvisor raft add-learner` */
+  char public_key[CFG_KEY_Z85_LEN + 1]; /* its CURVE public key (Z85); "" only when
+                                           security.insecure */
 } cfg_peer_t;
+
+/* A client the server trusts (security.clients): the principal its CURVE key stands for. */
+typedef struct {
+  char principal[CFG_PRINCIPAL_MAX + 1]; /* "alice": [A-Za-z0-9._@-], not starting with "node:" */
+  char key[CFG_KEY_Z85_LEN + 1];         /* its CURVE public key (Z85) */
+} cfg_client_t;
 
 /* One actor under the supervisor; the list order is the start order (stopped in reverse). */
 typedef struct {
@@ -126,10 +137,19 @@ typedef struct {
   int ssh_connect_timeout_ms;    /* default 30000, as HDFS */
   int fence_shell_timeout_ms;    /* default 30000: a method running longer is killed (group) */
 
-  /* security: who a client is and what it may do (kv-store) */
-  bool security_insecure;        /* default false: a client is who its connection authenticated
-                                    (CURVE; none yet: refused); true: the user a client asserts
-                                    is believed (tests, a closed network) */
+  /* security: CURVE authentication and encryption of the Raft and client ports; who a
+   * client is and what it may do (kv-store) */
+  bool security_insecure;        /* default false; true = no keys, no authentication (loud), and
+                                    the user a client asserts is believed */
+  char *security_key;            /* owned; never printed: this node's key pair, the text of a
+                                    zcert secret file (`raftvisor keys gen`), given as "@file";
+                                    "" when insecure */
+  char security_secret_z85[CFG_KEY_Z85_LEN + 1]; /* parsed from security_key (never printed) */
+  char security_public_z85[CFG_KEY_Z85_LEN + 1]; /* parsed from security_key */
+  char security_client_key[CFG_PATH_MAX]; /* the CLI's own key pair (a zcert secret file) when
+                                             it talks to client ports; "" = none */
+  cfg_client_t clients[CFG_MAX_CLIENTS]; /* principals the client port accepts */
+  int nclients;
   bool security_permissions;     /* default true: HDFS permission checks (dfs.permissions.enabled);
                                     false checks nothing but still records owners and modes */
   char security_superuser[CFG_PRINCIPAL_MAX + 1];  /* default "root": bypasses every check */

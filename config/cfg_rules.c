@@ -167,6 +167,66 @@ static int s_run_dir(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *e
                 n, CFG_RUN_DIR_MAX);
 }
 
+/* CURVE: without security.insecure, this node's key pair and every node's public key are
+ * required, this node's entry must pin the public half of its own pair, and no key may stand for
+ * two nodes or two principals (a client key equal to a node key would make a client a node).
+ * Checked last, so that an older file's first error is still the one it had. */
+static int s_security(const cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
+  char a[160], b[160];
+  if (cfg->security_insecure) return 0;
+  const cfg_mark_t *key = cfg_source_top(src, "security.key");
+  if (!cfg->security_key || !cfg->security_key[0]) {
+    cfg_mark_t at = *cfg_source_top(src, "security.insecure");
+    return s_fail(src, err, key->as ? key : &at, "security.key",
+                  "missing: this node's CURVE key pair (`raftvisor keys gen --out DIR %s`, then "
+                  "security.key: \"@DIR/%s.secret\"); or security.insecure: true to run with no "
+                  "authentication at all (anyone who reaches the ports is trusted)",
+                  cfg->node_id, cfg->node_id);
+  }
+  for (int i = 0; i < cfg->nnodes; i++) {
+    cfg_mark_t m = cfg_source_peer(src, i, "public-key", a, sizeof a);
+    if (!cfg->nodes[i].public_key[0])
+      return s_fail(src, err, &m, a,
+                    "missing: node %s's CURVE public key (printed by `raftvisor keys gen`, and "
+                    "the public-key line of its NAME.pub); security.insecure is not set",
+                    cfg->nodes[i].id);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(cfg->nodes[i].public_key, cfg->nodes[j].public_key)) {
+        cfg_source_peer(src, j, "public-key", b, sizeof b);
+        return s_fail(src, err, &m, a, "the same key as %s: each node needs its own key pair", b);
+      }
+  }
+  if (cfg->self >= 0 && strcmp(cfg->nodes[cfg->self].public_key, cfg->security_public_z85)) {
+    return s_fail(src, err, key, key->as ? key->as : "security.key",
+                  "its public key %s is not the one cluster.nodes[%d].public-key pins for %s "
+                  "(%s): wrong key file, or the entry is out of date",
+                  cfg->security_public_z85, cfg->self, cfg->node_id,
+                  cfg->nodes[cfg->self].public_key);
+  }
+  for (int i = 0; i < cfg->nclients; i++) {
+    const cfg_client_t *c = &cfg->clients[i];
+    const cfg_mark_t *m = &src->client_key[i][cfg_keys_index(&cfg_keys_client,
+                                                               cfg_keys_find(&cfg_keys_client, "key"))];
+    snprintf(a, sizeof a, "security.clients[%d].key", i);
+    for (int j = 0; j < cfg->nnodes; j++)
+      if (!strcmp(c->key, cfg->nodes[j].public_key))
+        return s_fail(src, err, m, a, "node %s's key: a client needs its own key pair",
+                      cfg->nodes[j].id);
+    for (int j = 0; j < i; j++) {
+      if (!strcmp(c->key, cfg->clients[j].key))
+        return s_fail(src, err, m, a, "the same key as security.clients[%d] (%s)", j,
+                      cfg->clients[j].principal);
+      if (!strcmp(c->principal, cfg->clients[j].principal)) {
+        const cfg_mark_t *pm = &src->client[i];
+        snprintf(a, sizeof a, "security.clients[%d].principal", i);
+        return s_fail(src, err, pm, a, "principal %s is listed twice (first at "
+                      "security.clients[%d]); give it one key", c->principal, j);
+      }
+    }
+  }
+  return 0;
+}
+
 int cfg_rules_check(cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
   int rc = s_nodes(cfg, src, err);
   if (!rc)
@@ -186,5 +246,6 @@ int cfg_rules_check(cfg_node_t *cfg, const cfg_source_t *src, rv_err_t *err) {
   if (!rc) rc = s_fencing(cfg, src, err);
   if (!rc) rc = s_preferred(cfg, src, err);
   if (!rc) rc = s_run_dir(cfg, src, err);
+  if (!rc) rc = s_security(cfg, src, err);
   return rc;
 }

@@ -24,6 +24,8 @@ typedef struct {
   cfg_mark_t peer[CFG_MAX_NODES][CFG_KEYS_MAX];          /* per cfg_keys_peer key of each */
   cfg_mark_t actor[CFG_MAX_ACTORS];                      /* each actors entry */
   cfg_mark_t actor_key[CFG_MAX_ACTORS][CFG_KEYS_MAX];    /* per cfg_keys_actor key of each */
+  cfg_mark_t client[CFG_MAX_CLIENTS];                    /* each security.clients entry */
+  cfg_mark_t client_key[CFG_MAX_CLIENTS][CFG_KEYS_MAX];  /* per cfg_keys_client key of each */
 } cfg_source_t;
 
 /* Sets err to RV_ECONFIG, "name:line:col: key: what" (line 0 reads 1:1; no "key: " when key is

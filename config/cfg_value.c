@@ -56,6 +56,9 @@ const char *cfg_value_expected(const cfg_key_t *k, char *buf, size_t len) {
       snprintf(buf, len, "a list of at most %ld actors ({name, exec, args, restart, ...})",
                k->max);
       break;
+    case CFG_T_CLIENTLIST:
+      snprintf(buf, len, "a list of at most %ld clients ({principal, key})", k->max);
+      break;
   }
   return buf;
 }
@@ -221,7 +224,8 @@ void cfg_value_clear(const cfg_key_t *k, void *base) {
       break;
     }
     case CFG_T_NODELIST:
-    case CFG_T_ACTORLIST: {
+    case CFG_T_ACTORLIST:
+    case CFG_T_CLIENTLIST: {
       int *count = s_count(k, base);
       for (int i = 0; i < *count; i++)
         for (size_t j = 0; j < k->sub->n; j++)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "ha_args.h"
 #include "ha_failover.h"
 #include "rv_client.h"
@@ -27,6 +28,7 @@ typedef struct {
   int n;
   int fence_ms;             /* how long a fence may take (from the YAML; generous without) */
   uint64_t next_corr;
+  cli_auth_t auth;          /* CURVE: our key pair and the nodes' public keys (from the YAML) */
 } s_ctx_t;
 
 /* One HaRequest to addr, one HaReply back within timeout_ms. Returns RV_OK with *out set (free
@@ -41,6 +43,16 @@ static int s_call(s_ctx_t *c, const char *addr, Rv__HaOp op, const char *target,
   zsock_set_connect_timeout(s, 500);
   zsock_set_reconnect_ivl(s, 50);
   int rc = RV_EIO;
+  if (c->auth.secure) {
+    const char *key = cli_auth_server_key(&c->auth, addr);
+    if (!key) {
+      snprintf(why, len, "no CURVE public key is known for %s (cluster.nodes[].public-key)", addr);
+      goto out;
+    }
+    zsock_set_curve_serverkey(s, key);
+    zsock_set_curve_publickey(s, c->auth.pub);
+    zsock_set_curve_secretkey(s, c->auth.secret);
+  }
   if (zsock_connect(s, "tcp://%s", addr) < 0) {
     snprintf(why, len, "cannot connect to %s", addr);
     goto out;
@@ -69,7 +81,10 @@ static int s_call(s_ctx_t *c, const char *addr, Rv__HaOp op, const char *target,
   int64_t deadline = zclock_mono() + timeout_ms;
   zpoller_t *p = zpoller_new(s, NULL);
   rc = RV_ETIMEDOUT;
-  snprintf(why, len, "no answer from %s within %d ms", addr, timeout_ms);
+  snprintf(why, len, "no answer from %s within %d ms%s%s%s", addr, timeout_ms,
+           c->auth.secure ? " (if it refused our key: is " : "",
+           c->auth.secure ? c->auth.principal : "",
+           c->auth.secure ? "'s public key listed in security.clients?)" : "");
   for (int64_t now; p && (now = zclock_mono()) < deadline;) {
     if (!zpoller_wait(p, (int)(deadline - now))) continue;
     zmq_msg_t f;
@@ -334,6 +349,12 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
       snprintf(c->nodes[c->n].addr, sizeof c->nodes[c->n].addr, "%s%s%s:%d", v6 ? "[" : "",
                p->host, v6 ? "]" : "", p->client_port);
     }
+    rv_client_opts_t unused;
+    rv_client_opts_default(&unused);
+    if ((rc = cli_auth_load("haadmin", cfg, NULL, NULL, &c->auth, &unused))) {
+      cfg_node_destroy(&cfg);
+      return rc;
+    }
     uint64_t per = (uint64_t)cfg->fence_shell_timeout_ms + (uint64_t)cfg->ssh_connect_timeout_ms;
     c->fence_ms = (int)((uint64_t)(cfg->nfence_methods ? cfg->nfence_methods : 1) * per + 35000);
     cfg_node_destroy(&cfg);
@@ -342,6 +363,9 @@ static int s_resolve(s_ctx_t *c, const ha_args_t *a) {
   char addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
   int n = 0;
   rv_err_t err;
+  rv_client_opts_t unused;
+  rv_client_opts_default(&unused);
+  if (cli_auth_load("haadmin", NULL, NULL, NULL, &c->auth, &unused)) return CLI_FAILURE;
   if (rv_client_nodes_parse(a->nodes, addrs, &n, &err) != RV_OK) {
     fprintf(stderr, "raftvisor haadmin: --nodes: %s\n", err.msg);
     return CLI_USAGE;

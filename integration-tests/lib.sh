@@ -36,15 +36,16 @@ SCENARIO=$(basename "$0" .sh)
 # In a sanitizer build, every process the scenario starts (CLI calls whose stderr a helper drops,
 # tools, the supervisor and its actors) writes its reports to $T/sanitizer.PID, which the harness
 # check scans with the logs.
-# Who the tests are: every YAML below trusts the user a client asserts (security.insecure: the
-# client port has no authentication in this build), and the clusters' superuser is the user the
-# CLI asserts by default, so scenarios run as the superuser unless one says otherwise with
-# HADOOP_USER_NAME=alice on a command. A scenario that needs other security keys (groups,
-# permissions: false) sets SECURITY_YAML (the whole section) before writing its YAML.
+# Who the tests are: every YAML below is secure (CURVE keys, see security_section), the tests'
+# client key stands for the login name ($ADMIN), and that principal is the clusters' superuser,
+# so scenarios run as the superuser. SECURITY_EXTRA (lines of the security: section, indented by
+# two spaces) adds keys such as groups or permissions: false. A scenario about what the server
+# does with the user a client asserts sets SECURITY_YAML (the whole section, insecure: true) and
+# unsets RV_CLIENT_KEY; its commands then say who they are with HADOOP_USER_NAME.
 unset HADOOP_USER_NAME
-SECURITY_YAML=${SECURITY_YAML:-"security:
-  insecure: true
-  superuser: $(id -un)"}
+SECURITY_YAML=${SECURITY_YAML:-}
+SECURITY_EXTRA=${SECURITY_EXTRA:-}
+SECURITY_CLIENTS=${SECURITY_CLIENTS:-} # more principals accepted, each with its key ($T/keys)
 if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"; fi
 if [ -n "${UBSAN_OPTIONS:-}" ]; then export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T/sanitizer"; fi
 
@@ -262,6 +263,63 @@ wait_for() {
   done
 }
 
+# ---- CURVE keys: every node here runs secure, as scripts/lib-cluster.sh's do -----------------
+
+# The principal of the tests' own client key: the login name (the superuser of the clusters).
+ADMIN=$(id -un)
+export RV_CLIENT_KEY=$T/keys/$ADMIN.secret # for the tools given node lists (rv-lin-workload...)
+
+# key_of NAME: writes $T/keys/NAME.secret and NAME.pub once (raftvisor keys gen); prints NAME's
+# public key.
+key_of() {
+  if [ ! -s "$T/keys/$1.key" ]; then
+    mkdir -p -m 0700 "$T/keys"
+    "$RV" keys gen --out "$T/keys" "$1" >"$T/keys/$1.key" || fail "raftvisor keys gen $1"
+  fi
+  cat "$T/keys/$1.key"
+}
+
+# security_yaml NODE: the security section of node NODE's file: its key pair, the tests' client
+# key for the CLI, that key accepted as $ADMIN (and SECURITY_CLIENTS' keys as themselves),
+# $ADMIN the superuser, and SECURITY_EXTRA.
+security_yaml() {
+  printf 'security:\n  key: "@%s/keys/%s.secret"\n  client-key: %s/keys/%s.secret\n' "$T" "$1" \
+    "$T" "$ADMIN"
+  printf '  clients:\n    - {principal: %s, key: "%s"}\n' "$ADMIN" "$(key_of "$ADMIN")"
+  local c
+  for c in $SECURITY_CLIENTS; do printf '    - {principal: %s, key: "%s"}\n' "$c" "$(key_of "$c")"; done
+  printf '  superuser: %s\n' "$ADMIN"
+  if [ -n "$SECURITY_EXTRA" ]; then printf '%s\n' "$SECURITY_EXTRA"; fi
+}
+
+# security_section NODE: what the node files below carry: SECURITY_YAML when the scenario set
+# it (an insecure cluster), else security_yaml NODE.
+security_section() {
+  if [ -n "$SECURITY_YAML" ]; then printf '%s\n' "$SECURITY_YAML"; else security_yaml "$1"; fi
+}
+
+# server_keys_of N: RV_SERVER_KEYS for the tools: "host:client-port=KEY,..." of n1..nN.
+server_keys_of() {
+  local i out=""
+  for ((i = 1; i <= $1; i++)); do out+="${out:+,}$(client_addr "$i")=$(key_of "n$i")"; done
+  echo "$out"
+}
+
+# export_server_keys: RV_SERVER_KEYS from every node entry of every YAML written so far, so that
+# commands and tools given node lists (fs --nodes, fs_at, rv-lin-workload) authenticate the
+# nodes; start_node calls it.
+export_server_keys() {
+  local f k=""
+  [ -f "$T/configs" ] || return 0
+  while read -r f; do
+    [ -f "$f" ] || continue
+    k+="$(sed -n 's/.*public-key: "\([^"]*\)",.* host: \([^,]*\), raft-port: [0-9]*, client-port: \([0-9]*\)}.*/\2:\3=\1/p' "$f")
+"
+  done <"$T/configs"
+  RV_SERVER_KEYS=$(printf '%s' "$k" | sed '/^$/d' | sort -u | paste -sd,)
+  export RV_SERVER_KEYS
+}
+
 # node_yaml NAME [ACTOR_YAML]: writes $T/NAME.yaml for a one-node cluster; ACTOR_YAML is the
 # body of the actors: list (default: the health-monitor and two well-behaved test actors).
 # RV_INTENSITY, RV_MIN_DELAY_MS and RV_MAX_DELAY_MS override the restart policy.
@@ -279,7 +337,8 @@ node:
   data-dir: $T/$name
 cluster:
   nodes:
-    - {id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
+    - {public-key: "$(key_of "$name")", id: $name, host: 127.0.0.1, raft-port: $port, client-port: $((port + 1))}
+$(security_section "$name")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -293,7 +352,6 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
-$SECURITY_YAML
 YAML
   echo "$T/$name.yaml" >>"$T/configs"
   echo "$T/$name.yaml"
@@ -303,6 +361,7 @@ YAML
 # supervisor for cleanup and the harness check.
 start_node() {
   local out
+  export_server_keys
   out=$("$RV" start --daemon -c "$1" 2>&1) || fail "raftvisor start -c $1 failed: $out"
   supervisor_pid "$1" >>"$T/pids"
   echo "started $(s_node_name "$1")" >>"$T/nodes"
@@ -369,7 +428,7 @@ cluster_yaml() {
   local base i k a nodes="" actors=""
   base=$(claim_ports $((2 * n)))
   for ((k = 1; k <= n; k++)); do
-    nodes+="    - {id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + n + k))}
+    nodes+="    - {public-key: \"$(key_of "n$k")\", id: n$k, host: 127.0.0.1, raft-port: $((base + k)), client-port: $((base + n + k))}
 "
   done
   for a in "$@"; do actors+="  - {name: $a}
@@ -383,6 +442,7 @@ cluster:
   id: it
   nodes:
 $nodes
+$(security_section "n$i")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -393,10 +453,10 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
-$SECURITY_YAML
 YAML
     echo "$T/n$i.yaml" >>"$T/configs"
   done
+  export_server_keys
 }
 
 # raft_field CFG FIELD: one field of the node's Raft state (status --json .raft).
@@ -565,8 +625,9 @@ node:
 cluster:
   id: fc
   nodes:
-    - {id: n1, host: 127.0.0.1, raft-port: $((FENCE_BASE + 1)), client-port: $((FENCE_BASE + 101))}
-    - {id: n2, host: 127.0.0.1, raft-port: $((FENCE_BASE + 2)), client-port: $((FENCE_BASE + 102))}
+    - {public-key: "$(key_of n1)", id: n1, host: 127.0.0.1, raft-port: $((FENCE_BASE + 1)), client-port: $((FENCE_BASE + 101))}
+    - {public-key: "$(key_of n2)", id: n2, host: 127.0.0.1, raft-port: $((FENCE_BASE + 2)), client-port: $((FENCE_BASE + 102))}
+$(security_section "$name")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -576,7 +637,6 @@ health:
   ping-timeout-ms: 2000
 actors:
 $actors
-$SECURITY_YAML
 ha:
 $3
 YAML

@@ -27,9 +27,11 @@ out=$("$RV" tap -c "$cfg" --actor=a1 --type=HeartbeatAck --count=1 --timeout=20)
   fail "tap --actor=a1 failed"
 assert_contains "$out" "solo/a1 -> solo/supervisor HeartbeatAck" "tap --actor=a1"
 
-# status as a user who may not enter the run directory (0700, the node's user's)
-chmod 755 "$T"
-chmod 644 "$cfg"
+# status as a user who may not enter the run directory (0700, the node's user's); the node's
+# key pair is opened to that user for this part only (the YAML names it, and the loader reads
+# it: otherwise the refusal would be about the key file, not the run directory)
+chmod 755 "$T" "$T/keys"
+chmod 644 "$cfg" "$T/keys/solo.secret"
 if [ "$(id -u)" = 0 ]; then
   as_other=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 else
@@ -43,6 +45,8 @@ assert_contains "$out" "permission denied: cannot read $T/solo/run/supervisor.lo
 case "$out" in *"not running"*) fail "status without access said: $out" ;; esac
 out=$("${as_other[@]}" "$RV" stop -c "$cfg" 2>&1) && fail "stop without access succeeded: $out"
 assert_contains "$out" "permission denied" "stop, no access"
+chmod 600 "$T/keys/solo.secret"
+chmod 700 "$T/keys"
 
 # SIGHUP: logrotate moved the files away; the node reopens them and keeps running
 sup=$(supervisor_pid "$cfg")

@@ -128,7 +128,10 @@ expect_fail 2 "the port \"99999\" is not a number" "$RV" fs --nodes 127.0.0.1:99
 expect_fail 2 "-stat: unknown format \"%q\"" fs 1 -stat '%q' /a
 expect_fail 2 "-rmdir: Illegal option -- r" fs 1 -rmdir -r /a
 expect_fail 2 "-rmdir: Not enough arguments: expected 1 but got 0" fs 1 -rmdir
-expect_fail 3 "is the cluster running?" "$RV" fs --nodes 127.0.0.1:1 --timeout 100 --retry 300 -ls /
+expect_fail 3 "is the cluster running?" env RV_CLIENT_KEY= "$RV" fs --nodes 127.0.0.1:1 \
+  --timeout 100 --retry 300 -ls /
+# with a client key, a node whose public key is not known is not talked to at all
+expect_fail 1 "no CURVE public key is known for node 127.0.0.1:1" "$RV" fs --nodes 127.0.0.1:1 -ls /
 fs 1 --help >"$T/fs-help.txt"
 grep -q -- "-count \[-q\] \[-h\] \[-v\]" "$T/fs-help.txt" || fail "fs --help lists -count"
 log "ok: every operation and its errors"

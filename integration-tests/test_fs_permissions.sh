@@ -13,6 +13,7 @@ SECURITY_YAML="security:
   insecure: true
   superuser: $SU
   groups: [\"alice=staff\", \"bob=staff,eng\"]"
+unset RV_CLIENT_KEY RV_SERVER_KEYS # an insecure cluster: plain tcp, asserted users
 fs_cluster 3
 as() { # as USER I ARGS...: raftvisor fs through node nI as USER
   local u=$1 i=$2

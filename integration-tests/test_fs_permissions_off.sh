@@ -8,6 +8,7 @@ SECURITY_YAML="security:
   insecure: true
   superuser: $(id -un)
   permissions: false"
+unset RV_CLIENT_KEY RV_SERVER_KEYS # an insecure cluster: plain tcp, asserted users
 fs_cluster 3
 as() { local u=$1 i=$2; shift 2; HADOOP_USER_NAME=$u "$RV" fs -c "$T/n$i.yaml" "$@"; }
 fs 1 -touchz /f

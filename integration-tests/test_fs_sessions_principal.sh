@@ -12,6 +12,7 @@ SECURITY_YAML="security:
   superuser: $(id -un)
   sessions-max: 200
   sessions-per-principal: 50"
+unset RV_CLIENT_KEY RV_SERVER_KEYS # an insecure cluster: plain tcp, asserted users
 fs_cluster 3
 fs 1 -mkdir /shared
 fs 1 -chmod 777 /shared

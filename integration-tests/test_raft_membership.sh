@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 cluster_yaml 4 health-monitor raft-peer kv-store
 # n4 is a spare in every node's file: linked statically, but not in the bootstrap configuration
-for i in 1 2 3 4; do sed -i 's/^    - {id: n4, /    - {voter: false, id: n4, /' "$T/n$i.yaml"; done
+for i in 1 2 3 4; do sed -i 's/^\(    - {public-key: "[^"]*", \)id: n4, /\1voter: false, id: n4, /' "$T/n$i.yaml"; done
 grep -q 'voter: false, id: n4' "$T/n1.yaml" || fail "could not mark n4 as a spare"
 for i in 1 2 3 4; do start_node "$T/n$i.yaml"; done
 wait_for "one leader agreed by n1..n3" 20 leader_agreed 3

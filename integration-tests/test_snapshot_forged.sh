@@ -7,7 +7,7 @@
 # follower's namespace.
 #
 # With n3 stopped (so its routing id is free), rv-hostile-peer connects to the follower's Raft
-# port as n3 and sends the opening chunk of a snapshot far beyond the commit index:
+# port as n3, with n3's own key (a deposed or compromised member: CURVE lets it in), and sends the opening chunk of a snapshot far beyond the commit index:
 #   1. at a term below the follower's (what a deposed leader's late stream looks like);
 #   2. at the follower's own term (n3 is not the leader it follows: one leader per term);
 #   3. at a higher term, which the follower has not reached.
@@ -47,7 +47,7 @@ commit=$(raft_field "$T/n$f.yaml" commit)
 n=0
 for forged_term in $((term - 1)) "$term" $((term + 1)); do
   n=$((n + 1))
-  "$RV_BIN/rv-hostile-peer" -c "$T/n$f.yaml" --as n3 snapshot --term "$forged_term" \
+  "$RV_BIN/rv-hostile-peer" -c "$T/n$f.yaml" --key "$T/keys/n3.secret" --as n3 snapshot --term "$forged_term" \
     --index $((commit + 1000)) || fail "rv-hostile-peer (term $forged_term)"
   wait_for "n$f refuses the forged snapshot at term $forged_term" 10 refused_at_least "$n"
 done

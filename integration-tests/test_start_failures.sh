@@ -14,12 +14,12 @@ node:
   data-dir: $dir
 cluster:
   nodes:
-    - {id: n1, host: $host, raft-port: $port, client-port: $((port + 1))}
+    - {public-key: "$(key_of n1)", id: n1, host: $host, raft-port: $port, client-port: $((port + 1))}
+$(security_yaml n1)
 actors:
   - {name: health-monitor}
   - {name: raft-peer}
   - {name: kv-store}
-$SECURITY_YAML
 YAML
   echo "$T/$name.yaml" >>"$T/configs"
   echo "$T/$name.yaml"
@@ -53,7 +53,9 @@ out=$("$RV" config check -c "$far") || fail "config check with listen-host faile
 start_node "$far"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$port")" ] || fail "raft-peer does not listen on 0.0.0.0:$port"
 [ -n "$(ss -Hltn "src 0.0.0.0 and sport = :$((port + 1))")" ] || fail "kv-store does not listen on 0.0.0.0"
-wait_for "the NAT node takes a write on 127.0.0.1" 20 "$RV" fs --nodes "127.0.0.1:$((port + 1))" -mkdir /nat
+# (reached at an address its YAML does not advertise: the client pins its key for that address)
+wait_for "the NAT node takes a write on 127.0.0.1" 20 "$RV" fs --nodes "127.0.0.1:$((port + 1))" \
+  --server-key "127.0.0.1:$((port + 1))=$(key_of n1)" -mkdir /nat
 stop_node "$far"
 
 # a data-dir whose parent is missing is refused, and nothing is created in its place

@@ -12,10 +12,12 @@ B=$top/build/bin
 T=$(mktemp -d /tmp/rvbench.XXXXXX)
 trap '"$B/raftvisor" stop -c "$T/b1.yaml" >/dev/null 2>&1 || true; kill $tapid 2>/dev/null || true; rm -rf "$T"' EXIT
 tapid=""
+b1key=$("$B/raftvisor" keys gen --out "$T/keys" b1) # secure, as every cluster the scripts start
 cat >"$T/b1.yaml" <<YAML
 node: {id: b1, data-dir: $T/b1}
 cluster:
-  nodes: [{id: b1, host: 127.0.0.1, raft-port: 7901, client-port: 7902}]
+  nodes: [{id: b1, host: 127.0.0.1, raft-port: 7901, client-port: 7902, public-key: "$b1key"}]
+security: {key: "@$T/keys/b1.secret"}
 supervisor:
   heartbeat-interval-ms: 200
   heartbeat-timeout-ms: 2000

@@ -1,5 +1,12 @@
 # Sourced by demo.sh and the benchmarks: a three-node cluster on loopback, nodes n1..n3 whose
 # YAML files are DIR/n1.yaml..DIR/n3.yaml and whose data-dirs are DIR/n1..DIR/n3.
+#
+# The clusters are secure: CURVE keys for n1..n3 and for the admin client (principal: the login
+# name, the cluster's superuser) are made in DIR/keys by `raftvisor keys gen` and pinned in every
+# YAML, whose security.client-key lets `raftvisor fs -c DIR/n1.yaml` authenticate as the admin.
+# RV_INSECURE=1 writes security.insecure: true instead (a benchmark's comparison run).
+# cluster_yaml also exports RV_CLIENT_KEY and RV_SERVER_KEYS, for the tools and commands given
+# node lists (--nodes, rv-lin-workload) rather than a YAML.
 
 # cluster_yaml DIR CLUSTER_ID RAFT_BASE [CLIENT_BASE] [EXTRA_YAML] [METRICS_BASE]
 # Writes the three YAML files: node nI listens on RAFT_BASE+I (and CLIENT_BASE+I for clients
@@ -8,6 +15,30 @@
 # METRICS_BASE, node nI serves /metrics, /health and /ready on 127.0.0.1:METRICS_BASE+I.
 cluster_yaml() {
   local dir=$1 cluster=$2 raft=$3 client=${4:-} extra=${5:-} metrics=${6:-} i j
+  local rv=${RV:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin/raftvisor}
+  local admin pub=() akey=""
+  admin=$(id -un)
+  if [ "${RV_INSECURE:-0}" != 1 ]; then
+    mkdir -p -m 0700 "$dir/keys"
+    for j in 1 2 3 "$admin"; do
+      local name=$j
+      [ "$j" = "$admin" ] || name=n$j
+      if [ ! -s "$dir/keys/$name.key" ]; then
+        rm -f "$dir/keys/$name.secret" "$dir/keys/$name.pub"
+        "$rv" keys gen --out "$dir/keys" "$name" >"$dir/keys/$name.key"
+      fi
+    done
+    for j in 1 2 3; do pub[j]=", public-key: \"$(cat "$dir/keys/n$j.key")\""; done
+    akey=$(cat "$dir/keys/$admin.key")
+    export RV_CLIENT_KEY=$dir/keys/$admin.secret RV_SERVER_KEYS=""
+    if [ -n "$client" ]; then
+      for j in 1 2 3; do
+        RV_SERVER_KEYS+="${RV_SERVER_KEYS:+,}127.0.0.1:$((client + j))=$(cat "$dir/keys/n$j.key")"
+      done
+    fi
+  else
+    unset RV_CLIENT_KEY RV_SERVER_KEYS
+  fi
   for i in 1 2 3; do
     {
       echo "# node n$i of cluster $cluster: see config/node.example.yaml for every key"
@@ -17,15 +48,24 @@ cluster_yaml() {
       echo "  nodes:"
       for j in 1 2 3; do
         if [ -n "$client" ]; then
-          echo "    - {id: n$j, host: 127.0.0.1, raft-port: $((raft + j)), client-port: $((client + j))}"
+          echo "    - {id: n$j, host: 127.0.0.1, raft-port: $((raft + j)), client-port: $((client + j))${pub[j]:-}}"
         else
-          echo "    - {id: n$j, host: 127.0.0.1, raft-port: $((raft + j))}"
+          echo "    - {id: n$j, host: 127.0.0.1, raft-port: $((raft + j))${pub[j]:-}}"
         fi
       done
+      # whoever runs the script is the cluster's superuser (its key's principal, or the user an
+      # insecure cluster believes)
+      if [ "${RV_INSECURE:-0}" = 1 ]; then
+        echo "security: {insecure: true, superuser: $(id -un)}"
+      else
+        echo "security:"
+        echo "  key: \"@$dir/keys/n$i.secret\""
+        echo "  client-key: $dir/keys/$admin.secret"
+        echo "  clients:"
+        echo "    - {principal: $admin, key: \"$akey\"}"
+        echo "  superuser: $admin"
+      fi
       if [ -n "$metrics" ]; then echo "metrics: {listen: \"127.0.0.1:$((metrics + i))\"}"; fi
-      # no client authentication in this build (CURVE comes with the keys): the cluster believes
-      # the user a client asserts, and whoever runs the script is its superuser
-      echo "security: {insecure: true, superuser: $(id -un)}"
       if [ -n "$extra" ]; then printf '%s\n' "$extra"; fi
     } >"$dir/n$i.yaml"
   done

@@ -108,6 +108,10 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
   s_runtime_family(f, v, "raftvisor_runtime_dropped_sends_total",
                    "sends refused because the receiver was absent or its queue full",
                    offsetof(rv_mailbox_stats_t, dropped_sends));
+  s_runtime_family(f, v, "raftvisor_runtime_auth_refused_total",
+                   "tcp connections refused at the CURVE handshake (unknown or no key) and Raft "
+                   "messages whose routing id is not their key's node",
+                   offsetof(rv_mailbox_stats_t, auth_refused));
   s_head(f, "raftvisor_runtime_loop_lag_seconds", "gauge",
          "worst lateness of the actor's loop timers over its last heartbeat interval");
   for (int i = 0; i < v->core->nchildren; i++) {

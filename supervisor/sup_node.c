@@ -278,7 +278,8 @@ static void s_take_inbox(sup_node_t *n) {
           sup_actor_metrics_t *am = &n->metrics[child];
           am->mb = (rv_mailbox_stats_t){.msgs_in = ack->msgs_in, .msgs_out = ack->msgs_out,
                                         .bad_frames = ack->bad_frames,
-                                        .dropped_sends = ack->dropped_sends};
+                                        .dropped_sends = ack->dropped_sends,
+                                        .auth_refused = ack->auth_refused};
           am->loop_lag_us = ack->loop_lag_us;
         }
         break;
@@ -403,6 +404,8 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
   rep.uptime_ms = now - n->started_ms;
   rep.state = (char *)sup_node_state_name(n->core.state);
   rep.run_dir = (char *)n->cfg->run_dir;
+  rep.insecure = n->cfg->security_insecure;
+  for (int i = 0; i < n->core.nchildren; i++) rep.auth_refused += n->metrics[i].mb.auth_refused;
   /* a health report older than three ping intervals means the monitor itself is not reporting */
   bool fresh = n->health &&
                now - n->health_at_ms <= 3u * (uint64_t)n->cfg->health_ping_interval_ms + 500u;
@@ -743,6 +746,12 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
 
   rv_info("supervisor of node %s (cluster %s) starting, pid %d, %d actors", cfg->node_id,
           cfg->cluster_id, (int)getpid(), cfg->nactors);
+  if (cfg->security_insecure)
+    rv_warn("INSECURE: security.insecure is true in %s: the raft and client ports authenticate "
+            "no one and encrypt nothing; anyone who reaches them is trusted", cfg->source);
+  else
+    rv_info("security: CURVE on the raft and client ports (%d node keys, %d client keys)",
+            cfg->nnodes, cfg->nclients);
   sup_core_init(&n->core, cfg);
   sup_core_start(&n->core, s_now());
   if (s_after_event(n) == 0) zloop_start(n->loop);

@@ -2,6 +2,7 @@
  * the poll loop, the ready handshake and the runtime's own messages (heartbeats, health pings).
  * Actor logic lives behind rv_actor_def_t and never sees a socket it did not ask for. */
 #include "rv_actor.h"
+#include "rv_zap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,7 @@ struct rv_actor {
   int argc;
   char **argv;
   rv_mailbox_t *mb;
+  rv_zap_t *zap; /* the ZAP handler of the process's CURVE ports; NULL when insecure */
   zloop_t *loop;
   int sigfd;
   int exit_code;
@@ -250,6 +252,7 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   ack.msgs_out = st.msgs_out;
   ack.bad_frames = st.bad_frames;
   ack.dropped_sends = st.dropped_sends;
+  ack.auth_refused = st.auth_refused;
   ack.loop_lag_us = a->hb_lag_max_us;
   a->hb_lag_max_us = 0;
   int rc = rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
@@ -279,9 +282,16 @@ static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
   pong.msgs_out = st.msgs_out;
   pong.bad_frames = st.bad_frames;
   pong.dropped_sends = st.dropped_sends;
+  pong.auth_refused = st.auth_refused;
   pong.loop_lag_us = a->lag_max_us;
   a->lag_max_us = 0;
   rv_actor_reply(a, m, RV_MSG_HEALTH_PONG, &pong.base);
+}
+
+static int s_on_zap(zloop_t *loop, zsock_t *sock, void *arg) {
+  rv_actor_t *a = arg;
+  rv_zap_handle(a->zap);
+  return 0;
 }
 
 static int s_on_inbox(zloop_t *loop, zsock_t *sock, void *arg) {
@@ -455,6 +465,17 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   zmq_pollitem_t sigitem = {.fd = a->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(a->loop, &sigitem, s_on_signal, a);
   zloop_timer(a->loop, S_LAG_TICK_MS, 0, s_on_lag_tick, a);
+  /* before start(): a CURVE server socket bound with no ZAP handler would let any key in */
+  if (a->cfg->security_insecure) {
+    rv_warn("INSECURE: security.insecure is true: the raft and client ports authenticate no one "
+            "and encrypt nothing; anyone who reaches them is trusted");
+  } else {
+    if (rv_zap_new(a->cfg, a->mb, a->loop, &a->zap, &err) != RV_OK) {
+      rv_error("cannot start authentication: %s", err.msg);
+      goto out;
+    }
+    zloop_reader(a->loop, rv_zap_socket(a->zap), s_on_zap, a);
+  }
 
   if (def->start && def->start(a, state, &err) != RV_OK) {
     rv_error("cannot start: %s", err.msg);
@@ -478,6 +499,7 @@ out:
   while (a->readers) rv_actor_reader_remove(a, a->readers->sock);
   while (a->fds) rv_actor_fd_remove(a, a->fds->item.fd);
   while (a->timers) rv_actor_timer_cancel(a, a->timers->id);
+  rv_zap_destroy(&a->zap); /* its monitors are readers of the loop */
   zloop_destroy(&a->loop);
   rv_mailbox_destroy(&a->mb);
   if (a->sigfd >= 0) close(a->sigfd);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "rv_curve.h"
 #include "rv_log.h"
 
 struct rv_listener {
@@ -21,6 +22,12 @@ void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *a
 
 int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv_listener_t **out,
                     rv_err_t *err) {
+  return rv_listener_new_auth(mb, endpoint, what, NULL, NULL, out, err);
+}
+
+int rv_listener_new_auth(rv_mailbox_t *mb, const char *endpoint, const char *what,
+                         const cfg_node_t *cfg, const char *domain, rv_listener_t **out,
+                         rv_err_t *err) {
   *out = NULL;
   rv_listener_t *l = calloc(1, sizeof *l);
   if (!l) return rv_err_set(err, RV_ENOMEM, "out of memory");
@@ -36,6 +43,11 @@ int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv
   zsock_set_sndhwm(l->sock, RV_LISTENER_HWM);
   zsock_set_router_mandatory(l->sock, 1);
   zsock_set_linger(l->sock, 0);
+  int rc = cfg ? rv_curve_server(l->sock, cfg, domain, err) : RV_OK;
+  if (rc) {
+    rv_listener_destroy(&l);
+    return rc;
+  }
   if (zsock_bind(l->sock, "%s", endpoint) < 0) {
     int e = zmq_errno();
     rv_listener_destroy(&l);
@@ -90,7 +102,8 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
   }
   memcpy(from->id, zmq_msg_data(&id), idlen);
   from->len = (uint8_t)idlen;
-  from->principal[0] = '\0'; /* no authentication on this port (yet): nobody */
+  const char *user = zmq_msg_gets(&frame, "User-Id"); /* set by our ZAP handler (rv_zap) */
+  snprintf(from->principal, sizeof from->principal, "%s", user ? user : "");
   char why[RV_ERR_MSG_MAX / 2];
   if (l->filter && !l->filter(from, l->filter_arg, why, sizeof why)) {
     rc = rv_err_set(err, RV_EPROTO, "%s", why);

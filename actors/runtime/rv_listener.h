@@ -21,13 +21,15 @@
 
 typedef struct rv_listener rv_listener_t;
 
-/* Who sent a request: the ZeroMQ routing id of its connection, and the principal its
- * connection authenticated. A value, copied freely. */
+/* Who sent a request: the ZeroMQ routing id of its connection, and who the server knows it to
+ * be. A value, copied freely. */
 typedef struct {
   uint8_t id[RV_LISTENER_ID_MAX];
   uint8_t len;
-  char principal[RV_PRINCIPAL_MAX]; /* NUL-terminated; "" = not authenticated (an insecure
-                                       port: no CURVE on this listener) */
+  char principal[RV_PRINCIPAL_MAX]; /* the ZAP User-Id of its CURVE handshake: a client's
+                                       principal (security.clients), or "node:<id>" on the Raft
+                                       port; "" when the port is insecure. Decided by the
+                                       server (rv_auth), never by what the client sends. */
 } rv_listener_peer_t;
 
 typedef struct {
@@ -43,7 +45,15 @@ typedef struct {
 int rv_listener_new(rv_mailbox_t *mb, const char *endpoint, const char *what, rv_listener_t **out,
                     rv_err_t *err);
 
-/* Decides, from a connection's routing id alone and before a byte of its frame is decoded,
+/* The same, as a CURVE server of ZAP domain `domain` (rv_auth.h) with cfg's key pair, unless
+ * cfg->security_insecure: a connection whose key the process's ZAP handler (rv_zap) refuses
+ * never gets a byte through, and every request carries its connection's principal. cfg is
+ * borrowed and must outlive the listener. */
+int rv_listener_new_auth(rv_mailbox_t *mb, const char *endpoint, const char *what,
+                         const cfg_node_t *cfg, const char *domain, rv_listener_t **out,
+                         rv_err_t *err);
+
+/* Decides, from a connection's routing id and principal and before a byte of its frame is decoded,
  * whether to take its message: returns true to accept, or false with why[len] filled (the
  * message is then dropped, counted and logged). */
 typedef bool(rv_listener_filter_fn)(const rv_listener_peer_t *from, void *arg, char *why,

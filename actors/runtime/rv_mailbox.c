@@ -118,6 +118,8 @@ zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb) { return mb->inbox; }
 zsock_t *rv_mailbox_sys_inbox(rv_mailbox_t *mb) { return mb->sys; }
 const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
 const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
+void rv_mailbox_note_auth_refused(rv_mailbox_t *mb) { mb->stats.auth_refused++; }
+
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
 
 zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb) { return mb->tap; }

@@ -34,6 +34,8 @@ typedef struct {
   uint64_t msgs_out;       /* frames accepted by ZeroMQ for sending */
   uint64_t bad_frames;     /* frames dropped by the size or decode checks */
   uint64_t dropped_sends;  /* sends refused: receiver absent or its queue full */
+  uint64_t auth_refused;   /* tcp connections or messages refused by authentication (rv_zap,
+                              rv_peers): unknown keys, a node's key speaking as another */
 } rv_mailbox_stats_t;
 
 /* Opens the mailbox of process `name` on the node that cfg describes: binds the inbox (an inbox
@@ -95,6 +97,9 @@ zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb);
 void rv_mailbox_tap_subscriptions(rv_mailbox_t *mb);
 
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb);
+
+/* Counts one connection or message refused by authentication (auth_refused). */
+void rv_mailbox_note_auth_refused(rv_mailbox_t *mb);
 
 /* The ipc endpoint of local process or socket `what` ("supervisor", "control", "tap"...):
  * ipc://<run-dir>/<what>.sock. Returns RV_ECONFIG when the path does not fit a unix socket. */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "rv_auth.h"
+#include "rv_curve.h"
 #include "rv_listener.h"
 #include "rv_log.h"
 
@@ -17,21 +19,18 @@ struct rv_peers {
   uint64_t rejected;
 };
 
-/* The index of the node whose routing id this is, or -1. */
-static int s_node_of(const rv_peers_t *p, const rv_listener_peer_t *from) {
-  for (int i = 0; i < p->cfg->nnodes; i++)
-    if (i != p->cfg->self && strlen(p->ident[i]) == from->len &&
-        memcmp(p->ident[i], from->id, from->len) == 0)
-      return i;
-  return -1;
+/* The index of the node that sent from's message, or -1 (rv_auth_peer_node: its routing id,
+ * and, when secure, the key its connection authenticated with). */
+static int s_node_of(const rv_peers_t *p, const rv_listener_peer_t *from, char *why, size_t len) {
+  return rv_auth_peer_node(p->cfg, from->id, from->len, from->principal, why, len);
 }
 
-/* Takes frames from the other nodes of this cluster only, before decoding anything. */
+/* Takes frames from the other nodes of this cluster only, each speaking as the node its key
+ * belongs to, before decoding anything. */
 static bool s_known_node(const rv_listener_peer_t *from, void *arg, char *why, size_t len) {
-  const rv_peers_t *p = arg;
-  if (s_node_of(p, from) >= 0) return true;
-  snprintf(why, len, "a frame from \"%.*s\", not a node of cluster %s",
-           from->len < 64 ? from->len : 64, (const char *)from->id, p->cfg->cluster_id);
+  rv_peers_t *p = arg;
+  if (s_node_of(p, from, why, len) >= 0) return true;
+  if (!p->cfg->security_insecure) rv_mailbox_note_auth_refused(p->mb);
   return false;
 }
 
@@ -51,7 +50,7 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
   cfg_node_listen_endpoint(cfg, self->raft_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "%s link (cluster.nodes[%d].raft-port)", actor, cfg->self);
-  int rc = rv_listener_new(mb, ep, what, &p->listen, err);
+  int rc = rv_listener_new_auth(mb, ep, what, cfg, RV_AUTH_DOMAIN_RAFT, &p->listen, err);
   if (rc) {
     rv_peers_destroy(&p);
     return rc;
@@ -62,7 +61,10 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
    * new one, silently (libzmq 4.3.4, issues #2892 and #4503): the new DEALER believes it is
    * connected and every message it sends is dropped, for good. Seen as a restarted follower that
    * never acknowledged the new leader again. With handover the newest connection wins; once
-   * links are authenticated (CURVE), only the node that holds the id's key can present it. */
+   * links are authenticated (CURVE), only the node that holds the id's key can present it: a
+   * message whose routing id is not the node of its connection's key is refused by the filter
+   * (rv_auth_peer_node), though the connection may have displaced the real one until that
+   * node reconnects. */
   zsock_set_router_handover(rv_listener_socket(p->listen), 1);
   for (int i = 0; i < cfg->nnodes; i++) {
     if (i == cfg->self) continue;
@@ -83,6 +85,11 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
     zsock_set_tcp_maxrt(s, 3000); /* unacknowledged data this long: the link is dead */
     zsock_set_heartbeat_ivl(s, 500);
     zsock_set_heartbeat_timeout(s, 1500);
+    if ((rc = rv_curve_peer_client(s, cfg, i, err))) {
+      zsock_destroy(&s);
+      rv_peers_destroy(&p);
+      return rc;
+    }
     cfg_peer_endpoint(&cfg->nodes[i], cfg->nodes[i].raft_port, ep, sizeof ep);
     if (zsock_connect(s, "%s", ep) < 0) {
       int e = zmq_errno();
@@ -141,7 +148,13 @@ int rv_peers_recv(rv_peers_t *p, int *node, rv_msg_t *m, rv_err_t *err) {
   rv_listener_peer_t from;
   int rc = rv_listener_recv(p->listen, &from, m, err);
   if (rc) return rc; /* nothing waiting, or dropped (counted and logged by the listener) */
-  int who = s_node_of(p, &from);
+  char why[RV_ERR_MSG_MAX / 2];
+  int who = s_node_of(p, &from, why, sizeof why); /* >= 0: the filter took it */
+  if (who < 0) { /* the listener's filter let it through: cannot happen */
+    rv_msg_clear(m);
+    p->rejected++;
+    return rv_err_set(err, RV_EPROTO, "%s", why);
+  }
   if (strcmp(m->from.node, p->cfg->nodes[who].id) != 0 ||
       strcmp(m->to.node, p->cfg->node_id) != 0) {
     rc = rv_err_set(err, RV_EPROTO, "an envelope from %s to %s arrived on the link from %s",

@@ -24,7 +24,10 @@ int main(int argc, char **argv) {
   }
   rv_client_t *c;
   rv_err_t err;
-  if (rv_client_new(argv[1], NULL, &c, &err) != RV_OK) {
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  static rv_client_env_keys_t keys; /* RV_CLIENT_KEY, RV_SERVER_KEYS: a secure cluster */
+  if (rv_client_opts_env(&o, &keys, &err) != RV_OK || rv_client_new(argv[1], &o, &c, &err) != RV_OK) {
     fprintf(stderr, "rv-fs-retry: %s\n", err.msg);
     return 1;
   }

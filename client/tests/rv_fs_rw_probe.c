@@ -23,7 +23,11 @@ int main(int argc, char **argv) {
   }
   rv_client_t *w, *r;
   rv_err_t err;
-  if (rv_client_new(argv[1], NULL, &w, &err) || rv_client_new(argv[2], NULL, &r, &err)) {
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  static rv_client_env_keys_t keys; /* RV_CLIENT_KEY, RV_SERVER_KEYS: a secure cluster */
+  if (rv_client_opts_env(&o, &keys, &err) || rv_client_new(argv[1], &o, &w, &err) ||
+      rv_client_new(argv[2], &o, &r, &err)) {
     fprintf(stderr, "rv-fs-rw-probe: %s\n", err.msg);
     return 1;
   }

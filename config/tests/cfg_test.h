@@ -29,10 +29,25 @@
   "  nodes:\n"                                   \
   "    - {id: n1, host: 127.0.0.1, raft-port: 7101}\n"
 
-/* Parses yaml as CFG_TEST_NAME; warnings to warn_fd. */
+/* What cfg_test_parse appends to a file that says nothing of security: these tests are about
+ * everything else, and a file without keys must say it runs insecure (test_cfg_security.c tests
+ * the keys themselves). Appended at the end, so line numbers in expected messages hold. */
+#define CFG_TEST_INSECURE "security:\n  insecure: true\n"
+
+/* Parses yaml as CFG_TEST_NAME (with CFG_TEST_INSECURE appended when yaml is a block document
+ * with no "security" in it); warnings to warn_fd. */
 static inline int cfg_test_parse(const char *yaml, cfg_node_t **cfg, int warn_fd, rv_err_t *err) {
   rv_err_clear(err);
-  return cfg_node_parse(CFG_TEST_NAME, yaml, strlen(yaml), cfg, warn_fd, err);
+  size_t n = strlen(yaml);
+  if (strstr(yaml, "security") || !strstr(yaml, "node") || n == 0 || yaml[n - 1] != '\n' || yaml[0] == '{' || yaml[0] == '-')
+    return cfg_node_parse(CFG_TEST_NAME, yaml, n, cfg, warn_fd, err);
+  char *full = malloc(n + sizeof CFG_TEST_INSECURE);
+  assert_non_null(full);
+  memcpy(full, yaml, n);
+  memcpy(full + n, CFG_TEST_INSECURE, sizeof CFG_TEST_INSECURE);
+  int rc = cfg_node_parse(CFG_TEST_NAME, full, strlen(full), cfg, warn_fd, err);
+  free(full);
+  return rc;
 }
 
 /* Asserts that yaml is refused with exactly msg (and RV_ECONFIG), and that nothing is returned. */

@@ -96,7 +96,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "cluster:\n"
                       "  id: raftvisor\n"
                       "  nodes:\n"
-                      "    - {id: n1, host: \"127.0.0.1\", raft-port: 7101, client-port: 7201, voter: true}\n"
+                      "    - {id: n1, host: \"127.0.0.1\", raft-port: 7101, client-port: 7201, voter: true, public-key: \"\"}\n"
                       "\n"
                       "supervisor:\n"
                       "  heartbeat-interval-ms: 200\n"
@@ -162,7 +162,10 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "    ssh-connect-timeout-ms: 30000\n"
                       "\n"
                       "security:\n"
-                      "  insecure: false\n"
+                      "  insecure: true\n"
+                      "  key: \"\"\n"
+                      "  client-key: \"\"\n"
+                      "  clients: []\n"
                       "  permissions: true\n"
                       "  superuser: \"root\"\n"
                       "  supergroup: \"supergroup\"\n"
@@ -219,8 +222,9 @@ static void test_dump_reads_back_to_the_same_configuration(void **state) {
 
 static void test_document_lists_every_key_and_alias(void **state) {
   char *text = cfg_test_capture(s_document_fn, NULL);
-  const cfg_table_t *tables[] = {&cfg_keys_node, &cfg_keys_peer, &cfg_keys_actor};
-  for (size_t t = 0; t < 3; t++)
+  const cfg_table_t *tables[] = {&cfg_keys_node, &cfg_keys_peer, &cfg_keys_actor,
+                                 &cfg_keys_client};
+  for (size_t t = 0; t < 4; t++)
     for (size_t i = 0; i < tables[t]->n; i++) {
       const cfg_key_t *k = &tables[t]->keys[i];
       char cell[160];
@@ -243,7 +247,8 @@ static void test_document_lists_every_key_and_alias(void **state) {
   /* one header row, one separator, one row per key */
   size_t rows = 0;
   for (const char *s = text; (s = strstr(s, "\n|")); s++) rows++;
-  assert_int_equal(rows, 2 + cfg_keys_node.n + cfg_keys_peer.n + cfg_keys_actor.n);
+  assert_int_equal(rows, 2 + cfg_keys_node.n + cfg_keys_peer.n + cfg_keys_actor.n +
+                             cfg_keys_client.n);
   free(text);
 }
 

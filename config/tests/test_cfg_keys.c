@@ -158,7 +158,7 @@ static void test_sections_and_children(void **state) {
   cfg_keys_children(&cfg_keys_node, "ha", buf, sizeof buf);
   assert_string_equal(buf, "automatic-failover, unhealthy-grace-ms, preferred-leader, fencing");
   cfg_keys_children(&cfg_keys_peer, "", buf, sizeof buf);
-  assert_string_equal(buf, "id, host, raft-port, client-port, voter");
+  assert_string_equal(buf, "id, host, raft-port, client-port, voter, public-key");
 }
 
 int main(void) {

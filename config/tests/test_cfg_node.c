@@ -271,7 +271,7 @@ static void test_node_list_shape(void **state) {
                      "client-port}), got none");
   cfg_test_refused("node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes: [n1]\n",
                    P "5:11: cluster.nodes[0]: expected a mapping of id, host, raft-port, "
-                     "client-port, voter, got \"n1\"");
+                     "client-port, voter, public-key, got \"n1\"");
   char yaml[2048] = "node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes:\n";
   for (int i = 1; i <= 8; i++)
     snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml),
@@ -361,7 +361,7 @@ static void test_relative_paths_resolve_against_the_file_directory(void **state)
   cfg_test_write(dir, "node.yaml",
                  "node:\n  id: n1\n  data-dir: state/./n1/\n  log-dir: ../logs\n"
                  "cluster:\n  nodes: [{id: n1, host: h, raft-port: 7101}]\n"
-                 "actors:\n  - {name: fake, exec: bin/fake-actor}\n",
+                 "actors:\n  - {name: fake, exec: bin/fake-actor}\n" CFG_TEST_INSECURE,
                  0644, path, sizeof path);
   cfg_node_t *cfg = NULL;
   rv_err_t err;
@@ -383,7 +383,7 @@ static void test_relative_paths_resolve_against_the_file_directory(void **state)
   char cwd[1024];
   assert_non_null(getcwd(cwd, sizeof cwd));
   const char *yaml = "node: {id: n1, data-dir: d}\n"
-                     "cluster: {nodes: [{id: n1, host: h, raft-port: 1}]}\n";
+                     "cluster: {nodes: [{id: n1, host: h, raft-port: 1}]}\n" CFG_TEST_INSECURE;
   rc = cfg_node_parse("node.yaml", yaml, strlen(yaml), &cfg, -1, &err);
   if (rc) print_error("%s\n", err.msg);
   assert_int_equal(rc, 0);
@@ -544,7 +544,7 @@ static int s_load_with_secret(const char *secret_text, mode_t mode, const char *
   char path[128], yaml[512];
   cfg_test_mkdtemp(dir, dirlen);
   if (secret_text) cfg_test_write(dir, "secret", secret_text, mode, path, sizeof path);
-  snprintf(yaml, sizeof yaml, CFG_TEST_MINIMAL "ots:\n  access-key-secret: \"%s\"\n", ref);
+  snprintf(yaml, sizeof yaml, CFG_TEST_MINIMAL "ots:\n  access-key-secret: \"%s\"\n" CFG_TEST_INSECURE, ref);
   cfg_test_write(dir, "node.yaml", yaml, 0644, path, sizeof path);
   return cfg_node_load(path, cfg, warn_fd, err);
 }

@@ -94,7 +94,8 @@ int main(int argc, char **argv) {
   o.retry_ms = 5000;
   rv_client_t *c;
   rv_err_t err;
-  if (rv_client_new(nodes, &o, &c, &err)) {
+  static rv_client_env_keys_t keys; /* RV_CLIENT_KEY, RV_SERVER_KEYS: a secure cluster */
+  if (rv_client_opts_env(&o, &keys, &err) || rv_client_new(nodes, &o, &c, &err)) {
     fprintf(stderr, "rv-lin-workload: %s\n", err.msg);
     return 1;
   }

@@ -34,10 +34,11 @@ int cli_fence_main(int argc, char **argv);
 int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
 int cli_endpoints_main(int argc, char **argv);
 int cli_snapshot_main(int argc, char **argv); /* cli_snapshot.c */
+int cli_keys_main(int argc, char **argv);
 
 /* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
  * "table" (or NULL) or "json". Returns the exit code. */
-int cli_endpoints_run(const char *cmd, const char *config, const char *fmt);
+int cli_endpoints_run(const char *cmd, const char *config, const char *key, const char *fmt);
 
 /* One command-line option of a subcommand, for cli_parse: a flag sets *flag; a valued option
  * stores its argument (borrowed from argv) in *value. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "rv_client.h"
 #include "rv_log.h"
 
@@ -61,6 +62,10 @@ static void s_help(void) {
       "  --ops N          or: stop each run after N operations\n"
       "  --stale          reads without ReadIndex (served by the contacted node)\n"
       "  --retry MS       give an operation up after this long (default 30000)\n"
+      "  --key FILE       the client's CURVE key pair (default $RV_CLIENT_KEY, else the YAML's\n"
+      "                   security.client-key)\n"
+      "  --server-key HOST:PORT=KEY,...  the nodes' public keys (with --nodes; default\n"
+      "                   $RV_SERVER_KEYS; with -c: the YAML's, these added)\n"
       "  --json           one JSON object per run: workload, clients, ops, ops_per_s, p50_us,\n"
       "                   p99_us, p999_us, max_us, errors, seconds\n"
       "Exit codes: 0 ok, 1 failure (e.g. no quorum, or every operation failed), 2 usage error,\n"
@@ -288,6 +293,7 @@ int cli_bench_main(int argc, char **argv) {
   static s_bench_t bench;
   s_bench_t *b = &bench;
   const char *config = NULL, *nodes = NULL, *clients_list = NULL, *workload = "create";
+  const char *key = NULL, *server_key = NULL;
   long retry_ms = 30000;
   b->seconds = 10;
   b->size = 256;
@@ -303,6 +309,10 @@ int cli_bench_main(int argc, char **argv) {
       config = argv[++i];
     } else if (strcmp(a, "--nodes") == 0 && v) {
       nodes = argv[++i];
+    } else if (strcmp(a, "--key") == 0 && v) {
+      key = argv[++i];
+    } else if (strcmp(a, "--server-key") == 0 && v) {
+      server_key = argv[++i];
     } else if (strcmp(a, "--workload") == 0 && v) {
       workload = argv[++i];
     } else if (strcmp(a, "--clients") == 0 && v) {
@@ -378,6 +388,11 @@ int cli_bench_main(int argc, char **argv) {
   rv_client_opts_default(&o);
   o.lanes = (unsigned)maxc;
   o.retry_ms = (int)retry_ms;
+  static cli_auth_t auth;
+  if (cli_auth_load("bench", cfg, key, server_key, &auth, &o)) {
+    cfg_node_destroy(&cfg);
+    return CLI_FAILURE;
+  }
   rv_err_t err;
   int rc = rv_client_new(nodes, &o, &b->client, &err);
   cfg_node_destroy(&cfg);

@@ -63,6 +63,12 @@ int cli_config_main(int argc, char **argv) {
     printf("ok: %s (node %s, cluster %s, %d nodes, %d actors%s)\n", config, cfg->node_id,
            cfg->cluster_id, cfg->nnodes, cfg->nactors,
            running ? "; running, so its ports were not checked" : "");
+    if (cfg->security_insecure)
+      printf("INSECURE: security.insecure is true: no authentication, no encryption on the raft "
+             "and client ports\n");
+    else
+      printf("security: CURVE, %d node keys pinned, %d clients accepted\n", cfg->nnodes,
+             cfg->nclients);
   } else {
     fflush(stdout);
     cfg_node_dump(cfg, STDOUT_FILENO);

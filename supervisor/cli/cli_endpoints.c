@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "rv_client.h"
 
 #define S_TIMEOUT_MS 1000 /* one attempt on one node */
@@ -13,15 +14,17 @@
 
 static void s_help(void) {
   printf(
-      "usage: raftvisor endpoints -c FILE [-w table|json]\n"
-      "       raftvisor status --cluster -c FILE [-w table|json]\n"
+      "usage: raftvisor endpoints -c FILE [--key FILE] [-w table|json]\n"
+      "       raftvisor status --cluster -c FILE [--key FILE] [-w table|json]\n"
       "Asks every node of the cluster in FILE (any node's YAML) over the network, on its\n"
       "client port, and prints one line per node: node, address, Raft role, term, leader,\n"
       "commit index, applied index, lag (the highest commit index answered minus this node's\n"
       "applied index), database size, health (as the node's kv-store sees it: attached to its\n"
       "raft-peer and a leader known), version, uptime (of its kv-store). Needs no access to the\n"
       "node's run directory: it works from any host that reaches the client ports.\n"
-      "  -c, --config FILE     a node's YAML (only cluster.nodes is used)\n"
+      "  -c, --config FILE     a node's YAML (cluster.nodes, and security for the keys)\n"
+      "  --key FILE            the client's CURVE key pair (default $RV_CLIENT_KEY, else the\n"
+      "                        YAML's security.client-key)\n"
       "  -w, --write-out FMT   table (default) or json: {\"schema_version\":1, \"cluster\",\n"
       "                        \"nodes\":[{node, address, reachable, role, term, leader, commit,\n"
       "                        applied, lag, db_size, health, version, uptime_ms, error}]}\n"
@@ -36,12 +39,11 @@ typedef struct {
   char error[RV_CLIENT_MSG_MAX];
 } s_row_t;
 
-static void s_ask(const cfg_peer_t *p, s_row_t *row) {
+static void s_ask(const cfg_peer_t *p, const rv_client_opts_t *base, s_row_t *row) {
   bool v6 = strchr(p->host, ':') != NULL;
   snprintf(row->address, sizeof row->address, "%s%s%s:%d", v6 ? "[" : "", p->host, v6 ? "]" : "",
            p->client_port);
-  rv_client_opts_t o;
-  rv_client_opts_default(&o);
+  rv_client_opts_t o = *base;
   o.timeout_ms = S_TIMEOUT_MS;
   o.retry_ms = S_RETRY_MS;
   rv_client_t *c = NULL;
@@ -87,7 +89,7 @@ static void s_size(uint64_t b, char *buf, size_t len) {
   snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
-int cli_endpoints_run(const char *cmd, const char *config, const char *fmt) {
+int cli_endpoints_run(const char *cmd, const char *config, const char *key, const char *fmt) {
   bool json;
   if (!fmt || strcmp(fmt, "table") == 0) json = false;
   else if (strcmp(fmt, "json") == 0) json = true;
@@ -95,12 +97,19 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *fmt) {
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);
   if (rc) return rc;
+  rv_client_opts_t base;
+  rv_client_opts_default(&base);
+  static cli_auth_t auth;
+  if ((rc = cli_auth_load(cmd, cfg, key, NULL, &auth, &base))) {
+    cfg_node_destroy(&cfg);
+    return rc;
+  }
   s_row_t rows[CFG_MAX_NODES];
   memset(rows, 0, sizeof rows);
   uint64_t top_commit = 0;
   int answered = 0;
   for (int i = 0; i < cfg->nnodes; i++) {
-    s_ask(&cfg->nodes[i], &rows[i]);
+    s_ask(&cfg->nodes[i], &base, &rows[i]);
     if (rows[i].ok) {
       answered++;
       if (rows[i].st.commit > top_commit) top_commit = rows[i].st.commit;
@@ -168,11 +177,13 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *fmt) {
 }
 
 int cli_endpoints_main(int argc, char **argv) {
-  const char *config = NULL, *fmt = NULL;
-  const cli_opt_t opts[] = {
-      {"--config", "-c", NULL, &config}, {"--write-out", "-w", NULL, &fmt}, {NULL}};
+  const char *config = NULL, *fmt = NULL, *key = NULL;
+  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config},
+                            {"--write-out", "-w", NULL, &fmt},
+                            {"--key", NULL, NULL, &key},
+                            {NULL}};
   int prc = cli_parse("endpoints", argc, argv, opts, s_help, NULL, 0, NULL);
   if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("endpoints", "missing -c FILE (a node's YAML)");
-  return cli_endpoints_run("endpoints", config, fmt);
+  return cli_endpoints_run("endpoints", config, key, fmt);
 }

@@ -138,6 +138,10 @@ static void s_help(void) {
       "options:\n"
       "  -c, --config FILE   a node's YAML: the cluster's nodes (this one tried first) and id\n"
       "  --nodes LIST        host:client-port,... instead of -c\n"
+      "  --key FILE          this client's CURVE key pair (from `raftvisor keys gen`); default\n"
+      "                      $RV_CLIENT_KEY, else the YAML's security.client-key\n"
+      "  --server-key LIST   the nodes' public keys, host:port=KEY,... (with --nodes; default\n"
+      "                      $RV_SERVER_KEYS; with -c: the YAML's, these added)\n"
       "  --json              one JSON object per line (ls: per entry), errors included\n"
       "  --stale             reads served at once by the contacted node, maybe behind\n"
       "  --timeout MS        one attempt on one node (default 1000)\n"
@@ -645,7 +649,7 @@ static s_cmd_fn s_lookup_cmd(const char *a) {
 }
 
 int cli_fs_main(int argc, char **argv) {
-  const char *config = NULL, *nodes = NULL;
+  const char *config = NULL, *nodes = NULL, *key = NULL, *server_key = NULL;
   cli_fs_t fs = {.status = CLI_OK};
   rv_client_opts_default(&fs.opts);
   int i = 1;
@@ -660,6 +664,10 @@ int cli_fs_main(int argc, char **argv) {
       config = argv[++i];
     } else if (strcmp(a, "--nodes") == 0 && has_value) {
       nodes = argv[++i];
+    } else if (strcmp(a, "--key") == 0 && has_value) {
+      key = argv[++i];
+    } else if (strcmp(a, "--server-key") == 0 && has_value) {
+      server_key = argv[++i];
     } else if (strcmp(a, "--json") == 0) {
       fs.json = true;
     } else if (strcmp(a, "--stale") == 0) {
@@ -698,8 +706,13 @@ int cli_fs_main(int argc, char **argv) {
     if (rc) return rc;
     cli_cluster_nodes(cfg, fs.nodes, sizeof fs.nodes);
     snprintf(fs.cluster, sizeof fs.cluster, "%s", cfg->cluster_id);
+    rc = cli_auth_load("fs", cfg, key, server_key, &fs.auth, &fs.opts);
     cfg_node_destroy(&cfg);
-  } else if (nodes) {
+    if (rc) return rc;
+  } else if (cli_auth_load("fs", NULL, key, server_key, &fs.auth, &fs.opts)) {
+    return CLI_FAILURE;
+  }
+  if (!config && nodes) {
     char parsed[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
     int n;
     rv_err_t err;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "cli_fs_path.h"
+#include "cli_auth.h"
 #include "rv_client.h"
 
 #define CLI_FS_OTHER_MAX 4 /* other clusters (named by URIs) one command may reach */
@@ -20,6 +21,7 @@
 typedef struct {
   rv_client_t *client; /* the configured cluster's (-c or --nodes), made when first needed */
   rv_client_opts_t opts;
+  cli_auth_t auth;     /* the CURVE keys opts borrows */
   char nodes[2048];    /* its node list, "" when neither -c nor --nodes was given */
   char cluster[64];    /* its cluster id (from -c), "" when unknown */
   char principal[RV_CLIENT_OWNER_MAX + 1]; /* who runs the command (cli_fs_principal) */

@@ -41,6 +41,8 @@ static const cli_command_t s_commands[] = {
      cli_endpoints_main},
     {"snapshot", "backups: save a consistent image from a node, verify it, restore a new node",
      cli_snapshot_main},
+    {"keys", "make a CURVE key pair for a node or a client: keys gen [--out DIR] NAME",
+     cli_keys_main},
     {"version", "print the version of raftvisor", s_version_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -87,6 +87,9 @@ static int s_daemon(cfg_node_t *cfg) {
   char *nl = strchr(buf, '\n');
   if (nl) *nl = '\0';
   if (strncmp(buf, "up ", 3) == 0) {
+    if (cfg->security_insecure)
+      printf("INSECURE: security.insecure is true: node %s authenticates no one and encrypts "
+             "nothing on its raft and client ports\n", cfg->node_id);
     printf("node %s is up: supervisor pid %s, %d actors ('raftvisor status -c %s')\n",
            cfg->node_id, buf + 3, cfg->nactors, cfg->source);
     return CLI_OK;

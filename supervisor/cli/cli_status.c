@@ -8,7 +8,7 @@
 static void s_help(void) {
   printf(
       "usage: raftvisor status -c FILE [--json]\n"
-      "       raftvisor status --cluster -c FILE [-w table|json]   (see raftvisor endpoints)\n"
+      "       raftvisor status --cluster -c FILE [--key FILE] [-w table|json]   (see raftvisor endpoints)\n"
       "Shows a running node: the supervisor (pid, state, uptime, the node's health) and per\n"
       "actor its pid, state (starting, running, stopping, backoff, stopped, failed), uptime,\n"
       "restarts, health verdict with the last ping's round trip, and last exit (\"exited with\n"
@@ -17,7 +17,8 @@ static void s_help(void) {
       "  --json             one JSON object: schema_version (2), node, cluster, supervisor_pid,\n"
       "                     state, uptime_ms, raft (leader null when none is known),\n"
       "                     health, health_reason, actors[] with name, pid, state, uptime_ms,\n"
-      "                     restarts, last_exit, health, health_reason, health_rtt_us, restart\n"
+      "                     restarts, last_exit, health, health_reason, health_rtt_us, restart;\n"
+      "                     security {insecure, auth_refused}\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running.\n");
 }
 
@@ -46,6 +47,8 @@ static void s_print_json(const Rv__StatusReply *r) {
   cli_json_str(r->node_health_reason);
   printf(",\"run_dir\":");
   cli_json_str(r->run_dir);
+  printf(",\"security\":{\"insecure\":%s,\"auth_refused\":%llu}", r->insecure ? "true" : "false",
+         (unsigned long long)r->auth_refused);
   if (r->raft) {
     const Rv__RaftState *rs = r->raft;
     printf(",\"raft\":{\"role\":");
@@ -118,6 +121,12 @@ static void s_print_text(const Rv__StatusReply *r) {
   printf("node %s  cluster %s  supervisor pid %u  %s  up %s  health %s%s%s\n", r->node, r->cluster,
          r->supervisor_pid, r->state, up, s_verdict(r->node_health),
          r->node_health_reason[0] ? ": " : "", r->node_health_reason);
+  if (r->insecure)
+    printf("INSECURE: security.insecure is true: the raft and client ports authenticate no one "
+           "and encrypt nothing\n");
+  else
+    printf("security: CURVE on the raft and client ports; %llu connections or messages refused\n",
+           (unsigned long long)r->auth_refused);
   if (r->raft) {
     const Rv__RaftState *rs = r->raft;
     printf("raft %s  term %llu  leader %s  commit %llu  applied %llu  last %llu  snapshot %llu\n",
@@ -158,15 +167,17 @@ static void s_print_text(const Rv__StatusReply *r) {
 }
 
 int cli_status_main(int argc, char **argv) {
-  const char *config = NULL, *fmt = NULL;
+  const char *config = NULL, *fmt = NULL, *key = NULL;
   bool json = false, cluster = false;
   const cli_opt_t opts[] = {{"--config", "-c", NULL, &config},     {"--json", NULL, &json, NULL},
                             {"--cluster", NULL, &cluster, NULL},  {"--write-out", "-w", NULL, &fmt},
+                            {"--key", NULL, NULL, &key},
                             {NULL}};
   int prc = cli_parse("status", argc, argv, opts, s_help, NULL, 0, NULL);
   if (prc) return prc < 0 ? CLI_OK : prc;
   if (!config) return cli_usage_error("status", "missing -c FILE (the node's YAML)");
-  if (cluster) return cli_endpoints_run("status", config, json && !fmt ? "json" : fmt);
+  if (cluster) return cli_endpoints_run("status", config, key, json && !fmt ? "json" : fmt);
+  if (key) return cli_usage_error("status", "--key goes with --cluster (this node: its control socket)");
   if (fmt) return cli_usage_error("status", "-w goes with --cluster (this node: --json)");
   cfg_node_t *cfg;
   int rc = cli_load_config(config, &cfg);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kv_actor_int.h"
+#include "rv_auth.h"
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
@@ -511,11 +512,14 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
   cfg_node_listen_endpoint(s->cfg, self->client_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
-  int rc = rv_listener_new(rv_actor_mailbox(s->a), ep, what, &s->clients, err);
+  int rc = rv_listener_new_auth(rv_actor_mailbox(s->a), ep, what, s->cfg, RV_AUTH_DOMAIN_CLIENT,
+                                &s->clients, err);
   if (rc) return rc;
   if (rv_actor_reader_add(s->a, rv_listener_socket(s->clients), s_on_clients, s) != 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot register the client socket");
-  rv_info("serving clients on %s", ep);
+  rv_info("serving clients on %s (%s)", ep,
+          s->cfg->security_insecure ? "INSECURE: no authentication, no encryption"
+                                    : "CURVE: clients of security.clients only");
   return RV_OK;
 }
 

@@ -84,7 +84,8 @@ static int s_setup(void **state) {
   assert_non_null(f);
   fprintf(f,
           "node: {id: n1, data-dir: %s/n1}\n"
-          "cluster:\n  id: c1\n  nodes:\n"
+          "security: {insecure: true}\n"
+                   "cluster:\n  id: c1\n  nodes:\n"
           "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
           "ots: {enabled: true, endpoint: \"file://%s/remote\", change-log-max-bytes: 65536}\n",
           s_dir, port, port + 100, s_dir);

@@ -26,6 +26,7 @@ static void s_parse(int i) {
   char yaml[1024];
   int n = snprintf(yaml, sizeof yaml,
                    "node: {id: n%d, data-dir: %s/n%d}\n"
+                   "security: {insecure: true}\n"
                    "cluster:\n  id: c1\n  nodes:\n"
                    "    - {id: n1, host: 127.0.0.1, raft-port: %d}\n"
                    "    - {id: n2, host: 127.0.0.1, raft-port: %d}\n"
