@@ -465,3 +465,64 @@ out:
   ots_buf_close(&end);
   return rc;
 }
+
+/* ---- the vtable repl_backend.c dispatches through (repl_backend_int.h) ---- */
+
+static void s_op_close(repl_backend_t *b) {
+  repl_ots_t *o = (repl_ots_t *)b;
+  repl_ots_close(&o);
+}
+static const char *s_op_describe(const repl_backend_t *b) {
+  return repl_ots_describe((const repl_ots_t *)b);
+}
+static int s_op_read_meta(repl_backend_t *b, repl_meta_t *meta, rv_err_t *err) {
+  return repl_ots_read_meta((repl_ots_t *)b, meta, err);
+}
+static int s_op_claim(repl_backend_t *b, uint64_t term, repl_meta_t *meta, rv_err_t *err) {
+  return repl_ots_claim((repl_ots_t *)b, term, meta, err);
+}
+static repl_write_t *s_op_write_begin(repl_backend_t *b, uint64_t term, bool base,
+                                      uint64_t generation, uint64_t from_index, rv_err_t *err) {
+  return (repl_write_t *)repl_ots_write_begin((repl_ots_t *)b, term, base, generation, from_index, err);
+}
+static int s_op_write_put(repl_write_t *w, const repl_row_t *rows, size_t n, rv_err_t *err) {
+  return repl_ots_write_put((repl_ots_write_t *)w, rows, n, err);
+}
+static int s_op_write_commit(repl_write_t *w, uint64_t to_index, repl_meta_t *meta, rv_err_t *err) {
+  repl_ots_write_t *o = (repl_ots_write_t *)w;
+  return repl_ots_write_commit(&o, to_index, meta, err);
+}
+static void s_op_write_abort(repl_write_t *w) {
+  repl_ots_write_t *o = (repl_ots_write_t *)w;
+  repl_ots_write_abort(&o);
+}
+static int s_op_tidy(repl_backend_t *b, uint64_t term, bool *more, rv_err_t *err) {
+  return repl_ots_tidy((repl_ots_t *)b, term, more, err);
+}
+static int s_op_scan(repl_backend_t *b, const repl_meta_t *meta, const uint8_t *after, size_t alen,
+                     size_t max_rows, repl_row_fn fn, void *arg, uint8_t *last_key,
+                     size_t *last_len, bool *done, rv_err_t *err) {
+  return repl_ots_scan((repl_ots_t *)b, meta, after, alen, max_rows, fn, arg, last_key, last_len,
+                       done, err);
+}
+
+static const repl_backend_ops_t s_ops = {
+    .scheme = "tablestore",
+    .close = s_op_close,
+    .describe = s_op_describe,
+    .read_meta = s_op_read_meta,
+    .claim = s_op_claim,
+    .write_begin = s_op_write_begin,
+    .write_put = s_op_write_put,
+    .write_commit = s_op_write_commit,
+    .write_abort = s_op_write_abort,
+    .tidy = s_op_tidy,
+    .scan = s_op_scan,
+};
+
+repl_backend_t *repl_backend_ots_open(const repl_backend_cfg_t *cfg, rv_err_t *err) {
+  repl_ots_t *b = repl_ots_open(cfg, err);
+  if (!b) return NULL;
+  b->head.ops = &s_ops;
+  return &b->head;
+}

@@ -1,7 +1,9 @@
 /* repl_backend_ots: the Tablestore backend of the remote copy (repl_backend.h, issue 9), over
  * ots_client. The operations have repl_backend.h's contracts exactly (read them there); this
  * header adds only what is particular to Tablestore: the table's layout, the knobs tests use,
- * and the repl_ots_ names the dispatch (repl_backend.c) calls through its vtable.
+ * and the repl_ots_ names behind the vtable that repl_backend_ots_open (repl_backend_int.h)
+ * hands to the dispatch in repl_backend.c. A repl_ots_t IS a repl_backend_t (its first member),
+ * so a test may use either API on one handle.
  *
  * The table (default raftvisor_ns; created with local transactions when absent, its schema
  * checked when present):

@@ -9,11 +9,13 @@
 #include "ots_client.h"
 #include "ots_plainbuf.h"
 #include "ots_wire.h"
+#include "repl_backend_int.h"
 #include "repl_backend_ots.h"
 
 #define REPL_OTS_NAME_MAX 256
 
 struct repl_ots {
+  repl_backend_t head;       /* first: repl_backend.c's head (repl_backend_int.h) */
   ots_client_t *client;
   char endpoint[REPL_OTS_NAME_MAX];
   char table[REPL_OTS_NAME_MAX];

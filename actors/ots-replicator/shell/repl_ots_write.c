@@ -16,6 +16,7 @@
 #include "repl_ots_int.h"
 
 struct repl_ots_write {
+  repl_write_t head;        /* first: repl_backend.c's head (repl_backend_int.h) */
   repl_ots_t *b;
   bool base;
   uint64_t term, from_gen, from_index;

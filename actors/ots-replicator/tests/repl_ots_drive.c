@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "repl_backend.h"
 #include "repl_ots_int.h"
 
 #define NKEYS 1200
@@ -91,7 +92,7 @@ static const s_state_t *s_state_at(uint64_t index) {
 
 static char s_secret[256];
 
-static repl_ots_t *s_open(const char *cluster, long timeout_ms) {
+static repl_backend_cfg_t s_cfg(const char *cluster, long timeout_ms) {
   if (!s_secret[0]) {
     FILE *f = fopen(s_env("OTS_SECRET_FILE"), "r");
     if (!f || !fgets(s_secret, sizeof s_secret, f)) s_die("cannot read the secret file");
@@ -101,6 +102,11 @@ static repl_ots_t *s_open(const char *cluster, long timeout_ms) {
   repl_backend_cfg_t cfg = {.endpoint = s_env("OTS_ENDPOINT"), .instance = s_env("OTS_INSTANCE"),
                             .access_key_id = s_env("OTS_AKID"), .access_key_secret = s_secret,
                             .cluster_id = cluster, .request_timeout_ms = timeout_ms};
+  return cfg;
+}
+
+static repl_ots_t *s_open(const char *cluster, long timeout_ms) {
+  repl_backend_cfg_t cfg = s_cfg(cluster, timeout_ms);
   rv_err_t err;
   repl_ots_t *b = repl_ots_open(&cfg, &err);
   if (!b) s_die("open: %s", err.msg);
@@ -293,17 +299,35 @@ static void s_roundtrip(void) {
   if (repl_ots_read_meta(b2, &m2, &err) || m2.synced_index != 20 || m2.generation != m.generation)
     s_die("second handle: meta differs");
   s_check(b2, "second handle");
+  /* the same copy through the generic interface (repl_backend.c's dispatch by scheme) */
+  repl_backend_cfg_t cfg = s_cfg("c-roundtrip", 0);
+  repl_backend_t *g = repl_backend_open(&cfg, &err);
+  if (!g) s_die("repl_backend_open: %s", err.msg);
+  if (strncmp(repl_backend_describe(g), "tablestore http://", 18) != 0)
+    s_die("describe: %s", repl_backend_describe(g));
+  repl_meta_t gm;
+  if (repl_backend_read_meta(g, &gm, &err) || gm.synced_index != 20) s_die("generic read_meta");
+  repl_write_t *gw = repl_write_begin(g, 1, false, gm.generation, gm.synced_index, &err);
+  if (!gw) s_die("generic begin: %s", err.msg);
+  repl_row_t gr = {.key = (const uint8_t *)"k00999", .klen = 6, .val = (const uint8_t *)"generic", .vlen = 7};
+  if (repl_write_put(gw, &gr, 1, &err) || repl_write_commit(&gw, 25, &m, &err) || gw)
+    s_die("generic write: %s", err.msg);
+  free(s_cur.val[999]);
+  s_cur.val[999] = strdup("generic");
+  s_remember(25);
+  s_check(b, "after a write through repl_backend.h");
+  repl_backend_close(&g);
   /* the empty scan position and the end: scanning from the last key gives nothing, done */
   uint8_t last[REPL_KEY_MAX];
   size_t llen;
   bool done;
-  s_cmp_t c = {.want = s_state_at(20), .next = NKEYS + 1};
+  s_cmp_t c = {.want = s_state_at(25), .next = NKEYS + 1};
   if (repl_ots_scan(b, &m, (const uint8_t *)"k99999", 6, 10, s_cmp_row, &c, last, &llen, &done, &err) ||
       !done || c.seen != 0)
     s_die("a scan after the last key is not empty and done");
   /* claiming again with the same term changes nothing */
   repl_meta_t m3 = s_claim(b2, 1);
-  if (m3.synced_index != 20) s_die("a repeated claim moved the meta row");
+  if (m3.synced_index != 25) s_die("a repeated claim moved the meta row");
   repl_ots_close(&b2);
   repl_ots_close(&b);
 }
