@@ -175,7 +175,8 @@ int repl_ots_get_meta(repl_ots_t *b, const char *txn, repl_meta_t *meta, rv_err_
   if (!rc) rc = ots_wire_get_row(&req, b->table, ots_buf_bytes(&key), &o, err);
   if (!rc) rc = repl_ots_call(b, "GetRow", OTS_OP_IDEMPOTENT, &req, &resp, NULL, err);
   if (!rc) rc = ots_wire_parse_row_response("GetRow", resp.data, resp.len, &res, err);
-  if (!rc) rc = ots_plainbuf_decode(&set, res.row.data, res.row.len, err);
+  if (!rc && (rc = ots_plainbuf_decode(&set, res.row.data, res.row.len, err)))
+    rv_err_prefix(err, "GetRow answer: the meta row's PlainBuffer");
   if (!rc && set.nrows == 0)
     rc = rv_err_set(err, RV_ENOTFOUND, "no meta row for cluster \"%s\": nothing was uploaded yet",
                     b->cluster);
@@ -339,7 +340,8 @@ int repl_ots_scan(repl_ots_t *b, const repl_meta_t *meta, const uint8_t *after, 
   if (!rc) rc = repl_ots_encode_key(&end, b->cluster, gen, 0, REPL_OTS_KEY_MAX, NULL, 0, err);
   while (!rc) {
     rc = s_range(b, &start, &end, (int32_t)(max_rows - given), &res, err);
-    if (!rc) rc = ots_plainbuf_decode(&set, res.rows.data, res.rows.len, err);
+    if (!rc && (rc = ots_plainbuf_decode(&set, res.rows.data, res.rows.len, err)))
+      rv_err_prefix(err, "GetRange answer: the rows' PlainBuffer");
     for (size_t i = 0; !rc && i < set.nrows; i++) {
       repl_row_t r;
       if ((rc = repl_ots_decode_data(&set.rows[i], b->cluster, gen, &r, &scratch, err))) break;
@@ -427,7 +429,8 @@ int repl_ots_tidy(repl_ots_t *b, uint64_t term, bool *more, rv_err_t *err) {
       rc = repl_ots_encode_key(&start, b->cluster, lo, 0, REPL_OTS_KEY_MIN, NULL, 0, err);
       if (!rc) rc = repl_ots_encode_key(&end, b->cluster, hi, 0, REPL_OTS_KEY_MIN, NULL, 0, err);
       if (!rc) rc = s_range(b, &start, &end, (int32_t)(REPL_OTS_TIDY_ROWS - deleted), &res, err);
-      if (!rc) rc = ots_plainbuf_decode(&set, res.rows.data, res.rows.len, err);
+      if (!rc && (rc = ots_plainbuf_decode(&set, res.rows.data, res.rows.len, err)))
+        rv_err_prefix(err, "GetRange answer: the rows' PlainBuffer");
       size_t n = 0;
       for (size_t i = 0; !rc && i < set.nrows; i++) {
         const ots_row_t *r = &set.rows[i];

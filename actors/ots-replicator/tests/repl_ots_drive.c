@@ -2,7 +2,7 @@
  * checks it (integration-tests/test_repl_ots_*.sh start the server and call it). Exit 0 when
  * the scenario passed; otherwise a message on stderr saying what was wrong, exit 1.
  *
- *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults
+ *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults | hostile
  * Environment: OTS_ENDPOINT, OTS_INSTANCE, OTS_AKID, OTS_SECRET_FILE, OTS_FAULT_FILE.
  *
  * The invariant checked after every step, failed ones included: a scan of the generation the
@@ -577,9 +577,63 @@ static void s_faults_scenario(void) {
   repl_ots_close(&b);
 }
 
+/* Hostile answers (the server's corrupt faults): a wrong MD5, a wrong signature, a damaged
+ * PlainBuffer row are clear errors at once (never retried, never trusted), and a write that
+ * meets one leaves the remote copy consistent. */
+static void s_hostile(void) {
+  repl_ots_t *b = s_open("c-hostile", 2000);
+  rv_err_t err;
+  repl_meta_t m = s_claim(b, 8), mm;
+  s_remember(0);
+  s_change_t ch[NKEYS];
+  size_t n = s_mk(ch, 0, 120, 1, false);
+  s_expect(s_write(b, 8, false, &m, ch, n, 10, 1, &m, &err), RV_OK, &err, "write 120");
+  static const struct {
+    const char *faults, *what, *text;
+    int want;
+  } reads[] = {
+      {"corrupt md5 1 action=GetRow\n", "read meta, wrong MD5", "x-ots-contentmd5", RV_ECORRUPT},
+      {"corrupt sig 1 action=GetRow\n", "read meta, wrong signature", "signature", RV_EPERM},
+      {"corrupt crc 1 action=GetRow\n", "read meta, damaged row checksum", "checksum", RV_ECORRUPT},
+  };
+  for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+    s_faults(reads[i].faults);
+    s_expect(repl_ots_read_meta(b, &mm, &err), reads[i].want, &err, reads[i].what);
+    if (!strstr(err.msg, reads[i].text) || !strstr(err.msg, "GetRow") || !strstr(err.msg, "tablestore http://"))
+      s_die("%s: the message does not name %s, the action and the endpoint", reads[i].what, reads[i].text);
+  }
+  /* a scan page with a damaged row */
+  s_faults("corrupt crc 1 action=GetRange\n");
+  uint8_t last[REPL_KEY_MAX];
+  size_t llen;
+  bool done;
+  s_cmp_t c = {.want = s_state_at(10)};
+  s_expect(repl_ots_scan(b, &m, NULL, 0, 5000, s_cmp_row, &c, last, &llen, &done, &err), RV_ECORRUPT, &err,
+           "scan, damaged row checksum");
+  if (c.seen != 0) s_die("rows of a damaged page were handed out");
+  /* writes that meet a hostile answer fail (or, for the commit, are settled by the meta row),
+   * and the copy stays the model at its index */
+  static const char *writes[] = {"corrupt sig 1 action=BatchWriteRow\n", "corrupt md5 1 action=UpdateRow\n",
+                                 "corrupt md5 1 action=CommitTransaction\n",
+                                 "corrupt sig 1 action=StartLocalTransaction\n"};
+  uint64_t index = 10;
+  for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    s_faults(writes[i]);
+    n = s_mk(ch, i * 50, 250, 1, false);
+    index += 10;
+    int rc = s_write(b, 8, false, &m, ch, n, index, (int)i + 2, &m, &err);
+    s_log("write with \"%.*s\": %s%s%s", (int)strcspn(writes[i], "\n"), writes[i], rv_code_name(rc),
+          rc ? ": " : "", rc ? err.msg : "");
+    s_faults("");
+    if (rc && repl_ots_read_meta(b, &m, &err)) s_die("read meta: %s", err.msg);
+    s_check(b, "after a hostile answer");
+  }
+  repl_ots_close(&b);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults\n");
+    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults|hostile\n");
     return 2;
   }
   s_scenario = argv[1];
@@ -589,6 +643,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "midway") == 0) s_midway();
   else if (strcmp(argv[1], "base") == 0) s_base();
   else if (strcmp(argv[1], "faults") == 0) s_faults_scenario();
+  else if (strcmp(argv[1], "hostile") == 0) s_hostile();
   else s_die("unknown scenario");
   s_log("PASS");
   return 0;
