@@ -3,6 +3,7 @@
  * the scenario passed; otherwise a message on stderr saying what was wrong, exit 1.
  *
  *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults | hostile
+ *   rv-repl-ots-drive digest CLUSTER  prints the remote copy's namespace digest (see s_digest)
  * Environment: OTS_ENDPOINT, OTS_INSTANCE, OTS_AKID, OTS_SECRET_FILE, OTS_FAULT_FILE.
  *
  * The invariant checked after every step, failed ones included: a scan of the generation the
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv_codec.h"
 #include "repl_backend.h"
 #include "repl_ots_int.h"
 
@@ -631,9 +633,68 @@ static void s_hostile(void) {
   repl_ots_close(&b);
 }
 
+/* ---- digest: the remote copy's namespace digest, as `fs -digest` computes it ---- */
+
+typedef struct {
+  uint64_t h, rows;
+} s_digest_t;
+
+static int s_digest_row(void *arg, const repl_row_t *r) {
+  s_digest_t *d = arg;
+  uint8_t len[4];
+  kv_be32_put(len, (uint32_t)r->klen);
+  d->h = kv_fnv64(d->h, len, sizeof len);
+  d->h = kv_fnv64(d->h, r->key, r->klen);
+  kv_be32_put(len, (uint32_t)r->vlen);
+  d->h = kv_fnv64(d->h, len, sizeof len);
+  d->h = kv_fnv64(d->h, r->val, r->vlen);
+  d->rows++;
+  return 0;
+}
+
+/* Prints "DIGEST SYNCED_INDEX GENERATION ROWS TERM" of the cluster's remote copy through
+ * repl_backend.h, or "none" when nothing was uploaded. The digest is kv_check.c's namespace
+ * digest (FNV-1a over be32 length + key, be32 length + value, in key order), so it equals the
+ * `fs -digest` of a replica at that index. */
+static void s_digest(const char *cluster) {
+  repl_backend_cfg_t cfg = s_cfg(cluster, 5000);
+  rv_err_t err;
+  repl_backend_t *b = repl_backend_open(&cfg, &err);
+  if (!b) s_die("open: %s", err.msg);
+  for (int attempt = 0;; attempt++) {
+    repl_meta_t m;
+    int rc = repl_backend_read_meta(b, &m, &err);
+    if (rc == RV_ENOTFOUND) {
+      printf("none\n");
+      break;
+    }
+    if (rc) s_die("read meta: %s", err.msg);
+    s_digest_t d = {.h = KV_FNV64_INIT};
+    uint8_t last[REPL_KEY_MAX], after[REPL_KEY_MAX];
+    size_t llen = 0;
+    bool done = false;
+    while (!rc && !done) {
+      memcpy(after, last, llen);
+      rc = repl_backend_scan(b, &m, after, llen, 5000, s_digest_row, &d, last, &llen, &done, &err);
+    }
+    if (rc == RV_ESTALE && attempt < 20) continue; /* an upload landed meanwhile: again */
+    if (rc) s_die("scan: %s", err.msg);
+    printf("%016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", d.h, m.synced_index,
+           m.generation, d.rows, m.term);
+    break;
+  }
+  repl_backend_close(&b);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "digest") == 0) {
+    s_scenario = "digest";
+    s_digest(argv[2]);
+    return 0;
+  }
   if (argc != 2) {
-    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults|hostile\n");
+    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults|hostile\n"
+                    "       rv-repl-ots-drive digest CLUSTER\n");
     return 2;
   }
   s_scenario = argv[1];
