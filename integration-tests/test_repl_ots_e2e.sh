@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end, the remote copy in rv-ots-server: a three-node cluster with ots.enabled uploads
-# what fs and bench write; the copy's namespace digest (over a scan of the server's table)
-# reaches the cluster's `fs -digest`. Then the server answers 503 ServerBusy to everything, then
+# what fs and bench write; meta-status shows _synced=1 on the leader, and the copy's namespace
+# digest (meta-status --digest, and rv-repl-ots-drive's own scan) is the cluster's `fs -digest`. Then the server answers 503 ServerBusy to everything, then
 # blackholes every request: the cluster keeps taking writes (bench p50/p99 reported beside the
 # run before the faults, not asserted), the backlog is visible in status, no actor restarts, and
 # once the server is healthy again the copy drains to the cluster's digest.
@@ -17,13 +17,23 @@ for i in 1 2 3; do
 done
 wait_for "one leader agreed by all" 20 leader_agreed 3
 
+# The copy as the CLI reads it (meta-status --digest: "DIGEST SYNCED_INDEX remote:BACKEND") and
+# as rv-repl-ots-drive reads it (its own scan through repl_backend.h): both must name the
+# cluster's digest at its index.
 remote_matches() {
-  local r
-  r=$(ots_remote_digest it) || return 1
-  [ "${r%% *}" = "$DIGEST" ]
+  local r d
+  r=$("$RV" meta-status --digest -c "$T/n1.yaml" 2>/dev/null) || return 1
+  [ "${r%% *}" = "$DIGEST" ] || return 1
+  d=$(ots_remote_digest it) || return 1
+  [ "${d%% *}" = "$DIGEST" ] || fail "meta-status --digest says $r, rv-repl-ots-drive digest says $d"
+}
+leader_synced() {
+  "$RV" meta-status -c "$T/n1.yaml" >"$T/meta-status" 2>&1 || return 1
+  grep -q '^LEADER .* _synced=1 ' "$T/meta-status"
 }
 notes() {
   local i
+  "$RV" meta-status -c "$T/n1.yaml" 2>&1 || true
   for i in 1 2 3; do
     printf 'n%s kv-store: %s | ots-replicator: %s\n' "$i" "$(actor_field "$T/n$i.yaml" kv-store health_reason)" \
       "$(actor_field "$T/n$i.yaml" ots-replicator health_reason)"
@@ -39,8 +49,10 @@ for k in $(seq 1 30); do fs 1 -mkdir -p "/d$k/e" || fail "mkdir -p /d$k/e"; done
 printf 'hello' | fs 1 -put - /d1/e/f || fail "put"
 before=$(bench_run before)
 digests_equal 3
+wait_for "the leader's meta-status says _synced=1" 60 leader_synced
 wait_for "the remote copy reaches the cluster's digest $DIGEST at index $DIGEST_INDEX" 60 remote_matches
-log "remote copy: $(ots_remote_digest it) (digest index generation rows term); cluster: $DIGEST at $DIGEST_INDEX"
+log "remote copy: $("$RV" meta-status --digest -c "$T/n1.yaml"); cluster: $DIGEST at $DIGEST_INDEX"
+cat "$T/meta-status"
 
 ots_faults $'busy 100%\n'
 busy=$(bench_run busy)
@@ -55,7 +67,8 @@ log "bench create, 8 clients (p50_us p99_us ops/s): before $before | 503s $busy 
 ots_faults ''
 digests_equal 3
 wait_for "the remote copy drains to the cluster's digest $DIGEST at index $DIGEST_INDEX" 120 remote_matches
-log "drained: remote copy $(ots_remote_digest it); cluster $DIGEST at $DIGEST_INDEX"
+wait_for "the leader's meta-status says _synced=1 again" 30 leader_synced
+log "drained: remote copy $("$RV" meta-status --digest -c "$T/n1.yaml"); cluster $DIGEST at $DIGEST_INDEX"
 notes
 for i in 1 2 3; do stop_node "$T/n$i.yaml"; done
 ots_stop TERM
