@@ -29,10 +29,10 @@ static int s_check_cfg(const repl_backend_cfg_t *cfg, rv_err_t *err) {
                       cfg->cluster_id ? cfg->cluster_id : "", REPL_CLUSTER_ID_MAX - 1);
   const char *t = cfg->table ? cfg->table : REPL_OTS_TABLE_DEFAULT;
   size_t tl = strlen(t);
-  bool ok = tl >= 1 && tl < REPL_OTS_NAME_MAX && (t[0] == '_' || (t[0] | 32) >= 'a') &&
-            (t[0] | 32) <= 'z';
+  bool ok = tl >= 1 && tl < REPL_OTS_NAME_MAX && !(t[0] >= '0' && t[0] <= '9');
   for (size_t i = 0; ok && i < tl; i++)
-    ok = t[i] == '_' || (t[i] >= '0' && t[i] <= '9') || ((t[i] | 32) >= 'a' && (t[i] | 32) <= 'z');
+    ok = t[i] == '_' || (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') ||
+         (t[i] >= 'A' && t[i] <= 'Z');
   if (!ok)
     return rv_err_set(err, RV_EINVAL, "ots table \"%.200s\": expected 1..255 of [A-Za-z0-9_], "
                       "not starting with a digit", t);

@@ -2,7 +2,8 @@
  * checks it (integration-tests/test_repl_ots_*.sh start the server and call it). Exit 0 when
  * the scenario passed; otherwise a message on stderr saying what was wrong, exit 1.
  *
- *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults | hostile
+ *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults | hostile |
+ *                                    schema
  *   rv-repl-ots-drive digest CLUSTER  prints the remote copy's namespace digest (see s_digest)
  * Environment: OTS_ENDPOINT, OTS_INSTANCE, OTS_AKID, OTS_SECRET_FILE, OTS_FAULT_FILE.
  *
@@ -633,6 +634,79 @@ static void s_hostile(void) {
   repl_ots_close(&b);
 }
 
+/* Opening: a table created by the backend is used again; a table of another shape is refused
+ * naming the difference; a bad configuration is refused naming the field. */
+static void s_schema(void) {
+  rv_err_t err;
+  repl_ots_t *b = s_open("c-schema", 0); /* creates raftvisor_ns */
+  /* a table someone else made, with other key columns */
+  static const ots_pk_schema_t other[3] = {{"cluster", OTS_PK_STRING, false},
+                                           {"gen", OTS_PK_STRING, false},
+                                           {"key", OTS_PK_BINARY, false}};
+  static const ots_pk_schema_t two[2] = {{"cluster", OTS_PK_STRING, false}, {"k", OTS_PK_BINARY, false}};
+  const struct {
+    const char *table;
+    const ots_pk_schema_t *pk;
+    size_t npk;
+    int ttl;
+    const char *text;
+  } tables[] = {
+      {"_other_ns", other, 3, -1, "primary key column 2 is 'gen' STRING, expected 'gen' INTEGER"},
+      {"two_ns", two, 2, -1, "has 2 primary key columns, expected 3"},
+      {"ttl_ns", (const ots_pk_schema_t[]){{"cluster", OTS_PK_STRING, false}, {"gen", OTS_PK_INTEGER, false},
+                                           {"key", OTS_PK_BINARY, false}}, 3, 86400,
+       "time_to_live is 86400 s"},
+  };
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    ots_table_spec_t spec = {.table = tables[i].table, .pk = tables[i].pk, .npk = tables[i].npk,
+                             .time_to_live = tables[i].ttl, .max_versions = 1};
+    ots_buf_t req, resp;
+    ots_buf_init(&req);
+    ots_buf_init(&resp);
+    if (ots_wire_create_table(&req, &spec, &err) ||
+        repl_ots_call(b, "CreateTable", OTS_OP_IDEMPOTENT, &req, &resp, NULL, &err))
+      s_die("create %s: %s", tables[i].table, err.msg);
+    ots_buf_close(&req);
+    ots_buf_close(&resp);
+    repl_backend_cfg_t cfg = s_cfg("c-schema", 0);
+    cfg.table = tables[i].table;
+    repl_ots_t *x = repl_ots_open(&cfg, &err);
+    if (x) s_die("table %s was accepted", tables[i].table);
+    s_expect(err.code, RV_EINVAL, &err, tables[i].table);
+    if (!strstr(err.msg, tables[i].text) || !strstr(err.msg, tables[i].table) || !strstr(err.msg, "tablestore http://"))
+      s_die("%s: the message does not say \"%s\"", tables[i].table, tables[i].text);
+  }
+  /* bad configurations, named; the secret never appears in a message */
+  const struct {
+    const char *field, *value, *text;
+  } bad[] = {
+      {"endpoint", "ftp://127.0.0.1:1", "ots.endpoint \"ftp://"},
+      {"cluster", "", "cluster id"},
+      {"table", "9table", "ots table \"9table\""},
+      {"table", "ns-1", "ots table \"ns-1\""},
+      {"instance", "", "ots.instance is empty"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    repl_backend_cfg_t cfg = s_cfg("c-schema", 0);
+    if (strcmp(bad[i].field, "endpoint") == 0) cfg.endpoint = bad[i].value;
+    if (strcmp(bad[i].field, "cluster") == 0) cfg.cluster_id = bad[i].value;
+    if (strcmp(bad[i].field, "table") == 0) cfg.table = bad[i].value;
+    if (strcmp(bad[i].field, "instance") == 0) cfg.instance = bad[i].value;
+    repl_ots_t *x = repl_ots_open(&cfg, &err);
+    if (x) s_die("a bad %s was accepted", bad[i].field);
+    s_expect(err.code, RV_EINVAL, &err, bad[i].field);
+    if (!strstr(err.msg, bad[i].text)) s_die("bad %s: the message does not say %s", bad[i].field, bad[i].text);
+  }
+  /* a wrong secret: the server refuses us, and the message names neither secret */
+  repl_backend_cfg_t cfg = s_cfg("c-schema", 0);
+  cfg.access_key_secret = "wrong-secret-value";
+  repl_ots_t *x = repl_ots_open(&cfg, &err);
+  if (x) s_die("a wrong secret was accepted");
+  s_expect(err.code, RV_EPERM, &err, "wrong secret");
+  if (strstr(err.msg, "wrong-secret-value") || strstr(err.msg, s_secret)) s_die("a secret is in the message");
+  repl_ots_close(&b);
+}
+
 /* ---- digest: the remote copy's namespace digest, as `fs -digest` computes it ---- */
 
 typedef struct {
@@ -693,7 +767,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc != 2) {
-    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults|hostile\n"
+    fprintf(stderr, "usage: rv-repl-ots-drive roundtrip|fence|stale|midway|base|faults|hostile|schema\n"
                     "       rv-repl-ots-drive digest CLUSTER\n");
     return 2;
   }
@@ -705,6 +779,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "base") == 0) s_base();
   else if (strcmp(argv[1], "faults") == 0) s_faults_scenario();
   else if (strcmp(argv[1], "hostile") == 0) s_hostile();
+  else if (strcmp(argv[1], "schema") == 0) s_schema();
   else s_die("unknown scenario");
   s_log("PASS");
   return 0;
