@@ -211,11 +211,7 @@ static int s_write(repl_ots_t *b, uint64_t term, bool base, const repl_meta_t *m
   memset(&before, 0, sizeof before);
   s_state_copy(&before, &s_cur);
   repl_ots_write_t *w = repl_ots_write_begin(b, term, base, m->generation, m->synced_index, err);
-  if (!w) {
-    s_state_copy(&s_cur, &before);
-    return err->code;
-  }
-  int rc = 0;
+  int rc = w ? RV_OK : err->code;
   for (size_t i = 0; i < n && !rc; i++) {
     char k[16], v[64];
     s_key(k, ch[i].key);
@@ -242,7 +238,7 @@ static int s_write(repl_ots_t *b, uint64_t term, bool base, const repl_meta_t *m
     rc = repl_ots_write_put(w, &r, 1, err);
   }
   if (rc) {
-    repl_ots_write_abort(&w);
+    repl_ots_write_abort(&w); /* safe on NULL (begin failed) */
     s_state_copy(&s_cur, &before);
   } else {
     repl_meta_t local;
