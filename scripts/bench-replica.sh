@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Off-cluster replica benchmark (a report, not a test), file:// backend on the local disk, three
-# nodes on loopback with every actor and real fsyncs:
+# Off-cluster replica benchmark (a report, not a test), file:// backend on the local disk (or,
+# with --backend tablestore, the Tablestore backend against a local rv-ots-server, which syncs
+# every write to its RocksDB), three nodes on loopback with every actor and real fsyncs:
 #  1. replication lag under a steady create load at two rates (`raftvisor bench --workload
 #     create` with few and with many clients; the rates reached are printed): meta-status is
 #     sampled every 100 ms on the leader; lag in entries is commit_index - synced_index; lag in
@@ -9,40 +10,63 @@
 #  2. create throughput and p99 at 64 clients with the replica on and off, in the same run: two
 #     clusters, runs alternated on/off/on/off.
 #   scripts/bench-replica.sh [--seconds S] [--low-clients N] [--high-clients N]
+#                            [--backend file|tablestore]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
-secs=15 low=2 high=16
+secs=15 low=2 high=16 backend=file
 while [ $# -gt 0 ]; do
   case $1 in
+    --backend) backend=$2; shift 2 ;;
     --seconds) secs=$2; shift 2 ;;
     --low-clients) low=$2; shift 2 ;;
     --high-clients) high=$2; shift 2 ;;
-    *) echo "usage: scripts/bench-replica.sh [--seconds S] [--low-clients N] [--high-clients N]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench-replica.sh [--seconds S] [--low-clients N] [--high-clients N] [--backend file|tablestore]" >&2; exit 2 ;;
   esac
 done
 B=$top/build/bin
 RV=$B/raftvisor
 [ -x "$RV" ] || { echo "build first: scripts/build.sh" >&2; exit 2; }
 T=$(mktemp -d /tmp/rvrepl.XXXXXX)
-sampler=""
+sampler="" ots_pid=""
 cleanup() {
   if [ -n "$sampler" ]; then kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; fi
   cluster_stop "$T/on" "$RV"
   cluster_stop "$T/off" "$RV"
+  if [ -n "$ots_pid" ]; then kill "$ots_pid" 2>/dev/null || true; wait "$ots_pid" 2>/dev/null || true; fi
   rm -rf "$T"
 }
 trap cleanup EXIT
 mkdir -p "$T/on" "$T/off" "$T/remote"
 raft=$((10000 + RANDOM % 20000))
-cluster_yaml "$T/on" replon "$raft" $((raft + 100)) "ots: {enabled: true, endpoint: \"file://$T/remote\"}"
+case $backend in
+  file) ots_yaml="ots: {enabled: true, endpoint: \"file://$T/remote\"}" ;;
+  tablestore) # rv-ots-server on a free port (it logs the one it got)
+    mkdir -p "$T/ots"
+    printf 'bench-secret-%s\n' "$RANDOM$RANDOM" >"$T/ots/secret"
+    chmod 600 "$T/ots/secret"
+    "$B/rv-ots-server" --listen 127.0.0.1:0 --data "$T/ots/db" --instance rv-bench \
+      --access-key-id benchKeyId --access-key-secret "@$T/ots/secret" 2>"$T/ots/server.log" &
+    ots_pid=$!
+    port=""
+    for _ in $(seq 1 200); do
+      port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$T/ots/server.log" | cut -d: -f2 || true)
+      [ -n "$port" ] && break
+      sleep 0.05
+    done
+    [ -n "$port" ] || { echo "rv-ots-server did not start: $(cat "$T/ots/server.log")" >&2; exit 1; }
+    ots_yaml="ots: {enabled: true, endpoint: \"http://127.0.0.1:$port\", instance: rv-bench, access-key-id: benchKeyId, access-key-secret: \"@$T/ots/secret\"}"
+    ;;
+  *) echo "--backend: file or tablestore" >&2; exit 2 ;;
+esac
+cluster_yaml "$T/on" replon "$raft" $((raft + 100)) "$ots_yaml"
 cluster_yaml "$T/off" reploff $((raft + 10)) $((raft + 110))
 cluster_start "$T/on" "$RV"
 cluster_start "$T/off" "$RV"
 for c in on off; do
   for _ in $(seq 1 500); do "$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>/dev/null && break; sleep 0.05; done
 done
-echo "replica benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "replica benchmark ($backend backend), $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # sample: "unix_ms commit synced" lines from the leader's meta-status line, every 100 ms
 sample() {
