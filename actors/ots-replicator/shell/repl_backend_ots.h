@@ -42,10 +42,11 @@
                                                the server aborts a transaction at 60 s */
 #define REPL_OTS_GEN_TERM_SHIFT 24          /* base generation = (term << 24) + n */
 #define REPL_OTS_TIDY_ROWS 200              /* rows one repl_ots_tidy call deletes at most */
-#define REPL_OTS_REQUEST_TIMEOUT_MS 10000   /* one request's limit when the configuration says 0:
-                                               a 4 MiB page takes well under it, and a stuck
-                                               request (a blackholed server) is given up in
-                                               10 s rather than the SDKs' 30 s */
+#define REPL_OTS_REQUEST_TIMEOUT_MS 20000   /* one request's limit when the configuration says 0:
+                                               a 4 MiB page takes well under it (10 s was too
+                                               short for a 2 MiB part in the ASan build on a
+                                               loaded host), and a stuck request (a blackholed
+                                               server) is given up in 20 s, not the SDKs' 30 s */
 
 typedef struct repl_ots repl_ots_t;
 typedef struct repl_ots_write repl_ots_write_t;
