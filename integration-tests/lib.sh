@@ -582,11 +582,15 @@ file_lines() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 
 # repl_cluster N: an N-node cluster running the whole node with the replica on (ots.enabled, a
 # file:// endpoint in $T/remote, the shared directory), started, a leader agreed, a write taken.
+# REPL_METRICS_BASE set: node nI also serves /metrics on 127.0.0.1:REPL_METRICS_BASE+I.
 repl_cluster() {
   local n=$1 i
   cluster_yaml "$n" health-monitor raft-peer kv-store
   mkdir -p "$T/remote"
   for ((i = 1; i <= n; i++)); do
+    if [ -n "${REPL_METRICS_BASE:-}" ]; then
+      echo "metrics: {listen: \"127.0.0.1:$((REPL_METRICS_BASE + i))\"}" >>"$T/n$i.yaml"
+    fi
     printf 'ots:\n  enabled: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$T/n$i.yaml"
     start_node "$T/n$i.yaml"
   done
