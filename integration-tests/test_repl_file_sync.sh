@@ -6,6 +6,7 @@
 # every node at the same index. meta-status's lines, --json and --detail; a follower trims its
 # change log below the remote synced_index (backlog 0 once synced).
 source "$(dirname "$0")/lib.sh"
+REPL_METRICS_BASE=$(claim_ports 3)
 repl_cluster 3
 
 for k in $(seq 1 30); do fs 1 -mkdir -p "/d$((k % 7))/e$k" || fail "mkdir /d$((k % 7))/e$k"; done
@@ -38,6 +39,17 @@ assert_contains "$detail" "backend=\"file $T/remote/it\"" "--detail names the ba
 # every node trims: once synced and idle, no node keeps a backlog
 no_backlog() { [ "$("$RV" meta-status --json -c "$T/n1.yaml" | jq '[.nodes[].backlog_bytes] | max')" = 0 ]; }
 wait_for "every node's change log trimmed to nothing" 10 no_backlog
+
+# /metrics: the replica's gauges and counters on the leader, in Prometheus' format
+L=$(leader_agreed 3)
+curl -sf "http://127.0.0.1:$((REPL_METRICS_BASE + ${L#n}))/metrics" >"$T/metrics" || fail "GET /metrics on $L"
+metric() { awk -v m="$1" '$1 == m {print $2}' "$T/metrics"; }
+[ "$(metric raftvisor_replica_active)" = 1 ] || fail "raftvisor_replica_active on $L: $(grep replica "$T/metrics")"
+[ "$(metric raftvisor_replica_synced_index)" -ge "$REMOTE_INDEX" ] || fail "synced_index in /metrics"
+[ "$(metric raftvisor_replica_uploads_total)" -ge 1 ] || fail "uploads_total in /metrics"
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$T/metrics" >"$T/promtool" 2>&1 || fail "promtool: $(cat "$T/promtool")"
+fi
 
 # usage errors and help
 expect_fail 2 "missing -c FILE" "$RV" meta-status

@@ -161,6 +161,10 @@ static void s_uploader(repl_actor_t *s, Rv__ReplUploader *up) {
   up->base_rows_done = st.base_rows_done;
   up->base_rows_total = st.base_rows_total;
   up->reported_ms = (int64_t)(rv_wall_us() / 1000u);
+  up->uploads = st.uploads;
+  up->upload_bytes = st.upload_bytes;
+  up->errors = st.errors;
+  up->base_copies = st.base_copies;
 }
 
 void repl_actor_send_trim(repl_actor_t *s, uint64_t below) {
@@ -170,11 +174,19 @@ void repl_actor_send_trim(repl_actor_t *s, uint64_t below) {
   t.below_index = below;
   t.uploader = &up;
   rv_actor_send(s->a, "kv-store", RV_MSG_REPL_TRIM, &t.base, 0);
-  if (!cfg_node_actor(s->cfg, "health-monitor")) return;
-  /* the health-monitor judges the replica's lag (HEALTH_REPLICA_HOOK) from the same report */
+  /* the same report to the supervisor (/metrics) and the health-monitor (HEALTH_REPLICA_HOOK:
+   * the replica's lag on the leader) */
   Rv__ReplStatus rs = RV__REPL_STATUS__INIT;
+  Rv__ReplLogState log = RV__REPL_LOG_STATE__INIT;
+  log.enabled = s->log_enabled;
+  log.applied = s->log_applied;
+  log.floor = s->log_floor;
+  log.live_bytes = s->log_live_bytes;
+  rs.log = s->log_known ? &log : NULL;
   rs.uploader = &up;
   rs.commit_index = s->commit;
   rs.role = strcmp(s->role, "leader") == 0 ? "LEADER" : s->role[0] ? "FOLLOWER" : "";
-  rv_actor_send(s->a, "health-monitor", RV_MSG_REPL_STATUS, &rs.base, 0);
+  rv_actor_send(s->a, "supervisor", RV_MSG_REPL_STATUS, &rs.base, 0);
+  if (cfg_node_actor(s->cfg, "health-monitor"))
+    rv_actor_send(s->a, "health-monitor", RV_MSG_REPL_STATUS, &rs.base, 0);
 }
