@@ -8,10 +8,15 @@ OTS_LOG=$OTS_DIR/log/server.log
 OTS_FAULTS=$OTS_DIR/faults
 mkdir -p "$OTS_DIR/log"
 printf 'rv-test-secret-%s\n' "$RANDOM$RANDOM" >"$OTS_DIR/secret"
+chmod 600 "$OTS_DIR/secret" # as a node's config check wants a secret file
 
-# The SDK comes from scripts/setup.sh; install it here if it is missing (fails loudly offline).
-bash "$(dirname "${BASH_SOURCE[0]}")/install-sdk.sh" || fail "cannot install the Tablestore JS SDK (npm registry unreachable?)"
-command -v node >/dev/null || fail "node is missing: run scripts/setup.sh"
+# The SDK comes from scripts/setup.sh; sdk installs it at its first call if it is missing (fails
+# loudly offline). Scenarios that drive only our own client never need it.
+OTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ots_need_sdk() {
+  bash "$OTS_LIB_DIR/install-sdk.sh" || fail "cannot install the Tablestore JS SDK (npm registry unreachable?)"
+  command -v node >/dev/null || fail "node is missing: run scripts/setup.sh"
+}
 
 # ots_start [extra server args...]: starts rv-ots-server on $OTS_DIR/db; sets OTS_PID, OTS_PORT.
 ots_start() {
@@ -47,7 +52,33 @@ ots_stop() {
 sdk() {
   local script=$1
   shift
+  ots_need_sdk
   NODE_PATH=$OTS_SDK/node_modules OTS_ENDPOINT="http://127.0.0.1:$OTS_PORT" OTS_INSTANCE=rv-test \
     OTS_AKID=rvTestKeyId OTS_SECRET_FILE="$OTS_DIR/secret" OTS_FAULT_FILE="$OTS_FAULTS" OTS_LOG="$OTS_LOG" \
     timeout 150 node "$OTS_JS/$script" "$@" || fail "SDK scenario $script $* failed"
+}
+
+# repl_ots_drive SCENARIO: runs a scenario of raftvisor's Tablestore backend (rv-repl-ots-drive,
+# actors/ots-replicator/tests/repl_ots_drive.c) against the server; its stderr goes to the log.
+repl_ots_drive() {
+  local rc=0
+  OTS_ENDPOINT="http://127.0.0.1:$OTS_PORT" OTS_INSTANCE=rv-test OTS_AKID=rvTestKeyId \
+    OTS_SECRET_FILE="$OTS_DIR/secret" OTS_FAULT_FILE="$OTS_FAULTS" \
+    timeout 160 "$RV_BIN/rv-repl-ots-drive" "$1" 2>"$OTS_DIR/log/drive-$1.log" || rc=$?
+  cat "$OTS_DIR/log/drive-$1.log"
+  [ "$rc" -eq 0 ] || fail "rv-repl-ots-drive $1 exited $rc (server log: $OTS_LOG)"
+}
+
+# ots_remote_digest CLUSTER: "DIGEST SYNCED_INDEX GENERATION ROWS TERM" of the cluster's copy in
+# the server (the namespace digest `fs -digest` prints, computed over a scan), or "none".
+ots_remote_digest() {
+  OTS_ENDPOINT="http://127.0.0.1:$OTS_PORT" OTS_INSTANCE=rv-test OTS_AKID=rvTestKeyId \
+    OTS_SECRET_FILE="$OTS_DIR/secret" OTS_FAULT_FILE="$OTS_FAULTS" \
+    timeout 60 "$RV_BIN/rv-repl-ots-drive" digest "$1"
+}
+
+# ots_faults TEXT: replaces the server's fault file (by rename, so it is read whole).
+ots_faults() {
+  printf '%s' "$1" >"$OTS_FAULTS.new"
+  mv "$OTS_FAULTS.new" "$OTS_FAULTS"
 }

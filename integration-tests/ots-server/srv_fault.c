@@ -10,7 +10,7 @@
 
 enum { MAX_RULES = 32 };
 
-typedef enum { K_ERROR, K_ROWFAIL, K_DELAY, K_DROP, K_BLACKHOLE } kind_t;
+typedef enum { K_ERROR, K_ROWFAIL, K_DELAY, K_DROP, K_BLACKHOLE, K_CORRUPT } kind_t;
 
 typedef struct {
   kind_t kind;
@@ -21,6 +21,7 @@ typedef struct {
   long count;  /* remaining uses; -1 = unlimited */
   int percent; /* 0 = use count */
   int delay_ms;
+  int corrupt; /* SRV_CORRUPT_* */
   srv_rowfail_t rowfail;
   char action[64]; /* "" = every action */
 } rule_t;
@@ -103,6 +104,17 @@ static int parse_line(char *line, rule_t *r, char *err, size_t errlen) {
   if (strcmp(tok[0], "drop") == 0) {
     r->kind = K_DROP;
     if (n != 2 || parse_amount(tok[1], r)) { snprintf(err, errlen, "drop takes N or P%%"); return -1; }
+    return 0;
+  }
+  if (strcmp(tok[0], "corrupt") == 0) {
+    r->kind = K_CORRUPT;
+    const char *what = n >= 2 ? tok[1] : "";
+    r->corrupt = strcmp(what, "md5") == 0 ? SRV_CORRUPT_MD5 : strcmp(what, "sig") == 0 ? SRV_CORRUPT_SIG
+               : strcmp(what, "crc") == 0 ? SRV_CORRUPT_CRC : 0;
+    if (n != 3 || !r->corrupt || parse_amount(tok[2], r)) {
+      snprintf(err, errlen, "corrupt takes md5, sig or crc and N or P%%");
+      return -1;
+    }
     return 0;
   }
   if (strcmp(tok[0], "blackhole") == 0) {
@@ -207,6 +219,7 @@ void srv_fault_decide(srv_fault_t *f, const char *action, srv_fault_plan_t *p) {
     rule_t *r = &f->rules[i];
     if (r->kind == K_ROWFAIL && strcmp(action, "BatchWriteRow") != 0) continue;
     if (r->kind == K_BLACKHOLE && r->action[0] && strcmp(r->action, action) != 0) continue;
+    if (r->kind == K_CORRUPT && p->corrupt) continue; /* one damage per answer: the first rule's */
     if (r->kind != K_BLACKHOLE && !fires(f, r, action)) continue;
     switch (r->kind) {
     case K_ERROR:
@@ -218,6 +231,7 @@ void srv_fault_decide(srv_fault_t *f, const char *action, srv_fault_plan_t *p) {
     case K_DELAY: p->delay_ms += r->delay_ms; break;
     case K_DROP: p->drop = true; break;
     case K_BLACKHOLE: p->blackhole = true; break;
+    case K_CORRUPT: p->corrupt = r->corrupt; break;
     }
     size_t l = strlen(p->what);
     snprintf(p->what + l, sizeof p->what - l, "%s%s", l ? "," : "", r->word);

@@ -14,6 +14,11 @@
  *   delay MS [N]         wait MS ms before answering (the next N requests, or all)
  *   drop N|P%            read the request, then close the connection without an answer
  *   blackhole            accept and read requests, never answer (until the file changes)
+ *   corrupt md5|sig|crc N|P%  run the request, then damage its answer: md5 = an
+ *                        x-ots-contentmd5 that is not the body's; sig = an Authorization signed
+ *                        with another secret; crc = the body's last byte flipped (in a GetRow
+ *                        answer, the row checksum of its PlainBuffer), MD5 and signature made
+ *                        over the damaged body (a server bug, not transit damage)
  *
  * Any line may end with `action=NAME` to apply only to that operation (e.g. action=PutRow).
  * Percentages draw from a generator seeded by RV_OTS_FAULT_SEED (default 1). A file that does
@@ -28,6 +33,8 @@
 
 typedef struct srv_fault srv_fault_t;
 
+enum { SRV_CORRUPT_MD5 = 1, SRV_CORRUPT_SIG = 2, SRV_CORRUPT_CRC = 3 };
+
 /* What to do with one request. */
 typedef struct {
   int delay_ms;          /* wait this long first (0 = none) */
@@ -37,6 +44,7 @@ typedef struct {
   char code[48];
   char msg[512];
   srv_rowfail_t rowfail; /* BatchWriteRow row failures */
+  int corrupt;           /* SRV_CORRUPT_*: damage the answer (0 = none) */
   char what[64];         /* short description for the request log, "" when no fault */
 } srv_fault_plan_t;
 

@@ -127,9 +127,16 @@ static int check_auth(srv_http_t *h, struct MHD_Connection *c, const char *actio
 
 /* Answers status + body, with the signed x-ots-* headers and Authorization (1.3, 2.2). */
 static enum MHD_Result answer(srv_http_t *h, struct MHD_Connection *c, const char *action, int status,
-                              const uint8_t *body, size_t len, const char *reqid) {
+                              const uint8_t *body, size_t len, const char *reqid, int corrupt) {
   char md5[25], date[40], sig[29], auth[300];
-  srv_md5_b64(body, len, md5);
+  uint8_t *damaged = NULL;
+  if (corrupt == SRV_CORRUPT_CRC && len > 0 && (damaged = malloc(len))) {
+    memcpy(damaged, body, len);
+    damaged[len - 1] ^= 0x5a;
+    body = damaged;
+  }
+  if (corrupt == SRV_CORRUPT_MD5) srv_md5_b64((const uint8_t *)"not the body", 12, md5);
+  else srv_md5_b64(body, len, md5);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
@@ -140,10 +147,11 @@ static enum MHD_Result answer(srv_http_t *h, struct MHD_Connection *c, const cha
                     {"x-ots-contenttype", "protocol buffer"}};
   char *sts = srv_response_string_to_sign(action, hs, 4);
   if (!sts) return MHD_NO;
-  srv_hmac_sha1_b64(h->cfg.access_key_secret, sts, strlen(sts), sig);
+  srv_hmac_sha1_b64(corrupt == SRV_CORRUPT_SIG ? "not-the-secret" : h->cfg.access_key_secret, sts, strlen(sts), sig);
   free(sts);
   snprintf(auth, sizeof auth, "OTS %s:%s", h->cfg.access_key_id, sig);
   struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  free(damaged);
   if (!r) return MHD_NO;
   for (int i = 0; i < 4; i++) MHD_add_response_header(r, hs[i].name, hs[i].value);
   MHD_add_response_header(r, "Authorization", auth);
@@ -208,14 +216,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   }
   enum MHD_Result ok;
   if (rc == 0) {
-    ok = answer(h, c, action, 200, out.p ? out.p : (const uint8_t *)"", out.len, reqid);
+    ok = answer(h, c, action, 200, out.p ? out.p : (const uint8_t *)"", out.len, reqid, plan.corrupt);
   } else {
     Otssrv__Error err = OTSSRV__ERROR__INIT;
     err.code = e.code;
     err.message = e.msg;
     srv_buf_close(&out);
     srv_pack(&err.base, &out);
-    ok = answer(h, c, action, e.http, out.p ? out.p : (const uint8_t *)"", out.len, reqid);
+    ok = answer(h, c, action, e.http, out.p ? out.p : (const uint8_t *)"", out.len, reqid, plan.corrupt);
   }
   fprintf(stderr, "rv-ots-server: %s %s %s %d %s %zuB->%zuB %" PRId64 "ms%s%s%s%s\n", reqid, method, action,
           rc == 0 ? 200 : e.http, rc == 0 ? "OK" : e.code, cn->body.len, out.len, now_ms() - t0,

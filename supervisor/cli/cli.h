@@ -35,6 +35,7 @@ int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
 int cli_endpoints_main(int argc, char **argv);
 int cli_snapshot_main(int argc, char **argv); /* cli_snapshot.c */
 int cli_keys_main(int argc, char **argv);
+int cli_meta_status_main(int argc, char **argv);
 
 /* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
  * "table" (or NULL) or "json". Returns the exit code. */
@@ -84,6 +85,18 @@ int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
  * {"ok":bool,"code":N,"error":"ENOTLEADER"|null,"message":"..."}. */
 int cli_request_reply_as(const char *cmd, const cfg_node_t *cfg, uint32_t type,
                          const ProtobufCMessage *body, int timeout_ms, bool json);
+
+/* Sends one envelope (type, body; from "client"/from_actor to the node's kv-store) to a node's
+ * client port at addr ("host:port") and waits up to timeout_ms for the answer of reply_type
+ * with the same correlation id. Returns RV_OK with *reply set (clear with rv_msg_clear), or
+ * RV_ETIMEDOUT / RV_EIO with why[len] ("no answer from ADDR within N ms"). auth (cli_auth.h; NULL
+ * or not secure: plain tcp) gives our CURVE key pair and the node's pinned public key. Used by
+ * haadmin and meta-status: any node, from any host. */
+struct cli_auth_s;
+int cli_node_call(const char *addr, const struct cli_auth_s *auth, const char *from_actor,
+                  uint32_t type,
+                  const ProtobufCMessage *body, uint32_t reply_type, int timeout_ms,
+                  rv_msg_t *reply, char *why, size_t len);
 
 /* The cluster's client addresses, "host:client-port,..." (IPv6 bracketed), this node first, as
  * librvclient takes them. */

@@ -9,7 +9,7 @@
 #define CLI_AUTH_KEY_ENV "RV_CLIENT_KEY" /* a key pair file, when --key is not given */
 
 /* Filled by cli_auth_load; lives as long as the rv_client_opts_t that borrows from it. */
-typedef struct {
+typedef struct cli_auth_s {
   bool secure;                                   /* keys loaded: the clients speak CURVE */
   char secret[CFG_KEY_Z85_LEN + 1];
   char pub[CFG_KEY_Z85_LEN + 1];

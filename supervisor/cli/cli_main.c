@@ -43,6 +43,8 @@ static const cli_command_t s_commands[] = {
      cli_snapshot_main},
     {"keys", "make a CURVE key pair for a node or a client: keys gen [--out DIR] NAME",
      cli_keys_main},
+    {"meta-status", "the off-cluster replica on every node: _synced, lag, backlog; --digest",
+     cli_meta_status_main},
     {"version", "print the version of raftvisor", s_version_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

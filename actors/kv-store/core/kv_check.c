@@ -20,13 +20,7 @@ uint64_t kv_digest_pair(uint64_t h, kv_digest_scope_t scope, const uint8_t *k, s
   if (scope == KV_DIGEST_NAMESPACE && kl > 0 && k[0] != KV_T_DENTRY && k[0] != KV_T_ATTR &&
       k[0] != KV_T_CONTENT)
     return h;
-  uint8_t len[4];
-  kv_be32_put(len, (uint32_t)kl);
-  h = kv_fnv64(h, len, sizeof len);
-  h = kv_fnv64(h, k, kl);
-  kv_be32_put(len, (uint32_t)vl);
-  h = kv_fnv64(h, len, sizeof len);
-  return kv_fnv64(h, v, vl);
+  return kv_digest_row(h, k, kl, v, vl);
 }
 
 static int s_digest_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {

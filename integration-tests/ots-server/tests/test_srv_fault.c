@@ -103,6 +103,13 @@ static void test_rowfail_delay_drop_blackhole(void **st) {
   srv_fault_decide(*st, "GetRow", &p);
   assert_false(p.drop || p.blackhole);
   for (int i = 0; i < 3; i++) { srv_fault_decide(*st, "ListTable", &p); assert_true(p.blackhole); }
+  write_file("corrupt sig 1 action=GetRow\ncorrupt crc 1\n");
+  srv_fault_decide(*st, "GetRow", &p); /* the first matching rule wins, one use each */
+  assert_int_equal(p.corrupt, SRV_CORRUPT_SIG);
+  srv_fault_decide(*st, "GetRow", &p);
+  assert_int_equal(p.corrupt, SRV_CORRUPT_CRC);
+  srv_fault_decide(*st, "GetRow", &p);
+  assert_int_equal(p.corrupt, 0);
 }
 
 static void test_bad_file(void **st) {
@@ -111,6 +118,7 @@ static void test_bad_file(void **st) {
     {"busy -1\n", "busy takes N or P%"}, {"delay\n", "delay takes MS"}, {"delay 1 2 3\n", "delay takes MS"},
     {"rowfail 1 x\n", "bad row index 'x'"}, {"rowfail 1 200\n", "bad row index '200'"}, {"blackhole 1\n", "takes no argument"},
     {"drop many\n", "drop takes N or P%"}, {"\n\nbusy 1 2\n", ":3: busy takes"},
+    {"corrupt md5\n", "corrupt takes md5, sig or crc"}, {"corrupt body 1\n", "corrupt takes md5, sig or crc"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     srv_fault_plan_t p;
