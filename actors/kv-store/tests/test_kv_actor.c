@@ -81,8 +81,7 @@ static int s_setup(void **state) {
   assert_non_null(f);
   fprintf(f,
           "node: {id: n1, data-dir: %s/n1}\n"
-          "security: {insecure: true}\n"
-                   "cluster:\n  id: c1\n  nodes:\n"
+          "cluster:\n  id: c1\n  nodes:\n"
           "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
           "    - {id: n2, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
           "    - {id: n3, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
