@@ -56,10 +56,18 @@ static void s_print_json(const Rv__StatusReply *r) {
     else
       printf("null");
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
-           "\"snapshots_refused\":%llu,\"fault\":",
+           "\"snapshots_refused\":%llu,\"dropped_not_member\":%llu,\"dropped_stranger\":%llu,"
+           "\"dropped_malformed\":%llu,\"incarnation\":\"%016llx\",\"strangers\":[",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index,
-           (unsigned long long)rs->snapshots_refused);
+           (unsigned long long)rs->snapshots_refused, (unsigned long long)rs->dropped_not_member,
+           (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed,
+           (unsigned long long)rs->incarnation);
+    for (size_t i = 0; i < rs->n_strangers; i++) {
+      printf("%s", i ? "," : "");
+      cli_json_str(rs->strangers[i]);
+    }
+    printf("],\"fault\":");
     if (rs->fault[0])
       cli_json_str(rs->fault);
     else
@@ -129,6 +137,15 @@ static void s_print_text(const Rv__StatusReply *r) {
     if (rs->snapshots_refused)
       printf("snapshots refused %llu (not from the leader this node follows, stale, or nothing "
              "new: see raft-peer.log)\n", (unsigned long long)rs->snapshots_refused);
+    if (rs->n_strangers) {
+      printf("STRANGERS (lost their data-dir; ignored until `raftvisor raft rejoin NODE`):");
+      for (size_t i = 0; i < rs->n_strangers; i++) printf(" %s", rs->strangers[i]);
+      printf("\n");
+    }
+    if (rs->dropped_not_member || rs->dropped_stranger || rs->dropped_malformed)
+      printf("raft messages dropped before the core: %llu from non-members, %llu from strangers, "
+             "%llu malformed (see raft-peer.log)\n", (unsigned long long)rs->dropped_not_member,
+             (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed);
     printf("members: this node %s; voters", rs->membership[0] ? rs->membership : "-");
     for (size_t i = 0; i < rs->n_voters; i++) printf(" %s", rs->voters[i]);
     printf("; learners");
