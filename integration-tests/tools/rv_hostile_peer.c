@@ -9,6 +9,11 @@
  *       is one made-up pair: the start of a stream that a deposed leader, or an impostor, would
  *       send. A node must refuse it before anything reaches its state machine.
  *
+ *   rv-hostile-peer -c TARGET.yaml --as NODE heartbeat --term T [--incarnation N]
+ *       one RaftBatch holding one MsgHeartbeat at term T (UINT64_MAX: a term that would wrap the
+ *       next campaign to 0), presenting incarnation N (default 0, a build without them). A node
+ *       must refuse it before its Raft core sees it.
+ *
  * It prints one line saying what it sent and exits 0 once the frame is handed to the
  * connection (ZeroMQ delivers it when connected; the socket lingers up to 2 s for that), 1 on
  * failure, 2 on bad usage. Test tool: not installed, not part of the product. */
@@ -26,7 +31,8 @@ static int s_usage(const char *why) {
   if (why) fprintf(stderr, "rv-hostile-peer: %s\n", why);
   fprintf(stderr,
           "usage: rv-hostile-peer -c TARGET.yaml --as NODE snapshot --term T --index I "
-          "[--applied A]\n");
+          "[--applied A]\n"
+          "       rv-hostile-peer -c TARGET.yaml --as NODE heartbeat --term T [--incarnation N]\n");
   return 2;
 }
 
@@ -40,7 +46,7 @@ static int s_u64(const char *s, uint64_t *out) {
 
 int main(int argc, char **argv) {
   const char *yaml = NULL, *as = NULL, *kind = NULL;
-  uint64_t term = 0, index = 0, applied = 0;
+  uint64_t term = 0, index = 0, applied = 0, incarnation = 0;
   bool have_term = false, have_index = false, have_applied = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -58,6 +64,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--applied") == 0 && more) {
       if (s_u64(argv[++i], &applied)) return s_usage("--applied takes an unsigned integer");
       have_applied = true;
+    } else if (strcmp(a, "--incarnation") == 0 && more) {
+      if (s_u64(argv[++i], &incarnation)) return s_usage("--incarnation takes an unsigned integer");
     } else if (a[0] != '-' && !kind) {
       kind = a;
     } else {
@@ -65,8 +73,11 @@ int main(int argc, char **argv) {
     }
   }
   if (!yaml || !as || !kind) return s_usage("-c, --as and a message kind are required");
-  if (strcmp(kind, "snapshot") != 0) return s_usage("unknown message kind (known: snapshot)");
-  if (!have_term || !have_index) return s_usage("snapshot needs --term and --index");
+  bool heartbeat = strcmp(kind, "heartbeat") == 0;
+  if (!heartbeat && strcmp(kind, "snapshot") != 0)
+    return s_usage("unknown message kind (known: snapshot, heartbeat)");
+  if (!have_term || (!heartbeat && !have_index))
+    return s_usage("snapshot needs --term and --index; heartbeat needs --term");
   if (!have_applied) applied = index;
 
   cfg_node_t *cfg = NULL;
@@ -106,7 +117,21 @@ int main(int argc, char **argv) {
   c.term = term;
   c.id = 0x6f726765; /* any stream id */
   c.applied = applied;
-  rv_msg_t m = {.type = RV_MSG_SNAPSHOT_CHUNK, .body = &c.base};
+  c.incarnation = incarnation;
+  /* or one heartbeat in a batch */
+  Rv__RaftMessage hb = RV__RAFT_MESSAGE__INIT, *hbp = &hb;
+  hb.type = RAFT_MSG_HEARTBEAT;
+  hb.from = voters[who];
+  hb.to = voters[cfg->self];
+  hb.term = term;
+  Rv__RaftBatch batch = RV__RAFT_BATCH__INIT;
+  batch.cluster = cfg->cluster_id;
+  batch.from = voters[who];
+  batch.n_msgs = 1;
+  batch.msgs = &hbp;
+  batch.incarnation = incarnation;
+  rv_msg_t m = {.type = heartbeat ? RV_MSG_RAFT_BATCH : RV_MSG_SNAPSHOT_CHUNK,
+                .body = heartbeat ? &batch.base : &c.base};
   rv_addr_set(&m.from, as, "raft-peer");
   rv_addr_set(&m.to, cfg->node_id, "raft-peer");
   uint8_t *frame = NULL;
@@ -132,9 +157,13 @@ int main(int argc, char **argv) {
   } else if (zmq_send(s, frame, len, 0) < 0) {
     fprintf(stderr, "rv-hostile-peer: send to %s: %s\n", ep, zmq_strerror(zmq_errno()));
   } else {
-    printf("sent to %s (%s) as %s: SnapshotChunk index %llu term %llu applied %llu\n", ep,
-           cfg->node_id, ident, (unsigned long long)index, (unsigned long long)term,
-           (unsigned long long)applied);
+    if (heartbeat)
+      printf("sent to %s (%s) as %s: RaftBatch with a heartbeat at term %llu\n", ep,
+             cfg->node_id, ident, (unsigned long long)term);
+    else
+      printf("sent to %s (%s) as %s: SnapshotChunk index %llu term %llu applied %llu\n", ep,
+             cfg->node_id, ident, (unsigned long long)index, (unsigned long long)term,
+             (unsigned long long)applied);
     rc = 0;
   }
   zmq_close(s);

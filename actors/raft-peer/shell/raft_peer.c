@@ -265,6 +265,7 @@ void raft_peer_process(raft_peer_t *p) {
     s_send_msgs(p, u->msgs_after_persist, u->n_msgs_after_persist);
     if (u->n_committed) p->deliverable = u->committed[u->n_committed - 1].index;
     raft_admin_committed(p, u->committed, u->n_committed);
+    raft_peer_gate_committed(p, u->committed, u->n_committed);
     bool state_changed = false, soft_changed = false;
     raft_soft_state_t old_soft = p->soft;
     if (u->has_soft_state &&

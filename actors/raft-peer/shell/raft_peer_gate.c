@@ -109,6 +109,29 @@ size_t raft_peer_gate_known_fill(raft_peer_t *p, Rv__MemberIncarnation *arr,
   return n;
 }
 
+/* Forgets id's incarnation (durably), and that it was a stranger. */
+static void s_forget(raft_peer_t *p, raft_id_t id, const char *why) {
+  raft_gate_table_t before = p->gate.known;
+  raft_conf_t only = {0};
+  for (size_t i = 0; i < before.n; i++)
+    if (before.ids[i] != id) only.voters[only.n_voters++] = before.ids[i];
+  int node = raft_peer_node_of(p, id);
+  if (node >= 0) p->gate.stranger[node] = 0;
+  if (!raft_gate_forget_non_members(&p->gate.known, &only)) return;
+  rv_info("%s %s: its incarnation is forgotten (the one it presents when added again is "
+          "recorded)", node >= 0 ? p->cfg->nodes[node].id : "a member", why);
+  if (!s_save(p)) p->gate.known = before; /* the tick tries again */
+}
+
+void raft_peer_gate_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (ents[i].type != RAFT_ENTRY_CONF) continue;
+    raft_conf_change_t cc;
+    if (raft_conf_change_decode(ents[i].data, ents[i].len, &cc, NULL) != RV_OK) continue;
+    if (cc.type == RAFT_CONF_REMOVE) s_forget(p, cc.node, "removed from the configuration");
+  }
+}
+
 void raft_peer_gate_tick(raft_peer_t *p) {
   raft_status_t st;
   raft_core_status(p->core, &st);

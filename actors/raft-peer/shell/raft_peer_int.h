@@ -166,7 +166,11 @@ void raft_peer_gate_merge_known(raft_peer_t *p, int node, const Rv__RaftBatch *b
  * how many (0 when not leading). */
 size_t raft_peer_gate_known_fill(raft_peer_t *p, Rv__MemberIncarnation *arr,
                                  Rv__MemberIncarnation **ptrs);
-/* Every tick: forgets (durably) the incarnations of nodes no longer in the configuration. */
+/* The update's committed entries (borrowed): a member's removal forgets its incarnation (in log
+ * order, so that an add that follows records the new one). */
+void raft_peer_gate_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n);
+/* Every tick: forgets (durably) the incarnations of nodes no longer in the configuration (a
+ * removal this node learnt from a snapshot rather than from its entry). */
 void raft_peer_gate_tick(raft_peer_t *p);
 
 /* ---- raft_snap_stream.c ------------------------------------------------------------------ */
