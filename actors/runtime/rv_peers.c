@@ -51,7 +51,14 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
   cfg_node_listen_endpoint(cfg, self->raft_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "%s link (cluster.nodes[%d].raft-port)", actor, cfg->self);
-  int rc = rv_listener_new(mb, ep, what, &p->listen, err);
+  /* what the port may cost: the largest frame a node sends (the codec refuses to encode more),
+   * a few connections per node (reconnections overlap the old connection for a moment), and a
+   * byte budget per loop turn so that a burst from the network never starves heartbeats. Until
+   * links are authenticated (CURVE), anyone may hold connections up to the cap. */
+  rv_listener_limits_t lim = {.max_frame = RV_ENVELOPE_MAX,
+                              .max_conns = (unsigned)cfg->nnodes * RV_PEERS_CONNS_PER_NODE,
+                              .turn_bytes = RV_PEERS_TURN_BYTES};
+  int rc = rv_listener_new_limited(mb, ep, what, &lim, &p->listen, err);
   if (rc) {
     rv_peers_destroy(&p);
     return rc;
@@ -107,6 +114,11 @@ void rv_peers_destroy(rv_peers_t **pp) {
 }
 
 zsock_t *rv_peers_socket(rv_peers_t *p) { return rv_listener_socket(p->listen); }
+void rv_peers_turn_begin(rv_peers_t *p) { rv_listener_turn_begin(p->listen); }
+bool rv_peers_turn_over(const rv_peers_t *p) { return rv_listener_turn_over(p->listen); }
+uint64_t rv_peers_conns_refused(const rv_peers_t *p) {
+  return rv_listener_stats(p->listen).conns_refused;
+}
 rv_peer_stats_t rv_peers_stats(const rv_peers_t *p, int node) { return p->stats[node]; }
 uint64_t rv_peers_rejected(const rv_peers_t *p) {
   return p->rejected + rv_listener_stats(p->listen).rejected;

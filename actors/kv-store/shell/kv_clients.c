@@ -469,12 +469,20 @@ static void s_flush(kv_actor_t *s) {
 
 static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
   kv_actor_t *s = arg;
-  for (int k = 0; k < KV_CLIENT_DRAIN; k++) {
+  rv_listener_turn_begin(s->clients);
+  for (int k = 0; k < KV_CLIENT_DRAIN && !rv_listener_turn_over(s->clients); k++) {
     rv_listener_peer_t peer;
     rv_msg_t m;
-    int rc = rv_listener_recv(s->clients, &peer, &m, NULL);
+    rv_err_t err;
+    int rc = rv_listener_recv(s->clients, &peer, &m, &err);
     if (rc == RV_EAGAIN) break;
-    if (rc) continue; /* dropped and counted by the listener */
+    if (rc == RV_EBUSY && m.type == RV_MSG_FS_REQUEST) {
+      /* the connection does not read its replies: a retriable refusal, not more data */
+      kv_reply_error(s, &peer, &m, RV_EBUSY, true, "%s", err.msg);
+      rv_msg_clear(&m);
+      continue;
+    }
+    if (rc && rc != RV_EBUSY) continue; /* dropped and counted by the listener */
     if (m.type == RV_MSG_FS_REQUEST) {
       s_request(s, &peer, &m);
     } else if (m.type == RV_MSG_HA_REQUEST) {
@@ -498,7 +506,15 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
   cfg_node_listen_endpoint(s->cfg, self->client_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
-  int rc = rv_listener_new(rv_actor_mailbox(s->a), ep, what, &s->clients, err);
+  /* what one client, and the port, may cost: the largest request is a put of KV_DATA_MAX bytes
+   * (KV_CMD_MAX encoded) in an envelope; replies a client does not read wait in a bounded queue
+   * (then it is answered busy); one turn of the loop takes at most KV_CLIENT_TURN_BYTES, so the
+   * heartbeats of the system inbox are answered between turns */
+  rv_listener_limits_t lim = {.max_frame = KV_CMD_MAX + KV_ENVELOPE_SLACK,
+                              .max_conns = KV_CLIENT_CONNS_MAX,
+                              .max_queued_bytes = KV_CLIENT_QUEUED_MAX,
+                              .turn_bytes = KV_CLIENT_TURN_BYTES};
+  int rc = rv_listener_new_limited(rv_actor_mailbox(s->a), ep, what, &lim, &s->clients, err);
   if (rc) return rc;
   if (rv_actor_reader_add(s->a, rv_listener_socket(s->clients), s_on_clients, s) != 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot register the client socket");

@@ -400,7 +400,8 @@ static void s_step_batch(raft_peer_t *p, int node, const Rv__RaftBatch *b) {
 
 static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
   raft_peer_t *p = arg;
-  for (int k = 0; k < S_PEER_DRAIN; k++) {
+  rv_peers_turn_begin(p->peers);
+  for (int k = 0; k < S_PEER_DRAIN && !rv_peers_turn_over(p->peers); k++) {
     int node;
     rv_msg_t m;
     int rc = rv_peers_recv(p->peers, &node, &m, NULL);
