@@ -38,6 +38,7 @@ struct rv_listener {
   uint64_t trimmed_ms;           /* the last malloc_trim */
   uint64_t busy_logged_ms;       /* rate limit of the busy warning */
   uint64_t busy_unlogged;
+  rv_log_limit_t drop_log;       /* rate limit of the dropped-message warning */
 };
 
 static void s_key(const rv_listener_peer_t *p, char *key) {
@@ -207,7 +208,8 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
   goto done;
 drop:
   l->stats.rejected++;
-  rv_warn("dropped a message on the %s: %s", l->what, err->msg);
+  rv_log_limited(&l->drop_log, CFG_LOG_WARN, "dropped a message on the %s: %s (%llu so far)",
+                 l->what, err->msg, (unsigned long long)l->stats.rejected);
 done:
   zmq_msg_close(&id);
   zmq_msg_close(&frame);

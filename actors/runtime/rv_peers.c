@@ -160,7 +160,9 @@ int rv_peers_recv(rv_peers_t *p, int *node, rv_msg_t *m, rv_err_t *err) {
                     m->from.node, m->to.node, p->cfg->nodes[who].id);
     rv_msg_clear(m);
     p->rejected++;
-    rv_warn("dropped a frame on the %s link: %s", p->actor, err->msg);
+    static rv_log_limit_t limit;
+    rv_log_limited(&limit, CFG_LOG_WARN, "dropped a frame on the %s link: %s (%llu so far)",
+                   p->actor, err->msg, (unsigned long long)p->rejected);
     return rc;
   }
   *node = who;
