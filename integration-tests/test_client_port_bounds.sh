@@ -42,6 +42,8 @@ assert_eq "$(actor_pid "$T/n1.yaml" kv-store)" "$kv_pid" "kv-store's pid after t
 peak=$(rss_kb "$kv_pid" VmHWM)
 log "kv-store peak RSS after the slow reader: $peak KiB; busy answers: $busy"
 [ "$peak" -lt $((400 * 1024)) ] || fail "kv-store peaked at $peak KiB (bound: 400 MiB)"
+counted_busy() { [ "$(actor_field "$T/n1.yaml" kv-store port_busy)" -ge "$busy" ]; }
+wait_for "status counts the busy answers (actors[kv-store].port_busy)" 10 counted_busy
 
 # partial_frames ADDR PID WHAT BYTES: 60 connections each holding most of a BYTES frame; the
 # process's RSS while they are held must stay within 150 MiB of what it was; prints how many
@@ -74,6 +76,9 @@ closed=$(partial_frames "127.0.0.1:$raft_port" "$rp_pid" "Raft port (raft-peer)"
 [ "$closed" -ge 56 ] || fail "the Raft port closed $closed of 60 connections (cap: 4)"
 grep "connection(s) over its cap of 4 connections" "$T/n1/log/raft-peer.log" | head -n 3 ||
   fail "raft-peer's log does not say it closed connections over its cap"
+counted_refused() { [ "$(actor_field "$T/n1.yaml" raft-peer port_conns_refused)" -ge 56 ]; }
+wait_for "status counts the refused connections (actors[raft-peer].port_conns_refused)" 10 \
+  counted_refused
 # memory is given back after large frames: 21 complete near-8 MiB frames (dropped: not from a
 # node of the cluster) leave raft-peer's RSS near where it was (the review saw 178 MB kept)
 before=$(rss_kb "$rp_pid" VmRSS)

@@ -108,6 +108,18 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
   s_runtime_family(f, v, "raftvisor_runtime_dropped_sends_total",
                    "sends refused because the receiver was absent or its queue full",
                    offsetof(rv_mailbox_stats_t, dropped_sends));
+  s_runtime_family(f, v, "raftvisor_port_rejected_total",
+                   "messages a tcp port dropped: bad framing, unknown sender, codec refusal",
+                   offsetof(rv_mailbox_stats_t, port_rejected));
+  s_runtime_family(f, v, "raftvisor_port_busy_total",
+                   "requests answered busy (retriable): their connection does not read its replies",
+                   offsetof(rv_mailbox_stats_t, port_busy));
+  s_runtime_family(f, v, "raftvisor_port_replies_dropped_total",
+                   "replies dropped: the client is gone, or its queue is over the limit",
+                   offsetof(rv_mailbox_stats_t, port_replies_dropped));
+  s_runtime_family(f, v, "raftvisor_port_connections_refused_total",
+                   "connections closed at once because the port holds its cap of connections",
+                   offsetof(rv_mailbox_stats_t, port_conns_refused));
   s_head(f, "raftvisor_runtime_loop_lag_seconds", "gauge",
          "worst lateness of the actor's loop timers over its last heartbeat interval");
   for (int i = 0; i < v->core->nchildren; i++) {

@@ -278,7 +278,11 @@ static void s_take_inbox(sup_node_t *n) {
           sup_actor_metrics_t *am = &n->metrics[child];
           am->mb = (rv_mailbox_stats_t){.msgs_in = ack->msgs_in, .msgs_out = ack->msgs_out,
                                         .bad_frames = ack->bad_frames,
-                                        .dropped_sends = ack->dropped_sends};
+                                        .dropped_sends = ack->dropped_sends,
+                                        .port_rejected = ack->port_rejected,
+                                        .port_busy = ack->port_busy,
+                                        .port_replies_dropped = ack->port_replies_dropped,
+                                        .port_conns_refused = ack->port_conns_refused};
           am->loop_lag_us = ack->loop_lag_us;
         }
         break;
@@ -426,6 +430,12 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->last_exit = (char *)c->last_exit;
     a->restart_type = (char *)s_restart_type(c->restart);
     a->health_reason = "";
+    const rv_mailbox_stats_t *mb = &n->metrics[i].mb;
+    a->bad_frames = mb->bad_frames;
+    a->port_rejected = mb->port_rejected;
+    a->port_busy = mb->port_busy;
+    a->port_replies_dropped = mb->port_replies_dropped;
+    a->port_conns_refused = mb->port_conns_refused;
     if (fresh)
       for (size_t h = 0; h < n->health->n_actors; h++)
         if (strcmp(n->health->actors[h]->actor, c->name) == 0) {

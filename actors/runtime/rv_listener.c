@@ -68,6 +68,15 @@ static s_conn_t *s_conn_find(rv_listener_t *l, const rv_listener_peer_t *p) {
   return zhashx_lookup(l->waiting, key);
 }
 
+/* Adds this port's counters to its process's (rv_mailbox_stats). */
+static void s_port_stats(void *arg, rv_mailbox_stats_t *sum) {
+  rv_listener_stats_t st = rv_listener_stats(arg);
+  sum->port_rejected += st.rejected;
+  sum->port_busy += st.busy;
+  sum->port_replies_dropped += st.dropped;
+  sum->port_conns_refused += st.conns_refused;
+}
+
 void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *arg) {
   l->filter = fn;
   l->filter_arg = arg;
@@ -122,12 +131,14 @@ int rv_listener_new_limited(rv_mailbox_t *mb, const char *endpoint, const char *
       return rc;
     }
   }
+  rv_mailbox_add_port(mb, s_port_stats, l);
   *out = l;
   return RV_OK;
 }
 
 void rv_listener_destroy(rv_listener_t **lp) {
   if (!lp || !*lp) return;
+  rv_mailbox_remove_port((*lp)->mb, *lp);
   rv_conn_guard_destroy(&(*lp)->guard);
   zhashx_destroy(&(*lp)->waiting);
   zsock_destroy(&(*lp)->sock);

@@ -25,6 +25,10 @@ struct rv_mailbox {
   } out[RV_MAILBOX_MAX_PEERS];
   int nout;
   rv_mailbox_stats_t stats;
+  struct {
+    rv_mailbox_port_fn *fn;
+    void *arg;
+  } ports[RV_MAILBOX_MAX_PORTS];
 };
 
 int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
@@ -122,7 +126,26 @@ zsock_t *rv_mailbox_inbox(rv_mailbox_t *mb) { return mb->inbox; }
 zsock_t *rv_mailbox_sys_inbox(rv_mailbox_t *mb) { return mb->sys; }
 const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
 const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
-rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
+rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) {
+  rv_mailbox_stats_t st = mb->stats;
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (mb->ports[i].fn) mb->ports[i].fn(mb->ports[i].arg, &st);
+  return st;
+}
+
+void rv_mailbox_add_port(rv_mailbox_t *mb, rv_mailbox_port_fn *fn, void *arg) {
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (!mb->ports[i].fn) {
+      mb->ports[i].fn = fn;
+      mb->ports[i].arg = arg;
+      return;
+    }
+}
+
+void rv_mailbox_remove_port(rv_mailbox_t *mb, void *arg) {
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (mb->ports[i].arg == arg) mb->ports[i].fn = NULL, mb->ports[i].arg = NULL;
+}
 
 zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb) { return mb->tap; }
 

@@ -34,7 +34,16 @@ typedef struct {
   uint64_t msgs_out;       /* frames accepted by ZeroMQ for sending */
   uint64_t bad_frames;     /* frames dropped by the size or decode checks */
   uint64_t dropped_sends;  /* sends refused: receiver absent or its queue full */
+  /* the process's tcp ports (rv_listener), summed: */
+  uint64_t port_rejected;       /* messages dropped: bad framing, unknown sender, codec refusal */
+  uint64_t port_busy;           /* requests answered busy: their connection does not read */
+  uint64_t port_replies_dropped;/* replies dropped: client gone, or its queue over the limit */
+  uint64_t port_conns_refused;  /* connections closed over a port's cap */
 } rv_mailbox_stats_t;
+
+/* A tcp port of the process adds its counters to rv_mailbox_stats through this callback. */
+typedef void(rv_mailbox_port_fn)(void *arg, rv_mailbox_stats_t *sum);
+#define RV_MAILBOX_MAX_PORTS 4
 
 /* Opens the mailbox of process `name` on the node that cfg describes: binds the inbox (an inbox
  * file left by a crashed predecessor is replaced) and connects the tap. cfg is borrowed and must
@@ -95,6 +104,11 @@ zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb);
 void rv_mailbox_tap_subscriptions(rv_mailbox_t *mb);
 
 rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb);
+
+/* Registers (fn, arg) so that rv_mailbox_stats includes a port's counters (up to
+ * RV_MAILBOX_MAX_PORTS; more are not counted); rv_mailbox_remove_port(mb, arg) before arg goes. */
+void rv_mailbox_add_port(rv_mailbox_t *mb, rv_mailbox_port_fn *fn, void *arg);
+void rv_mailbox_remove_port(rv_mailbox_t *mb, void *arg);
 
 /* The ipc endpoint of local process or socket `what` ("supervisor", "control", "tap"...):
  * ipc://<run-dir>/<what>.sock. Returns RV_ECONFIG when the path does not fit a unix socket. */

@@ -113,7 +113,11 @@ static void s_print_json(const Rv__StatusReply *r) {
     cli_json_str(a->last_exit);
     printf(",\"health\":\"%s\",\"health_reason\":", s_verdict(a->health));
     cli_json_str(a->health_reason);
-    printf(",\"health_rtt_us\":%llu,\"restart\":", (unsigned long long)a->health_rtt_us);
+    printf(",\"health_rtt_us\":%llu,\"bad_frames\":%llu,\"port_rejected\":%llu,"
+           "\"port_busy\":%llu,\"port_replies_dropped\":%llu,\"port_conns_refused\":%llu,"
+           "\"restart\":", (unsigned long long)a->health_rtt_us, (unsigned long long)a->bad_frames,
+           (unsigned long long)a->port_rejected, (unsigned long long)a->port_busy,
+           (unsigned long long)a->port_replies_dropped, (unsigned long long)a->port_conns_refused);
     cli_json_str(a->restart_type);
     printf("}");
   }
@@ -171,6 +175,13 @@ static void s_print_text(const Rv__StatusReply *r) {
     printf("%-16s %-8s %-9s %-8s %-8u %-22s %s\n", a->name, pid, a->state, uptime, a->restarts,
            health, a->last_exit[0] ? a->last_exit : "-");
     if (a->health_reason[0]) printf("%-16s   health: %s\n", "", a->health_reason);
+    if (a->bad_frames || a->port_rejected || a->port_busy || a->port_replies_dropped ||
+        a->port_conns_refused)
+      printf("%-16s   refused: %llu bad frames; tcp port: %llu messages dropped, %llu requests "
+             "answered busy, %llu replies dropped, %llu connections closed over the cap\n", "",
+             (unsigned long long)a->bad_frames, (unsigned long long)a->port_rejected,
+             (unsigned long long)a->port_busy, (unsigned long long)a->port_replies_dropped,
+             (unsigned long long)a->port_conns_refused);
   }
 }
 
