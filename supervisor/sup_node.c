@@ -3,6 +3,7 @@
 #include "sup_node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -71,18 +72,38 @@ static uint64_t s_now(void) { return rv_mono_ms(); }
 
 /* ---- directories ------------------------------------------------------------------------- */
 
+/* mkdir(dir, mode); when it is created, its entry is made durable in its parent (fsync of the
+ * parent directory): the data-dir holds everything a node recovers from. */
+static int s_mkdir_synced(const char *dir, mode_t mode, rv_err_t *err) {
+  if (mkdir(dir, mode) != 0) {
+    if (errno == EEXIST) return RV_OK;
+    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+  }
+  char parent[CFG_PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (!slash) snprintf(parent, sizeof parent, ".");
+  else slash[slash == parent ? 1 : 0] = '\0';
+  int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = fd < 0 || fsync(fd) != 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  if (e)
+    return rv_err_set(err, RV_EIO, "cannot fsync %s after creating %s in it: %s", parent, dir,
+                      strerror(e));
+  return RV_OK;
+}
+
 static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
   char buf[CFG_PATH_MAX];
   snprintf(buf, sizeof buf, "%s", path);
+  int rc;
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/') continue;
     *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+    if ((rc = s_mkdir_synced(buf, 0755, err))) return rc;
     *p = '/';
   }
-  if (mkdir(buf, mode) != 0 && errno != EEXIST)
-    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+  if ((rc = s_mkdir_synced(buf, mode, err))) return rc;
   struct stat st;
   if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
     return rv_err_set(err, RV_EIO, "%s exists and is not a directory", buf);
