@@ -489,8 +489,10 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
       kv_ha_request(s, &peer, &m);
     } else {
       char tb[32];
-      rv_warn("client %s/%s sent a %s, not an FsRequest or HaRequest; ignored", m.from.node, m.from.actor,
-              rv_msgtype_name(m.type, tb, sizeof tb));
+      static rv_log_limit_t limit; /* a client's choice: one line a second */
+      rv_log_limited(&limit, CFG_LOG_WARN,
+                     "client %s/%s sent a %s, not an FsRequest or HaRequest; ignored",
+                     m.from.node, m.from.actor, rv_msgtype_name(m.type, tb, sizeof tb));
     }
     rv_msg_clear(&m);
   }

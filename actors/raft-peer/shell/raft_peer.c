@@ -379,8 +379,10 @@ static void s_step_batch(raft_peer_t *p, int node, const Rv__RaftBatch *b) {
     }
     if (msg.from != p->ids[node] || msg.to != p->self) {
       p->gate.dropped_malformed++;
-      rv_warn("dropped a Raft message from %s claiming %llu -> %llu", p->cfg->nodes[node].id,
-              (unsigned long long)msg.from, (unsigned long long)msg.to);
+      static rv_log_limit_t limit;
+      rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft message from %s claiming %llu -> %llu",
+                     p->cfg->nodes[node].id, (unsigned long long)msg.from,
+                     (unsigned long long)msg.to);
     } else if (raft_peer_gate_msg(p, node, msg.type)) {
       if (msg.type == RAFT_MSG_TIMEOUT_NOW) raft_fence_timeout_now(p, msg.from, msg.term);
       if (raft_core_step(p->core, &msg) != RV_OK && !raft_core_fault(p->core)[0])
@@ -420,8 +422,9 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
     } else if (m.type == RV_MSG_RAFT_BATCH) {
       const Rv__RaftBatch *b = (const Rv__RaftBatch *)m.body;
       if (strcmp(b->cluster, p->cfg->cluster_id) != 0 || b->from != p->ids[node]) {
-        rv_warn("dropped a Raft batch from %s: cluster \"%s\", id %llu", p->cfg->nodes[node].id,
-                b->cluster, (unsigned long long)b->from);
+        static rv_log_limit_t limit;
+        rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft batch from %s: cluster \"%s\", id %llu",
+                       p->cfg->nodes[node].id, b->cluster, (unsigned long long)b->from);
       } else if (raft_peer_gate_frame(p, node, b->incarnation)) {
         s_step_batch(p, node, b);
         raft_peer_gate_merge_known(p, node, b);
