@@ -87,8 +87,14 @@ before=$(rss_kb "$rp_pid" VmRSS)
 fs 1 -mkdir -p /poke || fail "a write after the frames" # a turn of raft-peer's loop
 after=$(rss_kb "$rp_pid" VmRSS)
 log "raft-peer RSS $before KiB before 21 frames of 8 MiB, $after KiB after"
-[ "$after" -lt $((before + 40 * 1024)) ] ||
-  fail "raft-peer kept $((after - before)) KiB after 21 large frames (bound: 40 MiB)"
+# AddressSanitizer's allocator keeps freed memory in its quarantine (256 MB by default) and
+# ignores malloc_trim: the check means something in the normal build only
+if ldd "$RV_BIN/raftvisor-raft-peer" | grep -q libasan; then
+  log "sanitizer build: memory given back after large frames is checked in the normal build only"
+else
+  [ "$after" -lt $((before + 40 * 1024)) ] ||
+    fail "raft-peer kept $((after - before)) KiB after 21 large frames (bound: 40 MiB)"
+fi
 
 wait_for "a write after the abuse" 20 fs 1 -mkdir -p /after
 assert_eq "$(actor_pid "$T/n1.yaml" kv-store)" "$kv_pid" "kv-store's pid at the end"

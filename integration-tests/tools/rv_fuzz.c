@@ -134,8 +134,8 @@ static void s_body_free(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m
     if (f->type == PROTOBUF_C_TYPE_STRING && *(char **)at != f->default_value &&
         *(char **)at != protobuf_c_empty_string)
       free(*(char **)at);
-    if (f->type == PROTOBUF_C_TYPE_BYTES && ((ProtobufCBinaryData *)at)->len)
-      free(((ProtobufCBinaryData *)at)->data);
+    if (f->type == PROTOBUF_C_TYPE_BYTES && ((ProtobufCBinaryData *)at)->data)
+      free(((ProtobufCBinaryData *)at)->data); /* ours: proto3 bytes have no default data */
   }
   free(m);
 }
