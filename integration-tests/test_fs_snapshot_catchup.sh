@@ -2,7 +2,8 @@
 # A follower whose log the leader has compacted away catches up through a snapshot (the
 # kv-store's namespace streamed by the leader's raft-peer), twice:
 #   1. its node is stopped, ~1000 writes go by (the leader compacts past it: raft.compact-entries
-#      is 100 here), its data-dir is wiped entirely, and it starts again from nothing;
+#      is 100 here), its data-dir is wiped entirely, and it starts again from nothing (with a
+#      new incarnation: its peers ignore it until `raftvisor raft rejoin` re-adds it);
 #   2. its node is stopped, ~1000 more writes go by, and it starts again with its data intact.
 # Each time its raft-peer log must say it installed a snapshot, and its own state (stale reads)
 # must end equal to the leader's: `ls -R /` and `count /`; later writes reach it by the log.
@@ -68,6 +69,7 @@ catch_up_round() {
     log "round $r: n$f's data-dir wiped"
   fi
   start_node "$T/n$f.yaml"
+  [ "$wipe" = wipe ] && rejoin
   wait_for "n$f installs a snapshot" 30 installed_at_least $((before + 1))
   # what each side logged so far (informative: the leader may not have logged "done" yet)
   { grep "snapshot" "$T/n$f/log/raft-peer.log" || true; } | tail -n 2
@@ -84,6 +86,13 @@ catch_up_round() {
   log "round $r ok: n$f: $(fs_at "$f" --stale -count /); digest $DIGEST at $DIGEST_INDEX"
 }
 
+# rejoin: the wiped nf is a stranger to the leader until `raftvisor raft rejoin` re-adds it
+rejoin() {
+  is_stranger() { status_json "$T/$leader.yaml" | jq -e --arg n "n$f" '.raft.strangers | index($n)'; }
+  wait_for "the leader takes the wiped n$f for a stranger" 20 is_stranger
+  "$RV" raft -c "$T/$leader.yaml" rejoin "n$f" || fail "raftvisor raft rejoin n$f"
+}
+
 # A follower that is up to date when its disk is lost and that comes back at once: the leader
 # remembers it had everything; only its refusal of the next append says otherwise.
 wiped_at_once_round() {
@@ -94,6 +103,7 @@ wiped_at_once_round() {
   wipe_node "n$f"
   start_node "$T/n$f.yaml"
   log "round $r: n$f stopped while up to date, wiped and restarted at once"
+  rejoin
   fs "$l" -mkdir "/a/wiped-at-once-$r" || fail "mkdir /a/wiped-at-once-$r"
   wait_for "n$f installs a snapshot" 30 installed_at_least 1
   wait_for "n$f's namespace equals the leader's" 30 same_as_leader

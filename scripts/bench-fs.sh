@@ -99,6 +99,9 @@ commit=$("$RV" status -c "$T/n1.yaml" --json | jq .raft.commit)
 rm -rf "${T:?}/$victim"
 t0=$(date +%s%N)
 "$RV" start --daemon -c "$T/$victim.yaml" >/dev/null
+# a member with a new incarnation is a stranger until it is re-added (remove, add-learner,
+# catch-up, promote: rejoin returns once it has caught up)
+"$RV" raft -c "$T/$leader.yaml" rejoin "$victim" >/dev/null
 caught=0
 for _ in $(seq 1 6000); do # 10 minutes at most
   a=$("$RV" status -c "$T/$victim.yaml" --json 2>/dev/null | jq '.raft.applied // 0' 2>/dev/null || echo 0)

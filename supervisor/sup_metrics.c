@@ -112,6 +112,18 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
                    "tcp connections refused at the CURVE handshake (unknown or no key) and Raft "
                    "messages whose routing id is not their key's node",
                    offsetof(rv_mailbox_stats_t, auth_refused));
+  s_runtime_family(f, v, "raftvisor_port_rejected_total",
+                   "messages a tcp port dropped: bad framing, unknown sender, codec refusal",
+                   offsetof(rv_mailbox_stats_t, port_rejected));
+  s_runtime_family(f, v, "raftvisor_port_busy_total",
+                   "requests answered busy (retriable): their connection does not read its replies",
+                   offsetof(rv_mailbox_stats_t, port_busy));
+  s_runtime_family(f, v, "raftvisor_port_replies_dropped_total",
+                   "replies dropped: the client is gone, or its queue is over the limit",
+                   offsetof(rv_mailbox_stats_t, port_replies_dropped));
+  s_runtime_family(f, v, "raftvisor_port_connections_refused_total",
+                   "connections closed at once because the port holds its cap of connections",
+                   offsetof(rv_mailbox_stats_t, port_conns_refused));
   s_head(f, "raftvisor_runtime_loop_lag_seconds", "gauge",
          "worst lateness of the actor's loop timers over its last heartbeat interval");
   for (int i = 0; i < v->core->nchildren; i++) {

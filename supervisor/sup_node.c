@@ -3,6 +3,7 @@
 #include "sup_node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -72,18 +73,38 @@ static uint64_t s_now(void) { return rv_mono_ms(); }
 
 /* ---- directories ------------------------------------------------------------------------- */
 
+/* mkdir(dir, mode); when it is created, its entry is made durable in its parent (fsync of the
+ * parent directory): the data-dir holds everything a node recovers from. */
+static int s_mkdir_synced(const char *dir, mode_t mode, rv_err_t *err) {
+  if (mkdir(dir, mode) != 0) {
+    if (errno == EEXIST) return RV_OK;
+    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+  }
+  char parent[CFG_PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (!slash) snprintf(parent, sizeof parent, ".");
+  else slash[slash == parent ? 1 : 0] = '\0';
+  int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = fd < 0 || fsync(fd) != 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  if (e)
+    return rv_err_set(err, RV_EIO, "cannot fsync %s after creating %s in it: %s", parent, dir,
+                      strerror(e));
+  return RV_OK;
+}
+
 static int s_mkdirs(const char *path, mode_t mode, rv_err_t *err) {
   char buf[CFG_PATH_MAX];
   snprintf(buf, sizeof buf, "%s", path);
+  int rc;
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/') continue;
     *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+    if ((rc = s_mkdir_synced(buf, 0755, err))) return rc;
     *p = '/';
   }
-  if (mkdir(buf, mode) != 0 && errno != EEXIST)
-    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", buf, strerror(errno));
+  if ((rc = s_mkdir_synced(buf, mode, err))) return rc;
   struct stat st;
   if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
     return rv_err_set(err, RV_EIO, "%s exists and is not a directory", buf);
@@ -280,7 +301,11 @@ static void s_take_inbox(sup_node_t *n) {
           am->mb = (rv_mailbox_stats_t){.msgs_in = ack->msgs_in, .msgs_out = ack->msgs_out,
                                         .bad_frames = ack->bad_frames,
                                         .dropped_sends = ack->dropped_sends,
-                                        .auth_refused = ack->auth_refused};
+                                        .auth_refused = ack->auth_refused,
+                                        .port_rejected = ack->port_rejected,
+                                        .port_busy = ack->port_busy,
+                                        .port_replies_dropped = ack->port_replies_dropped,
+                                        .port_conns_refused = ack->port_conns_refused};
           am->loop_lag_us = ack->loop_lag_us;
         }
         break;
@@ -435,6 +460,12 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->last_exit = (char *)c->last_exit;
     a->restart_type = (char *)s_restart_type(c->restart);
     a->health_reason = "";
+    const rv_mailbox_stats_t *mb = &n->metrics[i].mb;
+    a->bad_frames = mb->bad_frames;
+    a->port_rejected = mb->port_rejected;
+    a->port_busy = mb->port_busy;
+    a->port_replies_dropped = mb->port_replies_dropped;
+    a->port_conns_refused = mb->port_conns_refused;
     if (fresh)
       for (size_t h = 0; h < n->health->n_actors; h++)
         if (strcmp(n->health->actors[h]->actor, c->name) == 0) {

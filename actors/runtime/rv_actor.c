@@ -253,6 +253,10 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   ack.bad_frames = st.bad_frames;
   ack.dropped_sends = st.dropped_sends;
   ack.auth_refused = st.auth_refused;
+  ack.port_rejected = st.port_rejected;
+  ack.port_busy = st.port_busy;
+  ack.port_replies_dropped = st.port_replies_dropped;
+  ack.port_conns_refused = st.port_conns_refused;
   ack.loop_lag_us = a->hb_lag_max_us;
   a->hb_lag_max_us = 0;
   int rc = rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);

@@ -37,7 +37,30 @@ typedef struct {
   uint64_t rejected; /* messages dropped: bad framing or a frame the codec refused */
   uint64_t replies;  /* replies accepted by ZeroMQ */
   uint64_t dropped;  /* replies dropped: the client is gone or its queue is full */
+  uint64_t busy;     /* requests delivered as RV_EBUSY: their connection's replies are backed up */
+  uint64_t conns_refused; /* connections closed over the cap (rv_listener_set_limits) */
+  uint64_t queued_bytes;  /* reply bytes waiting in the listener's own queues now */
 } rv_listener_stats_t;
+
+/* Bounds on what one port and each of its connections may cost (rv_listener_set_limits). */
+typedef struct {
+  size_t max_frame;        /* largest frame taken (ZMQ_MAXMSGSIZE): the largest legitimate
+                              request; ZeroMQ closes the connection of a client sending more,
+                              before buffering it */
+  unsigned max_conns;      /* connections held at once; more are closed and counted (0: none) */
+  size_t max_queued_bytes; /* reply bytes queued per connection (the client does not read):
+                              requests beyond it are delivered as RV_EBUSY, and replies beyond
+                              it plus RV_LISTENER_BUSY_SLACK are dropped and counted */
+  size_t turn_bytes;       /* request and reply bytes per loop turn: rv_listener_turn_over
+                              turns true past it, so one client cannot starve heartbeats */
+} rv_listener_limits_t;
+
+#define RV_LISTENER_LIMITED_HWM 8          /* replies ZeroMQ queues per connection once limited:
+                                              the rest waits in the listener's own queue,
+                                              counted in bytes */
+#define RV_LISTENER_BUSY_SLACK (1u << 20)  /* room beyond max_queued_bytes for busy answers */
+#define RV_LISTENER_TRIM_BYTES (1u << 20)  /* after a frame this large, freed heap memory is
+                                              returned to the system (malloc_trim) */
 
 /* Binds a ROUTER at endpoint ("tcp://host:port"). mb (borrowed, outliving the listener) decodes,
  * counts and taps; what names the socket in messages ("client-port"). Returns 0, or RV_EIO with
@@ -59,6 +82,19 @@ int rv_listener_new_auth(rv_mailbox_t *mb, const char *endpoint, const char *wha
 typedef bool(rv_listener_filter_fn)(const rv_listener_peer_t *from, void *arg, char *why,
                                     size_t len);
 
+/* As rv_listener_new, with limits (copied; NULL = none): the frame size and the ZeroMQ reply
+ * queue are set before the bind (libzmq gives accepted connections the options of bind time),
+ * the connection cap is an rv_conn_guard, the reply queues and the turn budget are the
+ * listener's own. */
+int rv_listener_new_limited(rv_mailbox_t *mb, const char *endpoint, const char *what,
+                            const rv_listener_limits_t *lim, rv_listener_t **out, rv_err_t *err);
+
+/* Both: a CURVE server (cfg, domain as rv_listener_new_auth; cfg NULL = plain) with limits (lim
+ * as rv_listener_new_limited; NULL = none). The ports of the node use this one. */
+int rv_listener_new_full(rv_mailbox_t *mb, const char *endpoint, const char *what,
+                         const cfg_node_t *cfg, const char *domain,
+                         const rv_listener_limits_t *lim, rv_listener_t **out, rv_err_t *err);
+
 /* Installs a filter (NULL removes it); arg is passed back, borrowed. */
 void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *arg);
 
@@ -69,8 +105,10 @@ void rv_listener_destroy(rv_listener_t **l);
 zsock_t *rv_listener_socket(rv_listener_t *l);
 
 /* Receives one request without blocking: 0 with *from and *m set (caller clears m with
- * rv_msg_clear); RV_EAGAIN when nothing waits; RV_EPROTO / RV_EDECODE / RV_ETOOBIG for a message
- * that was dropped (already counted and logged: the caller moves on). */
+ * rv_msg_clear); RV_EBUSY with *from and *m set too when the connection's queued replies are
+ * over its limit (the caller answers it with its retriable busy error, and clears m);
+ * RV_EAGAIN when nothing waits; RV_EPROTO / RV_EDECODE / RV_ETOOBIG for a message that was
+ * dropped (already counted and logged: the caller moves on). */
 int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv_err_t *err);
 
 /* Answers req (borrowed) to the connection `to` with body of type `type`: the envelope goes from
@@ -81,5 +119,17 @@ int rv_listener_reply(rv_listener_t *l, const rv_listener_peer_t *to, const rv_m
                       uint32_t type, const ProtobufCMessage *body, rv_err_t *err);
 
 rv_listener_stats_t rv_listener_stats(const rv_listener_t *l);
+
+
+/* The owner's loop turn: rv_listener_turn_begin when its reader is called (it also retries the
+ * replies waiting in the listener's queues), rv_listener_turn_over after each request: true
+ * once the turn's byte budget is spent (stop taking requests; the socket stays readable, so the
+ * loop comes back after serving its other sockets and timers). */
+void rv_listener_turn_begin(rv_listener_t *l);
+bool rv_listener_turn_over(const rv_listener_t *l);
+
+/* Retries sending the replies waiting in the listener's queues (the owner may call it from a
+ * timer too: a client that reads again gets them without sending anything). */
+void rv_listener_flush(rv_listener_t *l);
 
 #endif

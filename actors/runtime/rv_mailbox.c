@@ -25,6 +25,10 @@ struct rv_mailbox {
   } out[RV_MAILBOX_MAX_PEERS];
   int nout;
   rv_mailbox_stats_t stats;
+  struct {
+    rv_mailbox_port_fn *fn;
+    void *arg;
+  } ports[RV_MAILBOX_MAX_PORTS];
 };
 
 int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
@@ -57,7 +61,11 @@ int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, 
     rc = rv_err_set(err, RV_EIO, "cannot create inbox socket: %s", zmq_strerror(zmq_errno()));
     goto fail;
   }
-  zsock_set_maxmsgsize(mb->inbox, RV_ENVELOPE_MAX);
+  /* no ZeroMQ size limit on the inboxes: with one, libzmq drops an oversized frame and the
+   * sender's connection before this process sees a byte, uncounted; only local processes of
+   * the node's user reach an inbox (0700 run dir), and the codec refuses and counts a frame
+   * over RV_ENVELOPE_MAX, as this file's header says */
+  zsock_set_maxmsgsize(mb->inbox, -1);
   zsock_set_rcvhwm(mb->inbox, RV_MAILBOX_HWM);
   if (zsock_bind(mb->inbox, "%s", ep) < 0) {
     rc = rv_err_set(err, RV_EIO, "cannot bind inbox %s: %s", ep, zmq_strerror(zmq_errno()));
@@ -72,7 +80,7 @@ int rv_mailbox_new(const cfg_node_t *cfg, const char *name, rv_mailbox_t **out, 
     rc = rv_err_set(err, RV_EIO, "cannot create system inbox socket: %s", zmq_strerror(zmq_errno()));
     goto fail;
   }
-  zsock_set_maxmsgsize(mb->sys, RV_ENVELOPE_MAX);
+  zsock_set_maxmsgsize(mb->sys, -1); /* as the inbox */
   zsock_set_rcvhwm(mb->sys, RV_MAILBOX_HWM);
   if (zsock_bind(mb->sys, "%s", ep) < 0) {
     rc = rv_err_set(err, RV_EIO, "cannot bind system inbox %s: %s", ep, zmq_strerror(zmq_errno()));
@@ -120,7 +128,26 @@ const char *rv_mailbox_name(const rv_mailbox_t *mb) { return mb->name; }
 const char *rv_mailbox_node(const rv_mailbox_t *mb) { return mb->cfg->node_id; }
 void rv_mailbox_note_auth_refused(rv_mailbox_t *mb) { mb->stats.auth_refused++; }
 
-rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) { return mb->stats; }
+rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb) {
+  rv_mailbox_stats_t st = mb->stats;
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (mb->ports[i].fn) mb->ports[i].fn(mb->ports[i].arg, &st);
+  return st;
+}
+
+void rv_mailbox_add_port(rv_mailbox_t *mb, rv_mailbox_port_fn *fn, void *arg) {
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (!mb->ports[i].fn) {
+      mb->ports[i].fn = fn;
+      mb->ports[i].arg = arg;
+      return;
+    }
+}
+
+void rv_mailbox_remove_port(rv_mailbox_t *mb, void *arg) {
+  for (int i = 0; i < RV_MAILBOX_MAX_PORTS; i++)
+    if (mb->ports[i].arg == arg) mb->ports[i].fn = NULL, mb->ports[i].arg = NULL;
+}
 
 zsock_t *rv_mailbox_tap_socket(rv_mailbox_t *mb) { return mb->tap; }
 
@@ -240,10 +267,17 @@ static int s_send(rv_mailbox_t *mb, const char *endpoint, const char *to, uint32
   return RV_OK;
 }
 
+#define S_BAD_REASONS 64 /* rate limiters of bad-frame lines, by error code */
+
 /* Counts, logs and taps a frame that failed the checks. */
 static void s_bad_frame(rv_mailbox_t *mb, size_t size, const char *from, const rv_err_t *why) {
   mb->stats.bad_frames++;
-  rv_warn("dropped a bad frame of %zu bytes from %s: %s", size, from, why->msg);
+  /* one line per second per reason (the error code), with a count: a peer sending garbage at
+   * line rate cannot fill the disk with logs; the counter and the tap still see every frame */
+  static rv_log_limit_t limits[S_BAD_REASONS];
+  rv_log_limited(&limits[(unsigned)why->code % S_BAD_REASONS], CFG_LOG_WARN,
+                 "dropped a bad frame of %zu bytes from %s: %s (%llu bad frames so far)", size,
+                 from, why->msg, (unsigned long long)mb->stats.bad_frames);
   Rv__BadFrame bf = RV__BAD_FRAME__INIT;
   bf.reason = (char *)why->msg;
   bf.size = (uint32_t)size;

@@ -36,7 +36,16 @@ typedef struct {
   uint64_t dropped_sends;  /* sends refused: receiver absent or its queue full */
   uint64_t auth_refused;   /* tcp connections or messages refused by authentication (rv_zap,
                               rv_peers): unknown keys, a node's key speaking as another */
+  /* the process's tcp ports (rv_listener), summed: */
+  uint64_t port_rejected;       /* messages dropped: bad framing, unknown sender, codec refusal */
+  uint64_t port_busy;           /* requests answered busy: their connection does not read */
+  uint64_t port_replies_dropped;/* replies dropped: client gone, or its queue over the limit */
+  uint64_t port_conns_refused;  /* connections closed over a port's cap */
 } rv_mailbox_stats_t;
+
+/* A tcp port of the process adds its counters to rv_mailbox_stats through this callback. */
+typedef void(rv_mailbox_port_fn)(void *arg, rv_mailbox_stats_t *sum);
+#define RV_MAILBOX_MAX_PORTS 4
 
 /* Opens the mailbox of process `name` on the node that cfg describes: binds the inbox (an inbox
  * file left by a crashed predecessor is replaced) and connects the tap. cfg is borrowed and must
@@ -100,6 +109,10 @@ rv_mailbox_stats_t rv_mailbox_stats(const rv_mailbox_t *mb);
 
 /* Counts one connection or message refused by authentication (auth_refused). */
 void rv_mailbox_note_auth_refused(rv_mailbox_t *mb);
+/* Registers (fn, arg) so that rv_mailbox_stats includes a port's counters (up to
+ * RV_MAILBOX_MAX_PORTS; more are not counted); rv_mailbox_remove_port(mb, arg) before arg goes. */
+void rv_mailbox_add_port(rv_mailbox_t *mb, rv_mailbox_port_fn *fn, void *arg);
+void rv_mailbox_remove_port(rv_mailbox_t *mb, void *arg);
 
 /* The ipc endpoint of local process or socket `what` ("supervisor", "control", "tap"...):
  * ipc://<run-dir>/<what>.sock. Returns RV_ECONFIG when the path does not fit a unix socket. */

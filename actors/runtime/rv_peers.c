@@ -50,7 +50,14 @@ int rv_peers_new(rv_mailbox_t *mb, const cfg_node_t *cfg, const char *actor, rv_
   cfg_node_listen_endpoint(cfg, self->raft_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "%s link (cluster.nodes[%d].raft-port)", actor, cfg->self);
-  int rc = rv_listener_new_auth(mb, ep, what, cfg, RV_AUTH_DOMAIN_RAFT, &p->listen, err);
+  /* what the port may cost: the largest frame a node sends (the codec refuses to encode more),
+   * a few connections per node (reconnections overlap the old connection for a moment), and a
+   * byte budget per loop turn so that a burst from the network never starves heartbeats. Links are
+   * authenticated (CURVE): a connection without a node's key never gets a byte through. */
+  rv_listener_limits_t lim = {.max_frame = RV_ENVELOPE_MAX,
+                              .max_conns = (unsigned)cfg->nnodes * RV_PEERS_CONNS_PER_NODE,
+                              .turn_bytes = RV_PEERS_TURN_BYTES};
+  int rc = rv_listener_new_full(mb, ep, what, cfg, RV_AUTH_DOMAIN_RAFT, &lim, &p->listen, err);
   if (rc) {
     rv_peers_destroy(&p);
     return rc;
@@ -114,6 +121,11 @@ void rv_peers_destroy(rv_peers_t **pp) {
 }
 
 zsock_t *rv_peers_socket(rv_peers_t *p) { return rv_listener_socket(p->listen); }
+void rv_peers_turn_begin(rv_peers_t *p) { rv_listener_turn_begin(p->listen); }
+bool rv_peers_turn_over(const rv_peers_t *p) { return rv_listener_turn_over(p->listen); }
+uint64_t rv_peers_conns_refused(const rv_peers_t *p) {
+  return rv_listener_stats(p->listen).conns_refused;
+}
 rv_peer_stats_t rv_peers_stats(const rv_peers_t *p, int node) { return p->stats[node]; }
 uint64_t rv_peers_rejected(const rv_peers_t *p) {
   return p->rejected + rv_listener_stats(p->listen).rejected;
@@ -161,7 +173,9 @@ int rv_peers_recv(rv_peers_t *p, int *node, rv_msg_t *m, rv_err_t *err) {
                     m->from.node, m->to.node, p->cfg->nodes[who].id);
     rv_msg_clear(m);
     p->rejected++;
-    rv_warn("dropped a frame on the %s link: %s", p->actor, err->msg);
+    static rv_log_limit_t limit;
+    rv_log_limited(&limit, CFG_LOG_WARN, "dropped a frame on the %s link: %s (%llu so far)",
+                   p->actor, err->msg, (unsigned long long)p->rejected);
     return rc;
   }
   *node = who;

@@ -16,6 +16,8 @@
 #include "rv_mailbox.h"
 
 #define RV_PEERS_HWM 2000 /* frames queued per peer before sends are refused */
+#define RV_PEERS_CONNS_PER_NODE 4  /* connections held at the raft-port per configured node */
+#define RV_PEERS_TURN_BYTES (64u << 20) /* frame bytes taken per loop turn */
 
 typedef struct rv_peers rv_peers_t;
 
@@ -45,6 +47,13 @@ int rv_peers_send(rv_peers_t *p, int node, uint32_t type, const ProtobufCMessage
 /* Receives one frame without blocking. Returns 0 with *node (index into cfg->nodes) and *m set
  * (caller clears m); RV_EAGAIN when nothing waits; RV_EPROTO / RV_EDECODE for a dropped frame. */
 int rv_peers_recv(rv_peers_t *p, int *node, rv_msg_t *m, rv_err_t *err);
+
+/* The loop turn's byte budget (rv_listener_turn_begin / rv_listener_turn_over): the owner calls
+ * turn_begin when the socket is readable and stops taking frames once turn_over is true. */
+void rv_peers_turn_begin(rv_peers_t *p);
+bool rv_peers_turn_over(const rv_peers_t *p);
+/* Connections closed over the port's cap since the start. */
+uint64_t rv_peers_conns_refused(const rv_peers_t *p);
 
 /* Per-peer counters (index into cfg->nodes), and frames dropped from unknown senders. */
 rv_peer_stats_t rv_peers_stats(const rv_peers_t *p, int node);

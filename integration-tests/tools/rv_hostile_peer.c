@@ -14,6 +14,9 @@
  *   append --term T --prev-index I --prev-term PT --mkdir PATH
  *       an AppendEntries at term T after (I, PT) carrying one command, mkdir PATH, committed at
  *       once (commit I + 1): a follower that takes it applies a command no leader proposed.
+ *   heartbeat --term T
+ *       one RaftBatch holding one MsgHeartbeat at term T (UINT64_MAX: a term that would wrap the
+ *       next campaign to 0). A node must refuse it before its Raft core sees it.
  *   client [--wait MS]
  *       a FsRequest (node status) to the target's client port; waits up to MS (default 3000)
  *       for the answer.
@@ -45,8 +48,8 @@
 
 typedef struct {
   const char *yaml, *as, *kind, *key, *mkdir;
-  uint64_t term, index, applied, prev_index, prev_term;
-  bool have_term, have_index, have_applied, have_prev_index, have_prev_term;
+  uint64_t term, index, applied, prev_index, prev_term, incarnation;
+  bool have_term, have_index, have_applied, have_prev_index, have_prev_term, have_incarnation;
   long wait_ms;
 } s_args_t;
 
@@ -57,7 +60,9 @@ static int s_usage(const char *why) {
           "  --as NODE snapshot --term T --index I [--applied A]\n"
           "  --as NODE vote --term T\n"
           "  --as NODE append --term T --prev-index I --prev-term PT --mkdir PATH\n"
-          "  client [--wait MS]\n");
+          "  --as NODE heartbeat --term T\n"
+          "  client [--wait MS]\n"
+          "  (Raft kinds: [--incarnation N] presents incarnation N, default 0)\n");
   return 2;
 }
 
@@ -79,7 +84,8 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
               {"--index", &a->index, &a->have_index},
               {"--applied", &a->applied, &a->have_applied},
               {"--prev-index", &a->prev_index, &a->have_prev_index},
-              {"--prev-term", &a->prev_term, &a->have_prev_term}};
+              {"--prev-term", &a->prev_term, &a->have_prev_term},
+              {"--incarnation", &a->incarnation, &a->have_incarnation}};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     bool more = i + 1 < argc, done = false;
@@ -103,12 +109,13 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
   if (!strcmp(a->kind, "snapshot") && !(a->have_term && a->have_index))
     return s_usage("snapshot needs --term and --index");
   if (!strcmp(a->kind, "vote") && !a->have_term) return s_usage("vote needs --term");
+  if (!strcmp(a->kind, "heartbeat") && !a->have_term) return s_usage("heartbeat needs --term");
   if (!strcmp(a->kind, "append") &&
       !(a->have_term && a->have_prev_index && a->have_prev_term && a->mkdir))
     return s_usage("append needs --term, --prev-index, --prev-term and --mkdir");
   if (strcmp(a->kind, "snapshot") && strcmp(a->kind, "vote") && strcmp(a->kind, "append") &&
-      strcmp(a->kind, "client"))
-    return s_usage("unknown message kind (known: snapshot, vote, append, client)");
+      strcmp(a->kind, "heartbeat") && strcmp(a->kind, "client"))
+    return s_usage("unknown message kind (known: snapshot, vote, append, heartbeat, client)");
   if (!a->have_applied) a->applied = a->index;
   return 0;
 }
@@ -169,8 +176,26 @@ static int s_raft_frame(const s_args_t *a, const cfg_node_t *cfg, int who, uint8
     c.term = a->term;
     c.id = 0x6f726765; /* any stream id */
     c.applied = a->applied;
+    c.incarnation = a->incarnation;
     m.type = RV_MSG_SNAPSHOT_CHUNK;
     m.body = &c.base;
+    rc = rv_msg_encode(&m, frame, len, &err);
+  } else if (!strcmp(a->kind, "heartbeat")) {
+    /* built by hand, not by raft_wire (which would refuse a term past RAFT_TERM_MAX): the
+     * receiver must refuse it, e.g. UINT64_MAX, before its core sees it */
+    Rv__RaftMessage hb = RV__RAFT_MESSAGE__INIT, *hbp = &hb;
+    hb.type = RAFT_MSG_HEARTBEAT;
+    hb.from = voters[who];
+    hb.to = voters[cfg->self];
+    hb.term = a->term;
+    Rv__RaftBatch b = RV__RAFT_BATCH__INIT;
+    b.cluster = (char *)cfg->cluster_id;
+    b.from = voters[who];
+    b.n_msgs = 1;
+    b.msgs = &hbp;
+    b.incarnation = a->incarnation;
+    m.type = RV_MSG_RAFT_BATCH;
+    m.body = &b.base;
     rc = rv_msg_encode(&m, frame, len, &err);
   } else {
     raft_msg_t rm = {.from = voters[who], .to = voters[cfg->self], .term = a->term};
@@ -208,6 +233,7 @@ static int s_raft_frame(const s_args_t *a, const cfg_node_t *cfg, int who, uint8
       b.from = voters[who];
       b.n_msgs = 1;
       b.msgs = ptrs;
+      b.incarnation = a->incarnation;
       m.type = RV_MSG_RAFT_BATCH;
       m.body = &b.base;
       rc = rv_msg_encode(&m, frame, len, &err);

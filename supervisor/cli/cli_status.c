@@ -59,10 +59,18 @@ static void s_print_json(const Rv__StatusReply *r) {
     else
       printf("null");
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
-           "\"snapshots_refused\":%llu,\"fault\":",
+           "\"snapshots_refused\":%llu,\"dropped_not_member\":%llu,\"dropped_stranger\":%llu,"
+           "\"dropped_malformed\":%llu,\"incarnation\":\"%016llx\",\"strangers\":[",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index,
-           (unsigned long long)rs->snapshots_refused);
+           (unsigned long long)rs->snapshots_refused, (unsigned long long)rs->dropped_not_member,
+           (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed,
+           (unsigned long long)rs->incarnation);
+    for (size_t i = 0; i < rs->n_strangers; i++) {
+      printf("%s", i ? "," : "");
+      cli_json_str(rs->strangers[i]);
+    }
+    printf("],\"fault\":");
     if (rs->fault[0])
       cli_json_str(rs->fault);
     else
@@ -108,7 +116,11 @@ static void s_print_json(const Rv__StatusReply *r) {
     cli_json_str(a->last_exit);
     printf(",\"health\":\"%s\",\"health_reason\":", s_verdict(a->health));
     cli_json_str(a->health_reason);
-    printf(",\"health_rtt_us\":%llu,\"restart\":", (unsigned long long)a->health_rtt_us);
+    printf(",\"health_rtt_us\":%llu,\"bad_frames\":%llu,\"port_rejected\":%llu,"
+           "\"port_busy\":%llu,\"port_replies_dropped\":%llu,\"port_conns_refused\":%llu,"
+           "\"restart\":", (unsigned long long)a->health_rtt_us, (unsigned long long)a->bad_frames,
+           (unsigned long long)a->port_rejected, (unsigned long long)a->port_busy,
+           (unsigned long long)a->port_replies_dropped, (unsigned long long)a->port_conns_refused);
     cli_json_str(a->restart_type);
     printf("}");
   }
@@ -138,6 +150,15 @@ static void s_print_text(const Rv__StatusReply *r) {
     if (rs->snapshots_refused)
       printf("snapshots refused %llu (not from the leader this node follows, stale, or nothing "
              "new: see raft-peer.log)\n", (unsigned long long)rs->snapshots_refused);
+    if (rs->n_strangers) {
+      printf("STRANGERS (lost their data-dir; ignored until `raftvisor raft rejoin NODE`):");
+      for (size_t i = 0; i < rs->n_strangers; i++) printf(" %s", rs->strangers[i]);
+      printf("\n");
+    }
+    if (rs->dropped_not_member || rs->dropped_stranger || rs->dropped_malformed)
+      printf("raft messages dropped before the core: %llu from non-members, %llu from strangers, "
+             "%llu malformed (see raft-peer.log)\n", (unsigned long long)rs->dropped_not_member,
+             (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed);
     printf("members: this node %s; voters", rs->membership[0] ? rs->membership : "-");
     for (size_t i = 0; i < rs->n_voters; i++) printf(" %s", rs->voters[i]);
     printf("; learners");
@@ -163,6 +184,13 @@ static void s_print_text(const Rv__StatusReply *r) {
     printf("%-16s %-8s %-9s %-8s %-8u %-22s %s\n", a->name, pid, a->state, uptime, a->restarts,
            health, a->last_exit[0] ? a->last_exit : "-");
     if (a->health_reason[0]) printf("%-16s   health: %s\n", "", a->health_reason);
+    if (a->bad_frames || a->port_rejected || a->port_busy || a->port_replies_dropped ||
+        a->port_conns_refused)
+      printf("%-16s   refused: %llu bad frames; tcp port: %llu messages dropped, %llu requests "
+             "answered busy, %llu replies dropped, %llu connections closed over the cap\n", "",
+             (unsigned long long)a->bad_frames, (unsigned long long)a->port_rejected,
+             (unsigned long long)a->port_busy, (unsigned long long)a->port_replies_dropped,
+             (unsigned long long)a->port_conns_refused);
   }
 }
 

@@ -10,12 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int s_mkdir(const char *path, rv_err_t *err) {
-  if (mkdir(path, 0700) != 0 && errno != EEXIST)
-    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", path, strerror(errno));
-  return RV_OK;
-}
-
 static int s_sync_dir(const char *dir, rv_err_t *err) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || fsync(fd) != 0) {
@@ -27,14 +21,25 @@ static int s_sync_dir(const char *dir, rv_err_t *err) {
   return RV_OK;
 }
 
+/* Creates path if missing; a new directory's entry is made durable in parent, since a request
+ * saved inside must be found again after a crash. */
+static int s_mkdir(const char *path, const char *parent, rv_err_t *err) {
+  if (mkdir(path, 0700) == 0) return s_sync_dir(parent, err);
+  if (errno != EEXIST)
+    return rv_err_set(err, RV_EIO, "cannot create directory %s: %s", path, strerror(errno));
+  return RV_OK;
+}
+
 int fence_store_open(const char *data_dir, char *dir, size_t len, rv_err_t *err) {
   int w = snprintf(dir, len, "%s/fencer", data_dir);
   if (w < 0 || (size_t)w >= len) return rv_err_set(err, RV_EIO, "%s: path too long", data_dir);
-  int rc = s_mkdir(dir, err);
+  char fencer[4200];
+  snprintf(fencer, sizeof fencer, "%s", dir);
+  int rc = s_mkdir(dir, data_dir, err);
   if (rc) return rc;
   w = snprintf(dir, len, "%s/fencer/requests", data_dir);
   if (w < 0 || (size_t)w >= len) return rv_err_set(err, RV_EIO, "%s: path too long", data_dir);
-  return s_mkdir(dir, err);
+  return s_mkdir(dir, fencer, err);
 }
 
 int fence_store_save(const char *dir, const fence_request_t *req, rv_err_t *err) {

@@ -244,6 +244,14 @@ static void s_sync(kv_actor_t *s, int64_t now) {
   }
 }
 
+/* Replies waiting in the client port's queues go out as their clients read: ZeroMQ gives a
+ * ROUTER no per-connection writable event, so they are retried on a short timer (nothing to do,
+ * and nearly free, while no client lags). */
+static void s_on_flush(rv_actor_t *a, void *arg) {
+  kv_actor_t *s = arg;
+  if (s->clients) rv_listener_flush(s->clients);
+}
+
 static void s_on_tick(rv_actor_t *a, void *arg) {
   kv_actor_t *s = arg;
   int64_t now = kv_now_ms();
@@ -360,8 +368,9 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
   s->next_id = rv_random_u64() >> 1; /* random at start, then counting */
   kv_auth_open(s);
   if ((rc = kv_clients_open(s, err))) return rc;
-  if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0)
-    return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timer");
+  if (rv_actor_timer_add(s->a, KV_TICK_MS, 0, s_on_tick, s) < 0 ||
+      rv_actor_timer_add(s->a, KV_REPLY_FLUSH_MS, 0, s_on_flush, s) < 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot add the housekeeping timers");
   rv_info("namespace at %s/kv: applied index %llu, %llu client sessions", s->cfg->data_dir,
           (unsigned long long)s->durable, (unsigned long long)kv_core_sessions(s->core));
   return RV_OK;

@@ -23,6 +23,11 @@
 #define KV_WRITE_DEADLINE_MS 10000 /* a write not applied by then gets a retriable error */
 #define KV_READ_DEADLINE_MS 3000  /* a read not confirmed by then gets a retriable error */
 #define KV_CLIENT_DRAIN 1024      /* client messages taken per wake-up */
+#define KV_ENVELOPE_SLACK (64u << 10) /* envelope bytes around the largest command */
+#define KV_CLIENT_CONNS_MAX 256   /* client connections at once (the CLI, librvclient, benches) */
+#define KV_CLIENT_QUEUED_MAX (16u << 20) /* reply bytes queued per connection that does not read */
+#define KV_CLIENT_TURN_BYTES (16u << 20) /* request and reply bytes per loop turn */
+#define KV_REPLY_FLUSH_MS 10      /* replies queued for slow readers are retried this often */
 #define KV_LS_PAGE_MAX 5000       /* ls entries per reply at most (a reply stays < 2 MiB) */
 #define KV_PROPOSE_BYTES_MAX (4u << 20) /* command bytes per ProposeBatch (an envelope: 8 MiB) */
 #define KV_HINT_MAX (CFG_HOST_MAX + 16)

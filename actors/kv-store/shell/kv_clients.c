@@ -483,12 +483,20 @@ static void s_flush(kv_actor_t *s) {
 
 static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
   kv_actor_t *s = arg;
-  for (int k = 0; k < KV_CLIENT_DRAIN; k++) {
+  rv_listener_turn_begin(s->clients);
+  for (int k = 0; k < KV_CLIENT_DRAIN && !rv_listener_turn_over(s->clients); k++) {
     rv_listener_peer_t peer;
     rv_msg_t m;
-    int rc = rv_listener_recv(s->clients, &peer, &m, NULL);
+    rv_err_t err;
+    int rc = rv_listener_recv(s->clients, &peer, &m, &err);
     if (rc == RV_EAGAIN) break;
-    if (rc) continue; /* dropped and counted by the listener */
+    if (rc == RV_EBUSY && m.type == RV_MSG_FS_REQUEST) {
+      /* the connection does not read its replies: a retriable refusal, not more data */
+      kv_reply_error(s, &peer, &m, RV_EBUSY, true, "%s", err.msg);
+      rv_msg_clear(&m);
+      continue;
+    }
+    if (rc && rc != RV_EBUSY) continue; /* dropped and counted by the listener */
     if (m.type == RV_MSG_FS_REQUEST) {
       s_request(s, &peer, &m);
     } else if (m.type == RV_MSG_HA_REQUEST) {
@@ -497,8 +505,10 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
       kv_repl_status_client(s, &peer, &m);
     } else {
       char tb[32];
-      rv_warn("client %s/%s sent a %s, not an FsRequest, HaRequest or ReplStatusRequest; ignored", m.from.node, m.from.actor,
-              rv_msgtype_name(m.type, tb, sizeof tb));
+      static rv_log_limit_t limit; /* a client's choice: one line a second */
+      rv_log_limited(&limit, CFG_LOG_WARN,
+                     "client %s/%s sent a %s, not an FsRequest, HaRequest or ReplStatusRequest; ignored",
+                     m.from.node, m.from.actor, rv_msgtype_name(m.type, tb, sizeof tb));
     }
     rv_msg_clear(&m);
   }
@@ -514,8 +524,16 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
   cfg_node_listen_endpoint(s->cfg, self->client_port, ep, sizeof ep);
   char what[64];
   snprintf(what, sizeof what, "client-port of %s", s->cfg->node_id);
-  int rc = rv_listener_new_auth(rv_actor_mailbox(s->a), ep, what, s->cfg, RV_AUTH_DOMAIN_CLIENT,
-                                &s->clients, err);
+  /* what one client, and the port, may cost: the largest request is a put of KV_DATA_MAX bytes
+   * (KV_CMD_MAX encoded) in an envelope; replies a client does not read wait in a bounded queue
+   * (then it is answered busy); one turn of the loop takes at most KV_CLIENT_TURN_BYTES, so the
+   * heartbeats of the system inbox are answered between turns */
+  rv_listener_limits_t lim = {.max_frame = KV_CMD_MAX + KV_ENVELOPE_SLACK,
+                              .max_conns = KV_CLIENT_CONNS_MAX,
+                              .max_queued_bytes = KV_CLIENT_QUEUED_MAX,
+                              .turn_bytes = KV_CLIENT_TURN_BYTES};
+  int rc = rv_listener_new_full(rv_actor_mailbox(s->a), ep, what, s->cfg, RV_AUTH_DOMAIN_CLIENT,
+                                &lim, &s->clients, err);
   if (rc) return rc;
   if (rv_actor_reader_add(s->a, rv_listener_socket(s->clients), s_on_clients, s) != 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot register the client socket");

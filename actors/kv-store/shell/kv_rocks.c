@@ -169,6 +169,22 @@ void kv_rocks_opts_default(kv_rocks_opts_t *o) {
   o->write_buffer_bytes = 32u << 20;
 }
 
+/* fsync of path's parent directory. */
+static int s_sync_parent(const char *path, rv_err_t *err) {
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (!slash) snprintf(parent, sizeof parent, ".");
+  else slash[slash == parent ? 1 : 0] = '\0';
+  int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = fd < 0 || fsync(fd) != 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  if (e)
+    return rv_err_set(err, RV_EIO, "rocksdb: cannot fsync %s after creating %s in it: %s", parent,
+                      path, strerror(e));
+  return RV_OK;
+}
+
 int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   *out = NULL;
   if (!o || !o->path || !o->path[0])
@@ -208,11 +224,22 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   r->ropts = rocksdb_readoptions_create();
   r->wb = rocksdb_writebatch_create();
   char *rerr = NULL;
+  struct stat st;
+  bool created = stat(r->path, &st) != 0 && errno == ENOENT;
   r->db = rocksdb_open(r->opts, r->path, &rerr);
   if (rerr || !r->db) {
     s_fail(err, rerr, "open", o->path);
     kv_rocks_destroy(&r);
     return RV_EIO;
+  }
+  /* RocksDB syncs its own directory, not the new directory's entry in its parent: without this
+   * a crash soon after the first start could lose the whole database directory */
+  if (created) {
+    int rc = s_sync_parent(r->path, err);
+    if (rc) {
+      kv_rocks_destroy(&r);
+      return rc;
+    }
   }
   *out = r;
   return RV_OK;

@@ -55,6 +55,14 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   saves.sum_us = p->log_saves.sum_us;
   rs.log_saves = &saves;
   rs.log_saved_entries = p->log_saved_entries;
+  rs.dropped_not_member = p->gate.dropped_not_member;
+  rs.dropped_stranger = p->gate.dropped_stranger;
+  rs.dropped_malformed = p->gate.dropped_malformed;
+  rs.incarnation = p->gate.incarnation;
+  char *strangers[CFG_MAX_NODES];
+  for (int i = 0; i < p->cfg->nnodes; i++)
+    if (p->gate.stranger[i]) strangers[rs.n_strangers++] = (char *)p->cfg->nodes[i].id;
+  rs.strangers = strangers;
   rs.fault = (char *)raft_core_fault(p->core);
   rs.fence = p->fence.pending ? p->fence.text : "";
   rs.commit = st.hard.commit;
@@ -153,6 +161,10 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
       b.from = p->self;
       b.n_msgs = k;
       b.msgs = ptrs;
+      b.incarnation = p->gate.incarnation;
+      Rv__MemberIncarnation known[RAFT_MAX_MEMBERS], *known_ptrs[RAFT_MAX_MEMBERS];
+      b.n_known = raft_peer_gate_known_fill(p, known, known_ptrs);
+      b.known = known_ptrs;
       rv_err_t err;
       if (rv_peers_send(p->peers, node, RV_MSG_RAFT_BATCH, &b.base, 0, &err) != RV_OK) {
         rv_debug("to %s: %s", p->cfg->nodes[node].id, err.msg);
@@ -254,6 +266,7 @@ void raft_peer_process(raft_peer_t *p) {
     s_send_msgs(p, u->msgs_after_persist, u->n_msgs_after_persist);
     if (u->n_committed) p->deliverable = u->committed[u->n_committed - 1].index;
     raft_admin_committed(p, u->committed, u->n_committed);
+    raft_peer_gate_committed(p, u->committed, u->n_committed);
     bool state_changed = false, soft_changed = false;
     raft_soft_state_t old_soft = p->soft;
     if (u->has_soft_state &&
@@ -339,6 +352,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_peer_t *p = arg;
   raft_core_tick(p->core);
   raft_snap_stream_tick(p);
+  raft_peer_gate_tick(p);
   raft_peer_process(p);
   raft_admin_tick(p);
   raft_ha_tick(p);
@@ -348,49 +362,73 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);
 }
 
+/* Steps the messages of a batch from node (its sender and incarnation checked) into the core,
+ * each through the wire checks and the membership gate first. */
+static void s_step_batch(raft_peer_t *p, int node, const Rv__RaftBatch *b) {
+  for (size_t i = 0; i < b->n_msgs; i++) {
+    raft_msg_t msg;
+    rv_err_t err;
+    if (raft_wire_msg_decode(b->msgs[i], &msg, &err) != RV_OK) {
+      p->gate.dropped_malformed++;
+      uint64_t now = rv_mono_ms();
+      if (now - p->gate.malformed_logged_ms >= 1000) {
+        rv_warn("dropped a Raft message from %s: %s (%llu malformed so far)",
+                p->cfg->nodes[node].id, err.msg, (unsigned long long)p->gate.dropped_malformed);
+        p->gate.malformed_logged_ms = now;
+      }
+      continue;
+    }
+    if (msg.from != p->ids[node] || msg.to != p->self) {
+      p->gate.dropped_malformed++;
+      static rv_log_limit_t limit;
+      rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft message from %s claiming %llu -> %llu",
+                     p->cfg->nodes[node].id, (unsigned long long)msg.from,
+                     (unsigned long long)msg.to);
+    } else if (raft_peer_gate_msg(p, node, msg.type)) {
+      if (msg.type == RAFT_MSG_TIMEOUT_NOW) raft_fence_timeout_now(p, msg.from, msg.term);
+      if (raft_core_step(p->core, &msg) != RV_OK && !raft_core_fault(p->core)[0])
+        rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
+                p->cfg->nodes[node].id);
+    }
+    if (raft_core_fault(p->core)[0] && !p->fault_logged) {
+      rv_error("Raft stopped on this node: %s (the message came from %s). This node's log "
+               "disagrees with what the cluster committed: it takes no further part. "
+               "Remove it (raftvisor raft remove NODE), wipe its data-dir, and add it back",
+               raft_core_fault(p->core), p->cfg->nodes[node].id);
+      p->fault_logged = true;
+    }
+    raft_wire_msg_free(&msg);
+  }
+}
+
 static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
   raft_peer_t *p = arg;
-  for (int k = 0; k < S_PEER_DRAIN; k++) {
+  rv_peers_turn_begin(p->peers);
+  for (int k = 0; k < S_PEER_DRAIN && !rv_peers_turn_over(p->peers); k++) {
     int node;
     rv_msg_t m;
     int rc = rv_peers_recv(p->peers, &node, &m, NULL);
     if (rc == RV_EAGAIN) break;
     if (rc) continue;
     if (m.type == RV_MSG_SNAPSHOT_CHUNK) {
-      raft_snap_stream_chunk(p, node, (const Rv__SnapshotChunk *)m.body);
+      const Rv__SnapshotChunk *c = (const Rv__SnapshotChunk *)m.body;
+      if (raft_peer_gate_frame(p, node, c->incarnation) &&
+          raft_peer_gate_msg(p, node, RAFT_MSG_SNAP))
+        raft_snap_stream_chunk(p, node, c);
     } else if (m.type == RV_MSG_SNAPSHOT_ACK) {
-      raft_snap_stream_ack(p, node, (const Rv__SnapshotAck *)m.body);
+      const Rv__SnapshotAck *ack = (const Rv__SnapshotAck *)m.body;
+      if (raft_peer_gate_frame(p, node, ack->incarnation) &&
+          raft_peer_gate_msg(p, node, RAFT_MSG_APP_RESP))
+        raft_snap_stream_ack(p, node, ack);
     } else if (m.type == RV_MSG_RAFT_BATCH) {
       const Rv__RaftBatch *b = (const Rv__RaftBatch *)m.body;
       if (strcmp(b->cluster, p->cfg->cluster_id) != 0 || b->from != p->ids[node]) {
-        rv_warn("dropped a Raft batch from %s: cluster \"%s\", id %llu", p->cfg->nodes[node].id,
-                b->cluster, (unsigned long long)b->from);
-      } else {
-        for (size_t i = 0; i < b->n_msgs; i++) {
-          raft_msg_t msg;
-          rv_err_t err;
-          if (raft_wire_msg_decode(b->msgs[i], &msg, &err) != RV_OK) {
-            rv_warn("dropped a Raft message from %s: %s", p->cfg->nodes[node].id, err.msg);
-            continue;
-          }
-          if (msg.from != p->ids[node] || msg.to != p->self) {
-            rv_warn("dropped a Raft message from %s claiming %llu -> %llu", p->cfg->nodes[node].id,
-                    (unsigned long long)msg.from, (unsigned long long)msg.to);
-          } else {
-            if (msg.type == RAFT_MSG_TIMEOUT_NOW) raft_fence_timeout_now(p, msg.from, msg.term);
-            if (raft_core_step(p->core, &msg) != RV_OK && !raft_core_fault(p->core)[0])
-              rv_warn("the core refused a %s from %s", raft_msg_type_name(msg.type),
-                      p->cfg->nodes[node].id);
-          }
-          if (raft_core_fault(p->core)[0] && !p->fault_logged) {
-            rv_error("Raft stopped on this node: %s (the message came from %s). This node's log "
-                     "disagrees with what the cluster committed: it takes no further part. "
-                     "Remove it (raftvisor raft remove NODE), wipe its data-dir, and add it back",
-                     raft_core_fault(p->core), p->cfg->nodes[node].id);
-            p->fault_logged = true;
-          }
-          raft_wire_msg_free(&msg);
-        }
+        static rv_log_limit_t limit;
+        rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft batch from %s: cluster \"%s\", id %llu",
+                       p->cfg->nodes[node].id, b->cluster, (unsigned long long)b->from);
+      } else if (raft_peer_gate_frame(p, node, b->incarnation)) {
+        s_step_batch(p, node, b);
+        raft_peer_gate_merge_known(p, node, b);
       }
     }
     rv_msg_clear(&m);
@@ -533,6 +571,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   if (n < 0 || (size_t)n >= sizeof dir) return rv_err_set(err, RV_ECONFIG, "data-dir too long");
   int rc = raft_store_open(dir, cfg->cluster_id, p->self, NULL, &p->store, err);
   if (rc) return rc == RV_ESTALE ? rv_err_set(err, RV_ECONFIG, "%s", err->msg) : rc;
+  if ((rc = raft_peer_gate_init(p, dir, err))) return rc;
   raft_storage_state_t st;
   if ((rc = raft_store_load(p->store, &st, err))) return rc;
   st.applied = st.snapshot.index;

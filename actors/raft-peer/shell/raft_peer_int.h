@@ -5,6 +5,7 @@
 #define RAFT_PEER_INT_H
 
 #include "raft_core.h"
+#include "raft_gate.h"
 #include "raft_peer.h"
 #include "raft_snap_flow.h"
 #include "raft_store.h"
@@ -82,6 +83,19 @@ typedef struct {
   char text[384];            /* RaftState.fence */
 } raft_fence_t;
 
+/* The gates in front of the core (raft_gate.h, raft_peer_gate.c). */
+typedef struct {
+  char dir[CFG_PATH_MAX + 8];    /* <data-dir>/raft, where the incarnation files live */
+  uint64_t incarnation;          /* this node's, sent in every frame */
+  raft_gate_table_t known;       /* the members' incarnations remembered (durable) */
+  uint64_t stranger[CFG_MAX_NODES]; /* by node index: the new incarnation it presents, 0 = none */
+  uint64_t dropped_not_member;   /* Raft messages from outside the voters and learners */
+  uint64_t dropped_stranger;     /* frames from strangers */
+  uint64_t dropped_malformed;    /* Raft messages refused at decoding */
+  uint64_t not_member_logged_ms; /* rate limit of the not-member warning */
+  uint64_t malformed_logged_ms;  /* rate limit of the malformed warning */
+} raft_peer_gate_t;
+
 struct raft_peer {
   rv_actor_t *a;
   const cfg_node_t *cfg;
@@ -127,6 +141,7 @@ struct raft_peer {
   raft_admin_transfer_t xfer;    /* a leadership transfer waiting to complete */
   bool removed_logged;           /* "removed from the configuration" was logged */
   bool fault_logged;             /* the core's fault (raft_core_fault) was logged */
+  raft_peer_gate_t gate;         /* what may reach the core (raft_peer_gate.c) */
 };
 
 /* ---- raft_peer.c ------------------------------------------------------------------------- */
@@ -135,6 +150,29 @@ int raft_peer_node_of(const raft_peer_t *p, raft_id_t id);
 const char *raft_peer_node_name(const raft_peer_t *p, raft_id_t id);
 /* Takes the core's updates and carries them out (persist, send, deliver, advance). */
 void raft_peer_process(raft_peer_t *p);
+
+/* ---- raft_peer_gate.c -------------------------------------------------------------------- */
+/* Reads (creating it on a new data-dir) this node's incarnation and the members' ones in dir. */
+int raft_peer_gate_init(raft_peer_t *p, const char *dir, rv_err_t *err);
+/* A frame from node presenting incarnation inc: true to take it; false when node is a stranger
+ * (counted, logged once per incarnation) or when recording its first incarnation failed. */
+bool raft_peer_gate_frame(raft_peer_t *p, int node, uint64_t inc);
+/* A Raft message of this type from node: true to step it; false when node is not a member
+ * (counted, logged at most once a second). */
+bool raft_peer_gate_msg(raft_peer_t *p, int node, raft_msg_type_t type);
+/* After stepping a batch from node: when node is the leader this node follows, records the
+ * incarnations it passed (b->known) that this node does not remember yet. */
+void raft_peer_gate_merge_known(raft_peer_t *p, int node, const Rv__RaftBatch *b);
+/* As leader: fills arr/ptrs (RAFT_MAX_MEMBERS each) with the remembered incarnations; returns
+ * how many (0 when not leading). */
+size_t raft_peer_gate_known_fill(raft_peer_t *p, Rv__MemberIncarnation *arr,
+                                 Rv__MemberIncarnation **ptrs);
+/* The update's committed entries (borrowed): a member's removal forgets its incarnation (in log
+ * order, so that an add that follows records the new one). */
+void raft_peer_gate_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n);
+/* Every tick: forgets (durably) the incarnations of nodes no longer in the configuration (a
+ * removal this node learnt from a snapshot rather than from its entry). */
+void raft_peer_gate_tick(raft_peer_t *p);
 
 /* ---- raft_snap_stream.c ------------------------------------------------------------------ */
 /* Leader: the core emitted MsgSnap m for node: start streaming (unless that stream runs). */

@@ -131,6 +131,7 @@ void raft_snap_stream_kv_data(raft_peer_t *p, const Rv__SnapshotData *d) {
   c.term = o->term;
   c.id = o->flow.id;
   c.applied = o->applied;
+  c.incarnation = p->gate.incarnation;
   rv_err_t err;
   if (rv_peers_send(p->peers, node, RV_MSG_SNAPSHOT_CHUNK, &c.base, 0, &err) != RV_OK) {
     s_out_end(p, node, RAFT_SNAPSHOT_FAILURE, err.msg);
@@ -185,6 +186,7 @@ static void s_ack(raft_peer_t *p, int node, uint64_t id, uint64_t offset, bool d
   a.done = done;
   a.code = (uint32_t)code;
   a.id = id;
+  a.incarnation = p->gate.incarnation;
   rv_err_t err;
   if (rv_peers_send(p->peers, node, RV_MSG_SNAPSHOT_ACK, &a.base, 0, &err) != RV_OK)
     rv_debug("SnapshotAck to %s: %s", s_name(p, node), err.msg);
@@ -231,6 +233,12 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
   }
   meta.index = c->meta->index;
   meta.term = c->meta->term;
+  if (raft_wire_term_check("snapshot term", meta.term, &err) != RV_OK ||
+      raft_wire_term_check("term", c->term, &err) != RV_OK) {
+    p->gate.dropped_malformed++;
+    rv_warn("dropped a snapshot chunk from %s: %s", s_name(p, node), err.msg);
+    return;
+  }
   rv_err_t why;
   int rc = raft_core_snapshot_acceptable(p->core, p->ids[node], c->term, &meta, &why);
   if (rc != RV_OK) {

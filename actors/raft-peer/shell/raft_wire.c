@@ -88,10 +88,28 @@ void raft_wire_msg_release(raft_wire_msg_t *w) {
   w->entry_ptrs = NULL;
 }
 
+/* A term the core could never reach: refused here, so that no code path after decoding (logs,
+ * the fencer's handover term, the core) sees a term that would wrap to 0 at the next campaign. */
+static int s_term_check(const char *field, uint64_t term, rv_err_t *err) {
+  if (term <= RAFT_TERM_MAX) return RV_OK;
+  return rv_err_set(err, RV_EDECODE, "%s %llu beyond the largest Raft term %llu", field,
+                    (unsigned long long)term, (unsigned long long)RAFT_TERM_MAX);
+}
+
+int raft_wire_term_check(const char *field, uint64_t term, rv_err_t *err) {
+  return s_term_check(field, term, err);
+}
+
 int raft_wire_msg_decode(const Rv__RaftMessage *pb, raft_msg_t *m, rv_err_t *err) {
   memset(m, 0, sizeof *m);
   if (pb->type < RAFT_MSG_PRE_VOTE || pb->type > RAFT_MSG_TYPE_MAX)
     return rv_err_set(err, RV_EDECODE, "unknown Raft message type %u", pb->type);
+  int trc = s_term_check("term", pb->term, err);
+  if (!trc) trc = s_term_check("log term", pb->log_term, err);
+  if (!trc && pb->snapshot) trc = s_term_check("snapshot term", pb->snapshot->term, err);
+  for (size_t i = 0; !trc && i < pb->n_entries; i++)
+    trc = s_term_check("entry term", pb->entries[i]->term, err);
+  if (trc) return trc;
   m->type = (raft_msg_type_t)pb->type;
   m->from = pb->from;
   m->to = pb->to;

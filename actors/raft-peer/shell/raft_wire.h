@@ -25,7 +25,12 @@ typedef struct {
 int raft_wire_msg_encode(const raft_msg_t *m, raft_wire_msg_t *w, rv_err_t *err);
 void raft_wire_msg_release(raft_wire_msg_t *w);
 
-/* Fills m from a decoded protobuf message. m->entries is malloc'd (free with
+/* RV_EDECODE naming field when term is beyond RAFT_TERM_MAX (a term of UINT64_MAX would wrap the
+ * next campaign to 0): every term that arrives from the network passes it before the core. */
+int raft_wire_term_check(const char *field, uint64_t term, rv_err_t *err);
+
+/* Fills m from a decoded protobuf message; refuses (RV_EDECODE) an unknown type and any term
+ * beyond RAFT_TERM_MAX (term, log term, snapshot term, entry terms). m->entries is malloc'd (free with
  * raft_wire_msg_free); entries' data point into pb (borrowed while pb lives). */
 int raft_wire_msg_decode(const Rv__RaftMessage *pb, raft_msg_t *m, rv_err_t *err);
 void raft_wire_msg_free(raft_msg_t *m);

@@ -161,7 +161,7 @@ static void test_text_line(void **state) {
   rv_info("path /a\n2026-01-01T00:00:00.000Z n1 a error forged\r\tbell \x07 del \x7f high \xc3\xa9");
   out = s_release();
   assert_int_equal(s_lines(out), 1);
-  const char *want = " n1 a info path /a\\n2026-01-01T00:00:00.000Z n1 a error forged\\r\\tbell "
+  const char *want = " n1 a info path /a\\x0a2026-01-01T00:00:00.000Z n1 a error forged\\x0d\\x09bell "
                      "\\x07 del \\x7f high \xc3\xa9\n";
   if (!strstr(out, want)) fail_msg("no %s in %s", want, out);
   free(out);
@@ -204,6 +204,43 @@ static void test_json_line(void **state) {
     free(out);
   }
   free(ctl);
+}
+
+/* Peer-chosen bytes cannot forge a line or a terminal escape: control bytes (text lines), 0x7f
+ * and bytes that are not UTF-8 are written as \xNN; valid UTF-8 is kept. */
+static void test_escaped_bytes(void **state) {
+  (void)state;
+  rv_log_init("n1", "kv-store", CFG_LOG_INFO);
+  s_capture("escaped");
+  rv_warn("path \"/a\nFAKE 2026 n1 kv-store error forged\x1b[31m\x7f\xff\xc3\xa9\xed\xa0\x80\"");
+  char *out = s_release();
+  assert_int_equal(s_lines(out), 1);
+  assert_non_null(strstr(out, "/a\\x0aFAKE 2026"));
+  assert_non_null(strstr(out, "forged\\x1b[31m\\x7f\\xff\xc3\xa9\\xed\\xa0\\x80\""));
+  free(out);
+  char buf[16];
+  assert_int_equal(rv_log_escape("\x01" "ab", buf, sizeof buf, true), 6);
+  assert_string_equal(buf, "\\x01ab");
+  assert_int_equal(rv_log_escape("\x01" "ab", buf, sizeof buf, false), 3);
+  assert_int_equal(rv_log_escape("0123456789abcdefgh", buf, sizeof buf, true), 15); /* cut */
+}
+
+/* At most one line a second per limiter; the next line says how many were left out. */
+static void test_limited(void **state) {
+  (void)state;
+  rv_log_init("n1", "raft-peer", CFG_LOG_INFO);
+  rv_log_limit_t lim = {0};
+  s_capture("limited");
+  assert_true(rv_log_limited(&lim, CFG_LOG_WARN, "bad frame %d", 1));
+  for (int i = 2; i <= 50; i++) assert_false(rv_log_limited(&lim, CFG_LOG_WARN, "bad frame %d", i));
+  lim.last_ms -= 1001; /* a second later */
+  assert_true(rv_log_limited(&lim, CFG_LOG_WARN, "bad frame %d", 51));
+  char *out = s_release();
+  assert_int_equal(s_lines(out), 2);
+  assert_non_null(strstr(out, "bad frame 1\n"));
+  assert_non_null(strstr(out, "bad frame 51 (and 49 more like it in the last 1.0 s)"));
+  assert_int_equal(lim.total, 51);
+  free(out);
 }
 
 static void test_reopen_and_to_file(void **state) {
@@ -266,6 +303,8 @@ int main(void) {
       cmocka_unit_test(test_threshold),
       cmocka_unit_test(test_text_line),
       cmocka_unit_test(test_json_line),
+      cmocka_unit_test(test_escaped_bytes),
+      cmocka_unit_test(test_limited),
       cmocka_unit_test(test_reopen_and_to_file),
       cmocka_unit_test(test_mono_clock),
   };
