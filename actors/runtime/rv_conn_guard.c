@@ -16,6 +16,7 @@ struct rv_conn_guard {
   unsigned max_conns;
   _Atomic uint64_t open;
   _Atomic uint64_t refused;
+  _Atomic uint64_t handshake_failed;
 };
 
 /* Reads one monitor event: [u16 event, u32 value][endpoint]. Returns the event, 0 on error. */
@@ -44,7 +45,7 @@ static void s_thread(zsock_t *pipe, void *arg) {
   }
   zsock_signal(pipe, 0);
   zpoller_t *poller = zpoller_new(pipe, mon, NULL);
-  uint64_t logged_ms = 0, unlogged = 0;
+  uint64_t logged_ms = 0, unlogged = 0, hs_logged_ms = 0;
   for (;;) {
     zsock_t *which = zpoller_wait(poller, -1);
     if (which == pipe || !which) break; /* $TERM, or interrupted */
@@ -65,6 +66,15 @@ static void s_thread(zsock_t *pipe, void *arg) {
           unlogged = 0;
         }
       }
+    } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+               ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      uint64_t n = atomic_fetch_add(&g->handshake_failed, 1) + 1;
+      uint64_t now = rv_mono_ms();
+      if (now - hs_logged_ms >= 1000) {
+        rv_warn("%s: refused a connection: the handshake failed before authentication (no CURVE "
+                "key, or not a ZeroMQ peer); %llu so far", g->what, (unsigned long long)n);
+        hs_logged_ms = now;
+      }
     } else if (ev == ZMQ_EVENT_DISCONNECTED) {
       if (atomic_load(&g->open) > 0) atomic_fetch_sub(&g->open, 1);
     } else if (ev == ZMQ_EVENT_MONITOR_STOPPED) {
@@ -75,8 +85,8 @@ static void s_thread(zsock_t *pipe, void *arg) {
   zsock_destroy(&mon);
 }
 
-int rv_conn_guard_new(zsock_t *sock, unsigned max_conns, const char *what, rv_conn_guard_t **out,
-                      rv_err_t *err) {
+int rv_conn_guard_new(zsock_t *sock, unsigned max_conns, const char *what, bool handshakes,
+                      rv_conn_guard_t **out, rv_err_t *err) {
   *out = NULL;
   rv_conn_guard_t *g = calloc(1, sizeof *g);
   if (!g) return rv_err_set(err, RV_ENOMEM, "out of memory");
@@ -84,8 +94,10 @@ int rv_conn_guard_new(zsock_t *sock, unsigned max_conns, const char *what, rv_co
   g->max_conns = max_conns;
   snprintf(g->what, sizeof g->what, "%s", what);
   snprintf(g->endpoint, sizeof g->endpoint, "inproc://rv-conn-guard-%p", (void *)g);
-  if (zmq_socket_monitor(zsock_resolve(sock), g->endpoint,
-                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+  int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
+  if (handshakes)
+    events |= ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+  if (zmq_socket_monitor(zsock_resolve(sock), g->endpoint, events) != 0) {
     int e = zmq_errno();
     free(g);
     return rv_err_set(err, RV_EIO, "%s: cannot monitor its connections: %s", what,
@@ -113,4 +125,8 @@ void rv_conn_guard_destroy(rv_conn_guard_t **gp) {
 uint64_t rv_conn_guard_open(const rv_conn_guard_t *g) { return g ? atomic_load(&g->open) : 0; }
 uint64_t rv_conn_guard_refused(const rv_conn_guard_t *g) {
   return g ? atomic_load(&g->refused) : 0;
+}
+
+uint64_t rv_conn_guard_handshake_failed(const rv_conn_guard_t *g) {
+  return g ? atomic_load(&g->handshake_failed) : 0;
 }

@@ -10,6 +10,7 @@
 #define RV_CONN_GUARD_H
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rv_error.h"
@@ -18,8 +19,13 @@ typedef struct rv_conn_guard rv_conn_guard_t;
 
 /* Starts guarding sock (borrowed: destroy the guard before the socket) so that it holds at most
  * max_conns connections; what names it in logs ("client-port"). Returns 0, or RV_EIO. */
-int rv_conn_guard_new(zsock_t *sock, unsigned max_conns, const char *what, rv_conn_guard_t **out,
-                      rv_err_t *err);
+int rv_conn_guard_new(zsock_t *sock, unsigned max_conns, const char *what, bool handshakes,
+                      rv_conn_guard_t **out, rv_err_t *err);
+
+/* A socket has one monitor: with handshakes (a CURVE socket) the guard's also takes the
+ * handshakes that failed before authentication (no CURVE key, not a ZeroMQ peer), which the ZAP
+ * handler never sees; they are counted here and logged once a second. */
+uint64_t rv_conn_guard_handshake_failed(const rv_conn_guard_t *g);
 
 /* Stops the monitor and the thread; nulls *g; safe on NULL and twice. */
 void rv_conn_guard_destroy(rv_conn_guard_t **g);

@@ -13,15 +13,19 @@ static int s_check(zsock_t *s, const char *what, rv_err_t *err) {
 }
 
 int rv_curve_server(zsock_t *s, const cfg_node_t *cfg, const char *domain, rv_err_t *err) {
+  return rv_curve_server_opts(s, cfg, domain, true, err);
+}
+
+int rv_curve_server_opts(zsock_t *s, const cfg_node_t *cfg, const char *domain, bool watch,
+                         rv_err_t *err) {
   if (cfg->security_insecure) return RV_OK;
   zsock_set_zap_domain(s, domain);
   zsock_set_curve_server(s, 1);
   zsock_set_curve_secretkey(s, cfg->security_secret_z85);
   zsock_set_handshake_ivl(s, RV_CURVE_HANDSHAKE_MS);
   int rc = s_check(s, domain, err);
-  return rc ? rc
-            : rv_zap_watch(s, strcmp(domain, RV_AUTH_DOMAIN_RAFT) ? "client port" : "raft port",
-                           err);
+  if (rc || !watch) return rc;
+  return rv_zap_watch(s, strcmp(domain, RV_AUTH_DOMAIN_RAFT) ? "client port" : "raft port", err);
 }
 
 int rv_curve_peer_client(zsock_t *s, const cfg_node_t *cfg, int node, rv_err_t *err) {

@@ -6,6 +6,7 @@
 #ifndef RV_CURVE_H
 #define RV_CURVE_H
 
+#include <stdbool.h>
 #include <czmq.h>
 
 #include "cfg_node.h"
@@ -19,6 +20,10 @@
  * RV_EINTERNAL when libzmq refuses an option (a libzmq without CURVE) or the process has no ZAP
  * handler (the socket must then not be bound: it would let every key in). */
 int rv_curve_server(zsock_t *s, const cfg_node_t *cfg, const char *domain, rv_err_t *err);
+/* The same; watch false leaves the handshakes that fail before authentication to the socket's
+ * own monitor (rv_conn_guard: a socket has one monitor). */
+int rv_curve_server_opts(zsock_t *s, const cfg_node_t *cfg, const char *domain, bool watch,
+                         rv_err_t *err);
 
 /* Makes s (not yet connected) a CURVE client of node `node` (an index into cfg->nodes), with
  * this node's key pair. Returns 0 (nothing done when insecure), or RV_EINTERNAL. */

@@ -76,6 +76,9 @@ static void s_port_stats(void *arg, rv_mailbox_stats_t *sum) {
   sum->port_busy += st.busy;
   sum->port_replies_dropped += st.dropped;
   sum->port_conns_refused += st.conns_refused;
+  /* handshakes that failed before authentication, seen by the guard's monitor (rv_zap counts
+   * the refusals it decides itself) */
+  sum->auth_refused += rv_conn_guard_handshake_failed(((rv_listener_t *)arg)->guard);
 }
 
 void rv_listener_set_filter(rv_listener_t *l, rv_listener_filter_fn *fn, void *arg) {
@@ -119,7 +122,8 @@ int rv_listener_new_full(rv_mailbox_t *mb, const char *endpoint, const char *wha
   zsock_set_linger(l->sock, 0);
   /* CURVE and the limits before the bind: libzmq copies a socket's options to its listener
    * when it binds, and every connection accepted later takes them from there */
-  int rc = cfg ? rv_curve_server(l->sock, cfg, domain, err) : RV_OK;
+  bool guarded = lim && lim->max_conns, curve = cfg && !cfg->security_insecure;
+  int rc = cfg ? rv_curve_server_opts(l->sock, cfg, domain, !guarded, err) : RV_OK;
   if (rc) {
     rv_listener_destroy(&l);
     return rc;
@@ -143,7 +147,7 @@ int rv_listener_new_full(rv_mailbox_t *mb, const char *endpoint, const char *wha
                       what, zmq_strerror(e));
   }
   if (lim && lim->max_conns) {
-    if ((rc = rv_conn_guard_new(l->sock, lim->max_conns, l->what, &l->guard, err))) {
+    if ((rc = rv_conn_guard_new(l->sock, lim->max_conns, l->what, curve, &l->guard, err))) {
       rv_listener_destroy(&l);
       return rc;
     }

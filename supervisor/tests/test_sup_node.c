@@ -48,6 +48,7 @@ static cfg_node_t *s_node(int k, const char *exec, const char *args) {
   snprintf(path, sizeof path, "%s/n%d.yaml", s_dir, k);
   int n = snprintf(yaml, sizeof yaml,
                    "node: {id: n1, data-dir: %s/n%d}\n"
+                   "security: {insecure: true}\n"
                    "cluster:\n  id: c1\n  nodes:\n"
                    "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n"
                    "supervisor: {restart-min-delay-ms: 50}\n"

@@ -206,6 +206,7 @@ static int s_setup(void **state) {
   char yaml[512];
   int n = snprintf(yaml, sizeof yaml,
                    "node: {id: n1, data-dir: %s/n1}\n"
+                   "security: {insecure: true}\n"
                    "cluster:\n  id: c1\n  nodes:\n"
                    "    - {id: n1, host: 127.0.0.1, raft-port: %d, client-port: %d}\n",
                    s_dir, port, port + 1);
