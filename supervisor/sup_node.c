@@ -228,6 +228,9 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
         if (child >= 0) {
           n->metrics[child].last_status = status;
           n->metrics[child].exited = true;
+          /* the loop-lag figures were that process's: its successor reports its own */
+          n->metrics[child].loop_lag_p99_us = n->metrics[child].loop_lag_max_us = 0;
+          n->metrics[child].loop_lag_samples = 0;
         }
         if (child >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
           char note[SUP_REASON_MAX];
@@ -280,6 +283,9 @@ static void s_take_inbox(sup_node_t *n) {
                                         .bad_frames = ack->bad_frames,
                                         .dropped_sends = ack->dropped_sends};
           am->loop_lag_us = ack->loop_lag_us;
+          am->loop_lag_p99_us = ack->loop_lag_p99_us;
+          am->loop_lag_max_us = ack->loop_lag_max_us;
+          am->loop_lag_samples = ack->loop_lag_samples;
         }
         break;
       }
@@ -425,6 +431,11 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->restarts = c->restarts;
     a->last_exit = (char *)c->last_exit;
     a->restart_type = (char *)s_restart_type(c->restart);
+    if (c->state == SUP_CHILD_RUNNING) {
+      a->loop_lag_p99_us = n->metrics[i].loop_lag_p99_us;
+      a->loop_lag_max_us = n->metrics[i].loop_lag_max_us;
+      a->loop_lag_samples = n->metrics[i].loop_lag_samples;
+    }
     a->health_reason = "";
     if (fresh)
       for (size_t h = 0; h < n->health->n_actors; h++)
