@@ -5,8 +5,11 @@
  * ("c<client>-<n>"), so a read names its writer. An operation the client library gave up on
  * (RV_ETIMEDOUT: no node decided it in time) is recorded as never returned: it may or may not
  * have taken effect.
+ * With --unique, every operation creates a new file (DIR/c<client>-<n>, never touched again):
+ * a stream of writes whose acknowledged ones must all be found on every node afterwards (the
+ * nemesis suite's acknowledged-writes check).
  *   rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] [--seconds S]
- *                   [--seed N] [--dir /lin] */
+ *                   [--seed N] [--dir /lin] [--unique] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +62,7 @@ static const char *s_opname[] = {"put", "put", "cat", "stat", "rm"};
 int main(int argc, char **argv) {
   const char *nodes = NULL, *out = NULL, *dir = "/lin";
   int clients = 8, paths = 8;
+  bool unique = false;
   double seconds = 10;
   s_rng = 88172645463325252ull;
   for (int i = 1; i < argc; i++) {
@@ -70,9 +74,10 @@ int main(int argc, char **argv) {
     else if (strcmp(o, "--seconds") == 0 && v) seconds = atof(argv[++i]);
     else if (strcmp(o, "--seed") == 0 && v) s_rng = strtoull(argv[++i], NULL, 10) | 1;
     else if (strcmp(o, "--dir") == 0 && v) dir = argv[++i];
+    else if (strcmp(o, "--unique") == 0) unique = true;
     else {
       fprintf(stderr, "usage: rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] "
-                      "[--seconds S] [--seed N] [--dir /lin]\n");
+                      "[--seconds S] [--seed N] [--dir /lin] [--unique]\n");
       return 2;
     }
   }
@@ -112,9 +117,12 @@ int main(int argc, char **argv) {
     for (int k = 0; k < clients && running; k++) {
       if (cl[k].busy) continue;
       s_client_t *x = &cl[k];
-      x->op = (int)(s_rand() % 5);
-      snprintf(x->path, sizeof x->path, "%s/f%d", dir, (int)(s_rand() % (uint64_t)paths));
+      x->op = unique ? 1 : (int)(s_rand() % 5);
       snprintf(x->value, sizeof x->value, "c%d-%" PRIu64, k, ++x->n);
+      if (unique)
+        snprintf(x->path, sizeof x->path, "%s/%s", dir, x->value);
+      else
+        snprintf(x->path, sizeof x->path, "%s/f%d", dir, (int)(s_rand() % (uint64_t)paths));
       rv_client_req_t req = {.path = x->path};
       switch (x->op) {
         case 0: req.op = RV_CLIENT_PUT, req.flags = RV_CLIENT_OVERWRITE; break;
