@@ -16,8 +16,10 @@
 # kill-actor, kill-node, kill-all (SIGKILL; the killed nodes are started again), partition-leader
 # (the leader cut from both followers), partition-bridge (the leader and one follower cut from
 # each other; the third node sees both), partition-oneway (all the leader sends is lost),
-# disk-follower, disk-leader (the node's data disk, a tmpfs, filled to the last byte, then
-# freed), clock-jump (a node's wall clock jumps by hours or a day, forward or back, under
+# disk-follower, disk-leader (the node's data disk, a 64 MiB tmpfs, filled to the last byte,
+# then freed; so small that the Raft log is already on short segments and the fill bites at
+# once: with 256 MiB, RocksDB's preallocated WAL and a pre-written 16 MiB log segment let the
+# node write on for the whole fault), clock-jump (a node's wall clock jumps by hours or a day, forward or back, under
 # libfaketime; CLOCK_MONOTONIC untouched, as a stepped NTP clock leaves it).
 
 NEM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,8 +36,27 @@ NEM_RUN=0
 
 # nem_cluster_up: namespaces, YAML and three started nodes with a leader, ready for runs.
 nem_cluster_up() {
-  local i k nodes=""
   netns_up "$NEM_N"
+  s_nem_nodes_up
+}
+
+# nem_cluster_renew: a fresh cluster in the same namespaces: every node stopped (with the
+# harness check of its restarts and exits), its data-dir wiped (logs kept aside for the
+# sanitizer scan), started again empty. A long run renews every NEM_RUNS_PER_CLUSTER runs, so
+# that the namespace, and a small tmpfs, do not fill up with the runs' history.
+nem_cluster_renew() {
+  local i
+  for ((i = 1; i <= NEM_N; i++)); do stop_node "$T/n$i.yaml"; done
+  for ((i = 1; i <= NEM_N; i++)); do
+    [ "$NEM_TMPFS_MB" -gt 0 ] && umount "$T/n$i"
+    wipe_node "n$i"
+  done
+  log "cluster stopped and wiped; starting a fresh one"
+  s_nem_nodes_up
+}
+
+s_nem_nodes_up() {
+  local i k nodes=""
   for ((k = 1; k <= NEM_N; k++)); do
     nodes+="    - {id: n$k, host: $(netns_ip "$k"), raft-port: $NEM_RAFT_PORT, client-port: $NEM_CLIENT_PORT}
 "
@@ -64,6 +85,7 @@ supervisor:
 health:
   ping-interval-ms: 200
   ping-timeout-ms: 2000
+  min-free-disk-mb: $([ "$NEM_TMPFS_MB" -gt 0 ] && echo 8 || echo 64)
 actors:
   - {name: health-monitor}
   - {name: raft-peer}
@@ -302,6 +324,8 @@ nem_run() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$nem" "$seed" "$ops" "$acked" "$lost" "$lin" "$unavail" >>"$T/results.tsv"
   log "run $r: $nem: $ops ops, $acked acknowledged creates, $lost lost, linearizable $lin," \
     "longest unavailability ${unavail} ms; digest $DIGEST at index $DIGEST_INDEX on all nodes"
+  # the run's files go, so that a long run's namespace (and a small tmpfs) does not keep growing
+  fs 1 -rm -r -skipTrash "/lin$r" "/acked$r" >/dev/null || log "run $r: could not remove /lin$r and /acked$r"
   if [ $rc -ne 0 ]; then
     cp -r "$dir" "/tmp/rv-nemesis-failed-$nem-$seed"
     for ((i = 1; i <= NEM_N; i++)); do cp -r "$T/n$i/log" "/tmp/rv-nemesis-failed-$nem-$seed/n$i-log" 2>/dev/null || true; done
@@ -346,7 +370,7 @@ nem_main() {
   for nem in "${nems[@]}"; do
     [[ ",$NEM_ALL," == *",$nem,"* ]] || fail "unknown nemesis '$nem' (known: $NEM_ALL)"
     case $nem in
-      disk-*) [ "$NEM_TMPFS_MB" -gt 0 ] || NEM_TMPFS_MB=256 ;;
+      disk-*) [ "$NEM_TMPFS_MB" -gt 0 ] || NEM_TMPFS_MB=64 ;;
       clock-*) NEM_FAKETIME=1 ;;
     esac
   done
@@ -356,6 +380,7 @@ nem_main() {
   nem_cluster_up
   local end=$((SECONDS + minutes * 60)) run=0
   while :; do
+    if [ $run -gt 0 ] && [ $((run % ${NEM_RUNS_PER_CLUSTER:-6})) = 0 ]; then nem_cluster_renew; fi
     if [ "$minutes" -gt 0 ]; then
       [ $SECONDS -lt $end ] || break
       nem=${nems[$((run % ${#nems[@]}))]}
