@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
       x->op = unique ? 1 : (int)(s_rand() % 5);
       snprintf(x->value, sizeof x->value, "c%d-%" PRIu64, k, ++x->n);
       if (unique)
-        snprintf(x->path, sizeof x->path, "%s/%s", dir, x->value);
+        snprintf(x->path, sizeof x->path, "%s/c%d-%" PRIu64, dir, k, x->n); /* = the value */
       else
         snprintf(x->path, sizeof x->path, "%s/f%d", dir, (int)(s_rand() % (uint64_t)paths));
       rv_client_req_t req = {.path = x->path};
