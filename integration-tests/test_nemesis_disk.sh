@@ -5,4 +5,5 @@
 # every acknowledged write on every node, a linearizable history (integration-tests/nemesis/).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nemesis/nemesis_lib.sh"
+NEM_TAIL_S=1
 nem_main --nemesis disk-follower,disk-leader --runs-each 1 --fault-seconds 2 ${RV_NEMESIS_SEED:+--seed "$RV_NEMESIS_SEED"}

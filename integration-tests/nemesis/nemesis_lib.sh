@@ -32,6 +32,7 @@ NEM_CLIENT_PORT=7201
 NEM_FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 NEM_TMPFS_MB=${NEM_TMPFS_MB:-0}   # > 0: each node's data-dir is a tmpfs of that size
 NEM_FAKETIME=${NEM_FAKETIME:-0}   # 1: nodes run under libfaketime (for clock-jump)
+NEM_TAIL_S=${NEM_TAIL_S:-3}       # the workloads go on this long after the heal
 NEM_RUN=0
 
 # nem_cluster_up: namespaces, YAML and three started nodes with a leader, ready for runs.
@@ -45,11 +46,20 @@ nem_cluster_up() {
 # sanitizer scan), started again empty. A long run renews every NEM_RUNS_PER_CLUSTER runs, so
 # that the namespace, and a small tmpfs, do not fill up with the runs' history.
 nem_cluster_renew() {
-  local i
+  local i k
   for ((i = 1; i <= NEM_N; i++)); do stop_node "$T/n$i.yaml"; done
   for ((i = 1; i <= NEM_N; i++)); do
-    [ "$NEM_TMPFS_MB" -gt 0 ] && umount "$T/n$i"
-    wipe_node "n$i"
+    if [ "$NEM_TMPFS_MB" -gt 0 ]; then
+      # the logs are on the tmpfs too: kept aside (as wipe_node does) before it goes
+      k=1
+      while [ -e "$T/saved-logs/n$i.$k" ]; do k=$((k + 1)); done
+      mkdir -p "$T/saved-logs/n$i.$k"
+      cp -r "$T/n$i/log/." "$T/saved-logs/n$i.$k/"
+      umount "$T/n$i"
+      rmdir "$T/n$i"
+    else
+      wipe_node "n$i"
+    fi
   done
   log "cluster stopped and wiped; starting a fresh one"
   s_nem_nodes_up
@@ -277,24 +287,32 @@ s_nem_missing() {
 # nem_run NEMESIS SEED FAULT_S: one run (see the top); appends its line to $T/results.tsv and
 # returns 1 when a check failed (the reason logged, the run's files kept in $T/runN).
 nem_run() {
-  local nem=$1 seed=$2 f=$3 r dir wl_secs wl1 wl2 rc=0 code out lin="yes" lost=0 i miss
+  local nem=$1 seed=$2 f=$3 r dir wl1 wl2 rc=0 code out lin="yes" lost=0 i miss
   NEM_RUN=$((NEM_RUN + 1))
   r=$NEM_RUN
   dir=$T/run$r
   mkdir -p "$dir"
   RANDOM=$seed
-  wl_secs=$((f + 5))
-  log "run $r: $nem, seed $seed (replay: --nemesis $nem --seed $seed), fault ${f} s"
+  # the workloads run until told to stop (a stop file: they finish what is in flight, so the
+  # history stays whole), with a cap far beyond any run
   "$RV_BIN/rv-lin-workload" --nodes "$(nem_nodes)" --out "$dir/history.jsonl" --clients 4 \
-    --paths 4 --seconds "$wl_secs" --seed "$seed" --dir "/lin$r" >"$dir/workload.txt" 2>&1 &
+    --paths 4 --seconds 600 --stop-file "$dir/stop" --seed "$seed" --dir "/lin$r" \
+    >"$dir/workload.txt" 2>&1 &
   wl1=$!
   "$RV_BIN/rv-lin-workload" --nodes "$(nem_nodes)" --out "$dir/acked.jsonl" --clients 2 \
-    --seconds "$wl_secs" --seed "$((seed + 1))" --dir "/acked$r" --unique >"$dir/acked.txt" 2>&1 &
+    --seconds 600 --stop-file "$dir/stop" --seed "$((seed + 1))" --dir "/acked$r" --unique \
+    >"$dir/acked.txt" 2>&1 &
   wl2=$!
   echo "$wl1" >>"$T/pids"
   echo "$wl2" >>"$T/pids"
   wait_for "run $r: 30 operations on a healthy cluster" 30 s_nem_ops_at_least "$dir/history.jsonl" 30
   nem_act "$nem" "$f"
+  # after the heal: the cluster must serve again (a liveness deadline), then NEM_TAIL_S more
+  local at
+  at=$(s_nem_ops "$dir/history.jsonl")
+  wait_for "run $r: 30 operations after the heal" 60 s_nem_ops_at_least "$dir/history.jsonl" $((at + 30))
+  sleep "$NEM_TAIL_S" # the load's length after the heal, not a synchronisation
+  touch "$dir/stop"
   wait "$wl1" || { log "run $r: the workload failed: $(cat "$dir/workload.txt")"; rc=1; }
   wait "$wl2" || { log "run $r: the create workload failed: $(cat "$dir/acked.txt")"; rc=1; }
   log "run $r: $(cat "$dir/workload.txt") / creates: $(cat "$dir/acked.txt")"

@@ -8,13 +8,18 @@
  * With --unique, every operation creates a new file (DIR/c<client>-<n>, never touched again):
  * a stream of writes whose acknowledged ones must all be found on every node afterwards (the
  * nemesis suite's acknowledged-writes check).
+ * With --stop-file F, it also stops (takes no new operation, waits for those in flight) as soon
+ * as F exists: a test ends the load when it has seen what it needs, and the history stays whole
+ * (killing the workload would leave operations in flight unrecorded, which a later read could
+ * then contradict).
  *   rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] [--seconds S]
- *                   [--seed N] [--dir /lin] [--unique] */
+ *                   [--seed N] [--dir /lin] [--unique] [--stop-file F] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rv_client.h"
 
@@ -60,7 +65,7 @@ static void s_json_str(FILE *f, const char *s, size_t len) {
 static const char *s_opname[] = {"put", "put", "cat", "stat", "rm"};
 
 int main(int argc, char **argv) {
-  const char *nodes = NULL, *out = NULL, *dir = "/lin";
+  const char *nodes = NULL, *out = NULL, *dir = "/lin", *stop_file = NULL;
   int clients = 8, paths = 8;
   bool unique = false;
   double seconds = 10;
@@ -75,9 +80,10 @@ int main(int argc, char **argv) {
     else if (strcmp(o, "--seed") == 0 && v) s_rng = strtoull(argv[++i], NULL, 10) | 1;
     else if (strcmp(o, "--dir") == 0 && v) dir = argv[++i];
     else if (strcmp(o, "--unique") == 0) unique = true;
+    else if (strcmp(o, "--stop-file") == 0 && v) stop_file = argv[++i];
     else {
       fprintf(stderr, "usage: rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] "
-                      "[--seconds S] [--seed N] [--dir /lin] [--unique]\n");
+                      "[--seconds S] [--seed N] [--dir /lin] [--unique] [--stop-file F]\n");
       return 2;
     }
   }
@@ -113,7 +119,7 @@ int main(int argc, char **argv) {
   uint64_t end = s_wall_us() + (uint64_t)(seconds * 1e6);
   long total = 0, never = 0;
   for (;;) {
-    bool running = s_wall_us() < end;
+    bool running = s_wall_us() < end && !(stop_file && access(stop_file, F_OK) == 0);
     for (int k = 0; k < clients && running; k++) {
       if (cl[k].busy) continue;
       s_client_t *x = &cl[k];
