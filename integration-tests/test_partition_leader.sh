@@ -12,8 +12,9 @@ source "$(dirname "$0")/nemesis/nemesis_lib.sh"
 nem_cluster_up
 seed=${RV_LIN_SEED:-$((RANDOM + 1))}
 log "create workload seed $seed (RV_LIN_SEED=$seed replays it)"
-"$RV_BIN/rv-lin-workload" --nodes "$(nem_nodes)" --out "$T/acked.jsonl" --clients 2 --seconds 14 \
-  --seed "$seed" --dir /acked --unique >"$T/workload.txt" 2>&1 &
+# the load runs until the stop file appears (it then finishes what is in flight)
+"$RV_BIN/rv-lin-workload" --nodes "$(nem_nodes)" --out "$T/acked.jsonl" --clients 2 --seconds 300 \
+  --stop-file "$T/workload.stop" --seed "$seed" --dir /acked --unique >"$T/workload.txt" 2>&1 &
 wl=$!
 echo $wl >>"$T/pids"
 
@@ -68,6 +69,9 @@ caught_up() {
 wait_for "n$old to catch up after the heal" 60 caught_up
 catchup_ms=$(($(date +%s%3N) - heal_ms))
 log "REPORT: after the heal, n$old followed $new with index $commit_at_heal applied in ${catchup_ms} ms"
+acked_after=$(wc -l <"$T/acked.jsonl")
+wait_for "50 creates acknowledged after the heal" 30 ops_at_least $((acked_after + 50))
+touch "$T/workload.stop"
 
 wait $wl || fail "the create workload failed: $(cat "$T/workload.txt")"
 log "$(cat "$T/workload.txt")"
