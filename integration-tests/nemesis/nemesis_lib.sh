@@ -76,7 +76,7 @@ s_nem_nodes_up() {
     if [ "$NEM_TMPFS_MB" -gt 0 ]; then
       mount -t tmpfs -o "size=${NEM_TMPFS_MB}m,mode=0700" "rvnem-n$i" "$T/n$i" ||
         fail "cannot mount a ${NEM_TMPFS_MB} MiB tmpfs on $T/n$i"
-      at_cleanup "umount -l $T/n$i"
+      at_cleanup "! mountpoint -q $T/n$i || umount -l $T/n$i"
     fi
     echo "+0" >"$T/clock.n$i"
     cat >"$T/n$i.yaml" <<YAML
