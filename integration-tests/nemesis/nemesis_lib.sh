@@ -5,9 +5,11 @@
 #      touched again (the acknowledged writes every node must hold at the end);
 #   2. once they made progress, the nemesis acts for a while, then heals (the fault stops, a
 #      killed node is started again);
-#   3. the workloads end; the cluster must agree on one leader, every node must reach one applied
-#      index with one digest (digests_equal), every acknowledged create must be in every node's
-#      own state (stale reads), and the history must be linearizable.
+#   3. the cluster must answer 30 more operations within 60 s of the heal (liveness); the load
+#      goes on NEM_TAIL_S seconds and is stopped (a stop file: what is in flight completes);
+#   4. the cluster must agree on one leader, every node must reach one applied index with one
+#      digest (digests_equal), every acknowledged create must be in every node's own state
+#      (stale reads), and the history must be linearizable.
 # Each run appends one line to $T/results.tsv; nem_report prints the table. Every run declares to
 # the harness check (lib.sh) the restarts it may cause: expect_restart for what it kills or
 # pauses past the heartbeat timeout, expect_node_down for the nodes it kills.
