@@ -263,6 +263,24 @@ nem_act() {
       echo "+0" >"$T/clock.n$a"
       echo "+0" >"$T/clock.n$b"
       ;;
+    wipe-all)
+      # not a fault a cluster can survive (every copy of the data is lost): the self-test of the
+      # checks (it_test_nemesis_checks_fail) uses it to prove that they fail; not in NEM_ALL
+      pids=""
+      for k in $(seq 1 "$NEM_N"); do
+        pids+=" $(nem_node_pids "$k" | tr '\n' ' ')"
+        expect_node_down "n$k"
+      done
+      log "nemesis: kill -9 of every process ($pids) and every node's data-dir wiped"
+      kill -9 $pids
+      for pid in $pids; do wait_for "pid $pid gone" 10 gone "$pid"; done
+      for k in $(seq 1 "$NEM_N"); do
+        echo "stopped n$k" >>"$T/nodes"
+        wipe_node "n$k"
+        mkdir -p "$T/n$k"
+      done
+      for k in $(seq 1 "$NEM_N"); do nem_start "$k"; done
+      ;;
     *) fail "unknown nemesis '$nem' (known: $NEM_ALL)" ;;
   esac
 }
@@ -282,7 +300,13 @@ s_nem_unavailability() {
 # state (a stale listing of DIR) does not hold.
 s_nem_missing() {
   local i=$1 dir=$2 acked=$3
-  fs_at "$i" --stale -ls "$dir" | awk 'NR > 1 {sub(".*/", "", $NF); print $NF}' | sort >"$T/have.$i" || return 1
+  local rc=0
+  fs_at "$i" --stale -ls "$dir" 2>"$T/ls.err" | awk 'NR > 1 {sub(".*/", "", $NF); print $NF}' |
+    sort >"$T/have.$i" || rc=$?
+  if [ $rc -ne 0 ]; then # a directory that is gone holds nothing; any other failure is one
+    grep -q "No such file or directory" "$T/ls.err" || { cat "$T/ls.err" >&2; return 1; }
+    : >"$T/have.$i"
+  fi
   comm -23 "$acked" "$T/have.$i"
 }
 
@@ -331,11 +355,12 @@ nem_run() {
     fi
   done
   code=0
-  out=$("$RV_BIN/rv-lincheck" "$dir/history.jsonl" --model namespace --timeout-s 60) || code=$?
+  out=$("$RV_BIN/rv-lincheck" "$dir/history.jsonl" --model namespace --timeout-s 60 2>&1) || code=$?
   case $code in
     0) ;;
+    1) lin="NO"; rc=1; log "run $r: NOT LINEARIZABLE (seed $seed): $(echo "$out" | head -c 3000)" ;;
     3) lin="unknown"; log "run $r: rv-lincheck gave up: $out" ;;
-    *) lin="NO"; rc=1; log "run $r: NOT LINEARIZABLE (seed $seed): $out" ;;
+    *) lin="error"; rc=1; log "run $r: rv-lincheck could not check the history (exit $code): $out" ;;
   esac
   local ops acked unavail
   ops=$(($(s_nem_ops "$dir/history.jsonl") + $(s_nem_ops "$dir/acked.jsonl")))
@@ -347,9 +372,10 @@ nem_run() {
   # the run's files go, so that a long run's namespace (and a small tmpfs) does not keep growing
   fs 1 -rm -r -skipTrash "/lin$r" "/acked$r" >/dev/null || log "run $r: could not remove /lin$r and /acked$r"
   if [ $rc -ne 0 ]; then
-    cp -r "$dir" "/tmp/rv-nemesis-failed-$nem-$seed"
-    for ((i = 1; i <= NEM_N; i++)); do cp -r "$T/n$i/log" "/tmp/rv-nemesis-failed-$nem-$seed/n$i-log" 2>/dev/null || true; done
-    log "run $r: FAILED; history and logs copied to /tmp/rv-nemesis-failed-$nem-$seed"
+    local keep=${NEM_FAILED_DIR:-/tmp}/rv-nemesis-failed-$nem-$seed
+    cp -r "$dir" "$keep"
+    for ((i = 1; i <= NEM_N; i++)); do cp -r "$T/n$i/log" "$keep/n$i-log" 2>/dev/null || true; done
+    log "run $r: FAILED; history and logs copied to $keep"
   fi
   return $rc
 }

@@ -3,8 +3,8 @@
  * rv-lincheck. Each client has at most one operation in flight (its own session), so a
  * client's operations never overlap; different clients' do. Written values are unique
  * ("c<client>-<n>"), so a read names its writer. An operation the client library gave up on
- * (RV_ETIMEDOUT: no node decided it in time) is recorded as never returned: it may or may not
- * have taken effect.
+ * (RV_ETIMEDOUT: no node decided it in time), or answered RV_ESTALE (the session that would
+ * tell is gone), is recorded as never returned: it may or may not have taken effect.
  * With --unique, every operation creates a new file (DIR/c<client>-<n>, never touched again):
  * a stream of writes whose acknowledged ones must all be found on every node afterwards (the
  * nemesis suite's acknowledged-writes check).
@@ -158,7 +158,10 @@ int main(int argc, char **argv) {
             x->path);
     if (x->op <= 1) fprintf(f, ",\"value\":\"%s\",\"overwrite\":%s", x->value, x->op ? "false" : "true");
     fprintf(f, ",\"call_us\":%" PRIu64, x->call_us);
-    if (res.code == RV_ETIMEDOUT) {
+    /* ESTALE: the cluster no longer knows this client's session (expired, or lost), so the
+     * outcome of a write that was retried is unknown: it may have been applied before the
+     * session went. Like a timeout, it is an answer that did not come. */
+    if (res.code == RV_ETIMEDOUT || res.code == RV_ESTALE) {
       never++;
       fprintf(f, ",\"return_us\":null}\n");
     } else {
