@@ -131,6 +131,20 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
     s_esc(f, v->core->children[i].name);
     fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_us / 1e6);
   }
+  s_head(f, "raftvisor_runtime_loop_lag_p99_seconds", "gauge",
+         "99th percentile of the lateness of the actor's timer runs over the last 10 to 20 s");
+  for (int i = 0; i < v->core->nchildren; i++) {
+    fprintf(f, "raftvisor_runtime_loop_lag_p99_seconds{actor=\"");
+    s_esc(f, v->core->children[i].name);
+    fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_p99_us / 1e6);
+  }
+  s_head(f, "raftvisor_runtime_loop_lag_max_seconds", "gauge",
+         "largest lateness of the actor's timer runs over the last 10 to 20 s");
+  for (int i = 0; i < v->core->nchildren; i++) {
+    fprintf(f, "raftvisor_runtime_loop_lag_max_seconds{actor=\"");
+    s_esc(f, v->core->children[i].name);
+    fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_max_us / 1e6);
+  }
 }
 
 static void s_gauge(FILE *f, const char *name, const char *help, unsigned long long value) {

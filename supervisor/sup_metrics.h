@@ -26,6 +26,7 @@
 typedef struct {
   rv_mailbox_stats_t mb;  /* from its last HeartbeatAck (since its process started) */
   uint64_t loop_lag_us;   /* worst timer lateness reported by its last HeartbeatAck */
+  uint64_t loop_lag_p99_us, loop_lag_max_us, loop_lag_samples; /* over its last 10-20 s */
   int last_status;        /* waitpid status of its last exit */
   bool exited;            /* last_status is set */
 } sup_actor_metrics_t;

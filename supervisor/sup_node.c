@@ -250,6 +250,9 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
         if (child >= 0) {
           n->metrics[child].last_status = status;
           n->metrics[child].exited = true;
+          /* the loop-lag figures were that process's: its successor reports its own */
+          n->metrics[child].loop_lag_p99_us = n->metrics[child].loop_lag_max_us = 0;
+          n->metrics[child].loop_lag_samples = 0;
         }
         if (child >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
           char note[SUP_REASON_MAX];
@@ -307,6 +310,9 @@ static void s_take_inbox(sup_node_t *n) {
                                         .port_replies_dropped = ack->port_replies_dropped,
                                         .port_conns_refused = ack->port_conns_refused};
           am->loop_lag_us = ack->loop_lag_us;
+          am->loop_lag_p99_us = ack->loop_lag_p99_us;
+          am->loop_lag_max_us = ack->loop_lag_max_us;
+          am->loop_lag_samples = ack->loop_lag_samples;
         }
         break;
       }
@@ -459,6 +465,11 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->restarts = c->restarts;
     a->last_exit = (char *)c->last_exit;
     a->restart_type = (char *)s_restart_type(c->restart);
+    if (c->state == SUP_CHILD_RUNNING) {
+      a->loop_lag_p99_us = n->metrics[i].loop_lag_p99_us;
+      a->loop_lag_max_us = n->metrics[i].loop_lag_max_us;
+      a->loop_lag_samples = n->metrics[i].loop_lag_samples;
+    }
     a->health_reason = "";
     const rv_mailbox_stats_t *mb = &n->metrics[i].mb;
     a->bad_frames = mb->bad_frames;

@@ -3,6 +3,7 @@
  * Actor logic lives behind rv_actor_def_t and never sees a socket it did not ask for. */
 #include "rv_actor.h"
 #include "rv_zap.h"
+#include "rv_lag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,8 @@ typedef struct s_timer {
   void *arg;
   int id;
   size_t left; /* 0 = forever */
+  uint64_t period_us;
+  uint64_t due_us; /* when zloop runs it next (zloop keeps a fixed rate: due += period) */
   struct s_timer *next;
 } s_timer_t;
 
@@ -62,13 +65,29 @@ struct rv_actor {
   s_timer_t *timers;
   s_reader_t *readers;
   s_fd_t *fds;
-  uint64_t lag_expected_us;
-  uint64_t lag_max_us;
+  uint64_t loop_started_us; /* when zloop_start was called (0 before) */
+  uint64_t probe_due_us; /* when the runtime's lag probe timer is due next */
+  rv_lag_t lag;          /* lateness of every timer run: p99 and max over the last 10-20 s */
+  uint64_t lag_max_us;   /* worst lateness since the previous HealthPong */
   uint64_t slow_handlers;   /* handlers that held the loop S_SLOW_HANDLER_US or more */
   uint64_t slow_logged_us;  /* when the last one was logged */
   uint64_t late_hb_logged_us; /* when a late heartbeat answer was last logged */
   uint64_t hb_lag_max_us; /* the same, since the previous HeartbeatAck (for /metrics) */
 };
+
+/* A timer due at *due_us runs now: its lateness is the loop's lag (rv_lag.h). A timer that was
+ * due before the loop started counts nothing (that was start-up, not a loop held up). The next
+ * due time follows zloop's fixed rate; zloop running it before the time we expected (its clock
+ * has ms resolution) means our schedule drifted late: it restarts from now. */
+static void s_lag_note(rv_actor_t *a, uint64_t now, uint64_t *due_us, uint64_t period_us) {
+  uint64_t lag = now > *due_us ? now - *due_us : 0;
+  if (a->loop_started_us && *due_us >= a->loop_started_us) {
+    rv_lag_record(&a->lag, now, lag);
+    if (lag > a->lag_max_us) a->lag_max_us = lag;
+    if (lag > a->hb_lag_max_us) a->hb_lag_max_us = lag;
+  }
+  *due_us = (*due_us < now ? *due_us : now) + period_us;
+}
 
 const cfg_node_t *rv_actor_config(const rv_actor_t *a) { return a->cfg; }
 const char *rv_actor_name(const rv_actor_t *a) { return a->name; }
@@ -129,11 +148,12 @@ static int s_on_timer(zloop_t *loop, int id, void *arg) {
   rv_timer_fn *fn = t->fn;
   void *fn_arg = t->arg;
   /* t must not be touched after fn runs: fn may cancel its own timer. */
+  uint64_t t0 = rv_mono_us();
+  s_lag_note(a, t0, &t->due_us, t->period_us);
   if (t->left == 1)
     s_timer_unlink(a, t); /* zloop drops a timer that ran out */
   else if (t->left > 1)
     t->left--;
-  uint64_t t0 = rv_mono_us();
   fn(a, fn_arg);
   s_slow_check(a, "a timer", 0, rv_mono_us() - t0);
   return a->stopping ? -1 : 0;
@@ -156,7 +176,8 @@ static void s_retry_ready(rv_actor_t *a, void *arg) {
 int rv_actor_timer_add(rv_actor_t *a, unsigned ms, size_t times, rv_timer_fn *fn, void *arg) {
   s_timer_t *t = calloc(1, sizeof *t);
   if (!t) return -1;
-  *t = (s_timer_t){.actor = a, .fn = fn, .arg = arg, .left = times, .next = a->timers};
+  *t = (s_timer_t){.actor = a, .fn = fn, .arg = arg, .left = times, .next = a->timers,
+                   .period_us = ms * 1000ull, .due_us = rv_mono_us() + ms * 1000ull};
   t->id = zloop_timer(a->loop, ms, times, s_on_timer, t);
   if (t->id < 0) {
     free(t);
@@ -259,6 +280,10 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   ack.port_conns_refused = st.port_conns_refused;
   ack.loop_lag_us = a->hb_lag_max_us;
   a->hb_lag_max_us = 0;
+  rv_lag_summary_t lag = rv_lag_summary(&a->lag, rv_mono_us());
+  ack.loop_lag_p99_us = lag.p99_us;
+  ack.loop_lag_max_us = lag.max_us;
+  ack.loop_lag_samples = lag.samples;
   int rc = rv_actor_reply(a, m, RV_MSG_HEARTBEAT_ACK, &ack.base);
   /* the heartbeat's own age says whether it waited in the inbox (this loop was busy) or in
    * transit; either way a late answer is worth a line when the supervisor may kill us for it */
@@ -367,15 +392,12 @@ static int s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg) {
   return a->stopping ? -1 : 0;
 }
 
+/* The runtime's probe: a timer of its own in every actor, so that lag is measured even in an
+ * actor with no timers (zloop runs a late periodic timer once per loop turn until it has caught
+ * up with its schedule: each of those runs counts its own lateness). */
 static int s_on_lag_tick(zloop_t *loop, int id, void *arg) {
   rv_actor_t *a = arg;
-  uint64_t now = rv_mono_us();
-  if (a->lag_expected_us && now > a->lag_expected_us) {
-    uint64_t lag = now - a->lag_expected_us;
-    if (lag > a->lag_max_us) a->lag_max_us = lag;
-    if (lag > a->hb_lag_max_us) a->hb_lag_max_us = lag;
-  }
-  a->lag_expected_us = now + S_LAG_TICK_MS * 1000u;
+  s_lag_note(a, rv_mono_us(), &a->probe_due_us, S_LAG_TICK_MS * 1000u);
   return 0;
 }
 
@@ -468,6 +490,8 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   if (rv_mailbox_tap_socket(a->mb)) zloop_reader(a->loop, rv_mailbox_tap_socket(a->mb), s_on_tap, a);
   zmq_pollitem_t sigitem = {.fd = a->sigfd, .events = ZMQ_POLLIN};
   zloop_poller(a->loop, &sigitem, s_on_signal, a);
+  rv_lag_init(&a->lag);
+  a->probe_due_us = rv_mono_us() + S_LAG_TICK_MS * 1000u;
   zloop_timer(a->loop, S_LAG_TICK_MS, 0, s_on_lag_tick, a);
   /* before start(): a CURVE server socket bound with no ZAP handler would let any key in */
   if (a->cfg->security_insecure) {
@@ -495,6 +519,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
   }
   rv_info("ready pid=%d", (int)getpid());
 
+  a->loop_started_us = rv_mono_us();
   if (!a->stopping) zloop_start(a->loop);
   code = a->exit_code;
   if (def->stop) def->stop(a, state);

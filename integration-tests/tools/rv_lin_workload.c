@@ -3,15 +3,23 @@
  * rv-lincheck. Each client has at most one operation in flight (its own session), so a
  * client's operations never overlap; different clients' do. Written values are unique
  * ("c<client>-<n>"), so a read names its writer. An operation the client library gave up on
- * (RV_ETIMEDOUT: no node decided it in time) is recorded as never returned: it may or may not
- * have taken effect.
+ * (RV_ETIMEDOUT: no node decided it in time), or answered RV_ESTALE (the session that would
+ * tell is gone), is recorded as never returned: it may or may not have taken effect.
+ * With --unique, every operation creates a new file (DIR/c<client>-<n>, never touched again):
+ * a stream of writes whose acknowledged ones must all be found on every node afterwards (the
+ * nemesis suite's acknowledged-writes check).
+ * With --stop-file F, it also stops (takes no new operation, waits for those in flight) as soon
+ * as F exists: a test ends the load when it has seen what it needs, and the history stays whole
+ * (killing the workload would leave operations in flight unrecorded, which a later read could
+ * then contradict).
  *   rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] [--seconds S]
- *                   [--seed N] [--dir /lin] */
+ *                   [--seed N] [--dir /lin] [--unique] [--stop-file F] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rv_client.h"
 
@@ -57,8 +65,9 @@ static void s_json_str(FILE *f, const char *s, size_t len) {
 static const char *s_opname[] = {"put", "put", "cat", "stat", "rm"};
 
 int main(int argc, char **argv) {
-  const char *nodes = NULL, *out = NULL, *dir = "/lin";
+  const char *nodes = NULL, *out = NULL, *dir = "/lin", *stop_file = NULL;
   int clients = 8, paths = 8;
+  bool unique = false;
   double seconds = 10;
   s_rng = 88172645463325252ull;
   for (int i = 1; i < argc; i++) {
@@ -70,9 +79,11 @@ int main(int argc, char **argv) {
     else if (strcmp(o, "--seconds") == 0 && v) seconds = atof(argv[++i]);
     else if (strcmp(o, "--seed") == 0 && v) s_rng = strtoull(argv[++i], NULL, 10) | 1;
     else if (strcmp(o, "--dir") == 0 && v) dir = argv[++i];
+    else if (strcmp(o, "--unique") == 0) unique = true;
+    else if (strcmp(o, "--stop-file") == 0 && v) stop_file = argv[++i];
     else {
       fprintf(stderr, "usage: rv-lin-workload --nodes LIST --out FILE [--clients N] [--paths P] "
-                      "[--seconds S] [--seed N] [--dir /lin]\n");
+                      "[--seconds S] [--seed N] [--dir /lin] [--unique] [--stop-file F]\n");
       return 2;
     }
   }
@@ -109,13 +120,16 @@ int main(int argc, char **argv) {
   uint64_t end = s_wall_us() + (uint64_t)(seconds * 1e6);
   long total = 0, never = 0;
   for (;;) {
-    bool running = s_wall_us() < end;
+    bool running = s_wall_us() < end && !(stop_file && access(stop_file, F_OK) == 0);
     for (int k = 0; k < clients && running; k++) {
       if (cl[k].busy) continue;
       s_client_t *x = &cl[k];
-      x->op = (int)(s_rand() % 5);
-      snprintf(x->path, sizeof x->path, "%s/f%d", dir, (int)(s_rand() % (uint64_t)paths));
+      x->op = unique ? 1 : (int)(s_rand() % 5);
       snprintf(x->value, sizeof x->value, "c%d-%" PRIu64, k, ++x->n);
+      if (unique)
+        snprintf(x->path, sizeof x->path, "%s/c%d-%" PRIu64, dir, k, x->n); /* = the value */
+      else
+        snprintf(x->path, sizeof x->path, "%s/f%d", dir, (int)(s_rand() % (uint64_t)paths));
       rv_client_req_t req = {.path = x->path};
       switch (x->op) {
         case 0: req.op = RV_CLIENT_PUT, req.flags = RV_CLIENT_OVERWRITE; break;
@@ -145,7 +159,10 @@ int main(int argc, char **argv) {
             x->path);
     if (x->op <= 1) fprintf(f, ",\"value\":\"%s\",\"overwrite\":%s", x->value, x->op ? "false" : "true");
     fprintf(f, ",\"call_us\":%" PRIu64, x->call_us);
-    if (res.code == RV_ETIMEDOUT) {
+    /* ESTALE: the cluster no longer knows this client's session (expired, or lost), so the
+     * outcome of a write that was retried is unknown: it may have been applied before the
+     * session went. Like a timeout, it is an answer that did not come. */
+    if (res.code == RV_ETIMEDOUT || res.code == RV_ESTALE) {
       never++;
       fprintf(f, ",\"return_us\":null}\n");
     } else {

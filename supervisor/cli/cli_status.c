@@ -11,14 +11,17 @@ static void s_help(void) {
       "       raftvisor status --cluster -c FILE [--key FILE] [-w table|json]   (see raftvisor endpoints)\n"
       "Shows a running node: the supervisor (pid, state, uptime, the node's health) and per\n"
       "actor its pid, state (starting, running, stopping, backoff, stopped, failed), uptime,\n"
-      "restarts, health verdict with the last ping's round trip, and last exit (\"exited with\n"
-      "code 3\", \"killed by signal 9\").\n"
+      "restarts, health verdict with the last ping's round trip, loop lag (p99 and max over\n"
+      "the last 10 to 20 s of how late its timers ran: a loop held up by a long handler, a\n"
+      "blocked call or a pause shows here) and last exit (\"exited with code 3\", \"killed by\n"
+      "signal 9\").\n"
       "  -c, --config FILE  the node's YAML configuration (required)\n"
       "  --json             one JSON object: schema_version (2), node, cluster, supervisor_pid,\n"
       "                     state, uptime_ms, raft (leader null when none is known),\n"
       "                     health, health_reason, actors[] with name, pid, state, uptime_ms,\n"
-      "                     restarts, last_exit, health, health_reason, health_rtt_us, restart;\n"
-      "                     security {insecure, auth_refused}\n"
+      "                     restarts, last_exit, health, health_reason, health_rtt_us, restart,\n"
+      "                     loop_lag_p99_us, loop_lag_max_us, loop_lag_samples (0 until the\n"
+      "                     actor's first heartbeat answer); security {insecure, auth_refused}\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running.\n");
 }
 
@@ -122,7 +125,9 @@ static void s_print_json(const Rv__StatusReply *r) {
            (unsigned long long)a->port_rejected, (unsigned long long)a->port_busy,
            (unsigned long long)a->port_replies_dropped, (unsigned long long)a->port_conns_refused);
     cli_json_str(a->restart_type);
-    printf("}");
+    printf(",\"loop_lag_p99_us\":%llu,\"loop_lag_max_us\":%llu,\"loop_lag_samples\":%llu}",
+           (unsigned long long)a->loop_lag_p99_us, (unsigned long long)a->loop_lag_max_us,
+           (unsigned long long)a->loop_lag_samples);
   }
   printf("]}\n");
 }
@@ -170,8 +175,8 @@ static void s_print_text(const Rv__StatusReply *r) {
              rs->peers[i]->state, rs->peers[i]->learner ? " learner" : "",
              rs->peers[i]->active ? "" : " (inactive)");
   }
-  printf("%-16s %-8s %-9s %-8s %-8s %-22s %s\n", "ACTOR", "PID", "STATE", "UPTIME", "RESTARTS",
-         "HEALTH", "LAST EXIT");
+  printf("%-16s %-8s %-9s %-8s %-8s %-22s %-19s %s\n", "ACTOR", "PID", "STATE", "UPTIME",
+         "RESTARTS", "HEALTH", "LOOP LAG p99/max", "LAST EXIT");
   for (size_t i = 0; i < r->n_actors; i++) {
     const Rv__ActorStatus *a = r->actors[i];
     char pid[16] = "-", uptime[32] = "-", health[64];
@@ -181,8 +186,12 @@ static void s_print_text(const Rv__StatusReply *r) {
       snprintf(health, sizeof health, "healthy %lluus", (unsigned long long)a->health_rtt_us);
     else
       snprintf(health, sizeof health, "%s", s_verdict(a->health));
-    printf("%-16s %-8s %-9s %-8s %-8u %-22s %s\n", a->name, pid, a->state, uptime, a->restarts,
-           health, a->last_exit[0] ? a->last_exit : "-");
+    char lag[48] = "-";
+    if (a->loop_lag_samples)
+      snprintf(lag, sizeof lag, "%.1f/%.1f ms", (double)a->loop_lag_p99_us / 1e3,
+               (double)a->loop_lag_max_us / 1e3);
+    printf("%-16s %-8s %-9s %-8s %-8u %-22s %-19s %s\n", a->name, pid, a->state, uptime,
+           a->restarts, health, lag, a->last_exit[0] ? a->last_exit : "-");
     if (a->health_reason[0]) printf("%-16s   health: %s\n", "", a->health_reason);
     if (a->bad_frames || a->port_rejected || a->port_busy || a->port_replies_dropped ||
         a->port_conns_refused)
