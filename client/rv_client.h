@@ -158,7 +158,10 @@ typedef struct {
   uint64_t tag;                 /* the caller's, from submit (sync calls: 0) */
   rv_client_op_t op;
   int code;                     /* RV_OK, or the failure: RV_ENOTFOUND, RV_EEXIST, ...;
-                                   RV_ETIMEDOUT when no node decided it in time */
+                                   RV_ETIMEDOUT when no node decided it in time;
+                                   RV_ERECOVERY (25021): a write while the cluster is being
+                                   rebuilt from its remote copy (read-only); msg is then
+                                   exactly RV_ERECOVERY_MSG */
   char msg[RV_CLIENT_MSG_MAX];  /* "" on success; the server's (or the client's) reason */
   uint64_t index;               /* writes: the log index that decided it; reads: the index the
                                    answer was read at */

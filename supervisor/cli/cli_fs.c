@@ -229,8 +229,11 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
   /* no node took a connection: nothing runs there (exit 3); running nodes that did not decide
    * (no quorum, no leader) are a failure (exit 1), not "not running" */
   bool unreachable = res->code == RV_ETIMEDOUT && res->attempts == 0;
-  snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
-           unreachable ? "; is the cluster running?" : "");
+  if (res->code == RV_ERECOVERY) /* the published line, as JindoFS prints it */
+    snprintf(msg, sizeof msg, "%s", RV_ERECOVERY_MSG);
+  else
+    snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
+             unreachable ? "; is the cluster running?" : "");
   if (fs->json) {
     printf("{\"op\":");
     cli_fs_json_str(cmd);

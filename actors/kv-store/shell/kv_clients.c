@@ -76,10 +76,16 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
   r->id = ++s->next_id;
   r->kind = kind;
   r->state = KV_REQ_QUEUED;
-  r->peer = *peer;
+  if (peer) r->peer = *peer;
   r->env = *m;
   r->env.body = NULL;
-  r->op = (uint8_t)((const Rv__FsRequest *)m->body)->op;
+  if (m->type == RV_MSG_RECOVERY_COMMAND) {
+    r->local = true;
+    r->op = KV_FS_OP_RECOVERY;
+    r->op_kind = (int)((const Rv__RecoveryCommand *)m->body)->kind;
+  } else {
+    r->op = (uint8_t)((const Rv__FsRequest *)m->body)->op;
+  }
   r->deadline_ms = deadline_ms;
   kv_buf_init(&r->cmd);
   if (zhashx_insert(s->by_id, S_KEY(r->id), r) != 0) {
@@ -120,7 +126,13 @@ void kv_req_done(kv_actor_t *s, kv_req_t *r) {
 void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  s_reply_verror(s, &r->peer, &r->env, r->op, code, true, fmt, ap);
+  if (r->local) {
+    char msg[KV_MSG_MAX + 64];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    kv_recover_fail(s, r, code, msg);
+  } else {
+    s_reply_verror(s, &r->peer, &r->env, r->op, code, true, fmt, ap);
+  }
   va_end(ap);
   kv_req_done(s, r);
 }
@@ -361,6 +373,11 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
                 "%s: its log entry %llu (term %llu) was replaced by a newer leader's (term %llu)",
                 kv_fs_op_name(r->op), (unsigned long long)index, (unsigned long long)r->term,
                 (unsigned long long)term);
+    return;
+  }
+  if (r->local) {
+    kv_recover_applied(s, r, res);
+    kv_req_done(s, r);
     return;
   }
   Rv__FsReply rep = RV__FS_REPLY__INIT;

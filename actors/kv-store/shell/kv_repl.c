@@ -312,6 +312,9 @@ static void s_status_reply(kv_actor_t *s, const rv_msg_t *m, int rc, const char 
   a.code = (uint32_t)rc;
   a.message = (char *)msg;
   a.log = &log;
+  Rv__RecoveryProgress recovery;
+  kv_recover_status_pb(s, &recovery);
+  a.recovery = &recovery;
   if (rv_actor_reply(s->a, m, RV_MSG_REPL_STATUS, &a.base) != RV_OK)
     rv_warn("replica status: %s does not take the answer", m->from.actor);
 }
