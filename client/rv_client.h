@@ -64,7 +64,9 @@ typedef enum {
   RV_CLIENT_CAT = 18,    /* path */
   RV_CLIENT_COUNT = 19,  /* path */
   RV_CLIENT_DIGEST = 20,  /* no path: the answering node's namespace digest (result.digest) */
-  RV_CLIENT_NODE_STATUS = 40 /* no path: the answering node's own status (result.status) */
+  RV_CLIENT_NODE_STATUS = 40, /* no path: the answering node's own status (result.status) */
+  RV_CLIENT_RECOVERY_LEAVE = 41 /* no path, a write: leave recovery mode (state FINISH ->
+                                   writable); result.n = 1 when it left, 0 when none was on */
 } rv_client_op_t;
 
 /* One node's status, as its kv-store answers RV_CLIENT_NODE_STATUS (see kv.proto NodeStatus). */
@@ -243,6 +245,9 @@ int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t 
  * (res->index): linearizable by default (the node first applies up to the leader's commit
  * index), RV_CLIENT_STALE = at once. Nodes that report the same index must report the same
  * digest. O(namespace size) on the node. */
+/* Leaves recovery mode (a cluster rebuilt from its remote copy, state FINISH): the namespace
+ * becomes writable. RV_EBUSY while the recovery is RUNNING (res->msg says how far it is). */
+int rv_client_recovery_leave(rv_client_t *c, rv_client_result_t *res);
 int rv_client_digest(rv_client_t *c, unsigned flags, rv_client_result_t *res);
 /* The status of the node that answers: give the client that one node only. */
 int rv_client_node_status(rv_client_t *c, rv_client_result_t *res);

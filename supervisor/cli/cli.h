@@ -33,6 +33,7 @@ int cli_raft_main(int argc, char **argv);
 int cli_fence_main(int argc, char **argv);
 int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
 int cli_endpoints_main(int argc, char **argv);
+int cli_recovery_main(int argc, char **argv); /* finish-recovery */
 
 /* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
  * "table" (or NULL) or "json". Returns the exit code. */

@@ -424,6 +424,7 @@ static int s_leave(kv_opctx_t *x) {
                        st->source_cluster, (unsigned long long)st->rows,
                        (unsigned long long)st->rows_total);
   memset(st, 0, sizeof *st);
+  x->res->n = 1; /* left */
   return s_state_put(c, x->err);
 }
 

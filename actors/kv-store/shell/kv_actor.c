@@ -22,6 +22,7 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_DIGEST: return "digest";
     case RV__FS_OP__FS_NODE_STATUS: return "node-status";
     case KV_FS_OP_RECOVERY: return "recovery";
+    case RV__FS_OP__FS_RECOVERY_LEAVE: return "recovery-leave";
     default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
   }
 }

@@ -189,6 +189,9 @@ static bool s_path_ok(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   return true;
 }
 
+static void s_write_cmd(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
+                        const kv_cmd_t *cmd);
+
 static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m) {
   const Rv__FsRequest *q = (const Rv__FsRequest *)m->body;
   const char *op = kv_fs_op_name((int)q->op);
@@ -216,7 +219,7 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
     return;
   }
   const char *flag = s_flag_refused(q);
-  if (flag) {
+  if (flag && q->op != RV__FS_OP__FS_RECOVERY_LEAVE) {
     char shown[KV_PATH_SHOW_MAX * 4 + 8];
     kv_reply_error(s, peer, m, RV_EINVAL, false, "%s \"%s\" does not take the %s flag", op,
                    kv_path_show(shown, sizeof shown, q->path.data, q->path.len), flag);
@@ -236,6 +239,16 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
     kv_reply_error(s, peer, m, RV_ETOOBIG, false,
                    "%s: content of %zu bytes exceeds the inline limit of %u bytes", op,
                    q->data.len, s->core_cfg.inline_max);
+    return;
+  }
+  if (q->op == RV__FS_OP__FS_RECOVERY_LEAVE) { /* no path, no flags: a recovery command */
+    if (flag || q->path.len || q->data.len) {
+      kv_reply_error(s, peer, m, RV_EINVAL, false, "%s takes no path, data or flag", op);
+      return;
+    }
+    s_write_cmd(s, peer, m, &(kv_cmd_t){.op = KV_OP_RECOVERY_LEAVE, .client_id = q->client_id,
+                                        .seq = q->seq,
+                                        .time_ms = (int64_t)(rv_wall_us() / 1000)});
     return;
   }
   if (!s_path_ok(s, peer, m, op, &q->path, "path")) return;
@@ -272,14 +285,20 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
       .group = {(const uint8_t *)group, strlen(group)},
       .data = {q->data.data, q->data.len},
   };
+  s_write_cmd(s, peer, m, &cmd);
+}
+
+/* Encodes cmd and queues it for this wake-up's ProposeBatch. */
+static void s_write_cmd(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
+                        const kv_cmd_t *cmd) {
   kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
   if (!r) {
-    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory", op,
-                   s->cfg->node_id);
+    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory",
+                   kv_op_name(cmd->op), s->cfg->node_id);
     return;
   }
   rv_err_t err;
-  int rc = kv_cmd_encode(&cmd, &r->cmd, &err);
+  int rc = kv_cmd_encode(cmd, &r->cmd, &err);
   if (rc) {
     kv_reply_error(s, peer, m, rc, false, "%s", err.msg);
     kv_req_done(s, r);
@@ -434,7 +453,8 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_TOUCHZ:
     case RV__FS_OP__FS_RM:
     case RV__FS_OP__FS_MV:
-    case RV__FS_OP__FS_SETATTR: s_write(s, peer, m); break;
+    case RV__FS_OP__FS_SETATTR:
+    case RV__FS_OP__FS_RECOVERY_LEAVE: s_write(s, peer, m); break;
     case RV__FS_OP__FS_STAT:
     case RV__FS_OP__FS_LS:
     case RV__FS_OP__FS_CAT:
