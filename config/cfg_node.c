@@ -412,6 +412,40 @@ static int s_add_fencer(load_t *ld) {
                     "actors[].");
 }
 
+/* The same for the remote copy: ots.enabled (or ots.recovery-mode) means an ots-replicator to
+ * upload (or recover), placed right after kv-store (it talks to it) unless listed. */
+static int s_add_replicator(load_t *ld) {
+  cfg_node_t *cfg = ld->cfg;
+  if ((!cfg->ots_enabled && !cfg->ots_recovery_mode) || cfg_node_actor(cfg, "ots-replicator"))
+    return 0;
+  const char *key = cfg->ots_enabled ? "ots.enabled" : "ots.recovery-mode";
+  const cfg_mark_t *m = cfg_source_top(ld->src, key);
+  if (cfg->nactors >= CFG_MAX_ACTORS)
+    return cfg_source_fail(ld->src, ld->err, m->line, m->col, m->as,
+                           "the remote copy needs the ots-replicator actor, and actors already "
+                           "has the most (%d): remove one, or list ots-replicator in its place",
+                           CFG_MAX_ACTORS);
+  int at = cfg->nactors;
+  for (int i = 0; i < cfg->nactors; i++)
+    if (strcmp(cfg->actors[i].name, "kv-store") == 0) at = i + 1;
+  for (int i = cfg->nactors; i > at; i--) {
+    cfg->actors[i] = cfg->actors[i - 1];
+    ld->src->actor[i] = ld->src->actor[i - 1];
+    memcpy(ld->src->actor_key[i], ld->src->actor_key[i - 1], sizeof ld->src->actor_key[i]);
+  }
+  cfg->nactors++;
+  memset(&cfg->actors[at], 0, sizeof cfg->actors[at]);
+  memset(&ld->src->actor[at], 0, sizeof ld->src->actor[at]);
+  memset(ld->src->actor_key[at], 0, sizeof ld->src->actor_key[at]);
+  const cfg_key_t *name = cfg_keys_find(&cfg_keys_actor, "name");
+  char why[256];
+  if (cfg_value_set(name, &cfg->actors[at], "ots-replicator", ld->src->dir, why, sizeof why))
+    return rv_err_set(ld->err, RV_EINTERNAL, "the ots-replicator actor: %s", why);
+  ld->src->actor_key[at][cfg_keys_index(&cfg_keys_actor, name)] = *m;
+  return s_defaults(ld, &cfg_keys_actor, &cfg->actors[at], ld->src->actor_key[at], NULL,
+                    "actors[].");
+}
+
 /* Defaults that depend on other keys: run-dir, log-dir, each peer's client-port, each actor's
  * shutdown-timeout-ms; the fencer actor when fencing methods are configured. */
 static int s_derive(load_t *ld) {
@@ -442,7 +476,8 @@ static int s_derive(load_t *ld) {
     }
     p->client_port = p->raft_port + 100;
   }
-  int rc = s_add_fencer(ld);
+  int rc = s_add_replicator(ld);
+  if (!rc) rc = s_add_fencer(ld);
   if (rc) return rc;
   size_t st =
       cfg_keys_index(&cfg_keys_actor, cfg_keys_find(&cfg_keys_actor, "shutdown-timeout-ms"));

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # The remote replica's change log in a running three-node cluster (ots.enabled, a file://
-# endpoint; no replicator runs yet): `raftvisor status` shows kv-store's backlog on every node,
+# endpoint whose shared directory is not mounted, so the ots-replicator can upload nothing and
+# retries with backoff; nothing trims): `raftvisor status` shows kv-store's backlog on every node,
 # a base copy needed from index 1 on a cluster that enables it; writes grow it on every node; a
 # kv-store killed with -9 comes back with its log (it is written in kv-store's own RocksDB
 # batches); and the replicas' namespace digests still agree (the log is node-local, in no
 # digest).
-# ots.enabled is refused without it (nothing uploads the change log yet: sup_preflight.h)
-export RV_DEV_CHANGE_LOG_ONLY=1
 source "$(dirname "$0")/lib.sh"
 cluster_yaml 3 health-monitor raft-peer kv-store
 for i in 1 2 3; do
-  printf 'ots:\n  enabled: true\n  endpoint: "file://%s/remote"\n  change-log-max-bytes: 1048576\n' \
+  printf 'ots:\n  enabled: true\n  endpoint: "file://%s/not-mounted"\n  change-log-max-bytes: 1048576\n' \
     "$T" >>"$T/n$i.yaml"
   "$RV" start --daemon -c "$T/n$i.yaml" >/dev/null || fail "raftvisor start -c $T/n$i.yaml failed"
   supervisor_pid "$T/n$i.yaml" >>"$T/pids"
@@ -44,6 +43,10 @@ wait_for "n2's kv-store restarted" 10 field_is "$T/n2.yaml" kv-store restarts 1
 wait_for "n2's change log is back (same floor, at least as many bytes)" 10 \
   bytes_at_least 2 "$before"
 note_has 2 "oldest index 1, base copy needed" || fail "n2's log after the restart: $(note 2)"
+
+# the replicator says why nothing is uploaded
+repl_note() { actor_field "$T/n1.yaml" ots-replicator health_reason; }
+case "$(repl_note)" in *"is the shared directory mounted?"*) ;; *) fail "n1's ots-replicator note: $(repl_note)" ;; esac
 
 digests_equal 3
 log "ok: digests agree at index $DIGEST_INDEX; n1: $(note 1)"

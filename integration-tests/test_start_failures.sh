@@ -90,10 +90,6 @@ grep -q '"actor":"flaky","level":"error","msg":"cannot start: start failure, as 
   fail "flaky.log lacks its error as JSON: $(tail -n 3 "$T/jf/log/flaky.log")"
 
 # settings this build cannot carry out are refused by config check and start, not ignored
-oe=$(host_yaml otsen 127.0.0.1 "$T/oe" "$port")
-printf 'ots:\n  enabled: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$oe"
-expect_fail 1 "ots.enabled: not supported yet" "$RV" config check -c "$oe"
-expect_fail 1 "ots.enabled: not supported yet" "$RV" start --daemon -c "$oe"
 orm=$(host_yaml otsrm 127.0.0.1 "$T/orm" "$port")
 printf 'ots:\n  recovery-mode: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$orm"
 expect_fail 1 "ots.recovery-mode: not supported yet" "$RV" config check -c "$orm"

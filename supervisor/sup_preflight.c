@@ -43,13 +43,6 @@ int sup_preflight_features(const cfg_node_t *cfg, rv_err_t *err) {
                       "%s: ots.recovery-mode: not supported yet: this build cannot rebuild a "
                       "cluster from the remote copy (the ots-replicator is not built); remove "
                       "the key", cfg->source);
-  const char *dev = getenv("RV_DEV_CHANGE_LOG_ONLY");
-  if (cfg->ots_enabled && !(dev && strcmp(dev, "1") == 0))
-    return rv_err_set(err, RV_ECONFIG,
-                      "%s: ots.enabled: not supported yet: this build keeps the replica's change "
-                      "log but has no ots-replicator to upload it to %s, so no remote copy would "
-                      "be made; set ots.enabled: false", cfg->source,
-                      cfg->ots_endpoint[0] ? cfg->ots_endpoint : "the remote store");
   return RV_OK;
 }
 

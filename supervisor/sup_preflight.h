@@ -16,9 +16,7 @@ int sup_preflight_dirs(const cfg_node_t *cfg, rv_err_t *err);
 
 /* Refuses settings the configuration accepts but this build cannot carry out yet, rather than
  * start a node that silently ignores them: ots.recovery-mode (no recovery from the remote copy
- * exists), and ots.enabled (kv-store keeps the replica's change log, but no ots-replicator
- * uploads it), unless RV_DEV_CHANGE_LOG_ONLY=1 is in the environment (for the change log's own
- * tests). Returns 0 or RV_ECONFIG naming the key and saying so. */
+ * exists yet). Returns 0 or RV_ECONFIG naming the key and saying so. */
 int sup_preflight_features(const cfg_node_t *cfg, rv_err_t *err);
 
 /* Checks that this node's host (cluster.nodes[self].host) resolves and is local (a socket can

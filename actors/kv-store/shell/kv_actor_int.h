@@ -183,6 +183,8 @@ struct kv_actor {
   /* the off-cluster replica (kv_repl.c) */
   kv_repl_stream_t repl[KV_REPL_STREAMS];
   uint64_t chlog_overflows; /* the log's overflow count last logged */
+  uint8_t *repl_uploader;   /* the replicator's last report (ReplTrim.uploader), packed; owned */
+  size_t repl_uploader_len;
 
   /* the recovery of a new cluster (kv_recover.c) */
   double rec_rate, rec_eta; /* the loader's last measure (rows/s, s) ... */
@@ -241,6 +243,8 @@ void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m);   /* ReplChangesRequest 
 void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m); /* ReplBaseCopyRequest */
 void kv_repl_trim(kv_actor_t *s, const rv_msg_t *m);      /* ReplTrim -> ReplStatus */
 void kv_repl_status(kv_actor_t *s, const rv_msg_t *m);    /* ReplStatusRequest -> ReplStatus */
+/* The same question over the client port (`raftvisor meta-status` from any host). */
+void kv_repl_status_client(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m);
 /* Drops idle streams; deletes a bounded number of dropped log entries. */
 void kv_repl_tick(kv_actor_t *s, int64_t now_ms);
 /* After each successful apply: logs an overflow of the log's cap. */

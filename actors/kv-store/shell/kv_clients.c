@@ -516,9 +516,11 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
       s_request(s, &peer, &m);
     } else if (m.type == RV_MSG_HA_REQUEST) {
       kv_ha_request(s, &peer, &m);
+    } else if (m.type == RV_MSG_REPL_STATUS_REQUEST) {
+      kv_repl_status_client(s, &peer, &m);
     } else {
       char tb[32];
-      rv_warn("client %s/%s sent a %s, not an FsRequest or HaRequest; ignored", m.from.node, m.from.actor,
+      rv_warn("client %s/%s sent a %s, not an FsRequest, HaRequest or ReplStatusRequest; ignored", m.from.node, m.from.actor,
               rv_msgtype_name(m.type, tb, sizeof tb));
     }
     rv_msg_clear(&m);

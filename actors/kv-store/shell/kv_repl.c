@@ -300,27 +300,72 @@ void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m) {
 
 /* ---- trim and status ---------------------------------------------------------------------- */
 
-static void s_status_reply(kv_actor_t *s, const rv_msg_t *m, int rc, const char *msg) {
-  Rv__ReplStatus a = RV__REPL_STATUS__INIT;
-  Rv__ReplLogState log;
+/* The answer to a ReplStatusRequest (or a trim): the log's state, the replicator's last report
+ * (as it sent it), and Raft's role and commit index as kv-store last heard them. */
+static void s_status_fill(kv_actor_t *s, int rc, const char *msg, Rv__ReplStatus *a,
+                          Rv__ReplLogState *log, Rv__ReplUploader **up,
+                          Rv__RecoveryProgress *rec) {
   kv_chlog_info_t info;
   if (s->core)
     kv_core_chlog_info(s->core, &info);
   else
     memset(&info, 0, sizeof info);
-  s_log_pb(&info, s->core_cfg.chlog_max_bytes, &log);
-  a.code = (uint32_t)rc;
-  a.message = (char *)msg;
-  a.log = &log;
-  Rv__RecoveryProgress recovery;
-  kv_recover_status_pb(s, &recovery);
-  a.recovery = &recovery;
+  s_log_pb(&info, s->core_cfg.chlog_max_bytes, log);
+  rv__repl_status__init(a);
+  a->code = (uint32_t)rc;
+  a->message = (char *)msg;
+  a->log = log;
+  *up = s->repl_uploader
+            ? rv__repl_uploader__unpack(NULL, s->repl_uploader_len, s->repl_uploader)
+            : NULL;
+  a->uploader = *up;
+  a->commit_index = s->commit;
+  kv_recover_status_pb(s, rec);
+  a->recovery = rec;
+  a->role = s->leader                         ? "LEADER"
+            : strcmp(s->role, "follower") == 0 ? "FOLLOWER"
+            : strstr(s->role, "candidate")     ? "CANDIDATE"
+                                               : "";
+}
+
+static void s_status_reply(kv_actor_t *s, const rv_msg_t *m, int rc, const char *msg) {
+  Rv__ReplStatus a;
+  Rv__ReplLogState log;
+  Rv__ReplUploader *up;
+  Rv__RecoveryProgress rec;
+  s_status_fill(s, rc, msg, &a, &log, &up, &rec);
   if (rv_actor_reply(s->a, m, RV_MSG_REPL_STATUS, &a.base) != RV_OK)
     rv_warn("replica status: %s does not take the answer", m->from.actor);
+  if (up) rv__repl_uploader__free_unpacked(up, NULL);
+}
+
+void kv_repl_status_client(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m) {
+  Rv__ReplStatus a;
+  Rv__ReplLogState log;
+  Rv__ReplUploader *up;
+  Rv__RecoveryProgress rec;
+  s_status_fill(s, RV_OK, "", &a, &log, &up, &rec);
+  rv_err_t err;
+  if (rv_listener_reply(s->clients, peer, m, RV_MSG_REPL_STATUS, &a.base, &err) != RV_OK)
+    rv_debug("replica status to client %s: %s", m->from.actor, err.msg);
+  if (up) rv__repl_uploader__free_unpacked(up, NULL);
+}
+
+/* Keeps the replicator's report (packed: it is only ever passed on). */
+static void s_keep_uploader(kv_actor_t *s, const Rv__ReplUploader *up) {
+  if (!up) return;
+  size_t len = rv__repl_uploader__get_packed_size(up);
+  uint8_t *buf = malloc(len ? len : 1);
+  if (!buf) return;
+  rv__repl_uploader__pack(up, buf);
+  free(s->repl_uploader);
+  s->repl_uploader = buf;
+  s->repl_uploader_len = len;
 }
 
 void kv_repl_trim(kv_actor_t *s, const rv_msg_t *m) {
   const Rv__ReplTrim *q = (const Rv__ReplTrim *)m->body;
+  s_keep_uploader(s, q->uploader);
   rv_err_t err = {0};
   int rc = s->core ? kv_core_chlog_trim(s->core, q->below_index, &err)
                    : rv_err_set(&err, RV_EUNAVAIL, "the store is being replaced");
@@ -373,4 +418,6 @@ void kv_repl_opened(kv_actor_t *s) {
 
 void kv_repl_close(kv_actor_t *s) {
   for (int i = 0; i < KV_REPL_STREAMS; i++) s_drop(&s->repl[i]);
+  free(s->repl_uploader);
+  s->repl_uploader = NULL;
 }

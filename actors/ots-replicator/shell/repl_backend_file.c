@@ -244,19 +244,21 @@ repl_backend_t *repl_backend_file_open(const repl_backend_cfg_t *cfg, rv_err_t *
     return NULL;
   }
   snprintf(b->describe, sizeof b->describe, "file %s", b->dir);
-  /* the endpoint's directory and the cluster's folder in it, created when absent */
-  for (char *p = root + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    struct stat st;
-    int rc = stat(root, &st) == 0 ? RV_OK : s_mkdir(root, err);
-    *p = '/';
-    if (rc) {
-      free(b);
-      return NULL;
-    }
+  /* the endpoint's directory is the shared mount: it must exist (a missing mount must not be
+   * papered over by a local directory); the cluster's folder in it is created when absent */
+  struct stat st;
+  if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    int e = errno;
+    if (stat(root, &st) == 0)
+      rv_err_set(err, RV_EINVAL, "ots.endpoint %s: %s is not a directory", cfg->endpoint, root);
+    else
+      rv_err_set(err, e == ENOENT ? RV_EUNAVAIL : RV_EIO,
+                 "ots.endpoint %s: %s: %s (is the shared directory mounted?)", cfg->endpoint,
+                 root, strerror(e));
+    free(b);
+    return NULL;
   }
-  if (s_mkdir(root, err) || s_mkdir(b->dir, err)) {
+  if (s_mkdir(b->dir, err)) {
     free(b);
     return NULL;
   }

@@ -40,7 +40,9 @@ static void s_rm_rf(const char *path) {
 static int s_setup(void **state) {
   snprintf(s_root, sizeof s_root, "/tmp/test_repl_backend_file.XXXXXX");
   if (!mkdtemp(s_root)) return -1;
-  return 0;
+  char remote[300];
+  snprintf(remote, sizeof remote, "%s/remote", s_root);
+  return mkdir(remote, 0755);
 }
 
 static int s_teardown(void **state) {
@@ -462,6 +464,13 @@ static void test_bad_endpoints(void **state) {
   cfg.endpoint = "ftp://x";
   assert_null(repl_backend_open(&cfg, &err));
   assert_non_null(strstr(err.msg, "ftp://x"));
+  /* the shared directory itself is never created: a missing mount is retried, not replaced */
+  char ep[300];
+  snprintf(ep, sizeof ep, "file://%s/not-mounted", s_root);
+  cfg.endpoint = ep;
+  assert_null(repl_backend_open(&cfg, &err));
+  assert_int_equal(err.code, RV_EUNAVAIL);
+  assert_non_null(strstr(err.msg, "is the shared directory mounted?"));
   cfg.endpoint = "file:///tmp/x";
   cfg.cluster_id = "../up";
   assert_null(repl_backend_open(&cfg, &err));

@@ -118,6 +118,7 @@ static void s_publish_state(raft_peer_t *p) {
   s_send_state(p, "supervisor");
   if (p->kv_attached) s_send_state(p, "kv-store");
   if (p->has_health_monitor) s_send_state(p, "health-monitor");
+  if (p->has_replicator) s_send_state(p, "ots-replicator");
 }
 
 /* ---- sending to peers --------------------------------------------------------------------- */
@@ -524,6 +525,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   p->ha.fit = true;
   for (int i = 0; i < cfg->nactors; i++)
     if (strcmp(cfg->actors[i].name, "health-monitor") == 0) p->has_health_monitor = true;
+    else if (strcmp(cfg->actors[i].name, "ots-replicator") == 0) p->has_replicator = true;
   p->snap_next_id = rv_random_u64() >> 1; /* room to count up */
 
   char dir[CFG_PATH_MAX + 8];

@@ -98,6 +98,7 @@ struct raft_peer {
 
   bool kv_attached;              /* kv-store said ApplyFrom since we started */
   bool has_health_monitor;       /* health-monitor is one of the node's actors: it gets RaftState */
+  bool has_replicator;           /* ots-replicator is too: it uploads only while leader */
   uint64_t last_save_us;         /* how long the last persist (write + fdatasync) took ... */
   uint64_t last_save_at_us;      /* ... and when it ended: slow counts for RV_SLOW_IO_MEMORY_US */
   raft_ha_t ha;                  /* health-driven leadership (raft_ha.c) */
