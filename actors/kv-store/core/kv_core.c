@@ -508,7 +508,8 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
 
   /* A namespace being rebuilt from the remote copy is read-only (kv_recovery.h): decided here,
    * in the log's order, so a write proposed before RecoveryBegin applied is refused too. */
-  if (c->rec_pending.phase != KV_RECOVERY_NONE && !kv_op_is_recovery(cmd.op)) {
+  if ((c->rec_pending.phase == KV_RECOVERY_RUNNING || c->rec_pending.phase == KV_RECOVERY_FINISH) &&
+      !kv_op_is_recovery(cmd.op)) {
     kv_res_fail(res, RV_ERECOVERY, "%s", RV_ERECOVERY_MSG);
     if (cmd.client_id && (rc = kv_session_put(c, cmd.client_id, &sess, cmd.seq, now, res, err)))
       return rc;

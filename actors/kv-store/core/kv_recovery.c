@@ -124,7 +124,8 @@ int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
   st->bytes = kv_reader_u64(&r);
   kv_reader_str16(&r, &cur);
   if (!kv_reader_done(&r) || version != S_STATE_VERSION ||
-      (st->phase != KV_RECOVERY_RUNNING && st->phase != KV_RECOVERY_FINISH) ||
+      (st->phase != KV_RECOVERY_RUNNING && st->phase != KV_RECOVERY_FINISH &&
+       st->phase != KV_RECOVERY_LEFT) ||
       cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
     memset(st, 0, sizeof *st);
     return RV_ECORRUPT;
@@ -213,7 +214,8 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
   uint64_t rows_total = kv_reader_u64(r), bytes_total = kv_reader_u64(r);
   if (!kv_reader_done(r) || cl.len > KV_RECOVERY_CLUSTER_MAX)
     return kv_res_fail(x->res, RV_EDECODE, "recovery-begin: malformed arguments");
-  bool same = st->phase != KV_RECOVERY_NONE && cl.len == strlen(st->source_cluster) &&
+  bool same = (st->phase == KV_RECOVERY_RUNNING || st->phase == KV_RECOVERY_FINISH) &&
+              cl.len == strlen(st->source_cluster) &&
               memcmp(cl.p, st->source_cluster, cl.len) == 0 && gen == st->source_generation &&
               synced == st->source_synced_index;
   if (same) { /* a re-proposal: the recovery goes on where it is */
@@ -226,7 +228,7 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
                        "%llu) has finished; leave recovery mode before anything else",
                        st->source_cluster, (unsigned long long)st->source_generation,
                        (unsigned long long)st->source_synced_index);
-  if (st->phase == KV_RECOVERY_NONE) {
+  if (st->phase == KV_RECOVERY_NONE || st->phase == KV_RECOVERY_LEFT) {
     kv_attr_t root;
     int rc = kv_core_attr_get(c, KV_ROOT_INO, &root, x->err);
     if (rc) return rc;
@@ -413,7 +415,7 @@ static int s_finish(kv_opctx_t *x, kv_reader_t *r) {
 static int s_leave(kv_opctx_t *x) {
   kv_core_t *c = x->core;
   kv_recovery_t *st = &c->rec_pending;
-  if (st->phase == KV_RECOVERY_NONE) {
+  if (st->phase == KV_RECOVERY_NONE || st->phase == KV_RECOVERY_LEFT) {
     x->res->skipped = true;
     return RV_OK;
   }
@@ -423,7 +425,7 @@ static int s_leave(kv_opctx_t *x) {
                        "rows loaded): the namespace stays read-only until it reaches FINISH",
                        st->source_cluster, (unsigned long long)st->rows,
                        (unsigned long long)st->rows_total);
-  memset(st, 0, sizeof *st);
+  st->phase = KV_RECOVERY_LEFT;
   x->res->n = 1; /* left */
   return s_state_put(c, x->err);
 }
@@ -441,4 +443,6 @@ int kv_op_recovery(kv_opctx_t *x) {
 
 void kv_core_recovery(const kv_core_t *c, kv_recovery_t *out) { *out = c->rec; }
 
-bool kv_core_read_only(const kv_core_t *c) { return c->rec.phase != KV_RECOVERY_NONE; }
+bool kv_core_read_only(const kv_core_t *c) {
+  return c->rec.phase == KV_RECOVERY_RUNNING || c->rec.phase == KV_RECOVERY_FINISH;
+}

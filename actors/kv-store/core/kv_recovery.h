@@ -8,7 +8,7 @@
  * Raft snapshot carries it), and no second install path exists to get wrong.
  *
  * The state ('M' "recovery", written in the same store write as the rows it covers):
- *   phase   none -> RUNNING (RecoveryBegin) -> FINISH (RecoveryFinish) -> none (RecoveryLeave)
+ *   phase   none -> RUNNING (RecoveryBegin) -> FINISH (RecoveryFinish) -> LEFT (RecoveryLeave)
  *   source  the remote copy's cluster id, generation and synced_index, its rows/bytes totals
  *   cursor  the last key loaded (empty: none yet), rows/bytes loaded so far
  * While the phase is RUNNING or FINISH the namespace is read-only: every client write (mkdir,
@@ -34,8 +34,9 @@
  *  - FINISH {after}: with after equal to the cursor: every namespace key after the cursor is
  *    deleted (at most rm_max_entries, else RV_ETOOBIG), the root directory must exist
  *    (RV_ECORRUPT otherwise: the source held no namespace), phase FINISH. Repeated: a no-op.
- *  - LEAVE {}: FINISH -> none (the state key is deleted): the namespace is writable. RUNNING:
- *    refused with RV_EBUSY (a partial namespace must not become writable). none: a no-op.
+ *  - LEAVE {}: FINISH -> LEFT: the namespace is writable. RUNNING: refused with RV_EBUSY (a
+ *    partial namespace must not become writable). none or LEFT: a no-op.
+ *    BEGIN in LEFT is taken as in none (refused unless the namespace is empty).
  * Refusals are outcomes (kv_result_t.code), identical on every replica; the state changes only
  * as said. Pure: libc and rv_common only. */
 #ifndef KV_RECOVERY_H
@@ -54,7 +55,10 @@
 typedef enum {
   KV_RECOVERY_NONE = 0,    /* not recovering: writable (the state key is absent) */
   KV_RECOVERY_RUNNING = 1, /* rows are being loaded: read-only */
-  KV_RECOVERY_FINISH = 2   /* every row is loaded, still read-only until left */
+  KV_RECOVERY_FINISH = 2,  /* every row is loaded, still read-only until left */
+  KV_RECOVERY_LEFT = 3     /* a recovery finished and was left: writable. Kept (not deleted)
+                              so that a node still configured with ots.recovery-mode knows the
+                              namespace was recovered and left, not yet to be recovered */
 } kv_recovery_phase_t;
 
 /* The replicated state (zero = none). */
@@ -69,7 +73,7 @@ typedef struct {
   uint8_t cursor[KV_KEY_MAX];       /* the last key loaded */
 } kv_recovery_t;
 
-/* "" (none), "RUNNING", "FINISH": as meta-status prints them. Static. */
+/* "" (none or LEFT), "RUNNING", "FINISH": as meta-status prints them. Static. */
 const char *kv_recovery_phase_name(int phase);
 
 /* BEGIN's arguments (cluster borrowed). */

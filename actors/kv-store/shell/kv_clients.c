@@ -212,6 +212,18 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                      "way)", op, s->cfg->node_id);
     return;
   }
+  if (s->cfg->ots_recovery_mode && s->core && q->op != RV__FS_OP__FS_RECOVERY_LEAVE) {
+    /* ots.recovery-mode: read-only until the recovery is left. Before RecoveryBegin applies
+     * (state none) the core would take a write, and that write would make the recovery
+     * refuse to begin: refused here. RUNNING and FINISH are refused by the apply itself (in
+     * the log's order); a recovery left (LEFT) makes the namespace writable. */
+    kv_recovery_t st;
+    kv_core_recovery(s->core, &st);
+    if (st.phase == KV_RECOVERY_NONE) {
+      kv_reply_error(s, peer, m, RV_ERECOVERY, false, "%s", RV_ERECOVERY_MSG);
+      return;
+    }
+  }
   if (s->ha.fence[0]) {
     /* a new leader takes writes once the previous one is fenced (raft-peer's raft_fence.c) */
     kv_reply_error(s, peer, m, RV_EUNAVAIL, true, "%s: %s leads but takes no writes yet: %s; "

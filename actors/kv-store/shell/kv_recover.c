@@ -50,6 +50,7 @@ static void s_answer(kv_actor_t *s, const rv_msg_t *env, int code, const char *m
   a.index = index;
   a.leader = s->leader;
   a.applied = s->applied;
+  a.phase = s->rec_shown.phase;
   if (rv_actor_reply(s->a, env, RV_MSG_RECOVERY_ANSWER, &a.base) != RV_OK)
     rv_warn("recovery: %s does not take the answer", env->from.actor);
 }

@@ -200,7 +200,7 @@ static void test_full_recovery_read_only_then_leave(void **state) {
   /* LEAVE: writable, and new inodes are above every inode loaded (fsck finds no clash) */
   assert_int_equal(s_leave(e), RV_OK);
   assert_false(kv_core_read_only(e->core));
-  assert_int_equal(s_state(e).phase, KV_RECOVERY_NONE);
+  assert_int_equal(s_state(e).phase, KV_RECOVERY_LEFT);
   assert_int_equal(s_leave(e), RV_OK); /* repeated: a no-op */
   assert_true(e->res.skipped);
   assert_int_equal(kv_t_mkdir(e, "/after/x", KV_F_PARENTS), RV_OK);
@@ -293,6 +293,10 @@ static void test_generation_replaced_restarts_cleanly(void **state) {
   /* another generation after FINISH is refused: leave first */
   assert_int_equal(s_begin(e, "c", 3, &ra), RV_EBUSY);
   assert_int_equal(s_state(e).source_generation, 2);
+  /* and once left, BEGIN is refused as on any cluster holding data */
+  assert_int_equal(s_leave(e), RV_OK);
+  assert_int_equal(s_begin(e, "c", 3, &ra), RV_ENOTEMPTY);
+  assert_false(kv_core_read_only(e->core));
   s_rows_free(&ra);
   s_rows_free(&rb);
   kv_t_env_destroy(&e);

@@ -179,7 +179,11 @@ static void s_decide(rr_t *r, int64_t now) {
     }
     return;
   }
-  if (st->phase == 2) {
+  if (st->phase == 3) {
+    r->phase = RR_LEFT;
+    s_status(r, "this cluster was recovered from cluster \"%s\" and left recovery mode: "
+                "nothing to load; turn ots.recovery-mode off", st->source.cluster);
+  } else if (st->phase == 2) {
     r->phase = RR_DONE;
     s_status(r, "recovery FINISHed: %llu rows from cluster \"%s\"; read-only until it is left",
              (unsigned long long)st->rows, st->source.cluster);

@@ -16,6 +16,8 @@
  *              RUNNING from another source         -> BEGIN (the generation was replaced:
  *                                                     kv-store restarts from scratch)
  *              FINISH                              -> DONE
+ *              LEFT (recovered and left long ago)  -> LEFT (nothing to do; status says to
+ *                                                     turn ots.recovery-mode off)
  *   BEGIN    RecoveryBegin; refused RV_ENOTEMPTY (the cluster holds data): FAILED, for good
  *   LOAD     scans (one at a time, ahead of the proposals) give chunks of rows; up to
  *            inflight_max ROWS commands are in flight, each after the previous one's last key;
@@ -74,7 +76,7 @@ typedef struct {
 
 /* The replicated state (RecoveryAnswer). */
 typedef struct {
-  int phase; /* 0 none, 1 RUNNING, 2 FINISH (kv_recovery_phase_t) */
+  int phase; /* 0 none, 1 RUNNING, 2 FINISH, 3 LEFT (kv_recovery_phase_t) */
   rr_source_t source; /* rows/bytes: the totals given to BEGIN */
   uint64_t rows, bytes; /* loaded */
   rr_key_t cursor;

@@ -164,7 +164,8 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   repl_upload_status_t st;
   repl_upload_status(&s->core, &st);
   if (s->recovery) {
-    snprintf(reason, len, "recovery mode: not uploading");
+    snprintf(reason, len, "recovery mode: not uploading; %s",
+             s->recover ? repl_recover_describe(s->recover) : "no loader");
     return true;
   }
   uint64_t lag = st.meta_known && s->commit > st.meta.synced_index ? s->commit - st.meta.synced_index : 0;

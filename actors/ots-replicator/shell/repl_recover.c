@@ -305,8 +305,8 @@ const char *repl_recover_describe(repl_recover_t *r) {
 static void s_state_of(const Rv__RecoveryAnswer *a, rr_state_t *st) {
   memset(st, 0, sizeof *st);
   const Rv__RecoveryProgress *p = a->progress;
+  st->phase = (int)a->phase;
   if (p) {
-    st->phase = !strcmp(p->state, "RUNNING") ? 1 : !strcmp(p->state, "FINISH") ? 2 : 0;
     snprintf(st->source.cluster, sizeof st->source.cluster, "%.*s", RR_CLUSTER_MAX,
              p->source_cluster);
     st->source.generation = p->source_generation;
