@@ -297,6 +297,10 @@ kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id);
  * memory runs out. */
 bool kv_req_queue(kv_actor_t *s, kv_req_t *r);
 
+/* Sends what was queued since the last call: one ProposeBatch and one ReadIndexRequest at most
+ * (the client socket's handler calls it after each batch of requests; a local actor's request
+ * that queues a write calls it too). */
+void kv_clients_flush(kv_actor_t *s);
 /* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
  * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);

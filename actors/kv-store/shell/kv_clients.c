@@ -510,7 +510,7 @@ void kv_clients_stats(kv_actor_t *s, int64_t now) {
 }
 
 /* Sends what this wake-up queued: one ProposeBatch and one ReadIndexRequest at most. */
-static void s_flush(kv_actor_t *s) {
+void kv_clients_flush(kv_actor_t *s) {
   if (s->nwq) s_propose(s, s->wq, s->nwq);
   if (s->nrq) kv_reads_flush(s, s->rq, s->nrq);
   s->nwq = s->nrq = 0;
@@ -537,7 +537,7 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
     }
     rv_msg_clear(&m);
   }
-  s_flush(s);
+  kv_clients_flush(s);
 }
 
 int kv_clients_open(kv_actor_t *s, rv_err_t *err) {

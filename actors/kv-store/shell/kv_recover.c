@@ -145,5 +145,5 @@ void kv_recover_command(kv_actor_t *s, const rv_msg_t *m) {
     kv_req_done(s, r);
     return;
   }
-  kv_req_queue(s, r);
+  if (kv_req_queue(s, r)) kv_clients_flush(s); /* one proposal per command: they are big */
 }

@@ -15,7 +15,9 @@
 
 #define S_POLL_MS 1000             /* kv-store asked for the lead and the state this often */
 #define S_PROGRESS_LOG_MS 5000     /* a loading leader logs its progress this often */
-#define S_CHUNK_BYTES (1u << 20)   /* key + value bytes per RecoveryRows command */
+#define S_CHUNK_BYTES (1u << 20)   /* key + value bytes per RecoveryRows command; the
+                                      environment's RV_RECOVERY_CHUNK_BYTES (4096..2 MiB)
+                                      overrides it (tuning, and tests that need a slow load) */
 #define S_CHUNK_ROWS 50000         /* rows per command at most */
 #define S_SCAN_CHUNKS 2            /* chunks one scan job reads ahead */
 #define S_HELD_MAX (RR_QUEUE_MAX + 4 * S_SCAN_CHUNKS)
@@ -53,6 +55,7 @@ struct repl_recover {
   s_held_t held[S_HELD_MAX];
   size_t nheld;
   bool leader;
+  size_t chunk_bytes;
   uint64_t poll_seq;
   int timer;
   rr_phase_t shown_phase;
@@ -82,7 +85,8 @@ static void s_job_meta(repl_backend_t *b, s_job_t *j, repl_meta_t *last) {
   j->meta.bytes = m.bytes;
 }
 
-static void s_job_scan(repl_backend_t *b, s_job_t *j, const repl_meta_t *last) {
+static void s_job_scan(repl_backend_t *b, s_job_t *j, const repl_meta_t *last,
+                       size_t chunk_bytes) {
   repl_meta_t m = *last;
   if (m.generation != j->src.generation || m.synced_index != j->src.synced_index) {
     memset(&m, 0, sizeof m);
@@ -93,13 +97,14 @@ static void s_job_scan(repl_backend_t *b, s_job_t *j, const repl_meta_t *last) {
     m.bytes = j->src.bytes;
   }
   rv_err_t err = {0};
-  j->rc = repl_recover_scan(b, &m, &j->after, j->first_chunk, S_SCAN_CHUNKS, S_CHUNK_BYTES,
+  j->rc = repl_recover_scan(b, &m, &j->after, j->first_chunk, S_SCAN_CHUNKS, chunk_bytes,
                             S_CHUNK_ROWS, j->chunks, &j->n, &j->done, &err);
   if (j->rc) snprintf(j->why, sizeof j->why, "%s", err.msg);
 }
 
 static void s_worker(zsock_t *pipe, void *arg) {
-  const cfg_node_t *cfg = arg;
+  repl_recover_t *r = arg; /* only its immutable cfg and chunk_bytes are read here */
+  const cfg_node_t *cfg = r->cfg;
   repl_backend_t *b = NULL;
   repl_meta_t last;
   memset(&last, 0, sizeof last);
@@ -131,7 +136,7 @@ static void s_worker(zsock_t *pipe, void *arg) {
       }
     }
     if (b && j->kind == RR_ACT_READ_META) s_job_meta(b, j, &last);
-    else if (b) s_job_scan(b, j, &last);
+    else if (b) s_job_scan(b, j, &last, r->chunk_bytes);
     zsock_send(pipe, "sb", "DONE", &j, sizeof j);
   }
   repl_backend_close(&b);
@@ -435,7 +440,18 @@ int repl_recover_new(rv_actor_t *a, const cfg_node_t *cfg, bool leave, repl_reco
   rc.leave = leave;
   rr_init(r->rr, &rc);
   r->shown_phase = RR_OFF;
-  r->worker = zactor_new(s_worker, (void *)cfg);
+  r->chunk_bytes = S_CHUNK_BYTES;
+  const char *env = getenv("RV_RECOVERY_CHUNK_BYTES");
+  if (env && *env) {
+    char *end;
+    unsigned long v = strtoul(env, &end, 10);
+    if (*end || v < 4096 || v > REPL_RECOVER_CHUNK_HARD)
+      rv_warn("recovery: RV_RECOVERY_CHUNK_BYTES=%s ignored (expected 4096..%u)", env,
+              REPL_RECOVER_CHUNK_HARD);
+    else
+      r->chunk_bytes = v;
+  }
+  r->worker = zactor_new(s_worker, r);
   if (!r->worker) {
     repl_recover_destroy(&r);
     return rv_err_set(err, RV_EIO, "recovery: cannot start the backend worker thread");
@@ -445,10 +461,10 @@ int repl_recover_new(rv_actor_t *a, const cfg_node_t *cfg, bool leave, repl_reco
     repl_recover_destroy(&r);
     return rv_err_set(err, RV_EIO, "recovery: cannot register with the actor's loop");
   }
-  rv_info("recovery: %s mode, remote copy %s, cluster \"%s\"",
+  rv_info("recovery: %s mode, remote copy %s, cluster \"%s\", %zu bytes per command",
           leave ? "leave (ots.recovery-mode off: a FINISHed recovery is left by the leader)"
                 : "load (ots.recovery-mode on: read-only until left)",
-          cfg->ots_endpoint, cfg->cluster_id);
+          cfg->ots_endpoint, cfg->cluster_id, r->chunk_bytes);
   *out = r;
   return RV_OK;
 }
