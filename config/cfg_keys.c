@@ -177,6 +177,10 @@ static const cfg_key_t s_node_keys[] = {
      .max = 2147483647, CFG_FIELD(cfg_node_t, ots_change_log_max_bytes),
      .doc = "kv-store's change log for the remote copy is dropped past this; the next upload "
             "is then a full base copy"},
+    {.path = "ots.max-lag-entries", .type = CFG_T_INT, .def = "0", .min = 0, .max = 2147483647,
+     CFG_FIELD(cfg_node_t, ots_max_lag_entries),
+     .doc = "the leader's health verdict fails (\"replica: N entries behind\") while the remote "
+            "copy lags its commit index by more than this; 0 = not checked"},
     /* ha */
     {.path = "ha.automatic-failover", .alias = "dfs.ha.automatic-failover.enabled",
      .type = CFG_T_BOOL, .def = "false", CFG_FIELD(cfg_node_t, ha_automatic_failover),

@@ -112,6 +112,7 @@ typedef struct {
   char *ots_access_key_secret;   /* owned; never printed; "" when unset */
   int ots_change_log_max_bytes;  /* default 256 MiB: kv-store's change log for the replica is
                                     dropped past this (the next upload is a full base copy) */
+  int ots_max_lag_entries;       /* default 0: the health verdict does not judge the replica's lag */
 
   /* ha: administration, failover and fencing; methods configured add the fencer actor */
   bool ha_automatic_failover;    /* default false */

@@ -34,64 +34,14 @@ typedef struct {
 static int s_call(s_ctx_t *c, const char *addr, Rv__HaOp op, const char *target,
                   const char *reason, int timeout_ms, Rv__HaReply **out, char *why, size_t len) {
   *out = NULL;
-  zsock_t *s = zsock_new(ZMQ_DEALER);
-  if (!s) return snprintf(why, len, "cannot create a socket"), RV_EIO;
-  zsock_set_linger(s, 0);
-  zsock_set_maxmsgsize(s, RV_ENVELOPE_MAX);
-  zsock_set_connect_timeout(s, 500);
-  zsock_set_reconnect_ivl(s, 50);
-  int rc = RV_EIO;
-  if (zsock_connect(s, "tcp://%s", addr) < 0) {
-    snprintf(why, len, "cannot connect to %s", addr);
-    goto out;
-  }
   Rv__HaRequest q = RV__HA_REQUEST__INIT;
   q.op = op;
   q.target = (char *)(target ? target : "");
   q.reason = (char *)(reason ? reason : "");
-  uint64_t corr = ++c->next_corr;
-  rv_msg_t m = {.type = RV_MSG_HA_REQUEST, .corr_id = corr, .trace_id = corr, .body = &q.base};
-  rv_addr_set(&m.from, "client", "haadmin");
-  rv_addr_set(&m.to, "", "kv-store");
-  uint8_t *buf = NULL;
-  size_t blen = 0;
-  rv_err_t err;
-  if (rv_msg_encode(&m, &buf, &blen, &err) != RV_OK) {
-    snprintf(why, len, "%.200s", err.msg);
-    goto out;
-  }
-  int sent = zmq_send(zsock_resolve(s), buf, blen, 0);
-  free(buf);
-  if (sent < 0) {
-    snprintf(why, len, "cannot send to %s", addr);
-    goto out;
-  }
-  int64_t deadline = zclock_mono() + timeout_ms;
-  zpoller_t *p = zpoller_new(s, NULL);
-  rc = RV_ETIMEDOUT;
-  snprintf(why, len, "no answer from %s within %d ms", addr, timeout_ms);
-  for (int64_t now; p && (now = zclock_mono()) < deadline;) {
-    if (!zpoller_wait(p, (int)(deadline - now))) continue;
-    zmq_msg_t f;
-    zmq_msg_init(&f);
-    if (zmq_msg_recv(&f, zsock_resolve(s), 0) < 0) {
-      zmq_msg_close(&f);
-      break;
-    }
-    rv_msg_t a;
-    int drc = rv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), 0, &a, &err);
-    zmq_msg_close(&f);
-    if (drc != RV_OK) continue;
-    if (a.type == RV_MSG_HA_REPLY && a.corr_id == corr) {
-      *out = (Rv__HaReply *)a.body; /* ownership moves to the caller */
-      rc = RV_OK;
-      break;
-    }
-    rv_msg_clear(&a);
-  }
-  zpoller_destroy(&p);
-out:
-  zsock_destroy(&s);
+  rv_msg_t a;
+  int rc = cli_node_call(addr, "haadmin", RV_MSG_HA_REQUEST, &q.base, RV_MSG_HA_REPLY, timeout_ms,
+                         &a, why, len);
+  if (rc == RV_OK) *out = (Rv__HaReply *)a.body; /* ownership moves to the caller */
   return rc;
 }
 

@@ -577,3 +577,68 @@ listening() { [ -n "$(ss -Hltn "sport = :$1")" ]; }
 
 # file_lines FILE N: true once FILE has at least N lines.
 file_lines() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+
+# ---- the off-cluster replica (ots-replicator, file:// backend) --------------------------------
+
+# repl_cluster N: an N-node cluster running the whole node with the replica on (ots.enabled, a
+# file:// endpoint in $T/remote, the shared directory), started, a leader agreed, a write taken.
+# REPL_METRICS_BASE set: node nI also serves /metrics on 127.0.0.1:REPL_METRICS_BASE+I.
+repl_cluster() {
+  local n=$1 i
+  cluster_yaml "$n" health-monitor raft-peer kv-store
+  mkdir -p "$T/remote"
+  for ((i = 1; i <= n; i++)); do
+    if [ -n "${REPL_METRICS_BASE:-}" ]; then
+      echo "metrics: {listen: \"127.0.0.1:$((REPL_METRICS_BASE + i))\"}" >>"$T/n$i.yaml"
+    fi
+    printf 'ots:\n  enabled: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$T/n$i.yaml"
+    start_node "$T/n$i.yaml"
+  done
+  wait_for "one leader agreed by all" 20 leader_agreed "$n"
+  wait_for "the namespace takes a write" 20 fs 1 -mkdir -p /
+}
+
+# meta_synced: true when `raftvisor meta-status` (through n1's YAML) shows the leader's
+# _synced=1 (the remote copy holds every committed entry).
+meta_synced() {
+  local out
+  out=$("$RV" meta-status -c "$T/n1.yaml" 2>/dev/null) || true
+  case "$out" in *"_synced=1 "*) return 0 ;; esac
+  return 1
+}
+
+# s_remote_matches N: true when the remote copy's digest (meta-status --digest) equals the
+# digest of every node n1..nN at the same index; the answers stay in $T/remote.digests.
+s_remote_matches() {
+  local n=$1 r
+  r=$("$RV" meta-status --digest -c "$T/n1.yaml" 2>/dev/null) || return 1
+  same_applied_index "$n" || return 1
+  echo "$r" >"$T/remote.digests"
+  cat "$T/digests" >>"$T/remote.digests"
+  [ "$(awk '{print $2}' "$T/remote.digests" | sort -u | wc -l)" -eq 1 ] || return 1
+  [ "$(awk '{print $1}' "$T/remote.digests" | sort -u | wc -l)" -eq 1 ]
+}
+
+# remote_digest_equal N: waits (bounded) for _synced=1, then for the remote copy and nodes
+# n1..nN to show one digest at one index (the copy holds exactly the cluster's namespace).
+# Sets REMOTE_DIGEST and REMOTE_INDEX.
+remote_digest_equal() {
+  local n=$1
+  wait_for "meta-status shows _synced=1 on the leader" 60 meta_synced
+  wait_for "the remote copy and n1..n$n at one index with one digest" 60 s_remote_matches "$n"
+  REMOTE_DIGEST=$(awk 'NR == 1 {print $1}' "$T/remote.digests")
+  REMOTE_INDEX=$(awk 'NR == 1 {print $2}' "$T/remote.digests")
+}
+
+# manifest_terms_monotonic: true when the file backend's manifests, in sequence order, never go
+# back to a lower term (a deposed leader's late commit never landed after a newer claim). The
+# last 16 are kept; one removed by the leader's housekeeping while this reads is skipped.
+manifest_terms_monotonic() {
+  local prev=0 f t
+  for f in $(ls "$T/remote/it"/manifest-* | sort); do
+    t=$(sed -n 's/^term //p' "$f" 2>/dev/null) || continue
+    [ -n "$t" ] || continue
+    [ "$t" -ge "$prev" ] || { echo "$f: term $t after term $prev"; return 1; }
+    prev=$t
+  done
+}

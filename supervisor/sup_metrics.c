@@ -204,6 +204,33 @@ static void s_raft(FILE *f, const sup_metrics_view_t *v) {
   }
 }
 
+/* The off-cluster replica, from the ots-replicator's report (sent every second). */
+static void s_repl(FILE *f, const sup_metrics_view_t *v) {
+  const Rv__ReplStatus *r = v->repl;
+  if (!r || !r->uploader) return;
+  const Rv__ReplUploader *u = r->uploader;
+  s_gauge(f, "raftvisor_replica_active", "1 while this node's replicator uploads (the leader's)",
+          u->active);
+  s_gauge(f, "raftvisor_replica_synced_index",
+          "the Raft index the remote copy holds (its meta row, as last read or written)",
+          u->synced_index);
+  s_gauge(f, "raftvisor_replica_lag_entries",
+          "this node's commit index minus the remote copy's synced_index",
+          r->commit_index > u->synced_index ? r->commit_index - u->synced_index : 0);
+  s_gauge(f, "raftvisor_replica_backlog_bytes",
+          "this node's change log not yet in the remote copy (kv-store's live bytes)",
+          r->log ? r->log->live_bytes : 0);
+  s_gauge(f, "raftvisor_replica_last_upload_timestamp_seconds",
+          "wall clock of the remote copy's last commit", (unsigned long long)(u->last_upload_ms / 1000));
+  s_counter(f, "raftvisor_replica_uploads_total", "commits to the remote copy by this replicator",
+            u->uploads);
+  s_counter(f, "raftvisor_replica_upload_bytes_total",
+            "key + value bytes of this replicator's incremental commits", u->upload_bytes);
+  s_counter(f, "raftvisor_replica_base_copies_total", "base copies this replicator committed",
+            u->base_copies);
+  s_counter(f, "raftvisor_replica_errors_total", "failed attempts of this replicator", u->errors);
+}
+
 static void s_kv(FILE *f, const sup_metrics_view_t *v) {
   const Rv__KvStats *k = v->kv;
   if (!k) return;
@@ -270,6 +297,7 @@ char *sup_metrics_render(const sup_metrics_view_t *v, size_t *len) {
   s_runtime(f, v);
   s_raft(f, v);
   s_kv(f, v);
+  s_repl(f, v);
   s_fences(f, v);
   s_head(f, "raftvisor_http_requests_total", "counter", "GET and HEAD requests served");
   fprintf(f, "raftvisor_http_requests_total %llu\n", (unsigned long long)v->http_requests);

@@ -46,6 +46,7 @@ typedef struct {
   bool health_fresh;                   /* the report is recent (the monitor is reporting) */
   const Rv__RaftState *raft;           /* NULL: none yet, or no raft-peer */
   const Rv__KvStats *kv;               /* NULL: none yet, or no kv-store */
+  const Rv__ReplStatus *repl;          /* the ots-replicator's report; NULL: none, or no replica */
   rv_mailbox_stats_t supervisor_mb;
   uint64_t uptime_ms;
   uint64_t leader_changes;             /* leader changes seen in RaftStates since start */

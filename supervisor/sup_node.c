@@ -56,6 +56,7 @@ typedef struct {
   Rv__HealthReport *health; /* the latest report of the health-monitor, or NULL */
   Rv__RaftState *raft;      /* the latest state the raft-peer published, or NULL */
   Rv__KvStats *kv;          /* kv-store's latest KvStats, or NULL */
+  Rv__ReplStatus *repl;     /* the ots-replicator's latest report, or NULL */
   uint64_t health_at_ms;
   s_relay_t relays[S_MAX_RELAYS];
   uint64_t relay_next;      /* the next relay's correlation id */
@@ -287,6 +288,11 @@ static void s_take_inbox(sup_node_t *n) {
         if (n->raft && n->raft->leader != ((Rv__RaftState *)m.body)->leader) n->leader_changes++;
         if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
         n->raft = (Rv__RaftState *)m.body;
+        m.body = NULL; /* kept */
+        break;
+      case RV_MSG_REPL_STATUS:
+        if (n->repl) rv__repl_status__free_unpacked(n->repl, NULL);
+        n->repl = (Rv__ReplStatus *)m.body;
         m.body = NULL; /* kept */
         break;
       case RV_MSG_KV_STATS:
@@ -645,6 +651,7 @@ static void s_on_http(void *arg, const char *path, sup_http_answer_t *out) {
                                        3u * (uint64_t)n->cfg->health_ping_interval_ms + 500u,
       .raft = sup_core_find(&n->core, "raft-peer") >= 0 ? n->raft : NULL,
       .kv = sup_core_find(&n->core, "kv-store") >= 0 ? n->kv : NULL,
+      .repl = sup_core_find(&n->core, "ots-replicator") >= 0 ? n->repl : NULL,
       .supervisor_mb = rv_mailbox_stats(n->mb), .uptime_ms = now - n->started_ms,
       .leader_changes = n->leader_changes, .fences = n->fences, .nfences = n->nfences,
       .http_requests = sup_http_requests(n->http)};
@@ -765,6 +772,7 @@ out:
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
   if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
+  if (n->repl) rv__repl_status__free_unpacked(n->repl, NULL);
   if (lockfd >= 0) {
     const char *names[] = {"supervisor", "control", "tap", "tap-in"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) s_unlink_endpoint(cfg, names[i]);

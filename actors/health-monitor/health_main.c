@@ -156,8 +156,23 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   return RV_OK;
 }
 
+/* HEALTH_REPLICA_HOOK: the ots-replicator's report (every second, leader or not): on the leader,
+ * with ots.max-lag-entries set, the remote copy's lag behind the commit index is judged. */
+static void s_replica(rv_actor_t *a, health_actor_t *h, const Rv__ReplStatus *rs) {
+  uint64_t max = (uint64_t)rv_actor_config(a)->ots_max_lag_entries;
+  bool leader = rs->role && strcmp(rs->role, "LEADER") == 0;
+  h->in.replica_configured = max > 0 && leader && rs->uploader;
+  uint64_t synced = rs->uploader ? rs->uploader->synced_index : 0;
+  h->in.replica_lag = rs->commit_index > synced ? rs->commit_index - synced : 0;
+  h->in.replica_max_lag = max;
+}
+
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   health_actor_t *h = state;
+  if (m->type == RV_MSG_REPL_STATUS) {
+    s_replica(a, h, (const Rv__ReplStatus *)m->body);
+    return;
+  }
   if (m->type == RV_MSG_RAFT_STATE) {
     /* a leader change shows at once, not at the next ping round (haadmin reads it right after
      * a transfer) */

@@ -66,10 +66,12 @@ health_verdict_t health_verdict_decide(const health_core_t *core, const health_i
             (unsigned long long)(lim->min_free_bytes >> 20));
   }
   if (in->fence && in->fence[0]) s_add(reason, len, "fence", "%s", in->fence);
-  /* HEALTH_REPLICA_HOOK: the off-cluster replica (ots-replicator) reports its lag here once it
-   * exists; nothing sets replica_configured today. */
+  /* HEALTH_REPLICA_HOOK: the off-cluster replica's lag, from the ots-replicator's report, on
+   * the leader when ots.max-lag-entries is set (health_main.c); never in health_verdict_can_lead:
+   * a slow remote store is no reason to move leadership (the next leader would upload to it
+   * too). */
   if (in->replica_configured && in->replica_lag > in->replica_max_lag)
-    s_add(reason, len, "replica", "%llu entries behind, over %llu",
+    s_add(reason, len, "replica", "the remote copy is %llu entries behind, over %llu",
           (unsigned long long)in->replica_lag, (unsigned long long)in->replica_max_lag);
   if (reason[0]) return HEALTH_UNHEALTHY;
   if (unknown) {

@@ -8,8 +8,9 @@
  *   apply    applied does not stay behind commit longer than apply-stall-ms;
  *   disk     free space on the data disk at least min-free-bytes;
  *   fence    a new leader is not waiting to fence its predecessor (it takes no writes then);
- *   replica  lag of the off-cluster replica under its bound: a hook (HEALTH_REPLICA_HOOK below)
- *            until the replica exists; it is never configured today.
+ *   replica  on the leader, with ots.max-lag-entries set: the off-cluster replica's lag behind
+ *            the commit index under that bound (HEALTH_REPLICA_HOOK; from the ots-replicator's
+ *            report, health_main.c). Not part of health_verdict_can_lead.
  * Every failing check names itself in the reason ("raft: no leader known; disk: 10 MB free on
  * the data disk, below 64 MB"); the verdict is healthy only when no check fails. Time is an
  * argument. */
@@ -41,7 +42,7 @@ typedef struct {
   bool disk_known;          /* statvfs of the data-dir succeeded */
   uint64_t disk_free_bytes; /* free to unprivileged users */
   const char *fence;        /* "" or the fence a new leader waits for (RaftState.fence) */
-  bool replica_configured;  /* HEALTH_REPLICA_HOOK: the off-cluster replica (not built yet) */
+  bool replica_configured;  /* HEALTH_REPLICA_HOOK: judged (leader, ots.max-lag-entries > 0) */
   uint64_t replica_lag;     /* its lag in entries, when configured */
   uint64_t replica_max_lag;
 } health_inputs_t;

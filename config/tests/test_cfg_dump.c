@@ -150,6 +150,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  access-key-id: \"\"\n"
                       "  access-key-secret: \"\"\n"
                       "  change-log-max-bytes: 268435456\n"
+                      "  max-lag-entries: 0\n"
                       "\n"
                       "ha:\n"
                       "  automatic-failover: false\n"

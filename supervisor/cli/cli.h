@@ -33,6 +33,7 @@ int cli_raft_main(int argc, char **argv);
 int cli_fence_main(int argc, char **argv);
 int cli_haadmin_main(int argc, char **argv); /* haadmin/ha_cli.c */
 int cli_endpoints_main(int argc, char **argv);
+int cli_meta_status_main(int argc, char **argv);
 int cli_recovery_main(int argc, char **argv); /* finish-recovery */
 
 /* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
@@ -83,6 +84,15 @@ int cli_request_reply(const char *cmd, const cfg_node_t *cfg, uint32_t type,
  * {"ok":bool,"code":N,"error":"ENOTLEADER"|null,"message":"..."}. */
 int cli_request_reply_as(const char *cmd, const cfg_node_t *cfg, uint32_t type,
                          const ProtobufCMessage *body, int timeout_ms, bool json);
+
+/* Sends one envelope (type, body; from "client"/from_actor to the node's kv-store) to a node's
+ * client port at addr ("host:port") and waits up to timeout_ms for the answer of reply_type
+ * with the same correlation id. Returns RV_OK with *reply set (clear with rv_msg_clear), or
+ * RV_ETIMEDOUT / RV_EIO with why[len] ("no answer from ADDR within N ms"). Used by haadmin and
+ * meta-status: any node, from any host. */
+int cli_node_call(const char *addr, const char *from_actor, uint32_t type,
+                  const ProtobufCMessage *body, uint32_t reply_type, int timeout_ms,
+                  rv_msg_t *reply, char *why, size_t len);
 
 /* The cluster's client addresses, "host:client-port,..." (IPv6 bracketed), this node first, as
  * librvclient takes them. */

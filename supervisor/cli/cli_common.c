@@ -226,3 +226,68 @@ void cli_json_str(const char *s) {
   }
   putchar('"');
 }
+
+int cli_node_call(const char *addr, const char *from_actor, uint32_t type,
+                  const ProtobufCMessage *body, uint32_t reply_type, int timeout_ms,
+                  rv_msg_t *reply, char *why, size_t len) {
+  static uint64_t next_corr;
+  if (!next_corr) next_corr = (uint64_t)getpid() << 32 | (uint64_t)zclock_mono();
+  memset(reply, 0, sizeof *reply);
+  zsock_t *s = zsock_new(ZMQ_DEALER);
+  if (!s) return snprintf(why, len, "cannot create a socket"), RV_EIO;
+  zsock_set_linger(s, 0);
+  zsock_set_maxmsgsize(s, RV_ENVELOPE_MAX);
+  zsock_set_connect_timeout(s, 500);
+  zsock_set_reconnect_ivl(s, 50);
+  int rc = RV_EIO;
+  uint64_t corr = ++next_corr;
+  rv_msg_t m = {.type = type, .corr_id = corr, .trace_id = corr, .body = (ProtobufCMessage *)body};
+  rv_addr_set(&m.from, "client", from_actor);
+  rv_addr_set(&m.to, "", "kv-store");
+  uint8_t *buf = NULL;
+  size_t blen = 0;
+  rv_err_t err;
+  zpoller_t *p = NULL;
+  if (zsock_connect(s, "tcp://%s", addr) < 0) {
+    snprintf(why, len, "cannot connect to %s", addr);
+    goto out;
+  }
+  if (rv_msg_encode(&m, &buf, &blen, &err) != RV_OK) {
+    snprintf(why, len, "%.200s", err.msg);
+    goto out;
+  }
+  int sent = zmq_send(zsock_resolve(s), buf, blen, 0);
+  free(buf);
+  if (sent < 0) {
+    snprintf(why, len, "cannot send to %s", addr);
+    goto out;
+  }
+  int64_t deadline = zclock_mono() + timeout_ms;
+  p = zpoller_new(s, NULL);
+  rc = RV_ETIMEDOUT;
+  snprintf(why, len, "no answer from %s within %d ms", addr, timeout_ms);
+  for (int64_t now; p && (now = zclock_mono()) < deadline;) {
+    if (!zpoller_wait(p, (int)(deadline - now))) continue;
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    if (zmq_msg_recv(&f, zsock_resolve(s), 0) < 0) {
+      zmq_msg_close(&f);
+      break;
+    }
+    rv_msg_t a;
+    memset(&a, 0, sizeof a);
+    int drc = rv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), 0, &a, &err);
+    zmq_msg_close(&f);
+    if (drc != RV_OK) continue;
+    if (a.type == reply_type && a.corr_id == corr) {
+      *reply = a; /* ownership moves to the caller */
+      rc = RV_OK;
+      break;
+    }
+    rv_msg_clear(&a);
+  }
+out:
+  zpoller_destroy(&p);
+  zsock_destroy(&s);
+  return rc;
+}

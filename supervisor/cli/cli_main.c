@@ -39,6 +39,8 @@ static const cli_command_t s_commands[] = {
      cli_bench_main},
     {"endpoints", "every node of the cluster asked over the network: role, term, lag, health",
      cli_endpoints_main},
+    {"meta-status", "the off-cluster replica on every node: _synced, lag, backlog; --digest",
+     cli_meta_status_main},
     {"finish-recovery", "leave recovery mode (a cluster rebuilt from its remote copy, state FINISH)",
      cli_recovery_main},
     {"version", "print the version of raftvisor", s_version_main},

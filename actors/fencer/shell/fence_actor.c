@@ -81,15 +81,11 @@ static void s_send_attempt(fence_actor_t *f, const fence_request_t *r, const fen
     rv_debug("FenceAttempt to %s not sent: %s", r->requester, err.msg);
 }
 
-/* FENCE_REMOTE_TERM_HOOK: with the off-cluster replica (ots-replicator, not built yet), fencing
- * a node also bumps the term in the remote meta row, so that the fenced node's replicator can no
- * longer write there. Every fence passes here once a method has fenced the target, whoever asked
- * (haadmin -failover through kv-store, a new leader's raft-peer, raftvisor fence); it does
- * nothing until the replica exists. */
-static void s_remote_term_hook(fence_actor_t *f, const fence_request_t *r) {
-  (void)f;
-  (void)r;
-}
+/* FENCE_REMOTE_TERM_HOOK, resolved: the remote copy needs nothing from the fencer. Its fence is
+ * the fencing token in the remote meta row: every remote commit is conditional on the row's term
+ * not exceeding the writer's, and a new leader's ots-replicator claims its term there before its
+ * first upload (repl_backend_claim), so a fenced (or merely deposed) node's replicator can no
+ * longer write, whether or not a fencing method ran (see actors/ots-replicator/README.md). */
 
 /* Answers a request that ended (r) or was refused (r NULL: to m's sender). */
 static void s_send_result(fence_actor_t *f, const fence_request_t *r, bool fenced, int code,
@@ -99,7 +95,6 @@ static void s_send_result(fence_actor_t *f, const fence_request_t *r, bool fence
   res.fenced = fenced;
   res.code = (uint32_t)code;
   res.message = (char *)message;
-  if (r && fenced) s_remote_term_hook(f, r);
   if (r) {
     res.request_id = (char *)r->id;
     res.target = (char *)r->target;

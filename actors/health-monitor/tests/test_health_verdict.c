@@ -170,7 +170,11 @@ static void test_replica_hook(void **state) {
   in.replica_lag = 500;
   in.replica_max_lag = 100;
   assert_int_equal(s_decide(&h, in, 100, &st, reason), HEALTH_UNHEALTHY);
-  assert_string_equal(reason, "replica: 500 entries behind, over 100");
+  assert_string_equal(reason, "replica: the remote copy is 500 entries behind, over 100");
+  /* a slow remote store is no reason to hand leadership away */
+  assert_true(health_verdict_can_lead(&h, &in, &s_lim, &st, 100));
+  in.replica_lag = 100; /* at the bound: fine */
+  assert_int_equal(s_decide(&h, in, 100, &st, reason), HEALTH_HEALTHY);
 }
 
 /* can_lead leaves Raft's view out (a follower with no leader must still campaign) and the fence,

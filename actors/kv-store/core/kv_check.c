@@ -20,13 +20,7 @@ static int s_digest_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v
   if (d->scope == KV_DIGEST_NAMESPACE && kl > 0 && k[0] != KV_T_DENTRY && k[0] != KV_T_ATTR &&
       k[0] != KV_T_CONTENT)
     return 0;
-  uint8_t len[4];
-  kv_be32_put(len, (uint32_t)kl);
-  d->h = kv_fnv64(d->h, len, sizeof len);
-  d->h = kv_fnv64(d->h, k, kl);
-  kv_be32_put(len, (uint32_t)vl);
-  d->h = kv_fnv64(d->h, len, sizeof len);
-  d->h = kv_fnv64(d->h, v, vl);
+  d->h = kv_digest_row(d->h, k, kl, v, vl);
   return 0;
 }
 

@@ -197,3 +197,13 @@ uint64_t kv_hash64(const void *p, size_t n) {
   h ^= h >> 33;
   return h;
 }
+
+uint64_t kv_digest_row(uint64_t h, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  uint8_t len[4];
+  kv_be32_put(len, (uint32_t)kl);
+  h = kv_fnv64(h, len, sizeof len);
+  h = kv_fnv64(h, k, kl);
+  kv_be32_put(len, (uint32_t)vl);
+  h = kv_fnv64(h, len, sizeof len);
+  return kv_fnv64(h, v, vl);
+}

@@ -92,6 +92,10 @@ static inline bool kv_reader_done(const kv_reader_t *r) { return !r->failed && r
 /* FNV-1a 64-bit, incremental: start from KV_FNV64_INIT. (The replica digest.) */
 #define KV_FNV64_INIT 0xcbf29ce484222325ull
 uint64_t kv_fnv64(uint64_t h, const void *p, size_t n);
+/* One row's part of the namespace digest (`fs -digest`, and the remote copy's digest of
+ * `raftvisor meta-status --digest`): FNV-1a over be32 klen, key, be32 vlen, value. Rows are
+ * hashed in key order, starting from KV_FNV64_INIT. */
+uint64_t kv_digest_row(uint64_t h, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
 
 /* A hash for tables: FNV-1a finished with murmur3's fmix64, so every input bit reaches every
  * output bit (plain FNV-1a barely moves the middle bits when only the last byte differs, and

@@ -380,6 +380,10 @@ void kv_repl_trim(kv_actor_t *s, const rv_msg_t *m) {
   const Rv__ReplTrim *q = (const Rv__ReplTrim *)m->body;
   s_keep_uploader(s, q->uploader);
   rv_err_t err = {0};
+  if (q->below_index == 0) { /* a report only: the replicator does not know the copy's index */
+    s_status_reply(s, m, RV_OK, "");
+    return;
+  }
   int rc = s->core ? kv_core_chlog_trim(s->core, q->below_index, &err)
                    : rv_err_set(&err, RV_EUNAVAIL, "the store is being replaced");
   if (rc && rc != RV_ENOTFOUND) rv_warn("replica trim below %llu: %s",

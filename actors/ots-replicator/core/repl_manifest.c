@@ -241,7 +241,7 @@ int repl_manifest_decode(const char *text, size_t len, repl_manifest_t *m, rv_er
         if (strlen(a) >= REPL_CLUSTER_ID_MAX)
           rc = rv_err_set(err, RV_ECORRUPT, "line %d: cluster id too long", lineno);
         else
-          snprintf(m->meta.cluster_id, sizeof m->meta.cluster_id, "%s", a);
+          memcpy(m->meta.cluster_id, a, strlen(a) + 1); /* length checked just above */
       } else if (!s_u64(a, &v) || (f == F_FORMAT && v > UINT32_MAX) ||
                  (f == F_UPDATED && v > INT64_MAX)) {
         rc = rv_err_set(err, RV_ECORRUPT, "line %d: %s: \"%.40s\" is not a number in range",

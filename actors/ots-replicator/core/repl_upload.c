@@ -183,7 +183,9 @@ void repl_upload_tick(repl_upload_t *u, int64_t now, repl_update_t *out) {
       s_resume(u, now, out);
     }
   }
-  if (now - u->last_trim_ms >= REPL_UPLOAD_TRIM_EVERY_MS) s_trim(u, now, out);
+  /* the report goes at least every second (a meta read about to be made sends its own) */
+  if (now - u->last_trim_ms >= REPL_UPLOAD_TRIM_EVERY_MS && out->op.kind != REPL_OP_READ_META)
+    s_trim(u, now, out);
 }
 
 int64_t repl_upload_next_ms(const repl_upload_t *u) {

@@ -40,22 +40,29 @@ void repl_actor_kv_send(repl_actor_t *s, const repl_op_t *op) {
   if (rc) rv_debug("request to kv-store not sent (%d); the core retries it", rc);
 }
 
-/* Copies the page's rows (the message is borrowed) into one arena. Returns false out of memory. */
-static bool s_keep_rows(repl_actor_t *s, Rv__ReplRow **rows, size_t n, uint64_t *bytes) {
-  repl_actor_page_free(s);
+/* A page's rows, copied out of the (borrowed) message into one arena. */
+typedef struct {
+  repl_row_t *rows;
+  size_t n;
+  void *arena;
+} s_page_t;
+
+static bool s_copy_rows(Rv__ReplRow **rows, size_t n, s_page_t *pg, uint64_t *bytes) {
+  memset(pg, 0, sizeof *pg);
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += rows[i]->key.len + rows[i]->value.len;
   *bytes = total;
   if (!n) return true;
-  s->page_rows = calloc(n, sizeof *s->page_rows);
-  s->page_arena = malloc(total ? total : 1);
-  if (!s->page_rows || !s->page_arena) {
-    repl_actor_page_free(s);
+  pg->rows = calloc(n, sizeof *pg->rows);
+  pg->arena = malloc(total ? total : 1);
+  if (!pg->rows || !pg->arena) {
+    free(pg->rows);
+    free(pg->arena);
     return false;
   }
-  uint8_t *p = s->page_arena;
+  uint8_t *p = pg->arena;
   for (size_t i = 0; i < n; i++) {
-    repl_row_t *r = &s->page_rows[i];
+    repl_row_t *r = &pg->rows[i];
     memcpy(p, rows[i]->key.data, rows[i]->key.len);
     r->key = p;
     r->klen = rows[i]->key.len;
@@ -66,22 +73,32 @@ static bool s_keep_rows(repl_actor_t *s, Rv__ReplRow **rows, size_t n, uint64_t 
     p += rows[i]->value.len;
     r->deleted = rows[i]->deleted;
   }
-  s->page_n = n;
+  pg->n = n;
   return true;
 }
 
+/* Hands a page to the core. The rows are kept for the REPL_OP_PUT that follows only when the core
+ * takes the page: a late page of a stream given up must not touch the rows a queued PUT still
+ * needs. */
 static void s_page(repl_actor_t *s, bool base, Rv__ReplRow **rows, size_t n, repl_kv_page_t *p) {
   uint64_t bytes = 0;
-  if (p->code == 0 && !s_keep_rows(s, rows, n, &bytes)) {
+  s_page_t pg = {0};
+  if (p->code == 0 && !s_copy_rows(rows, n, &pg, &bytes)) {
     p->code = RV_ENOMEM;
     p->message = "out of memory keeping a page";
-    n = 0;
   }
   p->nrows = p->code ? 0 : n;
   p->bytes = bytes;
   repl_update_t u;
-  if (!repl_upload_kv_page(&s->core, base, p, repl_actor_now_ms(), &u))
-    repl_actor_page_free(s); /* not put: not kept */
+  if (repl_upload_kv_page(&s->core, base, p, repl_actor_now_ms(), &u)) {
+    repl_actor_page_free(s);
+    s->page_rows = pg.rows;
+    s->page_n = pg.n;
+    s->page_arena = pg.arena;
+  } else {
+    free(pg.rows);
+    free(pg.arena);
+  }
   repl_actor_carry_out(s, &u);
 }
 
@@ -144,6 +161,10 @@ static void s_uploader(repl_actor_t *s, Rv__ReplUploader *up) {
   up->base_rows_done = st.base_rows_done;
   up->base_rows_total = st.base_rows_total;
   up->reported_ms = (int64_t)(rv_wall_us() / 1000u);
+  up->uploads = st.uploads;
+  up->upload_bytes = st.upload_bytes;
+  up->errors = st.errors;
+  up->base_copies = st.base_copies;
 }
 
 void repl_actor_send_trim(repl_actor_t *s, uint64_t below) {
@@ -153,11 +174,19 @@ void repl_actor_send_trim(repl_actor_t *s, uint64_t below) {
   t.below_index = below;
   t.uploader = &up;
   rv_actor_send(s->a, "kv-store", RV_MSG_REPL_TRIM, &t.base, 0);
-  if (!cfg_node_actor(s->cfg, "health-monitor")) return;
-  /* the health-monitor judges the replica's lag (HEALTH_REPLICA_HOOK) from the same report */
+  /* the same report to the supervisor (/metrics) and the health-monitor (HEALTH_REPLICA_HOOK:
+   * the replica's lag on the leader) */
   Rv__ReplStatus rs = RV__REPL_STATUS__INIT;
+  Rv__ReplLogState log = RV__REPL_LOG_STATE__INIT;
+  log.enabled = s->log_enabled;
+  log.applied = s->log_applied;
+  log.floor = s->log_floor;
+  log.live_bytes = s->log_live_bytes;
+  rs.log = s->log_known ? &log : NULL;
   rs.uploader = &up;
   rs.commit_index = s->commit;
   rs.role = strcmp(s->role, "leader") == 0 ? "LEADER" : s->role[0] ? "FOLLOWER" : "";
-  rv_actor_send(s->a, "health-monitor", RV_MSG_REPL_STATUS, &rs.base, 0);
+  rv_actor_send(s->a, "supervisor", RV_MSG_REPL_STATUS, &rs.base, 0);
+  if (cfg_node_actor(s->cfg, "health-monitor"))
+    rv_actor_send(s->a, "health-monitor", RV_MSG_REPL_STATUS, &rs.base, 0);
 }

@@ -85,8 +85,10 @@ typedef struct repl_backend repl_backend_t;
 typedef struct repl_write repl_write_t;
 
 /* Opens the backend ots.endpoint names; creates its table or directory when absent (the
- * Tablestore table with local transactions enabled). NULL with err set on failure; RV_EINVAL
- * names a bad endpoint. Does not read the meta row. */
+ * Tablestore table with local transactions enabled; file: the cluster's folder inside the
+ * endpoint's directory, which must exist: a missing mount is RV_EUNAVAIL, retried, never
+ * replaced by a local directory). NULL with err set on failure; RV_EINVAL names a bad endpoint.
+ * Does not read the meta row. Backends plug in through repl_backend_int.h. */
 repl_backend_t *repl_backend_open(const repl_backend_cfg_t *cfg, rv_err_t *err);
 /* Closes and frees; nulls *b; safe on NULL. Aborts an open write. */
 void repl_backend_close(repl_backend_t **b);
@@ -102,8 +104,9 @@ int repl_backend_read_meta(repl_backend_t *b, repl_meta_t *meta, rv_err_t *err);
 int repl_backend_claim(repl_backend_t *b, uint64_t term, repl_meta_t *meta, rv_err_t *err);
 
 /* Starts a write under term. base false: incremental from (generation, from_index), which must
- * be what the meta row holds at commit time. base true: a new generation (from_index ignored).
- * At most one write is open per backend. */
+ * be what the meta row holds at commit time. base true: a new generation above `generation`
+ * (the current one; from_index ignored). At most one write is open per backend: RV_EBUSY (NULL)
+ * for a second one. */
 repl_write_t *repl_write_begin(repl_backend_t *b, uint64_t term, bool base, uint64_t generation,
                                uint64_t from_index, rv_err_t *err);
 /* Adds rows (in any order; a key may repeat, the last one wins). RV_ETOOBIG past an incremental
@@ -111,7 +114,8 @@ repl_write_t *repl_write_begin(repl_backend_t *b, uint64_t term, bool base, uint
 int repl_write_put(repl_write_t *w, const repl_row_t *rows, size_t n, rv_err_t *err);
 /* Makes the write visible with meta.synced_index = to_index (and, for a base write, the new
  * generation): the one conditional step. On success *meta is the new meta row. The write is
- * freed whatever the outcome. */
+ * freed whatever the outcome. A base commit whose to_index is below the meta row's
+ * synced_index fails with RV_ESTALE (the copy never goes back). */
 int repl_write_commit(repl_write_t **w, uint64_t to_index, repl_meta_t *meta, rv_err_t *err);
 /* Abandons a write (a base write's staged rows are left for repl_backend_tidy). Safe on NULL. */
 void repl_write_abort(repl_write_t **w);
@@ -127,7 +131,8 @@ int repl_backend_tidy(repl_backend_t *b, uint64_t term, bool *more, rv_err_t *er
  * for each (its non-zero return stops the scan and is returned). *last_key (caller's buffer of
  * REPL_KEY_MAX bytes) and *last_len get the last key given, *done is set at the end. The
  * backend checks that meta is still current when it can (RV_ESTALE if the generation was
- * replaced meanwhile: the reader starts again). */
+ * replaced meanwhile: the reader starts again). A call whose `after` is the previous call's
+ * last key continues where that one stopped (file: without seeking again). */
 #define REPL_KEY_MAX 4096
 typedef int (*repl_row_fn)(void *arg, const repl_row_t *row);
 int repl_backend_scan(repl_backend_t *b, const repl_meta_t *meta, const uint8_t *after,

@@ -85,7 +85,8 @@ void raft_fence_result(raft_peer_t *p, const rv_msg_t *m) {
   if (r->fenced) {
     rv_info("fenced %s (attempt %d): taking writes", raft_peer_node_name(p, f->target),
             f->attempts);
-    /* the remote term (off-cluster replica) is bumped by the fencer: FENCE_REMOTE_TERM_HOOK */
+    /* the remote copy's fence is this term's claim by this node's ots-replicator, made when it
+     * learnt it leads (FENCE_REMOTE_TERM_HOOK in fence_actor.c) */
     f->pending = false;
     f->text[0] = '\0';
   } else {
