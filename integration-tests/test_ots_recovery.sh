@@ -3,8 +3,8 @@
 # Cluster A (ots.enabled, file:// replica) gets a namespace from fs and a bench bulk load; once
 # the leader's replicator has uploaded everything (synced_index at A's applied index, lag 0),
 # A is stopped and its three data-dirs wiped. A new cluster on the same replica starts with
-# ots.recovery-mode: writes are refused with exactly the 25021 line before the load begins,
-# while it RUNs (proved by a digest that differs from A's right after the refusal) and at
+# ots.recovery-mode: writes are refused with exactly the 25021 line while it RUNs (proved by a
+# digest that differs from A's right after the refusal, and meta-status' state=RUNNING) and at
 # FINISH; the leader's replicator is killed with -9 during the load, then the whole leader node
 # (kill -9 of every process); the load resumes from the replicated cursor on the new leader;
 # at FINISH `fs -count` and `fs -digest` equal A's on all three nodes (the killed node caught up
@@ -49,7 +49,9 @@ synced_at() { # CFG INDEX: the replicator on CFG uploads, has synced INDEX or mo
 }
 L=$(leader_cfg)
 wait_for "A's leader uploaded index $A_INDEX (lag 0)" 120 synced_at "$L" "$A_INDEX"
-log "A's replicator: $(repl_note "$L")"
+meta_synced() { "$RV" meta-status -c "$T/n1.yaml" | grep -q '^LEADER .* _synced=1 '; }
+wait_for "meta-status: _synced=1 on A's leader" 60 meta_synced
+log "A's replicator: $(repl_note "$L"); $("$RV" meta-status -c "$T/n1.yaml" | grep '^LEADER')"
 
 for i in 1 2 3; do stop_node "$T/n$i.yaml"; done
 for i in 1 2 3; do wipe_node "n$i"; done
@@ -62,11 +64,11 @@ recovery_yaml() { # the base YAML with recovery mode on the same replica
   done
 }
 recovery_yaml
-# small commands (4 KiB, some 30 rows each) make the load last long enough to be watched
-export RV_RECOVERY_CHUNK_BYTES=4096
+# small commands (4 KiB, some 30 rows each), one at a time, make the load last long enough to
+# be watched (some 2,000 commands)
+export RV_RECOVERY_CHUNK_BYTES=4096 RV_RECOVERY_INFLIGHT=1
 for i in 1 2 3; do start_node "$T/n$i.yaml"; done
-unset RV_RECOVERY_CHUNK_BYTES
-wait_for "B: one leader agreed by all" 30 leader_agreed 3
+unset RV_RECOVERY_CHUNK_BYTES RV_RECOVERY_INFLIGHT
 EXACT='ErrorCode : 25021 , ErrorMsg: Namespace is under recovery mode, and is read-only.'
 refused_exactly() { # I PATH: a write through nI fails with exactly the 25021 line
   local out rc=0
@@ -81,8 +83,18 @@ loader_in() { # PHASE: prints the YAML of the node whose loader is in PHASE (onl
   done
   return 1
 }
-wait_for "B's leader loads (state RUNNING)" 60 loader_in load
-L=$(loader_in load) || L=$(leader_cfg)
+meta() { "$RV" meta-status -c "$T/n1.yaml" 2>/dev/null || true; }
+running() { case "$(meta)" in *"state=RUNNING rows="*) return 0 ;; esac; return 1; }
+meta_leader() { # prints the YAML of the node meta-status calls LEADER
+  local port id
+  port=$(meta | sed -n 's/^LEADER *[^ ]*:\([0-9]*\) .*/\1/p')
+  [ -n "$port" ] || return 1
+  id=$(grep -o "id: n[0-9], host: [^,]*, raft-port: [0-9]*, client-port: [0-9]*" "$T/n1.yaml" |
+    grep -E "port: $port(,|\$)" | sed 's/^id: \(n[0-9]\).*/\1/')
+  [ -n "$id" ] && echo "$T/$id.yaml"
+}
+wait_for "B's recovery RUNNING (meta-status state=RUNNING)" 60 running
+L=$(meta_leader) || fail "meta-status names no leader: $(meta)"
 log "B loading on $(basename "$L" .yaml): $(repl_note "$L")"
 
 # the leader's replicator killed with -9 mid-load: while it is down the state stays RUNNING
@@ -97,13 +109,15 @@ d=$(fs_digest "${LN#n}" | awk '{print $1}')
 # the digest differs from A's after the refusal: the load had not finished (FINISH needs every
 # row, and only the loader, dead now, proposes it), so the refusal came while RUNNING
 [ -n "$d" ] && [ "$d" != "$A_DIGEST" ] || fail "the load finished before the replicator was killed"
-log "a write was refused with the 25021 line while RUNNING (digest $d)"
+ms=$("$RV" meta-status -c "$T/n1.yaml") || true
+case "$ms" in *"state=RUNNING rows="*) ;; *) fail "meta-status during the load: $ms" ;; esac
+log "a write was refused with the 25021 line while RUNNING (digest $d); $(echo "$ms" | head -n 1)"
 wait_for "the replicator restarted" 20 field_is "$L" ots-replicator restarts 1
 
 # then the whole leader node, kill -9 of every process, during the load if it still runs
-L=$(leader_cfg)
+L=$(meta_leader) || L=$(leader_cfg)
 LN=$(basename "$L" .yaml)
-log "kill -9 of every process of the leader $LN: $(repl_note "$L")"
+log "kill -9 of every process of the leader $LN: $(meta | grep '^LEADER')"
 procs="$(supervisor_pid "$L") $(all_actor_pids "$L" | tr '\n' ' ')"
 expect_node_down "$LN"
 kill -9 $procs
@@ -126,6 +140,8 @@ finished() { loader_in done; }
 wait_for "B's recovery reaches FINISH" 120 finished
 log "B finished: $(repl_note "$(leader_cfg)")"
 refused_exactly 2 /written-at-finish
+ms=$("$RV" meta-status -c "$T/n1.yaml")
+[ "$(echo "$ms" | grep -c 'state=FINISH rows=')" = 3 ] || fail "meta-status at FINISH: $ms"
 digests_equal 3
 [ "$DIGEST" = "$A_DIGEST" ] || fail "B's digest $DIGEST differs from A's $A_DIGEST"
 for i in 1 2 3; do

@@ -17,7 +17,9 @@
 #define S_PROGRESS_LOG_MS 5000     /* a loading leader logs its progress this often */
 #define S_CHUNK_BYTES (1u << 20)   /* key + value bytes per RecoveryRows command; the
                                       environment's RV_RECOVERY_CHUNK_BYTES (4096..2 MiB)
-                                      overrides it (tuning, and tests that need a slow load) */
+                                      overrides it (tuning, and tests that need a slow load);
+                                      RV_RECOVERY_INFLIGHT (1..16, default 4) the commands in
+                                      flight */
 #define S_CHUNK_ROWS 50000         /* rows per command at most */
 #define S_SCAN_CHUNKS 2            /* chunks one scan job reads ahead */
 #define S_HELD_MAX (RR_QUEUE_MAX + 4 * S_SCAN_CHUNKS)
@@ -438,6 +440,16 @@ int repl_recover_new(rv_actor_t *a, const cfg_node_t *cfg, bool leave, repl_reco
   rr_config_t rc;
   rr_config_default(&rc);
   rc.leave = leave;
+  const char *inflight = getenv("RV_RECOVERY_INFLIGHT");
+  if (inflight && *inflight) {
+    char *end;
+    unsigned long v = strtoul(inflight, &end, 10);
+    if (*end || v < 1 || v > RR_INFLIGHT_MAX)
+      rv_warn("recovery: RV_RECOVERY_INFLIGHT=%s ignored (expected 1..%d)", inflight,
+              RR_INFLIGHT_MAX);
+    else
+      rc.inflight_max = (unsigned)v;
+  }
   rr_init(r->rr, &rc);
   r->shown_phase = RR_OFF;
   r->chunk_bytes = S_CHUNK_BYTES;
@@ -461,10 +473,11 @@ int repl_recover_new(rv_actor_t *a, const cfg_node_t *cfg, bool leave, repl_reco
     repl_recover_destroy(&r);
     return rv_err_set(err, RV_EIO, "recovery: cannot register with the actor's loop");
   }
-  rv_info("recovery: %s mode, remote copy %s, cluster \"%s\", %zu bytes per command",
+  rv_info("recovery: %s mode, remote copy %s, cluster \"%s\", %zu bytes per command, %u in "
+          "flight",
           leave ? "leave (ots.recovery-mode off: a FINISHed recovery is left by the leader)"
                 : "load (ots.recovery-mode on: read-only until left)",
-          cfg->ots_endpoint, cfg->cluster_id, r->chunk_bytes);
+          cfg->ots_endpoint, cfg->cluster_id, r->chunk_bytes, r->rr->cfg.inflight_max);
   *out = r;
   return RV_OK;
 }
