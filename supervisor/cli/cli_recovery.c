@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "rv_client.h"
 
+#define S_RETRY_MS 10000 /* an election, a failover: then "is the cluster running?" */
+
 static void s_help(void) {
   printf(
       "usage: raftvisor finish-recovery -c FILE [--json]\n"
@@ -22,7 +24,7 @@ static void s_help(void) {
       "  -c, --config FILE   a node's YAML (cluster.nodes gives every client port)\n"
       "      --json          one JSON object: {\"ok\",\"code\",\"error\",\"message\",\"left\"}\n"
       "Exit codes: 0 left (or nothing to leave), 1 refused or failed, 2 usage error,\n"
-      "3 no node answered.\n");
+      "3 no node answered (within 10 s).\n");
 }
 
 int cli_recovery_main(int argc, char **argv) {
@@ -41,7 +43,10 @@ int cli_recovery_main(int argc, char **argv) {
   rv_client_t *c = NULL;
   rv_err_t err;
   rv_client_result_t res = {0};
-  if (rv_client_new(nodes, NULL, &c, &err) != RV_OK) {
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  o.retry_ms = S_RETRY_MS;
+  if (rv_client_new(nodes, &o, &c, &err) != RV_OK) {
     fprintf(stderr, "raftvisor finish-recovery: %s\n", err.msg);
     return CLI_FAILURE;
   }
