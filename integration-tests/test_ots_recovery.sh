@@ -151,10 +151,10 @@ done
 log "B equals A on n1..n3: digest $DIGEST, -count / $A_COUNT"
 
 # ---- leaving, without a restart ---------------------------------------------------------------
-out=$("$RV" finish-recovery -c "$T/n1.yaml") || fail "finish-recovery: $out"
+out=$("$RV" finish-recovery -c "$T/n1.yaml" 2>&1) || fail "finish-recovery: $out"
 assert_contains "$out" "recovery mode left" "finish-recovery"
 fs 3 -mkdir /after-recovery || fail "a write after finish-recovery"
-out=$("$RV" finish-recovery -c "$T/n2.yaml") || fail "finish-recovery again: $out"
+out=$("$RV" finish-recovery -c "$T/n2.yaml" 2>&1) || fail "finish-recovery again: $out"
 assert_contains "$out" "nothing to leave" "finish-recovery again"
 
 # ---- cluster C: recovered, then left the published way ----------------------------------------

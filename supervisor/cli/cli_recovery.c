@@ -40,6 +40,7 @@ int cli_recovery_main(int argc, char **argv) {
   if (rc) return rc;
   char nodes[CFG_MAX_NODES * RV_CLIENT_ADDR_MAX];
   cli_cluster_nodes(cfg, nodes, sizeof nodes);
+  cfg_node_destroy(&cfg);
   rv_client_t *c = NULL;
   rv_err_t err;
   rv_client_result_t res = {0};

@@ -475,8 +475,14 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   if (cmd.client_id && (rc = kv_session_get(c, cmd.client_id, &sess, err))) return rc;
   int adding = cmd.client_id && !sess.found && cmd.seq == 1;
   bool evict = kv_session_evict_due(c, now, adding);
-  bool scans = evict || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE)) ||
-               cmd.op == KV_OP_RECOVERY_ROWS || cmd.op == KV_OP_RECOVERY_FINISH;
+  /* Recovery rows scan their key range (after, last]: while a recovery RUNs only rows write
+   * namespace keys (client writes are refused), each at or below the next one's `after`, so
+   * the store alone is current in that range, except after a RecoveryBegin that restarted
+   * from scratch: the first rows after it (an empty `after`) flush what came before. */
+  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS &&
+                    (cmd.data.len < 2 || kv_be16_get(cmd.data.p) == 0);
+  bool scans = evict || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE)) || rows_first ||
+               cmd.op == KV_OP_RECOVERY_FINISH;
   if (scans && !kv_batch_empty(c->batch) && (rc = s_flush(c, err))) return rc;
   if (evict) {
     if ((rc = kv_session_evict(c, now, cmd.client_id, adding, err))) return rc;

@@ -55,6 +55,9 @@ static void s_rows_free(rows_t *r) {
   memset(r, 0, sizeof *r);
 }
 
+static kv_t_env_t *s_source(int files);
+static kv_t_env_t *s_namespace_of(int files) { return s_source(files); }
+
 /* A source namespace with some depth, contents and attributes. */
 static kv_t_env_t *s_source(int files) {
   kv_t_env_t *e = kv_t_env_new(NULL);
@@ -352,6 +355,56 @@ static void test_bad_rows_refused(void **state) {
   kv_t_env_destroy(&src);
 }
 
+/* Grouped applies (kv_core_apply_batch, as the actor applies an ApplyBatch) give the same
+ * namespace as one write per command, a restart from scratch inside the group included: rows of
+ * generation 1, BEGIN of generation 2, its rows and FINISH, all in one group. */
+static void test_grouped_apply_with_restart(void **state) {
+  kv_t_env_t *a = s_namespace_of(40);
+  kv_t_env_t *b = kv_t_env_new(NULL);
+  assert_int_equal(kv_t_mkdir(b, "/only/in/b", KV_F_PARENTS), RV_OK);
+  assert_int_equal(kv_t_put(b, "/only/in/b/f", "b", 0), RV_OK);
+  rows_t ra = s_rows_of(a), rb = s_rows_of(b);
+  kv_buf_t cmds[8];
+  size_t n = 0;
+  rv_err_t err;
+  for (size_t i = 0; i < 8; i++) kv_buf_init(&cmds[i]);
+  kv_recovery_begin_t b1 = {"c", 1, 9, ra.n, ra.bytes}, b2 = {"c", 2, 9, rb.n, rb.bytes};
+  assert_int_equal(kv_recovery_encode_begin(&b1, 0, &cmds[n++], &err), RV_OK);
+  size_t half = ra.n / 2;
+  assert_int_equal(kv_recovery_encode_rows(NULL, 0, ra.rows, half, 0, &cmds[n++], &err), RV_OK);
+  assert_int_equal(kv_recovery_encode_rows(ra.rows[half - 1].key.p, ra.rows[half - 1].key.len,
+                                           ra.rows + half, ra.n - half - 2, 0, &cmds[n++], &err),
+                   RV_OK);
+  assert_int_equal(kv_recovery_encode_begin(&b2, 0, &cmds[n++], &err), RV_OK);
+  assert_int_equal(kv_recovery_encode_rows(NULL, 0, rb.rows, 2, 0, &cmds[n++], &err), RV_OK);
+  assert_int_equal(kv_recovery_encode_rows(rb.rows[1].key.p, rb.rows[1].key.len, rb.rows + 2,
+                                           rb.n - 2, 0, &cmds[n++], &err),
+                   RV_OK);
+  const kv_recovery_row_t *last = &rb.rows[rb.n - 1];
+  assert_int_equal(kv_recovery_encode_finish(last->key.p, last->key.len, 0, &cmds[n++], &err),
+                   RV_OK);
+  kv_t_env_t *one = kv_t_env_new(NULL), *grouped = kv_t_env_new(NULL);
+  kv_entry_t ents[8];
+  kv_result_t res[8];
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(kv_t_apply_raw(one, cmds[i].data, cmds[i].len), RV_OK);
+    ents[i] = (kv_entry_t){.index = i + 1, .data = cmds[i].data, .len = cmds[i].len};
+  }
+  assert_int_equal(kv_core_apply_batch(grouped->core, ents, n, res, &err), RV_OK);
+  for (size_t i = 0; i < n; i++) assert_int_equal(res[i].code, RV_OK);
+  uint64_t want = kv_t_digest(b, KV_DIGEST_NAMESPACE);
+  assert_true(kv_t_digest(one, KV_DIGEST_NAMESPACE) == want);
+  assert_true(kv_t_digest(grouped, KV_DIGEST_NAMESPACE) == want);
+  assert_int_equal(kv_t_check(grouped), RV_OK);
+  for (size_t i = 0; i < 8; i++) kv_buf_close(&cmds[i]);
+  s_rows_free(&ra);
+  s_rows_free(&rb);
+  kv_t_env_destroy(&one);
+  kv_t_env_destroy(&grouped);
+  kv_t_env_destroy(&a);
+  kv_t_env_destroy(&b);
+}
+
 static void test_state_codec(void **state) {
   kv_recovery_t st;
   memset(&st, 0, sizeof st);
@@ -381,6 +434,7 @@ int main(void) {
       cmocka_unit_test(test_begin_refused_on_data),
       cmocka_unit_test(test_generation_replaced_restarts_cleanly),
       cmocka_unit_test(test_bad_rows_refused),
+      cmocka_unit_test(test_grouped_apply_with_restart),
       cmocka_unit_test(test_state_codec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
