@@ -478,8 +478,9 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   /* Recovery rows scan their key range (after, last]: while a recovery RUNs only rows write
    * namespace keys (client writes are refused), each at or below the next one's `after`, so
    * the store alone is current in that range, except after a RecoveryBegin that restarted
-   * from scratch: the first rows after it (an empty `after`) flush what came before. */
-  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS &&
+   * from scratch: the first rows after it (an empty `after`) flush what came before. Without
+   * such a restart the range is known empty and is not scanned at all (kv_recovery.c). */
+  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS && c->rec_pending.leftovers &&
                     (cmd.data.len < 2 || kv_be16_get(cmd.data.p) == 0);
   bool scans = evict || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE)) || rows_first ||
                cmd.op == KV_OP_RECOVERY_FINISH;

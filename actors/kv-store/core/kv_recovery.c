@@ -98,6 +98,7 @@ int kv_recovery_encode_leave(int64_t time_ms, kv_buf_t *out, rv_err_t *err) {
 void kv_recovery_state_encode(const kv_recovery_t *st, kv_buf_t *out) {
   kv_buf_put_u8(out, S_STATE_VERSION);
   kv_buf_put_u8(out, st->phase);
+  kv_buf_put_u8(out, st->leftovers ? 1 : 0);
   kv_buf_put_str8(out, st->source_cluster, strlen(st->source_cluster));
   kv_buf_put_u64(out, st->source_generation);
   kv_buf_put_u64(out, st->source_synced_index);
@@ -115,6 +116,7 @@ int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
   kv_bytes_t cl, cur;
   uint8_t version = kv_reader_u8(&r);
   st->phase = kv_reader_u8(&r);
+  uint8_t leftovers = kv_reader_u8(&r);
   kv_reader_str8(&r, &cl);
   st->source_generation = kv_reader_u64(&r);
   st->source_synced_index = kv_reader_u64(&r);
@@ -126,10 +128,11 @@ int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
   if (!kv_reader_done(&r) || version != S_STATE_VERSION ||
       (st->phase != KV_RECOVERY_RUNNING && st->phase != KV_RECOVERY_FINISH &&
        st->phase != KV_RECOVERY_LEFT) ||
-      cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
+      leftovers > 1 || cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
     memset(st, 0, sizeof *st);
     return RV_ECORRUPT;
   }
+  st->leftovers = leftovers == 1;
   memcpy(st->source_cluster, cl.p, cl.len);
   memcpy(st->cursor, cur.p, cur.len);
   st->cursor_len = (uint16_t)cur.len;
@@ -241,9 +244,12 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
                          (unsigned long long)root.sub_files);
   }
   /* none -> RUNNING, or RUNNING from another source: from scratch */
-  x->res->n = st->phase == KV_RECOVERY_RUNNING; /* 1: restarted from scratch */
+  bool restart = st->phase == KV_RECOVERY_RUNNING;
+  x->res->n = restart; /* 1: restarted from scratch */
+  bool leftovers = restart && (st->leftovers || st->rows > 0);
   memset(st, 0, sizeof *st);
   st->phase = KV_RECOVERY_RUNNING;
+  st->leftovers = leftovers;
   memcpy(st->source_cluster, cl.p, cl.len);
   st->source_generation = gen;
   st->source_synced_index = synced;
@@ -352,7 +358,7 @@ static int s_rows(kv_opctx_t *x, kv_reader_t *r) {
     const kv_recovery_row_t *last = &rows[n - 1];
     s_sync_t s = {.c = c, .from = after.p, .flen = after.len, .to = last->key.p,
                   .tlen = last->key.len, .rows = rows, .n = n, .max = UINT64_MAX, .err = x->err};
-    rc = s_sync(&s);
+    rc = st->leftovers ? s_sync(&s) : RV_OK;
     for (uint32_t i = 0; !rc && i < n; i++) {
       const kv_recovery_row_t *row = &rows[i];
       if (row->key.p[0] == KV_T_ATTR) {

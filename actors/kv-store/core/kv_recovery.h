@@ -29,7 +29,8 @@
  *    increasing order, all above after; a row whose key or value is malformed is RV_ECORRUPT
  *    naming the key, and nothing of the batch is applied. The range (after, last key] of the
  *    namespace becomes exactly the rows given: keys in it that the rows do not hold are deleted
- *    (none on a first pass; the leftovers of a replaced generation otherwise). The next inode
+ *    (none on a first pass, which is known and skips the scan; the leftovers of a replaced
+ *    generation otherwise). The next inode
  *    moves above every inode loaded. cursor = last key.
  *  - FINISH {after}: with after equal to the cursor: every namespace key after the cursor is
  *    deleted (at most rm_max_entries, else RV_ETOOBIG), the root directory must exist
@@ -69,6 +70,9 @@ typedef struct {
   uint64_t source_synced_index;
   uint64_t rows_total, bytes_total; /* the source meta row's (0: unknown) */
   uint64_t rows, bytes;             /* loaded so far (key + value bytes) */
+  bool leftovers;                   /* a Begin restarted from scratch over loaded rows: rows
+                                       must delete what their range holds beyond them (else
+                                       the range is known empty and is not scanned) */
   uint16_t cursor_len;              /* 0: nothing loaded yet */
   uint8_t cursor[KV_KEY_MAX];       /* the last key loaded */
 } kv_recovery_t;
