@@ -161,7 +161,11 @@ assert_contains "$out" "nothing to leave" "finish-recovery again"
 for i in 1 2 3; do stop_node "$T/n$i.yaml"; done
 for i in 1 2 3; do wipe_node "n$i"; done
 recovery_yaml
+# 64 KiB commands: an ApplyBatch of 1 MiB commands (raft-peer's 4 MiB cap, some 40,000 keys)
+# holds kv-store's loop past the 1.5 s heartbeat timeout in the ASan build on a loaded host
+export RV_RECOVERY_CHUNK_BYTES=65536
 for i in 1 2 3; do start_node "$T/n$i.yaml"; done
+unset RV_RECOVERY_CHUNK_BYTES
 wait_for "C: one leader agreed by all" 30 leader_agreed 3
 wait_for "C's recovery reaches FINISH" 120 finished
 refused_exactly 1 /c-at-finish
