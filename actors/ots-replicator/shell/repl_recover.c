@@ -15,7 +15,10 @@
 
 #define S_POLL_MS 1000             /* kv-store asked for the lead and the state this often */
 #define S_PROGRESS_LOG_MS 5000     /* a loading leader logs its progress this often */
-#define S_CHUNK_BYTES (1u << 20)   /* key + value bytes per RecoveryRows command; the
+#define S_CHUNK_BYTES (256u << 10) /* key + value bytes per RecoveryRows command (4 in flight:
+                                      about 1 MiB, some 10,000 keys, per ApplyBatch: 1 MiB
+                                      commands made 4 MiB batches that held kv-store's loop
+                                      past the heartbeat timeout in a 450,000-row load); the
                                       environment's RV_RECOVERY_CHUNK_BYTES (4096..2 MiB)
                                       overrides it (tuning, and tests that need a slow load);
                                       RV_RECOVERY_INFLIGHT (1..16, default 4) the commands in
