@@ -607,8 +607,22 @@ meta_synced() {
   return 1
 }
 
+# s_applied_same N: true when nodes n1..nN (raftvisor status, cheap) report one applied index
+# equal to their commit index.
+s_applied_same() {
+  local n=$1 i a c all=""
+  for ((i = 1; i <= n; i++)); do
+    a=$(raft_field "$T/n$i.yaml" applied) || return 1
+    c=$(raft_field "$T/n$i.yaml" commit) || return 1
+    [ -n "$a" ] && [ "$a" = "$c" ] || return 1
+    all+="$a "
+  done
+  [ "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ]
+}
+
 # s_remote_matches N: true when the remote copy's digest (meta-status --digest) equals the
-# digest of every node n1..nN at the same index; the answers stay in $T/remote.digests.
+# digest of every node n1..nN at the same index; the answers stay in $T/remote.digests. Each
+# digest reads a whole store: called a few times, not polled.
 s_remote_matches() {
   local n=$1 r
   r=$("$RV" meta-status --digest -c "$T/n1.yaml" 2>/dev/null) || return 1
@@ -619,15 +633,22 @@ s_remote_matches() {
   [ "$(awk '{print $1}' "$T/remote.digests" | sort -u | wc -l)" -eq 1 ]
 }
 
-# remote_digest_equal N: waits (bounded) for _synced=1, then for the remote copy and nodes
-# n1..nN to show one digest at one index (the copy holds exactly the cluster's namespace).
-# Sets REMOTE_DIGEST and REMOTE_INDEX.
+# remote_digest_equal N: waits (bounded) for _synced=1 and for n1..nN to settle at one applied
+# index, then requires the remote copy and every node to show one digest at one index (the copy
+# holds exactly the cluster's namespace); a few tries, in case an entry (a client session)
+# slipped in between. Sets REMOTE_DIGEST and REMOTE_INDEX.
 remote_digest_equal() {
-  local n=$1
-  wait_for "meta-status shows _synced=1 on the leader" 60 meta_synced
-  wait_for "the remote copy and n1..n$n at one index with one digest" 60 s_remote_matches "$n"
-  REMOTE_DIGEST=$(awk 'NR == 1 {print $1}' "$T/remote.digests")
-  REMOTE_INDEX=$(awk 'NR == 1 {print $2}' "$T/remote.digests")
+  local n=$1 try
+  for try in 1 2 3 4 5; do
+    wait_for "meta-status shows _synced=1 on the leader" 60 meta_synced
+    wait_for "n1..n$n settled at one applied index" 60 s_applied_same "$n"
+    if s_remote_matches "$n"; then
+      REMOTE_DIGEST=$(awk 'NR == 1 {print $1}' "$T/remote.digests")
+      REMOTE_INDEX=$(awk 'NR == 1 {print $2}' "$T/remote.digests")
+      return 0
+    fi
+  done
+  fail "the remote copy and the nodes differ: $(tr '\n' ';' <"$T/remote.digests" 2>/dev/null)"
 }
 
 # manifest_terms_monotonic: true when the file backend's manifests, in sequence order, never go

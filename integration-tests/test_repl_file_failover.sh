@@ -36,7 +36,7 @@ more_acked 30
 
 # the whole leader node, kill -9
 L=$(leader_num) || fail "no leader before the node crash"
-others=$(for i in 1 2 3; do [ "$i" != "$L" ] && echo "$i"; done | tr '\n' ' ')
+others=$(for i in 1 2 3; do if [ "$i" != "$L" ]; then echo "$i"; fi; done | tr "\n" " ")
 sup=$(supervisor_pid "$T/n$L.yaml")
 actors=$(all_actor_pids "$T/n$L.yaml" | tr '\n' ' ')
 expect_node_down "n$L"
@@ -52,7 +52,7 @@ wait_for "one leader agreed by all after n$L's return" 30 leader_agreed 3
 
 # a leader frozen mid-upload, thawed after a newer term claimed the copy
 L=$(leader_num) || fail "no leader before the freeze"
-others=$(for i in 1 2 3; do [ "$i" != "$L" ] && echo "$i"; done | tr '\n' ' ')
+others=$(for i in 1 2 3; do if [ "$i" != "$L" ]; then echo "$i"; fi; done | tr "\n" " ")
 more_acked 20
 sup=$(supervisor_pid "$T/n$L.yaml")
 actors=$(all_actor_pids "$T/n$L.yaml" | tr '\n' ' ')

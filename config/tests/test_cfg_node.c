@@ -617,6 +617,38 @@ static void test_secret_file_errors(void **state) {
                    P "8:22: ots.access-key-secret: expected @/path/to/file, got \"@\"");
 }
 
+/* The remote copy must do what it says: ots.enabled (or its JindoFS alias, or recovery mode) adds
+ * the ots-replicator right after kv-store, before an added fencer; listed, it is not added. */
+static void test_ots_adds_the_replicator_after_kv_store(void **state) {
+  cfg_node_t *cfg = cfg_test_ok(CFG_TEST_MINIMAL "ots: {enabled: true, endpoint: \"file:///r\"}\n"
+                                                 "dfs.ha.fencing.methods: [\"shell(true)\"]\n");
+  assert_int_equal(cfg->nactors, 5);
+  assert_string_equal(cfg->actors[2].name, "kv-store");
+  assert_string_equal(cfg->actors[3].name, "ots-replicator");
+  assert_int_equal(cfg->actors[3].restart, CFG_RESTART_PERMANENT);
+  assert_string_equal(cfg->actors[4].name, "fencer");
+  cfg_node_destroy(&cfg);
+  /* in the middle of a listed order */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL "namespace.backend.raft.async.ots.enabled: true\n"
+                                     "namespace.ots.endpoint: \"file:///r\"\n"
+                                     "actors: [{name: raft-peer}, {name: kv-store}, {name: health-monitor}]\n");
+  assert_int_equal(cfg->nactors, 4);
+  assert_string_equal(cfg->actors[1].name, "kv-store");
+  assert_string_equal(cfg->actors[2].name, "ots-replicator");
+  assert_string_equal(cfg->actors[3].name, "health-monitor");
+  cfg_node_destroy(&cfg);
+  /* listed: not added again */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL "ots: {enabled: true, endpoint: \"file:///r\"}\n"
+                                     "actors: [{name: ots-replicator, restart: transient}, {name: kv-store}]\n");
+  assert_int_equal(cfg->nactors, 2);
+  assert_string_equal(cfg->actors[0].name, "ots-replicator");
+  cfg_node_destroy(&cfg);
+  /* off: none */
+  cfg = cfg_test_ok(CFG_TEST_MINIMAL);
+  assert_int_equal(cfg->nactors, 3);
+  cfg_node_destroy(&cfg);
+}
+
 static void test_secret_via_alias_is_read_too(void **state) {
   char dir[64], path[128], yaml[512], want[512];
   cfg_test_mkdtemp(dir, sizeof dir);
@@ -661,6 +693,7 @@ int main(void) {
       cmocka_unit_test(test_secret_file_open_to_others_draws_a_warning),
       cmocka_unit_test(test_secret_file_errors),
       cmocka_unit_test(test_secret_via_alias_is_read_too),
+      cmocka_unit_test(test_ots_adds_the_replicator_after_kv_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

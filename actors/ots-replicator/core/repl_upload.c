@@ -95,6 +95,7 @@ static void s_fenced(repl_upload_t *u, const char *msg, repl_update_t *out) {
 
 static void s_changes(repl_upload_t *u, int64_t now, repl_update_t *out) {
   u->st = REPL_ST_CHANGES;
+  u->cycle_ms = now;
   u->stream = u->next_stream++;
   u->page = 0;
   u->page_rows = u->page_bytes = 0;
@@ -309,6 +310,11 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
         u->upload_bytes += u->page_bytes;
       }
       s_trim(u, now, out);
+      if (!base && now - u->cycle_ms < REPL_UPLOAD_CYCLE_MS) { /* the next cycle waits a bit */
+        u->st = REPL_ST_IDLE;
+        u->wake_ms = u->cycle_ms + REPL_UPLOAD_CYCLE_MS;
+        return;
+      }
       s_resume(u, now, out);
       return;
     }

@@ -32,6 +32,9 @@
 #define REPL_UPLOAD_META_EVERY_MS 1000   /* followers read the meta row this often */
 #define REPL_UPLOAD_TRIM_EVERY_MS 1000   /* and everyone reports (ReplTrim) at least this often */
 #define REPL_UPLOAD_POLL_MS 50           /* an idle leader asks kv-store for changes this often */
+#define REPL_UPLOAD_CYCLE_MS 100         /* and a busy one starts an upload at most this often:
+                                            under load each cycle takes what came meanwhile, so
+                                            kv-store's loop serves fewer, bigger pages */
 #define REPL_UPLOAD_BACKOFF_MIN_MS 100
 #define REPL_UPLOAD_BACKOFF_MAX_MS 10000
 #define REPL_UPLOAD_KV_TIMEOUT_MS 10000  /* a kv-store answer later than this is given up */
@@ -136,6 +139,7 @@ typedef struct {
   int64_t wake_ms;         /* BACKOFF / IDLE / standby: next action */
   int64_t backoff_ms;
   int64_t next_meta_ms, last_trim_ms, last_tidy_ms, last_progress_ms, base_started_ms;
+  int64_t cycle_ms;        /* when the incremental upload in progress (or the last) started */
   uint64_t commits_since_tidy;
   repl_meta_t meta;
   bool meta_known;

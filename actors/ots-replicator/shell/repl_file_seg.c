@@ -278,8 +278,9 @@ int repl_seg_writer_finish(repl_seg_writer_t **wp, const char *name, uint64_t *s
   if (!rc) {
     close(w->fd);
     w->fd = -1; /* renamed: nothing to unlink */
-    rc = repl_file_sync_dir(w->dir, err);
-    if (rc) unlink(dst);
+    /* the directory is fsynced by the manifest commit that names this file (one directory
+     * fsync makes every rename and the manifest's link durable together; a file no durable
+     * manifest names is garbage anyway) */
   }
   if (!rc) {
     *size = w->off;

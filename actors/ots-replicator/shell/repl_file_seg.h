@@ -7,8 +7,9 @@
  *   index: every REPL_SEG_INDEX_EVERY-th record: be32 klen | key | be64 offset of the record
  *   footer, 40 bytes: be64 index offset | be64 records | be64 index entries |
  *                     be32 crc32c(index + the footer's first 24 bytes) | be32 0 | "RVSEGEND"
- * A file is written under a temporary name, fsynced, renamed to its final name and the
- * directory fsynced: it exists whole or not at all. The manifest names it with its size and
+ * A file is written under a temporary name, fsynced and renamed to its final name; the
+ * directory is fsynced by the manifest commit that names it (repl_file_put_whole), so it exists
+ * whole or not at all by the time anything durable refers to it. The manifest names it with its size and
  * record count, so a truncated or replaced file is caught when it is opened, and a flipped bit
  * by the record's or the index's checksum. Every error names the file's path. */
 #ifndef REPL_FILE_SEG_H
@@ -58,8 +59,10 @@ int repl_seg_writer_add(repl_seg_writer_t *w, const uint8_t *key, size_t klen, c
                         size_t vlen, bool deleted, rv_err_t *err);
 /* Records added so far. */
 uint64_t repl_seg_writer_records(const repl_seg_writer_t *w);
-/* Writes index and footer, fsyncs, renames to dir/name, fsyncs dir; *size and *records of the
- * file. Frees the writer whatever the outcome (*w nulled); on failure nothing is left. */
+/* Writes index and footer, fsyncs, renames to dir/name; *size and *records of the file. The
+ * directory is NOT fsynced here: the manifest commit that names the file does it (after its own
+ * link), making every rename before it durable too. Frees the writer whatever the outcome (*w
+ * nulled); on failure nothing is left. */
 int repl_seg_writer_finish(repl_seg_writer_t **w, const char *name, uint64_t *size,
                            uint64_t *records, rv_err_t *err);
 /* Abandons: the temporary file is removed. Safe on NULL. */
