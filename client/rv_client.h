@@ -77,7 +77,9 @@ typedef enum {
   RV_CLIENT_SNAPSHOT_READ = 41 /* no path: one chunk of a consistent image of the answering
                                   node's store (snapshot_stream, snapshot_offset; the pairs in
                                   result.content, the rest in result.image). Give the client
-                                  one node: a chunk is only good from the node holding the view */
+                                  one node: a chunk is only good from the node holding the view */,
+  RV_CLIENT_RECOVERY_LEAVE = 42 /* no path, a write: leave recovery mode (state FINISH ->
+                                   writable); result.n = 1 when it left, 0 when none was on */
 } rv_client_op_t;
 
 /* One node's status, as its kv-store answers RV_CLIENT_NODE_STATUS (see kv.proto NodeStatus). */
@@ -202,7 +204,10 @@ typedef struct {
   uint64_t tag;                 /* the caller's, from submit (sync calls: 0) */
   rv_client_op_t op;
   int code;                     /* RV_OK, or the failure: RV_ENOTFOUND, RV_EEXIST, ...;
-                                   RV_ETIMEDOUT when no node decided it in time */
+                                   RV_ETIMEDOUT when no node decided it in time;
+                                   RV_ERECOVERY (25021): a write while the cluster is being
+                                   rebuilt from its remote copy (read-only); msg is then
+                                   exactly RV_ERECOVERY_MSG */
   char msg[RV_CLIENT_MSG_MAX];  /* "" on success; the server's (or the client's) reason */
   uint64_t index;               /* writes: the log index that decided it; reads: the index the
                                    answer was read at */
@@ -305,6 +310,9 @@ int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t 
  * (res->index): linearizable by default (the node first applies up to the leader's commit
  * index), RV_CLIENT_STALE = at once. Nodes that report the same index must report the same
  * digest. O(namespace size) on the node. */
+/* Leaves recovery mode (a cluster rebuilt from its remote copy, state FINISH): the namespace
+ * becomes writable. RV_EBUSY while the recovery is RUNNING (res->msg says how far it is). */
+int rv_client_recovery_leave(rv_client_t *c, rv_client_result_t *res);
 int rv_client_digest(rv_client_t *c, unsigned flags, rv_client_result_t *res);
 /* The status of the node that answers: give the client that one node only. */
 int rv_client_node_status(rv_client_t *c, rv_client_result_t *res);

@@ -22,6 +22,7 @@ const char *rv_client_op_name(int op) {
     case RV_CLIENT_DIGEST: return "digest";
     case RV_CLIENT_NODE_STATUS: return "node-status";
     case RV_CLIENT_SNAPSHOT_READ: return "snapshot-read";
+    case RV_CLIENT_RECOVERY_LEAVE: return "recovery-leave";
     default: return "op?";
   }
 }
@@ -131,7 +132,8 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
                      const char *user, uint8_t **frame, size_t *len, rv_err_t *err) {
   const char *name = rv_client_op_name(req->op);
   if (!strcmp(name, "op?")) return rv_err_set(err, RV_EINVAL, "unknown operation %d", req->op);
-  if (req->op == RV_CLIENT_NODE_STATUS || req->op == RV_CLIENT_SNAPSHOT_READ) {
+  if (req->op == RV_CLIENT_NODE_STATUS || req->op == RV_CLIENT_SNAPSHOT_READ ||
+      req->op == RV_CLIENT_RECOVERY_LEAVE) {
     if (req->path && *req->path)
       return rv_err_set(err, RV_EINVAL, "%s: takes no path, got \"%s\"", name, req->path);
     if (req->op == RV_CLIENT_SNAPSHOT_READ && !req->snapshot_stream)
@@ -416,6 +418,11 @@ int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t 
 
 int rv_client_node_status(rv_client_t *c, rv_client_result_t *res) {
   rv_client_req_t q = {.op = RV_CLIENT_NODE_STATUS, .flags = RV_CLIENT_STALE};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_recovery_leave(rv_client_t *c, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_RECOVERY_LEAVE};
   return rv_client_call(c, &q, res);
 }
 

@@ -41,7 +41,14 @@
   X(EPROTO, 24, "protocol error")                                                    \
   X(ECORRUPT, 25, "corrupt data")                                                    \
   X(EPERM, 26, "permission denied")                                                  \
-  X(EINTERNAL, 27, "internal error")
+  X(EINTERNAL, 27, "internal error")                                                 \
+  X(ERECOVERY, 25021, "Namespace is under recovery mode, and is read-only.")
+
+/* RV_ERECOVERY keeps the number JindoFS gives this condition (25021), so scripts written for it
+ * keep matching. A write refused because the cluster is being rebuilt from the off-cluster
+ * replica carries exactly this message (printed by `raftvisor fs` as it is): */
+#define RV_ERECOVERY_MSG \
+  "ErrorCode : 25021 , ErrorMsg: Namespace is under recovery mode, and is read-only."
 
 typedef enum {
 #define RV_ERROR_ENUM(name, num, text) RV_##name = num,

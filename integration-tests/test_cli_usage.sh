@@ -2,7 +2,7 @@
 # Every command has --help (exit 0); bad arguments are usage errors (exit 2) naming the
 # problem; addressing a node that is not running exits 3.
 source "$(dirname "$0")/lib.sh"
-for c in start stop status restart tap config fence raft endpoints meta-status; do
+for c in start stop status restart tap config fence raft endpoints meta-status finish-recovery; do
   out=$("$RV" $c --help) || fail "raftvisor $c --help failed"
   assert_contains "$out" "usage: raftvisor $c" "$c --help"
 done
@@ -17,6 +17,8 @@ for c in status tap; do
 done
 expect_fail 3 "no node answered" "$RV" meta-status -c "$cfg"
 expect_fail 2 "give -c FILE or --nodes, not both" "$RV" meta-status -c "$cfg" --nodes 127.0.0.1:1
+expect_fail 2 "missing -c FILE" "$RV" finish-recovery
+expect_fail 3 "is the cluster running?" "$RV" finish-recovery -c "$cfg"
 # LSB: stopping a stopped node succeeds
 out=$("$RV" stop -c "$cfg" 2>&1) || fail "raftvisor stop on a stopped node exited $?, expected 0"
 assert_contains "$out" "node n1 is not running; nothing to stop" "stop on a stopped node"

@@ -92,9 +92,9 @@ done
 grep -q '"actor":"flaky","level":"error","msg":"cannot start: start failure, as told"' "$T/jf/log/flaky.log" ||
   fail "flaky.log lacks its error as JSON: $(tail -n 3 "$T/jf/log/flaky.log")"
 
-# settings this build cannot carry out are refused by config check and start, not ignored
+# recovery mode without a remote copy to recover from is refused by config check and start
 orm=$(host_yaml otsrm 127.0.0.1 "$T/orm" "$port")
-printf 'ots:\n  recovery-mode: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$orm"
-expect_fail 1 "ots.recovery-mode: not supported yet" "$RV" config check -c "$orm"
-expect_fail 1 "ots.recovery-mode: not supported yet" "$RV" start --daemon -c "$orm"
+printf 'ots:\n  recovery-mode: true\n' >>"$orm"
+expect_fail 1 "ots.recovery-mode: needs ots.endpoint" "$RV" config check -c "$orm"
+expect_fail 1 "ots.recovery-mode: needs ots.endpoint" "$RV" start --daemon -c "$orm"
 log "ok"

@@ -15,6 +15,7 @@
 #include "ha.pb-c.h"
 #include "kv.pb-c.h"
 #include "raft.pb-c.h"
+#include "recovery.pb-c.h"
 #include "repl.pb-c.h"
 
 #define RV_MSGTYPES(X)                                              \
@@ -61,6 +62,8 @@
   X(REPL_TRIM, 404, rv__repl_trim__descriptor)                        \
   X(REPL_STATUS_REQUEST, 405, rv__repl_status_request__descriptor)    \
   X(REPL_STATUS, 406, rv__repl_status__descriptor)                    \
+  X(RECOVERY_COMMAND, 420, rv__recovery_command__descriptor)          \
+  X(RECOVERY_ANSWER, 421, rv__recovery_answer__descriptor)            \
   X(FENCE_REQUEST, 500, rv__fence_request__descriptor)              \
   X(FENCE_ATTEMPT, 501, rv__fence_attempt__descriptor)              \
   X(FENCE_RESULT, 502, rv__fence_result__descriptor)              \

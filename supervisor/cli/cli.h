@@ -36,6 +36,7 @@ int cli_endpoints_main(int argc, char **argv);
 int cli_snapshot_main(int argc, char **argv); /* cli_snapshot.c */
 int cli_keys_main(int argc, char **argv);
 int cli_meta_status_main(int argc, char **argv);
+int cli_recovery_main(int argc, char **argv); /* finish-recovery */
 
 /* The cluster's status, every node asked over the network (status --cluster, endpoints); fmt
  * "table" (or NULL) or "json". Returns the exit code. */

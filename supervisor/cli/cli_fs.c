@@ -238,7 +238,9 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
   /* no node took a connection: nothing runs there (exit 3); running nodes that did not decide
    * (no quorum, no leader) are a failure (exit 1), not "not running" */
   bool unreachable = res->code == RV_ETIMEDOUT && res->attempts == 0;
-  if (res->code == RV_EPERM) /* FsShell prints an AccessControlException's text as is: it names
+  if (res->code == RV_ERECOVERY) /* the published line, as JindoFS prints it */
+    snprintf(msg, sizeof msg, "%s", RV_ERECOVERY_MSG);
+  else if (res->code == RV_EPERM) /* FsShell prints an AccessControlException's text as is: it names
                                 the user, the access and the inode itself */
     snprintf(msg, sizeof msg, "%s: %s", cmd, res->msg);
   else

@@ -45,6 +45,8 @@ static const cli_command_t s_commands[] = {
      cli_keys_main},
     {"meta-status", "the off-cluster replica on every node: _synced, lag, backlog; --digest",
      cli_meta_status_main},
+    {"finish-recovery", "leave recovery mode (a cluster rebuilt from its remote copy, state FINISH)",
+     cli_recovery_main},
     {"version", "print the version of raftvisor", s_version_main},
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

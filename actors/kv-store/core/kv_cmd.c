@@ -13,7 +13,7 @@ typedef struct {
   bool data;
 } s_op_rule_t;
 
-static const s_op_rule_t s_rules[KV_OP_LAST + 1] = {
+static const s_op_rule_t s_rules[KV_OP_RECOVERY_LAST + 1] = {
     [KV_OP_MKDIR] = {"mkdir", KV_F_PARENTS, true, false, false, false},
     [KV_OP_PUT] = {"put", KV_F_PARENTS | KV_F_OVERWRITE, true, false, false, true},
     [KV_OP_TOUCHZ] = {"touchz", 0, true, false, false, false},
@@ -21,18 +21,25 @@ static const s_op_rule_t s_rules[KV_OP_LAST + 1] = {
                   false},
     [KV_OP_MV] = {"mv", 0, false, false, true, false},
     [KV_OP_SETATTR] = {"setattr", 0, true, true, false, false},
+    [KV_OP_RECOVERY_BEGIN] = {"recovery-begin", 0, false, false, false, true},
+    [KV_OP_RECOVERY_ROWS] = {"recovery-rows", 0, false, false, false, true},
+    [KV_OP_RECOVERY_FINISH] = {"recovery-finish", 0, false, false, false, true},
+    [KV_OP_RECOVERY_LEAVE] = {"recovery-leave", 0, false, false, false, false},
 };
+
+static bool s_op_known(int op) {
+  return (op >= KV_OP_MIN && op <= KV_OP_LAST) || kv_op_is_recovery(op);
+}
 
 #define S_HEADER_LEN (1 + 1 + 8 + 8 + 8)
 
 const char *kv_op_name(int op) {
-  return op >= KV_OP_MIN && op <= KV_OP_LAST ? s_rules[op].name : "op?";
+  return s_op_known(op) ? s_rules[op].name : "op?";
 }
 
 /* The checks shared by encoder and decoder: which fields an op may carry. */
 static int s_check_fields(const kv_cmd_t *c, int code, rv_err_t *err) {
-  if (c->op < KV_OP_MIN || c->op > KV_OP_LAST)
-    return rv_err_set(err, code, "command: unknown op %u", c->op);
+  if (!s_op_known(c->op)) return rv_err_set(err, code, "command: unknown op %u", c->op);
   const s_op_rule_t *r = &s_rules[c->op];
   if (c->flags & ~r->flags)
     return rv_err_set(err, code, "%s command: flags 0x%02x not allowed (allowed 0x%02x)", r->name,
@@ -129,8 +136,7 @@ static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) 
                       KV_CMD_VERSION_LEGACY, KV_CMD_VERSION);
   c->op = kv_reader_u8(&r);
   if (!s_field_ok(&r, "op", err)) return RV_EDECODE;
-  if (c->op < KV_OP_MIN || c->op > KV_OP_LAST)
-    return rv_err_set(err, RV_EDECODE, "command: unknown op %u", c->op);
+  if (!s_op_known(c->op)) return rv_err_set(err, RV_EDECODE, "command: unknown op %u", c->op);
   c->client_id = kv_reader_u64(&r);
   c->seq = kv_reader_u64(&r);
   c->time_ms = kv_reader_i64(&r);

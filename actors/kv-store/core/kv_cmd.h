@@ -58,7 +58,23 @@ typedef enum {
   KV_OP_SETATTR = 6 /* path, set_mask and the fields it names */
 } kv_op_t;
 #define KV_OP_MIN KV_OP_MKDIR
-#define KV_OP_LAST KV_OP_SETATTR
+#define KV_OP_LAST KV_OP_SETATTR /* the last namespace (client) op */
+
+/* The recovery of a new cluster from the off-cluster replica (kv_recovery.h): proposed by the
+ * leader's kv-store for its ots-replicator, never by clients. Numbered well above the
+ * namespace ops so that those can grow. They carry their arguments in `data` only (encoded by
+ * kv_recovery.h) and no session (client_id 0). */
+#define KV_OP_RECOVERY_BEGIN 64  /* state none -> RUNNING (an empty namespace only) */
+#define KV_OP_RECOVERY_ROWS 65   /* rows after the replicated cursor, exactly once */
+#define KV_OP_RECOVERY_FINISH 66 /* RUNNING -> FINISH at the end of the source's rows */
+#define KV_OP_RECOVERY_LEAVE 67  /* FINISH -> none: the namespace is writable again */
+#define KV_OP_RECOVERY_FIRST KV_OP_RECOVERY_BEGIN
+#define KV_OP_RECOVERY_LAST KV_OP_RECOVERY_LEAVE
+
+/* Whether op is a namespace op (client write) or a recovery op. */
+static inline bool kv_op_is_recovery(int op) {
+  return op >= KV_OP_RECOVERY_FIRST && op <= KV_OP_RECOVERY_LAST;
+}
 
 /* flags */
 #define KV_F_PARENTS 0x01   /* create missing parent directories */
@@ -109,7 +125,8 @@ typedef struct {
   kv_bytes_t groups[KV_CMD_GROUPS_MAX];
 } kv_cmd_t;
 
-/* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr"), or "op?" when unknown.
+/* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr", "recovery-begin",
+ * "recovery-rows", "recovery-finish", "recovery-leave"), or "op?" when unknown.
  * Borrowed static string. */
 const char *kv_op_name(int op);
 

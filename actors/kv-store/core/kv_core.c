@@ -152,6 +152,7 @@ int kv_core_new(kv_store_t *store, const kv_core_config_t *cfg, kv_core_t **out,
     return rv_err_set(err, RV_ENOMEM, "kv core: out of memory");
   }
   rc = s_load(c, err);
+  if (!rc) rc = kv_recovery_load(c, err);
   if (!rc) rc = kv_chlog_open(c, err);
   if (rc) {
     kv_core_destroy(&c);
@@ -394,6 +395,7 @@ static void s_abort(kv_core_t *c) {
   kv_batch_clear(c->batch);
   c->pending = c->committed;
   c->chlog_pending = c->chlog;
+  c->rec_pending = c->rec;
   c->lru_floor = INT64_MIN;
 }
 
@@ -420,6 +422,7 @@ static int s_flush(kv_core_t *c, rv_err_t *err) {
     if (op.key[0] != KV_T_CHLOG) kv_cache_set(c->cache, op.key, op.klen, op.val, op.vlen, op.del);
   kv_batch_clear(c->batch);
   c->committed = c->pending;
+  c->rec = c->rec_pending;
   if (c->chlog_on) kv_chlog_committed(c);
   return RV_OK;
 }
@@ -475,9 +478,11 @@ static int s_replay(kv_core_t *c, uint64_t index, const uint8_t *data, size_t le
 }
 
 typedef int (*s_op_fn)(kv_opctx_t *ctx);
-static const s_op_fn s_ops[KV_OP_LAST + 1] = {
+static const s_op_fn s_ops[KV_OP_RECOVERY_LAST + 1] = {
     [KV_OP_MKDIR] = kv_op_mkdir, [KV_OP_PUT] = kv_op_put, [KV_OP_TOUCHZ] = kv_op_touchz,
     [KV_OP_RM] = kv_op_rm,       [KV_OP_MV] = kv_op_mv,   [KV_OP_SETATTR] = kv_op_setattr,
+    [KV_OP_RECOVERY_BEGIN] = kv_op_recovery,  [KV_OP_RECOVERY_ROWS] = kv_op_recovery,
+    [KV_OP_RECOVERY_FINISH] = kv_op_recovery, [KV_OP_RECOVERY_LEAVE] = kv_op_recovery,
 };
 
 /* Applies one entry into the batch (flushing earlier entries first when this one must scan). */
@@ -519,7 +524,15 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   if (adding && who.user[0] && (rc = kv_session_principal_full(c, who.user, &full, err)))
     return rc;
   bool evict = kv_session_evict_due(c, now, adding);
-  bool scans = evict || full || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE));
+  /* Recovery rows scan their key range (after, last]: while a recovery RUNs only rows write
+   * namespace keys (client writes are refused), each at or below the next one's `after`, so
+   * the store alone is current in that range, except after a RecoveryBegin that restarted
+   * from scratch: the first rows after it (an empty `after`) flush what came before. Without
+   * such a restart the range is known empty and is not scanned at all (kv_recovery.c). */
+  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS && c->rec_pending.leftovers &&
+                    (cmd.data.len < 2 || kv_be16_get(cmd.data.p) == 0);
+  bool scans = evict || full || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE)) || rows_first ||
+               cmd.op == KV_OP_RECOVERY_FINISH;
   if (scans && !kv_batch_empty(c->batch) && (rc = s_flush(c, err))) return rc;
   /* A principal at its cap makes room from its own sessions, never from anyone else's: its
    * least recently used one goes (a flood of new sessions evicts only the flooder's). */
@@ -557,13 +570,26 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
                          (unsigned long long)cmd.client_id, (unsigned long long)cmd.seq);
   }
 
+  /* A namespace being rebuilt from the remote copy is read-only (kv_recovery.h): decided here,
+   * in the log's order, so a write proposed before RecoveryBegin applied is refused too. */
+  if ((c->rec_pending.phase == KV_RECOVERY_RUNNING || c->rec_pending.phase == KV_RECOVERY_FINISH) &&
+      !kv_op_is_recovery(cmd.op)) {
+    kv_res_fail(res, RV_ERECOVERY, "%s", RV_ERECOVERY_MSG);
+    if (cmd.client_id && (rc = kv_session_put(c, cmd.client_id, &sess, cmd.seq, now, res, err)))
+      return rc;
+    return RV_OK;
+  }
+
   size_t mark = kv_batch_mark(c->batch);
   kv_meta_t saved = c->pending;
+  bool recovery = kv_op_is_recovery(cmd.op);
+  if (recovery) c->rec_saved = c->rec_pending;
   kv_opctx_t ctx = {.core = c, .cmd = &cmd, .res = res, .err = err, .who = &who};
   if ((rc = s_ops[cmd.op](&ctx))) return rc;
   if (res->code != RV_OK) {
     kv_batch_rollback(c->batch, mark);
     c->pending = saved;
+    if (recovery) c->rec_pending = c->rec_saved;
     res->inode = 0;
     res->n = 0;
   }

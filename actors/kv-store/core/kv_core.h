@@ -69,6 +69,7 @@
 #include "kv_codec.h"
 #include "kv_path.h"
 #include "kv_perm.h"
+#include "kv_recovery.h"
 #include "kv_schema.h"
 #include "kv_store.h"
 #include "rv_error.h"
@@ -283,5 +284,12 @@ bool kv_core_chlog_tidy_due(const kv_core_t *core);
 /* Deletes up to max of them in one store write (*deleted says how many). Bounded, so the
  * caller's loop never stalls on a dropped log of millions of entries. Call between applies. */
 int kv_core_chlog_tidy(kv_core_t *core, size_t max, size_t *deleted, rv_err_t *err);
+
+/* ---- recovery of a new cluster from the remote copy (kv_recovery.h) ------------------------ */
+
+/* The recovery state as last written (phase KV_RECOVERY_NONE when not recovering). */
+void kv_core_recovery(const kv_core_t *core, kv_recovery_t *out);
+/* true while a recovery is RUNNING or FINISH: client writes are refused with RV_ERECOVERY. */
+bool kv_core_read_only(const kv_core_t *core);
 
 #endif

@@ -11,6 +11,7 @@
 #include "kv_cache.h"
 #include "kv_core.h"
 #include "kv_perm.h"
+#include "kv_recovery.h"
 
 /* The meta values ('M' "state"), held here and written with every write that changes them. */
 typedef kv_state_t kv_meta_t;
@@ -46,6 +47,9 @@ struct kv_core {
   kv_chlog_state_t chlog;         /* the change log's state as in the store */
   kv_chlog_state_t chlog_pending; /* as in store + batch */
   kv_buf_t chlog_buf;  /* the entry being built */
+  kv_recovery_t rec;         /* the recovery state as in the store (kv_recovery.h) */
+  kv_recovery_t rec_pending; /* as in store + batch */
+  kv_recovery_t rec_saved;   /* rec_pending before the recovery command being applied */
   uint64_t *stack;     /* rm -r: directories still to empty */
   size_t nstack, capstack;
   kv_attr_t *pattrs;   /* permission checks: the attributes along a path (KV_DEPTH_MAX + 2),
@@ -133,6 +137,11 @@ int kv_op_touchz(kv_opctx_t *ctx);
 int kv_op_setattr(kv_opctx_t *ctx);
 int kv_op_rm(kv_opctx_t *ctx);
 int kv_op_mv(kv_opctx_t *ctx);
+/* The recovery commands (kv_recovery.c): BEGIN, ROWS, FINISH, LEAVE. ROWS and FINISH scan the
+ * store: the batch must hold no earlier entry's writes. */
+int kv_op_recovery(kv_opctx_t *ctx);
+/* Loads the recovery state key into rec and rec_pending (none when absent). */
+int kv_recovery_load(kv_core_t *c, rv_err_t *err);
 
 /* Permission checks of the ops (kv_op_access.c). Each returns 0 or a storage error; a denial
  * fails the op (RV_EPERM, Hadoop's message as the whole result message): the caller goes on

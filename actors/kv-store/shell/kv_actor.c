@@ -22,6 +22,8 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_DIGEST: return "digest";
     case RV__FS_OP__FS_NODE_STATUS: return "node-status";
     case RV__FS_OP__FS_SNAPSHOT_READ: return "snapshot-read";
+    case KV_FS_OP_RECOVERY: return "recovery";
+    case RV__FS_OP__FS_RECOVERY_LEAVE: return "recovery-leave";
     default: return kv_op_name(op); /* the writes are kv_op_t's numbers */
   }
 }
@@ -303,6 +305,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     case RV_MSG_REPL_BASE_COPY_REQUEST: kv_repl_base_copy(s, m); break;
     case RV_MSG_REPL_TRIM: kv_repl_trim(s, m); break;
     case RV_MSG_REPL_STATUS_REQUEST: kv_repl_status(s, m); break;
+    case RV_MSG_RECOVERY_COMMAND: kv_recover_command(s, m); break;
     default: {
       char tb[32];
       rv_debug("ignored %s from %s", rv_msgtype_name(m->type, tb, sizeof tb), m->from.actor);

@@ -14,6 +14,7 @@
 
 #define KV_VERSION "0.1.0"        /* what FS_NODE_STATUS reports */
 #define KV_FS_OPS 48               /* Rv__FsOp values are below this */
+#define KV_FS_OP_RECOVERY 47       /* the op of a recovery command's request (not an Rv__FsOp) */
 #define KV_STATS_MS 1000          /* KvStats to the supervisor this often */
 #define KV_TICK_MS 100            /* the housekeeping timer: sync, Applied, liveness, deadlines */
 #define KV_SYNC_IDLE_MS 1000      /* unsynced writes and no apply this long: flush the memtable */
@@ -148,7 +149,10 @@ typedef struct kv_req {
   kv_req_state_t state;
   rv_listener_peer_t peer;  /* the client connection to answer */
   rv_msg_t env;             /* the request's envelope (addresses, ids); body NULL */
-  uint8_t op;               /* Rv__FsOp */
+  uint8_t op;               /* Rv__FsOp; KV_FS_OP_RECOVERY for a recovery command */
+  bool local;               /* a local actor's RecoveryCommand (kv_recover.c): answered with
+                               RecoveryAnswer to env's sender, not to a client (peer unused) */
+  int op_kind;              /* local: Rv__RecoveryCommand__Kind */
   uint64_t index;           /* writes: the entry's index; reads: the read index */
   uint64_t term;            /* writes: the entry's term */
   int64_t deadline_ms;      /* monotonic: a retriable error past this */
@@ -220,6 +224,11 @@ struct kv_actor {
   uint64_t chlog_overflows; /* the log's overflow count last logged */
   uint8_t *repl_uploader;   /* the replicator's last report (ReplTrim.uploader), packed; owned */
   size_t repl_uploader_len;
+
+  /* the recovery of a new cluster (kv_recover.c) */
+  double rec_rate, rec_eta; /* the loader's last measure (rows/s, s) ... */
+  int64_t rec_rate_ms;      /* ... and when it came (monotonic; 0 = never) */
+  kv_recovery_t rec_shown;  /* the state last put in an answer (its strings are borrowed) */
 
   /* counters, for logs */
   uint64_t proposals, propose_batches, reads, read_batches, stale_reads, redirects, retriable;
@@ -314,6 +323,16 @@ uint16_t kv_auth_create_mode(const kv_actor_t *s, unsigned requested, bool dir);
 /* Logs the security settings (loudly when insecure or unchecked). */
 void kv_auth_open(const kv_actor_t *s);
 
+/* ---- kv_recover.c: the recovery of a new cluster (messages/recovery.proto) ----------------- */
+/* A RecoveryCommand from the loader: answered at once (STATE, refusals) or proposed. */
+void kv_recover_command(kv_actor_t *s, const rv_msg_t *m);
+/* The local request r was decided by the apply (res) or failed before it (code, msg). */
+void kv_recover_applied(kv_actor_t *s, kv_req_t *r, const kv_result_t *res);
+void kv_recover_fail(kv_actor_t *s, kv_req_t *r, int code, const char *msg);
+/* ReplStatus.recovery: the applied state and the loader's fresh rate (strings borrowed from s
+ * until the next call). */
+void kv_recover_status_pb(kv_actor_t *s, Rv__RecoveryProgress *p);
+
 /* ---- kv_clients.c: the socket, the request table, writes ----------------------------------- */
 /* Binds the client-port listener and registers it with the loop; makes the tables. */
 int kv_clients_open(kv_actor_t *s, rv_err_t *err);
@@ -333,7 +352,8 @@ void kv_clients_stats(kv_actor_t *s, int64_t now);
 void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *env, int code,
                     bool retry, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* A new pending request of kind for the message m from peer (body not taken), in the table. */
+/* A new pending request of kind for the message m from peer (body not taken), in the table.
+ * m is an FsRequest from a client, or a RecoveryCommand from a local actor (peer NULL). */
 kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t *peer,
                      const rv_msg_t *m, int64_t deadline_ms);
 /* Removes r from every table and frees it. */
@@ -346,6 +366,10 @@ kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id);
  * memory runs out. */
 bool kv_req_queue(kv_actor_t *s, kv_req_t *r);
 
+/* Sends what was queued since the last call: one ProposeBatch and one ReadIndexRequest at most
+ * (the client socket's handler calls it after each batch of requests; a local actor's request
+ * that queues a write calls it too). */
+void kv_clients_flush(kv_actor_t *s);
 /* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
  * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);

@@ -77,10 +77,16 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
   r->id = ++s->next_id;
   r->kind = kind;
   r->state = KV_REQ_QUEUED;
-  r->peer = *peer;
+  if (peer) r->peer = *peer;
   r->env = *m;
   r->env.body = NULL;
-  r->op = (uint8_t)((const Rv__FsRequest *)m->body)->op;
+  if (m->type == RV_MSG_RECOVERY_COMMAND) {
+    r->local = true;
+    r->op = KV_FS_OP_RECOVERY;
+    r->op_kind = (int)((const Rv__RecoveryCommand *)m->body)->kind;
+  } else {
+    r->op = (uint8_t)((const Rv__FsRequest *)m->body)->op;
+  }
   r->deadline_ms = deadline_ms;
   kv_buf_init(&r->cmd);
   if (zhashx_insert(s->by_id, S_KEY(r->id), r) != 0) {
@@ -121,7 +127,13 @@ void kv_req_done(kv_actor_t *s, kv_req_t *r) {
 void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  s_reply_verror(s, &r->peer, &r->env, r->op, code, true, fmt, ap);
+  if (r->local) {
+    char msg[KV_MSG_MAX + 64];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    kv_recover_fail(s, r, code, msg);
+  } else {
+    s_reply_verror(s, &r->peer, &r->env, r->op, code, true, fmt, ap);
+  }
   va_end(ap);
   kv_req_done(s, r);
 }
@@ -178,6 +190,9 @@ static bool s_path_ok(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   return true;
 }
 
+static void s_write_cmd(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
+                        const kv_cmd_t *cmd);
+
 static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m) {
   const Rv__FsRequest *q = (const Rv__FsRequest *)m->body;
   const char *op = kv_fs_op_name((int)q->op);
@@ -198,6 +213,18 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                      "way)", op, s->cfg->node_id);
     return;
   }
+  if (s->cfg->ots_recovery_mode && s->core && q->op != RV__FS_OP__FS_RECOVERY_LEAVE) {
+    /* ots.recovery-mode: read-only until the recovery is left. Before RecoveryBegin applies
+     * (state none) the core would take a write, and that write would make the recovery
+     * refuse to begin: refused here. RUNNING and FINISH are refused by the apply itself (in
+     * the log's order); a recovery left (LEFT) makes the namespace writable. */
+    kv_recovery_t st;
+    kv_core_recovery(s->core, &st);
+    if (st.phase == KV_RECOVERY_NONE) {
+      kv_reply_error(s, peer, m, RV_ERECOVERY, false, "%s", RV_ERECOVERY_MSG);
+      return;
+    }
+  }
   if (s->ha.fence[0]) {
     /* a new leader takes writes once the previous one is fenced (raft-peer's raft_fence.c) */
     kv_reply_error(s, peer, m, RV_EUNAVAIL, true, "%s: %s leads but takes no writes yet: %s; "
@@ -205,7 +232,7 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
     return;
   }
   const char *flag = s_flag_refused(q);
-  if (flag) {
+  if (flag && q->op != RV__FS_OP__FS_RECOVERY_LEAVE) {
     char shown[KV_PATH_SHOW_MAX * 4 + 8];
     kv_reply_error(s, peer, m, RV_EINVAL, false, "%s \"%s\" does not take the %s flag", op,
                    kv_path_show(shown, sizeof shown, q->path.data, q->path.len), flag);
@@ -225,6 +252,30 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
     kv_reply_error(s, peer, m, RV_ETOOBIG, false,
                    "%s: content of %zu bytes exceeds the inline limit of %u bytes", op,
                    q->data.len, s->core_cfg.inline_max);
+    return;
+  }
+  if (q->op == RV__FS_OP__FS_RECOVERY_LEAVE) { /* no path, no flags: a recovery command */
+    if (flag || q->path.len || q->data.len) {
+      kv_reply_error(s, peer, m, RV_EINVAL, false, "%s takes no path, data or flag", op);
+      return;
+    }
+    /* making the whole namespace writable again is the superuser's decision (as HDFS's
+     * `dfsadmin -safemode leave`) */
+    kv_principal_t su;
+    char swhy[KV_MSG_MAX];
+    int src = kv_auth_principal(s, peer, q, &su, swhy, sizeof swhy);
+    if (src) {
+      kv_reply_error(s, peer, m, src, false, "%s", swhy);
+      return;
+    }
+    if (!su.superuser) {
+      kv_reply_error(s, peer, m, RV_EPERM, false,
+                     "Access denied for user %s. Superuser privilege is required", su.user);
+      return;
+    }
+    s_write_cmd(s, peer, m, &(kv_cmd_t){.op = KV_OP_RECOVERY_LEAVE, .client_id = q->client_id,
+                                        .seq = q->seq,
+                                        .time_ms = (int64_t)(rv_wall_us() / 1000)});
     return;
   }
   if (!s_path_ok(s, peer, m, op, &q->path, "path")) return;
@@ -273,14 +324,20 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
       .data = {q->data.data, q->data.len},
   };
   kv_auth_stamp(&who, &cmd);
+  s_write_cmd(s, peer, m, &cmd);
+}
+
+/* Encodes cmd and queues it for this wake-up's ProposeBatch. */
+static void s_write_cmd(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
+                        const kv_cmd_t *cmd) {
   kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
   if (!r) {
-    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory", op,
-                   s->cfg->node_id);
+    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory",
+                   kv_op_name(cmd->op), s->cfg->node_id);
     return;
   }
   rv_err_t err;
-  int rc = kv_cmd_encode(&cmd, &r->cmd, &err);
+  int rc = kv_cmd_encode(cmd, &r->cmd, &err);
   if (rc) {
     kv_reply_error(s, peer, m, rc, false, "%s", err.msg);
     kv_req_done(s, r);
@@ -376,6 +433,11 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
                 (unsigned long long)term);
     return;
   }
+  if (r->local) {
+    kv_recover_applied(s, r, res);
+    kv_req_done(s, r);
+    return;
+  }
   Rv__FsReply rep = RV__FS_REPLY__INIT;
   rep.code = (uint32_t)res->code;
   rep.message = (char *)res->msg;
@@ -430,7 +492,8 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_TOUCHZ:
     case RV__FS_OP__FS_RM:
     case RV__FS_OP__FS_MV:
-    case RV__FS_OP__FS_SETATTR: s_write(s, peer, m); break;
+    case RV__FS_OP__FS_SETATTR:
+    case RV__FS_OP__FS_RECOVERY_LEAVE: s_write(s, peer, m); break;
     case RV__FS_OP__FS_STAT:
     case RV__FS_OP__FS_LS:
     case RV__FS_OP__FS_CAT:
@@ -475,7 +538,7 @@ void kv_clients_stats(kv_actor_t *s, int64_t now) {
 }
 
 /* Sends what this wake-up queued: one ProposeBatch and one ReadIndexRequest at most. */
-static void s_flush(kv_actor_t *s) {
+void kv_clients_flush(kv_actor_t *s) {
   if (s->nwq) s_propose(s, s->wq, s->nwq);
   if (s->nrq) kv_reads_flush(s, s->rq, s->nrq);
   s->nwq = s->nrq = 0;
@@ -512,7 +575,7 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
     }
     rv_msg_clear(&m);
   }
-  s_flush(s);
+  kv_clients_flush(s);
 }
 
 int kv_clients_open(kv_actor_t *s, rv_err_t *err) {

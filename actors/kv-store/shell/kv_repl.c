@@ -170,6 +170,19 @@ static kv_repl_stream_t *s_stream_for(kv_actor_t *s, uint64_t id, uint64_t page,
 
 /* ---- changes ------------------------------------------------------------------------------ */
 
+/* A namespace being loaded from the remote copy is partial: it is never served for upload (a
+ * base copy of it would replace the very copy it comes from). true with err set when so. */
+static bool s_partial(kv_actor_t *s, rv_err_t *err) {
+  if (!s->core || !kv_core_read_only(s->core)) return false;
+  kv_core_recovery(s->core, &s->rec_shown);
+  if (s->rec_shown.phase != KV_RECOVERY_RUNNING) return false;
+  rv_err_set(err, RV_ERECOVERY,
+             "the namespace is being recovered from the remote copy (RUNNING, %llu of %llu rows "
+             "loaded): a partial namespace is never served for upload",
+             (unsigned long long)s->rec_shown.rows, (unsigned long long)s->rec_shown.rows_total);
+  return true;
+}
+
 void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m) {
   const Rv__ReplChangesRequest *q = (const Rv__ReplChangesRequest *)m->body;
   Rv__ReplChanges a = RV__REPL_CHANGES__INIT;
@@ -184,7 +197,7 @@ void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m) {
   Rv__ReplRow *pbrows = NULL, **ptrs = NULL;
   rv_err_t err = {0};
   kv_chlog_limits_t lim;
-  int rc = s_limits(q->max_bytes, q->max_rows, &lim, &err);
+  int rc = s_partial(s, &err) ? RV_ERECOVERY : s_limits(q->max_bytes, q->max_rows, &lim, &err);
   kv_repl_stream_t *st = rc ? NULL : s_stream_for(s, q->stream, q->page, KV_REPL_CHANGES, &err);
   if (!rc && !st) rc = err.code;
   if (!rc && q->page == 0) {
@@ -248,7 +261,7 @@ void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m) {
   Rv__ReplRow *pbrows = NULL, **ptrs = NULL;
   rv_err_t err = {0};
   kv_chlog_limits_t lim;
-  int rc = s_limits(q->max_bytes, q->max_rows, &lim, &err);
+  int rc = s_partial(s, &err) ? RV_ERECOVERY : s_limits(q->max_bytes, q->max_rows, &lim, &err);
   kv_repl_stream_t *st = rc ? NULL : s_stream_for(s, q->stream, q->page, KV_REPL_BASE, &err);
   if (!rc && !st) rc = err.code;
   size_t n = 0, bytes = 0;
@@ -303,7 +316,8 @@ void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m) {
 /* The answer to a ReplStatusRequest (or a trim): the log's state, the replicator's last report
  * (as it sent it), and Raft's role and commit index as kv-store last heard them. */
 static void s_status_fill(kv_actor_t *s, int rc, const char *msg, Rv__ReplStatus *a,
-                          Rv__ReplLogState *log, Rv__ReplUploader **up) {
+                          Rv__ReplLogState *log, Rv__ReplUploader **up,
+                          Rv__RecoveryProgress *rec) {
   kv_chlog_info_t info;
   if (s->core)
     kv_core_chlog_info(s->core, &info);
@@ -319,6 +333,8 @@ static void s_status_fill(kv_actor_t *s, int rc, const char *msg, Rv__ReplStatus
             : NULL;
   a->uploader = *up;
   a->commit_index = s->commit;
+  kv_recover_status_pb(s, rec);
+  a->recovery = rec;
   a->role = s->leader                         ? "LEADER"
             : strcmp(s->role, "follower") == 0 ? "FOLLOWER"
             : strstr(s->role, "candidate")     ? "CANDIDATE"
@@ -329,7 +345,8 @@ static void s_status_reply(kv_actor_t *s, const rv_msg_t *m, int rc, const char 
   Rv__ReplStatus a;
   Rv__ReplLogState log;
   Rv__ReplUploader *up;
-  s_status_fill(s, rc, msg, &a, &log, &up);
+  Rv__RecoveryProgress rec;
+  s_status_fill(s, rc, msg, &a, &log, &up, &rec);
   if (rv_actor_reply(s->a, m, RV_MSG_REPL_STATUS, &a.base) != RV_OK)
     rv_warn("replica status: %s does not take the answer", m->from.actor);
   if (up) rv__repl_uploader__free_unpacked(up, NULL);
@@ -339,7 +356,8 @@ void kv_repl_status_client(kv_actor_t *s, const rv_listener_peer_t *peer, const 
   Rv__ReplStatus a;
   Rv__ReplLogState log;
   Rv__ReplUploader *up;
-  s_status_fill(s, RV_OK, "", &a, &log, &up);
+  Rv__RecoveryProgress rec;
+  s_status_fill(s, RV_OK, "", &a, &log, &up, &rec);
   rv_err_t err;
   if (rv_listener_reply(s->clients, peer, m, RV_MSG_REPL_STATUS, &a.base, &err) != RV_OK)
     rv_debug("replica status to client %s: %s", m->from.actor, err.msg);

@@ -123,9 +123,11 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   if (rv_actor_fd_add(a, repl_worker_fd(s->worker), s_on_worker, s) != 0 ||
       rv_actor_timer_add(a, S_TICK_MS, 0, s_on_tick, s) < 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot poll the backend worker or add the timer");
+  /* the recovery loader: loads in recovery mode (the uploader stays in standby, reading the
+   * meta row only), else leaves a FINISHed recovery when this node leads */
+  int rrc = repl_recover_new(a, cfg, !s->recovery, &s->recover, err);
+  if (rrc) return rrc;
   if (s->recovery) {
-    /* RECOVERY_HOOK (ots.recovery-mode): the recovery loader starts here; the uploader stays
-     * in standby (it only reads the meta row) until recovery mode is left. */
     rv_info("recovery mode: the remote copy at %s is not uploaded to", cfg->ots_endpoint);
   } else {
     rv_info("remote copy at %s: waiting for Raft's role", cfg->ots_endpoint);
@@ -135,6 +137,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 
 static void s_stop(rv_actor_t *a, void *state) {
   repl_actor_t *s = state;
+  repl_recover_destroy(&s->recover);
   if (s->worker) rv_actor_fd_remove(a, repl_worker_fd(s->worker));
   repl_worker_destroy(&s->worker);
   repl_actor_page_free(s);
@@ -142,6 +145,7 @@ static void s_stop(rv_actor_t *a, void *state) {
 
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   repl_actor_t *s = state;
+  if (s->recover && repl_recover_message(s->recover, m)) return;
   switch (m->type) {
     case RV_MSG_RAFT_STATE: s_raft_state(s, (const Rv__RaftState *)m->body); break;
     case RV_MSG_REPL_CHANGES: repl_actor_kv_changes(s, m); break;
@@ -160,7 +164,8 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   repl_upload_status_t st;
   repl_upload_status(&s->core, &st);
   if (s->recovery) {
-    snprintf(reason, len, "recovery mode: not uploading");
+    snprintf(reason, len, "recovery mode: not uploading; %s",
+             s->recover ? repl_recover_describe(s->recover) : "no loader");
     return true;
   }
   uint64_t lag = st.meta_known && s->commit > st.meta.synced_index ? s->commit - st.meta.synced_index : 0;

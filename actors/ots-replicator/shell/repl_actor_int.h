@@ -4,6 +4,7 @@
 #define REPL_ACTOR_INT_H
 
 #include "repl_actor.h"
+#include "repl_recover.h"
 #include "repl_upload.h"
 #include "repl_worker.h"
 
@@ -11,6 +12,8 @@ struct repl_actor {
   rv_actor_t *a;
   const cfg_node_t *cfg;
   bool recovery;            /* ots.recovery-mode: no uploads (the recovery loader's turn) */
+  repl_recover_t *recover;  /* the recovery loader (repl_recover.h): load mode with
+                               ots.recovery-mode, else leave mode (leaves a FINISHed recovery) */
   repl_upload_t core;
   repl_worker_t *worker;
   /* a backend op the core started while the worker was still busy with a stale one */
