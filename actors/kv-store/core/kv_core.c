@@ -575,7 +575,7 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   if ((c->rec_pending.phase == KV_RECOVERY_RUNNING || c->rec_pending.phase == KV_RECOVERY_FINISH) &&
       !kv_op_is_recovery(cmd.op)) {
     kv_res_fail(res, RV_ERECOVERY, "%s", RV_ERECOVERY_MSG);
-    if (cmd.client_id && (rc = kv_session_put(c, cmd.client_id, &sess, cmd.seq, now, res, err)))
+    if (cmd.client_id && (rc = kv_session_put(c, cmd.client_id, &sess, who.user, cmd.seq, now, res, err)))
       return rc;
     return RV_OK;
   }
