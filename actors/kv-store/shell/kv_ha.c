@@ -72,6 +72,23 @@ void kv_ha_request(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t
       s_answer(s, peer, m, RV_EINVAL, text);
       return;
   }
+  /* moving leadership or fencing a node is an administrator's act (HDFS: the haadmin ACL); the
+   * states and health stay open to every authenticated client. An insecure cluster trusts
+   * whoever reaches it (said loudly at start). */
+  if (!s->cfg->security_insecure) {
+    Rv__FsRequest none = RV__FS_REQUEST__INIT;
+    kv_principal_t who;
+    char why[KV_MSG_MAX];
+    int prc = kv_auth_principal(s, peer, &none, &who, why, sizeof why);
+    if (prc || !who.superuser) {
+      if (!prc)
+        snprintf(why, sizeof why, "Access denied for user %s. Superuser privilege is required",
+                 who.user);
+      snprintf(text, sizeof text, "%.250s", why);
+      s_answer(s, peer, m, RV_EPERM, text);
+      return;
+    }
+  }
   if (!s_known_node(s, target)) {
     snprintf(text, sizeof text, "no node \"%.64s\" in cluster.nodes", target);
     s_answer(s, peer, m, RV_ENOTFOUND, text);
