@@ -3,6 +3,7 @@
  * completed operations handed out by poll. See rv_client.h for the model. */
 #include <czmq.h>
 #include <pwd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -122,8 +123,12 @@ static int s_secure(rv_client_t *c, int i, zsock_t *s, rv_err_t *err) {
                         "from `raftvisor keys gen`, and libzmq built with CURVE?)");
   }
   zsock_set_handshake_ivl(s, 3000);
+  /* a name never used before in this process: a socket's address is reused after it is freed,
+   * and the monitor of the old one may still hold the old name for a moment */
+  static _Atomic unsigned long monitors;
   char ep[96];
-  snprintf(ep, sizeof ep, "inproc://rvclient-monitor-%p-%d", (void *)s, i);
+  snprintf(ep, sizeof ep, "inproc://rvclient-monitor-%d-%lu-%d", (int)getpid(),
+           (unsigned long)atomic_fetch_add(&monitors, 1), i);
   if (zmq_socket_monitor(zsock_resolve(s), ep,
                          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||

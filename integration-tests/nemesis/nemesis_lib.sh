@@ -70,7 +70,7 @@ nem_cluster_renew() {
 s_nem_nodes_up() {
   local i k nodes=""
   for ((k = 1; k <= NEM_N; k++)); do
-    nodes+="    - {id: n$k, host: $(netns_ip "$k"), raft-port: $NEM_RAFT_PORT, client-port: $NEM_CLIENT_PORT}
+    nodes+="    - {public-key: \"$(key_of "n$k")\", id: n$k, host: $(netns_ip "$k"), raft-port: $NEM_RAFT_PORT, client-port: $NEM_CLIENT_PORT}
 "
   done
   for ((i = 1; i <= NEM_N; i++)); do
@@ -91,6 +91,7 @@ cluster:
   id: nem
   nodes:
 $nodes
+$(security_section "n$i")
 supervisor:
   heartbeat-interval-ms: 100
   heartbeat-timeout-ms: 1500
@@ -111,6 +112,7 @@ actors:
 YAML
     echo "$T/n$i.yaml" >>"$T/configs"
   done
+  export_server_keys # the tools given node lists (rv-lin-workload) authenticate the nodes
   for ((i = 1; i <= NEM_N; i++)); do nem_start "$i"; done
   wait_for "one leader agreed by all" 30 leader_agreed "$NEM_N"
   wait_for "the namespace takes a write" 30 fs 1 -mkdir -p /

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "rv_client.h"
 
 #define S_RETRY_MS 10000 /* an election, a failover: then "is the cluster running?" */
@@ -22,15 +23,18 @@ static void s_help(void) {
       "mode it says so and succeeds. Turn ots.recovery-mode off in every node's YAML too, or\n"
       "the next restart's replicator loads nothing but keeps reporting recovery mode.\n"
       "  -c, --config FILE   a node's YAML (cluster.nodes gives every client port)\n"
+      "      --key FILE      our CURVE key pair (default: $RV_CLIENT_KEY, else the YAML's\n"
+      "                      security.client-key)\n"
       "      --json          one JSON object: {\"ok\",\"code\",\"error\",\"message\",\"left\"}\n"
       "Exit codes: 0 left (or nothing to leave), 1 refused or failed, 2 usage error,\n"
       "3 no node answered (within 10 s).\n");
 }
 
 int cli_recovery_main(int argc, char **argv) {
-  const char *config = NULL;
+  const char *config = NULL, *key = NULL;
   bool json = false;
   const cli_opt_t opts[] = {{"--config", "-c", NULL, &config}, {"--json", NULL, &json, NULL},
+                            {"--key", NULL, NULL, &key},
                             {NULL}};
   int prc = cli_parse("finish-recovery", argc, argv, opts, s_help, NULL, 0, NULL);
   if (prc) return prc < 0 ? CLI_OK : prc;
@@ -40,13 +44,16 @@ int cli_recovery_main(int argc, char **argv) {
   if (rc) return rc;
   char nodes[CFG_MAX_NODES * RV_CLIENT_ADDR_MAX];
   cli_cluster_nodes(cfg, nodes, sizeof nodes);
-  cfg_node_destroy(&cfg);
   rv_client_t *c = NULL;
   rv_err_t err;
   rv_client_result_t res = {0};
   rv_client_opts_t o;
   rv_client_opts_default(&o);
   o.retry_ms = S_RETRY_MS;
+  static cli_auth_t auth; /* CURVE: our key pair and the nodes' public keys (o borrows them) */
+  rc = cli_auth_load("finish-recovery", cfg, key, NULL, &auth, &o);
+  cfg_node_destroy(&cfg);
+  if (rc) return rc;
   if (rv_client_new(nodes, &o, &c, &err) != RV_OK) {
     fprintf(stderr, "raftvisor finish-recovery: %s\n", err.msg);
     return CLI_FAILURE;
