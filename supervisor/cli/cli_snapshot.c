@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_auth.h"
 #include "cli_snapshot.h"
 #include "cli_snapshot_file.h"
 #include "rv_client.h"
@@ -78,16 +79,21 @@ static void s_save_help(void) {
       "when it is a terminal. Then prints what 'raftvisor snapshot status FILE' prints.\n"
       "  -c, --config FILE   a node's YAML: the image comes from that node\n"
       "  --nodes HOST:PORT   a node's client address instead (the first of a list)\n"
+      "  --key FILE          our CURVE key pair (default: $RV_CLIENT_KEY, else the YAML's\n"
+      "                      security.client-key)\n"
+      "  --server-key H:P=K  the node's public key with --nodes (default: $RV_SERVER_KEYS)\n"
       "  --json              the summary as one JSON object\n"
       "Exit codes: 0 saved, 1 failure, 2 usage error, 3 the node could not be reached.\n");
 }
 
 static int s_save(int argc, char **argv) {
-  const char *config = NULL, *nodes = NULL, *pos[1];
+  const char *config = NULL, *nodes = NULL, *key = NULL, *server_key = NULL, *pos[1];
   bool json = false;
   int npos = 0;
   const cli_opt_t opts[] = {{"--config", "-c", NULL, &config},
                             {"--nodes", NULL, NULL, &nodes},
+                            {"--key", NULL, NULL, &key},
+                            {"--server-key", NULL, NULL, &server_key},
                             {"--json", NULL, &json, NULL},
                             {NULL}};
   int prc = cli_parse("snapshot save", argc, argv, opts, s_save_help, pos, 1, &npos);
@@ -99,21 +105,26 @@ static int s_save(int argc, char **argv) {
   char list[RV_CLIENT_NODES_MAX * RV_CLIENT_ADDR_MAX], addrs[RV_CLIENT_NODES_MAX][RV_CLIENT_ADDR_MAX];
   rv_err_t err;
   int n = 0;
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  o.timeout_ms = S_TIMEOUT_MS;
+  o.retry_ms = S_RETRY_MS;
+  static cli_auth_t auth; /* CURVE: our key pair and the node's public key (o borrows them) */
   if (config) {
     cfg_node_t *cfg;
     int rc = cli_load_config(config, &cfg);
     if (rc) return rc;
     cli_cluster_nodes(cfg, list, sizeof list);
+    rc = cli_auth_load("snapshot save", cfg, key, server_key, &auth, &o);
     cfg_node_destroy(&cfg);
+    if (rc) return rc;
   } else {
     snprintf(list, sizeof list, "%s", nodes);
+    int rc = cli_auth_load("snapshot save", NULL, key, server_key, &auth, &o);
+    if (rc) return rc;
   }
   if (rv_client_nodes_parse(list, addrs, &n, &err) != RV_OK || n < 1)
     return cli_usage_error("snapshot save", "--nodes: %s", err.msg);
-  rv_client_opts_t o;
-  rv_client_opts_default(&o);
-  o.timeout_ms = S_TIMEOUT_MS;
-  o.retry_ms = S_RETRY_MS;
   rv_client_t *c = NULL;
   if (rv_client_new(addrs[0], &o, &c, &err) != RV_OK) {
     fprintf(stderr, "raftvisor snapshot save: %s\n", err.msg);
