@@ -27,7 +27,9 @@ fs 1 -chown alice /f || fail "the superuser's -chown"
 as_alice 2 -rm /open/mine || fail "alice's -rm of her own file"
 # HA administration (moving leadership, fencing) is the superuser's; states are open to all
 rc=0
-out=$(RV_CLIENT_KEY=$T/keys/alice.secret "$RV" haadmin -c "$T/n1.yaml" -failover n1 n2 2>&1) || rc=$?
+leader=$(leader_agreed 3)
+to=n$(follower_of 3 "$leader")
+out=$(RV_CLIENT_KEY=$T/keys/alice.secret "$RV" haadmin -c "$T/n1.yaml" -failover "$leader" "$to" 2>&1) || rc=$?
 [ "$rc" -ne 0 ] || fail "alice's -failover went through: $out"
 assert_contains "$out" "Access denied for user alice. Superuser privilege is required" "alice's -failover"
 RV_CLIENT_KEY=$T/keys/alice.secret "$RV" haadmin -c "$T/n1.yaml" -getAllServiceState >/dev/null ||
