@@ -95,6 +95,18 @@ static void s_runtime_family(FILE *f, const sup_metrics_view_t *v, const char *n
   }
 }
 
+/* One gauge per actor, in seconds, from the microseconds at offset off of its metrics. */
+static void s_lag_family(FILE *f, const sup_metrics_view_t *v, const char *name,
+                         const char *help, size_t off) {
+  s_head(f, name, "gauge", help);
+  for (int i = 0; i < v->core->nchildren; i++) {
+    fprintf(f, "%s{actor=\"", name);
+    s_esc(f, v->core->children[i].name);
+    fprintf(f, "\"} %.6f\n",
+            (double)*(const uint64_t *)((const char *)&v->actors[i] + off) / 1e6);
+  }
+}
+
 static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
   s_runtime_family(f, v, "raftvisor_runtime_messages_received_total",
                    "envelopes received and decoded by the process (since it started)",
@@ -124,27 +136,15 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
   s_runtime_family(f, v, "raftvisor_port_connections_refused_total",
                    "connections closed at once because the port holds its cap of connections",
                    offsetof(rv_mailbox_stats_t, port_conns_refused));
-  s_head(f, "raftvisor_runtime_loop_lag_seconds", "gauge",
-         "worst lateness of the actor's loop timers over its last heartbeat interval");
-  for (int i = 0; i < v->core->nchildren; i++) {
-    fprintf(f, "raftvisor_runtime_loop_lag_seconds{actor=\"");
-    s_esc(f, v->core->children[i].name);
-    fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_us / 1e6);
-  }
-  s_head(f, "raftvisor_runtime_loop_lag_p99_seconds", "gauge",
-         "99th percentile of the lateness of the actor's timer runs over the last 10 to 20 s");
-  for (int i = 0; i < v->core->nchildren; i++) {
-    fprintf(f, "raftvisor_runtime_loop_lag_p99_seconds{actor=\"");
-    s_esc(f, v->core->children[i].name);
-    fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_p99_us / 1e6);
-  }
-  s_head(f, "raftvisor_runtime_loop_lag_max_seconds", "gauge",
-         "largest lateness of the actor's timer runs over the last 10 to 20 s");
-  for (int i = 0; i < v->core->nchildren; i++) {
-    fprintf(f, "raftvisor_runtime_loop_lag_max_seconds{actor=\"");
-    s_esc(f, v->core->children[i].name);
-    fprintf(f, "\"} %.6f\n", (double)v->actors[i].loop_lag_max_us / 1e6);
-  }
+  s_lag_family(f, v, "raftvisor_runtime_loop_lag_seconds",
+               "worst lateness of the actor's loop timers over its last heartbeat interval",
+               offsetof(sup_actor_metrics_t, loop_lag_us));
+  s_lag_family(f, v, "raftvisor_runtime_loop_lag_p99_seconds",
+               "99th percentile of the lateness of the actor's timer runs over the last 10 to 20 s",
+               offsetof(sup_actor_metrics_t, loop_lag_p99_us));
+  s_lag_family(f, v, "raftvisor_runtime_loop_lag_max_seconds",
+               "largest lateness of the actor's timer runs over the last 10 to 20 s",
+               offsetof(sup_actor_metrics_t, loop_lag_max_us));
 }
 
 static void s_gauge(FILE *f, const char *name, const char *help, unsigned long long value) {

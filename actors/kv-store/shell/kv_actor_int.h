@@ -316,6 +316,11 @@ void kv_repl_close(kv_actor_t *s);
  * YAML. Returns 0, or RV_EPERM with why (nobody: an unauthenticated connection, no user). */
 int kv_auth_principal(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__FsRequest *q,
                       kv_principal_t *p, char *why, size_t cap);
+/* RV_OK when the principal of request q (NULL: a request that asserts no user) from peer is
+ * the superuser or in the supergroup; else RV_EPERM with why in Hadoop's words ("Access denied
+ * for user X. Superuser privilege is required"), or kv_auth_principal's refusal. */
+int kv_auth_superuser(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__FsRequest *q,
+                      char *why, size_t cap);
 /* Stamps p into cmd (version 2): cmd borrows p's strings, so p must outlive the encoding. */
 void kv_auth_stamp(const kv_principal_t *p, kv_cmd_t *cmd);
 /* The mode of a create: requested (0 = 0777 for a directory, 0666 for a file) less the umask. */

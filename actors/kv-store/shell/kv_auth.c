@@ -66,6 +66,17 @@ int kv_auth_principal(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__F
   return RV_OK;
 }
 
+int kv_auth_superuser(kv_actor_t *s, const rv_listener_peer_t *peer, const Rv__FsRequest *q,
+                      char *why, size_t cap) {
+  Rv__FsRequest none = RV__FS_REQUEST__INIT;
+  kv_principal_t who;
+  int rc = kv_auth_principal(s, peer, q ? q : &none, &who, why, cap);
+  if (rc) return rc;
+  if (who.superuser) return RV_OK;
+  snprintf(why, cap, "Access denied for user %s. Superuser privilege is required", who.user);
+  return RV_EPERM;
+}
+
 void kv_auth_stamp(const kv_principal_t *p, kv_cmd_t *cmd) {
   cmd->user = (kv_bytes_t){(const uint8_t *)p->user, strlen(p->user)};
   cmd->pflags = (uint8_t)((p->superuser ? KV_P_SUPERUSER : 0) | (p->enforce ? KV_P_ENFORCE : 0));

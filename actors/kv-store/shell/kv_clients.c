@@ -261,16 +261,10 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
     }
     /* making the whole namespace writable again is the superuser's decision (as HDFS's
      * `dfsadmin -safemode leave`) */
-    kv_principal_t su;
     char swhy[KV_MSG_MAX];
-    int src = kv_auth_principal(s, peer, q, &su, swhy, sizeof swhy);
+    int src = kv_auth_superuser(s, peer, q, swhy, sizeof swhy);
     if (src) {
       kv_reply_error(s, peer, m, src, false, "%s", swhy);
-      return;
-    }
-    if (!su.superuser) {
-      kv_reply_error(s, peer, m, RV_EPERM, false,
-                     "Access denied for user %s. Superuser privilege is required", su.user);
       return;
     }
     s_write_cmd(s, peer, m, &(kv_cmd_t){.op = KV_OP_RECOVERY_LEAVE, .client_id = q->client_id,

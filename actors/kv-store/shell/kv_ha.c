@@ -76,16 +76,11 @@ void kv_ha_request(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t
    * states and health stay open to every authenticated client. An insecure cluster trusts
    * whoever reaches it (said loudly at start). */
   if (!s->cfg->security_insecure) {
-    Rv__FsRequest none = RV__FS_REQUEST__INIT;
-    kv_principal_t who;
     char why[KV_MSG_MAX];
-    int prc = kv_auth_principal(s, peer, &none, &who, why, sizeof why);
-    if (prc || !who.superuser) {
-      if (!prc)
-        snprintf(why, sizeof why, "Access denied for user %s. Superuser privilege is required",
-                 who.user);
+    int prc = kv_auth_superuser(s, peer, NULL, why, sizeof why);
+    if (prc) {
       snprintf(text, sizeof text, "%.250s", why);
-      s_answer(s, peer, m, RV_EPERM, text);
+      s_answer(s, peer, m, prc, text);
       return;
     }
   }
