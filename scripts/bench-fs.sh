@@ -6,17 +6,21 @@
 # of every actor. With --etcd, etcd 3.4 runs its puts and linearizable gets right after, on the
 # same machine, and the figures are given as ratios (creates vs puts, stats vs gets).
 #   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]
-#                       [--port-base P]
+#                       [--port-base P] [--bulk-only]
 # Defaults: 10 s per run, raft ports P.. and client ports P+100.. (P = 7500: give another when
 # a second benchmark shares the machine), 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
 # (a bulk loader keeps many creates in flight: bigger Raft batches). --keep leaves the cluster
-# running (its YAML files are printed) for a look with raftvisor status / fs.
+# running (its YAML files are printed) for a look with raftvisor status / fs. --bulk-only runs the
+# bulk load alone (no create/stat/mixed runs, no big-directory commands, no wiped follower).
+# The bulk load prints its rate every 10 s, then the CPU time (utime + stime) each actor of each
+# node spent during it (seconds, and microseconds per file: the figure machine noise disturbs
+# least), the load average, restarts, and the data-dirs' bytes per file.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
-seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0 port_base=7500
+seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0 port_base=7500 bulk_only=0
 usage() {
-  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P]" >&2
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P] [--bulk-only]" >&2
   exit 2
 }
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
@@ -28,8 +32,9 @@ while [ $# -gt 0 ]; do
     --bulk-clients) [ $# -ge 2 ] || usage; num "$1" "$2"; bulk_clients=$2; shift 2 ;;
     --etcd) etcd=1; shift ;;
     --keep) keep=1; shift ;;
+    --bulk-only) bulk_only=1; shift ;;
     --port-base) [ $# -ge 2 ] || usage; num "$1" "$2"; port_base=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -49,16 +54,45 @@ cluster_start "$T" "$RV"
 echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback, ${seconds}s per run"
 : >"$T/rv.jsonl"
 for w in create stat mixed; do
+  [ $bulk_only = 1 ] && break
   "$RV" bench -c "$T/n1.yaml" --workload $w --clients 1,16,64 --seconds "$seconds" --json \
     2>/dev/null | tee -a "$T/rv.jsonl" | jq -r '
     "  \(.workload) \(.clients) clients: \(.ops_per_s) ops/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, p99.9 \(.p999_us / 1000) ms, errors \(.errors)"'
 done
 
-echo "  bulk load: $dirs directories, $files files ($bulk_clients clients) ..."
+# actor_cpu: "node actor pid cpu_ticks restarts" for every actor of every node (utime + stime)
+actor_cpu() {
+  local i
+  for i in 1 2 3; do
+    "$RV" status -c "$T/n$i.yaml" --json | jq -r --arg n "n$i" '.actors[] | "\($n) \(.name) \(.pid) \(.restarts)"'
+  done | while read -r node name pid restarts; do
+    echo "$node $name $pid $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0) $restarts"
+  done
+}
+echo "  bulk load: $dirs directories, $files files ($bulk_clients clients) ... (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+actor_cpu >"$T/cpu.before"
 "$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs "$dirs" --files "$files" --clients "$bulk_clients" \
-  --json 2>/dev/null | tee -a "$T/rv.jsonl" | jq -r '
+  --json 2> >(grep --line-buffered 'bulk-load:' >&2) | tee -a "$T/rv.jsonl" | jq -r '
   select(.workload == "bulk-load-summary")
   | "  bulk load: \(.loaded) files in \(.load_seconds) s (\(.loaded / .load_seconds | floor) files/s); -count of them: \(.count_ms) ms (\(.count_dirs) dirs, \(.count_files) files)"'
+actor_cpu >"$T/cpu.after"
+hz=$(getconf CLK_TCK)
+echo "  load average after the bulk load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU per actor during the load: summed over the three nodes, and the largest node's; a pid that
+# changed (a restart) counts only its new process, and is flagged
+join <(awk '{print $1"/"$2, $3, $4, $5}' "$T/cpu.before" | sort) \
+  <(awk '{print $1"/"$2, $3, $4, $5}' "$T/cpu.after" | sort) |
+  awk -v hz="$hz" -v files="$files" '
+    { split($1, k, "/"); d = ($2 == $5) ? $6 - $3 : $6; s = d / hz; tot[k[2]] += s
+      if (s > mx[k[2]]) mx[k[2]] = s
+      if ($2 != $5 || $7 != $4) r[k[2]] = r[k[2]] " " k[1] "(restarted)" }
+    END { for (a in tot) printf "  CPU during the bulk load, %s: %.1f s over 3 nodes (%.1f us per file), largest node %.1f s%s\n", a, tot[a], tot[a] * 1e6 / files, mx[a], r[a] }' | sort
+# an actor restarted during the load: what its supervisor said about it
+for i in 1 2 3; do
+  grep -hE "hung|exited|killed|restart" "$T/n$i/log/supervisor.log" 2>/dev/null | grep -v "on request" |
+    tail -n 4 | sed "s/^/  n$i supervisor: /"
+done
+echo "  data-dirs after the bulk load: $(du -sb "$T"/n1 "$T"/n2 "$T"/n3 | awk -v f="$files" '{s += $1} END {printf "%.0f MB on three nodes, %.0f bytes per file per node", s / 1048576, s / 3 / f}')"
 t0=$(date +%s%N)
 "$RV" fs -c "$T/n2.yaml" -count / >/dev/null
 echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable read): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
@@ -69,6 +103,7 @@ echo "  raftvisor fs -count / from a fresh CLI process (connect, linearizable re
 # sorted, as Hadoop does), a glob matching 10 of its names (the nodes filter: only the matches
 # cross the wire) and one matching none from the start (the node scans, bounded per request).
 ms_of() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - t0) / 1000000 )); }
+if [ $bulk_only = 0 ]; then
 echo "  raftvisor fs -du -s /: $(ms_of "$RV" fs -c "$T/n2.yaml" -du -s /) ms"
 big=$("$RV" bench -c "$T/n1.yaml" --workload bulk-load --dirs 1 --files 100000 \
   --clients "$bulk_clients" 2>/dev/null | sed -n 's|.*-count \(/bench/[^:]*\):.*|\1|p')/d0
@@ -78,6 +113,7 @@ echo "  raftvisor fs -ls of a directory of $((lines - 1)) entries: $(ms_of "$RV"
   "-count: $(ms_of "$RV" fs -c "$T/n2.yaml" -count "$big") ms;" \
   "glob of 10 names (-ls -d $big/f9999?): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/f9999?") ms;" \
   "glob matching none (-ls -d '$big/*x'): $(ms_of "$RV" fs -c "$T/n2.yaml" -ls -d "$big/*x") ms"
+fi
 
 # peak RSS of every actor so far (the bulk load is the largest thing they have held)
 rss_report() {
@@ -89,6 +125,7 @@ rss_report() {
   done | sort | awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) printf "  peak RSS %s: %.0f MB (largest of the three nodes)\n", k, m[k] / 1024 }'
 }
 rss_report
+[ $bulk_only = 1 ] && exit 0
 
 # a follower loses its disk: time until it has applied everything the leader had committed
 leader=$("$RV" status -c "$T/n1.yaml" --json | jq -r .raft.leader)

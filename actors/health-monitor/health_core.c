@@ -42,6 +42,16 @@ void health_core_pong(health_core_t *h, const char *name, uint64_t seq, bool hea
   }
 }
 
+void health_core_persist(health_core_t *h, const char *name, uint64_t seq, bool cannot_persist) {
+  for (int i = 0; i < h->ntargets; i++) {
+    health_target_t *t = &h->targets[i];
+    if (strcmp(t->name, name) != 0) continue;
+    if (seq == 0 || seq > t->last_seq) return;
+    t->cannot_persist = cannot_persist;
+    return;
+  }
+}
+
 void health_core_evaluate(health_core_t *h, uint64_t now_us) {
   h->node_verdict = HEALTH_HEALTHY;
   h->node_reason[0] = '\0';

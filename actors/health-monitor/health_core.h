@@ -31,6 +31,9 @@ typedef struct {
   uint64_t rtt_us;            /* round trip of the last answered ping */
   health_verdict_t verdict;
   char reason[256];
+  bool cannot_persist;        /* its last pong said its writes to the data disk fail; kept while
+                                 it does not answer (an actor restarted over and over by a full
+                                 disk says nothing new) */
 } health_target_t;
 
 typedef struct {
@@ -51,6 +54,10 @@ uint64_t health_core_ping_round(health_core_t *h, uint64_t now_us);
 /* Records a pong from actor name for ping seq. Unknown names and stale seqs are ignored. */
 void health_core_pong(health_core_t *h, const char *name, uint64_t seq, bool healthy,
                       const char *reason, uint64_t now_us);
+
+/* Records what the pong from actor name for ping seq said of its writes (HealthPong
+ * .cannot_persist); the same checks as health_core_pong. */
+void health_core_persist(health_core_t *h, const char *name, uint64_t seq, bool cannot_persist);
 
 /* Recomputes every verdict and the node's at now. */
 void health_core_evaluate(health_core_t *h, uint64_t now_us);

@@ -19,6 +19,7 @@ typedef struct {
   health_verdict_t node_verdict;
   char node_reason[1024];
   bool can_lead;          /* health_verdict_can_lead */
+  char cannot_persist[512]; /* health_verdict_can_persist's reason: "" while the node can */
   struct {
     uint64_t id, at_us;   /* a peer's Raft id, when a RaftState last showed it active */
   } peer_seen[CFG_MAX_NODES];
@@ -96,6 +97,7 @@ static void s_report(rv_actor_t *a, health_actor_t *h) {
   rep.n_actors = (size_t)n;
   rep.actors = ptrs;
   rep.can_lead = h->can_lead;
+  rep.cannot_persist = h->cannot_persist;
   rv_actor_send(a, "supervisor", RV_MSG_HEALTH_REPORT, &rep.base, 0);
   if (h->has_kv) rv_actor_send(a, "kv-store", RV_MSG_HEALTH_REPORT, &rep.base, 0);
   if (h->has_raft) rv_actor_send(a, "raft-peer", RV_MSG_HEALTH_REPORT, &rep.base, 0);
@@ -109,11 +111,16 @@ static bool s_decide(health_actor_t *h, uint64_t now) {
   h->node_verdict = health_verdict_decide(&h->core, &h->in, &h->lim, &h->stall, now,
                                           h->node_reason, sizeof h->node_reason);
   h->can_lead = health_verdict_can_lead(&h->core, &h->in, &h->lim, &h->stall, now);
+  bool could = h->cannot_persist[0] == '\0';
+  bool can = health_verdict_can_persist(&h->core, &h->in, h->cannot_persist,
+                                        sizeof h->cannot_persist);
+  if (could && !can) rv_warn("this node cannot persist: %s", h->cannot_persist);
+  else if (!could && can) rv_info("this node can persist again");
   if (h->node_verdict != prev && h->node_verdict == HEALTH_UNHEALTHY)
     rv_warn("node unhealthy: %s", h->node_reason);
   else if (h->node_verdict != prev && h->node_verdict == HEALTH_HEALTHY)
     rv_info("node healthy");
-  return h->node_verdict != prev || strcmp(prev_reason, h->node_reason) != 0;
+  return h->node_verdict != prev || strcmp(prev_reason, h->node_reason) != 0 || could != can;
 }
 
 static void s_on_tick(rv_actor_t *a, void *arg) {
@@ -183,6 +190,16 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   if (m->type != RV_MSG_HEALTH_PONG) return;
   const Rv__HealthPong *p = (const Rv__HealthPong *)m->body;
   health_core_pong(&h->core, m->from.actor, p->seq, p->healthy, p->reason, rv_mono_us());
+  bool was = false;
+  for (int i = 0; i < h->core.ntargets; i++)
+    if (strcmp(h->core.targets[i].name, m->from.actor) == 0) was = h->core.targets[i].cannot_persist;
+  health_core_persist(&h->core, m->from.actor, p->seq, p->cannot_persist);
+  /* a write that starts or stops failing is reported at once, not at the next ping round: a
+   * leader that cannot persist hands over sooner */
+  if (was != p->cannot_persist && h->node_verdict != HEALTH_UNKNOWN) {
+    s_decide(h, rv_mono_us());
+    s_report(a, h);
+  }
 }
 
 int main(int argc, char **argv) {

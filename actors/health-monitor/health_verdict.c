@@ -94,3 +94,17 @@ bool health_verdict_can_lead(const health_core_t *core, const health_inputs_t *i
     return false;
   return true;
 }
+
+bool health_verdict_can_persist(const health_core_t *core, const health_inputs_t *in,
+                                char *reason, size_t len) {
+  reason[0] = '\0';
+  for (int i = 0; i < core->ntargets; i++) {
+    const health_target_t *t = &core->targets[i];
+    if (t->cannot_persist)
+      s_add(reason, len, t->name, "%s", t->reason[0] ? t->reason : "its writes fail");
+  }
+  if (in->disk_known && in->disk_free_bytes < HEALTH_PERSIST_FLOOR_BYTES)
+    s_add(reason, len, "disk", "%llu bytes free on the data disk; the next write needs up to %u",
+          (unsigned long long)in->disk_free_bytes, HEALTH_PERSIST_FLOOR_BYTES);
+  return reason[0] == '\0';
+}

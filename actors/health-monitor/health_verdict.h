@@ -23,6 +23,12 @@
 
 #include "health_core.h"
 
+/* Below this much free space on the data disk the node cannot count on its next write (the Raft
+ * log's next segment, RocksDB's next WAL block or flush): it counts as unable to persist before
+ * the write fails. A floor, not health.min-free-disk-mb: that one is a warning an operator sets
+ * with room to spare, and a cluster whose every node is under it must still elect a leader. */
+#define HEALTH_PERSIST_FLOOR_BYTES (1u << 20)
+
 /* The thresholds (from health.* in the node's YAML). */
 typedef struct {
   uint64_t min_free_bytes;  /* disk: below this is unhealthy; 0 = not checked */
@@ -68,5 +74,14 @@ health_verdict_t health_verdict_decide(const health_core_t *core, const health_i
 bool health_verdict_can_lead(const health_core_t *core, const health_inputs_t *in,
                              const health_limits_t *lim, const health_stall_t *stall,
                              uint64_t now_us);
+
+/* Whether this node can persist what Raft and the namespace must write: false, with the reason
+ * in reason[len] ("" when true), when an actor's last pong said its writes to the data disk fail
+ * (health_core_persist), or the data disk is known to have less than HEALTH_PERSIST_FLOOR_BYTES
+ * free. Unlike health_verdict_can_lead, this does not depend on ha.automatic-failover: a node that
+ * cannot persist must not campaign (a vote for itself must be durable before it is sent, and a
+ * leader that cannot persist commits nothing); as leader it hands leadership away. */
+bool health_verdict_can_persist(const health_core_t *core, const health_inputs_t *in,
+                                char *reason, size_t len);
 
 #endif

@@ -306,6 +306,7 @@ static void s_answer_health(rv_actor_t *a, const rv_msg_t *m) {
   pong.pid = (uint32_t)getpid();
   pong.healthy = a->def->health ? a->def->health(a, a->state, reason, sizeof reason) : true;
   pong.reason = reason;
+  pong.cannot_persist = a->def->cannot_persist ? a->def->cannot_persist(a, a->state) : false;
   rv_mailbox_stats_t st = rv_mailbox_stats(a->mb);
   pong.msgs_in = st.msgs_in;
   pong.msgs_out = st.msgs_out;

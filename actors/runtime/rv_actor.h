@@ -51,6 +51,11 @@ typedef struct {
    * written to reason[len]. A healthy actor may write a short note there too (status shows
    * it). Optional (absent = healthy while the loop runs). */
   bool (*health)(rv_actor_t *a, void *state, char *reason, size_t len);
+  /* Whether the actor's own writes to the data disk fail now (a failed Raft log save, a failed
+   * RocksDB write): sent with the health pong (HealthPong.cannot_persist), from which the node
+   * decides that it cannot persist (no campaign, a leader hands over). Optional (absent =
+   * false). */
+  bool (*cannot_persist)(rv_actor_t *a, void *state);
 } rv_actor_def_t;
 
 /* Runs the actor until it is told to stop; returns the process exit code. state is the actor's

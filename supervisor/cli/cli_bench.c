@@ -226,6 +226,8 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
   uint64_t end = b->ops_limit || b->w == W_BULK ? UINT64_MAX
                                                : measure_from + (uint64_t)(b->seconds * 1e6);
   uint64_t last = rv_mono_ms();
+  size_t last_n = 0;                 /* bulk-load: files loaded at the last progress line */
+  uint64_t last_us = rv_mono_us();
   long started = 0;
   bool measuring = !warm;
   uint64_t t0 = measure_from;
@@ -268,8 +270,20 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
       }
     }
     rv_client_result_clear(&res);
-    /* progress: rewritten in place on a terminal; one line every 5 s into a pipe or file */
-    if (!b->json && rv_mono_ms() - last >= (b->tty ? 1000u : 5000u)) {
+    /* progress: rewritten in place on a terminal; one line every 5 s into a pipe or file. A bulk
+     * load into a pipe or file (--json too, on stderr) prints one line every 10 s with the rate
+     * over those 10 s, so that a slowdown as the store grows shows. */
+    if (b->w == W_BULK && !b->tty && measuring && rv_mono_ms() - last >= 10000u) {
+      last = rv_mono_ms();
+      uint64_t now_us = rv_mono_us();
+      fprintf(stderr, "  bulk-load: %.0f s: %zu/%ld files, %.0f files/s over the last %.0f s\n",
+              (double)(now_us - t0) / 1e6, b->nlat, b->files,
+              (double)(b->nlat - last_n) * 1e6 / (double)(now_us - last_us),
+              (double)(now_us - last_us) / 1e6);
+      last_n = b->nlat;
+      last_us = now_us;
+    } else if (!b->json && !(b->w == W_BULK && !b->tty) &&
+               rv_mono_ms() - last >= (b->tty ? 1000u : 5000u)) {
       last = rv_mono_ms();
       const char *eol = b->tty ? "   \r" : "\n";
       double secs = measuring ? (double)(rv_mono_us() - t0) / 1e6 : 0;

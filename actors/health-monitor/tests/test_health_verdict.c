@@ -211,6 +211,45 @@ static void test_can_lead_is_the_node_itself(void **state) {
   assert_false(sick.targets[1].verdict == HEALTH_HEALTHY);
 }
 
+/* can_persist: only hard signals (an actor's writes failing, a disk under the floor), not the
+ * min-free-disk-mb warning, and it names each one. */
+static void test_can_persist(void **state) {
+  health_core_t h;
+  s_core(&h);
+  char reason[512];
+  health_inputs_t in = s_ok();
+  assert_true(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  assert_string_equal(reason, "");
+  /* under health.min-free-disk-mb (64 MB here) but above the floor: unhealthy, yet it persists */
+  in.disk_free_bytes = 2u << 20;
+  assert_true(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  in.disk_free_bytes = 4096;
+  assert_false(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  assert_string_equal(reason, "disk: 4096 bytes free on the data disk; the next write needs up "
+                              "to 1048576");
+  /* an actor's failing writes, from its pong; the flag stays while it stops answering */
+  in = s_ok();
+  uint64_t seq = health_core_ping_round(&h, 100);
+  health_core_pong(&h, "kv-store", seq, false, "RocksDB write failed: No space left", 110);
+  health_core_persist(&h, "kv-store", seq, true);
+  health_core_pong(&h, "raft-peer", seq, true, "", 110);
+  health_core_persist(&h, "raft-peer", seq, false);
+  health_core_evaluate(&h, 120);
+  assert_false(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  assert_string_equal(reason, "kv-store: RocksDB write failed: No space left");
+  health_core_ping_round(&h, 200);
+  health_core_evaluate(&h, 5000000); /* kv-store silent past the timeout */
+  assert_false(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  /* a stale pong (a seq never sent) changes nothing; the next answer clears it */
+  health_core_persist(&h, "kv-store", seq + 5, false);
+  assert_false(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+  seq = health_core_ping_round(&h, 5000100);
+  health_core_pong(&h, "kv-store", seq, true, "", 5000110);
+  health_core_persist(&h, "kv-store", seq, false);
+  health_core_evaluate(&h, 5000120);
+  assert_true(health_verdict_can_persist(&h, &in, reason, sizeof reason));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_healthy),
@@ -223,6 +262,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_until_checked_then_failures_win),
       cmocka_unit_test(test_replica_hook),
       cmocka_unit_test(test_can_lead_is_the_node_itself),
+      cmocka_unit_test(test_can_persist),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

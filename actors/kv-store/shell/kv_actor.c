@@ -3,6 +3,7 @@
  * described in kv_actor.h. Client requests are kv_clients.c and kv_reads.c. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "kv_actor_int.h"
@@ -257,7 +258,16 @@ static void s_on_flush(rv_actor_t *a, void *arg) {
 static void s_on_tick(rv_actor_t *a, void *arg) {
   kv_actor_t *s = arg;
   int64_t now = kv_now_ms();
-  if (s->store_retry_ms && now >= s->store_retry_ms) {
+  struct statvfs vfs;
+  if (s->store_retry_ms && now >= s->store_retry_ms && s->store_broken &&
+      statvfs(s->cfg->data_dir, &vfs) == 0 &&
+      (uint64_t)vfs.f_bavail * vfs.f_frsize < KV_REOPEN_MIN_FREE) {
+    static rv_log_limit_t limit;
+    rv_log_limited(&limit, CFG_LOG_WARN, "the namespace store waits to be reopened: %llu bytes "
+                   "free on the data disk, it needs %u", (unsigned long long)vfs.f_bavail *
+                   vfs.f_frsize, KV_REOPEN_MIN_FREE);
+    s->store_retry_ms = now + KV_STORE_RETRY_MS;
+  } else if (s->store_retry_ms && now >= s->store_retry_ms) {
     s->store_retry_ms = 0;
     if (s->store_broken) {
       s_store_reopen(s);
@@ -422,5 +432,13 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   return true;
 }
 
+/* A RocksDB write or sync failed and has not succeeded since (the store is reopened, or waits to
+ * be): the node cannot persist what it applies. */
+static bool s_cannot_persist(rv_actor_t *a, void *state) {
+  const kv_actor_t *s = state;
+  return s->store_error[0] != '\0';
+}
+
 const rv_actor_def_t kv_actor_def = {
-    .name = "kv-store", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health};
+    .name = "kv-store", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health,
+    .cannot_persist = s_cannot_persist};

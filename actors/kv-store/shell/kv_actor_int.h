@@ -21,6 +21,12 @@
 #define KV_ATTACH_RETRY_MS 500    /* ApplyFrom is repeated this often until a RaftState answers */
 #define KV_PEER_SILENT_MS 1500    /* no RaftState this long: raft-peer may have restarted */
 #define KV_STORE_RETRY_MS 1000    /* after a failed RocksDB write, ask for the entries again */
+#define KV_REOPEN_MIN_FREE (8u << 20) /* a broken store is reopened only with this much free on
+                                         the data disk: RocksDB's open writes a MANIFEST and a WAL
+                                         and may flush what it recovers. Below it kv-store waits
+                                         in place (unhealthy, cannot persist) rather than exit and
+                                         be restarted over and over until restart intensity
+                                         stops the node while the disk is full */
 #define KV_WRITE_DEADLINE_MS 10000 /* a write not applied by then gets a retriable error */
 #define KV_READ_DEADLINE_MS 3000  /* a read not confirmed by then gets a retriable error */
 #define KV_CLIENT_DRAIN 1024      /* client messages taken per wake-up */

@@ -561,6 +561,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   }
   p->self = p->ids[cfg->self];
   p->ha.fit = true;
+  p->ha.campaign = true; /* the core's default */
   for (int i = 0; i < cfg->nactors; i++)
     if (strcmp(cfg->actors[i].name, "health-monitor") == 0) p->has_health_monitor = true;
     else if (strcmp(cfg->actors[i].name, "ots-replicator") == 0) p->has_replicator = true;
@@ -633,6 +634,12 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   return true;
 }
 
+/* A Raft log save failed and has not succeeded since (ENOSPC: retried every tick). */
+static bool s_cannot_persist(rv_actor_t *a, void *state) {
+  const raft_peer_t *p = state;
+  return p->store_error[0] != '\0';
+}
+
 const rv_actor_def_t raft_peer_def = {
     .name = "raft-peer", .start = s_start, .message = s_message, .drained = s_drained,
-    .stop = s_stop, .health = s_health};
+    .stop = s_stop, .health = s_health, .cannot_persist = s_cannot_persist};

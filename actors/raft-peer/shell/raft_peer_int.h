@@ -66,6 +66,10 @@ typedef struct {
   raft_id_t last_target;     /* the last automatic handover's target (tried last next time) */
   int64_t preferred_next_ms; /* the next attempt to move leadership to the preferred node */
   int preferred_backoff_ms;
+  char cannot_persist[256];  /* the last report's HealthReport.cannot_persist ("" = can) */
+  bool persist_failing;      /* this node cannot persist (the report, or its own log saves) */
+  int64_t persist_since_ms;  /* since when, while persist_failing */
+  bool campaign;             /* what raft_core_set_campaign was last told */
 } raft_ha_t;
 
 /* Fencing the previous leader before a new leader takes writes (raft_fence.c). */
@@ -219,11 +223,13 @@ void raft_fence_tick(raft_peer_t *p);
 
 /* ---- raft_ha.c --------------------------------------------------------------------------- */
 /* A HealthReport from the health-monitor: with ha.automatic-failover, an unfit node may not
- * campaign (raft_core_set_campaign). */
+ * campaign (raft_core_set_campaign); whatever the configuration, neither may a node that cannot
+ * persist (HealthReport.cannot_persist, or its own Raft log saves failing). */
 void raft_ha_health(raft_peer_t *p, const Rv__HealthReport *r);
-/* Every tick: an unfit leader (for ha.unhealthy-grace-ms) hands leadership to the most
- * caught-up active voter; a leader other than ha.preferred-leader hands it to the preferred
- * node once that one is caught up; stale reports (the health-monitor stopped) count as fit. */
+/* Every tick: a leader that cannot persist (always) or is unfit (with ha.automatic-failover,
+ * for ha.unhealthy-grace-ms) hands leadership to the most caught-up active voter; a leader
+ * other than ha.preferred-leader hands it to the preferred node once that one is caught up;
+ * stale reports (the health-monitor stopped) count as fit and able to persist. */
 void raft_ha_tick(raft_peer_t *p);
 
 #endif
