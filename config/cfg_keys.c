@@ -269,6 +269,10 @@ static const cfg_key_t s_node_keys[] = {
      .max = 1000000, CFG_FIELD(cfg_node_t, security_sessions_per_principal),
      .doc = "exactly-once sessions one user holds; a new one past it drops that user's least "
             "recently used"},
+    {.path = "security.client-inflight", .type = CFG_T_INT, .def = "8192", .min = 1,
+     .max = 1000000, CFG_FIELD(cfg_node_t, security_client_inflight),
+     .doc = "requests one client connection may have waiting (a write for its commit, a read for "
+            "its read index); more are answered busy, retriable (librvclient: 4096 at most)"},
 };
 
 const cfg_table_t cfg_keys_node = {s_node_keys, sizeof s_node_keys / sizeof *s_node_keys, "",

@@ -163,6 +163,9 @@ typedef struct {
                                     past it, the least recently used one goes */
   int security_sessions_per_principal; /* default 10000: exactly-once sessions one principal
                                     holds; past it, its own least recently used one goes */
+  int security_client_inflight;  /* default 8192: requests one client connection may have
+                                    waiting in kv-store (for a commit or a read index); more are
+                                    answered busy (retriable) */
 
   /* where it came from, for messages */
   char source[CFG_PATH_MAX];     /* the YAML file's path */
