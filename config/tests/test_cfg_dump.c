@@ -167,6 +167,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  key: \"\"\n"
                       "  client-key: \"\"\n"
                       "  clients: []\n"
+                      "  clients-dir: \"\"\n"
                       "  permissions: true\n"
                       "  superuser: \"root\"\n"
                       "  supergroup: \"supergroup\"\n"
