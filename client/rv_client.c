@@ -508,6 +508,16 @@ static void s_answer(rv_client_t *c, int node, const rv_msg_t *m) {
   }
   c->stats.retries++;
   snprintf(l->last, sizeof l->last, "%s: %s", c->nodes[node], r->message ? r->message : "");
+  if (r->code == RV_EBUSY) {
+    /* the right node, holding too much of this connection's work (its in-flight cap, or
+     * replies not read yet): the same node again after a backoff, not another node (which
+     * would only send it back here) */
+    c->stats.busy++;
+    l->in_flight = false;
+    l->resend_us = now + (int64_t)l->backoff_ms * 1000;
+    l->backoff_ms = l->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : l->backoff_ms * 2;
+    return;
+  }
   int leader = s_node_index(c, r->leader);
   if (leader >= 0 && leader != node) {
     /* a redirect; nodes that keep pointing elsewhere (a stale hint) back off like failures */

@@ -241,6 +241,8 @@ typedef struct {
   uint64_t timeouts;  /* attempts that got no answer within timeout_ms */
   uint64_t retries;   /* retriable answers (the server decided nothing) */
   uint64_t stray;     /* answers to attempts already given up on, dropped */
+  uint64_t busy;      /* busy answers (RV_EBUSY: the node's per-connection caps), retried on
+                         the same node after a backoff (also counted in retries) */
 } rv_client_stats_t;
 
 /* Defaults as documented on each field. */

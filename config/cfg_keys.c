@@ -241,9 +241,14 @@ static const cfg_key_t s_node_keys[] = {
      .doc = "the CLI's own key pair (a secret file from `keys gen`) for fs, bench, haadmin, "
             "endpoints; --key and RV_CLIENT_KEY override it"},
     {.path = "security.clients", .type = CFG_T_CLIENTLIST, .min = 0, .max = CFG_MAX_CLIENTS,
-     CFG_FIELD(cfg_node_t, clients), .count_offset = offsetof(cfg_node_t, nclients),
+     CFG_FIELD(cfg_node_t, clients), .count_offset = offsetof(cfg_node_t, nclients_inline),
      .sub = &cfg_keys_client, .def_doc = "none: no client is accepted",
      .doc = "the clients the client port accepts: [{principal: alice, key: \"<public Z85>\"}]"},
+    {.path = "security.clients-dir", .type = CFG_T_PATH, .def = "", .def_doc = "none",
+     CFG_FIELD(cfg_node_t, security_clients_dir),
+     .doc = "a directory of public certificates NAME.pub (as `raftvisor keys gen NAME` writes "
+            "them), each a client whose principal is NAME; added to security.clients, read "
+            "at start"},
     {.path = "security.permissions", .alias = "dfs.permissions.enabled", .type = CFG_T_BOOL,
      .def = "true", CFG_FIELD(cfg_node_t, security_permissions),
      .doc = "HDFS permission checks; false checks nothing but still records owners and modes"},
@@ -269,6 +274,10 @@ static const cfg_key_t s_node_keys[] = {
      .max = 1000000, CFG_FIELD(cfg_node_t, security_sessions_per_principal),
      .doc = "exactly-once sessions one user holds; a new one past it drops that user's least "
             "recently used"},
+    {.path = "security.client-inflight", .type = CFG_T_INT, .def = "8192", .min = 1,
+     .max = 1000000, CFG_FIELD(cfg_node_t, security_client_inflight),
+     .doc = "requests one client connection may have waiting (a write for its commit, a read for "
+            "its read index); more are answered busy, retriable (librvclient: 4096 at most)"},
 };
 
 const cfg_table_t cfg_keys_node = {s_node_keys, sizeof s_node_keys / sizeof *s_node_keys, "",

@@ -9,6 +9,7 @@
  * A YAML null ("key:" with nothing after it) counts as not given. */
 #include "cfg_node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -579,6 +580,103 @@ static int s_read_key_pair(load_t *ld) {
   return 0;
 }
 
+static int s_name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads one client certificate file into text[CFG_CLIENT_FILE_MAX + 1]: 0, or -1 with why. */
+static int s_read_cert(const char *path, char *text, char *why, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    snprintf(why, len, "cannot read: %s", strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    snprintf(why, len, "not a regular file");
+    return -1;
+  }
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = read(fd, text + n, CFG_CLIENT_FILE_MAX + 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(why, len, "cannot read: %s", strerror(errno));
+      close(fd);
+      return -1;
+    }
+    if (r == 0 || (n += (size_t)r) > CFG_CLIENT_FILE_MAX) break;
+  }
+  close(fd);
+  if (n > CFG_CLIENT_FILE_MAX) {
+    snprintf(why, len, "larger than %d bytes: not a public certificate", CFG_CLIENT_FILE_MAX);
+    return -1;
+  }
+  text[n] = '\0';
+  return 0;
+}
+
+/* security.clients-dir: every NAME.pub in it (sorted by name; other files and hidden ones are
+ * not read) is a client of principal NAME, after the inline list. A file's metadata name, when
+ * it has one, must be NAME too (a renamed file is refused rather than guessed at). A bad file,
+ * a duplicate key or principal, or a node's key fails the load, naming the file. */
+static int s_clients_dir(load_t *ld) {
+  cfg_node_t *cfg = ld->cfg;
+  const char *dir = cfg->security_clients_dir;
+  if (!dir[0]) return 0;
+  const cfg_mark_t *m = cfg_source_top(ld->src, "security.clients-dir");
+  const char *key = m->as ? m->as : "security.clients-dir";
+  DIR *d = opendir(dir);
+  if (!d)
+    return cfg_source_fail(ld->src, ld->err, m->line, m->col, key, "cannot read directory %s: %s",
+                           dir, strerror(errno));
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  for (struct dirent *e; !rc && (e = readdir(d));) {
+    size_t l = strlen(e->d_name);
+    if (e->d_name[0] == '.' || l <= 4 || strcmp(e->d_name + l - 4, ".pub") != 0) continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **more = realloc(names, cap * sizeof *names);
+      if (!more) {
+        rc = rv_err_set(ld->err, RV_ENOMEM, "out of memory");
+        break;
+      }
+      names = more;
+    }
+    if (!(names[n] = strdup(e->d_name))) rc = rv_err_set(ld->err, RV_ENOMEM, "out of memory");
+    else n++;
+  }
+  closedir(d);
+  if (n) qsort(names, n, sizeof *names, s_name_cmp);
+  char *text = rc ? NULL : malloc(CFG_CLIENT_FILE_MAX + 1);
+  if (!rc && !text) rc = rv_err_set(ld->err, RV_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    char path[CFG_PATH_MAX + 256], why[CFG_PATH_MAX + 256], pub[CFG_KEY_Z85_LEN + 1], meta[128];
+    char principal[256];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    snprintf(principal, sizeof principal, "%.*s", (int)(strlen(names[i]) - 4), names[i]);
+    if (s_read_cert(path, text, why, sizeof why) == 0 &&
+        cfg_security_parse_public(text, pub, why, sizeof why) == 0) {
+      cfg_security_pair_name(text, meta, sizeof meta);
+      if (meta[0] && strcmp(meta, principal) != 0)
+        snprintf(why, sizeof why, "its name is \"%s\", not %s: the principal is the file's "
+                 "name (rename the file, or make a certificate for %s)", meta, principal,
+                 principal);
+      else if (cfg_security_add_client(cfg, principal, pub, dir, why, sizeof why) == 0)
+        continue;
+    }
+    rc = cfg_source_fail(ld->src, ld->err, m->line, m->col, key, "%s: %s", path, why);
+  }
+  free(text);
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+  return rc;
+}
+
 int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **out, int warn_fd,
                    rv_err_t *err) {
   *out = NULL;
@@ -615,7 +713,9 @@ int cfg_node_parse(const char *name, const char *yaml, size_t len, cfg_node_t **
   if (!rc) rc = s_derive(&ld);
   if (!rc) rc = s_read_secret(&ld, secret, &src->top[cfg_keys_index(&cfg_keys_node, secret)]);
   if (!rc) rc = s_read_key_pair(&ld);
+  if (!rc) cfg->nclients = cfg->nclients_inline;
   if (!rc) rc = cfg_rules_check(cfg, src, err);
+  if (!rc) rc = s_clients_dir(&ld);
 done:
   cfg_yaml_destroy(&root);
   free(src);

@@ -28,6 +28,8 @@
 #define CFG_MAX_SSH_KEYS 8
 #define CFG_MAX_GROUP_MAPPINGS 64 /* security.groups entries */
 #define CFG_MAX_CLIENTS 64    /* security.clients entries */
+#define CFG_MAX_CLIENTS_ALL 1024 /* clients accepted: security.clients and security.clients-dir */
+#define CFG_CLIENT_FILE_MAX 65536 /* bytes of a NAME.pub in security.clients-dir */
 #define CFG_KEY_Z85_LEN 40    /* a CURVE key (32 bytes) in Z85 text */
 #define CFG_PRINCIPAL_MAX 64  /* bytes of a user, group or client principal's name (kv_cmd.h's
                                  KV_OWNER_MAX) */
@@ -149,8 +151,13 @@ typedef struct {
   char security_public_z85[CFG_KEY_Z85_LEN + 1]; /* parsed from security_key */
   char security_client_key[CFG_PATH_MAX]; /* the CLI's own key pair (a zcert secret file) when
                                              it talks to client ports; "" = none */
-  cfg_client_t clients[CFG_MAX_CLIENTS]; /* principals the client port accepts */
-  int nclients;
+  cfg_client_t clients[CFG_MAX_CLIENTS_ALL]; /* principals the client port accepts: the inline
+                                    list, then security.clients-dir's files (sorted by name) */
+  int nclients;                  /* all of them */
+  int nclients_inline;           /* the first ones, from security.clients */
+  char security_clients_dir[CFG_PATH_MAX]; /* "" or a directory of NAME.pub public
+                                    certificates (`raftvisor keys gen`), one client each,
+                                    principal NAME; read at start */
   bool security_permissions;     /* default true: HDFS permission checks (dfs.permissions.enabled);
                                     false checks nothing but still records owners and modes */
   char security_superuser[CFG_PRINCIPAL_MAX + 1];  /* default "root": bypasses every check */
@@ -163,6 +170,9 @@ typedef struct {
                                     past it, the least recently used one goes */
   int security_sessions_per_principal; /* default 10000: exactly-once sessions one principal
                                     holds; past it, its own least recently used one goes */
+  int security_client_inflight;  /* default 8192: requests one client connection may have
+                                    waiting in kv-store (for a commit or a read index); more are
+                                    answered busy (retriable) */
 
   /* where it came from, for messages */
   char source[CFG_PATH_MAX];     /* the YAML file's path */

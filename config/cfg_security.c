@@ -78,6 +78,66 @@ int cfg_security_parse_pair(const char *text, char *secret_z85, char *public_z85
   return -1;
 }
 
+int cfg_security_parse_public(const char *text, char *public_z85, char *why, size_t len) {
+  char secret[CFG_KEY_Z85_LEN + 1];
+  int pub = s_zpl_key(text, "public-key", public_z85);
+  int sec = s_zpl_key(text, "secret-key", secret);
+  explicit_bzero(secret, sizeof secret);
+  if (sec != 0) {
+    snprintf(why, len, "holds a secret-key: this is a secret file (NAME.secret); only public "
+             "certificates (NAME.pub) belong here: move it away and keep it private");
+    return -1;
+  }
+  if (pub == 1) return 0;
+  if (pub < 0)
+    snprintf(why, len, "its public-key is not %d characters of Z85", CFG_KEY_Z85_LEN);
+  else
+    snprintf(why, len, "no public-key: expected a public certificate as `raftvisor keys gen` "
+             "writes it (curve: public-key = \"...\")");
+  return -1;
+}
+
+/* Names client i of cfg in a message: its inline entry, or its file in dir. */
+static void s_client_name(const cfg_node_t *cfg, int i, const char *dir, char *out, size_t len) {
+  if (i < cfg->nclients_inline)
+    snprintf(out, len, "security.clients[%d] (%s)", i, cfg->clients[i].principal);
+  else
+    snprintf(out, len, "%s/%s.pub", dir, cfg->clients[i].principal);
+}
+
+int cfg_security_add_client(cfg_node_t *cfg, const char *principal, const char *key,
+                            const char *dir, char *why, size_t len) {
+  char other[CFG_PATH_MAX + 96];
+  if (cfg_security_check_principal(principal, why, len)) return -1;
+  for (int j = 0; j < cfg->nnodes; j++)
+    if (!strcmp(key, cfg->nodes[j].public_key)) {
+      snprintf(why, len, "key %s is node %s's key: a client needs its own key pair", key,
+               cfg->nodes[j].id);
+      return -1;
+    }
+  for (int j = 0; j < cfg->nclients; j++) {
+    if (!strcmp(key, cfg->clients[j].key)) {
+      s_client_name(cfg, j, dir, other, sizeof other);
+      snprintf(why, len, "key %s is listed already, by %s", key, other);
+      return -1;
+    }
+    if (!strcmp(principal, cfg->clients[j].principal)) {
+      s_client_name(cfg, j, dir, other, sizeof other);
+      snprintf(why, len, "principal %s is listed already, by %s: give it one key", principal,
+               other);
+      return -1;
+    }
+  }
+  if (cfg->nclients >= CFG_MAX_CLIENTS_ALL) {
+    snprintf(why, len, "more than %d clients in all", CFG_MAX_CLIENTS_ALL);
+    return -1;
+  }
+  cfg_client_t *c = &cfg->clients[cfg->nclients++];
+  snprintf(c->principal, sizeof c->principal, "%s", principal);
+  snprintf(c->key, sizeof c->key, "%s", key);
+  return 0;
+}
+
 void cfg_security_pair_name(const char *text, char *out, size_t len) {
   out[0] = '\0';
   for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {

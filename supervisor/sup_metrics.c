@@ -82,9 +82,10 @@ static void s_actors(FILE *f, const sup_metrics_view_t *v) {
 }
 
 /* The runtime's counters: each actor's from its HeartbeatAcks, the supervisor's own. */
-static void s_runtime_family(FILE *f, const sup_metrics_view_t *v, const char *name,
-                             const char *help, size_t off) {
-  s_head(f, name, "counter", help);
+/* One rv_mailbox_stats_t field per process, as a family of type `type` (counter, gauge). */
+static void s_runtime_typed(FILE *f, const sup_metrics_view_t *v, const char *name,
+                            const char *type, const char *help, size_t off) {
+  s_head(f, name, type, help);
   fprintf(f, "%s{actor=\"supervisor\"} %llu\n", name,
           (unsigned long long)*(const uint64_t *)((const char *)&v->supervisor_mb + off));
   for (int i = 0; i < v->core->nchildren; i++) {
@@ -93,6 +94,11 @@ static void s_runtime_family(FILE *f, const sup_metrics_view_t *v, const char *n
     fprintf(f, "\"} %llu\n",
             (unsigned long long)*(const uint64_t *)((const char *)&v->actors[i].mb + off));
   }
+}
+
+static void s_runtime_family(FILE *f, const sup_metrics_view_t *v, const char *name,
+                             const char *help, size_t off) {
+  s_runtime_typed(f, v, name, "counter", help, off);
 }
 
 /* One gauge per actor, in seconds, from the microseconds at offset off of its metrics. */
@@ -136,6 +142,10 @@ static void s_runtime(FILE *f, const sup_metrics_view_t *v) {
   s_runtime_family(f, v, "raftvisor_port_connections_refused_total",
                    "connections closed at once because the port holds its cap of connections",
                    offsetof(rv_mailbox_stats_t, port_conns_refused));
+  s_runtime_typed(f, v, "raftvisor_port_inflight_requests", "gauge",
+                   "requests of the tcp port's connections waiting in the actor now (each "
+                   "connection may have limits.client-inflight; more are answered busy)",
+                   offsetof(rv_mailbox_stats_t, port_inflight));
   s_lag_family(f, v, "raftvisor_runtime_loop_lag_seconds",
                "worst lateness of the actor's loop timers over its last heartbeat interval",
                offsetof(sup_actor_metrics_t, loop_lag_us));

@@ -308,7 +308,8 @@ static void s_take_inbox(sup_node_t *n) {
                                         .port_rejected = ack->port_rejected,
                                         .port_busy = ack->port_busy,
                                         .port_replies_dropped = ack->port_replies_dropped,
-                                        .port_conns_refused = ack->port_conns_refused};
+                                        .port_conns_refused = ack->port_conns_refused,
+                                        .port_inflight = ack->port_inflight};
           am->loop_lag_us = ack->loop_lag_us;
           am->loop_lag_p99_us = ack->loop_lag_p99_us;
           am->loop_lag_max_us = ack->loop_lag_max_us;
@@ -477,6 +478,7 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->port_busy = mb->port_busy;
     a->port_replies_dropped = mb->port_replies_dropped;
     a->port_conns_refused = mb->port_conns_refused;
+    a->port_inflight = mb->port_inflight;
     if (fresh)
       for (size_t h = 0; h < n->health->n_actors; h++)
         if (strcmp(n->health->actors[h]->actor, c->name) == 0) {

@@ -278,6 +278,7 @@ static void s_answer_heartbeat(rv_actor_t *a, const rv_msg_t *m) {
   ack.port_busy = st.port_busy;
   ack.port_replies_dropped = st.port_replies_dropped;
   ack.port_conns_refused = st.port_conns_refused;
+  ack.port_inflight = st.port_inflight;
   ack.loop_lag_us = a->hb_lag_max_us;
   a->hb_lag_max_us = 0;
   rv_lag_summary_t lag = rv_lag_summary(&a->lag, rv_mono_us());

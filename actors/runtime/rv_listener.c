@@ -7,6 +7,7 @@
 
 #include "rv_curve.h"
 #include "rv_conn_guard.h"
+#include "rv_inflight.h"
 #include "rv_log.h"
 
 /* A reply waiting in the listener's own queue for its connection's ZeroMQ pipe to have room. */
@@ -33,6 +34,7 @@ struct rv_listener {
   bool limited;                  /* rv_listener_set_limits was called */
   rv_listener_limits_t lim;
   rv_conn_guard_t *guard;        /* the connection cap, or NULL */
+  rv_inflight_t *inflight;       /* the cap on requests in flight per connection, or NULL */
   zhashx_t *waiting;             /* s_conn_t by routing id (hex): connections with replies queued */
   size_t turn_used;              /* bytes taken and answered in this loop turn */
   bool trim;                     /* a large frame went by: return freed memory at the turn */
@@ -76,6 +78,7 @@ static void s_port_stats(void *arg, rv_mailbox_stats_t *sum) {
   sum->port_busy += st.busy;
   sum->port_replies_dropped += st.dropped;
   sum->port_conns_refused += st.conns_refused;
+  sum->port_inflight += st.inflight;
   /* handshakes that failed before authentication, seen by the guard's monitor (rv_zap counts
    * the refusals it decides itself) */
   sum->auth_refused += rv_conn_guard_handshake_failed(((rv_listener_t *)arg)->guard);
@@ -138,6 +141,10 @@ int rv_listener_new_full(rv_mailbox_t *mb, const char *endpoint, const char *wha
       return rv_err_set(err, RV_ENOMEM, "out of memory");
     }
     zhashx_set_destructor(l->waiting, s_conn_free);
+    if (lim->max_inflight && !(l->inflight = rv_inflight_new(lim->max_inflight))) {
+      rv_listener_destroy(&l);
+      return rv_err_set(err, RV_ENOMEM, "out of memory");
+    }
   }
   if (zsock_bind(l->sock, "%s", endpoint) < 0) {
     int e = zmq_errno();
@@ -162,6 +169,7 @@ void rv_listener_destroy(rv_listener_t **lp) {
   rv_mailbox_remove_port((*lp)->mb, *lp);
   rv_conn_guard_destroy(&(*lp)->guard);
   zhashx_destroy(&(*lp)->waiting);
+  rv_inflight_destroy(&(*lp)->inflight);
   zsock_destroy(&(*lp)->sock);
   free(*lp);
   *lp = NULL;
@@ -171,7 +179,42 @@ zsock_t *rv_listener_socket(rv_listener_t *l) { return l->sock; }
 rv_listener_stats_t rv_listener_stats(const rv_listener_t *l) {
   rv_listener_stats_t st = l->stats;
   st.conns_refused = rv_conn_guard_refused(l->guard);
+  st.inflight = rv_inflight_total(l->inflight);
   return st;
+}
+
+/* Counts a request answered busy and logs it at most once a second (why: what the log says). */
+static void s_busy(rv_listener_t *l, const char *why) {
+  l->stats.busy++;
+  l->busy_unlogged++;
+  uint64_t now = rv_mono_ms();
+  if (now - l->busy_logged_ms >= 1000) {
+    rv_warn("%s: %llu request(s) answered busy: %s; %llu so far", l->what,
+            (unsigned long long)l->busy_unlogged, why, (unsigned long long)l->stats.busy);
+    l->busy_logged_ms = now;
+    l->busy_unlogged = 0;
+  }
+}
+
+int rv_listener_slot_take(rv_listener_t *l, const rv_listener_peer_t *p, rv_err_t *err) {
+  if (!l->inflight) return RV_OK;
+  int rc = rv_inflight_take(l->inflight, p->id, p->len);
+  if (rc == RV_ENOMEM) return rv_err_set(err, RV_ENOMEM, "%s: out of memory", l->what);
+  if (rc == RV_EBUSY) {
+    char why[160];
+    snprintf(why, sizeof why, "their connection has %u requests in flight (limit %u per "
+             "connection)", rv_inflight_held(l->inflight, p->id, p->len),
+             rv_inflight_cap(l->inflight));
+    s_busy(l, why);
+    return rv_err_set(err, RV_EBUSY, "%s: this connection has %u requests in flight already "
+                      "(the limit); retry once some are answered", l->what,
+                      rv_inflight_cap(l->inflight));
+  }
+  return RV_OK;
+}
+
+void rv_listener_slot_give(rv_listener_t *l, const rv_listener_peer_t *p) {
+  if (l && l->inflight) rv_inflight_give(l->inflight, p->id, p->len);
 }
 
 int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv_err_t *err) {
@@ -225,17 +268,10 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
   l->stats.received++;
   s_conn_t *c = l->limited ? s_conn_find(l, from) : NULL;
   if (c && c->bytes >= l->lim.max_queued_bytes) {
-    l->stats.busy++;
-    l->busy_unlogged++;
-    uint64_t now = rv_mono_ms();
-    if (now - l->busy_logged_ms >= 1000) {
-      rv_warn("%s: %llu request(s) answered busy: their client has %zu reply bytes queued, not "
-              "read (limit %zu per connection); %llu so far", l->what,
-              (unsigned long long)l->busy_unlogged, c->bytes, l->lim.max_queued_bytes,
-              (unsigned long long)l->stats.busy);
-      l->busy_logged_ms = now;
-      l->busy_unlogged = 0;
-    }
+    char busy_why[160];
+    snprintf(busy_why, sizeof busy_why, "their client has %zu reply bytes queued, not read "
+             "(limit %zu per connection)", c->bytes, l->lim.max_queued_bytes);
+    s_busy(l, busy_why);
     rc = rv_err_set(err, RV_EBUSY, "%s: the connection's replies are not being read (%zu bytes "
                     "queued); retry once they are", l->what, c->bytes);
   }

@@ -40,6 +40,7 @@ typedef struct {
   uint64_t busy;     /* requests delivered as RV_EBUSY: their connection's replies are backed up */
   uint64_t conns_refused; /* connections closed over the cap (rv_listener_set_limits) */
   uint64_t queued_bytes;  /* reply bytes waiting in the listener's own queues now */
+  uint64_t inflight;      /* requests holding an in-flight slot now (rv_listener_slot_take) */
 } rv_listener_stats_t;
 
 /* Bounds on what one port and each of its connections may cost (rv_listener_set_limits). */
@@ -53,6 +54,8 @@ typedef struct {
                               it plus RV_LISTENER_BUSY_SLACK are dropped and counted */
   size_t turn_bytes;       /* request and reply bytes per loop turn: rv_listener_turn_over
                               turns true past it, so one client cannot starve heartbeats */
+  unsigned max_inflight;   /* requests one connection may have waiting in the owner at once
+                              (rv_listener_slot_take); more are answered RV_EBUSY (0: none) */
 } rv_listener_limits_t;
 
 #define RV_LISTENER_LIMITED_HWM 8          /* replies ZeroMQ queues per connection once limited:
@@ -119,6 +122,16 @@ int rv_listener_reply(rv_listener_t *l, const rv_listener_peer_t *to, const rv_m
                       uint32_t type, const ProtobufCMessage *body, rv_err_t *err);
 
 rv_listener_stats_t rv_listener_stats(const rv_listener_t *l);
+
+/* The cap on requests in flight per connection (limits.max_inflight; rv_inflight.h). The owner
+ * takes a slot for a request it accepts but cannot answer at once (it waits on something:
+ * Raft's commit, a read index) and gives it back when it answers that request, whatever the
+ * answer. rv_listener_slot_take returns RV_OK (a slot is held: give it back exactly once; also
+ * when the listener has no such cap, and then giving back does nothing), or RV_EBUSY with err
+ * saying so when the connection holds max_inflight slots (counted in stats.busy, logged once a
+ * second; answer the request with the retriable busy error), or RV_ENOMEM. */
+int rv_listener_slot_take(rv_listener_t *l, const rv_listener_peer_t *p, rv_err_t *err);
+void rv_listener_slot_give(rv_listener_t *l, const rv_listener_peer_t *p);
 
 
 /* The owner's loop turn: rv_listener_turn_begin when its reader is called (it also retries the

@@ -41,6 +41,7 @@ typedef struct {
   uint64_t port_busy;           /* requests answered busy: their connection does not read */
   uint64_t port_replies_dropped;/* replies dropped: client gone, or its queue over the limit */
   uint64_t port_conns_refused;  /* connections closed over a port's cap */
+  uint64_t port_inflight;       /* requests holding an in-flight slot now (a gauge) */
 } rv_mailbox_stats_t;
 
 /* A tcp port of the process adds its counters to rv_mailbox_stats through this callback. */

@@ -310,6 +310,46 @@ static void test_failover_on_silence(void **state) {
   rv_client_destroy(&c);
 }
 
+/* A busy answer (RV_EBUSY: the node's per-connection caps on requests in flight or on replies
+ * not read) is retried on the same node after a backoff, with the same session and seq: the
+ * node is the right one, another would only redirect back. */
+static void test_busy_retries_on_the_same_node(void **state) {
+  rv_client_opts_t o;
+  rv_client_opts_default(&o);
+  rv_client_t *c;
+  rv_err_t err;
+  assert_int_equal(rv_client_new(s_list, &o, &c, &err), RV_OK);
+  rv_client_req_t req = {.op = RV_CLIENT_MKDIR, .path = "/busy"};
+  assert_int_equal(rv_client_submit(c, &req, 3, &err), RV_OK);
+  s_req_t q1, q2, other;
+  assert_true(s_take(0, 2000, &q1));
+  Rv__FsReply busy = RV__FS_REPLY__INIT;
+  busy.code = RV_EBUSY;
+  busy.retry = true;
+  busy.leader = "";
+  busy.message = "mkdir: this connection has 8192 requests in flight already";
+  s_answer(0, &q1, &busy);
+  rv_client_result_t res;
+  while (!s_take(0, 0, &q2)) assert_int_equal(rv_client_poll(c, 10, &res), RV_EAGAIN);
+  assert_int_equal(q2.m.corr_id, q1.m.corr_id);
+  assert_int_equal(s_fs(&q2)->client_id, s_fs(&q1)->client_id);
+  assert_int_equal(s_fs(&q2)->seq, s_fs(&q1)->seq);
+  assert_false(s_take(1, 0, &other)); /* no other node was tried */
+  assert_false(s_take(2, 0, &other));
+  Rv__FsReply ok = RV__FS_REPLY__INIT;
+  ok.index = 3;
+  s_answer(0, &q2, &ok);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.attempts, 2);
+  assert_int_equal(rv_client_stats(c).busy, 1);
+  assert_int_equal(rv_client_stats(c).retries, 1);
+  rv_client_result_clear(&res);
+  s_req_clear(&q1);
+  s_req_clear(&q2);
+  rv_client_destroy(&c);
+}
+
 /* Nobody answers a write: RV_ETIMEDOUT at the retry deadline, and the lane starts a new
  * session (the write may still be applied later). Every resend carried the first attempt's
  * client id and seq. An unreachable node is skipped at once. */
@@ -643,6 +683,7 @@ int main(void) {
       cmocka_unit_test_setup(test_redirect_to_the_leader, s_drain),
       cmocka_unit_test_setup(test_redirect_outside_the_list, s_drain),
       cmocka_unit_test_setup(test_failover_on_silence, s_drain),
+      cmocka_unit_test_setup(test_busy_retries_on_the_same_node, s_drain),
       cmocka_unit_test_setup(test_deadline_and_unreachable_nodes, s_drain),
       cmocka_unit_test_setup(test_unknown_session_restarts, s_drain),
       cmocka_unit_test_setup(test_no_new_session_after_a_resend, s_drain),

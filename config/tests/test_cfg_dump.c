@@ -167,13 +167,15 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  key: \"\"\n"
                       "  client-key: \"\"\n"
                       "  clients: []\n"
+                      "  clients-dir: \"\"\n"
                       "  permissions: true\n"
                       "  superuser: \"root\"\n"
                       "  supergroup: \"supergroup\"\n"
                       "  umask: \"022\"\n"
                       "  groups: []\n"
                       "  sessions-max: 100000\n"
-                      "  sessions-per-principal: 10000\n");
+                      "  sessions-per-principal: 10000\n"
+                      "  client-inflight: 8192\n");
   free(text);
   cfg_node_destroy(&cfg);
 }

@@ -174,6 +174,122 @@ static void test_clients(void **state) {
            "11:7: security.clients[0].key: missing required key");
 }
 
+#define K4 "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define K5 "EFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{"
+#define PUB(name, key) "#   ZeroMQ CURVE Public Certificate\nmetadata\n    name = \"" name "\"\n" \
+                       "curve\n    public-key = \"" key "\"\n"
+
+/* A node file whose security section lists alice (K3) inline and names security.clients-dir
+ * "clients" (beside it) holding files[0..n) (name, text); returns cfg_node_load's code. */
+static int s_load_dir(const char *const files[][2], size_t n, cfg_node_t **cfg, char *dir,
+                      size_t dirlen, rv_err_t *err) {
+  char path[256], yaml[2048], pair[1024], cdir[128];
+  cfg_test_mkdtemp(dir, dirlen);
+  snprintf(pair, sizeof pair, "%s", PAIR1);
+  cfg_test_write(dir, "n1.secret", pair, 0600, path, sizeof path);
+  snprintf(cdir, sizeof cdir, "%s/clients", dir);
+  assert_int_equal(mkdir(cdir, 0700), 0);
+  for (size_t i = 0; i < n; i++) cfg_test_write(cdir, files[i][0], files[i][1], 0644, path, sizeof path);
+  snprintf(yaml, sizeof yaml, "node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes:\n%s"
+           "security:\n  key: \"@n1.secret\"\n  clients:\n    - {principal: alice, key: \"%s"
+           "\"}\n  clients-dir: clients\n", NODES, K3);
+  cfg_test_write(dir, "node.yaml", yaml, 0644, path, sizeof path);
+  return cfg_node_load(path, cfg, -1, err);
+}
+
+/* Refused with a message that names the file (DIR/clients/file) and says why. */
+static void s_dir_refused(const char *const files[][2], size_t n, const char *file,
+                          const char *why) {
+  char dir[64], want[512];
+  cfg_node_t *cfg = NULL;
+  rv_err_t err;
+  int rc = s_load_dir(files, n, &cfg, dir, sizeof dir, &err);
+  snprintf(want, sizeof want, "%s/node.yaml:12:16: security.clients-dir: %s/clients/%s: %s", dir,
+           dir, file, why);
+  if (rc == 0 || strcmp(err.msg, want)) print_error("want %s\ngot  %s\n", want, err.msg);
+  assert_int_equal(rc, RV_ECONFIG);
+  assert_string_equal(err.msg, want);
+  assert_null(cfg);
+  cfg_test_rmdir(dir);
+}
+
+/* security.clients-dir: each NAME.pub is client NAME, after the inline list, in name order;
+ * other files are not read; a bad file, a duplicate, a node key, a secret file, a renamed
+ * certificate or a missing directory is refused naming the file. */
+static void test_clients_dir(void **state) {
+  char dir[64];
+  cfg_node_t *cfg = NULL;
+  rv_err_t err;
+  const char *const ok[][2] = {{"carol.pub", "curve\n    public-key = \"" K5 "\"\n"},
+                               {"bob.pub", PUB("bob", K4)},
+                               {"notes.txt", "not a certificate"},
+                               {".hidden.pub", "not read"},
+                               {"bob.secret", "not read either"}};
+  int rc = s_load_dir(ok, 5, &cfg, dir, sizeof dir, &err);
+  if (rc) print_error("%s\n", err.msg);
+  assert_int_equal(rc, 0);
+  assert_int_equal(cfg->nclients_inline, 1);
+  assert_int_equal(cfg->nclients, 3);
+  assert_string_equal(cfg->clients[0].principal, "alice");
+  assert_string_equal(cfg->clients[1].principal, "bob");
+  assert_string_equal(cfg->clients[1].key, K4);
+  assert_string_equal(cfg->clients[2].principal, "carol"); /* no metadata: the file's name */
+  assert_string_equal(cfg->clients[2].key, K5);
+  cfg_node_destroy(&cfg);
+  cfg_test_rmdir(dir);
+
+  const char *const dup_key[][2] = {{"dave.pub", PUB("dave", K3)}};
+  s_dir_refused(dup_key, 1, "dave.pub",
+                "key " K3 " is listed already, by security.clients[0] (alice)");
+  const char *const dup_principal[][2] = {{"alice.pub", PUB("alice", K4)}};
+  s_dir_refused(dup_principal, 1, "alice.pub",
+                "principal alice is listed already, by security.clients[0] (alice): give it one "
+                "key");
+  const char *const dup_in_dir[][2] = {{"bob.pub", PUB("bob", K4)}, {"carl.pub", PUB("carl", K4)}};
+  {
+    char d[64], want[512];
+    rv_err_t e;
+    assert_int_equal(s_load_dir(dup_in_dir, 2, &cfg, d, sizeof d, &e), RV_ECONFIG);
+    snprintf(want, sizeof want, "%s/clients/carl.pub: key " K4 " is listed already, by "
+             "%s/clients/bob.pub", d, d);
+    if (!strstr(e.msg, want)) print_error("want ...%s\ngot  %s\n", want, e.msg);
+    assert_non_null(strstr(e.msg, want));
+    cfg_test_rmdir(d);
+  }
+  const char *const node_key[][2] = {{"eve.pub", PUB("eve", K2)}};
+  s_dir_refused(node_key, 1, "eve.pub", "key " K2 " is node n2's key: a client needs its own key "
+                "pair");
+  const char *const secret[][2] = {{"frank.pub", PAIR1}};
+  s_dir_refused(secret, 1, "frank.pub", "holds a secret-key: this is a secret file (NAME.secret); "
+                "only public certificates (NAME.pub) belong here: move it away and keep it "
+                "private");
+  const char *const renamed[][2] = {{"gina.pub", PUB("hank", K4)}};
+  s_dir_refused(renamed, 1, "gina.pub", "its name is \"hank\", not gina: the principal is the "
+                "file's name (rename the file, or make a certificate for gina)");
+  const char *const junk[][2] = {{"ida.pub", "hello\n"}};
+  s_dir_refused(junk, 1, "ida.pub", "no public-key: expected a public certificate as `raftvisor "
+                "keys gen` writes it (curve: public-key = \"...\")");
+  const char *const bad_name[][2] = {{"a b.pub", PUB("a b", K4)}};
+  s_dir_refused(bad_name, 1, "a b.pub", "expected a principal of 1..64 characters of "
+                "[A-Za-z0-9._@-] (\"node:\" is reserved), got \"a b\"");
+  /* a directory that is not there */
+  {
+    char d[64], path[256], yaml[2048], pair[1024], want[512];
+    rv_err_t e;
+    cfg_test_mkdtemp(d, sizeof d);
+    snprintf(pair, sizeof pair, "%s", PAIR1);
+    cfg_test_write(d, "n1.secret", pair, 0600, path, sizeof path);
+    snprintf(yaml, sizeof yaml, "node:\n  id: n1\n  data-dir: /x\ncluster:\n  nodes:\n%s"
+             "security:\n  key: \"@n1.secret\"\n  clients-dir: nowhere\n", NODES);
+    cfg_test_write(d, "node.yaml", yaml, 0644, path, sizeof path);
+    assert_int_equal(cfg_node_load(path, &cfg, -1, &e), RV_ECONFIG);
+    snprintf(want, sizeof want, "%s/node.yaml:10:16: security.clients-dir: cannot read directory "
+             "%s/nowhere: No such file or directory", d, d);
+    assert_string_equal(e.msg, want);
+    cfg_test_rmdir(d);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_syntax),
@@ -185,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_own_entry_pins_own_key),
       cmocka_unit_test(test_key_file_must_be_a_pair),
       cmocka_unit_test(test_clients),
+      cmocka_unit_test(test_clients_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,13 @@
  *       (its receive queue is one frame and its kernel buffer small, so replies back up at the
  *       server), holds H ms (default 5000), then reads every reply that comes within 3 s of the
  *       last and prints "replies R ok A busy B other C" (busy: RV_EBUSY, retriable)
+ *   rv-client-flood --addr HOST:PORT writes --path DIR --count N [--no-read]
+ *       one connection; pipelines N FS_MKDIR requests of DIR/w1..DIR/wN back to back (taking
+ *       the replies that come meanwhile, so that no reply waits unread), then reads the rest
+ *       until every request is answered or none came for 10 s, and prints "replies R ok A busy
+ *       B other C" (busy: RV_EBUSY, retriable: over the connection's cap on requests in
+ *       flight). --no-read closes the connection right after the last send instead, with its
+ *       requests still in flight at the server, and prints "sent N; closed"
  *   rv-client-flood --addr HOST:PORT partial --conns N --bytes B [--hold-ms H]
  *       N raw tcp connections, each completes a ZMTP 3.0 NULL handshake as a DEALER and sends
  *       the header of a B-byte frame and B-1 bytes of it (never the last byte: a frame the
@@ -37,6 +44,8 @@ static int s_usage(const char *why) {
   if (why) fprintf(stderr, "rv-client-flood: %s\n", why);
   fprintf(stderr, "usage: rv-client-flood --addr HOST:PORT pipeline --path P --count N "
                   "[--hold-ms H]\n"
+                  "       rv-client-flood --addr HOST:PORT writes --path DIR --count N "
+                  "[--no-read]\n"
                   "       rv-client-flood --addr HOST:PORT partial --conns N --bytes B "
                   "[--hold-ms H]\n"
                   "       rv-client-flood --addr HOST:PORT frames --count N --bytes B\n");
@@ -108,6 +117,93 @@ static int s_pipeline(const char *addr, const char *path, long count, long hold_
     } else {
       other++;
     }
+    zmq_msg_close(&f);
+    replies++;
+    last = s_now_ms();
+  }
+  printf("replies %ld ok %ld busy %ld other %ld\n", replies, ok, busy, other);
+  zmq_close(s);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+/* Counts one reply frame into ok / busy / other. */
+static void s_count_reply(zmq_msg_t *f, long *ok, long *busy, long *other) {
+  rv_msg_t m;
+  rv_err_t err;
+  if (rv_msg_decode(zmq_msg_data(f), zmq_msg_size(f), 0, &m, &err) == RV_OK &&
+      m.type == RV_MSG_FS_REPLY) {
+    unsigned code = ((Rv__FsReply *)m.body)->code;
+    if (code == 0) (*ok)++;
+    else if (code == RV_EBUSY) (*busy)++;
+    else {
+      if (*other < 3) fprintf(stderr, "rv-client-flood: answer %u: %s\n", code,
+                              ((Rv__FsReply *)m.body)->message);
+      (*other)++;
+    }
+    rv_msg_clear(&m);
+  } else {
+    (*other)++;
+  }
+}
+
+static int s_writes(const char *addr, const char *dir, long count, bool read_replies) {
+  void *ctx = zmq_ctx_new();
+  void *s = zmq_socket(ctx, ZMQ_DEALER);
+  int zero = 0;
+  zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero); /* every request queued on our side */
+  zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
+  zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+  char ep[300];
+  snprintf(ep, sizeof ep, "tcp://%s", addr);
+  if (zmq_connect(s, ep) != 0) {
+    fprintf(stderr, "rv-client-flood: connect %s: %s\n", ep, zmq_strerror(zmq_errno()));
+    return 1;
+  }
+  struct passwd *pw = getpwuid(getuid());
+  long replies = 0, ok = 0, busy = 0, other = 0;
+  for (long i = 0; i < count; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/w%ld", dir, i + 1);
+    Rv__FsRequest q = RV__FS_REQUEST__INIT;
+    q.op = RV__FS_OP__FS_MKDIR;
+    q.path.data = (uint8_t *)path;
+    q.path.len = strlen(path);
+    q.user = pw ? pw->pw_name : "root"; /* what an insecure cluster believes */
+    rv_msg_t m = {.type = RV_MSG_FS_REQUEST, .corr_id = (uint64_t)i + 1, .body = &q.base};
+    rv_addr_set(&m.from, "client", "flood");
+    rv_addr_set(&m.to, "", "kv-store");
+    uint8_t *frame;
+    size_t len;
+    rv_err_t err;
+    if (rv_msg_encode(&m, &frame, &len, &err) != RV_OK) {
+      fprintf(stderr, "rv-client-flood: %s\n", err.msg);
+      return 1;
+    }
+    zmq_send(s, frame, len, 0);
+    free(frame);
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    while (read_replies && zmq_msg_recv(&f, s, ZMQ_DONTWAIT) >= 0) {
+      s_count_reply(&f, &ok, &busy, &other);
+      replies++;
+    }
+    zmq_msg_close(&f);
+  }
+  if (!read_replies) {
+    printf("sent %ld; closed\n", count);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return 0;
+  }
+  uint64_t last = s_now_ms();
+  while (s_now_ms() - last < 10000 && replies < count) {
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 200) <= 0) continue;
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    if (zmq_msg_recv(&f, s, 0) < 0) break;
+    s_count_reply(&f, &ok, &busy, &other);
     zmq_msg_close(&f);
     replies++;
     last = s_now_ms();
@@ -240,6 +336,7 @@ static int s_partial(const char *addr, long conns, long bytes, long hold_ms) {
 int main(int argc, char **argv) {
   const char *addr = NULL, *mode = NULL, *path = NULL;
   long count = 0, hold = 5000, conns = 0, bytes = 0;
+  bool no_read = false;
   for (int i = 1; i < argc; i++) {
     bool more = i + 1 < argc;
     if (strcmp(argv[i], "--addr") == 0 && more) addr = argv[++i];
@@ -248,6 +345,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--hold-ms") == 0 && more) hold = atol(argv[++i]);
     else if (strcmp(argv[i], "--conns") == 0 && more) conns = atol(argv[++i]);
     else if (strcmp(argv[i], "--bytes") == 0 && more) bytes = atol(argv[++i]);
+    else if (strcmp(argv[i], "--no-read") == 0) no_read = true;
     else if (argv[i][0] != '-' && !mode) mode = argv[i];
     else return s_usage("unknown or incomplete argument");
   }
@@ -257,6 +355,10 @@ int main(int argc, char **argv) {
     if (!path || count < 1) return s_usage("pipeline needs --path and --count >= 1");
     return s_pipeline(addr, path, count, hold);
   }
+  if (strcmp(mode, "writes") == 0) {
+    if (!path || count < 1) return s_usage("writes needs --path and --count >= 1");
+    return s_writes(addr, path, count, !no_read);
+  }
   if (strcmp(mode, "partial") == 0) {
     if (conns < 1 || bytes < 2) return s_usage("partial needs --conns >= 1 and --bytes >= 2");
     return s_partial(addr, conns, bytes, hold);
@@ -265,5 +367,5 @@ int main(int argc, char **argv) {
     if (count < 1 || bytes < 1) return s_usage("frames needs --count >= 1 and --bytes >= 1");
     return s_frames(addr, count, bytes);
   }
-  return s_usage("unknown mode (pipeline, partial, frames)");
+  return s_usage("unknown mode (pipeline, writes, partial, frames)");
 }

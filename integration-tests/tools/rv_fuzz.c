@@ -20,6 +20,20 @@
  *     --key CERT     a czmq certificate file (public and secret key) applied to every socket as
  *                    a CURVE client, with --server-key the target node's public key (Z85): to
  *                    fuzz past the handshake of a cluster whose ports require CURVE
+ *     --member NODE --incarnation HEX --term T --commit C
+ *                    the Raft port as an authenticated member (give --key NODE's secret file;
+ *                    implies --raft-as NODE): valid RaftBatch, SnapshotChunk and SnapshotAck
+ *                    frames carrying the cluster id, NODE's Raft id and its real incarnation
+ *                    (16 hex digits, from NODE's <data-dir>/raft/incarnation), each holding
+ *                    seeded random Raft messages of every type (terms near T, indexes near C,
+ *                    the target's at the start, or anything), mutated or not, mixed with random
+ *                    bytes. What no Raft implementation can defend against a member that holds
+ *                    a real key is left out, so that the test can still check safety: the
+ *                    member never agrees to what it does not hold (its responses all reject),
+ *                    never offers entries that could match a log (their previous index is 2^40
+ *                    above C) nor a snapshot above C; frames carrying those are not mutated.
+ *                    Everything else a member may legitimately do (a higher term, a vote
+ *                    request, TimeoutNow, heartbeats with any commit) is in.
  * Prints "rv-fuzz: seed S", then what it sent per port; exits 0, 1 on failure, 2 on bad usage. */
 #include <czmq.h>
 #include <stdbool.h>
@@ -30,6 +44,9 @@
 #include <time.h>
 
 #include "cfg_node.h"
+#include "raft.pb-c.h"
+#include "raft_core.h"
+#include "raft_wire.h"
 #include "rv_codec.h"
 #include "rv_msgtypes.h"
 
@@ -55,7 +72,8 @@ static uint64_t s_below(uint64_t n) { return n ? s_rand() % n : 0; }
 static int s_usage(const char *why) {
   if (why) fprintf(stderr, "rv-fuzz: %s\n", why);
   fprintf(stderr, "usage: rv-fuzz -c NODE.yaml [--seed S] [--frames N | --minutes M] "
-                  "[--port client|raft|both] [--raft-as NODE] [--key CERT --server-key Z85]\n");
+                  "[--port client|raft|both] [--raft-as NODE] [--key CERT --server-key Z85]\n"
+                  "               [--member NODE --incarnation HEX --term T --commit C]\n");
   return 2;
 }
 
@@ -140,6 +158,146 @@ static void s_body_free(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m
   free(m);
 }
 
+/* --member: who the fuzzer is on the Raft port, and where the target was at the start. */
+static struct {
+  bool on;
+  const char *name;       /* the member's node id */
+  const char *cluster;
+  uint64_t from, to;      /* Raft ids: the member's, the target's */
+  uint64_t incarnation;
+  uint64_t term, commit;
+} s_member;
+
+/* base, or a little off it (never below 0), or anything. */
+static uint64_t s_near(uint64_t base, unsigned spread) {
+  if (s_below(6) == 0) return s_value();
+  uint64_t d = s_below(2 * spread + 1);
+  return d >= spread ? base + (d - spread) : (base > spread - d ? base - (spread - d) : 0);
+}
+
+static bool s_is_resp(uint32_t t) {
+  return t == RAFT_MSG_PRE_VOTE_RESP || t == RAFT_MSG_VOTE_RESP || t == RAFT_MSG_APP_RESP;
+}
+
+/* One Raft message of a random type (or an out-of-range one) with plausible or random fields;
+ * *unsafe is set when a mutation of its bytes could turn it into agreement (a response, entries,
+ * a snapshot), so the frame goes out as built. Freed with s_raft_msg_free. */
+static void s_raft_msg(Rv__RaftMessage *m, bool *unsafe) {
+  rv__raft_message__init(m);
+  m->type = s_below(16) ? (uint32_t)(1 + s_below(RAFT_MSG_TYPE_MAX)) : (uint32_t)s_value();
+  m->from = s_below(8) ? s_member.from : s_value();
+  m->to = s_below(8) ? s_member.to : s_value();
+  m->term = s_near(s_member.term, 3);
+  m->log_term = s_near(s_member.term, 3);
+  m->index = s_near(s_member.commit, 5);
+  m->commit = s_near(s_member.commit, 5);
+  m->reject = s_below(2);
+  m->reject_hint = s_near(s_member.commit, 5);
+  m->ctx = s_below(2) ? s_below(16) : s_rand();
+  m->transfer = s_below(4) == 0;
+  if (s_is_resp(m->type)) { /* a member may refuse anything; it never agrees */
+    m->reject = true;
+    *unsafe = true;
+  }
+  if (m->type == RAFT_MSG_APP && s_below(2)) { /* entries nobody's log can match */
+    *unsafe = true;
+    m->index = s_member.commit + (1ull << 40) + s_below(1u << 20);
+    m->n_entries = 1 + s_below(3);
+    m->entries = calloc(m->n_entries, sizeof *m->entries);
+    for (size_t k = 0; k < m->n_entries; k++) {
+      Rv__RaftEntry *e = calloc(1, sizeof *e);
+      rv__raft_entry__init(e);
+      e->term = s_near(s_member.term, 3);
+      e->index = m->index + 1 + k;
+      e->type = s_below(8) ? (uint32_t)s_below(3) : (uint32_t)s_value();
+      size_t n;
+      e->data.data = (uint8_t *)s_text(&n, false);
+      e->data.len = n;
+      m->entries[k] = e;
+    }
+  }
+  if (m->type == RAFT_MSG_SNAP || s_below(16) == 0) { /* a snapshot no one can take: <= C */
+    *unsafe = true;
+    Rv__RaftSnapshotMeta *meta = calloc(1, sizeof *meta);
+    rv__raft_snapshot_meta__init(meta);
+    meta->index = s_below(s_member.commit + 1);
+    meta->term = s_near(s_member.term, 3);
+    m->snapshot = meta;
+  }
+}
+
+static void s_raft_msg_free(Rv__RaftMessage *m) {
+  for (size_t k = 0; k < m->n_entries; k++) {
+    free(m->entries[k]->data.data);
+    free(m->entries[k]);
+  }
+  free(m->entries);
+  free(m->snapshot);
+}
+
+/* A member's frame: a RaftBatch (mostly), a SnapshotChunk or a SnapshotAck, encoded into
+ * *frame; *unsafe as s_raft_msg. Returns 0, or an rv code when it could not be encoded. */
+static int s_member_frame(uint8_t **frame, size_t *len, bool *unsafe, const char *to_node) {
+  rv_msg_t env = {.corr_id = s_rand(), .trace_id = s_rand()};
+  rv_addr_set(&env.to, to_node, "raft-peer");
+  Rv__RaftBatch b = RV__RAFT_BATCH__INIT;
+  Rv__SnapshotChunk c = RV__SNAPSHOT_CHUNK__INIT;
+  Rv__SnapshotAck a = RV__SNAPSHOT_ACK__INIT;
+  Rv__RaftSnapshotMeta meta = RV__RAFT_SNAPSHOT_META__INIT;
+  Rv__RaftMessage msgs[4], *ptrs[4];
+  size_t nmsgs = 0, n = 0;
+  uint64_t inc = s_below(16) ? s_member.incarnation : s_value();
+  unsigned kind = (unsigned)s_below(10);
+  if (kind < 8) {
+    nmsgs = 1 + s_below(4);
+    for (size_t i = 0; i < nmsgs; i++) {
+      s_raft_msg(&msgs[i], unsafe);
+      ptrs[i] = &msgs[i];
+    }
+    b.cluster = (char *)s_member.cluster;
+    b.from = s_below(16) ? s_member.from : s_value();
+    b.msgs = ptrs;
+    b.n_msgs = nmsgs;
+    b.incarnation = inc;
+    env.type = RV_MSG_RAFT_BATCH;
+    env.body = &b.base;
+  } else if (kind == 8) { /* a snapshot stream's chunk, at an index no one can take */
+    *unsafe = true;
+    c.cluster = (char *)s_member.cluster;
+    c.from = s_member.from;
+    meta.index = s_below(s_member.commit + 1);
+    meta.term = s_near(s_member.term, 3);
+    c.meta = &meta;
+    c.offset = s_below(2) ? 0 : s_value();
+    c.data.data = (uint8_t *)s_text(&n, false);
+    c.data.len = n;
+    c.last = s_below(2);
+    c.term = s_near(s_member.term, 3);
+    c.id = s_below(2) ? s_below(4) : s_rand();
+    c.applied = s_below(s_member.commit + 1);
+    c.incarnation = inc;
+    env.type = RV_MSG_SNAPSHOT_CHUNK;
+    env.body = &c.base;
+  } else {
+    a.cluster = (char *)s_member.cluster;
+    a.from = s_member.from;
+    a.index = s_near(s_member.commit, 5);
+    a.offset = s_value();
+    a.done = s_below(2);
+    a.code = s_below(2) ? 0 : (uint32_t)s_value();
+    a.id = s_below(2) ? s_below(4) : s_rand();
+    a.incarnation = inc;
+    env.type = RV_MSG_SNAPSHOT_ACK;
+    env.body = &a.base;
+  }
+  rv_addr_set(&env.from, s_member.name, "raft-peer");
+  rv_err_t err;
+  int rc = rv_msg_encode(&env, frame, len, &err);
+  for (size_t i = 0; i < nmsgs; i++) s_raft_msg_free(&msgs[i]);
+  free(c.data.data);
+  return rc;
+}
+
 typedef struct {
   const char *name;   /* "client" or "raft" */
   zsock_t *sock;
@@ -152,7 +310,16 @@ typedef struct {
 static void s_one(s_port_t *p, const cfg_node_t *cfg, const char *as) {
   uint8_t *frame = NULL;
   size_t len = 0;
-  if (s_below(8) == 0) {
+  bool member = s_member.on && strcmp(p->name, "raft") == 0;
+  if (member && s_below(8) != 0) {
+    bool unsafe = false;
+    if (s_member_frame(&frame, &len, &unsafe, cfg->node_id) != RV_OK) return;
+    if (!unsafe && s_below(2)) {
+      p->mutated++;
+      for (uint64_t k = 1 + s_below(8); k && len; k--)
+        frame[s_below(len)] ^= (uint8_t)(1u << s_below(8));
+    }
+  } else if (s_below(8) == 0) {
     len = s_below(8) == 0 ? s_below(1u << 20) : s_below(512);
     frame = malloc(len ? len : 1);
     for (size_t i = 0; i < len; i++) frame[i] = (uint8_t)s_rand();
@@ -201,6 +368,8 @@ static void s_one(s_port_t *p, const cfg_node_t *cfg, const char *as) {
 
 int main(int argc, char **argv) {
   const char *yaml = NULL, *port = "both", *raft_as = NULL, *key = NULL, *server_key = NULL;
+  const char *member = NULL, *incarnation = NULL;
+  uint64_t term0 = 0, commit0 = 0;
   uint64_t seed = 0;
   bool have_seed = false;
   long frames = 2000, minutes = 0;
@@ -215,6 +384,10 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--raft-as") == 0 && more) raft_as = argv[++i];
     else if (strcmp(a, "--key") == 0 && more) key = argv[++i];
     else if (strcmp(a, "--server-key") == 0 && more) server_key = argv[++i];
+    else if (strcmp(a, "--member") == 0 && more) member = argv[++i];
+    else if (strcmp(a, "--incarnation") == 0 && more) incarnation = argv[++i];
+    else if (strcmp(a, "--term") == 0 && more) term0 = strtoull(argv[++i], NULL, 10);
+    else if (strcmp(a, "--commit") == 0 && more) commit0 = strtoull(argv[++i], NULL, 10);
     else return s_usage("unknown or incomplete argument");
   }
   if (!yaml) return s_usage("-c NODE.yaml is required");
@@ -222,6 +395,18 @@ int main(int argc, char **argv) {
   if (strcmp(port, "client") && strcmp(port, "raft") && strcmp(port, "both"))
     return s_usage("--port is client, raft or both");
   if (!key != !server_key) return s_usage("--key and --server-key go together");
+  if (member) {
+    char *end = NULL;
+    if (!key || !incarnation) return s_usage("--member needs --key (its key pair) and --incarnation");
+    s_member.incarnation = strtoull(incarnation, &end, 16);
+    if (!*incarnation || *end || !s_member.incarnation)
+      return s_usage("--incarnation takes the member's 16 hex digits");
+    s_member.on = true;
+    s_member.name = member;
+    s_member.term = term0;
+    s_member.commit = commit0;
+    raft_as = member;
+  }
   if (!have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)time(NULL);
   s_state = seed;
   printf("rv-fuzz: seed %llu\n", (unsigned long long)seed);
@@ -240,6 +425,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   const cfg_peer_t *self = &cfg->nodes[cfg->self];
+  s_member.cluster = cfg->cluster_id;
+  if (member) {
+    s_member.from = raft_wire_node_id(member);
+    s_member.to = raft_wire_node_id(cfg->node_id);
+  }
   char eps[2][CFG_HOST_MAX + 32], ident[2 * CFG_ID_MAX + 2];
   cfg_peer_endpoint(self, self->client_port, eps[0], sizeof eps[0]);
   cfg_peer_endpoint(self, self->raft_port, eps[1], sizeof eps[1]);

@@ -125,9 +125,10 @@ static void s_print_json(const Rv__StatusReply *r) {
            (unsigned long long)a->port_rejected, (unsigned long long)a->port_busy,
            (unsigned long long)a->port_replies_dropped, (unsigned long long)a->port_conns_refused);
     cli_json_str(a->restart_type);
-    printf(",\"loop_lag_p99_us\":%llu,\"loop_lag_max_us\":%llu,\"loop_lag_samples\":%llu}",
+    printf(",\"loop_lag_p99_us\":%llu,\"loop_lag_max_us\":%llu,\"loop_lag_samples\":%llu,"
+           "\"port_inflight\":%llu}",
            (unsigned long long)a->loop_lag_p99_us, (unsigned long long)a->loop_lag_max_us,
-           (unsigned long long)a->loop_lag_samples);
+           (unsigned long long)a->loop_lag_samples, (unsigned long long)a->port_inflight);
   }
   printf("]}\n");
 }

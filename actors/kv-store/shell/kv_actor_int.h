@@ -158,6 +158,8 @@ typedef struct kv_req {
   uint8_t op;               /* Rv__FsOp; KV_FS_OP_RECOVERY for a recovery command */
   bool local;               /* a local actor's RecoveryCommand (kv_recover.c): answered with
                                RecoveryAnswer to env's sender, not to a client (peer unused) */
+  bool slot;                /* holds one of its connection's in-flight slots
+                               (rv_listener_slot_take), given back by kv_req_done */
   int op_kind;              /* local: Rv__RecoveryCommand__Kind */
   uint64_t index;           /* writes: the entry's index; reads: the read index */
   uint64_t term;            /* writes: the entry's term */
@@ -364,10 +366,14 @@ void kv_reply_error(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                     bool retry, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* A new pending request of kind for the message m from peer (body not taken), in the table.
- * m is an FsRequest from a client, or a RecoveryCommand from a local actor (peer NULL). */
+ * m is an FsRequest from a client, or a RecoveryCommand from a local actor (peer NULL). A
+ * client's request holds one of its connection's in-flight slots (security.client-inflight)
+ * for as long as it is in the table. Returns NULL with err set: RV_EBUSY when the connection
+ * holds every slot already (answer it busy, retriable), RV_ENOMEM. */
 kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t *peer,
-                     const rv_msg_t *m, int64_t deadline_ms);
-/* Removes r from every table and frees it. */
+                     const rv_msg_t *m, int64_t deadline_ms, rv_err_t *err);
+/* Removes r from every table, gives back its in-flight slot, and frees it. Every answer to a
+ * pending request (kv_req_fail, the apply's, a served read) ends here. */
 void kv_req_done(kv_actor_t *s, kv_req_t *r);
 /* Answers r with a retriable error and removes it. */
 void kv_req_fail(kv_actor_t *s, kv_req_t *r, int code, const char *fmt, ...)

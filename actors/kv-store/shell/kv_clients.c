@@ -71,9 +71,16 @@ static zhashx_t *s_table(void) {
 }
 
 kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t *peer,
-                     const rv_msg_t *m, int64_t deadline_ms) {
+                     const rv_msg_t *m, int64_t deadline_ms, rv_err_t *err) {
+  bool client = m->type != RV_MSG_RECOVERY_COMMAND;
+  if (client && rv_listener_slot_take(s->clients, peer, err) != RV_OK) return NULL;
   kv_req_t *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
+  if (!r) {
+    if (client) rv_listener_slot_give(s->clients, peer);
+    rv_err_set(err, RV_ENOMEM, "kv-store on %s is out of memory", s->cfg->node_id);
+    return NULL;
+  }
+  r->slot = client;
   r->id = ++s->next_id;
   r->kind = kind;
   r->state = KV_REQ_QUEUED;
@@ -90,7 +97,9 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
   r->deadline_ms = deadline_ms;
   kv_buf_init(&r->cmd);
   if (zhashx_insert(s->by_id, S_KEY(r->id), r) != 0) {
+    if (r->slot) rv_listener_slot_give(s->clients, &r->peer);
     free(r);
+    rv_err_set(err, RV_ENOMEM, "kv-store on %s is out of memory", s->cfg->node_id);
     return NULL;
   }
   r->prev = s->tail;
@@ -119,6 +128,7 @@ void kv_req_done(kv_actor_t *s, kv_req_t *r) {
   else
     s->tail = r->prev;
   s->npending--;
+  if (r->slot) rv_listener_slot_give(s->clients, &r->peer);
   kv_buf_close(&r->cmd);
   if (r->fs) protobuf_c_message_free_unpacked(&r->fs->base, NULL);
   free(r);
@@ -324,13 +334,12 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
 /* Encodes cmd and queues it for this wake-up's ProposeBatch. */
 static void s_write_cmd(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t *m,
                         const kv_cmd_t *cmd) {
-  kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
-  if (!r) {
-    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory",
-                   kv_op_name(cmd->op), s->cfg->node_id);
+  rv_err_t err;
+  kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, peer, m, kv_now_ms() + KV_WRITE_DEADLINE_MS, &err);
+  if (!r) { /* its connection's in-flight cap, or memory: retriable either way */
+    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: %s", kv_op_name(cmd->op), err.msg);
     return;
   }
-  rv_err_t err;
   int rc = kv_cmd_encode(cmd, &r->cmd, &err);
   if (rc) {
     kv_reply_error(s, peer, m, rc, false, "%s", err.msg);
@@ -588,7 +597,8 @@ int kv_clients_open(kv_actor_t *s, rv_err_t *err) {
   rv_listener_limits_t lim = {.max_frame = KV_CMD_MAX + KV_ENVELOPE_SLACK,
                               .max_conns = KV_CLIENT_CONNS_MAX,
                               .max_queued_bytes = KV_CLIENT_QUEUED_MAX,
-                              .turn_bytes = KV_CLIENT_TURN_BYTES};
+                              .turn_bytes = KV_CLIENT_TURN_BYTES,
+                              .max_inflight = (unsigned)s->cfg->security_client_inflight};
   int rc = rv_listener_new_full(rv_actor_mailbox(s->a), ep, what, s->cfg, RV_AUTH_DOMAIN_CLIENT,
                                 &lim, &s->clients, err);
   if (rc) return rc;

@@ -151,10 +151,10 @@ void kv_reads_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
                    s->cfg->node_id);
     return;
   }
-  kv_req_t *r = kv_req_new(s, KV_REQ_READ, peer, m, kv_now_ms() + KV_READ_DEADLINE_MS);
-  if (!r) {
-    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: kv-store on %s is out of memory", op,
-                   s->cfg->node_id);
+  rv_err_t err;
+  kv_req_t *r = kv_req_new(s, KV_REQ_READ, peer, m, kv_now_ms() + KV_READ_DEADLINE_MS, &err);
+  if (!r) { /* its connection's in-flight cap, or memory: retriable either way */
+    kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: %s", op, err.msg);
     return;
   }
   r->fs = (Rv__FsRequest *)m->body; /* kept until the read is served */

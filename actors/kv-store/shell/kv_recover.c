@@ -133,12 +133,12 @@ void kv_recover_command(kv_actor_t *s, const rv_msg_t *m) {
   }
   if (q->kind == RV__RECOVERY_COMMAND__KIND__RECOVERY_LEAVE)
     rv_info("recovery: leave requested (%s)", q->reason[0] ? q->reason : "no reason given");
-  kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, NULL, m, kv_now_ms() + KV_WRITE_DEADLINE_MS);
+  rv_err_t err;
+  kv_req_t *r = kv_req_new(s, KV_REQ_WRITE, NULL, m, kv_now_ms() + KV_WRITE_DEADLINE_MS, &err);
   if (!r) {
     s_answer(s, m, RV_EBUSY, "recovery: kv-store is out of memory", 0);
     return;
   }
-  rv_err_t err;
   int rc = s_encode(q, &r->cmd, &err);
   if (rc) {
     s_answer(s, m, rc, err.msg, 0);

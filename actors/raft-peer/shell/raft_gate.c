@@ -57,6 +57,10 @@ bool raft_gate_forget_non_members(raft_gate_table_t *t, const raft_conf_t *conf)
   return changed;
 }
 
+bool raft_gate_term_ok(uint64_t ours, uint64_t msg_term) {
+  return msg_term <= ours || msg_term - ours <= RAFT_GATE_TERM_JUMP_MAX;
+}
+
 const char *raft_gate_verdict_name(raft_gate_verdict_t v) {
   switch (v) {
     case RAFT_GATE_PASS: return "pass";

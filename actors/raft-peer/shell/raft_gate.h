@@ -68,6 +68,17 @@ bool raft_gate_learn(raft_gate_table_t *t, raft_id_t id, uint64_t inc);
  * changed. */
 bool raft_gate_forget_non_members(raft_gate_table_t *t, const raft_conf_t *conf);
 
+/* How far above our own term a message's term may be. Real terms grow by one per election, so
+ * a member this far ahead would have run four billion elections while we were away. Without a
+ * bound, one message from a member (or anyone holding its key) at a term near RAFT_TERM_MAX was
+ * adopted, and the next election found no higher term to use: the node stopped for good (found
+ * by rv-fuzz --member). With it, a key holder needs 2^31 messages, each adopted, to get there. */
+#define RAFT_GATE_TERM_JUMP_MAX (UINT64_C(1) << 32)
+
+/* Gate 0, before the others: may a message at term msg_term reach a core at term ours? False
+ * when msg_term is more than RAFT_GATE_TERM_JUMP_MAX above ours (dropped, counted malformed). */
+bool raft_gate_term_ok(uint64_t ours, uint64_t msg_term);
+
 /* A short name for a verdict ("pass", "not-member", "stranger"), for logs. */
 const char *raft_gate_verdict_name(raft_gate_verdict_t v);
 

@@ -378,12 +378,21 @@ static void s_step_batch(raft_peer_t *p, int node, const Rv__RaftBatch *b) {
       }
       continue;
     }
+    raft_status_t st;
+    raft_core_status(p->core, &st);
     if (msg.from != p->ids[node] || msg.to != p->self) {
       p->gate.dropped_malformed++;
       static rv_log_limit_t limit;
       rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft message from %s claiming %llu -> %llu",
                      p->cfg->nodes[node].id, (unsigned long long)msg.from,
                      (unsigned long long)msg.to);
+    } else if (!raft_gate_term_ok(st.hard.term, msg.term)) {
+      p->gate.dropped_malformed++;
+      static rv_log_limit_t jump_limit;
+      rv_log_limited(&jump_limit, CFG_LOG_WARN, "dropped a %s from %s at term %llu: more than "
+                     "2^32 above our term %llu (no real election gets there)",
+                     raft_msg_type_name(msg.type), p->cfg->nodes[node].id,
+                     (unsigned long long)msg.term, (unsigned long long)st.hard.term);
     } else if (raft_peer_gate_msg(p, node, msg.type)) {
       if (msg.type == RAFT_MSG_TIMEOUT_NOW) raft_fence_timeout_now(p, msg.from, msg.term);
       if (raft_core_step(p->core, &msg) != RV_OK && !raft_core_fault(p->core)[0])

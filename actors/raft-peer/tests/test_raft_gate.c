@@ -153,12 +153,27 @@ static void test_wiped_node_cannot_vote_twice_in_a_term(void **state) {
   }
 }
 
+/* A term far above ours is refused before the core (a jump to near RAFT_TERM_MAX would leave no
+ * term for the next election); terms up to the bound above ours, and any below, pass. */
+static void test_term_jump_is_bounded(void **state) {
+  (void)state;
+  assert_true(raft_gate_term_ok(5, 5));
+  assert_true(raft_gate_term_ok(5, 0));
+  assert_true(raft_gate_term_ok(5, 6));
+  assert_true(raft_gate_term_ok(5, 5 + RAFT_GATE_TERM_JUMP_MAX));
+  assert_false(raft_gate_term_ok(5, 6 + RAFT_GATE_TERM_JUMP_MAX));
+  assert_false(raft_gate_term_ok(0, RAFT_TERM_MAX));
+  assert_false(raft_gate_term_ok(383040, UINT64_C(9223372036854775807)));
+  assert_true(raft_gate_term_ok(RAFT_TERM_MAX, RAFT_TERM_MAX));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_members_pass_and_non_members_are_dropped),
       cmocka_unit_test(test_incarnation_first_seen_wins),
       cmocka_unit_test(test_table_is_bounded),
       cmocka_unit_test(test_wiped_node_cannot_vote_twice_in_a_term),
+      cmocka_unit_test(test_term_jump_is_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
