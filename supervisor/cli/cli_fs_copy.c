@@ -225,7 +225,7 @@ static int s_put_cmd(cli_fs_t *fs, const char *cmd, int argc, char **argv, bool 
   }
   s_put_opts_t po = {.force = cli_fs_has(&o, "f"), .preserve = cli_fs_has(&o, "p"), .cmd = cmd};
   for (int k = i; k < i + nsrc; k++) {
-    const char *local = argv[k];
+    const char *local = cli_fs_local_path(argv[k]);
     bool is_stdin = strcmp(local, "-") == 0;
     if (is_stdin && move) {
       cli_fs_error(fs, cmd, "`-': cannot move standard input");
@@ -356,7 +356,7 @@ static int s_get_cmd(cli_fs_t *fs, const char *cmd, int argc, char **argv, bool 
   if (move && argc - i != 2)
     return cli_fs_usage_error(cmd, "Not enough arguments: expected 2 but got %d", argc - i);
   int nsrc = argc - i == 1 ? 1 : argc - i - 1;
-  const char *local = argc - i == 1 ? "." : argv[argc - 1];
+  const char *local = argc - i == 1 ? "." : cli_fs_local_path(argv[argc - 1]);
   cli_fs_items_t srcs = {0};
   for (int k = i; k < i + nsrc; k++) cli_fs_expand(fs, cmd, argv[k], &srcs);
   struct stat lst;
@@ -582,7 +582,7 @@ int cli_fs_getmerge(cli_fs_t *fs, int argc, char **argv) {
   }
   if (any) {
     s_get_opts_t go = {.force = true, .cmd = "getmerge"};
-    s_write_local(fs, &go, argv[argc - 1], buf ? buf : "", len, NULL);
+    s_write_local(fs, &go, cli_fs_local_path(argv[argc - 1]), buf ? buf : "", len, NULL);
   }
   free(buf);
   cli_fs_items_clear(&srcs);
@@ -621,7 +621,7 @@ int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
   bool ok = rc == RV_OK || rc == RV_ENOTFOUND;
   for (int k = i; ok && k < argc - 1; k++) {
     bool is_stdin = strcmp(argv[k], "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(argv[k], "rb");
+    FILE *f = is_stdin ? stdin : fopen(cli_fs_local_path(argv[k]), "rb");
     char *data = NULL;
     size_t n = 0;
     int e = f ? cli_fs_slurp(f, &data, &n) : errno;
