@@ -467,17 +467,34 @@ int cli_fs_cp(cli_fs_t *fs, int argc, char **argv) {
   if (i < 0) return CLI_USAGE;
   if (argc - i < 2)
     return cli_fs_usage_error("cp", "Not enough arguments: expected 2 but got %d", argc - i);
+  /* a local source (a file: URI: Hadoop's cp copies between any file systems) is put */
   cli_fs_items_t srcs = {0};
-  for (int k = i; k < argc - 1; k++) cli_fs_expand(fs, "cp", argv[k], &srcs);
+  size_t nlocal = 0;
+  for (int k = i; k < argc - 1; k++) {
+    if (cli_fs_local_path(argv[k]) != argv[k]) nlocal++;
+    else cli_fs_expand(fs, "cp", argv[k], &srcs);
+  }
   cli_fs_item_t dst;
   bool dst_dir;
   size_t nsrc = (size_t)(argc - 1 - i);
-  if (cli_fs_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n ? nsrc : srcs.n, &dst, &dst_dir)) {
+  if (cli_fs_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n + nlocal ? nsrc : srcs.n + nlocal,
+                 &dst, &dst_dir)) {
     cli_fs_item_close(&dst);
     cli_fs_items_clear(&srcs);
     return CLI_OK;
   }
   s_cp_opts_t co = {.force = cli_fs_has(&o, "f"), .preserve = (o.set & ~3u) != 0};
+  s_put_opts_t po = {.force = co.force, .preserve = co.preserve, .cmd = "cp"};
+  for (int k = i; nlocal && k < argc - 1; k++) {
+    const char *local = cli_fs_local_path(argv[k]);
+    if (local == argv[k]) continue;
+    char *path = s_target(&dst, dst_dir, s_base(local), false);
+    char *shown = s_target(&dst, dst_dir, s_base(local), true);
+    if (!path || !shown) cli_fs_error(fs, "cp", "out of memory");
+    else s_put_tree(fs, dst.client, &po, local, path, shown);
+    free(path);
+    free(shown);
+  }
   for (size_t k = 0; k < srcs.n; k++) {
     cli_fs_item_t *it = &srcs.v[k];
     if (!it->exists) {
