@@ -60,6 +60,10 @@ cleanup() {
     return
   fi
   cluster_stop "$T" "$RV"
+  if pgrep -f -- "-c $T/n" >/dev/null; then # a node the stop did not reach: keep its files
+    echo "hadoop-cli-suite: nodes of $T still run; stop them with raftvisor stop -c $T/nI.yaml" >&2
+    return
+  fi
   rm -rf "$T"
 }
 trap cleanup EXIT
