@@ -652,6 +652,7 @@ static s_cmd_fn s_lookup_cmd(const char *a) {
 
 int cli_fs_main(int argc, char **argv) {
   const char *config = NULL, *nodes = NULL, *key = NULL, *server_key = NULL;
+  const char *default_fs = NULL; /* Hadoop's generic -fs URI (or -D fs.defaultFS=URI) */
   cli_fs_t fs = {.status = CLI_OK};
   rv_client_opts_default(&fs.opts);
   int i = 1;
@@ -670,6 +671,14 @@ int cli_fs_main(int argc, char **argv) {
       key = argv[++i];
     } else if (strcmp(a, "--server-key") == 0 && has_value) {
       server_key = argv[++i];
+    } else if (strcmp(a, "-fs") == 0 && has_value) {
+      default_fs = argv[++i];
+    } else if (strcmp(a, "-D") == 0 && has_value) {
+      /* Hadoop's generic -D key=value: fs.defaultFS is -fs; the others configure what
+       * raftvisor has no use for (dfs.replication, ...) and are accepted */
+      if (strncmp(argv[++i], "fs.defaultFS=", 13) == 0) default_fs = argv[i] + 13;
+    } else if (strncmp(a, "-D", 2) == 0 && strchr(a, '=')) {
+      if (strncmp(a + 2, "fs.defaultFS=", 13) == 0) default_fs = a + 15;
     } else if (strcmp(a, "--json") == 0) {
       fs.json = true;
     } else if (strcmp(a, "--stale") == 0) {
@@ -695,6 +704,21 @@ int cli_fs_main(int argc, char **argv) {
     }
   }
   if (!cmd) return cli_usage_error("fs", "no command given (-mkdir, -put, -ls, ...)");
+  char fs_node[CLI_FS_AUTH_MAX] = "";
+  if (default_fs) {
+    /* -fs hdfs://HOST:PORT names a node, as --nodes; -fs hdfs://CLUSTER-ID (or hdfs:///)
+     * needs -c to say where the cluster is; another scheme (file:///) is not a namespace */
+    cli_fs_uri_t u;
+    char why[256] = "";
+    if (cli_fs_uri_parse(default_fs, "/", &u, why, sizeof why) != 0 || u.kind != CLI_FS_HAS_SCHEME)
+      return cli_usage_error("fs", "-fs %s: %s", default_fs,
+                             u.kind == CLI_FS_HAS_SCHEME || !*why ? "expected hdfs://HOST:PORT "
+                             "or hdfs://CLUSTER-ID" : why);
+    if (strchr(u.authority, ':') && !config && !nodes) {
+      snprintf(fs_node, sizeof fs_node, "%s", u.authority);
+      nodes = fs_node;
+    }
+  }
   bool uri_node = false; /* a URI naming a node can stand for -c / --nodes */
   for (int k = i; k < argc; k++) uri_node |= strstr(argv[k], "://") && strchr(argv[k], ':') != strrchr(argv[k], ':');
   if (!config && !nodes && !uri_node)

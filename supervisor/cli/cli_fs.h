@@ -76,6 +76,10 @@ void cli_fs_item_close(cli_fs_item_t *it);
 int cli_fs_expand(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t *out);
 void cli_fs_items_clear(cli_fs_items_t *items);
 
+/* As cli_fs_expand without the glob: arg is one path, '*' and all (Hadoop's -tail, whose
+ * Tail.expandArgument takes its argument as a PathData, never globbed). */
+int cli_fs_expand_literal(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t *out);
+
 /* Reports an error as Hadoop does ("cmd: message" on stderr; with --json a JSON line) and
  * sets fs->status to CLI_FAILURE (unless worse). */
 void cli_fs_error(cli_fs_t *fs, const char *cmd, const char *fmt, ...)

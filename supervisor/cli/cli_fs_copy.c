@@ -225,7 +225,7 @@ static int s_put_cmd(cli_fs_t *fs, const char *cmd, int argc, char **argv, bool 
   }
   s_put_opts_t po = {.force = cli_fs_has(&o, "f"), .preserve = cli_fs_has(&o, "p"), .cmd = cmd};
   for (int k = i; k < i + nsrc; k++) {
-    const char *local = argv[k];
+    const char *local = cli_fs_local_path(argv[k]);
     bool is_stdin = strcmp(local, "-") == 0;
     if (is_stdin && move) {
       cli_fs_error(fs, cmd, "`-': cannot move standard input");
@@ -356,7 +356,7 @@ static int s_get_cmd(cli_fs_t *fs, const char *cmd, int argc, char **argv, bool 
   if (move && argc - i != 2)
     return cli_fs_usage_error(cmd, "Not enough arguments: expected 2 but got %d", argc - i);
   int nsrc = argc - i == 1 ? 1 : argc - i - 1;
-  const char *local = argc - i == 1 ? "." : argv[argc - 1];
+  const char *local = argc - i == 1 ? "." : cli_fs_local_path(argv[argc - 1]);
   cli_fs_items_t srcs = {0};
   for (int k = i; k < i + nsrc; k++) cli_fs_expand(fs, cmd, argv[k], &srcs);
   struct stat lst;
@@ -467,17 +467,34 @@ int cli_fs_cp(cli_fs_t *fs, int argc, char **argv) {
   if (i < 0) return CLI_USAGE;
   if (argc - i < 2)
     return cli_fs_usage_error("cp", "Not enough arguments: expected 2 but got %d", argc - i);
+  /* a local source (a file: URI: Hadoop's cp copies between any file systems) is put */
   cli_fs_items_t srcs = {0};
-  for (int k = i; k < argc - 1; k++) cli_fs_expand(fs, "cp", argv[k], &srcs);
+  size_t nlocal = 0;
+  for (int k = i; k < argc - 1; k++) {
+    if (cli_fs_local_path(argv[k]) != argv[k]) nlocal++;
+    else cli_fs_expand(fs, "cp", argv[k], &srcs);
+  }
   cli_fs_item_t dst;
   bool dst_dir;
   size_t nsrc = (size_t)(argc - 1 - i);
-  if (cli_fs_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n ? nsrc : srcs.n, &dst, &dst_dir)) {
+  if (cli_fs_dst(fs, "cp", argv[argc - 1], nsrc > srcs.n + nlocal ? nsrc : srcs.n + nlocal,
+                 &dst, &dst_dir)) {
     cli_fs_item_close(&dst);
     cli_fs_items_clear(&srcs);
     return CLI_OK;
   }
   s_cp_opts_t co = {.force = cli_fs_has(&o, "f"), .preserve = (o.set & ~3u) != 0};
+  s_put_opts_t po = {.force = co.force, .preserve = co.preserve, .cmd = "cp"};
+  for (int k = i; nlocal && k < argc - 1; k++) {
+    const char *local = cli_fs_local_path(argv[k]);
+    if (local == argv[k]) continue;
+    char *path = s_target(&dst, dst_dir, s_base(local), false);
+    char *shown = s_target(&dst, dst_dir, s_base(local), true);
+    if (!path || !shown) cli_fs_error(fs, "cp", "out of memory");
+    else s_put_tree(fs, dst.client, &po, local, path, shown);
+    free(path);
+    free(shown);
+  }
   for (size_t k = 0; k < srcs.n; k++) {
     cli_fs_item_t *it = &srcs.v[k];
     if (!it->exists) {
@@ -582,7 +599,7 @@ int cli_fs_getmerge(cli_fs_t *fs, int argc, char **argv) {
   }
   if (any) {
     s_get_opts_t go = {.force = true, .cmd = "getmerge"};
-    s_write_local(fs, &go, argv[argc - 1], buf ? buf : "", len, NULL);
+    s_write_local(fs, &go, cli_fs_local_path(argv[argc - 1]), buf ? buf : "", len, NULL);
   }
   free(buf);
   cli_fs_items_clear(&srcs);
@@ -621,7 +638,7 @@ int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
   bool ok = rc == RV_OK || rc == RV_ENOTFOUND;
   for (int k = i; ok && k < argc - 1; k++) {
     bool is_stdin = strcmp(argv[k], "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(argv[k], "rb");
+    FILE *f = is_stdin ? stdin : fopen(cli_fs_local_path(argv[k]), "rb");
     char *data = NULL;
     size_t n = 0;
     int e = f ? cli_fs_slurp(f, &data, &n) : errno;

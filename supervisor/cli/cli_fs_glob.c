@@ -220,6 +220,18 @@ static int s_list_match(cli_fs_t *fs, rv_client_t *c, const char *cmd, const cha
   return CLI_OK;
 }
 
+int cli_fs_expand_literal(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t *out) {
+  cli_fs_item_t *it = s_add(out);
+  if (!it) return cli_fs_error(fs, cmd, "out of memory"), CLI_FAILURE;
+  if (cli_fs_resolve(fs, cmd, arg, it) || s_stat(fs, cmd, it)) {
+    free(it->shown);
+    free(it->path);
+    out->n--;
+    return CLI_FAILURE;
+  }
+  return CLI_OK;
+}
+
 int cli_fs_expand(cli_fs_t *fs, const char *cmd, const char *arg, cli_fs_items_t *out) {
   if (!kv_glob_magic(arg, strlen(arg))) {
     cli_fs_item_t *it = s_add(out);

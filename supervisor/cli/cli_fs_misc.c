@@ -51,12 +51,12 @@ int cli_fs_tail(cli_fs_t *fs, int argc, char **argv) {
   if (argc - i != 1)
     return cli_fs_usage_error("tail", "%s arguments: expected 1 but got %d",
                               argc - i ? "Too many" : "Not enough", argc - i);
+  /* one path, never a glob: Hadoop's Tail overrides expandArgument so ("be backwards
+   * compat"), and -tail /d/f* is "`/d/f*': No such file or directory" unless so named */
   cli_fs_items_t items = {0};
-  cli_fs_expand(fs, "tail", argv[i], &items);
-  if (follow && items.n > 1) { /* -f follows one file */
-    cli_fs_error(fs, "tail", "`%s': matches %zu paths; -f follows one file", argv[i], items.n);
-  } else {
-    for (size_t k = 0; k < items.n; k++) { /* each match in turn, as Hadoop's */
+  cli_fs_expand_literal(fs, "tail", argv[i], &items);
+  {
+    for (size_t k = 0; k < items.n; k++) {
       cli_fs_item_t *it = &items.v[k];
       if (!s_printable(fs, "tail", it)) continue;
       size_t offset = 0;

@@ -127,3 +127,14 @@ char *cli_fs_show_child(const char *parent, const char *name) {
 void cli_fs_home(const char *principal, char *out, size_t cap) {
   snprintf(out, cap, "/user/%s", principal);
 }
+
+const char *cli_fs_local_path(const char *typed) {
+  if (strncasecmp(typed, "file:", 5) != 0) return typed;
+  const char *p = typed + 5;
+  if (strncmp(p, "//", 2) == 0) {
+    p += 2;
+    if (strncasecmp(p, "localhost", 9) == 0) p += 9;
+    if (*p != '/') return typed; /* another host's file: not ours to read */
+  }
+  return *p == '/' ? p : typed;
+}

@@ -54,6 +54,11 @@ size_t cli_fs_show_match(const cli_fs_uri_t *u, const char *abs, const char *cwd
  * "." -> "x". Returns a malloc'd string (caller frees) or NULL when memory runs out. */
 char *cli_fs_show_child(const char *parent, const char *name);
 
+/* A local path as Hadoop's local file system takes it: "file:/p", "file:///p" and
+ * "file://localhost/p" name /p (Hadoop's CLI tests give local files as File.toURI() writes
+ * them); anything else is the path itself. Returns a pointer into typed (borrowed). */
+const char *cli_fs_local_path(const char *typed);
+
 /* "/user/<principal>" into out[0..cap). */
 void cli_fs_home(const char *principal, char *out, size_t cap);
 

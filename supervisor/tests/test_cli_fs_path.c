@@ -98,11 +98,24 @@ static void test_show(void **state) {
   assert_string_equal(home, "/user/alice");
 }
 
+/* Local files as Hadoop's CLI tests name them (File.toURI: "file:/dir/"), other hosts' refused. */
+static void test_local(void **state) {
+  (void)state;
+  assert_string_equal(cli_fs_local_path("file:/tmp/d//f"), "/tmp/d//f");
+  assert_string_equal(cli_fs_local_path("file:///tmp/f"), "/tmp/f");
+  assert_string_equal(cli_fs_local_path("FILE://localhost/tmp/f"), "/tmp/f");
+  assert_string_equal(cli_fs_local_path("file://otherhost/tmp/f"), "file://otherhost/tmp/f");
+  assert_string_equal(cli_fs_local_path("file:rel"), "file:rel");
+  assert_string_equal(cli_fs_local_path("/tmp/f"), "/tmp/f");
+  assert_string_equal(cli_fs_local_path("-"), "-");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forms),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_show),
+      cmocka_unit_test(test_local),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
