@@ -282,6 +282,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   kv_snapshot_tick(s, now);
   kv_save_tick(s, now);
   kv_repl_tick(s, now);
+  kv_clients_turn_end(s);
 }
 
 /* ---- the actor ---------------------------------------------------------------------------- */
@@ -422,5 +423,13 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   return true;
 }
 
-const rv_actor_def_t kv_actor_def = {
-    .name = "kv-store", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health};
+/* After each wake-up's inbox messages: the replies they made (an apply batch answers many
+ * writes at once) go out together, one message per client connection. */
+static void s_drained(rv_actor_t *a, void *state) { kv_clients_turn_end(state); }
+
+const rv_actor_def_t kv_actor_def = {.name = "kv-store",
+                                     .start = s_start,
+                                     .message = s_message,
+                                     .drained = s_drained,
+                                     .stop = s_stop,
+                                     .health = s_health};
