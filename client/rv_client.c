@@ -537,7 +537,9 @@ static void s_answer(rv_client_t *c, int node, const rv_msg_t *m) {
   }
 }
 
-/* Takes every answer waiting on node i's socket. */
+/* Takes every answer waiting on node i's socket. A message is one envelope, or several (one per
+ * part: the node batches the replies of one turn to a client that says it takes them,
+ * FsRequest.batch_replies). */
 static void s_drain(rv_client_t *c, int i) {
   void *s = zsock_resolve(c->socks[i]);
   for (;;) {
@@ -547,21 +549,24 @@ static void s_drain(rv_client_t *c, int i) {
       zmq_msg_close(&f);
       return;
     }
-    rv_msg_t m;
-    rv_err_t err;
-    if (!zmq_msg_more(&f) &&
-        rv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), 0, &m, &err) == RV_OK) {
-      s_answer(c, i, &m);
-      rv_msg_clear(&m);
-    } else {
-      c->stats.stray++; /* not an envelope: a node never sends that; ignore it */
-      while (zmq_msg_more(&f)) {
+    for (;;) {
+      rv_msg_t m;
+      rv_err_t err;
+      if (rv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), 0, &m, &err) == RV_OK) {
+        s_answer(c, i, &m);
+        rv_msg_clear(&m);
+      } else {
+        c->stats.stray++; /* not an envelope: a node never sends that; ignore it */
+      }
+      bool more = zmq_msg_more(&f);
+      zmq_msg_close(&f);
+      if (!more) break;
+      zmq_msg_init(&f);
+      if (zmq_msg_recv(&f, s, ZMQ_DONTWAIT) < 0) { /* the parts of a message arrive together */
         zmq_msg_close(&f);
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, s, ZMQ_DONTWAIT) < 0) break;
+        return;
       }
     }
-    zmq_msg_close(&f);
   }
 }
 

@@ -198,6 +198,7 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
   q.stale = (req->flags & RV_CLIENT_STALE) != 0;
   q.snapshot_stream = req->op == RV_CLIENT_SNAPSHOT_READ ? req->snapshot_stream : 0;
   q.snapshot_offset = req->op == RV_CLIENT_SNAPSHOT_READ ? req->snapshot_offset : 0;
+  q.batch_replies = true; /* s_drain takes several replies in one multi-part message */
   if (req->op == RV_CLIENT_SETATTR) { /* only what attrs.set names */
     const rv_client_attrs_t *a = &req->attrs;
     unsigned times = a->set & (RV_CLIENT_SET_MTIME | RV_CLIENT_SET_ATIME);

@@ -17,6 +17,13 @@ typedef struct s_frame {
   uint8_t data[];
 } s_frame_t;
 
+/* A reply batched for the end of the turn (rv_listener_peer_t.batch). */
+typedef struct {
+  rv_listener_peer_t peer;
+  uint8_t *frame; /* the encoded envelope (rv_msg_encode's), NULL once sent or queued */
+  size_t len;
+} s_out_t;
+
 /* A connection with replies waiting, keyed by its routing id in hex. */
 typedef struct {
   rv_listener_peer_t peer;
@@ -42,6 +49,9 @@ struct rv_listener {
   uint64_t busy_logged_ms;       /* rate limit of the busy warning */
   uint64_t busy_unlogged;
   rv_log_limit_t drop_log;       /* rate limit of the dropped-message warning */
+  s_out_t *out;                  /* replies batched in this turn, in the order made */
+  size_t nout, capout;
+  size_t *parts;                 /* rv_listener_turn_end's scratch: one message's replies */
 };
 
 static void s_key(const rv_listener_peer_t *p, char *key) {
@@ -166,6 +176,9 @@ int rv_listener_new_full(rv_mailbox_t *mb, const char *endpoint, const char *wha
 
 void rv_listener_destroy(rv_listener_t **lp) {
   if (!lp || !*lp) return;
+  for (size_t i = 0; i < (*lp)->nout; i++) free((*lp)->out[i].frame);
+  free((*lp)->out);
+  free((*lp)->parts);
   rv_mailbox_remove_port((*lp)->mb, *lp);
   rv_conn_guard_destroy(&(*lp)->guard);
   zhashx_destroy(&(*lp)->waiting);
@@ -250,6 +263,7 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
   }
   memcpy(from->id, zmq_msg_data(&id), idlen);
   from->len = (uint8_t)idlen;
+  from->batch = false;
   const char *user = zmq_msg_gets(&frame, "User-Id"); /* set by our ZAP handler (rv_zap) */
   snprintf(from->principal, sizeof from->principal, "%s", user ? user : "");
   char why[RV_ERR_MSG_MAX / 2];
@@ -302,6 +316,23 @@ int rv_listener_reply(rv_listener_t *l, const rv_listener_peer_t *to, const rv_m
   rv_mailbox_tap(l->mb, frame, len, "out");
   l->turn_used += len;
   if (len >= RV_LISTENER_TRIM_BYTES) l->trim = true;
+  if (to->batch) { /* sent with the turn's others to the same connection */
+    if (l->nout == l->capout) {
+      size_t cap = l->capout ? 2 * l->capout : 64;
+      s_out_t *o = realloc(l->out, cap * sizeof *o);
+      size_t *parts = realloc(l->parts, cap * sizeof *parts);
+      if (o) l->out = o;
+      if (parts) l->parts = parts;
+      if (!o || !parts) {
+        free(frame);
+        l->stats.dropped++;
+        return rv_err_set(err, RV_ENOMEM, "out of memory batching a reply");
+      }
+      l->capout = cap;
+    }
+    l->out[l->nout++] = (s_out_t){.peer = *to, .frame = frame, .len = len};
+    return RV_OK;
+  }
   if (l->limited) {
     rc = s_reply_limited(l, to, frame, len, err);
     free(frame);
@@ -383,7 +414,81 @@ static int s_reply_limited(rv_listener_t *l, const rv_listener_peer_t *to, const
   return RV_OK;
 }
 
+static bool s_same_conn(const rv_listener_peer_t *a, const rv_listener_peer_t *b) {
+  return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
+}
+
+/* Sends out[parts[0..n)] (the same connection's) as one multi-part message: 0, or the errno of
+ * a refusal at its first part (EAGAIN: the connection's pipe is full; EHOSTUNREACH: gone), in
+ * which case nothing was sent. Once the first part is taken ZeroMQ takes the rest of the
+ * message whatever its queue holds (a multi-part message counts once against the high-water
+ * mark). */
+static int s_send_parts(rv_listener_t *l, const size_t *parts, size_t n) {
+  void *s = zsock_resolve(l->sock);
+  const rv_listener_peer_t *to = &l->out[parts[0]].peer;
+  if (zmq_send(s, to->id, to->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return zmq_errno();
+  for (size_t k = 0; k < n; k++) {
+    s_out_t *o = &l->out[parts[k]];
+    if (zmq_send(s, o->frame, o->len, (k + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
+      /* cannot happen once the routing id went through (the router has the pipe): what was
+       * not taken is dropped and counted */
+      for (; k < n; k++) l->stats.dropped++;
+      return 0;
+    }
+    l->stats.replies++;
+  }
+  return 0;
+}
+
+void rv_listener_turn_end(rv_listener_t *l) {
+  if (!l->nout) return;
+  for (size_t i = 0; i < l->nout; i++) {
+    if (!l->out[i].frame) continue;
+    const rv_listener_peer_t peer = l->out[i].peer;
+    /* a connection with replies already waiting in the listener's queue: these go after them */
+    bool queue = l->limited && s_conn_find(l, &peer) != NULL;
+    int e = 0;
+    for (size_t j = i; j < l->nout;) {
+      size_t n = 0, bytes = 0;
+      for (; j < l->nout; j++) {
+        s_out_t *o = &l->out[j];
+        if (!o->frame || !s_same_conn(&o->peer, &peer)) continue;
+        if (n && bytes + o->len > RV_LISTENER_BATCH_BYTES) break;
+        l->parts[n++] = j;
+        bytes += o->len;
+      }
+      if (!n) break;
+      if (!queue && !e) {
+        e = s_send_parts(l, l->parts, n);
+        if (e == 0) {
+          for (size_t k = 0; k < n; k++) {
+            free(l->out[l->parts[k]].frame);
+            l->out[l->parts[k]].frame = NULL;
+          }
+          continue;
+        }
+      }
+      /* not sent: a limited port queues them (counted in bytes, bounded) while the pipe is
+       * full; a gone client's, or an unlimited port's, are dropped */
+      for (size_t k = 0; k < n; k++) {
+        s_out_t *o = &l->out[l->parts[k]];
+        rv_err_t err;
+        if (l->limited && (queue || e == EAGAIN)) {
+          s_reply_limited(l, &o->peer, o->frame, o->len, &err);
+          queue = true; /* what follows for this connection goes after it */
+        } else {
+          l->stats.dropped++;
+        }
+        free(o->frame);
+        o->frame = NULL;
+      }
+    }
+  }
+  l->nout = 0;
+}
+
 void rv_listener_flush(rv_listener_t *l) {
+  rv_listener_turn_end(l);
   if (!l->waiting || !zhashx_size(l->waiting)) return;
   zlistx_t *keys = zhashx_keys(l->waiting);
   for (const char *k = zlistx_first(keys); k; k = zlistx_next(keys)) {

@@ -8,7 +8,13 @@
  *   - ZeroMQ itself refuses frames over RV_ENVELOPE_MAX (ZMQ_MAXMSGSIZE: it closes the
  *     connection of a client that sends one, before any byte is buffered);
  *   - replies never block: a reply to a client that went away (or whose queue is full) is
- *     dropped and counted (ZMQ_ROUTER_MANDATORY makes that visible instead of silent).
+ *     dropped and counted (ZMQ_ROUTER_MANDATORY makes that visible instead of silent);
+ *   - replies to a client that takes them together (rv_listener_peer_t.batch: librvclient says
+ *     so in its requests) wait until the owner's turn ends (rv_listener_turn_end) and go out
+ *     as one multi-part ZeroMQ message per connection, one envelope per part, at most
+ *     RV_LISTENER_BATCH_BYTES each: a burst of replies (one apply batch answers hundreds of
+ *     requests) costs one pipe slot, one I/O-thread wake-up and one client wake-up instead of
+ *     one per reply, and never runs into the small reply queue of a limited port.
  * Every envelope received or sent is published on the node's tap. I/O shell. */
 #ifndef RV_LISTENER_H
 #define RV_LISTENER_H
@@ -30,6 +36,8 @@ typedef struct {
                                        principal (security.clients), or "node:<id>" on the Raft
                                        port; "" when the port is insecure. Decided by the
                                        server (rv_auth), never by what the client sends. */
+  bool batch;                       /* its replies may share a multi-part message (set by the
+                                       owner from the request; rv_listener_recv clears it) */
 } rv_listener_peer_t;
 
 typedef struct {
@@ -64,6 +72,11 @@ typedef struct {
 #define RV_LISTENER_BUSY_SLACK (1u << 20)  /* room beyond max_queued_bytes for busy answers */
 #define RV_LISTENER_TRIM_BYTES (1u << 20)  /* after a frame this large, freed heap memory is
                                               returned to the system (malloc_trim) */
+#define RV_LISTENER_BATCH_BYTES (256u << 10) /* envelope bytes in one multi-part reply message
+                                              at most (a larger envelope goes alone): a
+                                              limited port's ZeroMQ queue holds
+                                              RV_LISTENER_LIMITED_HWM messages, so what it
+                                              holds stays bounded as with single replies */
 
 /* Binds a ROUTER at endpoint ("tcp://host:port"). mb (borrowed, outliving the listener) decodes,
  * counts and taps; what names the socket in messages ("client-port"). Returns 0, or RV_EIO with
@@ -117,7 +130,9 @@ int rv_listener_recv(rv_listener_t *l, rv_listener_peer_t *from, rv_msg_t *m, rv
 /* Answers req (borrowed) to the connection `to` with body of type `type`: the envelope goes from
  * this process to req's sender, with req's correlation and trace ids. Never blocks. Returns 0;
  * RV_EAGAIN when the client is gone or its queue is full (counted); codec errors as
- * rv_msg_encode (RV_ETOOBIG for a body over the frame limit). */
+ * rv_msg_encode (RV_ETOOBIG for a body over the frame limit). With to->batch the envelope waits
+ * for rv_listener_turn_end (or the next rv_listener_turn_begin / rv_listener_flush) and 0 is
+ * returned; a failure to send it then is counted as dropped. */
 int rv_listener_reply(rv_listener_t *l, const rv_listener_peer_t *to, const rv_msg_t *req,
                       uint32_t type, const ProtobufCMessage *body, rv_err_t *err);
 
@@ -142,7 +157,14 @@ void rv_listener_turn_begin(rv_listener_t *l);
 bool rv_listener_turn_over(const rv_listener_t *l);
 
 /* Retries sending the replies waiting in the listener's queues (the owner may call it from a
- * timer too: a client that reads again gets them without sending anything). */
+ * timer too: a client that reads again gets them without sending anything). Sends the batched
+ * replies first (rv_listener_turn_end). */
 void rv_listener_flush(rv_listener_t *l);
+
+/* Sends the replies batched during this turn: per connection, in the order they were made, as
+ * multi-part messages of at most RV_LISTENER_BATCH_BYTES (through the connection's own queue
+ * when it has one, as single replies). The owner calls it when a handler that may have answered
+ * returns; cheap when nothing is batched. */
+void rv_listener_turn_end(rv_listener_t *l);
 
 #endif

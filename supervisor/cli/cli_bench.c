@@ -6,6 +6,7 @@
  * given shape (directories x files) as fast as the cluster takes it, then times -count on it. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,16 @@
 #include "cli_auth.h"
 #include "rv_client.h"
 #include "rv_log.h"
+
+/* --cpu: processes whose CPU time (user + system) is sampled at the start and the end of each
+ * measured run, and reported per operation, summed by name (three raft-peers are one figure). */
+#define S_CPU_MAX 48
+#define S_CPU_NAME_MAX 32
+typedef struct {
+  char name[S_CPU_NAME_MAX];
+  int pid;
+  int64_t t0_us; /* at the start of the measured run; -1: unreadable */
+} s_cpu_t;
 
 typedef enum { W_CREATE, W_CREATE_SMALL, W_MKDIR, W_STAT, W_LS, W_MIXED, W_BULK } s_workload_t;
 static const char *s_names[] = {"create", "create-small", "mkdir", "stat", "ls", "mixed",
@@ -40,12 +51,16 @@ typedef struct {
   uint64_t next_bulk;         /* bulk-load: next file number */
   bool tty;                   /* stderr is a terminal: progress rewritten in place */
   bool unreachable;           /* set-up found no node reachable (exit 3, as fs does) */
+  s_cpu_t cpu[S_CPU_MAX];     /* --cpu NAME=PID,... */
+  int ncpu;
+  int64_t self_t0_us;         /* this process's CPU time at the start of the measured run */
 } s_bench_t;
 
 static void s_help(void) {
   printf(
       "usage: raftvisor bench (-c FILE | --nodes HOST:PORT,...) [--workload W] [--clients N,...]\n"
       "                       [--seconds S | --ops N] [--size BYTES] [--stale] [--json]\n"
+      "                       [--cpu NAME=PID,...]\n"
       "       raftvisor bench (-c FILE | --nodes ...) --workload bulk-load --dirs D --files F\n"
       "                       [--clients N] [--json]\n"
       "Measures the namespace as clients see it: N clients, each starting its next operation\n"
@@ -66,8 +81,12 @@ static void s_help(void) {
       "                   security.client-key)\n"
       "  --server-key HOST:PORT=KEY,...  the nodes' public keys (with --nodes; default\n"
       "                   $RV_SERVER_KEYS; with -c: the YAML's, these added)\n"
+      "  --cpu NAME=PID,...  CPU time (user + system, /proc/PID/stat) of these processes over\n"
+      "                   each measured run, reported in microseconds per operation, summed by\n"
+      "                   NAME, with this client process's own as \"client\"\n"
       "  --json           one JSON object per run: workload, clients, ops, ops_per_s, p50_us,\n"
-      "                   p99_us, p999_us, max_us, errors, seconds\n"
+      "                   p99_us, p999_us, max_us, errors, seconds, loadavg (1 min, at the end),\n"
+      "                   and with --cpu, cpu_us_per_op {NAME: us, ..., client: us}\n"
       "Exit codes: 0 ok, 1 failure (e.g. no quorum, or every operation failed), 2 usage error,\n"
       "3 no node of the cluster could be reached (as raftvisor fs).\n");
 }
@@ -194,17 +213,116 @@ static int s_prepare(s_bench_t *b, long lanes) {
   return RV_OK;
 }
 
+/* CPU time (user + system) of pid in µs, from /proc/PID/stat; -1 when it cannot be read (the
+ * process is gone). Fields 14 and 15 follow the command name, which may hold spaces: parse
+ * after its last ')'. */
+static int64_t s_proc_cpu_us(int pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')');
+  unsigned long long ut, st;
+  /* after ')': state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime */
+  if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    return -1;
+  long hz = sysconf(_SC_CLK_TCK);
+  return (int64_t)((ut + st) * 1000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+}
+
+static int64_t s_self_cpu_us(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+         (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}
+
+/* Parses --cpu NAME=PID,...; returns false on a malformed list. */
+static bool s_cpu_parse(s_bench_t *b, const char *list) {
+  for (const char *p = list; *p;) {
+    const char *eq = strchr(p, '='), *comma = strchr(p, ',');
+    if (!comma) comma = p + strlen(p);
+    if (!eq || eq > comma || eq == p || (size_t)(eq - p) >= S_CPU_NAME_MAX || b->ncpu == S_CPU_MAX)
+      return false;
+    char *end;
+    long pid = strtol(eq + 1, &end, 10);
+    if (end != comma || pid <= 0 || pid > 4194304) return false;
+    s_cpu_t *c = &b->cpu[b->ncpu++];
+    memcpy(c->name, p, (size_t)(eq - p));
+    c->name[eq - p] = '\0';
+    c->pid = (int)pid;
+    p = *comma ? comma + 1 : comma;
+  }
+  return b->ncpu > 0;
+}
+
+static void s_cpu_begin(s_bench_t *b) {
+  for (int i = 0; i < b->ncpu; i++) b->cpu[i].t0_us = s_proc_cpu_us(b->cpu[i].pid);
+  b->self_t0_us = s_self_cpu_us();
+}
+
+/* Writes the CPU per operation since s_cpu_begin, by name (first-seen order), as JSON members
+ * ("name":us, ... ,"client":us) or text ("name us, ..."); a name with a process that could not
+ * be read at either end (restarted, gone) is null / "?". */
+static void s_cpu_end(s_bench_t *b, size_t ops, bool json, char *out, size_t len) {
+  size_t w = 0;
+  out[0] = '\0';
+  if (!b->ncpu) return;
+  int64_t now[S_CPU_MAX];
+  for (int i = 0; i < b->ncpu; i++) now[i] = s_proc_cpu_us(b->cpu[i].pid);
+  int64_t self = s_self_cpu_us();
+  double n = ops ? (double)ops : 1;
+  for (int i = 0; i <= b->ncpu && w < len; i++) {
+    const char *name = i < b->ncpu ? b->cpu[i].name : "client";
+    bool seen = false, bad = false;
+    int64_t sum = 0;
+    if (i < b->ncpu) {
+      for (int k = 0; k < i && !seen; k++) seen = !strcmp(b->cpu[k].name, name);
+      if (seen) continue;
+      for (int k = i; k < b->ncpu; k++) {
+        if (strcmp(b->cpu[k].name, name)) continue;
+        if (b->cpu[k].t0_us < 0 || now[k] < 0) bad = true;
+        else sum += now[k] - b->cpu[k].t0_us;
+      }
+    } else {
+      bad = b->self_t0_us < 0 || self < 0;
+      sum = self - b->self_t0_us;
+    }
+    const char *sep = w ? ", " : "";
+    if (json) sep = w ? "," : "";
+    int k;
+    if (bad) k = json ? snprintf(out + w, len - w, "%s\"%s\":null", sep, name)
+                      : snprintf(out + w, len - w, "%s%s ?", sep, name);
+    else k = json ? snprintf(out + w, len - w, "%s\"%s\":%.1f", sep, name, (double)sum / n)
+                  : snprintf(out + w, len - w, "%s%s %.1f", sep, name, (double)sum / n);
+    if (k < 0) break;
+    w += (size_t)k;
+  }
+  if (w >= len) out[len - 1] = '\0';
+}
+
+static double s_loadavg(void) {
+  double l[1];
+  return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
 static void s_report(s_bench_t *b, double secs, long clients) {
   qsort(b->lat, b->nlat, sizeof *b->lat, s_cmp);
   size_t n = b->nlat;
   uint64_t p50 = n ? b->lat[n / 2] : 0, p99 = n ? b->lat[(size_t)((double)n * 0.99)] : 0,
            p999 = n ? b->lat[(size_t)((double)n * 0.999)] : 0, max = n ? b->lat[n - 1] : 0;
   double rate = secs > 0 ? (double)n / secs : 0;
+  char cpu[S_CPU_MAX * (S_CPU_NAME_MAX + 16) + 64];
+  s_cpu_end(b, n, b->json, cpu, sizeof cpu);
   if (b->json) {
     printf("{\"workload\":\"%s\",\"clients\":%ld,\"ops\":%zu,\"ops_per_s\":%.0f,\"p50_us\":%" PRIu64
            ",\"p99_us\":%" PRIu64 ",\"p999_us\":%" PRIu64 ",\"max_us\":%" PRIu64
-           ",\"errors\":%" PRIu64 ",\"seconds\":%.2f}\n",
-           s_names[b->w], clients, n, rate, p50, p99, p999, max, b->errors, secs);
+           ",\"errors\":%" PRIu64 ",\"seconds\":%.2f,\"loadavg\":%.2f%s%s%s}\n",
+           s_names[b->w], clients, n, rate, p50, p99, p999, max, b->errors, secs, s_loadavg(),
+           b->ncpu ? ",\"cpu_us_per_op\":{" : "", cpu, b->ncpu ? "}" : "");
   } else {
     if (b->tty) fprintf(stderr, "\r%*s\r", 60, "");
     printf("%-12s clients %-4ld %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  max "
@@ -212,6 +330,7 @@ static void s_report(s_bench_t *b, double secs, long clients) {
            s_names[b->w], clients, rate, (double)p50 / 1000, (double)p99 / 1000,
            (double)p999 / 1000, (double)max / 1000, b->errors);
     if (b->errors) printf("  first error: %s (%s)\n", b->first_error_msg, rv_code_name(b->first_error));
+    if (b->ncpu) printf("  CPU us per operation: %s\n", cpu);
   }
   fflush(stdout);
 }
@@ -231,6 +350,7 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
   long started = 0;
   bool measuring = !warm;
   uint64_t t0 = measure_from;
+  if (measuring) s_cpu_begin(b);
   for (;;) {
     uint64_t now = rv_mono_us();
     if (!measuring && now >= measure_from) {
@@ -238,6 +358,7 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
       b->nlat = 0;
       b->errors = 0;
       t0 = now;
+      s_cpu_begin(b);
     }
     bool stop = now >= end || (b->ops_limit && started >= b->ops_limit) ||
                 (b->w == W_BULK && b->next_bulk >= (uint64_t)b->files);
@@ -357,6 +478,10 @@ int cli_bench_main(int argc, char **argv) {
       retry_ms = strtol(argv[++i], &end, 10);
       if (*end || retry_ms < 100 || retry_ms > 3600000)
         return cli_usage_error("bench", "--retry expects 100..3600000 ms, got \"%s\"", argv[i]);
+    } else if (strcmp(a, "--cpu") == 0 && v) {
+      if (!s_cpu_parse(b, argv[++i]))
+        return cli_usage_error("bench", "--cpu expects NAME=PID,... (at most %d), got \"%s\"",
+                               S_CPU_MAX, argv[i]);
     } else if (strcmp(a, "--stale") == 0) {
       b->stale = true;
     } else if (strcmp(a, "--json") == 0) {

@@ -292,6 +292,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   kv_snapshot_tick(s, now);
   kv_save_tick(s, now);
   kv_repl_tick(s, now);
+  kv_clients_turn_end(s);
 }
 
 /* ---- the actor ---------------------------------------------------------------------------- */
@@ -439,6 +440,14 @@ static bool s_cannot_persist(rv_actor_t *a, void *state) {
   return s->store_error[0] != '\0';
 }
 
-const rv_actor_def_t kv_actor_def = {
-    .name = "kv-store", .start = s_start, .message = s_message, .stop = s_stop, .health = s_health,
-    .cannot_persist = s_cannot_persist};
+/* After each wake-up's inbox messages: the replies they made (an apply batch answers many
+ * writes at once) go out together, one message per client connection. */
+static void s_drained(rv_actor_t *a, void *state) { kv_clients_turn_end(state); }
+
+const rv_actor_def_t kv_actor_def = {.name = "kv-store",
+                                     .start = s_start,
+                                     .message = s_message,
+                                     .drained = s_drained,
+                                     .stop = s_stop,
+                                     .health = s_health,
+                                     .cannot_persist = s_cannot_persist};

@@ -387,6 +387,9 @@ bool kv_req_queue(kv_actor_t *s, kv_req_t *r);
  * (the client socket's handler calls it after each batch of requests; a local actor's request
  * that queues a write calls it too). */
 void kv_clients_flush(kv_actor_t *s);
+/* Sends the replies batched in this turn (rv_listener_turn_end): called when a handler that may
+ * have answered clients returns. */
+void kv_clients_turn_end(kv_actor_t *s);
 /* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
  * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);

@@ -564,6 +564,9 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
     }
     if (rc && rc != RV_EBUSY) continue; /* dropped and counted by the listener */
     if (m.type == RV_MSG_FS_REQUEST) {
+      /* its replies wait for the end of the turn and go out with the others to its connection
+       * (rv_listener_turn_end: kv_clients_turn_end) */
+      peer.batch = ((const Rv__FsRequest *)m.body)->batch_replies;
       s_request(s, &peer, &m);
     } else if (m.type == RV_MSG_HA_REQUEST) {
       kv_ha_request(s, &peer, &m);
@@ -579,6 +582,11 @@ static void s_on_clients(rv_actor_t *a, zsock_t *sock, void *arg) {
     rv_msg_clear(&m);
   }
   kv_clients_flush(s);
+  kv_clients_turn_end(s);
+}
+
+void kv_clients_turn_end(kv_actor_t *s) {
+  if (s->clients) rv_listener_turn_end(s->clients);
 }
 
 int kv_clients_open(kv_actor_t *s, rv_err_t *err) {

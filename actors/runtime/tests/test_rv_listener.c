@@ -1,6 +1,8 @@
 /* rv_listener on loopback: a request and its answer, and every kind of bad input from a client
  * (garbage, an empty frame, an unknown type, multi-part, an oversized frame) dropped and counted
- * without hurting the clients that behave; a reply to a client that left is counted. */
+ * without hurting the clients that behave; a reply to a client that left is counted; batched
+ * replies (peer.batch) go out at the turn's end as one multi-part message, past a limited
+ * port's small ZeroMQ queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,12 +202,74 @@ static void test_reply_to_a_client_that_left(void **state) {
   rv_msg_clear(&m);
 }
 
+/* 64 requests pipelined on one connection of a limited port (whose ZeroMQ queue holds
+ * RV_LISTENER_LIMITED_HWM = 8 replies): answered in one turn with peer.batch, nothing leaves
+ * before rv_listener_turn_end, then all 64 arrive in one multi-part message, in order, none
+ * queued or dropped. */
+static void test_batched_replies(void **state) {
+  rv_listener_limits_t lim = {.max_queued_bytes = 1u << 20};
+  rv_listener_t *l = NULL;
+  rv_err_t err;
+  char ep[64];
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", s_port);
+  assert_int_equal(rv_listener_new_limited(s_mb, ep, "limited-port", &lim, &l, &err), RV_OK);
+  zsock_t *c = zsock_new(ZMQ_DEALER);
+  assert_non_null(c);
+  zsock_set_linger(c, 0);
+  assert_int_equal(zsock_connect(c, "%s", ep), 0);
+  enum { N = 64 };
+  for (int i = 1; i <= N; i++) s_send_envelope(c, RV_MSG_HEARTBEAT, (uint64_t)i, (uint64_t)i);
+  for (int got = 0; got < N;) {
+    zmq_pollitem_t it = {.socket = zsock_resolve(rv_listener_socket(l)), .events = ZMQ_POLLIN};
+    assert_int_equal(zmq_poll(&it, 1, 3000), 1);
+    rv_listener_peer_t from;
+    rv_msg_t m;
+    int rc;
+    while ((rc = rv_listener_recv(l, &from, &m, &err)) == RV_OK) {
+      assert_false(from.batch); /* the owner decides, from the request */
+      from.batch = true;
+      Rv__HeartbeatAck ack = RV__HEARTBEAT_ACK__INIT;
+      ack.seq = m.corr_id;
+      assert_int_equal(rv_listener_reply(l, &from, &m, RV_MSG_HEARTBEAT_ACK, &ack.base, &err),
+                       RV_OK);
+      rv_msg_clear(&m);
+      got++;
+    }
+    assert_int_equal(rc, RV_EAGAIN);
+  }
+  zmq_pollitem_t it = {.socket = zsock_resolve(c), .events = ZMQ_POLLIN};
+  assert_int_equal(zmq_poll(&it, 1, 100), 0); /* held until the turn ends */
+  assert_int_equal(rv_listener_stats(l).replies, 0);
+  rv_listener_turn_end(l);
+  assert_int_equal(rv_listener_stats(l).replies, N);
+  assert_int_equal(rv_listener_stats(l).dropped, 0);
+  assert_int_equal(rv_listener_stats(l).queued_bytes, 0);
+  assert_int_equal(zmq_poll(&it, 1, 3000), 1);
+  for (int i = 1; i <= N; i++) {
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    assert_true(zmq_msg_recv(&f, zsock_resolve(c), ZMQ_DONTWAIT) > 0);
+    assert_int_equal(zmq_msg_more(&f), i < N); /* one message of N parts */
+    rv_msg_t r;
+    assert_int_equal(rv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), 0, &r, &err), RV_OK);
+    zmq_msg_close(&f);
+    assert_int_equal(r.type, RV_MSG_HEARTBEAT_ACK);
+    assert_int_equal(r.corr_id, (uint64_t)i);
+    rv_msg_clear(&r);
+  }
+  rv_listener_turn_end(l); /* nothing left: a no-op */
+  assert_int_equal(rv_listener_stats(l).replies, N);
+  zsock_destroy(&c);
+  rv_listener_destroy(&l);
+}
+
 int main(void) {
   rv_log_init("test", "test", CFG_LOG_ERROR);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_request_and_answer),
       cmocka_unit_test(test_bad_input_dropped_and_counted),
       cmocka_unit_test(test_reply_to_a_client_that_left),
+      cmocka_unit_test(test_batched_replies),
   };
   return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
