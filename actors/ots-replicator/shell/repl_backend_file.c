@@ -49,6 +49,7 @@ typedef struct {
   char dir[REPL_SEG_PATH_MAX];      /* <endpoint dir>/<cluster id> */
   char cluster[REPL_CLUSTER_ID_MAX];
   char describe[REPL_SEG_PATH_MAX + 16];
+  const atomic_bool *cancel; /* repl_backend_cfg_t.cancel (borrowed; NULL: never) */
   /* a scan in progress, continued when the next call starts where it stopped */
   struct {
     repl_file_merge_t *merge;
@@ -232,6 +233,7 @@ repl_backend_t *repl_backend_file_open(const repl_backend_cfg_t *cfg, rv_err_t *
     return NULL;
   }
   b->head.ops = &s_ops;
+  b->cancel = cfg->cancel;
   snprintf(b->cluster, sizeof b->cluster, "%s", cid);
   char root[REPL_SEG_PATH_MAX];
   snprintf(root, sizeof root, "%s", path);
@@ -372,8 +374,17 @@ static int s_row_cmp(const void *pa, const void *pb) {
 }
 
 /* Writes the buffered rows as one sorted run file. */
+/* RV_ECLOSED when the owner asked blocking calls to give up (repl_backend_cfg_t.cancel): checked
+ * before each file is written and before a commit, so a stop waits at most for one file. */
+static int s_check_cancel(const s_file_t *b, const char *what, rv_err_t *err) {
+  if (!b->cancel || !atomic_load(b->cancel)) return RV_OK;
+  return rv_err_set(err, RV_ECLOSED, "%s: %s cancelled (the replicator is stopping)", b->dir, what);
+}
+
 static int s_flush_run(s_write_t *w, rv_err_t *err) {
   if (!w->nrows) return RV_OK;
+  int crc = s_check_cancel(w->b, "writing a run file", err);
+  if (crc) return crc;
   s_sorting = w;
   qsort(w->rows, w->nrows, sizeof *w->rows, s_row_cmp);
   s_sorting = NULL;
@@ -467,6 +478,7 @@ static int s_write_commit(repl_write_t *h, uint64_t to_index, repl_meta_t *meta,
   s_write_t *w = (s_write_t *)h;
   s_file_t *b = w->b;
   int rc = s_flush_run(w, err);
+  if (!rc) rc = s_check_cancel(b, "the commit", err);
   repl_manifest_t m;
   repl_manifest_init(&m);
   for (int tries = 0; !rc && tries < REPL_FILE_COMMIT_TRIES; tries++) {
@@ -542,7 +554,8 @@ static bool s_named(const repl_manifest_t *kept, size_t nkept, const char *name)
  * exact row counts). Losing the race to another writer is no error: it is tried again later. */
 static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t *err) {
   repl_file_merge_t *g;
-  int rc = repl_file_merge_open(b->dir, m, NULL, 0, &g, err);
+  int rc = s_check_cancel(b, "a compaction", err);
+  if (!rc) rc = repl_file_merge_open(b->dir, m, NULL, 0, &g, err);
   if (rc) return rc;
   char tmp[64], name[REPL_FILE_NAME_MAX];
   uint64_t r = s_rand();
@@ -552,9 +565,10 @@ static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t
   repl_seg_writer_t *sw;
   rc = repl_seg_writer_open(b->dir, tmp, &sw, err);
   uint64_t rows = 0, bytes = 0;
-  while (!rc) {
+  for (uint64_t k = 0; !rc; k++) {
     repl_seg_rec_t rec;
     bool eof;
+    if ((k & 4095) == 4095 && (rc = s_check_cancel(b, "a compaction", err))) break;
     rc = repl_file_merge_next(g, &rec, &eof, err);
     if (rc || eof) break;
     if (rec.deleted) continue;
