@@ -455,6 +455,34 @@ static void test_enospc(void **state) {
   repl_backend_close(&b);
 }
 
+/* A cancel (the replicator stopping) makes a write give up before its next file or commit with
+ * RV_ECLOSED; the copy is as before, and a write after the cancel is cleared commits. */
+static void test_cancel(void **state) {
+  char ep[300];
+  snprintf(ep, sizeof ep, "file://%s/remote", s_root);
+  atomic_bool cancel;
+  atomic_init(&cancel, false);
+  repl_backend_cfg_t cfg = {.endpoint = ep, .cluster_id = "c1", .cancel = &cancel};
+  rv_err_t err;
+  repl_backend_t *b = repl_backend_open(&cfg, &err);
+  assert_non_null(b);
+  repl_meta_t meta;
+  assert_int_equal(repl_backend_claim(b, 1, &meta, &err), 0);
+  repl_write_t *w = repl_write_begin(b, 1, false, meta.generation, meta.synced_index, &err);
+  s_put1(w, "a", "1");
+  atomic_store(&cancel, true);
+  assert_int_equal(repl_write_commit(&w, 5, &meta, &err), RV_ECLOSED);
+  assert_non_null(strstr(err.msg, "cancelled"));
+  atomic_store(&cancel, false);
+  assert_int_equal(repl_backend_read_meta(b, &meta, &err), 0);
+  assert_int_equal(meta.synced_index, 0);
+  w = repl_write_begin(b, 1, false, meta.generation, meta.synced_index, &err);
+  s_put1(w, "a", "2");
+  assert_int_equal(repl_write_commit(&w, 5, &meta, &err), 0);
+  assert_int_equal(meta.synced_index, 5);
+  repl_backend_close(&b);
+}
+
 static void test_bad_endpoints(void **state) {
   rv_err_t err;
   repl_backend_cfg_t cfg = {.endpoint = "file://relative/dir", .cluster_id = "c1"};
@@ -500,6 +528,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_corruption_named, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_enospc, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_bad_endpoints, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_incremental_bound, s_setup, s_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
