@@ -65,10 +65,15 @@ case $backend in
 esac
 cluster_yaml "$T/on" replon "$raft" $((raft + 100)) "$ots_yaml"
 cluster_yaml "$T/off" reploff $((raft + 10)) $((raft + 110))
+# each YAML names its own cluster's admin key (security.client-key); the environment would name
+# only the last cluster's
+unset RV_CLIENT_KEY RV_SERVER_KEYS
 cluster_start "$T/on" "$RV"
 cluster_start "$T/off" "$RV"
 for c in on off; do
-  for _ in $(seq 1 500); do "$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>/dev/null && break; sleep 0.05; done
+  ok=""
+  for _ in $(seq 1 500); do "$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>/dev/null && { ok=1; break; }; sleep 0.05; done
+  [ -n "$ok" ] || { echo "cluster $c: mkdir /bench failed: $("$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>&1)" >&2; exit 1; }
 done
 echo "replica benchmark ($backend backend), $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
