@@ -257,9 +257,10 @@ static int s_watch(s_node_t *ns, int n, const cfg_node_t *cfg, const cli_auth_t 
       s_ask(&ns[i], auth);
     }
     int found = -1;
-    for (int i = 0; i < n; i++)
-      if (ns[i].ok && strcmp(((const Rv__ReplStatus *)ns[i].msg.body)->role, "LEADER") == 0)
-        found = i;
+    for (int i = 0; i < n; i++) {
+      const char *role = ns[i].ok ? ((const Rv__ReplStatus *)ns[i].msg.body)->role : NULL;
+      if (role && strcmp(role, "LEADER") == 0) found = i;
+    }
     leader = found;
     now = s_wall_ms();
     printf("{\"schema_version\":1,\"time_ms\":%" PRId64 ",\"cluster\":", now);

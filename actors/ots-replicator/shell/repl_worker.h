@@ -31,7 +31,7 @@ typedef struct {
 int repl_worker_new(const repl_backend_cfg_t *cfg, repl_worker_t **out, rv_err_t *err);
 /* How long repl_worker_destroy waits for the thread (well under the default 3 s shutdown
  * timeout of an actor). */
-#define REPL_WORKER_STOP_MS 1500
+#define REPL_WORKER_STOP_MS 2000
 
 /* Stops the thread: the job in flight is cancelled (repl_backend_cfg_t.cancel: a Tablestore
  * request is aborted, no retry waits, a file write stops before its next file or fsync), then
