@@ -2,26 +2,30 @@
 # Off-cluster replica benchmark (a report, not a test), file:// backend on the local disk (or,
 # with --backend tablestore, the Tablestore backend against a local rv-ots-server, which syncs
 # every write to its RocksDB), three nodes on loopback with every actor and real fsyncs:
-#  1. replication lag under a steady create load at two rates (`raftvisor bench --workload
-#     create` with few and with many clients; the rates reached are printed): meta-status is
-#     sampled every 100 ms on the leader; lag in entries is commit_index - synced_index; lag in
-#     seconds is, at each sample, how long ago the oldest entry not yet in the copy was
-#     committed (from the samples' commit indexes and times); p50, p99 and max of both;
+#  1. replication lag under a steady create load at fixed rates (`raftvisor bench --rate R`,
+#     default 1000 and 5000 creates/s; the rates reached are printed): the leader's meta-status
+#     is sampled every 50 ms by one process (`meta-status --json --every 50`); lag in entries is
+#     commit_index - synced_index; lag in seconds is, at each sample, now minus the commit time
+#     of the oldest entry not yet in the copy (that entry was committed between the last sample
+#     whose commit_index had not reached it and the first that had: the earlier time is taken,
+#     so the figure is an upper bound, at most one sample interval too high); p50, p99 and max;
 #  2. create throughput and p99 at 64 clients with the replica on and off, in the same run: two
-#     clusters, runs alternated on/off/on/off.
-#   scripts/bench-replica.sh [--seconds S] [--low-clients N] [--high-clients N]
-#                            [--backend file|tablestore]
+#     clusters, runs alternated on/off/on/off;
+#  with CPU µs per create per actor (utime + stime from /proc/PID/stat of every actor of every
+#  node, summed per actor name over the three nodes, before and after each run, divided by the
+#  creates of the run, warm-up included) for every run.
+#   scripts/bench-replica.sh [--seconds S] [--rates R1,R2] [--rounds N] [--backend file|tablestore]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
-secs=15 low=2 high=16 backend=file
+secs=15 rates=1000,5000 rounds=2 backend=file
 while [ $# -gt 0 ]; do
   case $1 in
     --backend) backend=$2; shift 2 ;;
     --seconds) secs=$2; shift 2 ;;
-    --low-clients) low=$2; shift 2 ;;
-    --high-clients) high=$2; shift 2 ;;
-    *) echo "usage: scripts/bench-replica.sh [--seconds S] [--low-clients N] [--high-clients N] [--backend file|tablestore]" >&2; exit 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "usage: scripts/bench-replica.sh [--seconds S] [--rates R1,R2] [--rounds N] [--backend file|tablestore]" >&2; exit 2 ;;
   esac
 done
 B=$top/build/bin
@@ -61,60 +65,99 @@ case $backend in
 esac
 cluster_yaml "$T/on" replon "$raft" $((raft + 100)) "$ots_yaml"
 cluster_yaml "$T/off" reploff $((raft + 10)) $((raft + 110))
+# each YAML names its own cluster's admin key (security.client-key); the environment would name
+# only the last cluster's
+unset RV_CLIENT_KEY RV_SERVER_KEYS
 cluster_start "$T/on" "$RV"
 cluster_start "$T/off" "$RV"
 for c in on off; do
-  for _ in $(seq 1 500); do "$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>/dev/null && break; sleep 0.05; done
+  ok=""
+  for _ in $(seq 1 500); do "$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>/dev/null && { ok=1; break; }; sleep 0.05; done
+  [ -n "$ok" ] || { echo "cluster $c: mkdir /bench failed: $("$RV" fs -c "$T/$c/n1.yaml" -mkdir -p /bench 2>&1)" >&2; exit 1; }
 done
 echo "replica benchmark ($backend backend), $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# sample: "unix_ms commit synced" lines from the leader's meta-status line, every 100 ms
-sample() {
-  while :; do
-    "$RV" meta-status --json -c "$T/on/n1.yaml" 2>/dev/null |
-      jq -r --arg t "$(date +%s%3N)" '.nodes[] | select(.role == "LEADER") | "\($t) \(.commit_index) \(.synced_index)"' || true
-    sleep 0.1
+# cpu_snap DIR: "actor ticks" lines, utime + stime of every actor (and supervisor) of the three
+# nodes of DIR, from their /proc/PID/stat (pids from `raftvisor status --json`).
+cpu_snap() {
+  local i
+  for i in 1 2 3; do
+    "$RV" status --json -c "$1/n$i.yaml" 2>/dev/null |
+      jq -r '"supervisor \(.supervisor_pid)", (.actors[] | select(.pid > 0) | "\(.name) \(.pid)")' || true
+  done | while read -r name pid; do
+    # fields after the ")" of the command: state is $1, utime $12, stime $13
+    if [ -r "/proc/$pid/stat" ]; then
+      echo "$name $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')"
+    fi
   done
+}
+# cpu_report BEFORE AFTER CREATES: "µs per create" per actor name and in all.
+cpu_report() {
+  local hz
+  hz=$(getconf CLK_TCK)
+  awk -v hz="$hz" -v n="$3" 'FNR == NR { b[$1] += $2; next } { a[$1] += $2 }
+    END {
+      line = "    CPU us/create:"; tot = 0
+      for (k in a) { d = (a[k] - b[k]) * 1e6 / hz / (n > 0 ? n : 1); tot += d; v[k] = d }
+      split("kv-store raft-peer ots-replicator health-monitor supervisor", order, " ")
+      for (i = 1; i <= 5; i++) if (order[i] in v) line = line sprintf(" %s %.0f", order[i], v[order[i]])
+      for (k in v) if (k !~ /^(kv-store|raft-peer|ots-replicator|health-monitor|supervisor)$/)
+        line = line sprintf(" %s %.0f", k, v[k])
+      print line sprintf(", all %.0f", tot)
+    }' "$1" "$2"
 }
 
 lag_run() {
-  local clients=$1
-  sample >"$T/samples.$clients" &
+  local rate=$1
+  "$RV" meta-status --json --every 50 -c "$T/on/n1.yaml" 2>/dev/null |
+    jq -r --unbuffered '.time_ms as $t | .nodes[] | select(.role == "LEADER") | "\($t) \(.commit_index) \(.synced_index)"' \
+    >"$T/samples.$rate" &
   sampler=$!
-  "$RV" bench -c "$T/on/n1.yaml" --workload create --clients "$clients" --seconds "$secs" --json \
-    >"$T/bench.$clients" 2>/dev/null || true
-  kill "$sampler"; wait "$sampler" 2>/dev/null || true; sampler=""
-  local rate
-  rate=$(jq -r '.ops_per_s' "$T/bench.$clients" | tail -n 1)
-  # lag in seconds at sample i: now - the time of the first sample whose commit passed synced
+  cpu_snap "$T/on" >"$T/cpu0"
+  "$RV" bench -c "$T/on/n1.yaml" --workload create --clients 64 --rate "$rate" --seconds "$secs" \
+    --json >"$T/bench.$rate" 2>/dev/null || true
+  cpu_snap "$T/on" >"$T/cpu1"
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=""
+  local got p99 ops
+  got=$(jq -r '.ops_per_s' "$T/bench.$rate" | tail -n 1)
+  p99=$(jq -r '.p99_us / 1000' "$T/bench.$rate" | tail -n 1)
+  ops=$(jq -r '.ops_all' "$T/bench.$rate" | tail -n 1)
+  # lag at sample i: entries commit - synced; seconds: t_i - t_{j-1}, j the first sample whose
+  # commit passed synced_i (the oldest unsynced entry was committed after sample j-1)
   awk '{ t[NR] = $1; c[NR] = $2; s[NR] = $3 }
     END {
       for (i = 1; i <= NR; i++) {
         le = c[i] > s[i] ? c[i] - s[i] : 0; ls = 0
-        if (s[i] < c[i]) for (j = 1; j <= i; j++) if (c[j] > s[i]) { ls = (t[i] - t[j]) / 1000; break }
+        if (s[i] < c[i]) for (j = 1; j <= i; j++) if (c[j] > s[i]) { ls = (t[i] - t[j > 1 ? j - 1 : 1]) / 1000; break }
         print le, ls
       }
-    }' "$T/samples.$clients" >"$T/lags.$clients"
-  local n pe ps
-  n=$(wc -l <"$T/lags.$clients")
-  [ "$n" -gt 0 ] || { echo "  $clients clients: no samples"; return; }
+    }' "$T/samples.$rate" >"$T/lags.$rate"
+  local n
+  n=$(wc -l <"$T/lags.$rate")
+  [ "$n" -gt 0 ] || { echo "  $rate creates/s asked: no samples"; return; }
   pct() { sort -n | awk -v q="$1" '{ v[NR] = $1 } END { i = int(NR * q) + 1; if (i > NR) i = NR; print v[i] }'; }
-  printf "  %s clients, %.0f creates/s: lag p50 %s entries / %s s, p99 %s / %s s, max %s / %s s (%s samples)\n" \
-    "$clients" "$rate" \
-    "$(cut -d' ' -f1 "$T/lags.$clients" | pct 0.5)" "$(cut -d' ' -f2 "$T/lags.$clients" | pct 0.5)" \
-    "$(cut -d' ' -f1 "$T/lags.$clients" | pct 0.99)" "$(cut -d' ' -f2 "$T/lags.$clients" | pct 0.99)" \
-    "$(cut -d' ' -f1 "$T/lags.$clients" | pct 1.0)" "$(cut -d' ' -f2 "$T/lags.$clients" | pct 1.0)" "$n"
+  printf "  %s creates/s asked, %.0f reached (create p99 %s ms): lag p50 %s entries / %s s, p99 %s / %s s, max %s / %s s (%s samples), load %s\n" \
+    "$rate" "$got" "$p99" \
+    "$(cut -d' ' -f1 "$T/lags.$rate" | pct 0.5)" "$(cut -d' ' -f2 "$T/lags.$rate" | pct 0.5)" \
+    "$(cut -d' ' -f1 "$T/lags.$rate" | pct 0.99)" "$(cut -d' ' -f2 "$T/lags.$rate" | pct 0.99)" \
+    "$(cut -d' ' -f1 "$T/lags.$rate" | pct 1.0)" "$(cut -d' ' -f2 "$T/lags.$rate" | pct 1.0)" "$n" \
+    "$(cut -d' ' -f1 /proc/loadavg)"
+  cpu_report "$T/cpu0" "$T/cpu1" "$ops"
 }
 
-echo "1. replication lag, creates for $secs s each:"
-lag_run "$low"
-lag_run "$high"
+echo "1. replication lag at fixed create rates (64 clients, $secs s each):"
+for r in ${rates//,/ }; do lag_run "$r"; done
 
 echo "2. create throughput at 64 clients, replica on vs off (alternated, $secs s each):"
-for round in 1 2; do
+for round in $(seq 1 "$rounds"); do
   for c in on off; do
-    "$RV" bench -c "$T/$c/n1.yaml" --workload create --clients 64 --seconds "$secs" --json 2>/dev/null |
-      jq -r --arg c "$c" --arg r "$round" '"  round \($r) replica \($c): \(.ops_per_s | floor) creates/s, p99 \(.p99_us / 1000) ms, errors \(.errors)"'
+    cpu_snap "$T/$c" >"$T/cpu0"
+    "$RV" bench -c "$T/$c/n1.yaml" --workload create --clients 64 --seconds "$secs" --json \
+      2>/dev/null >"$T/tp" || true
+    cpu_snap "$T/$c" >"$T/cpu1"
+    jq -r --arg c "$c" --arg r "$round" --arg l "$(cut -d' ' -f1 /proc/loadavg)" \
+      '"  round \($r) replica \($c): \(.ops_per_s | floor) creates/s, p99 \(.p99_us / 1000) ms, errors \(.errors), load \($l)"' "$T/tp"
+    cpu_report "$T/cpu0" "$T/cpu1" "$(jq -r '.ops_all' "$T/tp")"
   done
 done
 "$RV" meta-status -c "$T/on/n1.yaml" | sed 's/^/  /'

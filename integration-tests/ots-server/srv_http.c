@@ -189,7 +189,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   srv_buf_t out = {0};
   srv_fault_plan_t plan;
   srv_fault_decide(h->f, action, &plan);
-  if (plan.delay_ms) wait_ms(h, plan.delay_ms);
+  if (plan.delay_ms) {
+    fprintf(stderr, "rv-ots-server: %s %s delayed %d ms (fault)\n", reqid, action, plan.delay_ms);
+    wait_ms(h, plan.delay_ms);
+  }
   if (plan.blackhole) {
     fprintf(stderr, "rv-ots-server: %s %s blackholed\n", reqid, action);
     wait_ms(h, -1);

@@ -5,6 +5,7 @@
  * percentiles per run, as text or one JSON object per line. bulk-load builds a namespace of a
  * given shape (directories x files) as fast as the cluster takes it, then times -count on it. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct {
   long clients;
   double seconds;
   long ops_limit;
+  double rate;                /* --rate: operations started per second (0: closed loop) */
   size_t size;
   bool stale, json;
   char root[256];             /* this run's directory */
@@ -43,6 +45,7 @@ typedef struct {
   uint64_t *lat;              /* latencies (µs) of completed operations */
   size_t nlat, cap;
   uint64_t errors;
+  uint64_t done_all;          /* operations completed in the run, warm-up included */
   int first_error;
   char first_error_msg[RV_CLIENT_MSG_MAX];
   uint64_t *counter;          /* per lane: operations started */
@@ -59,7 +62,7 @@ typedef struct {
 static void s_help(void) {
   printf(
       "usage: raftvisor bench (-c FILE | --nodes HOST:PORT,...) [--workload W] [--clients N,...]\n"
-      "                       [--seconds S | --ops N] [--size BYTES] [--stale] [--json]\n"
+      "                       [--seconds S | --ops N] [--rate N] [--size BYTES] [--stale] [--json]\n"
       "                       [--cpu NAME=PID,...]\n"
       "       raftvisor bench (-c FILE | --nodes ...) --workload bulk-load --dirs D --files F\n"
       "                       [--clients N] [--json]\n"
@@ -75,6 +78,9 @@ static void s_help(void) {
       "  --clients N,...  concurrent clients, one run each (default 1,16,64)\n"
       "  --seconds S      length of each run (default 10), after a 1 s warm-up\n"
       "  --ops N          or: stop each run after N operations\n"
+      "  --rate N         paced: start N operations per second in all (at most --clients in\n"
+      "                   flight; when all are busy the schedule slips and ops/s shows it);\n"
+      "                   default: closed loop, as fast as the clients go\n"
       "  --stale          reads without ReadIndex (served by the contacted node)\n"
       "  --retry MS       give an operation up after this long (default 30000)\n"
       "  --key FILE       the client's CURVE key pair (default $RV_CLIENT_KEY, else the YAML's\n"
@@ -85,7 +91,8 @@ static void s_help(void) {
       "                   each measured run, reported in microseconds per operation, summed by\n"
       "                   NAME, with this client process's own as \"client\"\n"
       "  --json           one JSON object per run: workload, clients, ops, ops_per_s, p50_us,\n"
-      "                   p99_us, p999_us, max_us, errors, seconds, loadavg (1 min, at the end),\n"
+      "                   p99_us, p999_us, max_us, errors, seconds, ops_all (completed\n"
+      "                   operations, warm-up and errors included), loadavg (1 min, at the end),\n"
       "                   and with --cpu, cpu_us_per_op {NAME: us, ..., client: us}\n"
       "Exit codes: 0 ok, 1 failure (e.g. no quorum, or every operation failed), 2 usage error,\n"
       "3 no node of the cluster could be reached (as raftvisor fs).\n");
@@ -320,9 +327,10 @@ static void s_report(s_bench_t *b, double secs, long clients) {
   if (b->json) {
     printf("{\"workload\":\"%s\",\"clients\":%ld,\"ops\":%zu,\"ops_per_s\":%.0f,\"p50_us\":%" PRIu64
            ",\"p99_us\":%" PRIu64 ",\"p999_us\":%" PRIu64 ",\"max_us\":%" PRIu64
-           ",\"errors\":%" PRIu64 ",\"seconds\":%.2f,\"loadavg\":%.2f%s%s%s}\n",
-           s_names[b->w], clients, n, rate, p50, p99, p999, max, b->errors, secs, s_loadavg(),
-           b->ncpu ? ",\"cpu_us_per_op\":{" : "", cpu, b->ncpu ? "}" : "");
+           ",\"errors\":%" PRIu64 ",\"seconds\":%.2f,\"ops_all\":%" PRIu64
+           ",\"loadavg\":%.2f%s%s%s}\n",
+           s_names[b->w], clients, n, rate, p50, p99, p999, max, b->errors, secs, b->done_all,
+           s_loadavg(), b->ncpu ? ",\"cpu_us_per_op\":{" : "", cpu, b->ncpu ? "}" : "");
   } else {
     if (b->tty) fprintf(stderr, "\r%*s\r", 60, "");
     printf("%-12s clients %-4ld %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  max "
@@ -339,6 +347,7 @@ static void s_report(s_bench_t *b, double secs, long clients) {
 static size_t s_run(s_bench_t *b, long clients, bool warm) {
   b->nlat = 0;
   b->errors = 0;
+  b->done_all = 0;
   b->first_error = 0;
   char paths[2][512];
   uint64_t start = rv_mono_us(), measure_from = start + (warm ? 1000000u : 0);
@@ -351,8 +360,12 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
   bool measuring = !warm;
   uint64_t t0 = measure_from;
   if (measuring) s_cpu_begin(b);
+  double slot_us = b->rate > 0 ? 1e6 / b->rate : 0; /* --rate: one start per slot */
   for (;;) {
     uint64_t now = rv_mono_us();
+    /* paced: the starts the schedule allows by now (a slipped schedule does not burst more
+     * than the clients in flight allow) */
+    long allowed = slot_us > 0 ? (long)((double)(now - start) / slot_us) + 1 : LONG_MAX;
     if (!measuring && now >= measure_from) {
       measuring = true;
       b->nlat = 0;
@@ -362,7 +375,7 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
     }
     bool stop = now >= end || (b->ops_limit && started >= b->ops_limit) ||
                 (b->w == W_BULK && b->next_bulk >= (uint64_t)b->files);
-    while (!stop && (long)rv_client_inflight(b->client) < clients) {
+    while (!stop && started < allowed && (long)rv_client_inflight(b->client) < clients) {
       rv_client_req_t req;
       unsigned lane = (unsigned)(started % clients);
       s_next(b, lane, &req, paths[0], sizeof paths[0], paths[1], sizeof paths[1]);
@@ -379,7 +392,9 @@ static size_t s_run(s_bench_t *b, long clients, bool warm) {
     }
     if (stop && rv_client_inflight(b->client) == 0) break;
     rv_client_result_t res = {0};
-    if (rv_client_poll(b->client, 100, &res) == RV_OK) {
+    int wait_ms = slot_us > 0 ? 1 : 100; /* paced: wake up for the next slot */
+    if (rv_client_poll(b->client, wait_ms, &res) == RV_OK) {
+      b->done_all++;
       if (res.code) {
         if (!b->errors) {
           b->first_error = res.code;
@@ -456,6 +471,11 @@ int cli_bench_main(int argc, char **argv) {
       b->seconds = strtod(argv[++i], &end);
       if (*end || b->seconds <= 0 || b->seconds > 86400)
         return cli_usage_error("bench", "--seconds expects 0 < S <= 86400, got \"%s\"", argv[i]);
+    } else if (strcmp(a, "--rate") == 0 && v) {
+      b->rate = strtod(argv[++i], &end);
+      if (*end || b->rate < 1 || b->rate > 1e6)
+        return cli_usage_error("bench", "--rate expects 1..1000000 operations/s, got \"%s\"",
+                               argv[i]);
     } else if (strcmp(a, "--ops") == 0 && v) {
       b->ops_limit = strtol(argv[++i], &end, 10);
       if (*end || b->ops_limit <= 0)

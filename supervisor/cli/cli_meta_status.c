@@ -24,6 +24,7 @@
 static void s_help(void) {
   printf(
       "usage: raftvisor meta-status [--detail] [--json] -c FILE | --nodes HOST:PORT,...\n"
+      "       raftvisor meta-status --json --every MS [--for S] -c FILE | --nodes ...\n"
       "       raftvisor meta-status --digest -c FILE\n"
       "The off-cluster replica (ots.enabled) as each node sees it, asked over the network on\n"
       "its client port: one line per node,\n"
@@ -47,6 +48,10 @@ static void s_help(void) {
       "                      remote_term, generation, last_upload_ms, last_error,\n"
       "                      base_rows_done, base_rows_total, log_floor, log_overflows,\n"
       "                      recovery, error}]} (absent values are null)\n"
+      "      --every MS      with --json: sample every MS ms (10..60000), one object per line\n"
+      "                      with \"time_ms\" (wall clock of the answers); after the first\n"
+      "                      sample only the leader is asked (all nodes again when it is no\n"
+      "                      longer one); --for S stops after S seconds (default: until killed)\n"
       "      --digest        read the remote copy at its meta row and print\n"
       "                      \"DIGEST SYNCED_INDEX remote:BACKEND\": the same FNV-1a as\n"
       "                      `raftvisor fs -digest` over the same rows, so a copy that holds\n"
@@ -228,6 +233,51 @@ static void s_ask(s_node_t *n, const cli_auth_t *auth) {
   n->ok = rc == RV_OK;
 }
 
+/* --every: one JSON object per sample, asking only the leader once it is known. */
+static int s_watch(s_node_t *ns, int n, const cfg_node_t *cfg, const cli_auth_t *auth,
+                   long every_ms, double for_secs) {
+  int leader = -1;
+  int64_t start = s_wall_ms(), next = start;
+  for (;;) {
+    int64_t now = s_wall_ms();
+    if (for_secs > 0 && now - start >= (int64_t)(for_secs * 1000)) return CLI_OK;
+    if (now < next) {
+      struct timespec ts = {(next - now) / 1000, ((next - now) % 1000) * 1000000};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    next += every_ms;
+    if (next < now) next = now + every_ms; /* a slow round: no burst to catch up */
+    for (int i = 0; i < n; i++) {
+      if (leader >= 0 && i != leader) {
+        ns[i].ok = false;
+        snprintf(ns[i].error, sizeof ns[i].error, "not asked (--every asks the leader)");
+        continue;
+      }
+      s_ask(&ns[i], auth);
+    }
+    int found = -1;
+    for (int i = 0; i < n; i++) {
+      const char *role = ns[i].ok ? ((const Rv__ReplStatus *)ns[i].msg.body)->role : NULL;
+      if (role && strcmp(role, "LEADER") == 0) found = i;
+    }
+    leader = found;
+    now = s_wall_ms();
+    printf("{\"schema_version\":1,\"time_ms\":%" PRId64 ",\"cluster\":", now);
+    s_json_str(cfg ? cfg->cluster_id : NULL);
+    printf(",\"nodes\":[");
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+      if (!ns[i].ok && leader >= 0) continue;
+      s_json(&ns[i], first, now);
+      first = false;
+    }
+    printf("]}\n");
+    fflush(stdout);
+    for (int i = 0; i < n; i++) rv_msg_clear(&ns[i].msg);
+  }
+}
+
 /* ---- --digest ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -299,7 +349,9 @@ static int s_digest(const cfg_node_t *cfg) {
 int cli_meta_status_main(int argc, char **argv) {
   const char *config = NULL, *nodes = NULL, *key = NULL;
   bool detail = false, json = false, digest = false;
-  const cli_opt_t opts[] = {{"--config", "-c", NULL, &config},
+  const char *every_s = NULL, *for_s = NULL;
+  const cli_opt_t opts[] = {{"--every", NULL, NULL, &every_s},
+                            {"--for", NULL, NULL, &for_s},{"--config", "-c", NULL, &config},
                             {"--nodes", NULL, NULL, &nodes},
                             {"--key", NULL, NULL, &key},
                             {"--detail", NULL, &detail, NULL},
@@ -313,6 +365,20 @@ int cli_meta_status_main(int argc, char **argv) {
   if (config && nodes) return cli_usage_error("meta-status", "give -c FILE or --nodes, not both");
   if (digest && !config)
     return cli_usage_error("meta-status", "--digest needs -c FILE (it reads ots.* from it)");
+  long every_ms = 0;
+  double for_secs = 0;
+  if (every_s) {
+    char *end;
+    every_ms = strtol(every_s, &end, 10);
+    if (*end || every_ms < 10 || every_ms > 60000 || !json || digest)
+      return cli_usage_error("meta-status", "--every expects 10..60000 ms, with --json");
+  }
+  if (for_s) {
+    char *end;
+    for_secs = strtod(for_s, &end);
+    if (*end || for_secs <= 0 || for_secs > 86400 || !every_ms)
+      return cli_usage_error("meta-status", "--for expects 0 < S <= 86400, with --every");
+  }
   cfg_node_t *cfg = NULL;
   if (config) {
     int rc = cli_load_config(config, &cfg);
@@ -358,6 +424,12 @@ int cli_meta_status_main(int argc, char **argv) {
     free(ns);
     cfg_node_destroy(&cfg);
     return arc;
+  }
+  if (every_ms) {
+    int rc = s_watch(ns, n, cfg, &auth, every_ms, for_secs);
+    free(ns);
+    cfg_node_destroy(&cfg);
+    return rc;
   }
   int answered = 0;
   for (int i = 0; i < n; i++) {

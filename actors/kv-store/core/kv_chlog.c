@@ -105,6 +105,7 @@ static int s_any_log_key(void *arg, const uint8_t *k, size_t kl, const uint8_t *
 int kv_chlog_open(kv_core_t *c, rv_err_t *err) {
   c->chlog_on = c->cfg.chlog_max_bytes > 0;
   c->chlog_tidy = false;
+  c->chlog_tidy_from = 1;
   uint8_t key[KV_CHLOG_KEY_LEN];
   kv_chlog_key(key, 0);
   int rc = kv_store_get(c->store, key, sizeof key, &c->val, err);
@@ -239,6 +240,7 @@ typedef struct {
   kv_core_t *c;
   size_t max, n;
   bool finished;
+  uint64_t last; /* the last entry index deleted (0: none) */
   rv_err_t *err;
 } s_tidy_t;
 
@@ -255,6 +257,7 @@ static int s_tidy_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, 
   if (t->n == t->max) return KV_SCAN_STOP;
   int rc = kv_core_del(t->c, k, kl, t->err);
   if (rc) return rc;
+  if (s_is_entry(k, kl)) t->last = kv_be64_get(k + 1);
   t->n++;
   return 0;
 }
@@ -263,7 +266,9 @@ int kv_core_chlog_tidy(kv_core_t *c, size_t max, size_t *deleted, rv_err_t *err)
   *deleted = 0;
   if (!c->chlog_tidy || max == 0) return RV_OK;
   uint8_t from[KV_CHLOG_KEY_LEN];
-  kv_chlog_key(from, c->chlog_on ? 1 : 0);
+  /* on: from the first entry not yet deleted. Deleted entries stay as tombstones until RocksDB
+   * compacts them; a scan from index 1 would step over all of them at every tidy. */
+  kv_chlog_key(from, c->chlog_on ? (c->chlog_tidy_from ? c->chlog_tidy_from : 1) : 0);
   s_tidy_t t = {.c = c, .max = max, .err = err};
   int rc = kv_store_scan(c->store, from, sizeof from, s_tidy_one, &t, err);
   if (rc == RV_OK && t.n == 0 && !t.finished) t.finished = true; /* the keys ran out */
@@ -280,6 +285,7 @@ int kv_core_chlog_tidy(kv_core_t *c, size_t max, size_t *deleted, rv_err_t *err)
   if (!kv_batch_empty(c->batch) && (rc = s_write_alone(c, "deleting dropped entries", err)))
     return rc;
   c->chlog = c->chlog_pending = st;
+  if (c->chlog_on && t.last) c->chlog_tidy_from = t.last + 1; /* written: none left below */
   if (t.finished) c->chlog_tidy = false;
   *deleted = t.n;
   return RV_OK;

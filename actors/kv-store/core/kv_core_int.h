@@ -44,6 +44,8 @@ struct kv_core {
   kv_chain_t ca, cb;   /* their resolutions */
   bool chlog_on;       /* cfg.chlog_max_bytes > 0 */
   bool chlog_tidy;     /* dropped entries (or an old log) wait to be deleted */
+  uint64_t chlog_tidy_from; /* no entry below this index is left (those deleted by this core):
+                               a tidy seeks here, not over the tombstones of earlier tidies */
   kv_chlog_state_t chlog;         /* the change log's state as in the store */
   kv_chlog_state_t chlog_pending; /* as in store + batch */
   kv_buf_t chlog_buf;  /* the entry being built */

@@ -310,7 +310,8 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
         u->upload_bytes += u->page_bytes;
       }
       s_trim(u, now, out);
-      if (!base && now - u->cycle_ms < REPL_UPLOAD_CYCLE_MS) { /* the next cycle waits a bit */
+      /* the next cycle waits a bit, unless this one found a backlog (more than one page) */
+      if (!base && u->page == 0 && now - u->cycle_ms < REPL_UPLOAD_CYCLE_MS) {
         u->st = REPL_ST_IDLE;
         u->wake_ms = u->cycle_ms + REPL_UPLOAD_CYCLE_MS;
         return;

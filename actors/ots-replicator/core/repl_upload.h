@@ -32,9 +32,13 @@
 #define REPL_UPLOAD_META_EVERY_MS 1000   /* followers read the meta row this often */
 #define REPL_UPLOAD_TRIM_EVERY_MS 1000   /* and everyone reports (ReplTrim) at least this often */
 #define REPL_UPLOAD_POLL_MS 50           /* an idle leader asks kv-store for changes this often */
-#define REPL_UPLOAD_CYCLE_MS 100         /* and a busy one starts an upload at most this often:
+#define REPL_UPLOAD_CYCLE_MS 250         /* and a busy one starts an upload at most this often:
                                             under load each cycle takes what came meanwhile, so
-                                            kv-store's loop serves fewer, bigger pages */
+                                            every cost per upload (kv-store's view and pages,
+                                            the commit's fsyncs, the trim on every node) is
+                                            shared by more changes; adaptive to the backlog: an
+                                            upload that needed more than one kv page (the
+                                            leader is behind) is followed at once */
 #define REPL_UPLOAD_BACKOFF_MIN_MS 100
 #define REPL_UPLOAD_BACKOFF_MAX_MS 10000
 #define REPL_UPLOAD_KV_TIMEOUT_MS 10000  /* a kv-store answer later than this is given up */

@@ -22,6 +22,7 @@ struct ots_client {
   ots_cred_t cred;         /* points at the copies above */
   char *user_agent;
   int64_t max_skew_ms;
+  const atomic_bool *cancel; /* borrowed: a call in flight gives up when set */
   /* response being received */
   ots_buf_t *body;
   bool too_big;
@@ -32,6 +33,14 @@ struct ots_client {
 static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode s_curl_init_rc;
 static void s_curl_init(void) { s_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* curl's progress callback: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int s_on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow) {
+  (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  const ots_client_t *c = arg;
+  return c->cancel && atomic_load(c->cancel) ? 1 : 0;
+}
 
 static void s_clear_headers(ots_client_t *c) {
   for (size_t i = 0; i < c->nh; i++) {
@@ -167,6 +176,12 @@ ots_client_t *ots_client_new(const ots_client_config_t *cfg, rv_err_t *err) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s_on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+  c->cancel = cfg->cancel;
+  if (c->cancel) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s_on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+  }
   return c;
 }
 
@@ -308,7 +323,10 @@ int ots_client_call(ots_client_t *c, const char *action, const void *body, size_
   if (cc != CURLE_OK) {
     info->net = s_net_outcome(cc);
     info->http_status = (int)status;
-    if (c->too_big)
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+      rc = rv_err_set(err, RV_ECLOSED, "%s: POST %s: cancelled (the replicator is stopping; "
+                      "may have been applied)", action, url);
+    else if (c->too_big)
       rc = rv_err_set(err, RV_ETOOBIG, "%s: response body exceeds %u bytes", action,
                       OTS_CLIENT_BODY_MAX);
     else if (!ots_buf_ok(response))

@@ -34,6 +34,8 @@
 #ifndef OTS_CLIENT_H
 #define OTS_CLIENT_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,10 @@ typedef struct {
   long request_timeout_ms;     /* whole request, default 30000 (GO SDK) */
   int64_t max_clock_skew_ms;   /* response x-ots-date vs. our clock, default 15 min (PY, C#) */
   const char *user_agent;      /* default "raftvisor-ots/0.1" */
+  const atomic_bool *cancel;   /* optional, borrowed for the client's life: when another
+                                  thread sets it, a call in flight is aborted (curl's progress
+                                  callback, at least about once a second) and answers
+                                  RV_ECLOSED ("cancelled") */
 } ots_client_config_t;
 
 /* What one call saw; filled on every return (zeroed first). */

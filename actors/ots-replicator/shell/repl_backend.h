@@ -38,6 +38,7 @@
 #ifndef REPL_BACKEND_H
 #define REPL_BACKEND_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +80,12 @@ typedef struct {
   const char *cluster_id; /* cluster.name: the partition key / the directory's subfolder */
   const char *table;      /* Tablestore table name; NULL = "raftvisor_ns" */
   long request_timeout_ms; /* 0 = the backend's default */
+  const atomic_bool *cancel; /* optional, borrowed for the handle's life: when another thread
+                                sets it, blocking calls give up promptly with RV_ECLOSED
+                                (Tablestore: the request in flight is aborted and no retry
+                                waits; file: checked between files and before each fsync), so
+                                that a stopping replicator never waits for a slow store. An
+                                abandoned write changes nothing visible: it never committed. */
 } repl_backend_cfg_t;
 
 typedef struct repl_backend repl_backend_t;

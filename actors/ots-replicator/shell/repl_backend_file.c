@@ -49,6 +49,7 @@ typedef struct {
   char dir[REPL_SEG_PATH_MAX];      /* <endpoint dir>/<cluster id> */
   char cluster[REPL_CLUSTER_ID_MAX];
   char describe[REPL_SEG_PATH_MAX + 16];
+  const atomic_bool *cancel; /* repl_backend_cfg_t.cancel (borrowed; NULL: never) */
   /* a scan in progress, continued when the next call starts where it stopped */
   struct {
     repl_file_merge_t *merge;
@@ -232,6 +233,7 @@ repl_backend_t *repl_backend_file_open(const repl_backend_cfg_t *cfg, rv_err_t *
     return NULL;
   }
   b->head.ops = &s_ops;
+  b->cancel = cfg->cancel;
   snprintf(b->cluster, sizeof b->cluster, "%s", cid);
   char root[REPL_SEG_PATH_MAX];
   snprintf(root, sizeof root, "%s", path);
@@ -372,8 +374,17 @@ static int s_row_cmp(const void *pa, const void *pb) {
 }
 
 /* Writes the buffered rows as one sorted run file. */
+/* RV_ECLOSED when the owner asked blocking calls to give up (repl_backend_cfg_t.cancel): checked
+ * before each file is written and before a commit, so a stop waits at most for one file. */
+static int s_check_cancel(const s_file_t *b, const char *what, rv_err_t *err) {
+  if (!b->cancel || !atomic_load(b->cancel)) return RV_OK;
+  return rv_err_set(err, RV_ECLOSED, "%s: %s cancelled (the replicator is stopping)", b->dir, what);
+}
+
 static int s_flush_run(s_write_t *w, rv_err_t *err) {
   if (!w->nrows) return RV_OK;
+  int crc = s_check_cancel(w->b, "writing a run file", err);
+  if (crc) return crc;
   s_sorting = w;
   qsort(w->rows, w->nrows, sizeof *w->rows, s_row_cmp);
   s_sorting = NULL;
@@ -467,6 +478,7 @@ static int s_write_commit(repl_write_t *h, uint64_t to_index, repl_meta_t *meta,
   s_write_t *w = (s_write_t *)h;
   s_file_t *b = w->b;
   int rc = s_flush_run(w, err);
+  if (!rc) rc = s_check_cancel(b, "the commit", err);
   repl_manifest_t m;
   repl_manifest_init(&m);
   for (int tries = 0; !rc && tries < REPL_FILE_COMMIT_TRIES; tries++) {
@@ -539,10 +551,27 @@ static bool s_named(const repl_manifest_t *kept, size_t nkept, const char *name)
 }
 
 /* Merges the generation's files into one base file and commits it as manifest seq+1 (same meta,
- * exact row counts). Losing the race to another writer is no error: it is tried again later. */
-static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t *err) {
+ * exact row counts); or, segs_only, merges only its segments into one segment (deletions kept:
+ * they still hide base rows) after the unchanged base files, so that the file count stays
+ * bounded at a cost proportional to the segments, not to the whole copy (the base is rewritten
+ * only when the segments outweigh it: amortised, each row is rewritten a bounded number of
+ * times). Losing the race to another writer is no error: it is tried again later. */
+static int s_compact(s_file_t *b, const repl_manifest_t *m, bool segs_only, bool *more,
+                     rv_err_t *err) {
   repl_file_merge_t *g;
-  int rc = repl_file_merge_open(b->dir, m, NULL, 0, &g, err);
+  repl_manifest_t src; /* what is merged: every file, or the segments alone */
+  repl_manifest_init(&src);
+  int rc = s_check_cancel(b, "a compaction", err);
+  if (!rc) rc = repl_manifest_copy(&src, m, err);
+  if (!rc && segs_only) {
+    src.nfiles = 0;
+    for (size_t i = 0; i < m->nfiles && !rc; i++)
+      if (m->files[i].kind == 'S')
+        rc = repl_manifest_add(&src, 'S', m->files[i].name, m->files[i].size,
+                               m->files[i].records, err);
+  }
+  if (!rc) rc = repl_file_merge_open(b->dir, &src, NULL, 0, &g, err);
+  repl_manifest_close(&src);
   if (rc) return rc;
   char tmp[64], name[REPL_FILE_NAME_MAX];
   uint64_t r = s_rand();
@@ -552,13 +581,16 @@ static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t
   repl_seg_writer_t *sw;
   rc = repl_seg_writer_open(b->dir, tmp, &sw, err);
   uint64_t rows = 0, bytes = 0;
-  while (!rc) {
+  for (uint64_t k = 0; !rc; k++) {
     repl_seg_rec_t rec;
     bool eof;
+    if ((k & 4095) == 4095 && (rc = s_check_cancel(b, "a compaction", err))) break;
     rc = repl_file_merge_next(g, &rec, &eof, err);
     if (rc || eof) break;
+    if (rec.deleted && !segs_only) continue;
+    rc = repl_seg_writer_add(sw, rec.key, rec.klen, rec.deleted ? NULL : rec.val,
+                             rec.deleted ? 0 : rec.vlen, rec.deleted, err);
     if (rec.deleted) continue;
-    rc = repl_seg_writer_add(sw, rec.key, rec.klen, rec.val, rec.vlen, false, err);
     rows++;
     bytes += rec.klen + rec.vlen;
   }
@@ -566,15 +598,24 @@ static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t
   repl_manifest_t nm;
   repl_manifest_init(&nm);
   if (!rc) rc = repl_manifest_copy(&nm, m, err);
+  bool wrote = false;
   if (!rc) {
     nm.nfiles = 0;
     nm.seq++;
-    nm.meta.rows = rows;
-    nm.meta.bytes = bytes;
-    if (rows) {
+    if (segs_only) { /* the base files stay; the counts stay estimates */
+      for (size_t i = 0; i < m->nfiles && !rc; i++)
+        if (m->files[i].kind == 'B')
+          rc = repl_manifest_add(&nm, 'B', m->files[i].name, m->files[i].size,
+                                 m->files[i].records, err);
+    } else {
+      nm.meta.rows = rows;
+      nm.meta.bytes = bytes;
+    }
+    if (!rc && repl_seg_writer_records(sw) > 0) {
       uint64_t size, recs;
       rc = repl_seg_writer_finish(&sw, name, &size, &recs, err);
-      if (!rc) rc = repl_manifest_add(&nm, 'B', name, size, recs, err);
+      if (!rc) rc = repl_manifest_add(&nm, segs_only ? 'S' : 'B', name, size, recs, err);
+      wrote = !rc;
     }
   }
   repl_seg_writer_abort(&sw);
@@ -583,7 +624,7 @@ static int s_compact(s_file_t *b, const repl_manifest_t *m, bool *more, rv_err_t
     if (rc == RV_EEXIST) { /* someone committed meanwhile: our file is garbage now */
       char path[REPL_SEG_PATH_MAX + 320];
       snprintf(path, sizeof path, "%s/%s", b->dir, name);
-      if (rows) unlink(path);
+      if (wrote) unlink(path);
       *more = true;
       rc = RV_OK;
     }
@@ -608,9 +649,11 @@ static int s_tidy(repl_backend_t *h, uint64_t term, bool *more, rv_err_t *err) {
   }
   uint64_t sbytes = 0, bbytes = 0;
   for (size_t i = 0; i < m.nfiles; i++) *(m.files[i].kind == 'S' ? &sbytes : &bbytes) += m.files[i].size;
-  if (m.nfiles >= REPL_FILE_COMPACT_FILES || (m.nfiles > 1 && sbytes >= bbytes)) {
+  size_t nsegs = repl_manifest_count(&m, 'S');
+  bool full = m.nfiles > 1 && sbytes >= bbytes;
+  if (full || (m.nfiles >= REPL_FILE_COMPACT_FILES && nsegs > 1)) {
     repl_file_merge_close(&b->scan.merge); /* its files may go */
-    rc = s_compact(b, &m, more, err);
+    rc = s_compact(b, &m, !full, more, err);
     if (!rc) rc = s_latest(b, &m, err);
     if (rc) {
       repl_manifest_close(&m);

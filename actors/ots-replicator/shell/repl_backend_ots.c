@@ -129,7 +129,9 @@ repl_ots_t *repl_ots_open(const repl_backend_cfg_t *cfg, rv_err_t *err) {
                             .cred = {cfg->access_key_id, cfg->access_key_secret, cfg->instance, NULL},
                             .request_timeout_ms = cfg->request_timeout_ms > 0
                                                       ? cfg->request_timeout_ms
-                                                      : REPL_OTS_REQUEST_TIMEOUT_MS};
+                                                      : REPL_OTS_REQUEST_TIMEOUT_MS,
+                            .cancel = cfg->cancel};
+  b->cancel = cfg->cancel;
   b->client = ots_client_new(&cc, err);
   if (!b->client || s_open_table(b, err)) {
     rv_err_prefix(err, "%s", b->describe);

@@ -31,10 +31,19 @@ static uint32_t s_random(repl_ots_t *b) {
   return (uint32_t)(x >> 32);
 }
 
-static void s_sleep_ms(int64_t ms) {
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+static bool s_cancelled(const repl_ots_t *b) { return b->cancel && atomic_load(b->cancel); }
+
+/* Sleeps ms, in slices of at most 20 ms so that a cancel is seen; false when cancelled. */
+static bool s_sleep_ms(const repl_ots_t *b, int64_t ms) {
+  while (ms > 0) {
+    if (s_cancelled(b)) return false;
+    int64_t step = ms < 20 ? ms : 20;
+    struct timespec ts = {0, (long)step * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    ms -= step;
   }
+  return !s_cancelled(b);
 }
 
 bool repl_ots_backoff(repl_ots_t *b, const char *code, ots_op_kind_t kind, unsigned attempt,
@@ -45,8 +54,7 @@ bool repl_ots_backoff(repl_ots_t *b, const char *code, ots_op_kind_t kind, unsig
                           .random = s_random(b)};
   ots_retry_decision_t d = ots_retry_decide(&b->retry, &in);
   if (!d.retry) return false;
-  s_sleep_ms(d.delay_ms);
-  return true;
+  return s_sleep_ms(b, d.delay_ms); /* cancelled: no retry */
 }
 
 int repl_ots_call(repl_ots_t *b, const char *action, ots_op_kind_t kind, const ots_buf_t *req,
@@ -59,7 +67,9 @@ int repl_ots_call(repl_ots_t *b, const char *action, ots_op_kind_t kind, const o
     if (rc == RV_OK) return RV_OK;
     /* A response that fails authentication or its checksum is not a transient fault: hostile
      * or broken answers are reported at once, never papered over by a retry. */
-    if (rc == RV_EPERM || rc == RV_ECORRUPT || rc == RV_EPROTO || rc == RV_ENOMEM) return rc;
+    if (rc == RV_EPERM || rc == RV_ECORRUPT || rc == RV_EPROTO || rc == RV_ENOMEM ||
+        rc == RV_ECLOSED)
+      return rc;
     int64_t elapsed = repl_ots_now_ms() - t0;
     ots_retry_input_t in = ots_call_retry_input(info, kind, attempt, elapsed, s_random(b));
     ots_retry_decision_t d = ots_retry_decide(&b->retry, &in);
@@ -73,7 +83,9 @@ int repl_ots_call(repl_ots_t *b, const char *action, ots_op_kind_t kind, const o
       }
       return rc;
     }
-    s_sleep_ms(d.delay_ms);
+    if (!s_sleep_ms(b, d.delay_ms))
+      return rv_err_set(err, RV_ECLOSED, "%s: cancelled while waiting to retry (the replicator "
+                        "is stopping)", action);
   }
 }
 

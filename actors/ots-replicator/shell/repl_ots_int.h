@@ -27,6 +27,7 @@ struct repl_ots {
   uint64_t txn_max_bytes;
   int64_t txn_budget_ms;
   repl_ots_write_t *write;   /* the open write, NULL when none */
+  const atomic_bool *cancel; /* repl_backend_cfg_t.cancel (borrowed; NULL: never) */
 };
 
 /* ---- repl_ots_codec.c (pure but for protobuf-c through ots_wire) ---- */

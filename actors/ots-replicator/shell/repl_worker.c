@@ -4,18 +4,23 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "rv_log.h"
 
 struct repl_worker {
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int efd;
-  bool stop, has_job, has_result, running;
+  bool stop, has_job, has_result, running, exited;
+  atomic_bool cancel;       /* set by destroy: the backend's blocking calls give up */
   repl_op_t job;
   repl_row_t *rows;
   size_t nrows;
@@ -105,6 +110,10 @@ static void *s_main(void *arg) {
   pthread_mutex_unlock(&w->mu);
   if (w->write) repl_write_abort(&w->write);
   repl_backend_close(&w->backend);
+  pthread_mutex_lock(&w->mu);
+  w->exited = true;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
   return NULL;
 }
 
@@ -123,8 +132,9 @@ int repl_worker_new(const repl_backend_cfg_t *cfg, repl_worker_t **out, rv_err_t
   w->secret = s_dup(cfg->access_key_secret);
   w->cluster = s_dup(cfg->cluster_id);
   w->table = s_dup(cfg->table);
+  atomic_init(&w->cancel, false);
   w->cfg = (repl_backend_cfg_t){w->endpoint, w->instance, w->akid,  w->secret,
-                                w->cluster,  w->table,    cfg->request_timeout_ms};
+                                w->cluster,  w->table,    cfg->request_timeout_ms, &w->cancel};
   snprintf(w->describe, sizeof w->describe, "%s", cfg->endpoint ? cfg->endpoint : "");
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
@@ -140,10 +150,29 @@ int repl_worker_new(const repl_backend_cfg_t *cfg, repl_worker_t **out, rv_err_t
 void repl_worker_destroy(repl_worker_t **wp) {
   if (!wp || !*wp) return;
   repl_worker_t *w = *wp;
+  *wp = NULL;
+  atomic_store(&w->cancel, true);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += REPL_WORKER_STOP_MS / 1000;
+  until.tv_nsec += (long)(REPL_WORKER_STOP_MS % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
   pthread_mutex_lock(&w->mu);
   w->stop = true;
-  pthread_cond_signal(&w->cv);
+  pthread_cond_broadcast(&w->cv);
+  int rc = 0;
+  while (!w->exited && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
+  bool exited = w->exited;
   pthread_mutex_unlock(&w->mu);
+  if (!exited) { /* stuck in a call that ignores the cancel: it dies with the process */
+    rv_warn("remote copy: the backend worker did not stop within %d ms (a call to %s still "
+            "blocks); leaving it to end with the process", REPL_WORKER_STOP_MS, w->describe);
+    pthread_detach(w->thread);
+    return;
+  }
   pthread_join(w->thread, NULL);
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
@@ -158,7 +187,6 @@ void repl_worker_destroy(repl_worker_t **wp) {
   free(w->cluster);
   free(w->table);
   free(w);
-  *wp = NULL;
 }
 
 int repl_worker_fd(const repl_worker_t *w) { return w->efd; }

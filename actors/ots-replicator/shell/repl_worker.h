@@ -29,8 +29,16 @@ typedef struct {
 
 /* Copies cfg (its strings included) and starts the thread. */
 int repl_worker_new(const repl_backend_cfg_t *cfg, repl_worker_t **out, rv_err_t *err);
-/* Stops the thread after its current job (which may take as long as the backend's timeout) and
- * frees everything; nulls *w; safe on NULL. */
+/* How long repl_worker_destroy waits for the thread (well under the default 3 s shutdown
+ * timeout of an actor). */
+#define REPL_WORKER_STOP_MS 2000
+
+/* Stops the thread: the job in flight is cancelled (repl_backend_cfg_t.cancel: a Tablestore
+ * request is aborted, no retry waits, a file write stops before its next file or fsync), then
+ * waits at most REPL_WORKER_STOP_MS for the thread. A thread still stuck past that (a syscall
+ * that does not return, such as a write to a hung NFS mount) is left to die with the process,
+ * and its memory with it: the caller is about to exit (logged). An abandoned write never
+ * committed, so the remote copy is unchanged. Nulls *w; safe on NULL. */
 void repl_worker_destroy(repl_worker_t **w);
 /* Readable when a result waits. */
 int repl_worker_fd(const repl_worker_t *w);

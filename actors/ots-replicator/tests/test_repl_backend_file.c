@@ -455,6 +455,92 @@ static void test_enospc(void **state) {
   repl_backend_close(&b);
 }
 
+/* A cancel (the replicator stopping) makes a write give up before its next file or commit with
+ * RV_ECLOSED; the copy is as before, and a write after the cancel is cleared commits. */
+static void test_cancel(void **state) {
+  char ep[300];
+  snprintf(ep, sizeof ep, "file://%s/remote", s_root);
+  atomic_bool cancel;
+  atomic_init(&cancel, false);
+  repl_backend_cfg_t cfg = {.endpoint = ep, .cluster_id = "c1", .cancel = &cancel};
+  rv_err_t err;
+  repl_backend_t *b = repl_backend_open(&cfg, &err);
+  assert_non_null(b);
+  repl_meta_t meta;
+  assert_int_equal(repl_backend_claim(b, 1, &meta, &err), 0);
+  repl_write_t *w = repl_write_begin(b, 1, false, meta.generation, meta.synced_index, &err);
+  s_put1(w, "a", "1");
+  atomic_store(&cancel, true);
+  assert_int_equal(repl_write_commit(&w, 5, &meta, &err), RV_ECLOSED);
+  assert_non_null(strstr(err.msg, "cancelled"));
+  atomic_store(&cancel, false);
+  assert_int_equal(repl_backend_read_meta(b, &meta, &err), 0);
+  assert_int_equal(meta.synced_index, 0);
+  w = repl_write_begin(b, 1, false, meta.generation, meta.synced_index, &err);
+  s_put1(w, "a", "2");
+  assert_int_equal(repl_write_commit(&w, 5, &meta, &err), 0);
+  assert_int_equal(meta.synced_index, 5);
+  repl_backend_close(&b);
+}
+
+/* Many small incremental commits over a big base: tidy merges the segments alone into one
+ * segment (the base file is kept as it is), deletions of base rows still hide them, and the
+ * copy equals the model. */
+static void test_compact_segments_only(void **state) {
+  repl_backend_t *b = s_open();
+  rv_err_t err;
+  repl_meta_t meta;
+  s_model_t m = {0};
+  assert_int_equal(repl_backend_claim(b, 1, &meta, &err), 0);
+  repl_write_t *w = repl_write_begin(b, 1, true, meta.generation, meta.synced_index, &err);
+  for (int i = 0; i < NKEYS; i++) {
+    char k[16];
+    s_key(i, k);
+    snprintf(m.val[i], sizeof m.val[i], "base-%d-%s", i, "padding-padding-pad");
+    m.present[i] = true;
+    s_put1(w, k, m.val[i]);
+  }
+  assert_int_equal(repl_write_commit(&w, 10, &meta, &err), 0);
+  for (int c = 0; c < 20; c++) { /* 20 segments of 2 rows: a put and a deletion */
+    w = repl_write_begin(b, 1, false, meta.generation, meta.synced_index, &err);
+    int p = c * 3 % NKEYS, d = (c * 5 + 1) % NKEYS;
+    char kp[16], kd[16];
+    s_key(p, kp);
+    s_key(d, kd);
+    snprintf(m.val[p], sizeof m.val[p], "seg-%d", c);
+    m.present[p] = true;
+    s_put1(w, kp, m.val[p]);
+    repl_row_t del = {(const uint8_t *)kd, strlen(kd), NULL, 0, true};
+    assert_int_equal(repl_write_put(w, &del, 1, &err), 0);
+    m.present[d] = false;
+    assert_int_equal(repl_write_commit(&w, meta.synced_index + 1, &meta, &err), 0);
+  }
+  char path[400];
+  snprintf(path, sizeof path, "%s/remote/c1", s_root);
+  bool more = false;
+  assert_int_equal(repl_backend_tidy(b, 1, &more, &err), 0);
+  s_check(b, &m, 7);
+  /* the latest manifest names one base file and one segment */
+  DIR *d = opendir(path);
+  assert_non_null(d);
+  struct dirent *de;
+  char latest[300] = "";
+  while ((de = readdir(d)))
+    if (strncmp(de->d_name, "manifest-", 9) == 0 && strcmp(de->d_name, latest) > 0)
+      snprintf(latest, sizeof latest, "%s", de->d_name);
+  closedir(d);
+  char mpath[800], line[512];
+  snprintf(mpath, sizeof mpath, "%s/%s", path, latest);
+  FILE *f = fopen(mpath, "r");
+  assert_non_null(f);
+  int rvs = 0;
+  while (fgets(line, sizeof line, f))
+    if (strstr(line, ".rvs")) rvs++;
+  fclose(f);
+  assert_int_equal(rvs, 2);
+  repl_backend_close(&b);
+}
+
 static void test_bad_endpoints(void **state) {
   rv_err_t err;
   repl_backend_cfg_t cfg = {.endpoint = "file://relative/dir", .cluster_id = "c1"};
@@ -500,6 +586,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_corruption_named, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_enospc, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_bad_endpoints, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_compact_segments_only, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_incremental_bound, s_setup, s_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
