@@ -232,6 +232,25 @@ cases=$(cat <<'TABLE'
 0 | -count /app | ^ +0 +1 +2 /app$
 1 | -truncate 10 /app | Cannot truncate to a larger file size\. Current size: 2, truncate size: 10\.
 2 | -truncate x /app | Illegal length: x
+0 | -truncate 2 /app | -
+0 | -appendToFile $L/f5 /app-new | -
+0 | -cat /app-new | ^abcd$
+# -concat (hdfs dfs): the sources appended to the target in order and removed, in one command;
+# HDFS' rules: files in one directory, no source the target, no source twice
+0 | -mkdir /cc /cc2 | -
+0 | -put $L/f5 /cc/t | -
+0 | -put $L/f10 /cc/s1 | -
+0 | -put $L/m1 /cc/s2 | -
+0 | -put $L/m1 /cc2/o | -
+0 | -concat /cc/t /cc/s2 /cc/s1 | -
+0 | -cat /cc/t | ^abcd;m1;123456789$
+1 | -ls /cc/s1 | ^ls: `/cc/s1': No such file or directory$
+0 | -count /cc | ^ +1 +1 +18 /cc$
+1 | -concat /cc/t /cc2/o | ^concat: `/cc/t': Source file /cc2/o is not in the same directory with the target$
+1 | -concat /cc/t /cc/t | ^concat: `/cc/t': the src file /cc/t is the same with the target file$
+1 | -concat /cc/t /cc/nope | ^concat: `/cc/nope': No such file or directory$
+1 | -concat /cc /cc2/o | ^concat: `/cc': Is a directory$
+2 | -concat /cc/t | ^-concat: Not enough arguments: expected 2 but got 1$
 # -checksum (documented algorithm: CRC-32C of the whole content), -text, -df, -expunge
 0 | -checksum /du/f5 | ^/du/f5	COMPOSITE-CRC32C	fb8579d1$
 1 | -checksum /du | ^checksum: `/du': Is a directory$
