@@ -129,9 +129,9 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
         rv_err_set(&err, rc, "%s", why);
         break;
       }
-      /* KV_DIGEST_NAMESPACE: directories, files, attributes and contents only. All of it is
-       * decided by the committed commands (times are the leader's, inside them), so replicas at
-       * the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
+      /* KV_DIGEST_NAMESPACE: directories, files, attributes, contents and xattrs only. All of
+       * it is decided by the committed commands (times are the leader's, inside them), so
+       * replicas at the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
        * (exactly-once bookkeeping whose expiry depends on the session configuration, not on
        * what the namespace holds) and the meta key (the core's own applied index and clock):
        * not what a user compares, and it would tie the digest to those internals. Hashed in

@@ -218,6 +218,32 @@ static void test_follow_the_inode(void **state) {
   kv_buf_close(&s_data);
 }
 
+/* The off-cluster replica carries them: a base copy and the change log's catch-up give a store
+ * with the same namespace digest, through a set, a replace and the inode's removal. */
+static void test_replica_carries_them(void **state) {
+  kv_t_env_destroy(&s_e);
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  cfg.chlog_max_bytes = 1 << 20;
+  s_e = kv_t_env_new(&cfg);
+  kv_buf_init(&s_data);
+  s_expect(kv_t_put(s_e, "/f", "x", 0), RV_OK, NULL);
+  s_expect(s_set("/f", "user.a", "1"), RV_OK, NULL);
+  uint64_t at;
+  kv_memstore_t *replica = kv_t_chlog_base_copy(s_e->store, 2, 1 << 20, &at);
+  assert_true(kv_t_ns_digest(kv_memstore_store(replica)) == kv_t_ns_digest(s_e->store));
+  s_expect(s_set("/f", "user.a", "2"), RV_OK, NULL);
+  s_expect(s_set("/f", "user.b", "3"), RV_OK, NULL);
+  uint64_t to;
+  assert_int_equal(kv_t_chlog_catch_up(s_e->store, replica, at, 100, 1 << 20, &to), RV_OK);
+  assert_true(kv_t_ns_digest(kv_memstore_store(replica)) == kv_t_ns_digest(s_e->store));
+  s_expect(kv_t_rm(s_e, "/f", 0), RV_OK, NULL);
+  assert_int_equal(kv_t_chlog_catch_up(s_e->store, replica, to, 100, 1 << 20, &to), RV_OK);
+  assert_true(kv_t_ns_digest(kv_memstore_store(replica)) == kv_t_ns_digest(s_e->store));
+  kv_memstore_destroy(&replica);
+  kv_buf_close(&s_data);
+}
+
 static void test_codec(void **state) {
   kv_xattr_t xs[2] = {{{(const uint8_t *)"user.a", 6}, {(const uint8_t *)"1", 1}},
                       {{(const uint8_t *)"user.b", 6}, {NULL, 0}}},
@@ -242,6 +268,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_limits, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_permissions, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_follow_the_inode, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_replica_carries_them, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_codec, s_setup, s_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
