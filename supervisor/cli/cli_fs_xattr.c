@@ -171,10 +171,10 @@ typedef struct {
 } s_get_t;
 
 static void s_print_one(cli_fs_t *fs, const s_get_t *g, const char *name, const uint8_t *v,
-                        size_t n) {
+                        size_t n, bool first) {
   char *e = n ? s_encode(v, n, g->enc) : NULL;
   if (fs->json) {
-    printf(",");
+    if (!first) printf(",");
     cli_fs_json_str(name);
     printf(":");
     cli_fs_json_str(e ? e : "");
@@ -198,7 +198,7 @@ static void s_get_one(cli_fs_t *fs, rv_client_t *c, const s_get_t *g, const char
   if (fs->json) {
     printf("{\"op\":\"getfattr\",\"path\":");
     cli_fs_json_str(shown);
-    printf(",\"ok\":true,\"xattrs\":{\"_\":0");
+    printf(",\"ok\":true,\"xattrs\":{");
   } else {
     printf("# file: %s\n", shown);
   }
@@ -211,10 +211,11 @@ static void s_get_one(cli_fs_t *fs, rv_client_t *c, const s_get_t *g, const char
     for (char *p = want; dot && p < dot; p++) *p = (char)tolower((unsigned char)*p);
     wl = strlen(want);
   }
+  size_t shown_n = 0;
   for (size_t i = 0; i < r.nxattrs; i++) {
     if (g->name && (strlen(r.xattrs[i].name) != wl || strcmp(r.xattrs[i].name, want))) continue;
     found = true;
-    s_print_one(fs, g, r.xattrs[i].name, r.xattrs[i].value, r.xattrs[i].len);
+    s_print_one(fs, g, r.xattrs[i].name, r.xattrs[i].value, r.xattrs[i].len, shown_n++ == 0);
   }
   if (fs->json) printf("}}\n");
   if (!found)
