@@ -68,10 +68,20 @@ typedef enum {
   RV_CLIENT_RM = 4,      /* path; one of RV_CLIENT_RECURSIVE, _FILE_ONLY, _DIR_ONLY at most */
   RV_CLIENT_MV = 5,      /* path, path2 */
   RV_CLIENT_SETATTR = 6, /* path, attrs */
+  RV_CLIENT_APPEND = 7,  /* path, data: appended atomically (a missing file is created);
+                            result.n = the file's size after it */
+  RV_CLIENT_TRUNCATE = 8, /* path, length: the file cut to length bytes (a larger one is
+                             RV_EINVAL, as HDFS); result.n = length */
+  RV_CLIENT_CONCAT = 9,  /* path (the target), sources, nsources: HDFS concat in one command;
+                            result.n = the target's size after it */
+  RV_CLIENT_SETXATTR = 10, /* path, xattr_name, xattr_value/xattr_len: set an extended
+                              attribute (create or replace); result.n = the entry's count */
+  RV_CLIENT_REMOVEXATTR = 11, /* path, xattr_name */
   RV_CLIENT_STAT = 16,   /* path */
   RV_CLIENT_LS = 17,     /* path, start_after, limit: one page */
   RV_CLIENT_CAT = 18,    /* path */
   RV_CLIENT_COUNT = 19,  /* path */
+  RV_CLIENT_GETXATTRS = 21, /* path: the extended attributes the user may see (result.xattrs) */
   RV_CLIENT_DIGEST = 20,  /* no path: the answering node's namespace digest (result.digest) */
   RV_CLIENT_NODE_STATUS = 40, /* no path: the answering node's own status (result.status) */
   RV_CLIENT_SNAPSHOT_READ = 41 /* no path: one chunk of a consistent image of the answering
@@ -167,6 +177,13 @@ typedef struct {
   bool times_now;        /* the times named in `set` take the leader's clock (as creates do) */
 } rv_client_attrs_t;
 
+/* One extended attribute (getxattrs). */
+typedef struct {
+  char name[256];               /* "user.x": NUL-terminated */
+  uint8_t *value;               /* owned by the result; NUL-terminated for convenience */
+  size_t len;
+} rv_client_xattr_t;
+
 /* One request (borrowed by submit, which copies it). */
 typedef struct {
   rv_client_op_t op;
@@ -182,6 +199,12 @@ typedef struct {
   rv_client_attrs_t attrs; /* setattr */
   uint64_t snapshot_stream; /* snapshot read: the stream (non-zero, the caller's random id) */
   uint64_t snapshot_offset; /* snapshot read: pair bytes received so far */
+  uint64_t length;          /* truncate: the new length */
+  const char *const *sources; /* concat: nsources source paths (1..1024), in order */
+  size_t nsources;
+  const char *xattr_name;   /* setxattr, removexattr: NAMESPACE.name */
+  const void *xattr_value;  /* setxattr: xattr_len bytes (may be 0) */
+  size_t xattr_len;
 } rv_client_req_t;
 
 /* Attributes of one entry. */
@@ -231,6 +254,8 @@ typedef struct {
   uint64_t latency_us;          /* from submit to completion */
   rv_client_node_status_t status; /* node status */
   rv_client_image_t image;      /* snapshot read (its pairs are content / len) */
+  rv_client_xattr_t *xattrs;    /* getxattrs: in name order (owned by the result) */
+  size_t nxattrs;
 } rv_client_result_t;
 
 /* Counters since rv_client_new. */
@@ -308,6 +333,24 @@ int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_
  * sent; the server checks again. */
 int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t *a,
                       rv_client_result_t *res);
+/* append: data[0..len) appended to path's content in one replicated command (exactly once
+ * under retries); a missing file is created (its parent must exist). truncate: path cut to
+ * length bytes. concat: the sources' contents appended to target, in order, and the sources
+ * removed, in one command (HDFS' rules: files in the target's directory). */
+int rv_client_append(rv_client_t *c, const char *path, const void *data, size_t len,
+                     rv_client_result_t *res);
+int rv_client_truncate(rv_client_t *c, const char *path, uint64_t length,
+                       rv_client_result_t *res);
+int rv_client_concat(rv_client_t *c, const char *target, const char *const *sources,
+                     size_t nsources, rv_client_result_t *res);
+/* Extended attributes: set (create or replace) name = value[0..len); remove name; get those
+ * the user may see (res->xattrs). Names and limits as HDFS' (the server checks them). */
+int rv_client_setxattr(rv_client_t *c, const char *path, const char *name, const void *value,
+                       size_t len, rv_client_result_t *res);
+int rv_client_removexattr(rv_client_t *c, const char *path, const char *name,
+                          rv_client_result_t *res);
+int rv_client_getxattrs(rv_client_t *c, const char *path, unsigned flags,
+                        rv_client_result_t *res);
 /* digest of the namespace on the node that answers (res->node), with its applied index
  * (res->index): linearizable by default (the node first applies up to the leader's commit
  * index), RV_CLIENT_STALE = at once. Nodes that report the same index must report the same

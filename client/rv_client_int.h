@@ -23,7 +23,7 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r);
 
 /* true for the operations that write (and so use the lane's session). */
 static inline bool rv_client_op_writes(int op) {
-  return (op >= RV_CLIENT_MKDIR && op <= RV_CLIENT_SETATTR) || op == RV_CLIENT_RECOVERY_LEAVE;
+  return (op >= RV_CLIENT_MKDIR && op <= RV_CLIENT_REMOVEXATTR) || op == RV_CLIENT_RECOVERY_LEAVE;
 }
 
 /* The operation's name ("mkdir", ..., "count"), "op?" when unknown. Static. */

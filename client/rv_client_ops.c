@@ -15,6 +15,12 @@ const char *rv_client_op_name(int op) {
     case RV_CLIENT_RM: return "rm";
     case RV_CLIENT_MV: return "mv";
     case RV_CLIENT_SETATTR: return "setattr";
+    case RV_CLIENT_APPEND: return "append";
+    case RV_CLIENT_TRUNCATE: return "truncate";
+    case RV_CLIENT_CONCAT: return "concat";
+    case RV_CLIENT_SETXATTR: return "setxattr";
+    case RV_CLIENT_REMOVEXATTR: return "removexattr";
+    case RV_CLIENT_GETXATTRS: return "getxattrs";
     case RV_CLIENT_STAT: return "stat";
     case RV_CLIENT_LS: return "ls";
     case RV_CLIENT_CAT: return "cat";
@@ -167,6 +173,13 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
                       "DIR_ONLY", req->path, one);
   int rc = req->op == RV_CLIENT_SETATTR ? s_attrs_ok(req->path, &req->attrs, err) : RV_OK;
   if (rc) return rc;
+  if (req->op == RV_CLIENT_CONCAT && (req->nsources == 0 || req->nsources > 1024 || !req->sources))
+    return rv_err_set(err, RV_EINVAL, "concat %s: %zu sources (expected 1..1024)", req->path,
+                      req->nsources);
+  if (req->op == RV_CLIENT_CONCAT)
+    for (size_t i = 0; i < req->nsources; i++)
+      if (!req->sources[i] || !*req->sources[i])
+        return rv_err_set(err, RV_EINVAL, "concat %s: source %zu is empty", req->path, i + 1);
   char *path = s_normalise(req->path ? req->path : "");
   char *path2 = req->op == RV_CLIENT_MV ? s_normalise(req->path2) : NULL;
   if (!path || (req->op == RV_CLIENT_MV && !path2)) {
@@ -186,9 +199,41 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
     q.client_id = client_id;
     q.seq = client_id ? seq : 0;
   }
-  if (req->op == RV_CLIENT_PUT) {
+  if (req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_APPEND) {
     q.data.data = (uint8_t *)req->data;
     q.data.len = req->len;
+  }
+  if (req->op == RV_CLIENT_TRUNCATE) q.length = req->length;
+  if (req->op == RV_CLIENT_SETXATTR || req->op == RV_CLIENT_REMOVEXATTR) {
+    if (!req->xattr_name || !*req->xattr_name || (req->xattr_len && !req->xattr_value)) {
+      free(path);
+      free(path2);
+      return rv_err_set(err, RV_EINVAL, "%s %s: no name (or a NULL value)", name, req->path);
+    }
+    q.xattr_name = (ProtobufCBinaryData){strlen(req->xattr_name), (uint8_t *)req->xattr_name};
+    if (req->op == RV_CLIENT_SETXATTR)
+      q.xattr_value = (ProtobufCBinaryData){req->xattr_len, (uint8_t *)req->xattr_value};
+  }
+  ProtobufCBinaryData *srcs = NULL;
+  char **srcpaths = NULL;
+  if (req->op == RV_CLIENT_CONCAT) {
+    srcs = calloc(req->nsources, sizeof *srcs);
+    srcpaths = calloc(req->nsources, sizeof *srcpaths);
+    bool ok = srcs && srcpaths;
+    for (size_t i = 0; ok && i < req->nsources; i++) {
+      ok = (srcpaths[i] = s_normalise(req->sources[i])) != NULL;
+      if (ok) srcs[i] = (ProtobufCBinaryData){strlen(srcpaths[i]), (uint8_t *)srcpaths[i]};
+    }
+    if (!ok) {
+      for (size_t i = 0; srcpaths && i < req->nsources; i++) free(srcpaths[i]);
+      free(srcpaths);
+      free(srcs);
+      free(path);
+      free(path2);
+      return rv_err_set(err, RV_ENOMEM, "out of memory");
+    }
+    q.sources = srcs;
+    q.n_sources = req->nsources;
   }
   q.parents = (req->flags & RV_CLIENT_PARENTS) != 0;
   q.overwrite = (req->flags & RV_CLIENT_OVERWRITE) != 0;
@@ -221,7 +266,8 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
       q.pattern.len = strlen(req->pattern);
     }
   }
-  if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ)
+  if (req->op == RV_CLIENT_MKDIR || req->op == RV_CLIENT_PUT || req->op == RV_CLIENT_TOUCHZ ||
+      req->op == RV_CLIENT_APPEND)
     q.perm = req->perm; /* the owner is the user, the group the parent's: the server decides */
   q.user = (char *)user;
   char actor[RV_NAME_MAX + 1];
@@ -232,6 +278,9 @@ int rv_client_encode(const rv_client_req_t *req, uint64_t client_id, uint64_t se
   rc = rv_msg_encode(&m, frame, len, err);
   free(path);
   free(path2);
+  for (size_t i = 0; srcpaths && i < req->nsources; i++) free(srcpaths[i]);
+  free(srcpaths);
+  free(srcs);
   return rc ? rv_err_prefix(err, "%s", name) : RV_OK;
 }
 
@@ -309,6 +358,21 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
     o->db_size = ns->db_size;
     o->uptime_ms = ns->uptime_ms;
   }
+  if (r->n_xattrs) {
+    res->xattrs = calloc(r->n_xattrs, sizeof *res->xattrs);
+    if (!res->xattrs) goto oom;
+    for (size_t i = 0; i < r->n_xattrs; i++, res->nxattrs++) {
+      rv_client_xattr_t *x = &res->xattrs[i];
+      size_t nl = r->xattrs[i]->name.len < sizeof x->name - 1 ? r->xattrs[i]->name.len
+                                                              : sizeof x->name - 1;
+      if (nl) memcpy(x->name, r->xattrs[i]->name.data, nl);
+      x->name[nl] = '\0';
+      x->len = r->xattrs[i]->value.len;
+      if (!(x->value = malloc(x->len + 1))) goto oom;
+      if (x->len) memcpy(x->value, r->xattrs[i]->value.data, x->len);
+      x->value[x->len] = '\0';
+    }
+  }
   if (r->n_entries) {
     res->entries = calloc(r->n_entries, sizeof *res->entries);
     if (!res->entries) goto oom;
@@ -349,6 +413,8 @@ oom:
 
 void rv_client_result_clear(rv_client_result_t *res) {
   if (!res) return;
+  for (size_t i = 0; i < res->nxattrs; i++) free(res->xattrs[i].value);
+  free(res->xattrs);
   free(res->entries);
   free(res->content);
   memset(res, 0, sizeof *res);
@@ -414,6 +480,44 @@ int rv_client_count(rv_client_t *c, const char *path, unsigned flags, rv_client_
 int rv_client_setattr(rv_client_t *c, const char *path, const rv_client_attrs_t *a,
                       rv_client_result_t *res) {
   rv_client_req_t q = {.op = RV_CLIENT_SETATTR, .path = path, .attrs = *a};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_append(rv_client_t *c, const char *path, const void *data, size_t len,
+                     rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_APPEND, .path = path, .data = data, .len = len};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_truncate(rv_client_t *c, const char *path, uint64_t length,
+                       rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_TRUNCATE, .path = path, .length = length};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_concat(rv_client_t *c, const char *target, const char *const *sources,
+                     size_t nsources, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_CONCAT, .path = target, .sources = sources,
+                       .nsources = nsources};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_setxattr(rv_client_t *c, const char *path, const char *name, const void *value,
+                       size_t len, rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_SETXATTR, .path = path, .xattr_name = name,
+                       .xattr_value = value, .xattr_len = len};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_removexattr(rv_client_t *c, const char *path, const char *name,
+                          rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_REMOVEXATTR, .path = path, .xattr_name = name};
+  return rv_client_call(c, &q, res);
+}
+
+int rv_client_getxattrs(rv_client_t *c, const char *path, unsigned flags,
+                        rv_client_result_t *res) {
+  rv_client_req_t q = {.op = RV_CLIENT_GETXATTRS, .path = path, .flags = flags};
   return rv_client_call(c, &q, res);
 }
 

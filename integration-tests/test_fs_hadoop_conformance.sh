@@ -232,6 +232,49 @@ cases=$(cat <<'TABLE'
 0 | -count /app | ^ +0 +1 +2 /app$
 1 | -truncate 10 /app | Cannot truncate to a larger file size\. Current size: 2, truncate size: 10\.
 2 | -truncate x /app | Illegal length: x
+0 | -truncate 2 /app | -
+0 | -appendToFile $L/f5 /app-new | -
+0 | -cat /app-new | ^abcd$
+# -concat (hdfs dfs): the sources appended to the target in order and removed, in one command;
+# HDFS' rules: files in one directory, no source the target, no source twice
+0 | -mkdir /cc /cc2 | -
+0 | -put $L/f5 /cc/t | -
+0 | -put $L/f10 /cc/s1 | -
+0 | -put $L/m1 /cc/s2 | -
+0 | -put $L/m1 /cc2/o | -
+0 | -concat /cc/t /cc/s2 /cc/s1 | -
+0 | -cat /cc/t | ^abcd;m1;123456789$
+1 | -ls /cc/s1 | ^ls: `/cc/s1': No such file or directory$
+0 | -count /cc | ^ +1 +1 +18 /cc$
+1 | -concat /cc/t /cc2/o | ^concat: `/cc/t': Source file /cc2/o is not in the same directory with the target$
+1 | -concat /cc/t /cc/t | ^concat: `/cc/t': the src file /cc/t is the same with the target file$
+1 | -concat /cc/t /cc/nope | ^concat: `/cc/nope': No such file or directory$
+1 | -concat /cc /cc2/o | ^concat: `/cc': Is a directory$
+2 | -concat /cc/t | ^-concat: Not enough arguments: expected 2 but got 1$
+# -setfattr / -getfattr: HDFS' namespaces, encodings (XAttrCodec) and messages
+0 | -setfattr -n user.a1 -v 123456 /cc/t | -
+0 | -setfattr -n USER.a2 -v 0x313233 /cc/t | -
+0 | -setfattr -n user.a3 /cc/t | -
+0 | -getfattr -d /cc/t | ^# file: /cc/t;user\.a1="123456";user\.a2="123";user\.a3$
+0 | -getfattr -n user.a2 -e hex /cc/t | ^# file: /cc/t;user\.a2=0x313233$
+0 | -getfattr -n user.a1 -e base64 /cc/t | ^user\.a1=0sMTIzNDU2$
+0 | -setfattr -n user.a1 -v 0sYWJj /cc/t | -
+0 | -getfattr -n user.a1 /cc/t | ^user\.a1="abc"$
+0 | -setfattr -x user.a1 /cc/t | -
+1 | -getfattr -n user.a1 /cc/t | ^getfattr: At least one of the attributes provided was not found\.$
+1 | -setfattr -x user.a1 /cc/t | ^setfattr: No matching attributes found for remove operation$
+1 | -setfattr -n bad -v 1 /cc/t | ^setfattr: An XAttr name must be prefixed with user/trusted/security/system/raw, followed by a '\.'$
+1 | -setfattr -n user. -v 1 /cc/t | ^setfattr: XAttr name cannot be empty\.$
+1 | -setfattr -n system.x -v 1 /cc/t | ^setfattr: User doesn't have permission for xattr: system\.x$
+0 | -setfattr -n trusted.t -v 1 /cc | -
+0 | -getfattr -R -d /cc | ^# file: /cc;trusted\.t="1";# file: /cc/t;user\.a2="123";user\.a3$
+0 | -mv /cc/t /cc/t2 | -
+0 | -getfattr -n user.a3 /cc/t2 | ^# file: /cc/t2;user\.a3$
+1 | -getfattr -d /nope | ^getfattr: `/nope': No such file or directory$
+2 | -getfattr /cc | ^-getfattr: Must specify '-n name' or '-d' option\.$
+2 | -getfattr -d -e bin /cc | ^-getfattr: Invalid/unsupported encoding option specified: bin$
+2 | -setfattr /cc | ^-setfattr: Must specify '-n name' or '-x name' option\.$
+2 | -setfattr -n user.a -x user.a /cc | ^-setfattr: Can not specify both '-n name' and '-x name' option\.$
 # -checksum (documented algorithm: CRC-32C of the whole content), -text, -df, -expunge
 0 | -checksum /du/f5 | ^/du/f5	COMPOSITE-CRC32C	fb8579d1$
 1 | -checksum /du | ^checksum: `/du': Is a directory$

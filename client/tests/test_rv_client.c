@@ -677,6 +677,85 @@ static void test_setattr_digest_and_rm_flags(void **state) {
   rv_client_destroy(&c);
 }
 
+/* append, truncate and concat carry their arguments (data, length, sources normalised) and a
+ * session; setxattr its name and value; getxattrs is a read and comes back with the list. */
+static void test_content_and_xattr_ops(void **state) {
+  rv_client_t *c;
+  rv_err_t err;
+  assert_int_equal(rv_client_new(s_list, NULL, &c, &err), RV_OK);
+  rv_client_req_t req = {.op = RV_CLIENT_APPEND, .path = "/f", .data = "abc", .len = 3};
+  assert_int_equal(rv_client_submit(c, &req, 1, &err), RV_OK);
+  s_req_t q;
+  Rv__FsReply ok = RV__FS_REPLY__INIT;
+  rv_client_result_t res;
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_APPEND);
+  assert_int_equal(s_fs(&q)->data.len, 3);
+  assert_true(s_fs(&q)->client_id != 0 && s_fs(&q)->seq == 1);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  req = (rv_client_req_t){.op = RV_CLIENT_TRUNCATE, .path = "/f", .length = 7};
+  assert_int_equal(rv_client_submit(c, &req, 2, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_TRUNCATE);
+  assert_true(s_fs(&q)->length == 7 && s_fs(&q)->data.len == 0);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  const char *srcs[] = {"/a//b", "/c"};
+  req = (rv_client_req_t){.op = RV_CLIENT_CONCAT, .path = "/t", .sources = srcs, .nsources = 2};
+  assert_int_equal(rv_client_submit(c, &req, 3, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_CONCAT);
+  assert_int_equal(s_fs(&q)->n_sources, 2);
+  assert_memory_equal(s_fs(&q)->sources[0].data, "/a/b", 4);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+  req = (rv_client_req_t){.op = RV_CLIENT_CONCAT, .path = "/t"};
+  assert_int_equal(rv_client_submit(c, &req, 4, &err), RV_EINVAL); /* no sources */
+
+  req = (rv_client_req_t){.op = RV_CLIENT_SETXATTR, .path = "/t", .xattr_name = "user.k",
+                          .xattr_value = "v", .xattr_len = 1};
+  assert_int_equal(rv_client_submit(c, &req, 5, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_SETXATTR);
+  assert_memory_equal(s_fs(&q)->xattr_name.data, "user.k", 6);
+  assert_int_equal(s_fs(&q)->xattr_value.len, 1);
+  s_answer(0, &q, &ok);
+  s_result(c, &res);
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+
+  req = (rv_client_req_t){.op = RV_CLIENT_GETXATTRS, .path = "/t"};
+  assert_int_equal(rv_client_submit(c, &req, 6, &err), RV_OK);
+  assert_true(s_take(0, 2000, &q));
+  assert_int_equal(s_fs(&q)->op, RV__FS_OP__FS_GETXATTRS);
+  assert_true(s_fs(&q)->client_id == 0); /* a read */
+  Rv__XAttr x = RV__XATTR__INIT, *xp = &x;
+  x.name = (ProtobufCBinaryData){6, (uint8_t *)"user.k"};
+  x.value = (ProtobufCBinaryData){1, (uint8_t *)"v"};
+  Rv__FsReply got = RV__FS_REPLY__INIT;
+  got.n_xattrs = 1;
+  got.xattrs = &xp;
+  s_answer(0, &q, &got);
+  s_result(c, &res);
+  assert_int_equal(res.nxattrs, 1);
+  assert_string_equal(res.xattrs[0].name, "user.k");
+  assert_int_equal(res.xattrs[0].len, 1);
+  assert_string_equal((char *)res.xattrs[0].value, "v");
+  rv_client_result_clear(&res);
+  s_req_clear(&q);
+  rv_client_destroy(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_node_lists, s_drain),
@@ -689,6 +768,7 @@ int main(void) {
       cmocka_unit_test_setup(test_no_new_session_after_a_resend, s_drain),
       cmocka_unit_test_setup(test_lanes_in_flight, s_drain),
       cmocka_unit_test_setup(test_setattr_digest_and_rm_flags, s_drain),
+      cmocka_unit_test_setup(test_content_and_xattr_ops, s_drain),
   };
   return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

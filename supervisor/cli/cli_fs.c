@@ -84,6 +84,8 @@ static const struct {
                       "<localsrc> ... <dst>", "as -put"},
     {"copyToLocal", "[-f] [-p] [-crc] [-ignoreCrc] [-t <thread count>] [-q <thread pool queue "
                     "size>] <src> ... <localdst>", "as -get"},
+    {"concat", "<target path> <src path> <src path> ...",
+     "append the sources to the target and remove them, atomically (one directory)"},
     {"count", "[-q] [-h] [-v] [-t [<storage type>]] [-u] [-x] [-e] [-s] <path> ...",
      "DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME (one read at any size); -q: no quotas"},
     {"cp", "[-f] [-p | -p[topax]] [-d] [-t <thread count>] [-q <thread pool queue size>] "
@@ -95,6 +97,8 @@ static const struct {
     {"find", "<path> ... <expression> ...", "find entries by -name / -iname, -print"},
     {"get", "[-f] [-p] [-crc] [-ignoreCrc] [-t <thread count>] [-q <thread pool queue size>] "
             "<src> ... <localdst>", "copy to local files"},
+    {"getfattr", "[-R] {-n name | -d} [-e en] <path>",
+     "extended attributes (-e text, hex or base64)"},
     {"getmerge", "[-nl] [-skip-empty-file] <src> <localdst>", "concatenate into a local file"},
     {"head", "<file>", "the first kilobyte of a file"},
     {"help", "[cmd ...]", "help on commands"},
@@ -107,6 +111,8 @@ static const struct {
             "<localsrc> ... <dst>", "copy local files in"},
     {"rm", "[-f] [-r|-R] [-skipTrash] [-safely] <src> ...", "remove"},
     {"rmdir", "[--ignore-fail-on-non-empty] <dir> ...", "remove empty directories"},
+    {"setfattr", "{-n name [-v value] | -x name} <path>",
+     "set or remove an extended attribute (user., trusted.)"},
     {"stat", "[format] <path> ...", "print attributes"},
     {"tail", "[-f] [-s <sleep interval>] <file>", "the last kilobyte of a file"},
     {"test", "-[defswrz] <path>", "answer by exit status"},
@@ -608,6 +614,9 @@ static const struct {
     {"-getmerge", cli_fs_getmerge},
     {"-appendToFile", cli_fs_append},
     {"-truncate", cli_fs_truncate},
+    {"-concat", cli_fs_concat},
+    {"-setfattr", cli_fs_setfattr},
+    {"-getfattr", cli_fs_getfattr},
     {"-cat", s_cat},
     {"-text", cli_fs_text},
     {"-tail", cli_fs_tail},

@@ -130,6 +130,9 @@ int cli_fs_move_from_local(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_getmerge(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_append(cli_fs_t *fs, int argc, char **argv);        /* -appendToFile */
 int cli_fs_truncate(cli_fs_t *fs, int argc, char **argv);
+int cli_fs_concat(cli_fs_t *fs, int argc, char **argv);        /* -concat (HDFS dfs) */
+int cli_fs_setfattr(cli_fs_t *fs, int argc, char **argv);      /* cli_fs_xattr.c */
+int cli_fs_getfattr(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_du(cli_fs_t *fs, int argc, char **argv);            /* cli_fs_usage.c */
 int cli_fs_df(cli_fs_t *fs, int argc, char **argv);
 int cli_fs_count(cli_fs_t *fs, int argc, char **argv);

@@ -1,13 +1,14 @@
 /* raftvisor fs: the commands that copy (Hadoop's CopyCommands and MoveCommands): -put,
  * -copyFromLocal, -moveFromLocal (local files in), -get, -copyToLocal, -moveToLocal (out),
- * -cp (within the namespace), -getmerge, -appendToFile, -truncate.
+ * -cp (within the namespace), -getmerge, -appendToFile, -truncate, -concat.
  *
  * Atomicity, compared with HDFS: one file put (or copied) is one replicated command, so it
  * becomes visible whole, as HDFS' rename of its ._COPYING_ file makes it; a directory is copied
  * entry by entry (HDFS too). A local file is written as ._COPYING_ and renamed, as Hadoop does.
- * -appendToFile and -truncate read the content and write it back with the change (one put
- * that replaces the file, atomically), but a write by another client between the two is lost:
- * HDFS' lease would serialise them. I/O over librvclient and the local file system. */
+ * -appendToFile, -truncate and -concat are each one replicated command that the kv-store
+ * decides against the file as it is at its log index, so a concurrent writer is never lost
+ * (HDFS' lease serialises appenders to the same effect). I/O over librvclient and the local
+ * file system. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -606,8 +607,21 @@ int cli_fs_getmerge(cli_fs_t *fs, int argc, char **argv) {
   return CLI_OK;
 }
 
-/* -appendToFile LOCALSRC... DST: DST's content followed by the local files' (- = stdin), written
- * back in one put (a missing DST is created; its parent must exist). */
+/* The JSON line of a successful append, truncate or concat: as a put's (n: the file's size
+ * after it). */
+static void s_json_content(const char *cmd, const char *shown, const rv_client_result_t *res) {
+  printf("{\"op\":");
+  cli_fs_json_str(cmd);
+  printf(",\"path\":");
+  cli_fs_json_str(shown);
+  printf(",\"ok\":true,\"index\":%" PRIu64 ",\"inode\":%" PRIu64 ",\"n\":%" PRIu64
+         ",\"replayed\":%s}\n",
+         res->index, res->inode, res->n, res->replayed ? "true" : "false");
+}
+
+/* -appendToFile LOCALSRC... DST: the local files' contents (- = stdin), in order, appended to
+ * DST by one replicated command (a missing DST is created; its parent must exist), so
+ * concurrent appenders never lose one another's records. */
 int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
   cli_fs_opts_t o = {.words = "n"};
   int i = cli_fs_flags("appendToFile", argc, argv, &o);
@@ -626,16 +640,9 @@ int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
     cli_fs_item_close(&dst);
     return CLI_OK;
   }
-  rv_client_result_t cur;
-  int rc = rv_client_cat(dst.client, dst.path, fs->read_flags, &cur);
   char *buf = NULL;
   size_t len = 0;
-  if (rc == RV_OK && cur.len) {
-    buf = malloc(cur.len);
-    if (buf) memcpy(buf, cur.content, len = cur.len);
-  }
-  rv_client_result_clear(&cur);
-  bool ok = rc == RV_OK || rc == RV_ENOTFOUND;
+  bool ok = true;
   for (int k = i; ok && k < argc - 1; k++) {
     bool is_stdin = strcmp(argv[k], "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(cli_fs_local_path(argv[k]), "rb");
@@ -660,16 +667,21 @@ int cli_fs_append(cli_fs_t *fs, int argc, char **argv) {
     free(data);
   }
   if (ok) {
-    s_put_opts_t po = {.force = true, .cmd = "appendToFile"};
-    s_put_one(fs, dst.client, &po, dst.path, dst.shown, buf ? buf : "", len, NULL);
+    rv_client_result_t res;
+    if (rv_client_append(dst.client, dst.path, buf ? buf : "", len, &res) != RV_OK)
+      cli_fs_fail(fs, "appendToFile", dst.shown, &res);
+    else if (fs->json) /* as a put's line: n is the file's size after it */
+      s_json_content("appendToFile", dst.shown, &res);
+    rv_client_result_clear(&res);
   }
   free(buf);
   cli_fs_item_close(&dst);
   return CLI_OK;
 }
 
-/* -truncate [-w] LENGTH PATH...: files cut to LENGTH bytes (done at once: -w has nothing to
- * wait for). */
+/* -truncate [-w] LENGTH PATH...: each file cut to LENGTH bytes by one replicated command, which
+ * decides against the file as it is then (a larger LENGTH is refused with HDFS' message). Done
+ * at once: -w has nothing to wait for. */
 int cli_fs_truncate(cli_fs_t *fs, int argc, char **argv) {
   cli_fs_opts_t o = {.words = "w"};
   int i = cli_fs_flags("truncate", argc, argv, &o);
@@ -695,23 +707,61 @@ int cli_fs_truncate(cli_fs_t *fs, int argc, char **argv) {
         cli_fs_error(fs, "truncate", "`%s': Is a directory", it->shown);
         continue;
       }
-      if ((uint64_t)want > it->st.size) {
-        cli_fs_error(fs, "truncate", "`%s': Cannot truncate to a larger file size. Current size: "
-                     "%" PRIu64 ", truncate size: %lld.", it->shown, it->st.size, want);
-        continue;
-      }
-      if ((uint64_t)want == it->st.size) continue;
-      rv_client_result_t cur;
-      if (rv_client_cat(it->client, it->path, fs->read_flags, &cur) != RV_OK) {
-        cli_fs_fail(fs, "truncate", it->shown, &cur);
-      } else {
-        s_put_opts_t po = {.force = true, .cmd = "truncate"};
-        size_t keep = (size_t)want < cur.len ? (size_t)want : cur.len;
-        s_put_one(fs, it->client, &po, it->path, it->shown, (const char *)cur.content, keep, NULL);
-      }
-      rv_client_result_clear(&cur);
+      rv_client_result_t res;
+      if (rv_client_truncate(it->client, it->path, (uint64_t)want, &res) != RV_OK)
+        cli_fs_fail(fs, "truncate", it->shown, &res);
+      else if (fs->json)
+        s_json_content("truncate", it->shown, &res);
+      rv_client_result_clear(&res);
     }
     cli_fs_items_clear(&items);
   }
+  return CLI_OK;
+}
+
+/* -concat TARGET SRC...: hdfs dfs -concat: the sources' contents appended to TARGET in the
+ * order given and the sources removed, all in one replicated command (HDFS' rules: the target
+ * and the sources are files in one directory; the server checks them at its index). */
+int cli_fs_concat(cli_fs_t *fs, int argc, char **argv) {
+  cli_fs_opts_t o = {.words = ""};
+  int i = cli_fs_flags("concat", argc, argv, &o);
+  if (i < 0) return CLI_USAGE;
+  if (argc - i < 2)
+    return cli_fs_usage_error("concat", "Not enough arguments: expected 2 but got %d", argc - i);
+  cli_fs_item_t dst;
+  if (cli_fs_resolve(fs, "concat", argv[i], &dst)) return CLI_OK;
+  cli_fs_items_t srcs = {0};
+  for (int k = i + 1; k < argc; k++)
+    if (cli_fs_expand(fs, "concat", argv[k], &srcs)) goto done;
+  const char **paths = calloc(srcs.n ? srcs.n : 1, sizeof *paths);
+  if (!paths) {
+    cli_fs_error(fs, "concat", "out of memory");
+    goto done;
+  }
+  size_t n = 0;
+  bool ok = true;
+  for (size_t k = 0; k < srcs.n; k++) {
+    if (!srcs.v[k].exists) {
+      cli_fs_missing(fs, "concat", srcs.v[k].shown);
+      ok = false;
+    } else if (srcs.v[k].client != dst.client) {
+      cli_fs_error(fs, "concat", "`%s': not on the cluster of `%s'", srcs.v[k].shown, dst.shown);
+      ok = false;
+    } else {
+      paths[n++] = srcs.v[k].path;
+    }
+  }
+  if (ok && n) {
+    rv_client_result_t res;
+    if (rv_client_concat(dst.client, dst.path, paths, n, &res) != RV_OK)
+      cli_fs_fail(fs, "concat", dst.shown, &res);
+    else if (fs->json)
+      s_json_content("concat", dst.shown, &res);
+    rv_client_result_clear(&res);
+  }
+  free(paths);
+done:
+  cli_fs_items_clear(&srcs);
+  cli_fs_item_close(&dst);
   return CLI_OK;
 }

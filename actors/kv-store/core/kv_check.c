@@ -18,7 +18,7 @@ uint64_t kv_digest_pair(uint64_t h, kv_digest_scope_t scope, const uint8_t *k, s
                         const uint8_t *v, size_t vl) {
   if (kl > 0 && k[0] == KV_T_CHLOG) return h; /* node-local, never compared across replicas */
   if (scope == KV_DIGEST_NAMESPACE && kl > 0 && k[0] != KV_T_DENTRY && k[0] != KV_T_ATTR &&
-      k[0] != KV_T_CONTENT)
+      k[0] != KV_T_CONTENT && k[0] != KV_T_XATTR)
     return h;
   return kv_digest_row(h, k, kl, v, vl);
 }
@@ -42,7 +42,7 @@ int kv_core_digest(kv_core_t *c, kv_digest_scope_t scope, uint64_t *out, rv_err_
 typedef struct {
   kv_core_t *c;
   rv_err_t *err;
-  uint64_t ndentry, nattr, ncontent, nsession, nlru, nmeta;
+  uint64_t ndentry, nattr, ncontent, nxattr, nsession, nlru, nmeta;
   uint64_t nplru, npcount, pcount_sum; /* one principal's sessions: 'U' keys, 'N' keys, sum */
   uint64_t max_ino;
 } s_census_t;
@@ -65,6 +65,23 @@ static int s_census_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v
       if (kl != 9) break;
       s->ncontent++;
       return 0;
+    case KV_T_XATTR: { /* well-formed, and of an inode that exists (so reachable, below) */
+      kv_xattr_t x[KV_XATTRS_MAX];
+      size_t n;
+      if (kl != 9) break;
+      if (kv_xattrs_decode(v, vl, x, &n))
+        return rv_err_set(s->err, RV_ECORRUPT, "fsck: xattrs of inode %llu are malformed",
+                          (unsigned long long)kv_be64_get(k + 1));
+      uint8_t key[KV_KEY_MAX];
+      int rc = kv_store_get(s->c->store, key, kv_key_attr(key, kv_be64_get(k + 1)), &s->c->val,
+                            s->err);
+      if (rc == RV_ENOTFOUND)
+        return rv_err_set(s->err, RV_ECORRUPT, "fsck: xattrs of inode %llu, which does not exist",
+                          (unsigned long long)kv_be64_get(k + 1));
+      if (rc) return rc;
+      s->nxattr++;
+      return 0;
+    }
     case KV_T_SESSION:
       if (kl != 9) break;
       s->nsession++;
@@ -278,7 +295,7 @@ static int s_check(kv_core_t *c, kv_check_t *out, rv_err_t *err) {
     *out = (kv_check_t){.dirs = 1 + t.dirs,
                         .files = t.files,
                         .bytes = t.bytes,
-                        .keys = s.ndentry + s.nattr + s.ncontent + s.nsession + s.nlru + s.nmeta +
+                        .keys = s.ndentry + s.nattr + s.ncontent + s.nxattr + s.nsession + s.nlru + s.nmeta +
                                 s.nplru + s.npcount,
                         .sessions = s.nsession};
   }

@@ -38,7 +38,8 @@ void kv_chlog_key(uint8_t out[KV_CHLOG_KEY_LEN], uint64_t index) {
 }
 
 bool kv_chlog_in_scope(const uint8_t *key, size_t klen) {
-  return klen > 0 && (key[0] == KV_T_DENTRY || key[0] == KV_T_ATTR || key[0] == KV_T_CONTENT);
+  return klen > 0 && (key[0] == KV_T_DENTRY || key[0] == KV_T_ATTR || key[0] == KV_T_CONTENT ||
+                      key[0] == KV_T_XATTR);
 }
 
 static bool s_is_entry(const uint8_t *k, size_t kl) {
@@ -506,8 +507,9 @@ static int s_base_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, 
 int kv_chlog_base_next(kv_store_t *view, kv_buf_t *cursor, const kv_chlog_limits_t *lim,
                        kv_chlog_row_fn fn, void *arg, size_t *rows, size_t *bytes, bool *done,
                        rv_err_t *err) {
-  _Static_assert(KV_T_CONTENT < KV_T_DENTRY && KV_T_DENTRY < KV_T_ATTR,
-                 "the namespace tables are C, D, I in key order");
+  _Static_assert(KV_T_CONTENT < KV_T_DENTRY && KV_T_DENTRY < KV_T_XATTR &&
+                     KV_T_XATTR < KV_T_ATTR,
+                 "the namespace tables are C, D, E, I in key order");
   kv_buf_t from;
   kv_buf_init(&from);
   if (cursor->len == 0) {

@@ -21,6 +21,11 @@ static const s_op_rule_t s_rules[KV_OP_RECOVERY_LAST + 1] = {
                   false},
     [KV_OP_MV] = {"mv", 0, false, false, true, false},
     [KV_OP_SETATTR] = {"setattr", 0, true, true, false, false},
+    [KV_OP_APPEND] = {"append", 0, true, false, false, true},
+    [KV_OP_TRUNCATE] = {"truncate", 0, false, false, false, true},
+    [KV_OP_CONCAT] = {"concat", 0, false, false, false, true},
+    [KV_OP_SETXATTR] = {"setxattr", 0, false, false, false, true},
+    [KV_OP_REMOVEXATTR] = {"removexattr", 0, false, false, false, true},
     [KV_OP_RECOVERY_BEGIN] = {"recovery-begin", 0, false, false, false, true},
     [KV_OP_RECOVERY_ROWS] = {"recovery-rows", 0, false, false, false, true},
     [KV_OP_RECOVERY_FINISH] = {"recovery-finish", 0, false, false, false, true},
@@ -196,4 +201,28 @@ bool kv_cmd_peek_session(const uint8_t *buf, size_t len, uint64_t *client_id, ui
   *client_id = kv_be64_get(buf + 2);
   *seq = kv_be64_get(buf + 10);
   return true;
+}
+
+int kv_concat_srcs_encode(const kv_bytes_t *srcs, size_t n, kv_buf_t *out, rv_err_t *err) {
+  if (n == 0 || n > KV_CONCAT_SRCS_MAX)
+    return rv_err_set(err, RV_EINVAL, "concat: %zu sources (expected 1..%d)", n,
+                      KV_CONCAT_SRCS_MAX);
+  kv_buf_put_u16(out, (uint16_t)n);
+  for (size_t i = 0; i < n; i++) {
+    if (srcs[i].len > UINT16_MAX)
+      return rv_err_set(err, RV_EINVAL, "concat: source %zu of %zu bytes cannot be encoded", i,
+                        srcs[i].len);
+    kv_buf_put_str16(out, srcs[i].p, srcs[i].len);
+  }
+  return kv_buf_ok(out) ? RV_OK : rv_err_set(err, RV_ENOMEM, "concat: out of memory");
+}
+
+int kv_concat_srcs_decode(const kv_bytes_t *data, kv_bytes_t *srcs, size_t cap, size_t *n) {
+  kv_reader_t r;
+  kv_reader_init(&r, data->p, data->len);
+  *n = kv_reader_u16(&r);
+  if (r.failed || *n == 0 || *n > cap) return RV_EDECODE;
+  for (size_t i = 0; i < *n; i++)
+    if (!kv_reader_str16(&r, &srcs[i])) return RV_EDECODE;
+  return kv_reader_done(&r) ? RV_OK : RV_EDECODE;
 }

@@ -14,7 +14,9 @@
  *   u16 perm (07777 max)   i64 mtime_ms       i64 atime_ms      (setattr only)
  *   str16 path             str16 path2 (mv destination)
  *   str8 owner             str8 group
- *   str32 data (put content)
+ *   str32 data (put and append: the content; truncate: the new length as u64; concat: the
+ *               sources as u16 n, then n x str16 path; setxattr: str8 name, str16 value;
+ *               removexattr: the name)
  * Version 2 (what the leader proposes since permissions are enforced) appends who asked, as the
  * leader authenticated it, so that every replica decides the same (kv_perm.h):
  *   str8 user (1..KV_OWNER_MAX bytes)   u8 pflags (KV_P_*)   u8 ngroups (<= KV_GROUPS_MAX)
@@ -55,10 +57,19 @@ typedef enum {
   KV_OP_TOUCHZ = 3, /* path, perm, owner, group */
   KV_OP_RM = 4,     /* path; KV_F_RECURSIVE = rm -r, KV_F_FILE_ONLY, KV_F_DIR_ONLY (one at most) */
   KV_OP_MV = 5,     /* path (source), path2 (destination) */
-  KV_OP_SETATTR = 6 /* path, set_mask and the fields it names */
+  KV_OP_SETATTR = 6, /* path, set_mask and the fields it names */
+  KV_OP_APPEND = 7,  /* path, perm (used when it creates), data: appended to the file's content
+                        in one apply; a missing file is created (Hadoop's -appendToFile) */
+  KV_OP_TRUNCATE = 8, /* path, data = the new length (KV_TRUNCATE_LEN bytes, u64 big-endian) */
+  KV_OP_CONCAT = 9,  /* path (the target), data = the sources (kv_concat_srcs_encode) */
+  KV_OP_SETXATTR = 10, /* path, data = str8 name, str16 value: set (create or replace) */
+  KV_OP_REMOVEXATTR = 11 /* path, data = the name */
 } kv_op_t;
 #define KV_OP_MIN KV_OP_MKDIR
-#define KV_OP_LAST KV_OP_SETATTR /* the last namespace (client) op */
+#define KV_OP_LAST KV_OP_REMOVEXATTR /* the last namespace (client) op */
+
+#define KV_TRUNCATE_LEN 8     /* truncate's data: the new length, u64 big-endian */
+#define KV_CONCAT_SRCS_MAX 1024 /* sources of one concat at most */
 
 /* The recovery of a new cluster from the off-cluster replica (kv_recovery.h): proposed by the
  * leader's kv-store for its ots-replicator, never by clients. Numbered well above the
@@ -125,7 +136,8 @@ typedef struct {
   kv_bytes_t groups[KV_CMD_GROUPS_MAX];
 } kv_cmd_t;
 
-/* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr", "recovery-begin",
+/* The op's name ("mkdir", "put", "touchz", "rm", "mv", "setattr", "append", "truncate",
+ * "concat", "setxattr", "removexattr", "recovery-begin",
  * "recovery-rows", "recovery-finish", "recovery-leave"), or "op?" when unknown.
  * Borrowed static string. */
 const char *kv_op_name(int op);
@@ -137,6 +149,13 @@ int kv_cmd_encode(const kv_cmd_t *cmd, kv_buf_t *out, rv_err_t *err);
 /* Decodes buf[0..len) into out (zeroed first). Returns 0, RV_EDECODE or RV_ETOOBIG; see
  * above. */
 int kv_cmd_decode(const uint8_t *buf, size_t len, kv_cmd_t *out, rv_err_t *err);
+
+/* concat's sources: n paths (each at most UINT16_MAX bytes, n <= KV_CONCAT_SRCS_MAX) appended
+ * to out as u16 n, n x str16. Returns 0 or RV_EINVAL. */
+int kv_concat_srcs_encode(const kv_bytes_t *srcs, size_t n, kv_buf_t *out, rv_err_t *err);
+/* Decodes data into srcs (borrowed from data; at most cap of them) and *n. Returns 0, or
+ * RV_EDECODE when data is not such a list (truncated, trailing bytes, n over cap or 0). */
+int kv_concat_srcs_decode(const kv_bytes_t *data, kv_bytes_t *srcs, size_t cap, size_t *n);
 
 /* Peeks at the client id and sequence number of an encoded command without decoding the rest;
  * returns false when the header is truncated or of an unknown version. */

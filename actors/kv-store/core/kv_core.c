@@ -481,6 +481,9 @@ typedef int (*s_op_fn)(kv_opctx_t *ctx);
 static const s_op_fn s_ops[KV_OP_RECOVERY_LAST + 1] = {
     [KV_OP_MKDIR] = kv_op_mkdir, [KV_OP_PUT] = kv_op_put, [KV_OP_TOUCHZ] = kv_op_touchz,
     [KV_OP_RM] = kv_op_rm,       [KV_OP_MV] = kv_op_mv,   [KV_OP_SETATTR] = kv_op_setattr,
+    [KV_OP_APPEND] = kv_op_append, [KV_OP_TRUNCATE] = kv_op_truncate,
+    [KV_OP_CONCAT] = kv_op_concat, [KV_OP_SETXATTR] = kv_op_setxattr,
+    [KV_OP_REMOVEXATTR] = kv_op_removexattr,
     [KV_OP_RECOVERY_BEGIN] = kv_op_recovery,  [KV_OP_RECOVERY_ROWS] = kv_op_recovery,
     [KV_OP_RECOVERY_FINISH] = kv_op_recovery, [KV_OP_RECOVERY_LEAVE] = kv_op_recovery,
 };

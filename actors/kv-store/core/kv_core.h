@@ -2,9 +2,10 @@
  * key-value store.
  *
  * Every replica feeds the same committed Raft entries, in log order, to kv_core_apply; each
- * entry is a command encoded by kv_cmd_encode (mkdir, put, touchz, rm, mv, setattr). Because
- * everything an apply depends on is in the store or in the command bytes (the time to stamp is
- * the leader's, inside the command; configuration must be equal on every replica), all replicas
+ * entry is a command encoded by kv_cmd_encode (mkdir, put, touchz, rm, mv, setattr, append,
+ * truncate, concat). Because everything an apply depends on is in the store or in the command
+ * bytes (the time to stamp is the leader's, inside the command; configuration must be equal on
+ * every replica), all replicas
  * reach byte-identical stores; kv_core_digest lets tests compare them.
  *
  * Exactly-once (DESIGN.md rule 5; Raft dissertation §6.3):
@@ -163,7 +164,8 @@ typedef struct {
 } kv_ls_t;
 
 typedef enum {
-  KV_DIGEST_NAMESPACE = 1, /* directories, files, attributes, contents ('D', 'I', 'C') */
+  KV_DIGEST_NAMESPACE = 1, /* directories, files, attributes, contents, extended attributes
+                              ('D', 'I', 'C', 'E') */
   KV_DIGEST_ALL = 2        /* everything replicated, sessions and meta (applied index)
                               included; not the node-local change log ('L') */
 } kv_digest_scope_t;
@@ -244,6 +246,19 @@ int kv_core_ls(kv_core_t *core, const char *path, size_t len, const char *start_
 int kv_core_ls_match(kv_core_t *core, const char *path, size_t len, const char *start_after,
                      size_t salen, size_t limit, const char *pat, size_t patlen, kv_ls_t *out,
                      rv_err_t *err);
+
+/* The extended attributes of path that the reader may see (kv_core_read_as: READ on the entry;
+ * trusted.* for the superuser only), encoded as the 'E' value (kv_xattrs_decode) into out
+ * (replaced; empty = none). Errors as kv_core_stat's. */
+int kv_core_getxattrs(kv_core_t *core, const char *path, size_t len, kv_buf_t *out,
+                      rv_err_t *err);
+
+/* An xattr name as HDFS takes it (NAMESPACE.rest, the namespace user, trusted, security, system
+ * or raw in any case, rest not empty, at most KV_XATTR_NAME_MAX bytes): 0 with the normalised
+ * name (namespace in lower case) in norm[0..*nlen) (norm holds KV_XATTR_NAME_MAX bytes), or
+ * RV_EINVAL with HDFS' message in why. */
+int kv_xattr_name_check(const uint8_t *p, size_t len, char *norm, size_t *nlen, char *why,
+                        size_t cap);
 
 void kv_ls_init(kv_ls_t *ls);
 void kv_ls_close(kv_ls_t *ls);

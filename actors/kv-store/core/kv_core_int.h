@@ -139,6 +139,28 @@ int kv_op_touchz(kv_opctx_t *ctx);
 int kv_op_setattr(kv_opctx_t *ctx);
 int kv_op_rm(kv_opctx_t *ctx);
 int kv_op_mv(kv_opctx_t *ctx);
+/* The content ops (kv_ops_content.c): append, truncate, concat. */
+int kv_op_append(kv_opctx_t *ctx);
+int kv_op_truncate(kv_opctx_t *ctx);
+int kv_op_concat(kv_opctx_t *ctx);
+/* Extended attributes (kv_ops_xattr.c). */
+int kv_op_setxattr(kv_opctx_t *ctx);
+int kv_op_removexattr(kv_opctx_t *ctx);
+
+/* Helpers of the creating ops (kv_ops_create.c), shared with the content ops.
+ * attrs_ok: perm, owner and group of a creating command are valid (else the op is failed).
+ * attr_new: new attributes of type and perm, stamped with the command's time, owned as an entry
+ * made under the directory parent is. link_new: links a new entry (attributes a, content when
+ * non-NULL) as component i of pa under ch->ino[i], updates the ancestors and extends ch to
+ * depth i + 1. parent: resolves the parent of pa's last component into ch (creating it with
+ * KV_F_PARENTS) after checking `ancestor` access on the deepest existing ancestor and the
+ * traversal; 0 with res untouched when the parent is there, 0 with res failed, or a storage
+ * error. */
+bool kv_op_attrs_ok(kv_opctx_t *x);
+int kv_op_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm, uint64_t parent);
+int kv_op_link_new(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_t i,
+                   const kv_attr_t *a, const kv_bytes_t *content, uint64_t *ino_out);
+int kv_op_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, unsigned ancestor);
 /* The recovery commands (kv_recovery.c): BEGIN, ROWS, FINISH, LEAVE. ROWS and FINISH scan the
  * store: the batch must hold no earlier entry's writes. */
 int kv_op_recovery(kv_opctx_t *ctx);

@@ -12,7 +12,7 @@
 
 /* perm, owner and group of a creating command. A version 2 command names its user instead:
  * the new entry's owner is the user, its group the parent's (HDFS). */
-static bool s_attrs_ok(kv_opctx_t *x) {
+bool kv_op_attrs_ok(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   if (cmd->perm > KV_PERM_MAX) {
     kv_op_fail(x, RV_EINVAL, "permission %o is out of range (0..07777)", cmd->perm);
@@ -30,7 +30,7 @@ static bool s_attrs_ok(kv_opctx_t *x) {
 }
 
 /* New attributes; owner and group those of an entry made under the directory parent. */
-static int s_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm,
+int kv_op_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm,
                       uint64_t parent) {
   memset(a, 0, sizeof *a);
   a->type = type;
@@ -42,7 +42,7 @@ static int s_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm,
 
 /* Links a new entry (attributes a, optional content) as component i of path under ch->ino[i]
  * and updates the ancestors; extends ch to depth i + 1. */
-static int s_link_new(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_t i,
+int kv_op_link_new(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_t i,
                       const kv_attr_t *a, const kv_bytes_t *content, uint64_t *ino_out) {
   kv_core_t *c = x->core;
   rv_err_t *err = x->err;
@@ -82,7 +82,7 @@ static int s_make_dirs(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_
   kv_attr_t a;
   /* every new directory gets the group of the existing one they go under: each inherits its
    * parent's, which inherited it */
-  int rc = s_attr_new(x, &a, KV_TYPE_DIR, perm, ch->ino[top]);
+  int rc = kv_op_attr_new(x, &a, KV_TYPE_DIR, perm, ch->ino[top]);
   if (rc) return rc;
   uint8_t key[KV_KEY_MAX], dv[KV_DENTRY_LEN];
   for (size_t i = top; i < upto; i++) {
@@ -114,7 +114,7 @@ int kv_op_mkdir(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   kv_path_t *pa = &c->pa;
   kv_chain_t *ch = &c->ca;
-  if (!kv_op_parse(x, pa, &cmd->path) || !s_attrs_ok(x)) return RV_OK;
+  if (!kv_op_parse(x, pa, &cmd->path) || !kv_op_attrs_ok(x)) return RV_OK;
   bool parents = cmd->flags & KV_F_PARENTS;
   int rc = kv_core_resolve(c, pa, pa->n, ch, x->err);
   if (rc == RV_OK) { /* HDFS checks only the traversal of an existing path */
@@ -139,7 +139,7 @@ int kv_op_mkdir(kv_opctx_t *x) {
 /* Resolves the parent of pa's last component into ch, creating it with KV_F_PARENTS, after
  * checking `ancestor` access on the deepest existing ancestor (and the traversal). Returns
  * 0 with res untouched when the parent is there, 0 with res failed, or a storage error. */
-static int s_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, unsigned ancestor) {
+int kv_op_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, unsigned ancestor) {
   int rc = kv_core_resolve(x->core, pa, pa->n - 1, ch, x->err);
   if (rc == RV_OK || rc == RV_ENOTFOUND) {
     kv_perm_want_t w = {.ancestor = ancestor};
@@ -161,12 +161,12 @@ int kv_op_put(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   kv_path_t *pa = &c->pa;
   kv_chain_t *ch = &c->ca;
-  if (!kv_op_parse(x, pa, &cmd->path) || !s_attrs_ok(x)) return RV_OK;
+  if (!kv_op_parse(x, pa, &cmd->path) || !kv_op_attrs_ok(x)) return RV_OK;
   if (cmd->data.len > c->cfg.inline_max)
     return kv_op_fail(x, RV_ETOOBIG, "content of %zu bytes exceeds the inline limit of %u bytes",
                       cmd->data.len, c->cfg.inline_max);
   if (pa->n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
-  int rc = s_parent(x, pa, ch, KV_ACC_WRITE);
+  int rc = kv_op_parent(x, pa, ch, KV_ACC_WRITE);
   if (rc || x->res->code) return rc;
 
   size_t i = pa->n - 1, nl;
@@ -184,6 +184,7 @@ int kv_op_put(kv_opctx_t *x) {
     if ((rc = kv_op_check_attr(x, pa, pa->n, &oa, KV_ACC_WRITE)) || x->res->code) return rc;
     if ((rc = kv_core_del(c, key, kv_key_attr(key, old), x->err))) return rc;
     if ((rc = kv_core_del(c, key, kv_key_content(key, old), x->err))) return rc;
+    if ((rc = kv_core_del(c, key, kv_key_xattr(key, old), x->err))) return rc; /* as HDFS */
     kv_delta_t d = kv_delta_of(&oa);
     if ((rc = kv_core_adjust(c, ch, i, (kv_delta_t){-d.dirs, -d.files, -d.bytes}, -1, false, 0,
                              x->err)))
@@ -192,9 +193,9 @@ int kv_op_put(kv_opctx_t *x) {
     return rc;
   }
   kv_attr_t a;
-  if ((rc = s_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
+  if ((rc = kv_op_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
   a.size = cmd->data.len;
-  if ((rc = s_link_new(x, pa, ch, i, &a, &cmd->data, &x->res->inode))) return rc;
+  if ((rc = kv_op_link_new(x, pa, ch, i, &a, &cmd->data, &x->res->inode))) return rc;
   x->res->n = cmd->data.len;
   return RV_OK;
 }
@@ -204,9 +205,9 @@ int kv_op_touchz(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   kv_path_t *pa = &c->pa;
   kv_chain_t *ch = &c->ca;
-  if (!kv_op_parse(x, pa, &cmd->path) || !s_attrs_ok(x)) return RV_OK;
+  if (!kv_op_parse(x, pa, &cmd->path) || !kv_op_attrs_ok(x)) return RV_OK;
   if (pa->n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
-  int rc = s_parent(x, pa, ch, KV_ACC_NONE);
+  int rc = kv_op_parent(x, pa, ch, KV_ACC_NONE);
   if (rc || x->res->code) return rc;
   size_t i = pa->n - 1, nl;
   const char *name = kv_path_name(pa, i, &nl);
@@ -217,8 +218,8 @@ int kv_op_touchz(kv_opctx_t *x) {
     kv_attr_t pa_attr, a;
     if ((rc = kv_core_attr_get(c, ch->ino[i], &pa_attr, x->err))) return rc;
     if ((rc = kv_op_check_attr(x, pa, i, &pa_attr, KV_ACC_WRITE)) || x->res->code) return rc;
-    if ((rc = s_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
-    return s_link_new(x, pa, ch, i, &a, NULL, &x->res->inode);
+    if ((rc = kv_op_attr_new(x, &a, KV_TYPE_FILE, cmd->perm, ch->ino[i]))) return rc;
+    return kv_op_link_new(x, pa, ch, i, &a, NULL, &x->res->inode);
   }
   if (rc) return rc;
   if (type == KV_TYPE_DIR) return kv_op_fail(x, RV_EISDIR, "is a directory");

@@ -42,8 +42,10 @@ static int s_sweep_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
     return rv_err_set(s->err, RV_ECORRUPT, "kv store: malformed dentry under inode %llu",
                       (unsigned long long)kv_be64_get(s->prefix + 1));
   int rc;
+  /* an inode's xattrs are one key: deleted unread, as the content (absent is harmless) */
   if ((rc = kv_core_del(s->c, k, kl, s->err)) ||
-      (rc = kv_core_del(s->c, key, kv_key_attr(key, ino), s->err)))
+      (rc = kv_core_del(s->c, key, kv_key_attr(key, ino), s->err)) ||
+      (rc = kv_core_del(s->c, key, kv_key_xattr(key, ino), s->err)))
     return rc;
   if (type == KV_TYPE_DIR) {
     s->dirs++;
@@ -126,7 +128,8 @@ int kv_op_rm(kv_opctx_t *x) {
   size_t nl;
   const char *name = kv_path_name(pa, i, &nl);
   if ((rc = kv_core_del(c, key, kv_key_dentry(key, ch->ino[i], name, nl), x->err)) ||
-      (rc = kv_core_del(c, key, kv_key_attr(key, ino), x->err)))
+      (rc = kv_core_del(c, key, kv_key_attr(key, ino), x->err)) ||
+      (rc = kv_core_del(c, key, kv_key_xattr(key, ino), x->err)))
     return rc;
   if (a.type == KV_TYPE_FILE && a.size &&
       (rc = kv_core_del(c, key, kv_key_content(key, ino), x->err)))

@@ -106,6 +106,32 @@ int kv_core_cat(kv_core_t *c, const char *path, size_t len, kv_buf_t *out, rv_er
   return rc;
 }
 
+int kv_core_getxattrs(kv_core_t *c, const char *path, size_t len, kv_buf_t *out,
+                      rv_err_t *err) {
+  kv_buf_reset(out);
+  uint64_t ino;
+  kv_attr_t a;
+  int rc = s_lookup(c, "getfattr", path, len, &ino, &a, err);
+  if (rc) return rc;
+  if ((rc = s_access(c, &a, KV_ACC_READ, err))) return rc; /* HDFS getXAttrs: READ */
+  uint8_t key[KV_KEY_MAX];
+  rc = kv_store_get(c->store, key, kv_key_xattr(key, ino), &c->val, err);
+  if (rc == RV_ENOTFOUND) return RV_OK;
+  if (rc) return rc;
+  kv_xattr_t xs[KV_XATTRS_MAX];
+  size_t n, k = 0;
+  if (kv_xattrs_decode(c->val.data, c->val.len, xs, &n))
+    return rv_err_set(err, RV_ECORRUPT, "getfattr: xattrs of inode %llu are malformed",
+                      (unsigned long long)ino);
+  bool super = !c->reader_checked || c->reader.superuser;
+  for (size_t i = 0; i < n; i++) /* what XAttrPermissionFilter.filterXAttrsForApi keeps */
+    if ((xs[i].name.len > 5 && memcmp(xs[i].name.p, "user.", 5) == 0) ||
+        (super && xs[i].name.len > 8 && memcmp(xs[i].name.p, "trusted.", 8) == 0))
+      xs[k++] = xs[i];
+  if (k) kv_xattrs_encode(xs, k, out);
+  return kv_buf_ok(out) ? RV_OK : rv_err_set(err, RV_ENOMEM, "getfattr: out of memory");
+}
+
 void kv_ls_init(kv_ls_t *ls) { memset(ls, 0, sizeof *ls); }
 
 void kv_ls_close(kv_ls_t *ls) {

@@ -302,9 +302,11 @@ static bool s_row_ok(kv_opctx_t *x, size_t i, const kv_recovery_row_t *row,
   uint64_t ino;
   uint8_t type;
   kv_attr_t a;
+  kv_xattr_t xs[KV_XATTRS_MAX];
+  size_t nx;
   if (!kv_chlog_in_scope(k, kl))
-    why = "is not a namespace key (dentry, attributes or content)";
-  else if ((k[0] == KV_T_ATTR || k[0] == KV_T_CONTENT) && kl != 9)
+    why = "is not a namespace key (dentry, attributes, content or xattrs)";
+  else if ((k[0] == KV_T_ATTR || k[0] == KV_T_CONTENT || k[0] == KV_T_XATTR) && kl != 9)
     why = "has the wrong length for its table";
   else if (k[0] == KV_T_DENTRY && (kl < 10 || kl > KV_KEY_MAX))
     why = "has the wrong length for a dentry";
@@ -317,6 +319,8 @@ static bool s_row_ok(kv_opctx_t *x, size_t i, const kv_recovery_row_t *row,
     why = "holds malformed attributes";
   else if (k[0] == KV_T_CONTENT && row->val.len > KV_DATA_MAX)
     why = "holds a content over the hard cap";
+  else if (k[0] == KV_T_XATTR && kv_xattrs_decode(row->val.p, row->val.len, xs, &nx))
+    why = "holds malformed extended attributes";
   if (!why) return true;
   kv_res_fail(x->res, RV_ECORRUPT, "recovery-rows: row %zu, key %s %s: nothing applied", i,
               s_show_key(shown, sizeof shown, k, kl), why);

@@ -21,6 +21,7 @@ static size_t s_key_ino(uint8_t *out, uint8_t table, uint64_t ino) {
 
 size_t kv_key_attr(uint8_t *out, uint64_t ino) { return s_key_ino(out, KV_T_ATTR, ino); }
 size_t kv_key_content(uint8_t *out, uint64_t ino) { return s_key_ino(out, KV_T_CONTENT, ino); }
+size_t kv_key_xattr(uint8_t *out, uint64_t ino) { return s_key_ino(out, KV_T_XATTR, ino); }
 size_t kv_key_session(uint8_t *out, uint64_t c) { return s_key_ino(out, KV_T_SESSION, c); }
 
 size_t kv_key_session_lru(uint8_t *out, int64_t time_ms, uint64_t client) {
@@ -134,4 +135,29 @@ int kv_state_decode(const uint8_t *v, size_t len, kv_state_t *st) {
   st->next_inode = kv_be64_get(v + 16);
   st->nsessions = kv_be64_get(v + 24);
   return st->next_inode > KV_ROOT_INO ? RV_OK : RV_ECORRUPT;
+}
+
+void kv_xattrs_encode(const kv_xattr_t *x, size_t n, kv_buf_t *out) {
+  kv_buf_put_u8(out, (uint8_t)n);
+  for (size_t i = 0; i < n; i++) {
+    kv_buf_put_str8(out, x[i].name.p, x[i].name.len);
+    kv_buf_put_str16(out, x[i].value.p, x[i].value.len);
+  }
+}
+
+int kv_xattrs_decode(const uint8_t *v, size_t len, kv_xattr_t *x, size_t *n) {
+  kv_reader_t r;
+  kv_reader_init(&r, v, len);
+  *n = kv_reader_u8(&r);
+  if (r.failed || *n == 0 || *n > KV_XATTRS_MAX) return RV_ECORRUPT;
+  for (size_t i = 0; i < *n; i++) {
+    if (!kv_reader_str8(&r, &x[i].name) || !kv_reader_str16(&r, &x[i].value)) return RV_ECORRUPT;
+    if (x[i].name.len == 0 || x[i].name.len + x[i].value.len > KV_XATTR_SIZE_MAX) return RV_ECORRUPT;
+    if (i > 0) { /* strictly increasing names */
+      size_t m = x[i - 1].name.len < x[i].name.len ? x[i - 1].name.len : x[i].name.len;
+      int c = memcmp(x[i - 1].name.p, x[i].name.p, m);
+      if (c > 0 || (c == 0 && x[i - 1].name.len >= x[i].name.len)) return RV_ECORRUPT;
+    }
+  }
+  return kv_reader_done(&r) ? RV_OK : RV_ECORRUPT;
 }

@@ -7,6 +7,11 @@
  *                               range scan, paged by seeking past the last name returned.
  *   'I' inode(8)            -> attributes (kv_attr_t, encoding below)
  *   'C' inode(8)            -> inline content of a file (absent when the file is empty)
+ *   'E' inode(8)            -> the inode's extended attributes (absent when it has none): one
+ *                               value holding them all (kv_xattrs_encode), so that a delete of
+ *                               the inode deletes them with one point delete, a rename keeps
+ *                               them (same inode), and a set is one read and one write. At
+ *                               most KV_XATTRS_MAX of KV_XATTR_SIZE_MAX bytes each: 512 KiB
  *   'S' client(8)           -> session: last seq, last time, the result of that command
  *   'T' bucket(8) client(8) -> "" : sessions ordered by last use (bucketed time, kv_session.c),
  *                               for deterministic expiry
@@ -56,6 +61,7 @@
 #define KV_T_DENTRY 'D'
 #define KV_T_ATTR 'I'
 #define KV_T_CONTENT 'C'
+#define KV_T_XATTR 'E' /* between 'C' and 'I': inside the namespace range */
 #define KV_T_SESSION 'S'
 #define KV_T_SESSION_LRU 'T'
 #define KV_T_PRINCIPAL_LRU 'U'
@@ -91,6 +97,7 @@ typedef struct {
 size_t kv_key_dentry(uint8_t *out, uint64_t parent, const void *name, size_t nlen);
 size_t kv_key_attr(uint8_t *out, uint64_t ino);
 size_t kv_key_content(uint8_t *out, uint64_t ino);
+size_t kv_key_xattr(uint8_t *out, uint64_t ino);
 size_t kv_key_session(uint8_t *out, uint64_t client);
 size_t kv_key_session_lru(uint8_t *out, int64_t time_ms, uint64_t client);
 /* principal: a NUL-terminated name of at most KV_OWNER_MAX bytes. */
@@ -107,6 +114,22 @@ int kv_dentry_decode(const uint8_t *v, size_t len, uint64_t *ino, uint8_t *type)
 /* Attributes. encode appends to out; decode returns RV_ECORRUPT on malformed bytes. */
 void kv_attr_encode(const kv_attr_t *a, kv_buf_t *out);
 int kv_attr_decode(const uint8_t *v, size_t len, kv_attr_t *a);
+
+/* Extended attributes (HDFS' defaults: dfs.namenode.fs-limits.max-xattrs-per-inode 32,
+ * max-xattr-size 16384 bytes of name and value together). A name is stored with its namespace
+ * in lower case ("user.x"); at most KV_XATTR_NAME_MAX bytes. */
+#define KV_XATTRS_MAX 32
+#define KV_XATTR_SIZE_MAX 16384
+#define KV_XATTR_NAME_MAX 255
+typedef struct {
+  kv_bytes_t name;  /* borrowed from the encoded value */
+  kv_bytes_t value;
+} kv_xattr_t;
+/* The 'E' value: u8 n, then n x (str8 name, str16 value), names in byte order, unique.
+ * encode appends to out (the caller keeps the order and the limits). decode fills x[0..*n)
+ * (borrowed from v; at most KV_XATTRS_MAX) and returns 0 or RV_ECORRUPT. */
+void kv_xattrs_encode(const kv_xattr_t *x, size_t n, kv_buf_t *out);
+int kv_xattrs_decode(const uint8_t *v, size_t len, kv_xattr_t *x, size_t *n);
 
 /* A meta u64 value (8 bytes). decode returns RV_ECORRUPT on a wrong length. */
 int kv_u64_decode(const uint8_t *v, size_t len, uint64_t *out);

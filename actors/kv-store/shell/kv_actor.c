@@ -21,6 +21,7 @@ const char *kv_fs_op_name(int op) {
     case RV__FS_OP__FS_CAT: return "cat";
     case RV__FS_OP__FS_COUNT: return "count";
     case RV__FS_OP__FS_DIGEST: return "digest";
+    case RV__FS_OP__FS_GETXATTRS: return "getxattrs";
     case RV__FS_OP__FS_NODE_STATUS: return "node-status";
     case RV__FS_OP__FS_SNAPSHOT_READ: return "snapshot-read";
     case KV_FS_OP_RECOVERY: return "recovery";

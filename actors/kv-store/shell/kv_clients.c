@@ -181,6 +181,12 @@ static const char *s_flag_refused(const Rv__FsRequest *q) {
     return "set_mask/mtime_ms/atime_ms/times_now";
   if (setattr && (q->set_mask & ~(uint32_t)KV_SET_ALL)) return "set_mask (unknown bits)";
   if (q->times_now && (q->mtime_ms || q->atime_ms)) return "times_now (with explicit times)";
+  if (q->length && q->op != RV__FS_OP__FS_TRUNCATE) return "length";
+  if (q->n_sources && q->op != RV__FS_OP__FS_CONCAT) return "sources";
+  if (q->data.len && q->op != RV__FS_OP__FS_PUT && q->op != RV__FS_OP__FS_APPEND) return "data";
+  bool xattr = q->op == RV__FS_OP__FS_SETXATTR || q->op == RV__FS_OP__FS_REMOVEXATTR;
+  if (q->xattr_name.len && !xattr) return "xattr_name";
+  if (q->xattr_value.len && q->op != RV__FS_OP__FS_SETXATTR) return "xattr_value";
   return NULL;
 }
 
@@ -284,8 +290,17 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
   }
   if (!s_path_ok(s, peer, m, op, &q->path, "path")) return;
   if (q->op == RV__FS_OP__FS_MV && !s_path_ok(s, peer, m, op, &q->path2, "destination")) return;
+  if (q->op == RV__FS_OP__FS_CONCAT) {
+    if (q->n_sources == 0 || q->n_sources > KV_CONCAT_SRCS_MAX) {
+      kv_reply_error(s, peer, m, RV_EINVAL, false, "%s: %zu sources (expected 1..%d)", op,
+                     q->n_sources, KV_CONCAT_SRCS_MAX);
+      return;
+    }
+    for (size_t i = 0; i < q->n_sources; i++)
+      if (!s_path_ok(s, peer, m, op, &q->sources[i], "source")) return;
+  }
   bool creates = q->op == RV__FS_OP__FS_MKDIR || q->op == RV__FS_OP__FS_PUT ||
-                 q->op == RV__FS_OP__FS_TOUCHZ;
+                 q->op == RV__FS_OP__FS_TOUCHZ || q->op == RV__FS_OP__FS_APPEND;
   /* who asks: the leader stamps it into the command, so every replica checks the same */
   kv_principal_t who;
   char why[KV_MSG_MAX];
@@ -327,8 +342,50 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
       .group = {(const uint8_t *)group, strlen(group)},
       .data = {q->data.data, q->data.len},
   };
+  /* truncate and concat carry their arguments in the command's data (kv_cmd.h) */
+  uint8_t len_be[KV_TRUNCATE_LEN];
+  kv_buf_t srcs;
+  kv_buf_init(&srcs);
+  if (q->op == RV__FS_OP__FS_TRUNCATE) {
+    kv_be64_put(len_be, q->length);
+    cmd.data = (kv_bytes_t){len_be, sizeof len_be};
+  } else if (q->op == RV__FS_OP__FS_SETXATTR || q->op == RV__FS_OP__FS_REMOVEXATTR) {
+    /* the core checks the name (HDFS' rules); these are only what the encoding holds */
+    if (q->xattr_name.len == 0 || q->xattr_name.len > KV_XATTR_NAME_MAX ||
+        q->xattr_value.len > KV_XATTR_SIZE_MAX) {
+      kv_buf_close(&srcs);
+      kv_reply_error(s, peer, m, RV_EINVAL, false,
+                     "%s: the name must be 1..%d bytes and the value at most %d bytes", op,
+                     KV_XATTR_NAME_MAX, KV_XATTR_SIZE_MAX);
+      return;
+    }
+    if (q->op == RV__FS_OP__FS_SETXATTR) {
+      kv_buf_put_str8(&srcs, q->xattr_name.data, q->xattr_name.len);
+      kv_buf_put_str16(&srcs, q->xattr_value.data, q->xattr_value.len);
+    } else {
+      kv_buf_put(&srcs, q->xattr_name.data, q->xattr_name.len);
+    }
+    if (!kv_buf_ok(&srcs)) {
+      kv_buf_close(&srcs);
+      kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: out of memory", op);
+      return;
+    }
+    cmd.data = (kv_bytes_t){srcs.data, srcs.len};
+  } else if (q->op == RV__FS_OP__FS_CONCAT) {
+    kv_bytes_t v[KV_CONCAT_SRCS_MAX];
+    for (size_t i = 0; i < q->n_sources; i++) v[i] = (kv_bytes_t){q->sources[i].data, q->sources[i].len};
+    rv_err_t err;
+    int crc = kv_concat_srcs_encode(v, q->n_sources, &srcs, &err);
+    if (crc) {
+      kv_buf_close(&srcs);
+      kv_reply_error(s, peer, m, crc, false, "%s", err.msg);
+      return;
+    }
+    cmd.data = (kv_bytes_t){srcs.data, srcs.len};
+  }
   kv_auth_stamp(&who, &cmd);
   s_write_cmd(s, peer, m, &cmd);
+  kv_buf_close(&srcs);
 }
 
 /* Encodes cmd and queues it for this wake-up's ProposeBatch. */
@@ -496,11 +553,17 @@ static void s_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     case RV__FS_OP__FS_RM:
     case RV__FS_OP__FS_MV:
     case RV__FS_OP__FS_SETATTR:
+    case RV__FS_OP__FS_APPEND:
+    case RV__FS_OP__FS_TRUNCATE:
+    case RV__FS_OP__FS_CONCAT:
+    case RV__FS_OP__FS_SETXATTR:
+    case RV__FS_OP__FS_REMOVEXATTR:
     case RV__FS_OP__FS_RECOVERY_LEAVE: s_write(s, peer, m); break;
     case RV__FS_OP__FS_STAT:
     case RV__FS_OP__FS_LS:
     case RV__FS_OP__FS_CAT:
     case RV__FS_OP__FS_COUNT:
+    case RV__FS_OP__FS_GETXATTRS:
     case RV__FS_OP__FS_DIGEST: kv_reads_request(s, peer, m); break;
     case RV__FS_OP__FS_NODE_STATUS: kv_reads_node_status(s, peer, m); break;
     case RV__FS_OP__FS_SNAPSHOT_READ: kv_save_request(s, peer, m); break;

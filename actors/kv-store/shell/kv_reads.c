@@ -35,6 +35,7 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
   size_t plen = q->path.len;
   int rc;
   Rv__FsStat one, *items = NULL, **ptrs = NULL;
+  Rv__XAttr *xa = NULL, **xp = NULL;
   kv_stat_t st; /* one's strings point into it: it lives as long as r */
   kv_ls_t ls;
   kv_ls_init(&ls);
@@ -71,6 +72,30 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
         r.content.len = content.len;
       }
       break;
+    case RV__FS_OP__FS_GETXATTRS: {
+      kv_xattr_t xs[KV_XATTRS_MAX];
+      size_t n = 0;
+      if ((rc = kv_core_getxattrs(s->core, path, plen, &content, &err))) break;
+      if (content.len && kv_xattrs_decode(content.data, content.len, xs, &n)) {
+        rc = rv_err_set(&err, RV_ECORRUPT, "getxattrs: malformed");
+        break;
+      }
+      xa = calloc(n ? n : 1, sizeof *xa);
+      xp = calloc(n ? n : 1, sizeof *xp);
+      if (!xa || !xp) {
+        rc = rv_err_set(&err, RV_ENOMEM, "getxattrs: out of memory");
+        break;
+      }
+      for (size_t i = 0; i < n; i++) {
+        rv__xattr__init(&xa[i]);
+        xa[i].name = (ProtobufCBinaryData){xs[i].name.len, (uint8_t *)xs[i].name.p};
+        xa[i].value = (ProtobufCBinaryData){xs[i].value.len, (uint8_t *)xs[i].value.p};
+        xp[i] = &xa[i];
+      }
+      r.n_xattrs = n;
+      r.xattrs = xp;
+      break;
+    }
     case RV__FS_OP__FS_LS: {
       size_t limit = q->limit ? q->limit : KV_LS_DEFAULT;
       if (limit > KV_LS_PAGE_MAX) limit = KV_LS_PAGE_MAX;
@@ -104,9 +129,9 @@ static void s_execute(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_ms
         rv_err_set(&err, rc, "%s", why);
         break;
       }
-      /* KV_DIGEST_NAMESPACE: directories, files, attributes and contents only. All of it is
-       * decided by the committed commands (times are the leader's, inside them), so replicas at
-       * the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
+      /* KV_DIGEST_NAMESPACE: directories, files, attributes, contents and xattrs only. All of
+       * it is decided by the committed commands (times are the leader's, inside them), so
+       * replicas at the same applied index agree byte for byte. KV_DIGEST_ALL would add the session table
        * (exactly-once bookkeeping whose expiry depends on the session configuration, not on
        * what the namespace holds) and the meta key (the core's own applied index and clock):
        * not what a user compares, and it would tie the digest to those internals. Hashed in
@@ -123,6 +148,8 @@ answer:
   kv_reply(s, peer, env, (int)q->op, &r);
   free(items);
   free(ptrs);
+  free(xa);
+  free(xp);
   kv_ls_close(&ls);
   kv_buf_close(&content);
 }

@@ -13,7 +13,7 @@ void kv_t_cmd(kv_cmd_t *c, uint8_t op, const char *path) {
   memset(c, 0, sizeof *c);
   c->op = op;
   c->path = s_str(path);
-  if (op == KV_OP_MKDIR || op == KV_OP_PUT || op == KV_OP_TOUCHZ) {
+  if (op == KV_OP_MKDIR || op == KV_OP_PUT || op == KV_OP_TOUCHZ || op == KV_OP_APPEND) {
     c->perm = op == KV_OP_MKDIR ? 0755 : 0644;
     c->owner = s_str("alice");
     c->group = s_str("users");
