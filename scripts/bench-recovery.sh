@@ -93,6 +93,7 @@ until fin; do
 done
 lags >>"$T/lags"
 cpu_ticks >"$T/cpu.after"
+[ -s "$T/cpu.after" ] || log "no CPU figures: $(cpu_ticks 2>&1 | head -3)"
 log "recovery: FINISH $((SECONDS - t0)) s after the start; $("$RV" meta-status -c "$T/n1.yaml" | head -1)"
 ms() { date -d "$(echo "$1" | cut -c1-23)Z" +%s%3N; }
 b=$(grep -h "recovery-begin applied" "$T"/n*/log/kv-store.log | sort | head -1)
@@ -105,12 +106,14 @@ log "recovery of $FILES files ($BACKEND): $rows rows in $took ms (RecoveryBegin 
 hz=$(getconf CLK_TCK)
 log "CPU seconds per actor during the recovery (us per row); the leader: $(leader_agreed 3)"
 awk -v hz="$hz" -v rows="${rows:-0}" 'NR == FNR { before[$2] = $3; next }
-  { used[$1] += $3 - ($2 in before ? before[$2] : 0) }
-  END { for (a in used) printf "  %-24s %8.2f s  %7.2f us/row\n", a, used[a] / hz,
-          rows > 0 ? used[a] / hz * 1e6 / rows : 0 }' "$T/cpu.before" "$T/cpu.after" | sort
+  { x = ($2 in before) ? before[$2] : 0; used[$1] += $3 - x }
+  END { for (a in used) { per = (rows > 0) ? used[a] / hz * 1e6 / rows : 0
+          printf "  %-24s %8.2f s  %7.2f us/row\n", a, used[a] / hz, per } }' "$T/cpu.before" "$T/cpu.after" | sort
 log "largest loop lag per actor during the recovery (status loop_lag_max_us, ms):"
 awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (a in m) printf "  %-24s %8.1f ms\n", a, m[a] / 1000 }' \
   "$T/lags" | sort
+log "slow handlers and apply slices (kv-store logs, last 12):"
+grep -h "held the loop\|an apply slice" "$T"/n*/log/kv-store.log | tail -n 12 || true
 digests_equal 3
 [ "$DIGEST" = "$A" ] || fail "digest differs"
 log "ok: digest equal $DIGEST"

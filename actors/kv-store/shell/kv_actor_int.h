@@ -34,6 +34,7 @@
 #define KV_PROPOSE_BYTES_MAX (4u << 20) /* command bytes per ProposeBatch (an envelope: 8 MiB) */
 #define KV_HINT_MAX (CFG_HOST_MAX + 16)
 
+#define KV_SLICE_SLOW_US 50000    /* an apply slice this slow is logged (at most once a second) */
 #define KV_SLOW_WRITE_US 100000    /* a RocksDB write this slow is logged with what stalls it */
 #define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
 #define KV_SNAP_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
@@ -205,8 +206,10 @@ struct kv_actor {
   char leader_hint[KV_HINT_MAX];    /* the leader's client address "host:port", "" = unknown */
 
   kv_apply_q_t aq;          /* committed entries waiting for their slice (kv_apply.c) */
-  uint64_t slices;          /* apply slices run, and the longest one (us), for the logs */
+  uint64_t slices, parts;   /* apply slices run (parts: of an entry applied in parts), and the
+                               longest one (us), for the logs */
   uint64_t slice_max_us;
+  uint64_t slice_logged_us; /* when a slow slice was last logged (rv_mono_us) */
 
   /* durability */
   uint64_t durable;         /* kv_core_applied() when the WAL was last synced */

@@ -6,9 +6,13 @@
  * applies it with one kv_core_apply_batch (one RocksDB write holding the changes and the applied
  * index, exactly as before); what remains waits for the next loop turn (a one-shot timer), so
  * heartbeats, health pings, client requests and replies are served between slices. Nothing about
- * exactly-once changes: the core still applies whole entries, in order, in one atomic write per
- * slice, and skips what its applied index already covers; a crash between slices loses only
- * entries that raft-peer still holds (nothing above `durable` was reported) and sends again.
+ * exactly-once changes: the core applies entries in order, in one atomic write per slice (changes
+ * and applied index together), and skips what its applied index already covers; a crash between
+ * slices loses only entries that raft-peer still holds (nothing above `durable` was reported)
+ * and sends again. One exception to "whole entries": a RecoveryRows command alone over the key
+ * bound is applied in parts of at most KV_SLICE_MAX_KEYS rows (kv_core_apply_part): the applied
+ * index and the recovery cursor move only with its last part, and a crash in between applies it
+ * again from its first row (kv_recovery.h says why that is exactly once).
  *
  * The queue is bounded by raft-peer's window (S_APPLY_WINDOW entries beyond the last `taken`):
  * `taken` (Applied) is reported only for applied entries, so raft-peer sends no more than the
@@ -93,7 +97,11 @@ static bool s_slice(kv_actor_t *s) {
   if (syncing) kv_rocks_set_sync(s->rocks, true);
   unsigned long long writes_before = kv_rocks_writes(s->rocks);
   uint64_t t0 = rv_mono_us();
-  int rc = kv_core_apply_batch(s->core, ents, n, res, &err);
+  /* an entry alone over the key bound (a RecoveryRows command of many rows) goes in parts */
+  bool complete = true;
+  int rc = n == 1 && q->cost[q->head].keys > lim.max_keys
+               ? kv_core_apply_part(s->core, ents, lim.max_keys, res, &complete, &err)
+               : kv_core_apply_batch(s->core, ents, n, res, &err);
   uint64_t slice_us = rv_mono_us() - t0;
   if (syncing) kv_rocks_set_sync(s->rocks, false);
   size_t keys;
@@ -110,6 +118,14 @@ static bool s_slice(kv_actor_t *s) {
   }
   s->slices++;
   if (slice_us > s->slice_max_us) s->slice_max_us = slice_us;
+  if (slice_us >= KV_SLICE_SLOW_US && rv_mono_us() - s->slice_logged_us >= 1000000) {
+    s->slice_logged_us = rv_mono_us(); /* at most one line a second */
+    rv_info("an apply slice of %zu entries (%zu estimated keys) took %llu ms, its RocksDB write "
+            "of %zu keys %llu ms (longest slice so far %llu ms, %llu slices, %llu parts)", n,
+            (size_t)(n == 1 ? q->cost[q->head].keys : 0), (unsigned long long)(slice_us / 1000),
+            keys, (unsigned long long)(took / 1000), (unsigned long long)(s->slice_max_us / 1000),
+            (unsigned long long)s->slices, (unsigned long long)s->parts);
+  }
   if (rc) {
     kv_store_failed(s, &err);
   } else {
@@ -119,6 +135,12 @@ static bool s_slice(kv_actor_t *s) {
     if (syncing) {
       s->durable = kv_core_applied(s->core);
       s->sync_next = false;
+    }
+    if (!complete) { /* a part: the entry is applied (and answered) once its last part is */
+      s->parts++;
+      free(ents);
+      free(res);
+      return true;
     }
     kv_repl_applied(s);
     bool ack = false;
