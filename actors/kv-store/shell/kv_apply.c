@@ -120,10 +120,13 @@ static bool s_slice(kv_actor_t *s) {
   if (slice_us > s->slice_max_us) s->slice_max_us = slice_us;
   if (slice_us >= KV_SLICE_SLOW_US && rv_mono_us() - s->slice_logged_us >= 1000000) {
     s->slice_logged_us = rv_mono_us(); /* at most one line a second */
+    size_t est = 0;
+    for (size_t i = 0; i < n; i++) est += q->cost[q->head + i].keys;
     rv_info("an apply slice of %zu entries (%zu estimated keys) took %llu ms, its RocksDB write "
-            "of %zu keys %llu ms (longest slice so far %llu ms, %llu slices, %llu parts)", n,
-            (size_t)(n == 1 ? q->cost[q->head].keys : 0), (unsigned long long)(slice_us / 1000),
-            keys, (unsigned long long)(took / 1000), (unsigned long long)(s->slice_max_us / 1000),
+            "of %zu keys%s %llu ms (longest slice so far %llu ms, %llu slices, %llu parts)", n,
+            est, (unsigned long long)(slice_us / 1000),
+            keys, syncing ? " (synced)" : "", (unsigned long long)(took / 1000),
+            (unsigned long long)(s->slice_max_us / 1000),
             (unsigned long long)s->slices, (unsigned long long)s->parts);
   }
   if (rc) {
