@@ -214,7 +214,8 @@ struct kv_actor {
   /* durability */
   uint64_t durable;         /* kv_core_applied() when the WAL was last synced */
   uint64_t reported;        /* the last Applied sent */
-  bool sync_next;           /* the next apply syncs the WAL */
+  bool sync_inflight;       /* a WAL sync runs on the store's sync thread (kv_rocks_sync_start) */
+  int sync_efd;             /* its completions (an eventfd polled by the loop); -1 none */
   int64_t last_apply_ms;
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */

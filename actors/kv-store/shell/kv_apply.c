@@ -93,8 +93,6 @@ static bool s_slice(kv_actor_t *s) {
     ents[i] = (kv_entry_t){.index = first[i].index, .data = first[i].data, .len = first[i].len,
                            .raft_only = first[i].type != 0};
   rv_err_t err;
-  bool syncing = s->sync_next;
-  if (syncing) kv_rocks_set_sync(s->rocks, true);
   unsigned long long writes_before = kv_rocks_writes(s->rocks);
   uint64_t t0 = rv_mono_us();
   /* an entry alone over the key bound (a RecoveryRows command of many rows) goes in parts */
@@ -103,7 +101,6 @@ static bool s_slice(kv_actor_t *s) {
                ? kv_core_apply_part(s->core, ents, lim.max_keys, res, &complete, &err)
                : kv_core_apply_batch(s->core, ents, n, res, &err);
   uint64_t slice_us = rv_mono_us() - t0;
-  if (syncing) kv_rocks_set_sync(s->rocks, false);
   size_t keys;
   uint64_t took = kv_rocks_last_write_us(s->rocks, &keys);
   if (kv_rocks_writes(s->rocks) != writes_before) { /* the health check's slow-I/O input */
@@ -112,8 +109,8 @@ static bool s_slice(kv_actor_t *s) {
     if (took >= KV_SLOW_WRITE_US) {
       char why[256];
       kv_rocks_describe_stall(s->rocks, why, sizeof why);
-      rv_warn("a RocksDB write of %zu keys (%zu entries%s) took %llu ms: %s", keys, n,
-              syncing ? ", synced" : "", (unsigned long long)(took / 1000), why);
+      rv_warn("a RocksDB write of %zu keys (%zu entries) took %llu ms: %s", keys, n,
+              (unsigned long long)(took / 1000), why);
     }
   }
   s->slices++;
@@ -123,9 +120,9 @@ static bool s_slice(kv_actor_t *s) {
     size_t est = 0;
     for (size_t i = 0; i < n; i++) est += q->cost[q->head + i].keys;
     rv_info("an apply slice of %zu entries (%zu estimated keys) took %llu ms, its RocksDB write "
-            "of %zu keys%s %llu ms (longest slice so far %llu ms, %llu slices, %llu parts)", n,
+            "of %zu keys %llu ms (longest slice so far %llu ms, %llu slices, %llu parts)", n,
             est, (unsigned long long)(slice_us / 1000),
-            keys, syncing ? " (synced)" : "", (unsigned long long)(took / 1000),
+            keys, (unsigned long long)(took / 1000),
             (unsigned long long)(s->slice_max_us / 1000),
             (unsigned long long)s->slices, (unsigned long long)s->parts);
   }
@@ -135,10 +132,6 @@ static bool s_slice(kv_actor_t *s) {
     if (s->store_error[0]) rv_info("RocksDB writes succeed again");
     s->store_error[0] = '\0';
     s->last_apply_ms = kv_now_ms();
-    if (syncing) {
-      s->durable = kv_core_applied(s->core);
-      s->sync_next = false;
-    }
     if (!complete) { /* a part: the entry is applied (and answered) once its last part is */
       s->parts++;
       free(ents);
