@@ -209,6 +209,7 @@ struct kv_actor {
   uint64_t slices, parts;   /* apply slices run (parts: of an entry applied in parts), and the
                                longest one (us), for the logs */
   uint64_t slice_max_us;
+  uint64_t slice_cpu_max_us; /* the most CPU time one slice took (us) */
   uint64_t slice_logged_us; /* when a slow slice was last logged (rv_mono_us) */
 
   /* durability */
