@@ -526,14 +526,15 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   bool full = false;
   if (adding && who.user[0] && (rc = kv_session_principal_full(c, who.user, &full, err)))
     return rc;
-  bool evict = kv_session_evict_due(c, now, adding);
+  bool evict = !c->part_quiet && kv_session_evict_due(c, now, adding);
   /* Recovery rows scan their key range (after, last]: while a recovery RUNs only rows write
    * namespace keys (client writes are refused), each at or below the next one's `after`, so
    * the store alone is current in that range, except after a RecoveryBegin that restarted
    * from scratch: the first rows after it (an empty `after`) flush what came before. Without
    * such a restart the range is known empty and is not scanned at all (kv_recovery.c). */
-  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS && c->rec_pending.leftovers &&
-                    (cmd.data.len < 2 || kv_be16_get(cmd.data.p) == 0);
+  bool rows_first = cmd.op == KV_OP_RECOVERY_ROWS &&
+                    ((c->rec_pending.leftovers && (cmd.data.len < 2 || kv_be16_get(cmd.data.p) == 0)) ||
+                     c->rec_pending.partial);
   bool scans = evict || full || (cmd.op == KV_OP_RM && (cmd.flags & KV_F_RECURSIVE)) || rows_first ||
                cmd.op == KV_OP_RECOVERY_FINISH;
   if (scans && !kv_batch_empty(c->batch) && (rc = s_flush(c, err))) return rc;
@@ -629,4 +630,45 @@ int kv_core_apply_batch(kv_core_t *c, const kv_entry_t *entries, size_t n, kv_re
     }
   }
   return s_flush(c, err);
+}
+
+int kv_core_apply_part(kv_core_t *c, const kv_entry_t *e, size_t max_rows, kv_result_t *res,
+                       bool *complete, rv_err_t *err) {
+  *complete = true;
+  if (c->chlog_on || e->raft_only || max_rows == 0) return kv_core_apply_batch(c, e, 1, res, err);
+  /* a part that is not the last changes rows only: it must not expire sessions, nor move the
+   * clock, so that the last part does exactly what a whole apply does */
+  kv_cmd_t cmd;
+  rv_err_t derr;
+  if (e->index <= c->pending.applied || kv_cmd_decode(e->data, e->len, &cmd, &derr) ||
+      cmd.op != KV_OP_RECOVERY_ROWS || cmd.client_id != 0)
+    return kv_core_apply_batch(c, e, 1, res, err);
+  kv_reader_t r;
+  kv_bytes_t after;
+  kv_reader_init(&r, cmd.data.p, cmd.data.len);
+  kv_reader_str16(&r, &after);
+  uint32_t n = kv_reader_u32(&r);
+  size_t off = c->part_index == e->index ? c->part_off : 0;
+  if (r.failed || off >= n || n - off <= max_rows) return kv_core_apply_batch(c, e, 1, res, err);
+  kv_meta_t before = c->pending;
+  c->part_limit = max_rows;
+  c->part_more = false;
+  c->part_quiet = true;
+  int rc = s_apply_one(c, e->index, e->data, e->len, false, res, err);
+  c->part_limit = 0;
+  c->part_quiet = false;
+  if (rc) {
+    s_abort(c);
+    c->part_index = 0;
+    return rc;
+  }
+  if (c->part_more) { /* a part: the entry is not applied yet (kv_recovery.h) */
+    c->part_more = false;
+    c->pending.applied = before.applied;
+    c->pending.clock = before.clock;
+    *complete = false;
+  }
+  rc = s_flush(c, err);
+  if (rc) c->part_index = 0;
+  return rc;
 }

@@ -216,6 +216,18 @@ int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t le
 int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
                         rv_err_t *err);
 
+/* Applies one entry (borrowed) in parts: a RecoveryRows command (no session) with more than
+ * max_rows rows left writes the next max_rows of them and the recovery state's `partial` flag
+ * in one store write, without moving the applied index or the cursor, and sets *complete =
+ * false: call again with the same entry for the next part. Otherwise (the last part, any other
+ * entry, max_rows 0, or while the change log is on, whose entries are recorded per applied
+ * index) it applies the entry as kv_core_apply_batch does (results in *res) and *complete =
+ * true. Rows written by parts of an entry that never completes (a crash, a store reopened) are
+ * safe: the entry applies again from its first row (kv_recovery.h). Returns as
+ * kv_core_apply_batch does. */
+int kv_core_apply_part(kv_core_t *c, const kv_entry_t *e, size_t max_rows, kv_result_t *res,
+                       bool *complete, rv_err_t *err);
+
 /* Whom the following reads are for (copied): each read checks HDFS' permissions for p
  * (traverse; stat nothing more; ls READ_EXECUTE on a directory; cat READ; count READ_EXECUTE
  * on a directory (HDFS checks every directory below too: here the one read stays O(1)); digest

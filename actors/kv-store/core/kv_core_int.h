@@ -52,6 +52,15 @@ struct kv_core {
   kv_recovery_t rec;         /* the recovery state as in the store (kv_recovery.h) */
   kv_recovery_t rec_pending; /* as in store + batch */
   kv_recovery_t rec_saved;   /* rec_pending before the recovery command being applied */
+  /* an entry applied in parts (kv_core_apply_part): a RecoveryRows command whose rows are
+   * written a bounded slice at a time; in memory only (after a restart the entry is applied
+   * again from its first row, which the recovery state's `partial` flag makes safe) */
+  uint64_t part_index; /* the entry whose rows [0, part_off) are written (0: none) */
+  size_t part_off;
+  size_t part_limit;   /* rows the op may write in this call (0: no limit) */
+  bool part_more;      /* the op stopped at part_off with rows left */
+  bool part_quiet;     /* this call writes a part that is not the last: no session expiry (the
+                          last part expires sessions exactly as a whole apply would) */
   uint64_t *stack;     /* rm -r: directories still to empty */
   size_t nstack, capstack;
   kv_attr_t *pattrs;   /* permission checks: the attributes along a path (KV_DEPTH_MAX + 2),

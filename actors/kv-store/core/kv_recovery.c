@@ -98,7 +98,7 @@ int kv_recovery_encode_leave(int64_t time_ms, kv_buf_t *out, rv_err_t *err) {
 void kv_recovery_state_encode(const kv_recovery_t *st, kv_buf_t *out) {
   kv_buf_put_u8(out, S_STATE_VERSION);
   kv_buf_put_u8(out, st->phase);
-  kv_buf_put_u8(out, st->leftovers ? 1 : 0);
+  kv_buf_put_u8(out, (st->leftovers ? 1 : 0) | (st->partial ? 2 : 0));
   kv_buf_put_str8(out, st->source_cluster, strlen(st->source_cluster));
   kv_buf_put_u64(out, st->source_generation);
   kv_buf_put_u64(out, st->source_synced_index);
@@ -128,11 +128,12 @@ int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
   if (!kv_reader_done(&r) || version != S_STATE_VERSION ||
       (st->phase != KV_RECOVERY_RUNNING && st->phase != KV_RECOVERY_FINISH &&
        st->phase != KV_RECOVERY_LEFT) ||
-      leftovers > 1 || cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
+      leftovers > 3 || cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
     memset(st, 0, sizeof *st);
     return RV_ECORRUPT;
   }
-  st->leftovers = leftovers == 1;
+  st->leftovers = leftovers & 1;
+  st->partial = leftovers & 2;
   memcpy(st->source_cluster, cl.p, cl.len);
   memcpy(st->cursor, cur.p, cur.len);
   st->cursor_len = (uint16_t)cur.len;
@@ -246,7 +247,7 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
   /* none -> RUNNING, or RUNNING from another source: from scratch */
   bool restart = st->phase == KV_RECOVERY_RUNNING;
   x->res->n = restart; /* 1: restarted from scratch */
-  bool leftovers = restart && (st->leftovers || st->rows > 0);
+  bool leftovers = restart && (st->leftovers || st->rows > 0 || st->partial);
   memset(st, 0, sizeof *st);
   st->phase = KV_RECOVERY_RUNNING;
   st->leftovers = leftovers;
@@ -338,6 +339,13 @@ static int s_rows(kv_opctx_t *x, kv_reader_t *r) {
     return kv_res_fail(x->res, RV_EDECODE, "recovery-rows: malformed arguments");
   if (st->phase != KV_RECOVERY_RUNNING) return s_not_running(c, x);
   if (!s_cursor_is(st, after)) return s_stale(c, x, after);
+  /* applied in parts (kv_core_apply_part): rows [off, end) in this call */
+  uint64_t index = c->pending.applied; /* s_apply_one set it to this entry's */
+  bool parts = c->part_limit && x->cmd->client_id == 0;
+  /* the parts of this entry written so far (in memory: a new core starts it again) */
+  size_t off = x->cmd->client_id == 0 && c->part_index == index ? c->part_off : 0;
+  if (off >= n) off = 0; /* cannot happen (the same entry's bytes); be safe: from the start */
+  size_t end = parts && n - off > c->part_limit ? off + c->part_limit : n;
   kv_recovery_row_t *rows = calloc(n, sizeof *rows);
   if (!rows) return rv_err_set(x->err, RV_ENOMEM, "recovery-rows: out of memory");
   uint64_t bytes = 0;
@@ -349,7 +357,7 @@ static int s_rows(kv_opctx_t *x, kv_reader_t *r) {
     if (r->failed) {
       kv_res_fail(x->res, RV_EDECODE, "recovery-rows: row %u truncated", i);
       ok = false;
-    } else {
+    } else if (off == 0) { /* a later part of the same entry was checked whole at its first */
       ok = s_row_ok(x, i, &rows[i], i ? &rows[i - 1] : NULL, after);
     }
     bytes += rows[i].key.len + rows[i].val.len;
@@ -362,8 +370,8 @@ static int s_rows(kv_opctx_t *x, kv_reader_t *r) {
     const kv_recovery_row_t *last = &rows[n - 1];
     s_sync_t s = {.c = c, .from = after.p, .flen = after.len, .to = last->key.p,
                   .tlen = last->key.len, .rows = rows, .n = n, .max = UINT64_MAX, .err = x->err};
-    rc = st->leftovers ? s_sync(&s) : RV_OK;
-    for (uint32_t i = 0; !rc && i < n; i++) {
+    rc = off == 0 && (st->leftovers || st->partial) ? s_sync(&s) : RV_OK;
+    for (size_t i = off; !rc && i < end; i++) {
       const kv_recovery_row_t *row = &rows[i];
       if (row->key.p[0] == KV_T_ATTR) {
         uint64_t ino = kv_be64_get(row->key.p + 1);
@@ -371,11 +379,19 @@ static int s_rows(kv_opctx_t *x, kv_reader_t *r) {
       }
       rc = kv_core_put(c, row->key.p, row->key.len, row->val.p, row->val.len, x->err);
     }
-    if (!rc) {
+    if (!rc && end < n) { /* a part: rows written, the cursor stays (kv_recovery.h) */
+      st->partial = true;
+      c->part_more = true;
+      c->part_index = index;
+      c->part_off = end;
+      rc = s_state_put(c, x->err);
+    } else if (!rc) {
       memcpy(st->cursor, last->key.p, last->key.len);
       st->cursor_len = (uint16_t)last->key.len;
       st->rows += n;
       st->bytes += bytes;
+      st->partial = false;
+      c->part_index = 0;
       x->res->n = n;
       rc = s_state_put(c, x->err);
     }

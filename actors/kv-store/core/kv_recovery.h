@@ -32,6 +32,13 @@
  *    (none on a first pass, which is known and skips the scan; the leftovers of a replaced
  *    generation otherwise). The next inode
  *    moves above every inode loaded. cursor = last key.
+ *    Applied in parts (kv_core_apply_part, a bounded slice of rows per store write so that no
+ *    apply holds kv-store's loop for long): the rows are checked whole at the first part, each
+ *    part writes its rows and `partial` = true but neither the cursor nor the applied index;
+ *    the last part writes the rest, the cursor, the counts and `partial` = false with the
+ *    applied index, as a whole apply does. A crash in between re-applies the entry from its
+ *    first row (the cursor has not moved, puts of post-images are idempotent, and `partial`
+ *    makes it delete whatever its range holds beyond its rows), so the rows apply exactly once.
  *  - FINISH {after}: with after equal to the cursor: every namespace key after the cursor is
  *    deleted (at most rm_max_entries, else RV_ETOOBIG), the root directory must exist
  *    (RV_ECORRUPT otherwise: the source held no namespace), phase FINISH. Repeated: a no-op.
@@ -73,6 +80,11 @@ typedef struct {
   bool leftovers;                   /* a Begin restarted from scratch over loaded rows: rows
                                        must delete what their range holds beyond them (else
                                        the range is known empty and is not scanned) */
+  bool partial;                     /* rows after the cursor were written by a RecoveryRows
+                                       entry applied in parts (kv_core_apply_part) that has not
+                                       completed: its apply (again from its first row after a
+                                       restart) scans its range, as leftovers do, and a Begin
+                                       that restarts counts them as leftovers */
   uint16_t cursor_len;              /* 0: nothing loaded yet */
   uint8_t cursor[KV_KEY_MAX];       /* the last key loaded */
 } kv_recovery_t;

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "kv_actor_int.h"
 
@@ -43,6 +46,7 @@ void kv_actor_destroy(kv_actor_t **sp) {
 /* Asks raft-peer for committed entries from the first one not durable here: raft-peer may then
  * compact behind it, and what was applied but not yet synced is applied again (skipped). */
 void kv_attach(kv_actor_t *s) {
+  kv_apply_reset(s); /* what waits was sent for the old intake: it comes again from durable + 1 */
   Rv__ApplyFrom af = RV__APPLY_FROM__INIT;
   af.index = s->durable + 1;
   s->attach_sent_ms = kv_now_ms();
@@ -96,10 +100,11 @@ static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
  * the next retry (s_store_reopen): RocksDB recovers exactly what reached the disk, the applied
  * index is read back, and raft-peer resends the rest, which it still holds because nothing above
  * `durable` was ever reported. */
-static void s_store_failed(kv_actor_t *s, const rv_err_t *err) {
+void kv_store_failed(kv_actor_t *s, const rv_err_t *err) {
   if (!s->store_error[0]) rv_error("%s; reopening the store from disk", err->msg);
   snprintf(s->store_error, sizeof s->store_error, "RocksDB write failed: %s", err->msg);
   s->store_broken = true;
+  kv_apply_reset(s);
   s->applied = kv_core_applied(s->core);
   if (s->durable > s->applied) s->durable = s->applied;
   s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
@@ -130,116 +135,45 @@ static void s_store_reopen(kv_actor_t *s) {
           (unsigned long long)s->applied, (unsigned long long)before);
 }
 
-/* Tells raft-peer what is taken in, so its window of entries in flight moves on. */
-static void s_ack_taken(kv_actor_t *s) {
-  Rv__Applied ap = RV__APPLIED__INIT;
-  ap.index = s->durable;
-  ap.taken = s->applied;
-  if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLIED, &ap.base, 0) == RV_OK &&
-      s->durable > s->reported)
-    s->reported = s->durable;
-}
-
-static void s_apply_batch(kv_actor_t *s, const Rv__ApplyBatch *b) {
-  if (s->store_retry_ms) return; /* waiting to ask again after a failed write */
-  size_t k = 0;
-  while (k < b->n_entries && b->entries[k]->index <= s->applied) k++; /* seen already */
-  if (k == b->n_entries) {
-    if (b->ack) s_ack_taken(s);
-    return;
-  }
-  if (b->entries[k]->index != s->applied + 1) {
-    /* a gap: a batch sent before our last ApplyFrom; the resent entries will follow */
-    rv_debug("ignored entries from %llu (expected %llu)",
-             (unsigned long long)b->entries[k]->index, (unsigned long long)s->applied + 1);
-    return;
-  }
-  size_t n = b->n_entries - k, nc = 0;
-  kv_entry_t *ents = malloc(n * sizeof *ents);
-  kv_result_t *res = malloc(n * sizeof *res);
-  if (!ents || !res) {
-    free(ents);
-    free(res);
-    rv_error("out of memory applying %zu entries; asking again later", n);
-    s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
-    return;
-  }
-  for (size_t i = k; i < b->n_entries; i++) {
-    const Rv__RaftEntry *e = b->entries[i];
-    if (i > k && e->index != b->entries[i - 1]->index + 1) {
-      rv_warn("ApplyBatch is not contiguous at %llu; ignoring the rest",
-              (unsigned long long)e->index);
-      n = i - k;
-      break;
-    }
-    /* a command; empty and configuration entries are Raft's own: they only move the applied
-     * index (written with the batch), so applied reaches commit on an idle cluster */
-    ents[nc++] = (kv_entry_t){.index = e->index, .data = e->data.data, .len = e->data.len,
-                              .raft_only = e->type != 0};
-  }
-  rv_err_t err;
-  bool syncing = s->sync_next;
-  if (syncing) kv_rocks_set_sync(s->rocks, true);
-  unsigned long long writes_before = kv_rocks_writes(s->rocks);
-  int rc = nc ? kv_core_apply_batch(s->core, ents, nc, res, &err) : RV_OK;
-  if (syncing) kv_rocks_set_sync(s->rocks, false);
-  size_t keys;
-  uint64_t took = kv_rocks_last_write_us(s->rocks, &keys);
-  if (kv_rocks_writes(s->rocks) != writes_before) { /* the health check's slow-I/O input */
-    s->last_write_at_us = rv_mono_us();
-    s->last_write_us = took;
-    if (took >= KV_SLOW_WRITE_US) {
-      char why[256];
-      kv_rocks_describe_stall(s->rocks, why, sizeof why);
-      rv_warn("a RocksDB write of %zu keys (%zu entries%s) took %llu ms: %s", keys, nc,
-              syncing ? ", synced" : "", (unsigned long long)(took / 1000), why);
-    }
-  }
-  if (rc) {
-    s_store_failed(s, &err);
-  } else {
-    if (s->store_error[0]) rv_info("RocksDB writes succeed again");
-    s->store_error[0] = '\0';
-    s->last_apply_ms = kv_now_ms();
-    if (syncing) {
-      s->durable = kv_core_applied(s->core);
-      s->sync_next = false;
-    }
-    if (nc) kv_repl_applied(s);
-    size_t c = 0;
-    for (size_t i = k; i < k + n; i++) {
-      const Rv__RaftEntry *e = b->entries[i];
-      const kv_result_t *r = &res[c++];
-      if (e->type != 0) r = NULL;
-      s->applied = e->index;
-      s->applied_term = e->term;
-      s->applied_term_index = e->index;
-      kv_clients_applied(s, e->index, e->term, r);
-    }
-    kv_reads_serve(s);
-    if (b->ack) s_ack_taken(s);
-  }
-  free(ents);
-  free(res);
-}
-
 /* ---- housekeeping ------------------------------------------------------------------------- */
 
+/* Every ~100 ms (the tick), what is applied but not durable is made durable by a WAL sync on
+ * the store's sync thread (kv_rocks_sync_start): the fsync never holds the loop (a synced write
+ * of a few hundred keys took 50-140 ms on a loaded host, on the loop, before). s_on_synced
+ * takes the outcome: durable moves to the index applied when the sync started, and raft-peer
+ * hears it (Applied), which bounds its log compaction. */
 static void s_sync(kv_actor_t *s, int64_t now) {
+  (void)now;
   uint64_t applied = kv_core_applied(s->core);
-  if (applied > s->durable && !s->store_error[0]) {
-    if (now - s->last_apply_ms >= KV_SYNC_IDLE_MS) {
-      /* no write comes to carry the sync: sync the write-ahead log, which makes everything
-       * durable in one fsync (a memtable flush took hundreds of ms on the actor's loop) */
-      rv_err_t err;
-      if (kv_rocks_sync_wal(s->rocks, &err) == RV_OK)
-        s->durable = applied;
-      else
-        s_store_failed(s, &err);
-    } else {
-      s->sync_next = true;
-    }
+  if (applied > s->durable && !s->store_error[0] && !s->store_broken && !s->sync_inflight) {
+    rv_err_t err;
+    int rc = kv_rocks_sync_start(s->rocks, applied, s->sync_efd, &err);
+    if (rc == RV_OK) s->sync_inflight = true;
+    else rv_warn("%s", err.msg); /* tried again at the next tick */
   }
+  if (s->attached && s->durable > s->reported) {
+    Rv__Applied ap = RV__APPLIED__INIT;
+    ap.index = s->durable;
+    if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLIED, &ap.base, 0) == RV_OK)
+      s->reported = s->durable;
+  }
+}
+
+static void s_on_synced(rv_actor_t *a, int fd, void *arg) {
+  (void)a;
+  kv_actor_t *s = arg;
+  uint64_t n;
+  if (read(fd, &n, sizeof n) < 0) { /* EAGAIN: nothing to read (a sync of a closed store) */ }
+  uint64_t tag;
+  int rc;
+  rv_err_t err;
+  if (!s->rocks || !kv_rocks_sync_take(s->rocks, &tag, &rc, &err)) return;
+  s->sync_inflight = false;
+  if (rc) {
+    kv_store_failed(s, &err);
+    return;
+  }
+  if (tag > s->durable && !s->store_broken) s->durable = tag;
   if (s->attached && s->durable > s->reported) {
     Rv__Applied ap = RV__APPLIED__INIT;
     ap.index = s->durable;
@@ -302,7 +236,7 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   kv_actor_t *s = state;
   if (kv_ha_message(s, m)) return;
   switch (m->type) {
-    case RV_MSG_APPLY_BATCH: s_apply_batch(s, (const Rv__ApplyBatch *)m->body); break;
+    case RV_MSG_APPLY_BATCH: kv_apply_take(s, (const Rv__ApplyBatch *)m->body); break;
     case RV_MSG_PROPOSE_RESULT:
       kv_clients_propose_result(s, (const Rv__ProposeResult *)m->body);
       break;
@@ -327,14 +261,20 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
 
 /* Releases what s_open opened (safe on a partly opened actor). */
 static void s_close(kv_actor_t *s) {
+  kv_apply_close(s);
   kv_digest_close(s, "the namespace store was closed or replaced; retry");
   kv_repl_close(s);
   kv_snapshot_close(s); /* client saves included */
   kv_clients_close(s);
   kv_core_destroy(&s->core);
-  kv_rocks_destroy(&s->rocks);
+  kv_rocks_destroy(&s->rocks); /* joins its sync thread */
   free(s->path);
   s->path = NULL;
+  if (s->sync_efd > 0) {
+    rv_actor_fd_remove(s->a, s->sync_efd);
+    close(s->sync_efd);
+    s->sync_efd = -1;
+  }
 }
 
 int kv_open_store(kv_actor_t *s, rv_err_t *err) {
@@ -368,6 +308,8 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   /* what the store holds after a crash may sit in an unsynced WAL: make it durable before
    * telling raft-peer where to start (it may compact the log behind that point) */
   if ((rc = kv_rocks_flush(s->rocks, err))) return rc;
+  kv_apply_reset(s);
+  s->sync_inflight = false; /* a new store: its own sync thread, none running */
   s->durable = s->applied = s->reported = kv_core_applied(s->core);
   s->last_apply_ms = kv_now_ms();
   kv_repl_opened(s);
@@ -375,6 +317,11 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
 }
 
 static int s_open(kv_actor_t *s, rv_err_t *err) {
+  /* the WAL syncs' completions (kv_rocks_sync_start), polled by the loop */
+  s->sync_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->sync_efd < 0) return rv_err_set(err, RV_EINTERNAL, "eventfd: %s", strerror(errno));
+  if (rv_actor_fd_add(s->a, s->sync_efd, s_on_synced, s) != 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot poll the WAL sync eventfd");
   /* an install interrupted by a crash: finish it or throw it away before opening the store */
   int rc = kv_snapshot_recover(s->cfg->data_dir, err);
   if (rc || (rc = kv_open_store(s, err))) return rc;
@@ -407,8 +354,10 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 static void s_stop(rv_actor_t *a, void *state) {
   kv_actor_t *s = state;
   if (s->rocks && s->core) {
+    /* one WAL sync makes every apply durable; a memtable flush here (up to 64 MB written) took
+     * most of the 3 s shutdown timeout on a loaded host, and the next start flushes anyway */
     rv_err_t err;
-    if (kv_rocks_flush(s->rocks, &err) != RV_OK) rv_warn("%s", err.msg);
+    if (kv_rocks_sync_wal(s->rocks, &err) != RV_OK) rv_warn("%s", err.msg);
   }
   s_close(s);
 }

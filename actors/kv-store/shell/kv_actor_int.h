@@ -9,6 +9,7 @@
 #include "kv_actor.h"
 #include "kv_core.h"
 #include "kv_rocks.h"
+#include "kv_slice.h"
 #include "rv_hist.h"
 #include "rv_listener.h"
 
@@ -39,6 +40,7 @@
 #define KV_PROPOSE_BYTES_MAX (4u << 20) /* command bytes per ProposeBatch (an envelope: 8 MiB) */
 #define KV_HINT_MAX (CFG_HOST_MAX + 16)
 
+#define KV_SLICE_SLOW_US 50000    /* an apply slice this slow is logged (at most once a second) */
 #define KV_SLOW_WRITE_US 100000    /* a RocksDB write this slow is logged with what stalls it */
 #define KV_SNAP_READERS 4          /* snapshot streams served at once (one per follower) */
 #define KV_SNAP_IDLE_MS 30000      /* a stream nobody asked to continue this long is dropped */
@@ -169,6 +171,23 @@ typedef struct kv_req {
   struct kv_req *prev, *next; /* every pending request, in arrival order */
 } kv_req_t;
 
+/* A committed entry waiting for its apply slice (kv_apply.c). */
+typedef struct {
+  uint64_t index, term;
+  uint32_t type;  /* 0: a command; else Raft's own entry */
+  uint8_t *data;  /* the command's bytes (owned), NULL when len is 0 */
+  size_t len;
+  bool ack;       /* raft-peer asked for Applied.taken once this entry is applied */
+} kv_apply_ent_t;
+
+/* The entries waiting for their apply slices: e[head..n), contiguous indexes. */
+typedef struct {
+  kv_apply_ent_t *e;
+  kv_slice_cost_t *cost; /* each entry's cost (kv_slice.h), beside it */
+  size_t head, n, cap;
+  int timer;             /* the next slice's one-shot timer; 0 = none due */
+} kv_apply_q_t;
+
 struct kv_actor {
   rv_actor_t *a;
   const cfg_node_t *cfg;
@@ -194,10 +213,18 @@ struct kv_actor {
   int64_t started_ms;       /* kv_clients_open's time, for the uptime in FS_NODE_STATUS */
   char leader_hint[KV_HINT_MAX];    /* the leader's client address "host:port", "" = unknown */
 
+  kv_apply_q_t aq;          /* committed entries waiting for their slice (kv_apply.c) */
+  uint64_t slices, parts;   /* apply slices run (parts: of an entry applied in parts), and the
+                               longest one (us), for the logs */
+  uint64_t slice_max_us;
+  uint64_t slice_cpu_max_us; /* the most CPU time one slice took (us) */
+  uint64_t slice_logged_us; /* when a slow slice was last logged (rv_mono_us) */
+
   /* durability */
   uint64_t durable;         /* kv_core_applied() when the WAL was last synced */
   uint64_t reported;        /* the last Applied sent */
-  bool sync_next;           /* the next apply syncs the WAL */
+  bool sync_inflight;       /* a WAL sync runs on the store's sync thread (kv_rocks_sync_start) */
+  int sync_efd;             /* its completions (an eventfd polled by the loop); -1 none */
   int64_t last_apply_ms;
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last RocksDB failure; "" while writes succeed */
   int64_t store_retry_ms;   /* non-zero: ask raft-peer for the entries again at this time */
@@ -254,8 +281,19 @@ const char *kv_fs_op_name(int op);
 
 /* Sends ApplyFrom(durable + 1) to raft-peer. */
 void kv_attach(kv_actor_t *s);
+/* A RocksDB write or sync failed: reopen the store from disk at the next retry. */
+void kv_store_failed(kv_actor_t *s, const rv_err_t *err);
 /* Opens <data-dir>/kv into s->rocks and s->core and sets the applied indexes from it. */
 int kv_open_store(kv_actor_t *s, rv_err_t *err);
+
+/* ---- kv_apply.c: committed entries applied in bounded slices ------------------------------ */
+/* Takes an ApplyBatch's new entries in (copies them) and applies a first slice when nothing was
+ * waiting; the rest goes slice by slice on later loop turns. */
+void kv_apply_take(kv_actor_t *s, const Rv__ApplyBatch *b);
+/* Drops every waiting entry (the intake restarts at durable + 1). */
+void kv_apply_reset(kv_actor_t *s);
+/* Frees the queue and cancels its timer. */
+void kv_apply_close(kv_actor_t *s);
 
 /* ---- kv_ha.c: haadmin over the client port ------------------------------------------------ */
 /* A HaRequest from a client: answered at once (state, health) or relayed to raft-peer (a

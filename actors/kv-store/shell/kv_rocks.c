@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,17 @@ struct kv_rocks {
   unsigned long long writes;
   uint64_t last_write_us;   /* how long the last write took */
   size_t last_write_keys;   /* ... and how many keys it wrote */
+  /* the background WAL sync (kv_rocks_sync_start): state under mu */
+  pthread_t sync_thread;
+  bool sync_started;        /* the thread runs (joined by destroy) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool sync_quit;           /* destroy asks the thread to end */
+  bool sync_asked, sync_running, sync_ended; /* a sync asked / running / ended, not taken */
+  uint64_t sync_tag;
+  int sync_efd;
+  int sync_rc;
+  char sync_msg[RV_ERR_MSG_MAX];
 };
 
 /* Converts a RocksDB error (freeing it) into RV_EIO with context. */
@@ -248,6 +260,15 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
 void kv_rocks_destroy(kv_rocks_t **rp) {
   if (!rp || !*rp) return;
   kv_rocks_t *r = *rp;
+  if (r->sync_started) { /* a sync in progress ends first: the database outlives it */
+    pthread_mutex_lock(&r->mu);
+    r->sync_quit = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->sync_thread, NULL);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+  }
   if (r->db) rocksdb_close(r->db);
   if (r->wb) rocksdb_writebatch_destroy(r->wb);
   if (r->ropts) rocksdb_readoptions_destroy(r->ropts);
@@ -282,6 +303,72 @@ int kv_rocks_sync_wal(kv_rocks_t *r, rv_err_t *err) {
   rocksdb_flush_wal(r->db, 1, &rerr);
   if (rerr) return s_fail(err, rerr, "sync of the write-ahead log of", r->path);
   return RV_OK;
+}
+
+static void *s_sync_main(void *arg) {
+  kv_rocks_t *r = arg;
+  pthread_mutex_lock(&r->mu);
+  while (true) {
+    while (!r->sync_asked && !r->sync_quit) pthread_cond_wait(&r->cv, &r->mu);
+    if (r->sync_quit) break;
+    r->sync_asked = false;
+    r->sync_running = true;
+    pthread_mutex_unlock(&r->mu);
+    char *rerr = NULL;
+    rocksdb_flush_wal(r->db, 1, &rerr);
+    rv_err_t err = {0};
+    int rc = rerr ? s_fail(&err, rerr, "sync of the write-ahead log of", r->path) : RV_OK;
+    pthread_mutex_lock(&r->mu);
+    r->sync_rc = rc;
+    snprintf(r->sync_msg, sizeof r->sync_msg, "%s", rc ? err.msg : "");
+    r->sync_running = false;
+    r->sync_ended = true;
+    uint64_t one = 1;
+    if (write(r->sync_efd, &one, sizeof one) < 0) { /* the eventfd cannot overflow here */ }
+  }
+  pthread_mutex_unlock(&r->mu);
+  return NULL;
+}
+
+int kv_rocks_sync_start(kv_rocks_t *r, uint64_t tag, int efd, rv_err_t *err) {
+  if (!r->sync_started) {
+    if (pthread_mutex_init(&r->mu, NULL)) return rv_err_set(err, RV_EINTERNAL, "sync: mutex");
+    if (pthread_cond_init(&r->cv, NULL)) {
+      pthread_mutex_destroy(&r->mu);
+      return rv_err_set(err, RV_EINTERNAL, "sync: condition variable");
+    }
+    if (pthread_create(&r->sync_thread, NULL, s_sync_main, r)) {
+      pthread_cond_destroy(&r->cv);
+      pthread_mutex_destroy(&r->mu);
+      return rv_err_set(err, RV_ENOMEM, "sync: cannot start the WAL sync thread");
+    }
+    r->sync_started = true;
+  }
+  pthread_mutex_lock(&r->mu);
+  if (r->sync_asked || r->sync_running || r->sync_ended) {
+    pthread_mutex_unlock(&r->mu);
+    return rv_err_set(err, RV_EBUSY, "sync: one is already running");
+  }
+  r->sync_asked = true;
+  r->sync_tag = tag;
+  r->sync_efd = efd;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  return RV_OK;
+}
+
+bool kv_rocks_sync_take(kv_rocks_t *r, uint64_t *tag, int *rc, rv_err_t *err) {
+  if (!r->sync_started) return false;
+  pthread_mutex_lock(&r->mu);
+  bool ended = r->sync_ended;
+  if (ended) {
+    r->sync_ended = false;
+    *tag = r->sync_tag;
+    *rc = r->sync_rc;
+    if (*rc) rv_err_set(err, *rc, "%s", r->sync_msg);
+  }
+  pthread_mutex_unlock(&r->mu);
+  return ended;
 }
 
 int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err) {

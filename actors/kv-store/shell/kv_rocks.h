@@ -97,6 +97,18 @@ int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err);
  * much the memtables hold. */
 int kv_rocks_sync_wal(kv_rocks_t *r, rv_err_t *err);
 
+/* Background WAL syncs (issue 11: an fsync never runs on the actor's loop). kv_rocks_sync_start
+ * asks r's sync thread (started at the first call, joined by kv_rocks_destroy) to sync the WAL,
+ * remembering tag (the caller's applied index: every write made before the call is in the WAL,
+ * so the sync makes it durable); when the sync ends the thread adds 1 to the eventfd efd
+ * (borrowed, the caller's: it polls it) and kv_rocks_sync_take gives the outcome. Writes go on
+ * meanwhile (RocksDB's SyncWAL is safe with concurrent writes). One sync at a time: start
+ * returns RV_EBUSY while one runs, RV_ENOMEM / RV_EINTERNAL if the thread cannot start. */
+int kv_rocks_sync_start(kv_rocks_t *r, uint64_t tag, int efd, rv_err_t *err);
+/* The outcome of the ended sync: true (and *tag, *rc: 0 or RV_EIO with err) once, false while
+ * it runs or when none was started. */
+bool kv_rocks_sync_take(kv_rocks_t *r, uint64_t *tag, int *rc, rv_err_t *err);
+
 /* How long the last write took (µs), and how many keys it wrote into *keys (may be NULL). */
 uint64_t kv_rocks_last_write_us(const kv_rocks_t *r, size_t *keys);
 
