@@ -222,6 +222,11 @@ cases=$(cat <<'TABLE'
 0 | -getmerge -nl /cpd2 $L/merged2 | -
 0 | -put $L/merged2 /merged2 | -
 0 | -count /merged2 | ^ +0 +1 +17 /merged2$
+# -touchz under a missing parent: Hadoop's Touchz names the fully qualified path too
+1 | -touchz /nodir/z | ^touchz: `/nodir/z': No such file or directory: `hdfs://it/nodir/z'$
+# -cat of local file: URIs reads the local file system, no cluster involved (Hadoop's getmerge tests read their result so)
+0 | -cat file:$L/f5 | ^abcd$
+1 | -cat file://$L/nope | ^cat: `file:///.*/nope': No such file or directory$
 # -appendToFile, -truncate
 0 | -appendToFile $L/f5 /app | -
 0 | -appendToFile $L/f5 $L/f10 /app | -

@@ -355,7 +355,12 @@ static int s_touchz(cli_fs_t *fs, int argc, char **argv) {
     cli_fs_item_t it;
     if (cli_fs_resolve(fs, "touchz", argv[i], &it)) continue;
     rv_client_result_t res;
-    if (rv_client_touchz(it.client, it.path, &res) != RV_OK)
+    int rc = rv_client_touchz(it.client, it.path, &res);
+    if (rc == RV_ENOTFOUND) { /* the parent is missing: Hadoop's Touchz adds the qualified path */
+      char q[CLI_FS_PATH_MAX + CLI_FS_AUTH_MAX + 16];
+      cli_fs_qualified(fs, it.path, q, sizeof q);
+      cli_fs_error(fs, "touchz", "`%s': No such file or directory: `%s'", it.shown, q);
+    } else if (rc != RV_OK)
       cli_fs_fail(fs, "touchz", it.shown, &res);
     else if (fs->json)
       s_json_write("touchz", it.shown, NULL, &res);
@@ -538,6 +543,39 @@ int cli_fs_cat_as(cli_fs_t *fs, const char *cmd, int argc, char **argv) {
 }
 
 static int s_cat(cli_fs_t *fs, int argc, char **argv) { return cli_fs_cat_as(fs, "cat", argc, argv); }
+
+/* true when every argument is a local file: URI (file:/p, file:///p, file://localhost/p): what
+ * Hadoop's shell reads through its local file system, with no cluster involved */
+static bool s_all_local(int argc, char **argv) {
+  for (int k = 0; k < argc; k++)
+    if (cli_fs_local_path(argv[k]) == argv[k]) return false;
+  return argc > 0;
+}
+
+/* -cat / -text of local files only (`hadoop fs -cat file:/tmp/x`): their bytes, in order; a
+ * file that cannot be read is named as Hadoop names it, and the others are still printed */
+static int s_cat_local(const char *cmd, int argc, char **argv) {
+  int status = CLI_OK;
+  for (int k = 0; k < argc; k++) {
+    FILE *f = fopen(cli_fs_local_path(argv[k]), "rb");
+    if (!f) {
+      fprintf(stderr, "%s: `%s': %s\n", cmd, argv[k],
+              errno == ENOENT ? "No such file or directory" : strerror(errno));
+      status = CLI_FAILURE;
+      continue;
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+    if (ferror(f)) {
+      fprintf(stderr, "%s: `%s': %s\n", cmd, argv[k], strerror(errno));
+      status = CLI_FAILURE;
+    }
+    fclose(f);
+  }
+  fflush(stdout);
+  return status;
+}
 
 /* -digest: "DIGEST APPLIED_INDEX NODE" of the node that answered (the first of the list that
  * does: with -c FILE, that node's own; with --nodes, the first given). */
@@ -728,6 +766,8 @@ int cli_fs_main(int argc, char **argv) {
       nodes = fs_node;
     }
   }
+  if ((cmd == s_cat || cmd == cli_fs_text) && s_all_local(argc - i, argv + i))
+    return s_cat_local(cmd == s_cat ? "cat" : "text", argc - i, argv + i);
   bool uri_node = false; /* a URI naming a node can stand for -c / --nodes */
   for (int k = i; k < argc; k++) uri_node |= strstr(argv[k], "://") && strchr(argv[k], ':') != strrchr(argv[k], ':');
   if (!config && !nodes && !uri_node)
