@@ -316,6 +316,31 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   return RV_OK;
 }
 
+/* A store opened on a full disk fails inside RocksDB (its recovery writes a new WAL and
+ * manifest, and the open flushes the memtable), and Debian's RocksDB build then aborts on an
+ * assertion (WritableFileWriter::AssertFalseAndGetStatusForPrevError) instead of returning the
+ * error: a crash loop for as long as the disk stays full. So the open waits, up to
+ * KV_OPEN_SPACE_WAIT_MS (inside the supervisor's start timeout), for the space a reopen needs,
+ * and otherwise exits with a temporary failure that says how much is missing. */
+static int s_wait_for_space(kv_actor_t *s, rv_err_t *err) {
+  struct statvfs vfs;
+  uint64_t avail = 0;
+  for (int waited = 0;; waited += 100) {
+    if (statvfs(s->cfg->data_dir, &vfs) != 0) return RV_OK; /* the open will say what is wrong */
+    avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    if (avail >= KV_REOPEN_MIN_FREE) return RV_OK;
+    if (waited == 0)
+      rv_warn("the data disk has %llu bytes free; the namespace store needs %u to open: waiting "
+              "up to %d ms", (unsigned long long)avail, KV_REOPEN_MIN_FREE, KV_OPEN_SPACE_WAIT_MS);
+    if (waited >= KV_OPEN_SPACE_WAIT_MS) break;
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return rv_err_set(err, RV_EIO, "the data disk %s has %llu bytes free; the namespace store "
+                    "needs %u to open: free space on it", s->cfg->data_dir,
+                    (unsigned long long)avail, KV_REOPEN_MIN_FREE);
+}
+
 static int s_open(kv_actor_t *s, rv_err_t *err) {
   /* the WAL syncs' completions (kv_rocks_sync_start), polled by the loop */
   s->sync_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -324,7 +349,7 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
     return rv_err_set(err, RV_EINTERNAL, "cannot poll the WAL sync eventfd");
   /* an install interrupted by a crash: finish it or throw it away before opening the store */
   int rc = kv_snapshot_recover(s->cfg->data_dir, err);
-  if (rc || (rc = kv_open_store(s, err))) return rc;
+  if (rc || (rc = s_wait_for_space(s, err)) || (rc = kv_open_store(s, err))) return rc;
   if (!(s->path = malloc(sizeof *s->path))) return rv_err_set(err, RV_ENOMEM, "out of memory");
   /* an answer raft-peer sent to a predecessor of this process must never match our ids */
   s->next_id = rv_random_u64() >> 1; /* random at start, then counting */

@@ -22,6 +22,7 @@
 #define KV_ATTACH_RETRY_MS 500    /* ApplyFrom is repeated this often until a RaftState answers */
 #define KV_PEER_SILENT_MS 1500    /* no RaftState this long: raft-peer may have restarted */
 #define KV_STORE_RETRY_MS 1000    /* after a failed RocksDB write, ask for the entries again */
+#define KV_OPEN_SPACE_WAIT_MS 3000 /* at start, how long the open waits for KV_REOPEN_MIN_FREE */
 #define KV_REOPEN_MIN_FREE (8u << 20) /* a broken store is reopened only with this much free on
                                          the data disk: RocksDB's open writes a MANIFEST and a WAL
                                          and may flush what it recovers. Below it kv-store waits

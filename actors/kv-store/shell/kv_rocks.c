@@ -42,6 +42,11 @@ struct kv_rocks {
   int sync_efd;
   int sync_rc;
   char sync_msg[RV_ERR_MSG_MAX];
+  /* a write on the loop failed: no sync may start on the thread after it. RocksDB's WAL writer
+   * takes nothing but a SyncWithoutFlush after an error of its own; Debian's build asserts on
+   * anything else (WritableFileWriter::AssertFalseAndGetStatusForPrevError), which aborted
+   * kv-store when a sync asked before a failed write ran after it (a full disk). */
+  bool write_failed;
 };
 
 /* Converts a RocksDB error (freeing it) into RV_EIO with context. */
@@ -140,7 +145,14 @@ static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
                      (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
   r->last_write_keys = n;
   rocksdb_writebatch_clear(r->wb);
-  if (rerr) return s_fail(err, rerr, "write to", r->path);
+  if (rerr) {
+    if (r->sync_started) {
+      pthread_mutex_lock(&r->mu);
+      r->write_failed = true;
+      pthread_mutex_unlock(&r->mu);
+    }
+    return s_fail(err, rerr, "write to", r->path);
+  }
   r->writes++;
   return RV_OK;
 }
@@ -313,11 +325,18 @@ static void *s_sync_main(void *arg) {
     if (r->sync_quit) break;
     r->sync_asked = false;
     r->sync_running = true;
+    bool failed = r->write_failed;
     pthread_mutex_unlock(&r->mu);
     char *rerr = NULL;
-    rocksdb_flush_wal(r->db, 1, &rerr);
     rv_err_t err = {0};
-    int rc = rerr ? s_fail(&err, rerr, "sync of the write-ahead log of", r->path) : RV_OK;
+    int rc;
+    if (failed) { /* a write failed since this sync was asked: the store is reopened instead */
+      rc = rv_err_set(&err, RV_EIO, "sync of the write-ahead log of %s: not tried, a write to "
+                      "it failed", r->path);
+    } else {
+      rocksdb_flush_wal(r->db, 1, &rerr);
+      rc = rerr ? s_fail(&err, rerr, "sync of the write-ahead log of", r->path) : RV_OK;
+    }
     pthread_mutex_lock(&r->mu);
     r->sync_rc = rc;
     snprintf(r->sync_msg, sizeof r->sync_msg, "%s", rc ? err.msg : "");
