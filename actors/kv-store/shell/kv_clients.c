@@ -81,7 +81,8 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
     return NULL;
   }
   r->slot = client;
-  r->id = ++s->next_id;
+  if (++s->next_id == 0) ++s->next_id; /* 0 is never an id (see kv_req_by_id) */
+  r->id = s->next_id;
   r->kind = kind;
   r->state = KV_REQ_QUEUED;
   if (peer) r->peer = *peer;
@@ -112,7 +113,12 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
   return r;
 }
 
-kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id) { return zhashx_lookup(s->by_id, S_KEY(id)); }
+/* Ids come from raft-peer's answers, and a read index's context from a Raft message: a member
+ * may send any, 0 included, which is never ours (ids start above 0 and count up; 0 as a key is
+ * NULL, which zhashx asserts on: the member fuzzer crashed kv-store so). */
+kv_req_t *kv_req_by_id(kv_actor_t *s, uint64_t id) {
+  return id ? zhashx_lookup(s->by_id, S_KEY(id)) : NULL;
+}
 
 void kv_req_done(kv_actor_t *s, kv_req_t *r) {
   zhashx_delete(s->by_id, S_KEY(r->id));
@@ -484,6 +490,7 @@ void kv_clients_propose_result(kv_actor_t *s, const Rv__ProposeResult *res) {
 }
 
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res) {
+  if (!index) return; /* no entry has index 0 (and 0 as a key is NULL to zhashx) */
   kv_req_t *r = zhashx_lookup(s->by_index, S_KEY(index));
   if (!r) return;
   if (!res || term != r->term) {
