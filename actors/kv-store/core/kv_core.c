@@ -217,6 +217,16 @@ bool kv_op_parse(kv_opctx_t *x, kv_path_t *pa, const kv_bytes_t *p) {
   return false;
 }
 
+/* The start of an op on one file named by its path (touchz, append): the path parsed into c->pa,
+ * the command's attributes checked, not the root, the parent traversed into c->ca (it must
+ * exist). A refusal is in x->res; the caller returns when rc or x->res->code says so. */
+int kv_op_file_parent(kv_opctx_t *x) {
+  kv_core_t *c = x->core;
+  if (!kv_op_parse(x, &c->pa, &x->cmd->path) || !kv_op_attrs_ok(x)) return RV_OK;
+  if (c->pa.n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
+  return kv_op_parent(x, &c->pa, &c->ca, KV_ACC_NONE);
+}
+
 bool kv_op_name_ok(kv_opctx_t *x, const kv_bytes_t *name, const char *field) {
   const char *why = NULL;
   if (name->len == 0)

@@ -170,6 +170,7 @@ int kv_op_attr_new(kv_opctx_t *x, kv_attr_t *a, uint8_t type, uint16_t perm, uin
 int kv_op_link_new(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, size_t i,
                    const kv_attr_t *a, const kv_bytes_t *content, uint64_t *ino_out);
 int kv_op_parent(kv_opctx_t *x, const kv_path_t *pa, kv_chain_t *ch, unsigned ancestor);
+int kv_op_file_parent(kv_opctx_t *x); /* parse, attrs, not root, parent (touchz, append) */
 /* The recovery commands (kv_recovery.c): BEGIN, ROWS, FINISH, LEAVE. ROWS and FINISH scan the
  * store: the batch must hold no earlier entry's writes. */
 int kv_op_recovery(kv_opctx_t *ctx);

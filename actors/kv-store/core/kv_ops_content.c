@@ -47,9 +47,7 @@ int kv_op_append(kv_opctx_t *x) {
   const kv_cmd_t *cmd = x->cmd;
   kv_path_t *pa = &c->pa;
   kv_chain_t *ch = &c->ca;
-  if (!kv_op_parse(x, pa, &cmd->path) || !kv_op_attrs_ok(x)) return RV_OK;
-  if (pa->n == 0) return kv_op_fail(x, RV_EISDIR, "is a directory");
-  int rc = kv_op_parent(x, pa, ch, KV_ACC_NONE); /* the traversal; the parent must exist */
+  int rc = kv_op_file_parent(x); /* the traversal; the parent must exist */
   if (rc || x->res->code) return rc;
   size_t i = pa->n - 1, nl;
   const char *name = kv_path_name(pa, i, &nl);
