@@ -117,6 +117,15 @@ int sup_core_find_pid(const sup_core_t *core, int pid) {
   return -1;
 }
 
+/* The child answered at now (or was spawned): its run-queue wait is counted afresh. */
+static void s_answered(sup_child_t *c, uint64_t now) {
+  c->answered_ms = now;
+  c->waited_ms = 0;
+  c->starving = false;
+  c->sched_known = false; /* sampled again once late: its next sample is a baseline */
+  c->credit_ns = 0;
+}
+
 static void s_spawn(sup_core_t *core, int i, uint64_t now) {
   sup_child_t *c = &core->children[i];
   c->state = SUP_CHILD_STARTING;
@@ -127,6 +136,7 @@ static void s_spawn(sup_core_t *core, int i, uint64_t now) {
   c->killed = false;
   c->manual_restart = false;
   c->kill_reason[0] = '\0';
+  s_answered(c, now); /* a new process: its first sample is a baseline */
   s_push(core, SUP_ACT_SPAWN, i);
 }
 
@@ -257,6 +267,7 @@ void sup_core_ready(sup_core_t *core, int i, int pid, uint64_t now) {
   c->state = SUP_CHILD_RUNNING;
   c->ready_ms = now;
   c->last_ack_ms = now;
+  s_answered(c, now);
   s_log(core, CFG_LOG_INFO, "actor %s ready (pid %d, %llu ms after spawn)", c->name, c->pid,
         (unsigned long long)(now - c->spawned_ms));
   if (core->state == SUP_NODE_STARTING) s_start_next(core, now);
@@ -267,7 +278,57 @@ void sup_core_heartbeat_ack(sup_core_t *core, int i, int pid, uint64_t now) {
   if (i < 0 || i >= core->nchildren) return;
   sup_child_t *c = &core->children[i];
   if (pid && c->pid && pid != c->pid) return; /* an answer from a predecessor */
-  if (c->state == SUP_CHILD_RUNNING) c->last_ack_ms = now;
+  if (c->state == SUP_CHILD_RUNNING) {
+    c->last_ack_ms = now;
+    s_answered(c, now);
+  }
+}
+
+bool sup_core_wants_sched(const sup_core_t *core, int i, uint64_t now) {
+  if (i < 0 || i >= core->nchildren) return false;
+  const sup_child_t *c = &core->children[i];
+  if (c->pid <= 0 || core->state == SUP_NODE_STOPPING) return false;
+  if (c->state == SUP_CHILD_STARTING) return true;
+  uint64_t late = core->policy.heartbeat_interval_ms + core->policy.heartbeat_interval_ms / 2;
+  return c->state == SUP_CHILD_RUNNING && now >= c->answered_ms + late;
+}
+
+void sup_core_sched(sup_core_t *core, int i, int pid, const sup_sched_t *s, uint64_t now) {
+  if (i < 0 || i >= core->nchildren || !s) return;
+  sup_child_t *c = &core->children[i];
+  if (pid <= 0 || c->pid != pid) return; /* a predecessor's, or not yet known to be this one */
+  if (c->state != SUP_CHILD_STARTING && c->state != SUP_CHILD_RUNNING) return;
+  if (!c->sched_known || now < c->sched_at_ms) {
+    c->sched_known = true;
+    c->sched_at_ms = now;
+    c->sched = *s;
+    return;
+  }
+  /* a thread that ended took its counts along: a sum that went down earns nothing this time */
+  uint64_t waited = s->wait_ns > c->sched.wait_ns ? s->wait_ns - c->sched.wait_ns : 0;
+  uint64_t ran = s->cpu_ns > c->sched.cpu_ns ? s->cpu_ns - c->sched.cpu_ns : 0;
+  uint64_t wall = (now - c->sched_at_ms) * 1000000u;
+  c->sched = *s;
+  c->sched_at_ms = now;
+  /* never more than the time its loop thread did not run: a loop that spins is charged in full */
+  uint64_t room = wall > ran ? wall - ran : 0;
+  c->credit_ns += waited < room ? waited : room;
+  uint64_t ms = c->credit_ns / 1000000u;
+  c->credit_ns %= 1000000u;
+  bool running = c->state == SUP_CHILD_RUNNING;
+  uint64_t timeout = running ? core->policy.heartbeat_timeout_ms : core->policy.start_timeout_ms;
+  uint64_t cap = timeout * SUP_CORE_WAIT_CREDIT_MAX;
+  if (c->waited_ms + ms > cap) ms = cap > c->waited_ms ? cap - c->waited_ms : 0;
+  if (running) {
+    /* the clock never runs ahead of now (credit for wait before the last answer is lost) */
+    uint64_t room_ms = now > c->last_ack_ms ? now - c->last_ack_ms : 0;
+    if (ms > room_ms) ms = room_ms;
+    c->last_ack_ms += ms;
+  } else if (c->deadline_ms != UINT64_MAX) {
+    c->deadline_ms += ms;
+  }
+  c->waited_ms += ms;
+  c->cpu_wait_ms += ms;
 }
 
 /* Counts an automatic restart against the intensity; true if the limit is now exceeded. */
@@ -408,26 +469,64 @@ int sup_core_restart(sup_core_t *core, const char *name, uint64_t now) {
   }
 }
 
+/* " of time it could run (besides N ms waiting for a CPU, ...)" for a kill message when
+ * run-queue wait was credited since the last answer, else "". */
+static const char *s_waited_note(const sup_core_t *core, const sup_child_t *c, char *buf,
+                                 size_t len) {
+  buf[0] = '\0';
+  uint64_t timeout = c->state == SUP_CHILD_STARTING ? core->policy.start_timeout_ms
+                                                     : core->policy.heartbeat_timeout_ms;
+  if (c->waited_ms)
+    snprintf(buf, len, " of time it could run (besides %llu ms waiting for a CPU, not counted%s)",
+             (unsigned long long)c->waited_ms,
+             c->waited_ms >= timeout * SUP_CORE_WAIT_CREDIT_MAX ? ": the most credited" : "");
+  return buf;
+}
+
+/* An episode begins: only the credited run-queue wait keeps child c from being judged now, and
+ * that wait is a quarter of the timeout or more (less is only counted, as the supervisor's own
+ * short stalls are). Logged once, until it answers again. */
+static void s_starving(sup_core_t *core, sup_child_t *c, const char *what, const char *judged,
+                       uint64_t now) {
+  c->starving = true;
+  c->starved++;
+  s_log(core, CFG_LOG_WARN,
+        "actor %s (pid %d) has not %s for %llu ms, %llu ms of which it waited for a CPU "
+        "(runnable, not scheduled: an overloaded host, or a CPU limit): not counted %s",
+        c->name, c->pid, what, (unsigned long long)(now - c->answered_ms),
+        (unsigned long long)c->waited_ms, judged);
+}
+
 void sup_core_tick(sup_core_t *core, uint64_t now) {
   const sup_policy_t *p = &core->policy;
   s_observe(core, now);
   for (int i = 0; i < core->nchildren; i++) {
     sup_child_t *c = &core->children[i];
-    char why[2 * SUP_REASON_MAX];
+    char why[2 * SUP_REASON_MAX], note[160];
     switch (c->state) {
       case SUP_CHILD_STARTING:
         if (now >= c->deadline_ms && c->pid > 0) {
-          snprintf(why, sizeof why, "did not signal ready within %llu ms",
-                   (unsigned long long)p->start_timeout_ms);
+          snprintf(why, sizeof why, "did not signal ready within %llu ms%s",
+                   (unsigned long long)p->start_timeout_ms,
+                   s_waited_note(core, c, note, sizeof note));
           s_kill(core, i, why, now);
+        } else if (c->pid > 0 && c->deadline_ms != UINT64_MAX && !c->starving &&
+                   c->waited_ms >= p->start_timeout_ms / 4 &&
+                   now + c->waited_ms >= c->deadline_ms) {
+          s_starving(core, c, "signalled ready", "against its start timeout", now);
         }
         break;
       case SUP_CHILD_RUNNING:
         /* while the node stops, every child gets SIGTERM then SIGKILL in its turn anyway */
-        if (core->state != SUP_NODE_STOPPING && now - c->last_ack_ms > p->heartbeat_timeout_ms) {
-          snprintf(why, sizeof why, "hung: no heartbeat answer for %llu ms",
-                   (unsigned long long)(now - c->last_ack_ms));
+        if (core->state == SUP_NODE_STOPPING) break;
+        if (now - c->last_ack_ms > p->heartbeat_timeout_ms) {
+          snprintf(why, sizeof why, "hung: no heartbeat answer for %llu ms%s",
+                   (unsigned long long)(now - c->last_ack_ms),
+                   s_waited_note(core, c, note, sizeof note));
           s_kill(core, i, why, now);
+        } else if (!c->starving && c->waited_ms >= p->heartbeat_timeout_ms / 4 &&
+                   now - c->last_ack_ms + c->waited_ms > p->heartbeat_timeout_ms) {
+          s_starving(core, c, "answered a heartbeat", "as hung", now);
         }
         break;
       case SUP_CHILD_STOPPING:

@@ -29,7 +29,37 @@
  * every waiting deadline of the children (heartbeat, start timeout) moves by the stall's length
  * and fresh heartbeats go out at once. Without this, a supervisor paused for 2 s killed all of
  * its healthy actors as hung on resume. An actor that really hangs is still caught: the time
- * the supervisor runs on schedule counts in full. */
+ * the supervisor runs on schedule counts in full.
+ *
+ * Nor does it count time the actor could not run: a loaded host keeps a runnable process
+ * waiting on a CPU run queue, and a kill does not help a process that is starved, not hung (it
+ * restarts behind, with more work and the same few percent of a core: the catch-up crash loop
+ * of issue 11, which lost a node during a bulk load at load average 22-37 on 2 cores). Before
+ * each tick the shell samples every child that is starting, or late to answer
+ * (sup_core_wants_sched), for its scheduling counters (sup_sched.h: the run-queue wait of its
+ * threads, waits in progress included, and the CPU time of its loop thread) and passes them in
+ * (sup_core_sched). Between two samples w ms apart the child is credited with its run-queue
+ * wait, but never with more than w minus the CPU its loop thread used; its heartbeat clock (or
+ * its start deadline) moves by the credit, as by a supervisor's stall. So:
+ *   - a starved actor (runnable, waiting for a CPU) is not judged hung while it waits; an episode
+ *     (the credit alone keeps it from being judged, and it is a quarter of the timeout or more)
+ *     is logged once, until it answers again, and counted (status "starved", "cpu_wait_ms";
+ *     /metrics);
+ *   - an actor whose loop spins without answering is still killed: the CPU its loop burns is
+ *     never credited, so a full timeout of it is a hang whatever the run queue (on a host that
+ *     gives it a fifth of a core it is killed after about five timeouts of wall time);
+ *   - an actor blocked for good (asleep, or in uninterruptible disk wait, without progress)
+ *     waits on no run queue and earns no credit: killed at the timeout, as before;
+ *   - the credit between two answers is capped at SUP_CORE_WAIT_CREDIT_MAX timeouts: the wait
+ *     counted is that of all the process's threads (the heartbeat crosses ZeroMQ's I/O thread
+ *     before the loop sees it, and a write stall waits on RocksDB's threads), so a loop thread
+ *     deadlocked beside busy helper threads on a saturated host could otherwise be forgiven as
+ *     long as the saturation lasts; with the cap no hang goes unseen past that many timeouts.
+ *     A kill at the cap is a hang like any other (counted against the intensity: at most one
+ *     per cap, far below any intensity that stops a node).
+ * Restart intensity itself is unchanged: a starved actor is no longer killed, so it no longer
+ * feeds it. Without schedstat (a kernel without CONFIG_SCHED_INFO) nothing is credited: the
+ * detector works as before, and the shell says so once at start. */
 #ifndef SUP_CORE_H
 #define SUP_CORE_H
 
@@ -85,6 +115,18 @@ typedef struct {
   uint64_t start_timeout_ms;
 } sup_policy_t;
 
+/* Scheduling counters of one child process, cumulative since it started (sup_sched.h reads
+ * them). */
+typedef struct {
+  uint64_t wait_ns; /* time its threads spent runnable on a run queue, waiting for a CPU (summed
+                       over its threads) */
+  uint64_t cpu_ns;  /* time its loop thread (the main thread, which answers heartbeats) ran */
+} sup_sched_t;
+
+/* At most this many timeouts (heartbeat or start) of run-queue wait are credited to one child
+ * between two answers (see above). */
+#define SUP_CORE_WAIT_CREDIT_MAX 30
+
 typedef struct {
   char name[CFG_ID_MAX + 1];
   cfg_restart_t restart;
@@ -109,6 +151,18 @@ typedef struct {
   bool exited_at_stop;           /* its process ended while the node was stopping */
   bool killed_at_stop;           /* ... and the supervisor had to SIGKILL it */
   char exit_note[SUP_REASON_MAX];   /* the process's own last word on an exit: "" or its reason */
+  /* run-queue wait (see the header's comment): */
+  bool sched_known;              /* sched holds a sample of the current process, taken since
+                                    its last answer */
+  uint64_t sched_at_ms;          /* when it was taken */
+  sup_sched_t sched;             /* the last sample */
+  uint64_t credit_ns;            /* credit earned but not yet a whole ms */
+  uint64_t answered_ms;          /* time of the last answer (Ready, HeartbeatAck), or the spawn */
+  uint64_t waited_ms;            /* run-queue wait credited since answered_ms */
+  bool starving;                 /* the credit alone has kept it from being judged hung since
+                                    its last answer (an episode: logged once) */
+  uint64_t starved;              /* such episodes since the node started */
+  uint64_t cpu_wait_ms;          /* run-queue wait credited since the node started */
 } sup_child_t;
 
 typedef struct {
@@ -170,6 +224,18 @@ void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms);
  * ran late is where the stall is seen, whatever kind it is (the tick, a heartbeat answer and an
  * exit check it themselves). */
 void sup_core_observe(sup_core_t *core, uint64_t now);
+
+/* Whether the shell should sample child's scheduling before the tick at now: while it starts,
+ * and while it is late to answer (no answer for 1.5 heartbeat intervals), so that a node whose
+ * actors answer reads nothing. A wait in progress when sampling begins is still seen in full
+ * when it ends (sup_sched.h); only waits that began and ended before are not credited. */
+bool sup_core_wants_sched(const sup_core_t *core, int child, uint64_t now);
+
+/* The shell's sample of child's process pid at now (taken just before a tick). A sample of
+ * another pid (a predecessor's), or of a child neither starting nor running, is ignored; the
+ * first of a process, and the first after each answer, is a baseline (the shell starts its
+ * counts afresh then too: sup_sched_reset). See the header's comment for what is credited. */
+void sup_core_sched(sup_core_t *core, int child, int pid, const sup_sched_t *s, uint64_t now);
 
 /* Copies the queued actions to out (up to max) and clears the queue; returns their number. */
 int sup_core_take_actions(sup_core_t *core, sup_action_t *out, int max);

@@ -45,6 +45,17 @@ static void s_actors(FILE *f, const sup_metrics_view_t *v) {
   for (int i = 0; i < v->core->nchildren; i++) vals[i] = v->core->children[i].restarts;
   s_per_actor(f, v, "raftvisor_actor_restarts_total", "counter",
               "restarts of the actor since the node started (automatic and requested)", vals);
+  for (int i = 0; i < v->core->nchildren; i++) vals[i] = v->core->children[i].starved;
+  s_per_actor(f, v, "raftvisor_actor_starved_total", "counter",
+              "times only the actor's wait for a CPU (runnable, not scheduled) kept the hang "
+              "detector from judging it hung or late to start", vals);
+  s_head(f, "raftvisor_actor_cpu_wait_seconds_total", "counter",
+         "run-queue wait of the actor's threads not counted against it by the hang detector");
+  for (int i = 0; i < v->core->nchildren; i++) {
+    fprintf(f, "raftvisor_actor_cpu_wait_seconds_total{actor=\"");
+    s_esc(f, v->core->children[i].name);
+    fprintf(f, "\"} %.3f\n", (double)v->core->children[i].cpu_wait_ms / 1000.0);
+  }
   s_head(f, "raftvisor_actor_last_exit_code", "gauge",
          "exit code of the actor's last exit; -1 if it never exited or was killed by a signal");
   for (int i = 0; i < v->core->nchildren; i++) {
@@ -327,6 +338,13 @@ char *sup_metrics_render(const sup_metrics_view_t *v, size_t *len) {
   fprintf(f, "\"} 1\n");
   s_head(f, "raftvisor_supervisor_uptime_seconds", "gauge", "time since the supervisor started");
   fprintf(f, "raftvisor_supervisor_uptime_seconds %.3f\n", (double)v->uptime_ms / 1000.0);
+  s_counter(f, "raftvisor_supervisor_stalls_total",
+            "times the supervisor ran late (paused, an overloaded host): not counted against "
+            "any actor's heartbeat", v->core->stalls);
+  s_head(f, "raftvisor_supervisor_stalled_seconds_total", "counter",
+         "total lateness of those stalls");
+  fprintf(f, "raftvisor_supervisor_stalled_seconds_total %.3f\n",
+          (double)v->core->stalled_ms / 1000.0);
   char *hjson = NULL;
   size_t hlen = 0;
   bool healthy = sup_health_verdict(v, &hjson, &hlen);

@@ -20,6 +20,7 @@
 #include "sup_lock.h"
 #include "sup_metrics.h"
 #include "sup_preflight.h"
+#include "sup_sched.h"
 #include "sup_spawn.h"
 
 #define S_MAX_PENDING_STOPS 16
@@ -67,6 +68,8 @@ typedef struct {
   sup_fence_count_t fences[SUP_METRICS_FENCE_MAX];
   int nfences;
   sup_http_t *http;         /* metrics.listen, or NULL */
+  bool sched;               /* the kernel keeps run-queue wait (sup_sched.h) */
+  sup_sched_proc_t sched_procs[SUP_MAX_CHILDREN]; /* each child's threads as last sampled */
 } sup_node_t;
 
 static uint64_t s_now(void) { return rv_mono_ms(); }
@@ -224,6 +227,22 @@ static int s_after_event(sup_node_t *n) {
 
 static void s_take_inbox(sup_node_t *n);
 
+/* How long each starting or running child waited for a CPU since the last tick: the core
+ * credits that wait to its heartbeat clock or start deadline (sup_core.h), just before it judges
+ * them. */
+static void s_sample_sched(sup_node_t *n) {
+  if (!n->sched) return;
+  uint64_t now = s_now();
+  for (int i = 0; i < n->core.nchildren; i++) {
+    const sup_child_t *c = &n->core.children[i];
+    if (!sup_core_wants_sched(&n->core, i, now)) continue;
+    if (!c->sched_known) sup_sched_reset(&n->sched_procs[i]); /* the core takes a baseline */
+    sup_sched_t st;
+    if (sup_sched_sample(&n->sched_procs[i], c->pid, now * 1000000u, &st) == 0)
+      sup_core_sched(&n->core, i, c->pid, &st, now);
+  }
+}
+
 static int s_on_timer(zloop_t *loop, int id, void *arg) {
   sup_node_t *n = arg;
   n->timer_id = -1;
@@ -231,6 +250,7 @@ static int s_on_timer(zloop_t *loop, int id, void *arg) {
    * this process waited for the CPU are taken in first, or the tick below would judge actors
    * on answers sitting unread in the inbox (killed as hung under load) */
   s_take_inbox(n);
+  s_sample_sched(n);
   sup_core_tick(&n->core, s_now());
   return s_after_event(n);
 }
@@ -443,6 +463,8 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
   rep.state = (char *)sup_node_state_name(n->core.state);
   rep.run_dir = (char *)n->cfg->run_dir;
   rep.insecure = n->cfg->security_insecure;
+  rep.supervisor_stalls = n->core.stalls;
+  rep.supervisor_stalled_ms = n->core.stalled_ms;
   for (int i = 0; i < n->core.nchildren; i++) rep.auth_refused += n->metrics[i].mb.auth_refused;
   /* a health report older than three ping intervals means the monitor itself is not reporting */
   bool fresh = n->health &&
@@ -466,6 +488,8 @@ static void s_status(sup_node_t *n, zframe_t *identity, uint64_t corr) {
     a->restarts = c->restarts;
     a->last_exit = (char *)c->last_exit;
     a->restart_type = (char *)s_restart_type(c->restart);
+    a->cpu_wait_ms = c->cpu_wait_ms;
+    a->starved = c->starved;
     if (c->state == SUP_CHILD_RUNNING) {
       a->loop_lag_p99_us = n->metrics[i].loop_lag_p99_us;
       a->loop_lag_max_us = n->metrics[i].loop_lag_max_us;
@@ -803,6 +827,10 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd) {
   else
     rv_info("security: CURVE on the raft and client ports (%d node keys, %d client keys)",
             cfg->nnodes, cfg->nclients);
+  n->sched = sup_sched_supported();
+  if (!n->sched)
+    rv_warn("this kernel keeps no run-queue wait (/proc/PID/schedstat: CONFIG_SCHED_INFO): an "
+            "actor that waits for a CPU on an overloaded host may be taken for hung");
   sup_core_init(&n->core, cfg);
   sup_core_start(&n->core, s_now());
   if (s_after_event(n) == 0) zloop_start(n->loop);

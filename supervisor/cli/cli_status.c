@@ -21,7 +21,11 @@ static void s_help(void) {
       "                     health, health_reason, actors[] with name, pid, state, uptime_ms,\n"
       "                     restarts, last_exit, health, health_reason, health_rtt_us, restart,\n"
       "                     loop_lag_p99_us, loop_lag_max_us, loop_lag_samples (0 until the\n"
-      "                     actor's first heartbeat answer); security {insecure, auth_refused}\n"
+      "                     actor's first heartbeat answer), cpu_wait_ms and starved (run-queue\n"
+      "                     wait not counted against it as a hang, and the times that alone\n"
+      "                     kept it from being judged hung); supervisor_stalls and\n"
+      "                     supervisor_stalled_ms (the supervisor ran late; not counted against\n"
+      "                     any actor); security {insecure, auth_refused}\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error, 3 node not running.\n");
 }
 
@@ -52,6 +56,8 @@ static void s_print_json(const Rv__StatusReply *r) {
   cli_json_str(r->run_dir);
   printf(",\"security\":{\"insecure\":%s,\"auth_refused\":%llu}", r->insecure ? "true" : "false",
          (unsigned long long)r->auth_refused);
+  printf(",\"supervisor_stalls\":%llu,\"supervisor_stalled_ms\":%llu",
+         (unsigned long long)r->supervisor_stalls, (unsigned long long)r->supervisor_stalled_ms);
   if (r->raft) {
     const Rv__RaftState *rs = r->raft;
     printf(",\"raft\":{\"role\":");
@@ -126,9 +132,10 @@ static void s_print_json(const Rv__StatusReply *r) {
            (unsigned long long)a->port_replies_dropped, (unsigned long long)a->port_conns_refused);
     cli_json_str(a->restart_type);
     printf(",\"loop_lag_p99_us\":%llu,\"loop_lag_max_us\":%llu,\"loop_lag_samples\":%llu,"
-           "\"port_inflight\":%llu}",
+           "\"port_inflight\":%llu,\"cpu_wait_ms\":%llu,\"starved\":%llu}",
            (unsigned long long)a->loop_lag_p99_us, (unsigned long long)a->loop_lag_max_us,
-           (unsigned long long)a->loop_lag_samples, (unsigned long long)a->port_inflight);
+           (unsigned long long)a->loop_lag_samples, (unsigned long long)a->port_inflight,
+           (unsigned long long)a->cpu_wait_ms, (unsigned long long)a->starved);
   }
   printf("]}\n");
 }
@@ -194,6 +201,10 @@ static void s_print_text(const Rv__StatusReply *r) {
     printf("%-16s %-8s %-9s %-8s %-8u %-22s %-19s %s\n", a->name, pid, a->state, uptime,
            a->restarts, health, lag, a->last_exit[0] ? a->last_exit : "-");
     if (a->health_reason[0]) printf("%-16s   health: %s\n", "", a->health_reason);
+    if (a->starved)
+      printf("%-16s   starved: %llu times only its wait for a CPU (%llu ms in all) kept it from "
+             "being judged hung: an overloaded host\n", "", (unsigned long long)a->starved,
+             (unsigned long long)a->cpu_wait_ms);
     if (a->bad_frames || a->port_rejected || a->port_busy || a->port_replies_dropped ||
         a->port_conns_refused)
       printf("%-16s   refused: %llu bad frames; tcp port: %llu messages dropped, %llu requests "

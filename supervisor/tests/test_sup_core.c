@@ -1,5 +1,6 @@
 /* Unit tests of the supervisor's pure core: start order, backoff, intensity, liveness, stop
- * order, restart types, all on a fake clock. */
+ * order, restart types, the supervisor's own stalls and its children's run-queue wait, all on a
+ * fake clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -478,9 +479,40 @@ static void test_stale_pids_ignored(void **state) {
   assert_int_equal(c.children[0].restarts, 0);
 }
 
-/* Runs the supervisor's loop as the shell does: tick at t, answer heartbeats from the children
- * in `answering` (a bit per child) at t, arm the timer. Returns the child SIGKILLed, or -1. */
-static int s_loop_step(sup_core_t *c, uint64_t t, unsigned answering, uint64_t *wake) {
+/* ---- the shell's loop, simulated: the supervisor's stalls, a child's run-queue wait ----------
+ * A simulated child process: over each stretch of wall time its threads wait on a run queue
+ * wait_pm per mille of it (summed over threads: above 1000 when several wait at once) and its
+ * loop thread runs cpu_pm per mille. */
+typedef struct {
+  sup_sched_t st;
+  unsigned wait_pm, cpu_pm;
+} s_proc_t;
+
+static void s_proc_run(s_proc_t *p, uint64_t ms) {
+  p->st.wait_ns += ms * 1000000u * p->wait_pm / 1000u;
+  p->st.cpu_ns += ms * 1000000u * p->cpu_pm / 1000u;
+}
+
+/* Counts the LOG actions whose text holds needle. */
+static int s_count_logs(const s_acts_t *r, const char *needle) {
+  int k = 0;
+  for (int i = 0; i < r->n; i++)
+    if (r->a[i].kind == SUP_ACT_LOG && strstr(r->a[i].text, needle)) k++;
+  return k;
+}
+
+/* The shell's timer event, for a node whose children have pids 100, 101, ...: child 0's process
+ * p (NULL: none) moves on to t and is sampled if the core wants it (it is late), as the shell
+ * does; then the tick; children in `answering` (a bit per child) answer their heartbeats at t;
+ * the timer is armed (*wake: when it fires). Returns the child SIGKILLed, or -1; *starving_logs
+ * (if given) counts the lines that say a wait for a CPU was not counted. */
+static int s_step(sup_core_t *c, s_proc_t *p, uint64_t *prev, uint64_t t, unsigned answering,
+                  uint64_t *wake, int *starving_logs) {
+  if (p) {
+    s_proc_run(p, t - *prev);
+    *prev = t;
+    if (sup_core_wants_sched(c, 0, t)) sup_core_sched(c, 0, 100, &p->st, t);
+  }
   sup_core_tick(c, t);
   s_acts_t r = s_take(c);
   int killed = -1;
@@ -489,10 +521,16 @@ static int s_loop_step(sup_core_t *c, uint64_t t, unsigned answering, uint64_t *
       sup_core_heartbeat_ack(c, r.a[i].child, 100 + r.a[i].child, t);
     if (r.a[i].kind == SUP_ACT_SIGNAL && r.a[i].sig == SIGKILL) killed = r.a[i].child;
   }
+  if (starving_logs) *starving_logs += s_count_logs(&r, "waited for a CPU");
   uint64_t ms = sup_core_next_timeout(c, t);
   sup_core_armed(c, t, ms ? ms : 1);
   *wake = t + (ms ? ms : 1);
   return killed;
+}
+
+/* The loop without run-queue samples (the supervisor's own stalls). */
+static int s_loop_step(sup_core_t *c, uint64_t t, unsigned answering, uint64_t *wake) {
+  return s_step(c, NULL, NULL, t, answering, wake, NULL);
 }
 
 /* A supervisor that was itself stopped (SIGSTOP, a loaded host) for 2 s must not take its
@@ -541,6 +579,219 @@ static void test_hang_caught_by_a_late_supervisor(void **state) {
   assert_true(c.stalls > 0); /* every step was late, and counted as such */
 }
 
+/* An actor that is runnable but not scheduled (a loaded host, or a CPU quota: it gets a few per
+ * mille of a CPU) answers nothing for 10 s. It is not hung: the
+ * wait is credited, logged once for the episode, counted; a second episode counts again. (Before:
+ * killed "hung: no heartbeat answer for 1002 ms", restarted behind, killed again...) */
+static void test_starved_actor_is_not_killed(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  s_proc_t p = {.wait_pm = 990, .cpu_pm = 3};
+  uint64_t t = 0, prev = 0, wake = 0;
+  int logs = 0;
+  for (; t < 1000; t = wake)
+    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  for (uint64_t end = t + 10000; t < end; t = wake) /* a0 starves: no answer for 10 s */
+    assert_int_equal(s_step(&c, &p, &prev, t, 2, &wake, &logs), -1);
+  assert_int_equal(c.children[0].state, SUP_CHILD_RUNNING);
+  assert_int_equal(logs, 1); /* once per episode, not per tick */
+  assert_int_equal(c.children[0].starved, 1);
+  assert_true(c.children[0].cpu_wait_ms >= 9000);
+  assert_true(c.children[0].starving);
+  /* it answers: the episode ends; a later one is logged and counted again */
+  for (uint64_t end = t + 2000; t < end; t = wake)
+    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  assert_false(c.children[0].starving);
+  for (uint64_t end = t + 4000; t < end; t = wake)
+    assert_int_equal(s_step(&c, &p, &prev, t, 2, &wake, &logs), -1);
+  assert_int_equal(logs, 2);
+  assert_int_equal(c.children[0].starved, 2);
+  assert_int_equal(c.children[0].restarts, 0);
+  assert_int_equal(c.children[1].starved, 0); /* never sampled, never credited */
+}
+
+/* An actor whose loop spins without answering is still killed, even on a host that keeps it
+ * waiting most of the time and with its other threads waiting too (the summed wait exceeds the
+ * wall time): the CPU its loop burns is never credited. With 40% of a CPU it is killed about
+ * 2 s after its last answer. */
+static void test_spinning_actor_is_killed_though_it_waits(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  s_proc_t p = {.wait_pm = 1600, .cpu_pm = 400};
+  uint64_t t = 0, prev = 0, wake = 0, hung_at = 0;
+  int logs = 0, killed = -1;
+  for (; t < 1000; t = wake)
+    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  hung_at = t;
+  for (; killed < 0 && t < hung_at + 20000; t = wake)
+    killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+  assert_int_equal(killed, 0);
+  /* sampled from the first tick 300 ms (1.5 heartbeat intervals) or more after its last answer
+   * (the heartbeat at 400 ms), then charged 40% of the time: its 1000 ms are reached
+   * 400 + 600 / 0.4 = 1900 ms after it */
+  uint64_t after = prev - c.children[0].answered_ms;
+  assert_true(after >= 1900 && after <= 2100);
+  assert_non_null(strstr(c.children[0].kill_reason, "hung: no heartbeat answer for"));
+  assert_non_null(strstr(c.children[0].kill_reason, "ms waiting for a CPU, not counted"));
+  assert_int_equal(c.children[1].state, SUP_CHILD_RUNNING);
+}
+
+/* An actor blocked for good (asleep on a lock, or in uninterruptible disk wait) waits on no run
+ * queue: nothing is credited and it is killed at the timeout, as before. A little wait of its
+ * other threads (a ZeroMQ I/O thread woken by each heartbeat on a loaded host) delays that by
+ * no more than that wait. */
+static void test_blocked_actor_is_killed(void **state) {
+  for (unsigned helpers = 0; helpers <= 100; helpers += 100) {
+    sup_core_t c;
+    s_bring_up(&c, 2, 0);
+    s_proc_t p = {.wait_pm = 0, .cpu_pm = 50};
+    uint64_t t = 0, prev = 0, wake = 0, hung_at;
+    int logs = 0, killed = -1;
+    for (; t < 1000; t = wake)
+      assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+    hung_at = t;
+    p.wait_pm = helpers; /* the loop thread sleeps: no CPU, no wait of its own */
+    p.cpu_pm = 0;
+    for (; killed < 0 && t < hung_at + 20000; t = wake)
+      killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+    assert_int_equal(killed, 0);
+    uint64_t after = prev - c.children[0].answered_ms; /* since its last answer */
+    if (helpers == 0) {
+      assert_true(after > 1000 && after <= 1100);
+      assert_non_null(strstr(c.children[0].kill_reason, "hung: no heartbeat answer for 10"));
+      assert_null(strstr(c.children[0].kill_reason, "CPU"));
+    } else {
+      assert_true(after > 1050 && after <= 1300); /* 10% of the wall time after 300 ms credited */
+    }
+    assert_int_equal(logs, 0);
+  }
+}
+
+/* The credit per answer is capped (SUP_CORE_WAIT_CREDIT_MAX timeouts): a loop thread that is
+ * deadlocked beside helper threads that wait all the time on a saturated host is killed at the
+ * cap, not never. */
+static void test_wait_credit_is_capped(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  s_proc_t p = {.wait_pm = 0, .cpu_pm = 0};
+  uint64_t t = 0, prev = 0, wake = 0, hung_at;
+  int logs = 0, killed = -1;
+  for (; t < 1000; t = wake)
+    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  hung_at = t;
+  p.wait_pm = 2000;
+  for (; killed < 0 && t < hung_at + 100000; t = wake)
+    killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+  assert_int_equal(killed, 0);
+  uint64_t after = prev - c.children[0].answered_ms, cap = 1000u * SUP_CORE_WAIT_CREDIT_MAX;
+  assert_true(after > cap + 1000 && after <= cap + 1300);
+  assert_int_equal(logs, 1);
+  assert_non_null(strstr(c.children[0].kill_reason, "not counted: the most credited"));
+}
+
+/* A child slow to start because it waits for a CPU (a restarted kv-store opening RocksDB on a
+ * host that gives it a few per mille of a core) is not killed at its start timeout; the episode
+ * is logged once. One that then stops making progress (no more wait) is killed at its deadline
+ * moved by the wait credited. */
+static void test_start_deadline_credits_cpu_wait(void **state) {
+  sup_core_t c;
+  s_setup_cfg(1);
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  s_take(&c);
+  sup_core_spawned(&c, 0, 100, 0);
+  s_proc_t p = {.wait_pm = 950, .cpu_pm = 20};
+  uint64_t prev = 0, t;
+  int logs = 0;
+  sup_core_sched(&c, 0, 100, &p.st, 0); /* the baseline */
+  for (t = 100; t <= 12000; t += 100) {
+    s_proc_run(&p, t - prev);
+    prev = t;
+    sup_core_sched(&c, 0, 100, &p.st, t);
+    sup_core_tick(&c, t);
+    s_acts_t r = s_take(&c);
+    assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, 0), -1);
+    logs += s_count_logs(&r, "waited for a CPU");
+  }
+  assert_int_equal(logs, 1);
+  assert_int_equal(c.children[0].starved, 1);
+  assert_int_equal(c.children[0].state, SUP_CHILD_STARTING);
+  /* 12 s in, 0.95 of it credited: the deadline is about 5000 + 11400 */
+  assert_true(c.children[0].deadline_ms >= 16000 && c.children[0].deadline_ms <= 16500);
+  p.wait_pm = 0; /* stuck for good */
+  int k = -1;
+  for (; k < 0 && t <= 30000; t += 100) {
+    s_proc_run(&p, t - prev);
+    prev = t;
+    sup_core_sched(&c, 0, 100, &p.st, t);
+    sup_core_tick(&c, t);
+    s_acts_t r = s_take(&c);
+    k = s_find(&r, SUP_ACT_SIGNAL, 0);
+  }
+  assert_true(k >= 0);
+  assert_true(prev >= 16000 && prev <= 16500);
+  assert_non_null(strstr(c.children[0].kill_reason,
+                         "did not signal ready within 5000 ms of time it could run (besides"));
+  /* a Ready in time after a credited start resets the episode */
+  sup_core_exited(&c, 100, SIGNAL_STATUS(SIGKILL), prev);
+  s_take(&c);
+  assert_int_equal(c.children[0].state, SUP_CHILD_STARTING);
+  assert_false(c.children[0].starving);
+  assert_int_equal(c.children[0].waited_ms, 0);
+}
+
+/* Samples of another process (a predecessor's pid, a pid not yet confirmed) credit nothing, and
+ * the first sample of a process is only its baseline: a restarted child is not credited with
+ * what its predecessor's counters said. */
+static void test_sched_samples_of_other_processes_ignored(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 1, 0);
+  sup_sched_t a = {.wait_ns = 5000000000u, .cpu_ns = 0};
+  sup_core_sched(&c, 0, 999, &a, 100); /* not its pid */
+  assert_false(c.children[0].sched_known);
+  sup_core_sched(&c, 0, 100, &a, 100); /* baseline: 5 s waited before, nothing credited */
+  assert_true(c.children[0].sched_known);
+  assert_int_equal(c.children[0].cpu_wait_ms, 0);
+  a.wait_ns += 50000000u; /* 50 ms more in 100 ms */
+  sup_core_sched(&c, 0, 100, &a, 200);
+  assert_int_equal(c.children[0].cpu_wait_ms, 50);
+  assert_int_equal(c.children[0].last_ack_ms, 50);
+  a.wait_ns = 1000000u; /* the sum went down (threads ended): nothing this time */
+  sup_core_sched(&c, 0, 100, &a, 300);
+  assert_int_equal(c.children[0].cpu_wait_ms, 50);
+  /* the process is restarted: the new one's first sample is a baseline again */
+  sup_core_exited(&c, 100, SIGNAL_STATUS(SIGKILL), 400);
+  s_take(&c);
+  sup_core_spawned(&c, 0, 101, 400);
+  a.wait_ns = 9000000000u;
+  sup_core_sched(&c, 0, 101, &a, 500);
+  assert_int_equal(c.children[0].cpu_wait_ms, 50);
+  assert_int_equal(c.children[0].deadline_ms, 400 + 5000);
+}
+
+/* Who the shell samples: a starting child always; a running one only once it is late (no answer
+ * for 1.5 heartbeat intervals), so a node whose actors answer reads nothing from /proc; nobody
+ * while the node stops. */
+static void test_only_late_or_starting_children_are_sampled(void **state) {
+  sup_core_t c;
+  s_setup_cfg(2);
+  sup_core_init(&c, &s_cfg);
+  sup_core_start(&c, 0);
+  s_take(&c);
+  assert_false(sup_core_wants_sched(&c, 0, 0)); /* spawn asked, no pid yet */
+  sup_core_spawned(&c, 0, 100, 0);
+  assert_true(sup_core_wants_sched(&c, 0, 10));
+  sup_core_ready(&c, 0, 100, 50);
+  assert_false(sup_core_wants_sched(&c, 0, 50 + 299));
+  assert_true(sup_core_wants_sched(&c, 0, 50 + 300)); /* interval 200: late at 300 */
+  sup_core_heartbeat_ack(&c, 0, 100, 400);
+  assert_false(sup_core_wants_sched(&c, 0, 400 + 299));
+  assert_false(sup_core_wants_sched(&c, 1, 1000)); /* never spawned */
+  assert_false(sup_core_wants_sched(&c, 7, 1000)); /* no such child */
+  sup_core_stop(&c, 0, "operator asked", 1000);
+  assert_false(sup_core_wants_sched(&c, 0, 5000));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_starts_in_order_waiting_for_ready),
@@ -562,6 +813,13 @@ int main(void) {
       cmocka_unit_test(test_stale_pids_ignored),
       cmocka_unit_test(test_paused_supervisor_kills_no_one),
       cmocka_unit_test(test_hang_caught_by_a_late_supervisor),
+      cmocka_unit_test(test_starved_actor_is_not_killed),
+      cmocka_unit_test(test_spinning_actor_is_killed_though_it_waits),
+      cmocka_unit_test(test_blocked_actor_is_killed),
+      cmocka_unit_test(test_wait_credit_is_capped),
+      cmocka_unit_test(test_start_deadline_credits_cpu_wait),
+      cmocka_unit_test(test_sched_samples_of_other_processes_ignored),
+      cmocka_unit_test(test_only_late_or_starting_children_are_sampled),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
