@@ -157,6 +157,14 @@ int kv_concat_srcs_encode(const kv_bytes_t *srcs, size_t n, kv_buf_t *out, rv_er
  * RV_EDECODE when data is not such a list (truncated, trailing bytes, n over cap or 0). */
 int kv_concat_srcs_decode(const kv_bytes_t *data, kv_bytes_t *srcs, size_t cap, size_t *n);
 
+/* Whether buf is a command of a build newer than this one: a known version whose layout
+ * (the one every op shares, above) parses to its last byte, carrying an op number this build
+ * does not know (kv_cmd_decode refuses it as RV_EDECODE). Then *op is that number. A newer
+ * build's op is only ever proposed once every member knows it (kv_feature.h), so a replica
+ * that meets one is older than the cluster and must stop; bytes that do not parse are garbage
+ * instead, and are applied as a failed command, identically on every replica. */
+bool kv_cmd_newer(const uint8_t *buf, size_t len, uint8_t *op);
+
 /* Peeks at the client id and sequence number of an encoded command without decoding the rest;
  * returns false when the header is truncated or of an unknown version. */
 bool kv_cmd_peek_session(const uint8_t *buf, size_t len, uint64_t *client_id, uint64_t *seq);
