@@ -50,7 +50,9 @@
 #define KV_OWNER_MAX 64                   /* bytes in an owner or group name */
 #define KV_PERM_MAX 07777                 /* permission bits, sticky/setuid/setgid included */
 
-/* Operations. The numbers are on the wire and in the replicated state: never renumber. */
+/* Operations. The numbers are on the wire and in the replicated state: never renumber. A new
+ * op needs a level in kv_feature.c's table (and KV_FEATURE_LEVEL bumped): the leader proposes it
+ * only once every member's build knows it. */
 typedef enum {
   KV_OP_MKDIR = 1,  /* path, perm, owner, group; KV_F_PARENTS = mkdir -p */
   KV_OP_PUT = 2,    /* path, perm, owner, group, data; KV_F_PARENTS, KV_F_OVERWRITE */
