@@ -148,7 +148,8 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *key, cons
         s_json_str(st->health);
         printf(",\"version\":");
         s_json_str(st->version);
-        printf(",\"feature_level\":%u,\"cluster_level\":", st->feature_level ? st->feature_level : 1);
+        printf(",\"feature_level\":%u,\"cluster_level\":",
+               st->feature_level ? st->feature_level : 1);
         if (st->cluster_level) printf("%u", st->cluster_level);
         else printf("null");
         printf(",\"uptime_ms\":%llu,\"error\":null}", (unsigned long long)st->uptime_ms);

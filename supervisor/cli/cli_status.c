@@ -92,8 +92,8 @@ static void s_print_json(const Rv__StatusReply *r) {
       printf(",\"match\":%llu,\"next\":%llu,\"state\":", (unsigned long long)rs->peers[i]->match,
              (unsigned long long)rs->peers[i]->next);
       cli_json_str(rs->peers[i]->state);
-      printf(",\"learner\":%s,\"active\":%s,\"feature_level\":", rs->peers[i]->learner ? "true" : "false",
-             rs->peers[i]->active ? "true" : "false");
+      printf(",\"learner\":%s,\"active\":%s,\"feature_level\":",
+             rs->peers[i]->learner ? "true" : "false", rs->peers[i]->active ? "true" : "false");
       if (rs->peers[i]->feature_level) printf("%u}", rs->peers[i]->feature_level);
       else printf("null}");
     }
@@ -177,7 +177,8 @@ static void s_print_text(const Rv__StatusReply *r) {
     printf("%s\n", rs->n_learners ? "" : " -");
     for (size_t i = 0; i < rs->n_peers; i++) {
       char level[16] = "?";
-      if (rs->peers[i]->feature_level) snprintf(level, sizeof level, "%u", rs->peers[i]->feature_level);
+      if (rs->peers[i]->feature_level)
+        snprintf(level, sizeof level, "%u", rs->peers[i]->feature_level);
       printf("  peer %-8s match %-10llu next %-10llu level %-2s %s%s%s\n", rs->peers[i]->node,
              (unsigned long long)rs->peers[i]->match, (unsigned long long)rs->peers[i]->next,
              level, rs->peers[i]->state, rs->peers[i]->learner ? " learner" : "",

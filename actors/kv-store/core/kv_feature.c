@@ -59,7 +59,8 @@ int kv_feature_gate(const kv_feature_view_t *v, unsigned need, char *why, size_t
   s_add(why, cap, &at, "needs every node at feature level %u", need);
   if (!below && !silent) { /* only levels that may still come */
     for (size_t i = 0, k = 0; i < v->n; i++)
-      if (!v->m[i].level) s_add(why, cap, &at, "%s%s", k++ ? ", " : "; the level of ", v->m[i].node);
+      if (!v->m[i].level)
+        s_add(why, cap, &at, "%s%s", k++ ? ", " : "; the level of ", v->m[i].node);
     s_add(why, cap, &at, " is not known yet (the leader has not heard it since it began to "
                          "lead): retry");
     return RV_EUNAVAIL;

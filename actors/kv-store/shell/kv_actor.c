@@ -59,6 +59,14 @@ void kv_attach(kv_actor_t *s) {
  * with its own level, the others as their frames last said (PeerProgress.feature_level). A
  * RaftState that names no member (not a leader's; or a raft-peer that does not say) leaves this
  * node alone in the view. */
+static void s_levels_alone(kv_actor_t *s) {
+  kv_feature_member_t *m = &s->levels.m[0];
+  snprintf(m->node, sizeof m->node, "%s", s->cfg->node_id);
+  m->level = s->core_cfg.feature_level;
+  m->active = true;
+  s->levels.n = 1;
+}
+
 static void s_levels(kv_actor_t *s, const Rv__RaftState *rs) {
   kv_feature_view_t *v = &s->levels;
   memset(v, 0, sizeof *v);
@@ -79,21 +87,12 @@ static void s_levels(kv_actor_t *s, const Rv__RaftState *rs) {
         m->active = rs->peers[k]->active;
       }
   }
-  if (v->n == 0) {
-    snprintf(v->m[0].node, sizeof v->m[0].node, "%s", s->cfg->node_id);
-    v->m[0].level = s->core_cfg.feature_level;
-    v->m[0].active = true;
-    v->n = 1;
-  }
+  if (v->n == 0) s_levels_alone(s);
 }
 
 int kv_feature_admit(kv_actor_t *s, int op, char *why, size_t cap) {
   s->levels.settling = kv_now_ms() - s->leader_since_ms < KV_LEVEL_SETTLE_MS;
-  if (s->levels.n == 0) { /* no RaftState yet: this node alone */
-    snprintf(s->levels.m[0].node, sizeof s->levels.m[0].node, "%s", s->cfg->node_id);
-    s->levels.m[0].level = s->core_cfg.feature_level;
-    s->levels.n = 1;
-  }
+  if (s->levels.n == 0) s_levels_alone(s); /* no RaftState yet */
   unsigned need = kv_feature_op_level(op);
   return kv_feature_gate(&s->levels, need ? need : KV_FEATURE_LEVEL + 1, why, cap);
 }

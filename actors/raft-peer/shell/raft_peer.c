@@ -441,9 +441,12 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
                        p->cfg->nodes[node].id, b->cluster, (unsigned long long)b->from);
       } else if (raft_peer_gate_frame(p, node, b->incarnation)) {
         uint32_t level = b->says_level ? b->feature_level : 1; /* older builds say none */
-        if (level != p->peer_level[node] && level)
-          rv_info("node %s says feature level %u%s", p->cfg->nodes[node].id, level,
-                  b->says_level ? "" : " (a build that does not say its level)");
+        if (level != p->peer_level[node] && level) { /* a change: rare, unless forged */
+          static rv_log_limit_t level_limit;
+          rv_log_limited(&level_limit, CFG_LOG_INFO, "node %s says feature level %u%s",
+                         p->cfg->nodes[node].id, level,
+                         b->says_level ? "" : " (a build that does not say its level)");
+        }
         p->peer_level[node] = level ? level : p->peer_level[node];
         s_step_batch(p, node, b);
         raft_peer_gate_merge_known(p, node, b);
