@@ -72,6 +72,9 @@ digests_equal 3
 
 # a downgrade: n3 stopped, an append applied without it, n3 back at level 1
 stop_node "$T/n3.yaml"
+# (the test variable takes this build's levels only, and says so at start)
+expect_fail 1 "RV_TEST_FEATURE_LEVEL=\"3\": expected a feature level 1..2" \
+  env RV_TEST_FEATURE_LEVEL=3 "$RV" start --daemon -c "$T/n3.yaml"
 out=$(fs 1 --json -appendToFile "$T/c" /d/f) || fail "an append while n3 is stopped: $out"
 index=$(echo "$out" | jq -r .index)
 log "appended at index $index while n3 was stopped; starting n3 at level 1"
