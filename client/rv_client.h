@@ -103,6 +103,10 @@ typedef struct {
   char health[160];       /* "healthy" or "unhealthy: why" */
   char version[32];
   uint64_t uptime_ms;
+  unsigned feature_level; /* the replicated commands its build knows (actors/kv-store/core/
+                             kv_feature.h); 0 = a build that does not say (level 1) */
+  unsigned cluster_level; /* on the leader: the least level over the members (what writes
+                             may use); 0 on a follower, which does not gather the levels */
 } rv_client_node_status_t;
 
 /* One chunk of a node's store image, as FS_SNAPSHOT_READ answers it (kv.proto SnapshotImage). */
@@ -230,7 +234,10 @@ typedef struct {
                                    RV_ETIMEDOUT when no node decided it in time;
                                    RV_ERECOVERY (25021): a write while the cluster is being
                                    rebuilt from its remote copy (read-only); msg is then
-                                   exactly RV_ERECOVERY_MSG */
+                                   exactly RV_ERECOVERY_MSG;
+                                   RV_EFEATURE (70): a write some member's build does not
+                                   know (an older build: the message names the level the op
+                                   needs and the nodes below it); upgrade them */
   char msg[RV_CLIENT_MSG_MAX];  /* "" on success; the server's (or the client's) reason */
   uint64_t index;               /* writes: the log index that decided it; reads: the index the
                                    answer was read at */

@@ -357,6 +357,8 @@ int rv_client_result_fill(rv_client_result_t *res, const Rv__FsReply *r) {
     o->last_index = ns->last_index;
     o->db_size = ns->db_size;
     o->uptime_ms = ns->uptime_ms;
+    o->feature_level = ns->feature_level;
+    o->cluster_level = ns->cluster_level;
   }
   if (r->n_xattrs) {
     res->xattrs = calloc(r->n_xattrs, sizeof *res->xattrs);

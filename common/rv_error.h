@@ -42,9 +42,15 @@
   X(ECORRUPT, 25, "corrupt data")                                                    \
   X(EPERM, 26, "permission denied")                                                  \
   X(EINTERNAL, 27, "internal error")                                                 \
+  X(EFEATURE, 70, "a node runs a build that does not know this command")             \
   X(ERECOVERY, 25021, "Namespace is under recovery mode, and is read-only.")
 
-/* RV_ERECOVERY keeps the number JindoFS gives this condition (25021), so scripts written for it
+/* RV_EFEATURE: the leader refuses a command that some member of the cluster could not apply
+ * (its build's feature level is below the command's: actors/kv-store/core/kv_feature.h); the
+ * message names the level and the nodes below it. Not retriable: upgrade those nodes. (70: the
+ * first of the block 70-79 this feature numbers its wire values in.)
+ *
+ * RV_ERECOVERY keeps the number JindoFS gives this condition (25021), so scripts written for it
  * keep matching. A write refused because the cluster is being rebuilt from the off-cluster
  * replica carries exactly this message (printed by `raftvisor fs` as it is): */
 #define RV_ERECOVERY_MSG \

@@ -20,15 +20,18 @@ static void s_help(void) {
       "client port, and prints one line per node: node, address, Raft role, term, leader,\n"
       "commit index, applied index, lag (the highest commit index answered minus this node's\n"
       "applied index), database size, health (as the node's kv-store sees it: attached to its\n"
-      "raft-peer and a leader known), version, uptime (of its kv-store). Needs no access to the\n"
-      "node's run directory: it works from any host that reaches the client ports.\n"
+      "raft-peer and a leader known), version, feature level (the replicated commands its\n"
+      "build knows; 1? = an older build that does not say), uptime (of its kv-store). Needs\n"
+      "no access to the node's run directory: it works from any host that reaches the client\n"
+      "ports.\n"
       "  -c, --config FILE     a node's YAML (cluster.nodes, and security for the keys)\n"
       "  --key FILE            the client's CURVE key pair (default $RV_CLIENT_KEY, else the\n"
       "                        YAML's security.client-key)\n"
       "  -w, --write-out FMT   table (default) or json: {\"schema_version\":1, \"cluster\",\n"
       "                        \"nodes\":[{node, address, reachable, role, term, leader, commit,\n"
-      "                        applied, lag, db_size, health, version, uptime_ms, error}]}\n"
-      "                        (absent values are null)\n"
+      "                        applied, lag, db_size, health, version, feature_level,\n"
+      "                        cluster_level, uptime_ms, error}]} (absent values are null;\n"
+      "                        cluster_level: the leader's, the least over the members)\n"
       "Exit codes: 0 every node answered, 1 some did not, 2 usage error, 3 none did.\n");
 }
 
@@ -120,9 +123,9 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *key, cons
     s_json_str(cfg->cluster_id);
     printf(",\"nodes\":[");
   } else {
-    printf("%-8s %-22s %-13s %-6s %-8s %-10s %-10s %-6s %-9s %-9s %-8s %s\n", "NODE", "ADDRESS",
-           "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAG", "DB SIZE", "VERSION", "UPTIME",
-           "HEALTH");
+    printf("%-8s %-22s %-13s %-6s %-8s %-10s %-10s %-6s %-9s %-9s %-5s %-8s %s\n", "NODE",
+           "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAG", "DB SIZE", "VERSION",
+           "LEVEL", "UPTIME", "HEALTH");
   }
   for (int i = 0; i < cfg->nnodes; i++) {
     const s_row_t *r = &rows[i];
@@ -145,26 +148,33 @@ int cli_endpoints_run(const char *cmd, const char *config, const char *key, cons
         s_json_str(st->health);
         printf(",\"version\":");
         s_json_str(st->version);
+        printf(",\"feature_level\":%u,\"cluster_level\":",
+               st->feature_level ? st->feature_level : 1);
+        if (st->cluster_level) printf("%u", st->cluster_level);
+        else printf("null");
         printf(",\"uptime_ms\":%llu,\"error\":null}", (unsigned long long)st->uptime_ms);
       } else {
         printf(",\"role\":null,\"term\":null,\"leader\":null,\"commit\":null,\"applied\":null,"
                "\"lag\":null,\"db_size\":null,\"health\":null,\"version\":null,"
-               "\"uptime_ms\":null,\"error\":");
+               "\"feature_level\":null,\"cluster_level\":null,\"uptime_ms\":null,\"error\":");
         s_json_str(r->error);
         printf("}");
       }
     } else if (r->ok) {
-      char size[32], up[32];
+      char size[32], up[32], level[16];
       s_size(st->db_size, size, sizeof size);
       cli_format_duration(st->uptime_ms, up, sizeof up);
-      printf("%-8s %-22s %-13s %-6llu %-8s %-10llu %-10llu %-6llu %-9s %-9s %-8s %s\n",
+      if (st->feature_level) snprintf(level, sizeof level, "%u", st->feature_level);
+      else snprintf(level, sizeof level, "1?"); /* a build that does not say */
+      printf("%-8s %-22s %-13s %-6llu %-8s %-10llu %-10llu %-6llu %-9s %-9s %-5s %-8s %s\n",
              cfg->nodes[i].id, r->address, st->role[0] ? st->role : "-",
              (unsigned long long)st->term, st->leader[0] ? st->leader : "-",
              (unsigned long long)st->commit, (unsigned long long)st->applied,
-             (unsigned long long)lag, size, st->version, up, st->health);
+             (unsigned long long)lag, size, st->version, level, up, st->health);
     } else {
-      printf("%-8s %-22s %-13s %-6s %-8s %-10s %-10s %-6s %-9s %-9s %-8s %s\n", cfg->nodes[i].id,
-             r->address, "-", "-", "-", "-", "-", "-", "-", "-", "-", r->error);
+      printf("%-8s %-22s %-13s %-6s %-8s %-10s %-10s %-6s %-9s %-9s %-5s %-8s %s\n",
+             cfg->nodes[i].id, r->address, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-",
+             r->error);
     }
   }
   if (json) printf("]}\n");

@@ -249,6 +249,10 @@ void cli_fs_fail(cli_fs_t *fs, const char *cmd, const char *path, const rv_clien
   else if (res->code == RV_EPERM) /* FsShell prints an AccessControlException's text as is: it names
                                 the user, the access and the inode itself */
     snprintf(msg, sizeof msg, "%s: %s", cmd, res->msg);
+  else if (res->code == RV_EFEATURE && strstr(detail, " needs every node "))
+    /* the feature gate names the server's op ("append needs every node at feature level 2;
+     * n3 runs level 1: ..."): said with the command the user typed */
+    snprintf(msg, sizeof msg, "%s %s", cmd, strstr(detail, " needs every node ") + 1);
   else
     snprintf(msg, sizeof msg, "%s: `%s': %s%s", cmd, path, text ? text : detail,
              unreachable ? "; is the cluster running?" : "");

@@ -89,7 +89,7 @@ static char *s_encode(const uint8_t *v, size_t n, s_enc_t enc) {
  * AccessControlException's text, anything else the server's message ("cmd: message"). */
 static void s_fail(cli_fs_t *fs, const char *cmd, const char *shown, const rv_client_result_t *r) {
   if (r->code == RV_ENOTFOUND || r->code == RV_ENOTDIR || r->code == RV_EPERM ||
-      r->code == RV_ETIMEDOUT || r->code == RV_ERECOVERY) {
+      r->code == RV_ETIMEDOUT || r->code == RV_ERECOVERY || r->code == RV_EFEATURE) {
     cli_fs_fail(fs, cmd, shown, r);
     return;
   }

@@ -89,6 +89,8 @@ static void s_print_json(const Rv__StatusReply *r) {
       cli_json_str(rs->fence);
     else
       printf("null");
+    if (rs->feature_level) printf(",\"feature_level\":%u", rs->feature_level);
+    else printf(",\"feature_level\":null");
     printf(",\"peers\":[");
     for (size_t i = 0; i < rs->n_peers; i++) {
       printf("%s{\"node\":", i ? "," : "");
@@ -96,8 +98,10 @@ static void s_print_json(const Rv__StatusReply *r) {
       printf(",\"match\":%llu,\"next\":%llu,\"state\":", (unsigned long long)rs->peers[i]->match,
              (unsigned long long)rs->peers[i]->next);
       cli_json_str(rs->peers[i]->state);
-      printf(",\"learner\":%s,\"active\":%s}", rs->peers[i]->learner ? "true" : "false",
-             rs->peers[i]->active ? "true" : "false");
+      printf(",\"learner\":%s,\"active\":%s,\"feature_level\":",
+             rs->peers[i]->learner ? "true" : "false", rs->peers[i]->active ? "true" : "false");
+      if (rs->peers[i]->feature_level) printf("%u}", rs->peers[i]->feature_level);
+      else printf("null}");
     }
     printf("],\"membership\":");
     cli_json_str(rs->membership);
@@ -172,16 +176,21 @@ static void s_print_text(const Rv__StatusReply *r) {
       printf("raft messages dropped before the core: %llu from non-members, %llu from strangers, "
              "%llu malformed (see raft-peer.log)\n", (unsigned long long)rs->dropped_not_member,
              (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed);
+    if (rs->feature_level) printf("feature level %u\n", rs->feature_level);
     printf("members: this node %s; voters", rs->membership[0] ? rs->membership : "-");
     for (size_t i = 0; i < rs->n_voters; i++) printf(" %s", rs->voters[i]);
     printf("; learners");
     for (size_t i = 0; i < rs->n_learners; i++) printf(" %s", rs->learners[i]);
     printf("%s\n", rs->n_learners ? "" : " -");
-    for (size_t i = 0; i < rs->n_peers; i++)
-      printf("  peer %-8s match %-10llu next %-10llu %s%s%s\n", rs->peers[i]->node,
+    for (size_t i = 0; i < rs->n_peers; i++) {
+      char level[16] = "?";
+      if (rs->peers[i]->feature_level)
+        snprintf(level, sizeof level, "%u", rs->peers[i]->feature_level);
+      printf("  peer %-8s match %-10llu next %-10llu level %-2s %s%s%s\n", rs->peers[i]->node,
              (unsigned long long)rs->peers[i]->match, (unsigned long long)rs->peers[i]->next,
-             rs->peers[i]->state, rs->peers[i]->learner ? " learner" : "",
+             level, rs->peers[i]->state, rs->peers[i]->learner ? " learner" : "",
              rs->peers[i]->active ? "" : " (inactive)");
+    }
   }
   printf("%-16s %-8s %-9s %-8s %-8s %-22s %-19s %s\n", "ACTOR", "PID", "STATE", "UPTIME",
          "RESTARTS", "HEALTH", "LOOP LAG p99/max", "LAST EXIT");

@@ -128,7 +128,9 @@ static bool s_field_ok(kv_reader_t *r, const char *field, rv_err_t *err) {
   return false;
 }
 
-static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) {
+/* Parses the layout every op shares; an op this build does not know is taken only when
+ * any_op (kv_cmd_newer), and then the op's own rules are not checked. */
+static int s_parse(const uint8_t *buf, size_t len, kv_cmd_t *c, bool any_op, rv_err_t *err) {
   if (len > KV_CMD_MAX)
     return rv_err_set(err, RV_ETOOBIG, "command of %zu bytes exceeds the limit of %u bytes", len,
                       KV_CMD_MAX);
@@ -141,7 +143,8 @@ static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) 
                       KV_CMD_VERSION_LEGACY, KV_CMD_VERSION);
   c->op = kv_reader_u8(&r);
   if (!s_field_ok(&r, "op", err)) return RV_EDECODE;
-  if (!s_op_known(c->op)) return rv_err_set(err, RV_EDECODE, "command: unknown op %u", c->op);
+  if (!any_op && !s_op_known(c->op))
+    return rv_err_set(err, RV_EDECODE, "command: unknown op %u", c->op);
   c->client_id = kv_reader_u64(&r);
   c->seq = kv_reader_u64(&r);
   c->time_ms = kv_reader_i64(&r);
@@ -185,7 +188,12 @@ static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) 
   if (!kv_reader_done(&r))
     return rv_err_set(err, RV_EDECODE, "%s command: %zu trailing bytes", kv_op_name(c->op),
                       r.len - r.off);
-  return s_check_fields(c, RV_EDECODE, err);
+  return RV_OK;
+}
+
+static int s_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) {
+  int rc = s_parse(buf, len, c, false, err);
+  return rc ? rc : s_check_fields(c, RV_EDECODE, err);
 }
 
 int kv_cmd_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) {
@@ -193,6 +201,14 @@ int kv_cmd_decode(const uint8_t *buf, size_t len, kv_cmd_t *c, rv_err_t *err) {
   int rc = s_decode(buf, len, c, err);
   if (rc) memset(c, 0, sizeof *c); /* a failed decode leaves nothing half-filled */
   return rc;
+}
+
+bool kv_cmd_newer(const uint8_t *buf, size_t len, uint8_t *op) {
+  kv_cmd_t c;
+  memset(&c, 0, sizeof c);
+  if (s_parse(buf, len, &c, true, NULL) != RV_OK || s_op_known(c.op)) return false;
+  *op = c.op;
+  return true;
 }
 
 bool kv_cmd_peek_session(const uint8_t *buf, size_t len, uint64_t *client_id, uint64_t *seq) {

@@ -50,7 +50,9 @@
 #define KV_OWNER_MAX 64                   /* bytes in an owner or group name */
 #define KV_PERM_MAX 07777                 /* permission bits, sticky/setuid/setgid included */
 
-/* Operations. The numbers are on the wire and in the replicated state: never renumber. */
+/* Operations. The numbers are on the wire and in the replicated state: never renumber. A new
+ * op needs a level in kv_feature.c's table (and KV_FEATURE_LEVEL bumped): the leader proposes it
+ * only once every member's build knows it. */
 typedef enum {
   KV_OP_MKDIR = 1,  /* path, perm, owner, group; KV_F_PARENTS = mkdir -p */
   KV_OP_PUT = 2,    /* path, perm, owner, group, data; KV_F_PARENTS, KV_F_OVERWRITE */
@@ -156,6 +158,14 @@ int kv_concat_srcs_encode(const kv_bytes_t *srcs, size_t n, kv_buf_t *out, rv_er
 /* Decodes data into srcs (borrowed from data; at most cap of them) and *n. Returns 0, or
  * RV_EDECODE when data is not such a list (truncated, trailing bytes, n over cap or 0). */
 int kv_concat_srcs_decode(const kv_bytes_t *data, kv_bytes_t *srcs, size_t cap, size_t *n);
+
+/* Whether buf is a command of a build newer than this one: a known version whose layout
+ * (the one every op shares, above) parses to its last byte, carrying an op number this build
+ * does not know (kv_cmd_decode refuses it as RV_EDECODE). Then *op is that number. A newer
+ * build's op is only ever proposed once every member knows it (kv_feature.h), so a replica
+ * that meets one is older than the cluster and must stop; bytes that do not parse are garbage
+ * instead, and are applied as a failed command, identically on every replica. */
+bool kv_cmd_newer(const uint8_t *buf, size_t len, uint8_t *op);
 
 /* Peeks at the client id and sequence number of an encoded command without decoding the rest;
  * returns false when the header is truncated or of an unknown version. */

@@ -22,6 +22,7 @@ void kv_core_config_default(kv_core_config_t *cfg) {
   cfg->root_perm = 0755;
   snprintf(cfg->root_owner, sizeof cfg->root_owner, "root");
   snprintf(cfg->root_group, sizeof cfg->root_group, "supergroup");
+  cfg->feature_level = KV_FEATURE_LEVEL;
 }
 
 static int s_config_check(const kv_core_config_t *cfg, rv_err_t *err) {
@@ -38,6 +39,9 @@ static int s_config_check(const kv_core_config_t *cfg, rv_err_t *err) {
                       (long long)KV_SESSION_TTL_MAX);
   if (cfg->rm_max_entries < 1)
     return rv_err_set(err, RV_EINVAL, "kv config: rm_max_entries must be at least 1");
+  if (cfg->feature_level < 1 || cfg->feature_level > KV_FEATURE_LEVEL)
+    return rv_err_set(err, RV_EINVAL, "kv config: feature_level %u is not in 1..%d (this build's)",
+                      cfg->feature_level, KV_FEATURE_LEVEL);
   if (cfg->root_perm > KV_PERM_MAX)
     return rv_err_set(err, RV_EINVAL, "kv config: root_perm %o exceeds 07777", cfg->root_perm);
   size_t no = strnlen(cfg->root_owner, sizeof cfg->root_owner);
@@ -514,11 +518,23 @@ static int s_apply_one(kv_core_t *c, uint64_t index, const uint8_t *data, size_t
   kv_cmd_t cmd;
   rv_err_t derr;
   int rc = kv_cmd_decode(data, len, &cmd, &derr);
-  if (rc) {
+  uint8_t newer;
+  if (rc && kv_cmd_newer(data, len, &newer)) /* a newer build's op: never skipped */
+    return rv_err_set(err, RV_ECONFIG,
+                      "log index %llu holds op %u, which this build does not know (its feature "
+                      "level is %d): this build is older than the cluster: upgrade this node",
+                      (unsigned long long)index, newer, KV_FEATURE_LEVEL);
+  if (rc) { /* bytes that are no command: a failed outcome, the same on every replica */
     kv_res_fail(res, rc, "log index %llu: %s", (unsigned long long)index, derr.msg);
     c->pending.applied = index;
     return RV_OK;
   }
+  if (kv_feature_op_level(cmd.op) > c->cfg.feature_level)
+    return rv_err_set(err, RV_ECONFIG,
+                      "log index %llu holds op %u (%s), which needs feature level %u; this node "
+                      "runs level %u: this build is older than the cluster: upgrade this node",
+                      (unsigned long long)index, cmd.op, kv_op_name(cmd.op),
+                      kv_feature_op_level(cmd.op), c->cfg.feature_level);
   res->op = cmd.op;
   int64_t now = cmd.time_ms > c->pending.clock ? cmd.time_ms : c->pending.clock;
   kv_principal_t who;

@@ -68,6 +68,7 @@
 #include "kv_chlog.h"
 #include "kv_cmd.h"
 #include "kv_codec.h"
+#include "kv_feature.h"
 #include "kv_path.h"
 #include "kv_perm.h"
 #include "kv_recovery.h"
@@ -106,6 +107,10 @@ typedef struct {
                                default: nothing recorded, an existing log is deleted); else
                                on, with this cap on its live bytes. Node-local, not replicated:
                                never changes an outcome */
+  unsigned feature_level;   /* the ops this replica may apply (kv_feature.h): default and at
+                               most KV_FEATURE_LEVEL; lower only to stand for an older build
+                               (RV_TEST_FEATURE_LEVEL). Node-local: an entry above it is not
+                               applied but refused (kv_core_apply: RV_ECONFIG) */
 } kv_core_config_t;
 
 /* The outcome of one command, as the client sees it. Recorded in the session table, so a
@@ -203,6 +208,10 @@ uint64_t kv_core_sessions(const kv_core_t *core);
  * failed (RV_EIO, RV_ENOMEM, RV_ECORRUPT, err set): nothing was written, the core is back at
  * its last written state, and *res is meaningless; the shell should treat it as fatal (stop and
  * let the supervisor restart the actor, which re-reads the store and replays from Raft).
+ * RV_ECONFIG (nothing written either): the entry is a command of a newer build (an op number
+ * this build does not know, in a well-formed command: kv_cmd_newer) or of a level above
+ * cfg.feature_level; err names the log index and the op. Skipping it would make this replica
+ * differ from the others, and restarting cannot help: the shell stops for good (exit 78).
  * index must be > 0; an index <= kv_core_applied() is skipped (res->skipped). */
 int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t len, kv_result_t *res,
                   rv_err_t *err);

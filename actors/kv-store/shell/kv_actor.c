@@ -49,9 +49,52 @@ void kv_attach(kv_actor_t *s) {
   kv_apply_reset(s); /* what waits was sent for the old intake: it comes again from durable + 1 */
   Rv__ApplyFrom af = RV__APPLY_FROM__INIT;
   af.index = s->durable + 1;
+  af.feature_level = s->core_cfg.feature_level; /* raft-peer advertises it to the others */
   s->attach_sent_ms = kv_now_ms();
   if (rv_actor_send(s->a, "raft-peer", RV_MSG_APPLY_FROM, &af.base, 0) == RV_OK)
     rv_info("asked raft-peer for committed entries from %llu", (unsigned long long)af.index);
+}
+
+/* The members (voters, then learners) and their levels, from a leader's RaftState: this node
+ * with its own level, the others as their frames last said (PeerProgress.feature_level). A
+ * RaftState that names no member (not a leader's; or a raft-peer that does not say) leaves this
+ * node alone in the view. */
+static void s_levels_alone(kv_actor_t *s) {
+  kv_feature_member_t *m = &s->levels.m[0];
+  snprintf(m->node, sizeof m->node, "%s", s->cfg->node_id);
+  m->level = s->core_cfg.feature_level;
+  m->active = true;
+  s->levels.n = 1;
+}
+
+static void s_levels(kv_actor_t *s, const Rv__RaftState *rs) {
+  kv_feature_view_t *v = &s->levels;
+  memset(v, 0, sizeof *v);
+  size_t n = rs->n_voters + rs->n_learners;
+  for (size_t i = 0; i < n && v->n < KV_FEATURE_MEMBERS_MAX; i++) {
+    const char *name = i < rs->n_voters ? rs->voters[i] : rs->learners[i - rs->n_voters];
+    if (!name || !name[0]) continue; /* an id outside cluster.nodes: no name to report */
+    kv_feature_member_t *m = &v->m[v->n++];
+    snprintf(m->node, sizeof m->node, "%s", name);
+    if (strcmp(name, s->cfg->node_id) == 0) {
+      m->level = s->core_cfg.feature_level;
+      m->active = true;
+      continue;
+    }
+    for (size_t k = 0; k < rs->n_peers; k++)
+      if (rs->peers[k]->node && strcmp(rs->peers[k]->node, name) == 0) {
+        m->level = rs->peers[k]->feature_level;
+        m->active = rs->peers[k]->active;
+      }
+  }
+  if (v->n == 0) s_levels_alone(s);
+}
+
+int kv_feature_admit(kv_actor_t *s, int op, char *why, size_t cap) {
+  s->levels.settling = kv_now_ms() - s->leader_since_ms < KV_LEVEL_SETTLE_MS;
+  if (s->levels.n == 0) s_levels_alone(s); /* no RaftState yet */
+  unsigned need = kv_feature_op_level(op);
+  return kv_feature_gate(&s->levels, need ? need : KV_FEATURE_LEVEL + 1, why, cap);
 }
 
 static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
@@ -69,6 +112,8 @@ static void s_raft_state(kv_actor_t *s, const Rv__RaftState *rs) {
             (unsigned long long)kv_core_applied(s->core));
   }
   s->leader = strcmp(rs->role, "leader") == 0;
+  if (s->leader && (!was_leader || old_term != rs->term)) s->leader_since_ms = kv_now_ms();
+  s_levels(s, rs);
   s->term = rs->term;
   snprintf(s->role, sizeof s->role, "%s", rs->role);
   s->commit = rs->commit;
@@ -300,6 +345,19 @@ int kv_open_store(kv_actor_t *s, rv_err_t *err) {
   /* the change log for the remote copy: only while it is enabled (zero cost otherwise) */
   s->core_cfg.chlog_max_bytes =
       s->cfg->ots_enabled ? (uint64_t)s->cfg->ots_change_log_max_bytes : 0;
+  /* tests only: stand for an older build (kv_feature.h), advertised and enforced */
+  const char *lv = getenv(KV_TEST_LEVEL_ENV);
+  if (lv && lv[0]) {
+    char *end;
+    unsigned long l = strtoul(lv, &end, 10);
+    if (*end || l < 1 || l > KV_FEATURE_LEVEL)
+      return rv_err_set(err, RV_ECONFIG, "%s=\"%s\": expected a feature level 1..%d",
+                        KV_TEST_LEVEL_ENV, lv, KV_FEATURE_LEVEL);
+    s->core_cfg.feature_level = (unsigned)l;
+    rv_warn("TEST: %s=%lu: this node stands for a build of feature level %lu (this build's is "
+            "%d): it advertises that level and applies no op above it", KV_TEST_LEVEL_ENV, l, l,
+            KV_FEATURE_LEVEL);
+  }
   if ((rc = kv_core_new(kv_rocks_store(s->rocks), &s->core_cfg, &s->core, err))) {
     /* a store holding something else will not heal by restarting */
     if (rc == RV_ECORRUPT || rc == RV_EINVAL) rc = RV_ECONFIG;

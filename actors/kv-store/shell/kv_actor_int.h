@@ -53,6 +53,10 @@
 #define KV_REPL_PAGE_ROWS 10000           /* a page's rows when the request says 0 */
 #define KV_REPL_PAGE_ROWS_MAX 100000
 #define KV_CHLOG_TIDY_PER_TICK 4096 /* dropped change-log entries deleted per tick at most */
+#define KV_LEVEL_SETTLE_MS 3000   /* a new leader waits this long for members it has not heard
+                                     from before counting them as level 1 (kv_feature.h) */
+#define KV_TEST_LEVEL_ENV "RV_TEST_FEATURE_LEVEL" /* tests only: this node stands for a build
+                                     of that feature level (1..KV_FEATURE_LEVEL) */
 
 typedef enum { KV_REQ_WRITE, KV_REQ_READ } kv_req_kind_t;
 
@@ -213,8 +217,13 @@ struct kv_actor {
   uint64_t commit, last_index; /* from the last RaftState, for FS_NODE_STATUS */
   int64_t started_ms;       /* kv_clients_open's time, for the uptime in FS_NODE_STATUS */
   char leader_hint[KV_HINT_MAX];    /* the leader's client address "host:port", "" = unknown */
+  int64_t leader_since_ms;  /* when this node last became leader (monotonic) */
+  kv_feature_view_t levels; /* as leader: every member's feature level, from the last
+                               RaftState (kv_feature_gate); n = 0 otherwise */
 
   kv_apply_q_t aq;          /* committed entries waiting for their slice (kv_apply.c) */
+  bool halted;              /* an entry of a newer build was met: stopping (exit 78), nothing
+                               more is applied */
   uint64_t slices, parts;   /* apply slices run (parts: of an entry applied in parts), and the
                                longest one (us), for the logs */
   uint64_t slice_max_us;
@@ -282,6 +291,11 @@ const char *kv_fs_op_name(int op);
 
 /* Sends ApplyFrom(durable + 1) to raft-peer. */
 void kv_attach(kv_actor_t *s);
+/* Whether a write of kv op `op` may be proposed now: kv_feature_gate over s->levels (the
+ * members as the leader's raft-peer last reported them; before any, this node alone), the
+ * grace of a new leader included. Returns RV_OK, RV_EUNAVAIL (retriable: a member's level is
+ * not known yet) or RV_EFEATURE, with why (cap bytes) from the gate. */
+int kv_feature_admit(kv_actor_t *s, int op, char *why, size_t cap);
 /* A RocksDB write or sync failed: reopen the store from disk at the next retry. */
 void kv_store_failed(kv_actor_t *s, const rv_err_t *err);
 /* Opens <data-dir>/kv into s->rocks and s->core and sets the applied indexes from it. */

@@ -81,7 +81,7 @@ static bool s_reserve(kv_apply_q_t *q, size_t more) {
 /* Applies the next slice of the queue; true when entries remain. */
 static bool s_slice(kv_actor_t *s) {
   kv_apply_q_t *q = &s->aq;
-  if (s->store_retry_ms || !s->core) return false; /* waiting to ask again after a failure */
+  if (s->store_retry_ms || !s->core || s->halted) return false; /* waiting to ask again */
   size_t waiting = q->n - q->head;
   if (waiting == 0) return false;
   kv_slice_limits_t lim;
@@ -136,6 +136,18 @@ static bool s_slice(kv_actor_t *s) {
             (unsigned long long)(s->slice_max_us / 1000),
             (unsigned long long)(s->slice_cpu_max_us / 1000),
             (unsigned long long)s->slices, (unsigned long long)s->parts);
+  }
+  if (rc == RV_ECONFIG) {
+    /* a command of a newer build (kv_feature.h): skipping it would make this replica differ
+     * from the others, and no restart can apply it: stop for good, saying why (the log line
+     * becomes the node's stop reason) */
+    rv_error("%s", err.msg);
+    s->halted = true;
+    rv_actor_stop(s->a, RV_EXIT_CONFIG);
+    free(ents);
+    free(res);
+    s_pend_free(q);
+    return false;
   }
   if (rc) {
     kv_store_failed(s, &err);
@@ -193,7 +205,7 @@ static void s_on_slice(rv_actor_t *a, void *arg) {
 }
 
 void kv_apply_take(kv_actor_t *s, const Rv__ApplyBatch *b) {
-  if (s->store_retry_ms) return; /* waiting to ask again after a failed write */
+  if (s->store_retry_ms || s->halted) return; /* waiting to ask again after a failed write */
   kv_apply_q_t *q = &s->aq;
   bool idle = q->n == q->head;
   uint64_t last = idle ? s->applied : q->e[q->n - 1].index;

@@ -253,6 +253,17 @@ static void s_write(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_
                    "retry", op, s->cfg->node_id, s->ha.fence);
     return;
   }
+  /* the cluster-wide feature gate: an op enters the log only once every member knows it */
+  char fwhy[KV_MSG_MAX];
+  int frc = kv_feature_admit(s, q->op == RV__FS_OP__FS_RECOVERY_LEAVE ? KV_OP_RECOVERY_LEAVE
+                                                                      : (int)q->op,
+                             fwhy, sizeof fwhy);
+  if (frc) {
+    char shown[KV_PATH_SHOW_MAX * 4 + 8];
+    kv_reply_error(s, peer, m, frc, frc == RV_EUNAVAIL, "%s %s: %s %s", op,
+                   kv_path_show(shown, sizeof shown, q->path.data, q->path.len), op, fwhy);
+    return;
+  }
   const char *flag = s_flag_refused(q);
   if (flag && q->op != RV__FS_OP__FS_RECOVERY_LEAVE) {
     char shown[KV_PATH_SHOW_MAX * 4 + 8];

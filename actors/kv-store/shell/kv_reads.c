@@ -257,6 +257,9 @@ void kv_reads_node_status(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_
   ns.db_size = kv_rocks_size(s->rocks);
   ns.version = KV_VERSION;
   ns.uptime_ms = (uint64_t)(kv_now_ms() - s->started_ms);
+  ns.feature_level = s->core_cfg.feature_level;
+  /* the leader gathers the members' levels (kv_feature.h); a follower does not */
+  ns.cluster_level = s->leader ? kv_feature_cluster_level(&s->levels) : 0;
   /* what this node can tell by itself: attached to its raft-peer, a leader known */
   ns.health = !s->attached         ? "unhealthy: kv-store is not attached to its raft-peer"
               : !s->leader_node[0] ? "unhealthy: no leader known"

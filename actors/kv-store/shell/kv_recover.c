@@ -131,6 +131,18 @@ void kv_recover_command(kv_actor_t *s, const rv_msg_t *m) {
     s_answer(s, m, RV_ENOTLEADER, msg, 0);
     return;
   }
+  static const int ops[] = {[RV__RECOVERY_COMMAND__KIND__RECOVERY_BEGIN] = KV_OP_RECOVERY_BEGIN,
+                            [RV__RECOVERY_COMMAND__KIND__RECOVERY_ROWS] = KV_OP_RECOVERY_ROWS,
+                            [RV__RECOVERY_COMMAND__KIND__RECOVERY_FINISH] = KV_OP_RECOVERY_FINISH,
+                            [RV__RECOVERY_COMMAND__KIND__RECOVERY_LEAVE] = KV_OP_RECOVERY_LEAVE};
+  int op = (size_t)q->kind < sizeof ops / sizeof ops[0] ? ops[q->kind] : 0;
+  char why[KV_MSG_MAX - 32];
+  int frc = op ? kv_feature_admit(s, op, why, sizeof why) : RV_OK;
+  if (frc) { /* the loader waits and asks again */
+    snprintf(msg, sizeof msg, "%s %s", kv_op_name(op), why);
+    s_answer(s, m, frc, msg, 0);
+    return;
+  }
   if (q->kind == RV__RECOVERY_COMMAND__KIND__RECOVERY_LEAVE)
     rv_info("recovery: leave requested (%s)", q->reason[0] ? q->reason : "no reason given");
   rv_err_t err;

@@ -28,6 +28,7 @@
 #include "kv_cmd.h"
 #include "kv_codec.h"
 #include "kv_core.h"
+#include "kv_feature.h"
 #include "kv_schema.h"
 #include "kv_snap.h"
 #include "rv_client.h"
@@ -45,6 +46,9 @@ static const char *s_role;
 static uint64_t s_term;
 static const char *s_leader;
 static int64_t s_published;
+/* the members' feature levels the fake leader reports (PeerProgress.feature_level); 0 = the
+ * state names no member (as before the feature gate: the node alone) */
+static uint32_t s_level_n2, s_level_n3;
 
 static void s_send(uint32_t type, const ProtobufCMessage *body);
 
@@ -53,6 +57,20 @@ static void s_publish(void) {
   rs.role = (char *)s_role;
   rs.term = s_term;
   rs.leader_node = (char *)s_leader;
+  char *voters[] = {"n1", "n2", "n3"};
+  Rv__PeerProgress pp[2], *ppp[2] = {&pp[0], &pp[1]};
+  if (s_level_n2) {
+    rs.n_voters = 3;
+    rs.voters = voters;
+    for (int i = 0; i < 2; i++) {
+      rv__peer_progress__init(&pp[i]);
+      pp[i].node = voters[i + 1];
+      pp[i].active = true;
+      pp[i].feature_level = i ? s_level_n3 : s_level_n2;
+    }
+    rs.n_peers = 2;
+    rs.peers = ppp;
+  }
   s_send(RV_MSG_RAFT_STATE, &rs.base);
   s_published = zclock_mono();
 }
@@ -566,9 +584,11 @@ static void s_refusals(void) {
 
 static void test_the_protocol_with_raft_peer(void **state) {
   rv_msg_t m;
-  /* start: ApplyFrom(1), repeated until a RaftState answers */
+  /* start: ApplyFrom(1), repeated until a RaftState answers; it carries the node's feature
+   * level, which raft-peer advertises to the other nodes */
   assert_true(s_expect(RV_MSG_APPLY_FROM, 5000, &m));
   assert_int_equal(((Rv__ApplyFrom *)m.body)->index, 1);
+  assert_int_equal(((Rv__ApplyFrom *)m.body)->feature_level, KV_FEATURE_LEVEL);
   rv_msg_clear(&m);
   assert_true(s_expect(RV_MSG_APPLY_FROM, 2000, &m));
   rv_msg_clear(&m);
@@ -810,6 +830,39 @@ static void test_the_protocol_with_raft_peer(void **state) {
   assert_true(res.digest != digest);
   rv_client_result_clear(&res);
   s_refusals();
+
+  /* the feature gate: with n3 reported at level 1, an append is refused before the log
+   * (RV_EFEATURE, naming the level and n3) while a mkdir goes on; once n3 says level 2 the
+   * append is proposed */
+  s_level_n2 = 2;
+  s_level_n3 = 1;
+  s_publish();
+  rv_client_req_t ap = {.op = RV_CLIENT_APPEND, .path = "/a/f", .data = "x", .len = 1};
+  assert_int_equal(rv_client_submit(c, &ap, 13, &err), RV_OK);
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_EFEATURE);
+  assert_string_equal(res.msg, "append /a/f: append needs every node at feature level 2; n3 "
+                               "runs level 1: upgrade it (raftvisor endpoints shows each node's "
+                               "level)");
+  assert_int_equal(res.index, 0);
+  rv_client_result_clear(&res);
+  assert_false(s_expect(RV_MSG_PROPOSE_BATCH, 200, &m));
+  s_level_n3 = 2;
+  s_publish();
+  assert_int_equal(rv_client_submit(c, &ap, 14, &err), RV_OK);
+  id = s_proposal(&cmd, buf, sizeof buf, &len);
+  assert_int_equal(cmd.op, KV_OP_APPEND);
+  s_propose_result(id, 9, 4);
+  {
+    uint64_t terms[] = {4};
+    const uint8_t *entries[] = {buf};
+    size_t lens[] = {len};
+    s_apply(9, 1, terms, entries, lens);
+  }
+  s_result(c, &res);
+  assert_int_equal(res.code, RV_OK);
+  assert_int_equal(res.index, 9);
+  rv_client_result_clear(&res);
   s_c = NULL;
   rv_client_destroy(&c);
 

@@ -59,6 +59,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.dropped_stranger = p->gate.dropped_stranger;
   rs.dropped_malformed = p->gate.dropped_malformed;
   rs.incarnation = p->gate.incarnation;
+  rs.feature_level = p->kv_level;
   char *strangers[CFG_MAX_NODES];
   for (int i = 0; i < p->cfg->nnodes; i++)
     if (p->gate.stranger[i]) strangers[rs.n_strangers++] = (char *)p->cfg->nodes[i].id;
@@ -106,6 +107,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
       prog[n].state = (char *)states[pr.state <= RAFT_PROGRESS_SNAPSHOT ? pr.state : 0];
       prog[n].learner = pr.learner;
       prog[n].active = pr.recent_active;
+      prog[n].feature_level = p->peer_level[i];
       if (pr.recent_active == p->peer_lost[i]) { /* loss and return of a peer, as leader */
         if (pr.recent_active)
           rv_info("peer %s is back: it answers the leader again", p->cfg->nodes[i].id);
@@ -162,6 +164,8 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
       b.n_msgs = k;
       b.msgs = ptrs;
       b.incarnation = p->gate.incarnation;
+      b.feature_level = p->kv_level;
+      b.says_level = true;
       Rv__MemberIncarnation known[RAFT_MAX_MEMBERS], *known_ptrs[RAFT_MAX_MEMBERS];
       b.n_known = raft_peer_gate_known_fill(p, known, known_ptrs);
       b.known = known_ptrs;
@@ -436,6 +440,14 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
         rv_log_limited(&limit, CFG_LOG_WARN, "dropped a Raft batch from %s: cluster \"%s\", id %llu",
                        p->cfg->nodes[node].id, b->cluster, (unsigned long long)b->from);
       } else if (raft_peer_gate_frame(p, node, b->incarnation)) {
+        uint32_t level = b->says_level ? b->feature_level : 1; /* older builds say none */
+        if (level != p->peer_level[node] && level) { /* a change: rare, unless forged */
+          static rv_log_limit_t level_limit;
+          rv_log_limited(&level_limit, CFG_LOG_INFO, "node %s says feature level %u%s",
+                         p->cfg->nodes[node].id, level,
+                         b->says_level ? "" : " (a build that does not say its level)");
+        }
+        p->peer_level[node] = level ? level : p->peer_level[node];
         s_step_batch(p, node, b);
         raft_peer_gate_merge_known(p, node, b);
       }
@@ -501,8 +513,10 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
     case RV_MSG_READ_INDEX_REQUEST: s_read_index(p, m); break;
     case RV_MSG_APPLY_FROM: {
       raft_index_t from = ((const Rv__ApplyFrom *)m->body)->index;
-      rv_info("kv-store asks for committed entries from %llu (committed: %llu)",
-              (unsigned long long)from, (unsigned long long)p->deliverable);
+      rv_info("kv-store asks for committed entries from %llu (committed: %llu; feature level "
+              "%u)", (unsigned long long)from, (unsigned long long)p->deliverable,
+              ((const Rv__ApplyFrom *)m->body)->feature_level);
+      p->kv_level = ((const Rv__ApplyFrom *)m->body)->feature_level;
       p->kv_attached = true;
       p->kv_next = from ? from : 1;
       p->kv_taken = p->kv_next - 1;

@@ -115,6 +115,12 @@ struct raft_peer {
   char store_error[RV_ERR_MSG_MAX + 32]; /* the last write failure, "" when writes succeed */
 
   bool kv_attached;              /* kv-store said ApplyFrom since we started */
+  uint32_t kv_level;             /* this node's feature level, as its kv-store said it
+                                    (ApplyFrom.feature_level; 0 = not yet): sent in every frame */
+  uint32_t peer_level[CFG_MAX_NODES]; /* by node index: the level its last frame said (an older
+                                    build, which says none, is 1); 0 = not heard from since
+                                    this raft-peer started, or not said yet. Kept while the node
+                                    is silent: the last word of a stopped node stands */
   bool has_health_monitor;       /* health-monitor is one of the node's actors: it gets RaftState */
   bool has_replicator;           /* ots-replicator is too: it uploads only while leader */
   uint64_t last_save_us;         /* how long the last persist (write + fdatasync) took ... */
