@@ -485,6 +485,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     code = err.code == RV_ECONFIG ? RV_EXIT_CONFIG : RV_EXIT_TEMPFAIL;
     goto out;
   }
+  rv_mailbox_set_pooled(a->mb, true); /* bodies are borrowed by handlers (rv_actor.h) */
   a->loop = zloop_new();
   zloop_set_nonstop(a->loop, true);
   zloop_reader(a->loop, rv_mailbox_sys_inbox(a->mb), s_on_sys, a); /* polled first */

@@ -168,7 +168,8 @@ typedef struct kv_req {
   uint64_t term;            /* writes: the entry's term */
   int64_t deadline_ms;      /* monotonic: a retriable error past this */
   kv_buf_t cmd;             /* writes: the encoded command, until proposed */
-  Rv__FsRequest *fs;        /* reads: the request (owned), executed once applied */
+  Rv__FsRequest *fs;        /* reads: the request, executed once applied (the body of fs_msg) */
+  rv_msg_t fs_msg;          /* reads: the decoded request, owned (its body, or arena) */
   struct kv_req *prev, *next; /* every pending request, in arrival order */
 } kv_req_t;
 
