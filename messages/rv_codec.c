@@ -306,6 +306,16 @@ void rv_arena_pool_stats(size_t *arenas, size_t *bytes) {
   *bytes = b;
 }
 
+void rv_arena_pool_free(void) {
+  while (s_pool) {
+    rv_arena_t *a = s_pool;
+    s_pool = a->next;
+    free(a->first);
+    free(a);
+  }
+  s_pool_n = 0;
+}
+
 int rv_msg_decode(const uint8_t *buf, size_t len, size_t max, rv_msg_t *out, rv_err_t *err) {
   return s_decode(buf, len, max, out, err, NULL);
 }

@@ -534,6 +534,7 @@ out:
   rv_zap_destroy(&a->zap); /* its monitors are readers of the loop */
   zloop_destroy(&a->loop);
   rv_mailbox_destroy(&a->mb);
+  rv_arena_pool_free(); /* the loop's pooled decode arenas */
   if (a->sigfd >= 0) close(a->sigfd);
   cfg_node_destroy(&a->cfg);
   return code;

@@ -443,6 +443,10 @@ static void test_pooled_truncations(void **state) {
   size_t n, bytes;
   rv_arena_pool_stats(&n, &bytes);
   assert_true(n >= 1 && n <= 8); /* pooled, and the pool is bounded */
+  rv_arena_pool_free();
+  rv_arena_pool_stats(&n, &bytes);
+  assert_int_equal(n, 0);
+  assert_int_equal(bytes, 0);
   free(buf);
 }
 
