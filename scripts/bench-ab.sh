@@ -7,7 +7,10 @@
 # per operation of each kind of actor summed over the three nodes (`raftvisor bench --cpu`), the
 # figure the machine's noise disturbs least; the end prints the means per build.
 #   scripts/bench-ab.sh BIN_A BIN_B [--rounds N] [--seconds S] [--clients N,...]
-#                       [--workloads W,...] [--port-base P]
+#                       [--workloads W,...] [--port-base P] [--bulk-files F]
+# --bulk-files F adds, in every round after the other workloads, a bulk load of F files in
+# F / 1000 directories by 256 clients into each cluster (`raftvisor bench --workload bulk-load`),
+# reported like the others (CPU µs per file).
 # Typical: cp -r build/bin /tmp/rv-before; (change, build); scripts/bench-ab.sh /tmp/rv-before
 # build/bin --rounds 4 --seconds 5 --clients 16,64. RV_INSECURE=1 runs insecure clusters.
 set -euo pipefail
@@ -20,7 +23,7 @@ usage() {
 [ $# -ge 2 ] || usage
 binA=$(cd "$1" && pwd) binB=$(cd "$2" && pwd)
 shift 2
-rounds=3 seconds=5 clients=16,64 workloads=create port_base=7800
+rounds=3 seconds=5 clients=16,64 workloads=create port_base=7800 bulk_files=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --clients) clients=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
+    --bulk-files) bulk_files=$2; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -63,8 +67,10 @@ one() { # side workload clients round
   local side=$1 w=$2 c=$3 r=$4 bin dir
   if [ "$side" = A ]; then bin=$binA; else bin=$binB; fi
   dir=$T/$side
-  "$bin/raftvisor" bench -c "$dir/n1.yaml" --workload "$w" --clients "$c" \
-    --seconds "$seconds" --json --cpu "$(cpu_pids "$bin/raftvisor" "$dir")" 2>/dev/null |
+  local args=(--workload "$w" --clients "$c" --seconds "$seconds")
+  [ "$w" = bulk-load ] && args=(--workload bulk-load --clients "$c" --files "$bulk_files" --dirs $((bulk_files / 1000 > 0 ? bulk_files / 1000 : 1)))
+  "$bin/raftvisor" bench -c "$dir/n1.yaml" "${args[@]}" --json --cpu "$(cpu_pids "$bin/raftvisor" "$dir")" 2>/dev/null |
+    jq -c 'select(.cpu_us_per_op != null)' |
     jq -c --arg side "$side" --argjson round "$r" '. + {side: $side, round: $round}' | tee -a "$T/all.jsonl" |
     jq -r '"  round \(.round) \(.side) \(.workload) \(.clients): \(.ops_per_s) ops/s, p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, load \(.loadavg); CPU us/op \(.cpu_us_per_op | to_entries | map("\(.key) \(.value)") | join(", ")), all \(.cpu_us_per_op | [.[] | numbers] | add * 10 | round / 10)"'
 }
@@ -76,6 +82,9 @@ for r in $(seq 1 "$rounds"); do
       for s in $order; do one "$s" "$w" "$c" "$r"; done
     done
   done
+  if [ "$bulk_files" -gt 0 ]; then
+    for s in $order; do one "$s" bulk-load 256 "$r"; done
+  fi
 done
 echo "means over the rounds:"
 jq -rs 'group_by([.workload, .clients, .side])[] |
