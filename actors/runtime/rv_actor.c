@@ -485,6 +485,7 @@ int rv_actor_main(int argc, char **argv, const rv_actor_def_t *def, void *state)
     code = err.code == RV_ECONFIG ? RV_EXIT_CONFIG : RV_EXIT_TEMPFAIL;
     goto out;
   }
+  rv_mailbox_set_pooled(a->mb, true); /* bodies are borrowed by handlers (rv_actor.h) */
   a->loop = zloop_new();
   zloop_set_nonstop(a->loop, true);
   zloop_reader(a->loop, rv_mailbox_sys_inbox(a->mb), s_on_sys, a); /* polled first */
@@ -533,6 +534,7 @@ out:
   rv_zap_destroy(&a->zap); /* its monitors are readers of the loop */
   zloop_destroy(&a->loop);
   rv_mailbox_destroy(&a->mb);
+  rv_arena_pool_free(); /* the loop's pooled decode arenas */
   if (a->sigfd >= 0) close(a->sigfd);
   cfg_node_destroy(&a->cfg);
   return code;

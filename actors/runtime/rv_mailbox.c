@@ -29,7 +29,10 @@ struct rv_mailbox {
     rv_mailbox_port_fn *fn;
     void *arg;
   } ports[RV_MAILBOX_MAX_PORTS];
+  bool pooled; /* decode into pooled arenas (rv_msg_decode_pooled): rv_mailbox_set_pooled */
 };
+
+void rv_mailbox_set_pooled(rv_mailbox_t *mb, bool on) { mb->pooled = on; }
 
 int rv_mailbox_endpoint(const cfg_node_t *cfg, const char *what, char *buf, size_t len,
                         rv_err_t *err) {
@@ -294,7 +297,8 @@ int rv_mailbox_decode(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const 
                       rv_msg_t *m, rv_err_t *err) {
   rv_err_t local;
   if (!err) err = &local;
-  int rc = rv_msg_decode(frame, len, RV_ENVELOPE_MAX, m, err);
+  int rc = mb->pooled ? rv_msg_decode_pooled(frame, len, RV_ENVELOPE_MAX, m, err)
+                      : rv_msg_decode(frame, len, RV_ENVELOPE_MAX, m, err);
   if (rc) {
     s_bad_frame(mb, len, from_hint, err);
     return rc;

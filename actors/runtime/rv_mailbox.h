@@ -87,6 +87,12 @@ int rv_mailbox_send(rv_mailbox_t *mb, const char *to, uint32_t type, const Proto
  * a bad frame (already counted, logged and tapped: the caller just moves on). */
 int rv_mailbox_recv(rv_mailbox_t *mb, rv_msg_t *m, rv_err_t *err);
 
+/* Whether frames are decoded into pooled arenas (rv_msg_decode_pooled) rather than the heap:
+ * the actors' runtime turns it on for its loop; a process that keeps decoded bodies past
+ * rv_msg_clear and frees them itself (the supervisor) leaves it off. Decoding happens on the
+ * thread that calls recv/decode, and rv_msg_clear must run on that thread too. */
+void rv_mailbox_set_pooled(rv_mailbox_t *mb, bool on);
+
 /* Decodes a frame that arrived on another socket of this process (a control ROUTER, a tcp
  * listener) with the same checks, counting and tapping as the inbox. */
 int rv_mailbox_decode(rv_mailbox_t *mb, const uint8_t *frame, size_t len, const char *from_hint,

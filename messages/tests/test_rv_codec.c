@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "envelope.pb-c.h"
+#include "raft.pb-c.h"
 #include "rv_codec.h"
 #include "rv_msgprint.h"
 
@@ -284,6 +285,171 @@ static void test_encode_type_mismatch(void **state) {
   assert_int_equal(rv_msg_encode(&m, &out, &len, &err), RV_EINVAL);
 }
 
+
+/* The envelope as the codec wrote it before packing the body in place: body packed on its own,
+ * then the envelope around a copy of it. The in-place encoding must give the very same bytes. */
+static void s_encode_two_step(const rv_msg_t *m, uint8_t **out, size_t *len) {
+  size_t bl = protobuf_c_message_get_packed_size(m->body);
+  uint8_t *body = malloc(bl ? bl : 1);
+  protobuf_c_message_pack(m->body, body);
+  Rv__Address from = RV__ADDRESS__INIT, to = RV__ADDRESS__INIT;
+  from.node = (char *)m->from.node;
+  from.actor = (char *)m->from.actor;
+  to.node = (char *)m->to.node;
+  to.actor = (char *)m->to.actor;
+  Rv__Envelope env = RV__ENVELOPE__INIT;
+  env.version = RV_ENVELOPE_VERSION;
+  env.sender = &from;
+  env.receiver = &to;
+  env.type = m->type;
+  env.correlation_id = m->corr_id;
+  env.trace_id = m->trace_id;
+  env.sent_at_us = m->sent_at_us;
+  env.payload.data = body;
+  env.payload.len = bl;
+  *len = rv__envelope__get_packed_size(&env);
+  *out = malloc(*len);
+  rv__envelope__pack(&env, *out);
+  free(body);
+}
+
+/* An ApplyBatch of n entries of size bytes each (data points into a static buffer). */
+static void s_apply_batch(Rv__ApplyBatch *b, Rv__RaftEntry *ents, Rv__RaftEntry **ptrs, size_t n,
+                          size_t size) {
+  static uint8_t data[4096];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7);
+  rv__apply_batch__init(b);
+  for (size_t i = 0; i < n; i++) {
+    rv__raft_entry__init(&ents[i]);
+    ents[i].term = 3;
+    ents[i].index = 1000 + i;
+    ents[i].data.data = data + i % 16;
+    ents[i].data.len = size;
+    ptrs[i] = &ents[i];
+  }
+  b->n_entries = n;
+  b->entries = ptrs;
+  b->ack = true;
+}
+
+static void test_encode_in_place_same_bytes(void **state) {
+  static Rv__RaftEntry ents[300];
+  static Rv__RaftEntry *ptrs[300];
+  Rv__ApplyBatch b;
+  Rv__HealthPing ping = RV__HEALTH_PING__INIT; /* seq 0: an empty body */
+  const size_t sizes[][2] = {{0, 0}, {1, 0}, {1, 10}, {3, 40}, {300, 200}, {300, 4000}};
+  for (size_t k = 0; k <= sizeof sizes / sizeof sizes[0]; k++) {
+    rv_msg_t m = {.type = RV_MSG_APPLY_BATCH, .corr_id = k, .trace_id = 1ull << 40,
+                  .sent_at_us = 1700000000000000ull + k, .body = &b.base};
+    if (k == sizeof sizes / sizeof sizes[0]) {
+      m.type = RV_MSG_HEALTH_PING;
+      m.body = &ping.base;
+    } else {
+      s_apply_batch(&b, ents, ptrs, sizes[k][0], sizes[k][1]);
+    }
+    rv_addr_set(&m.from, "n1", "raft-peer");
+    rv_addr_set(&m.to, "n1", "kv-store");
+    uint8_t *one, *two;
+    size_t l1, l2;
+    rv_err_t err;
+    assert_int_equal(rv_msg_encode(&m, &one, &l1, &err), RV_OK);
+    s_encode_two_step(&m, &two, &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(one, two, l1);
+    free(one);
+    free(two);
+  }
+}
+
+/* Decoding into a pooled arena gives what the heap decoder gives, for small and big messages
+ * (one spanning several blocks), and every arena goes back to the thread's pool. */
+static void test_pooled_decode(void **state) {
+  static Rv__RaftEntry ents[300];
+  static Rv__RaftEntry *ptrs[300];
+  Rv__ApplyBatch b;
+  const size_t sizes[][2] = {{1, 10}, {64, 150}, {300, 4000}, {64, 150}, {0, 0}};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    s_apply_batch(&b, ents, ptrs, sizes[k][0], sizes[k][1]);
+    rv_msg_t m = {.type = RV_MSG_APPLY_BATCH, .body = &b.base};
+    uint8_t *buf;
+    size_t len;
+    rv_err_t err;
+    assert_int_equal(rv_msg_encode(&m, &buf, &len, &err), RV_OK);
+    rv_msg_t h, p;
+    assert_int_equal(rv_msg_decode(buf, len, 0, &h, &err), RV_OK);
+    assert_int_equal(rv_msg_decode_pooled(buf, len, 0, &p, &err), RV_OK);
+    assert_null(h.arena);
+    assert_non_null(p.arena);
+    const Rv__ApplyBatch *x = (const Rv__ApplyBatch *)h.body, *y = (const Rv__ApplyBatch *)p.body;
+    assert_int_equal(x->n_entries, sizes[k][0]);
+    assert_int_equal(y->n_entries, x->n_entries);
+    assert_int_equal(y->ack, x->ack);
+    for (size_t i = 0; i < x->n_entries; i++) {
+      assert_int_equal(y->entries[i]->index, x->entries[i]->index);
+      assert_int_equal(y->entries[i]->data.len, x->entries[i]->data.len);
+      assert_memory_equal(y->entries[i]->data.data, x->entries[i]->data.data,
+                          x->entries[i]->data.len);
+      assert_int_equal((uintptr_t)y->entries[i] % 8, 0); /* aligned */
+    }
+    size_t before, bytes;
+    rv_arena_pool_stats(&before, &bytes);
+    rv_msg_clear(&h);
+    rv_msg_clear(&p);
+    assert_null(p.arena);
+    assert_null(p.body);
+    rv_msg_clear(&p); /* safe twice */
+    size_t after;
+    rv_arena_pool_stats(&after, &bytes);
+    assert_int_equal(after, before + 1); /* back in the pool */
+    free(buf);
+  }
+  /* two alive at once take two arenas; a failed decode gives its arena back */
+  rv_msg_t m1, m2, bad;
+  uint8_t *buf;
+  size_t len, n0, n1, bytes;
+  rv_err_t err;
+  s_encode_ping(5, &buf, &len);
+  rv_arena_pool_stats(&n0, &bytes);
+  assert_int_equal(rv_msg_decode_pooled(buf, len, 0, &m1, &err), RV_OK);
+  assert_int_equal(rv_msg_decode_pooled(buf, len, 0, &m2, &err), RV_OK);
+  assert_ptr_not_equal(m1.arena, m2.arena);
+  assert_int_not_equal(rv_msg_decode_pooled(buf, len - 1, 0, &bad, &err), RV_OK);
+  assert_null(bad.arena);
+  assert_null(bad.body);
+  rv_arena_pool_stats(&n1, &bytes);
+  assert_int_equal(((Rv__HealthPing *)m1.body)->seq, 5);
+  assert_int_equal(((Rv__HealthPing *)m2.body)->seq, 5);
+  rv_msg_clear(&m1);
+  rv_msg_clear(&m2);
+  size_t n2;
+  rv_arena_pool_stats(&n2, &bytes);
+  assert_int_equal(n2, n1 + 2); /* both back; the failed decode had given its own back */
+  assert_true(n1 >= n0 - (n0 < 2 ? n0 : 2));
+  free(buf);
+}
+
+/* Every truncation of a frame fails cleanly in the pooled decoder too, arena returned. */
+static void test_pooled_truncations(void **state) {
+  uint8_t *buf;
+  size_t len;
+  s_encode_ping(1234567, &buf, &len);
+  for (size_t cut = 0; cut < len; cut++) {
+    rv_msg_t m;
+    rv_err_t err;
+    if (rv_msg_decode_pooled(buf, cut, 0, &m, &err) == RV_OK) rv_msg_clear(&m);
+    assert_null(m.body);
+    assert_null(m.arena);
+  }
+  size_t n, bytes;
+  rv_arena_pool_stats(&n, &bytes);
+  assert_true(n >= 1 && n <= 8); /* pooled, and the pool is bounded */
+  rv_arena_pool_free();
+  rv_arena_pool_stats(&n, &bytes);
+  assert_int_equal(n, 0);
+  assert_int_equal(bytes, 0);
+  free(buf);
+}
+
 static void test_type_names(void **state) {
   assert_int_equal(rv_msgtype_by_name("HealthPing")->id, RV_MSG_HEALTH_PING);
   assert_int_equal(rv_msgtype_by_name("health_ping")->id, RV_MSG_HEALTH_PING);
@@ -308,6 +474,9 @@ int main(void) {
       cmocka_unit_test(test_long_names_refused),
       cmocka_unit_test(test_encode_type_mismatch),
       cmocka_unit_test(test_type_names),
+      cmocka_unit_test(test_encode_in_place_same_bytes),
+      cmocka_unit_test(test_pooled_decode),
+      cmocka_unit_test(test_pooled_truncations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,8 @@
 static bool s_rm_after; /* time an rm -r of the whole tree after the next run */
 static uint64_t s_chlog_bytes; /* --chlog: the change log's cap; 0 = off */
 static double s_cpu_us; /* CPU time per command of the last run */
+static bool s_lanes;    /* --lanes: each of the 64 clients creates in a directory of its own */
+static bool s_quick;    /* --quick: only the create run into RocksDB, 64 per write */
 
 static double s_cpu_now(void) {
   struct timespec ts;
@@ -70,7 +72,10 @@ static void s_log_make(s_log_t *log, size_t n, size_t data_len) {
   uint64_t seqs[64] = {0};
   for (size_t i = 0; i < n; i++) {
     char p[64];
-    snprintf(p, sizeof p, "/bench/d%zu/f%zu", i / 1000, i);
+    if (s_lanes) /* as `raftvisor bench --workload create` does: lane i % 64 in c<lane> */
+      snprintf(p, sizeof p, "/bench/c%zu/f%zu", i % 64, i / 64);
+    else
+      snprintf(p, sizeof p, "/bench/d%zu/f%zu", i / 1000, i);
     kv_cmd_t c;
     kv_t_cmd(&c, KV_OP_PUT, p);
     c.flags = KV_F_PARENTS;
@@ -258,10 +263,15 @@ int main(int argc, char **argv) {
       big = (size_t)atol(argv[++i]);
     else if (strcmp(argv[i], "--chlog") == 0 && i + 1 < argc)
       s_chlog_bytes = strtoull(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--lanes") == 0)
+      s_lanes = true;
+    else if (strcmp(argv[i], "--quick") == 0)
+      s_quick = true;
     else if (atol(argv[i]) > 0)
       n = (size_t)atol(argv[i]);
     else {
-      fprintf(stderr, "usage: kv_core_bench [N] [--dir DIR] [--big-dir M] [--chlog BYTES]\n");
+      fprintf(stderr, "usage: kv_core_bench [N] [--dir DIR] [--big-dir M] [--chlog BYTES] [--lanes] "
+            "[--quick]\n");
       return 2;
     }
   }
@@ -271,8 +281,20 @@ int main(int argc, char **argv) {
     perror(base);
     return 1;
   }
-  printf("kv_core_bench: %zu commands per run, 1000 files per directory, 64 client sessions; "
-         "change log %s\n", n, s_chlog_bytes ? "on" : "off");
+  printf("kv_core_bench: %zu commands per run, %s, 64 client sessions; change log %s\n", n,
+         s_lanes ? "each client in a directory of its own" : "1000 files per directory",
+         s_chlog_bytes ? "on" : "off");
+  if (s_quick) { /* the create run into RocksDB, 64 per write, alone */
+    s_log_t log;
+    s_log_make(&log, n, 0);
+    uint64_t d;
+    double ops = s_run_rocks(base, "q", false, &log, n, GROUP, &d);
+    printf("  create   rocksdb sync=off  %d per write : %9.0f ops/s %6.2f us cpu/op\n", GROUP, ops,
+           s_cpu_us);
+    s_log_free(&log);
+    nftw(base, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return ops < 0;
+  }
   const struct {
     const char *name;
     size_t data;

@@ -82,11 +82,12 @@ kv_cache_found_t kv_cache_get(kv_cache_t *c, const uint8_t *key, size_t klen, kv
   return kv_buf_ok(val) ? KV_CACHE_HIT : KV_CACHE_MISS;
 }
 
-void kv_cache_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                  bool absent) {
+static void s_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val,
+                  size_t vlen, bool absent, bool only_held) {
   if (!c) return;
   uint32_t h = s_hash(key, klen);
   s_slot_t *set, *s = s_find(c, key, klen, h, &set);
+  if (!s && only_held) return;
   if (absent) vlen = 0;
   if (klen > KV_CACHE_VALUE_MAX || vlen > KV_CACHE_VALUE_MAX) {
     if (s) { /* a stale copy must not survive */
@@ -121,6 +122,16 @@ void kv_cache_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t 
                   .hash = h,
                   .used = ++c->tick,
                   .absent = absent};
+}
+
+void kv_cache_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                  bool absent) {
+  s_set(c, key, klen, val, vlen, absent, false);
+}
+
+void kv_cache_refresh(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val,
+                      size_t vlen, bool absent) {
+  s_set(c, key, klen, val, vlen, absent, true);
 }
 
 void kv_cache_stats(const kv_cache_t *c, uint64_t *hits, uint64_t *misses) {

@@ -42,6 +42,13 @@ kv_cache_found_t kv_cache_get(kv_cache_t *c, const uint8_t *key, size_t klen, kv
 void kv_cache_set(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                   bool absent);
 
+/* kv_cache_set for a key the cache holds (a value or an absence); a key it does not hold stays
+ * out. What a written batch does to the cache: every key the cache holds must follow the store,
+ * but a key nobody read (a new file's attributes) need not take a slot, which would evict a hot
+ * one (a directory's attributes, a session) in a stream of creates. */
+void kv_cache_refresh(kv_cache_t *c, const uint8_t *key, size_t klen, const uint8_t *val,
+                      size_t vlen, bool absent);
+
 /* Forgets everything. */
 void kv_cache_clear(kv_cache_t *c);
 

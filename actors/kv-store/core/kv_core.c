@@ -429,11 +429,12 @@ static int s_flush(kv_core_t *c, rv_err_t *err) {
     s_abort(c);
     return rv_err_prefix(err, "kv apply: writing index %llu", (unsigned long long)index);
   }
-  /* The store now holds the batch: so does the cache. */
+  /* The store now holds the batch: so do the keys the cache holds (kv_cache_refresh). */
   size_t cur = 0;
   kv_batch_op_t op;
   while (c->cache && kv_batch_next(c->batch, &cur, &op))
-    if (op.key[0] != KV_T_CHLOG) kv_cache_set(c->cache, op.key, op.klen, op.val, op.vlen, op.del);
+    if (op.key[0] != KV_T_CHLOG)
+      kv_cache_refresh(c->cache, op.key, op.klen, op.val, op.vlen, op.del);
   kv_batch_clear(c->batch);
   c->committed = c->pending;
   c->rec = c->rec_pending;

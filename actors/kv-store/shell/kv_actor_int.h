@@ -172,16 +172,25 @@ typedef struct kv_req {
   uint64_t term;            /* writes: the entry's term */
   int64_t deadline_ms;      /* monotonic: a retriable error past this */
   kv_buf_t cmd;             /* writes: the encoded command, until proposed */
-  Rv__FsRequest *fs;        /* reads: the request (owned), executed once applied */
+  Rv__FsRequest *fs;        /* reads: the request, executed once applied (the body of fs_msg) */
+  rv_msg_t fs_msg;          /* reads: the decoded request, owned (its body, or arena) */
   struct kv_req *prev, *next; /* every pending request, in arrival order */
 } kv_req_t;
+
+/* The bytes of one ApplyBatch's entries, copied in one allocation; freed when the last of its
+ * entries is applied or dropped. */
+typedef struct {
+  size_t refs;    /* entries of the queue whose data is here */
+  _Alignas(16) uint8_t data[];
+} kv_apply_blk_t;
 
 /* A committed entry waiting for its apply slice (kv_apply.c). */
 typedef struct {
   uint64_t index, term;
   uint32_t type;  /* 0: a command; else Raft's own entry */
-  uint8_t *data;  /* the command's bytes (owned), NULL when len is 0 */
+  uint8_t *data;  /* the command's bytes (in blk), NULL when len is 0 */
   size_t len;
+  kv_apply_blk_t *blk; /* holds data (one reference); NULL when len is 0 */
   bool ack;       /* raft-peer asked for Applied.taken once this entry is applied */
 } kv_apply_ent_t;
 
@@ -190,6 +199,9 @@ typedef struct {
   kv_apply_ent_t *e;
   kv_slice_cost_t *cost; /* each entry's cost (kv_slice.h), beside it */
   size_t head, n, cap;
+  kv_entry_t *ents;      /* a slice's entries and results (scratch, kept between slices) */
+  kv_result_t *res;
+  size_t scratch_cap;
   int timer;             /* the next slice's one-shot timer; 0 = none due */
 } kv_apply_q_t;
 

@@ -41,8 +41,15 @@ static void s_ack_taken(kv_actor_t *s) {
     s->reported = s->durable;
 }
 
+/* Drops an entry's reference to its batch's bytes. */
+static void s_ent_release(kv_apply_ent_t *e) {
+  if (e->blk && --e->blk->refs == 0) free(e->blk);
+  e->blk = NULL;
+  e->data = NULL;
+}
+
 static void s_pend_free(kv_apply_q_t *q) {
-  for (size_t i = q->head; i < q->n; i++) free(q->e[i].data);
+  for (size_t i = q->head; i < q->n; i++) s_ent_release(&q->e[i]);
   q->head = q->n = 0;
 }
 
@@ -54,6 +61,8 @@ void kv_apply_close(kv_actor_t *s) {
   s->aq.timer = 0;
   free(s->aq.e);
   free(s->aq.cost);
+  free(s->aq.ents);
+  free(s->aq.res);
   memset(&s->aq, 0, sizeof s->aq);
 }
 
@@ -88,15 +97,21 @@ static bool s_slice(kv_actor_t *s) {
   kv_slice_limits_default(&lim);
   size_t n = kv_slice_take(q->cost + q->head, waiting, &lim);
   kv_apply_ent_t *first = q->e + q->head;
-  kv_entry_t *ents = malloc(n * sizeof *ents);
-  kv_result_t *res = malloc(n * sizeof *res);
-  if (!ents || !res) {
-    free(ents);
-    free(res);
-    rv_error("out of memory applying %zu entries; asking again later", n);
-    s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
-    return false;
+  if (n > q->scratch_cap) { /* the slice's arrays, kept from one slice to the next */
+    size_t cap = n < 256 ? 256 : n;
+    kv_entry_t *e = realloc(q->ents, cap * sizeof *e);
+    if (e) q->ents = e;
+    kv_result_t *r = e ? realloc(q->res, cap * sizeof *r) : NULL;
+    if (r) q->res = r;
+    if (!e || !r) {
+      rv_error("out of memory applying %zu entries; asking again later", n);
+      s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
+      return false;
+    }
+    q->scratch_cap = cap;
   }
+  kv_entry_t *ents = q->ents;
+  kv_result_t *res = q->res;
   for (size_t i = 0; i < n; i++)
     ents[i] = (kv_entry_t){.index = first[i].index, .data = first[i].data, .len = first[i].len,
                            .raft_only = first[i].type != 0};
@@ -157,8 +172,6 @@ static bool s_slice(kv_actor_t *s) {
     s->last_apply_ms = kv_now_ms();
     if (!complete) { /* a part: the entry is applied (and answered) once its last part is */
       s->parts++;
-      free(ents);
-      free(res);
       return true;
     }
     kv_repl_applied(s);
@@ -171,14 +184,12 @@ static bool s_slice(kv_actor_t *s) {
       kv_clients_applied(s, e->index, e->term, e->type != 0 ? NULL : &res[i]);
       ack |= e->ack;
     }
-    for (size_t i = 0; i < n; i++) free(first[i].data);
+    for (size_t i = 0; i < n; i++) s_ent_release(&first[i]);
     q->head += n;
     if (q->head == q->n) q->head = q->n = 0;
     kv_reads_serve(s);
     if (ack) s_ack_taken(s);
   }
-  free(ents);
-  free(res);
   return !rc && q->n > q->head;
 }
 
@@ -229,6 +240,17 @@ void kv_apply_take(kv_actor_t *s, const Rv__ApplyBatch *b) {
     s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
     return;
   }
+  /* the bytes of every entry taken, in one block (one allocation, not one per entry) */
+  size_t bytes = 0;
+  for (size_t i = k; i < b->n_entries; i++) bytes += b->entries[i]->data.len;
+  kv_apply_blk_t *blk = NULL;
+  if (bytes && !(blk = malloc(sizeof *blk + bytes))) {
+    rv_error("out of memory taking %zu entries; asking again later", b->n_entries - k);
+    s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
+    return;
+  }
+  if (blk) blk->refs = 1; /* ours, while we fill it */
+  size_t off = 0;
   for (size_t i = k; i < b->n_entries; i++) {
     const Rv__RaftEntry *e = b->entries[i];
     if (i > k && e->index != b->entries[i - 1]->index + 1) {
@@ -237,20 +259,21 @@ void kv_apply_take(kv_actor_t *s, const Rv__ApplyBatch *b) {
       break;
     }
     uint8_t *data = NULL;
-    if (e->data.len && !(data = malloc(e->data.len))) {
-      rv_error("out of memory taking entry %llu; asking again later",
-               (unsigned long long)e->index);
-      s->store_retry_ms = kv_now_ms() + KV_STORE_RETRY_MS;
-      return; /* the entries taken so far are applied; kv_attach drops the rest */
+    if (e->data.len) {
+      data = blk->data + off;
+      memcpy(data, e->data.data, e->data.len);
+      off += e->data.len;
+      blk->refs++;
     }
-    if (e->data.len) memcpy(data, e->data.data, e->data.len);
     /* a command; empty and configuration entries are Raft's own: they only move the applied
      * index (written with the slice), so applied reaches commit on an idle cluster */
     q->e[q->n] = (kv_apply_ent_t){.index = e->index, .term = e->term, .type = e->type,
-                                  .data = data, .len = e->data.len};
+                                  .data = data, .len = e->data.len,
+                                  .blk = data ? blk : NULL};
     q->cost[q->n] = kv_slice_cost(data, e->data.len, e->type != 0);
     q->n++;
   }
+  if (blk && --blk->refs == 0) free(blk); /* no entry took any of it */
   if (b->ack) q->e[q->n - 1].ack = true;
   /* an idle queue applies its first slice at once (the common case: one small batch, no added
    * latency); anything left, or anything arriving behind waiting entries, waits for the timer */

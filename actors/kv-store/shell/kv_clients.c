@@ -88,6 +88,7 @@ kv_req_t *kv_req_new(kv_actor_t *s, kv_req_kind_t kind, const rv_listener_peer_t
   if (peer) r->peer = *peer;
   r->env = *m;
   r->env.body = NULL;
+  r->env.arena = NULL;
   if (m->type == RV_MSG_RECOVERY_COMMAND) {
     r->local = true;
     r->op = KV_FS_OP_RECOVERY;
@@ -136,7 +137,7 @@ void kv_req_done(kv_actor_t *s, kv_req_t *r) {
   s->npending--;
   if (r->slot) rv_listener_slot_give(s->clients, &r->peer);
   kv_buf_close(&r->cmd);
-  if (r->fs) protobuf_c_message_free_unpacked(&r->fs->base, NULL);
+  rv_msg_clear(&r->fs_msg); /* r->fs with it */
   free(r);
 }
 

@@ -113,6 +113,7 @@ void kv_digest_start(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg
   j->peer.batch = false; /* answered from the digest's own timer: sent at once, not batched */
   j->env = *env;
   j->env.body = NULL; /* the answer needs the envelope's addresses and ids, not the request */
+  j->env.arena = NULL;
   if (s->digest_timer <= 0) s->digest_timer = rv_actor_timer_add(s->a, 1, 0, s_on_tick, s);
   if (s->digest_timer <= 0) {
     s_finish(s, j, RV_EINTERNAL, "digest: cannot add a timer", true);

@@ -104,6 +104,7 @@ void kv_ha_request(kv_actor_t *s, const rv_listener_peer_t *peer, const rv_msg_t
   *r = (kv_ha_req_t){.used = true, .corr = ++s->ha.next_corr, .peer = *peer, .env = *m,
                      .op = (int)q->op};
   r->env.body = NULL;
+  r->env.arena = NULL;
   snprintf(r->target, sizeof r->target, "%s", target);
   int rc;
   if (fence) {

@@ -184,8 +184,10 @@ void kv_reads_request(kv_actor_t *s, const rv_listener_peer_t *peer, rv_msg_t *m
     kv_reply_error(s, peer, m, RV_EBUSY, true, "%s: %s", op, err.msg);
     return;
   }
-  r->fs = (Rv__FsRequest *)m->body; /* kept until the read is served */
+  r->fs = (Rv__FsRequest *)m->body; /* kept until the read is served: the whole message, */
+  r->fs_msg = *m;                    /* whose arena (rv_msg_decode_pooled) holds the body */
   m->body = NULL;
+  m->arena = NULL;
   kv_req_queue(s, r);
 }
 

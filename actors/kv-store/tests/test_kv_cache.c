@@ -94,6 +94,39 @@ static void test_bounded_and_lru(void **state) {
   kv_cache_destroy(&c);
 }
 
+static void s_refresh(kv_cache_t *c, const char *k, const char *v) {
+  kv_cache_refresh(c, (const uint8_t *)k, strlen(k), (const uint8_t *)v, v ? strlen(v) : 0,
+                   v == NULL);
+}
+
+/* refresh follows the store for the keys held (values and absences), leaves the others out,
+ * and drops a held key whose new value is too large to keep. */
+static void test_refresh_only_held(void **state) {
+  kv_cache_t *c = kv_cache_new(64);
+  kv_buf_t v;
+  kv_buf_init(&v);
+  s_refresh(c, "new", "1"); /* nobody read it: not taken in */
+  assert_int_equal(s_get(c, "new", &v), KV_CACHE_MISS);
+  s_set(c, "held", "1");
+  s_refresh(c, "held", "2");
+  assert_int_equal(s_get(c, "held", &v), KV_CACHE_HIT);
+  assert_memory_equal(v.data, "2", 1);
+  s_refresh(c, "held", NULL); /* deleted */
+  assert_int_equal(s_get(c, "held", &v), KV_CACHE_ABSENT);
+  s_set(c, "gone", NULL); /* an absence read from the store, then the key is written */
+  s_refresh(c, "gone", "x");
+  assert_int_equal(s_get(c, "gone", &v), KV_CACHE_HIT);
+  assert_memory_equal(v.data, "x", 1);
+  char big[KV_CACHE_VALUE_MAX + 2];
+  memset(big, 'b', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  s_refresh(c, "gone", big); /* too large to keep: the stale copy must not survive */
+  assert_int_equal(s_get(c, "gone", &v), KV_CACHE_MISS);
+  kv_buf_close(&v);
+  kv_cache_destroy(&c);
+  s_refresh(NULL, "a", "1"); /* the disabled cache takes it too */
+}
+
 static void test_disabled_cache(void **state) {
   kv_cache_t *c = kv_cache_new(0);
   assert_null(c);
@@ -114,6 +147,7 @@ int main(void) {
       cmocka_unit_test(test_large_values_not_kept),
       cmocka_unit_test(test_bounded_and_lru),
       cmocka_unit_test(test_disabled_cache),
+      cmocka_unit_test(test_refresh_only_held),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,6 +386,22 @@ void raft_core_set_campaign(raft_core_t *r, bool allowed);
  * accepted when nothing is uncommitted, so one large command cannot wedge the leader). */
 int raft_core_propose(raft_core_t *r, const void *data, size_t len, raft_proposal_t *out);
 
+/* One command of raft_core_propose_batch: its bytes (borrowed; copied into the log). */
+typedef struct {
+  const void *data;
+  size_t len;
+} raft_command_t;
+
+/* raft_core_propose for n commands at once: each is checked and appended in order exactly as n
+ * calls of raft_core_propose would (a refused one leaves the others as they were; codes[i] gets
+ * its return value, outs[i] its outcome), but the followers are sent what was appended once,
+ * after the last: one MsgApp per follower for the whole batch (within max_msg_entries and the
+ * inflight window, as ever) instead of one per command, each answered by its own MsgAppResp,
+ * which the leader stepped one by one (issue 11: a ProposeBatch of 60 commands made 120 MsgApps
+ * and 120 acknowledgements). Returns how many were appended. */
+size_t raft_core_propose_batch(raft_core_t *r, const raft_command_t *cmds, size_t n,
+                               raft_proposal_t *outs, int *codes);
+
 /* Proposes a single-server membership change (thesis §4.1). The change takes effect on each node
  * as soon as its entry is appended to that node's log, whether or not it is committed, and is
  * undone if the entry is truncated away (thesis §4.1). A leader accepts one change at a time.

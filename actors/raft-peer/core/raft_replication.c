@@ -100,9 +100,8 @@ bool raft_replication_maybe_commit(raft_core_t *r) {
   return true;
 }
 
-int raft_core_propose(raft_core_t *r, const void *data, size_t len, raft_proposal_t *out) {
-  raft_proposal_t dummy;
-  if (!out) out = &dummy;
+/* Checks and appends one command, sending nothing. */
+static int s_propose_local(raft_core_t *r, const void *data, size_t len, raft_proposal_t *out) {
   *out = (raft_proposal_t){0};
   if (len && !data) return RV_EINVAL;
   if (r->role != RAFT_LEADER) {
@@ -124,9 +123,33 @@ int raft_core_propose(raft_core_t *r, const void *data, size_t len, raft_proposa
   out->index = raft_replication_append_local(r, RAFT_ENTRY_NORMAL, data, len);
   out->term = r->term;
   out->leader = r->id;
+  return 0;
+}
+
+int raft_core_propose(raft_core_t *r, const void *data, size_t len, raft_proposal_t *out) {
+  raft_proposal_t dummy;
+  if (!out) out = &dummy;
+  int rc = s_propose_local(r, data, len, out);
+  if (rc) return rc;
   raft_replication_bcast_append(r);
   raft_ready_collect_garbage(r);
   return 0;
+}
+
+size_t raft_core_propose_batch(raft_core_t *r, const raft_command_t *cmds, size_t n,
+                               raft_proposal_t *outs, int *codes) {
+  size_t appended = 0;
+  for (size_t i = 0; i < n; i++) {
+    codes[i] = s_propose_local(r, cmds[i].data, cmds[i].len, &outs[i]);
+    if (codes[i] == 0) appended++;
+  }
+  if (appended) {
+    /* §5.3: the leader "issues AppendEntries RPCs in parallel to each of the other servers to
+     * replicate the entry": here once for all the entries just appended */
+    raft_replication_bcast_append(r);
+    raft_ready_collect_garbage(r);
+  }
+  return appended;
 }
 
 /* ------------------------------------------------------------------------------------------ */

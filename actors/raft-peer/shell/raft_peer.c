@@ -467,19 +467,35 @@ static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
     free(ptrs);
     return;
   }
+  /* the whole batch in one call: one MsgApp per follower for all of it (raft_core.h) */
+  raft_command_t *cmds = malloc((n ? n : 1) * sizeof *cmds);
+  raft_proposal_t *prs = malloc((n ? n : 1) * sizeof *prs);
+  int *codes = malloc((n ? n : 1) * sizeof *codes);
+  if (!cmds || !prs || !codes) {
+    free(cmds);
+    free(prs);
+    free(codes);
+    free(outs);
+    free(ptrs);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    cmds[i] = (raft_command_t){b->proposals[i]->data.data, b->proposals[i]->data.len};
+  size_t ok = raft_core_propose_batch(p->core, cmds, n, prs, codes);
+  p->proposals += ok;
+  p->proposals_failed += n - ok;
   for (size_t i = 0; i < n; i++) {
-    raft_proposal_t pr = {0};
-    int rc = raft_core_propose(p->core, b->proposals[i]->data.data, b->proposals[i]->data.len, &pr);
-    if (rc == RV_OK) p->proposals++;
-    else p->proposals_failed++;
     rv__propose_outcome__init(&outs[i]);
     outs[i].id = b->proposals[i]->id;
-    outs[i].code = (uint32_t)rc;
-    outs[i].index = pr.index;
-    outs[i].term = pr.term;
-    outs[i].leader = pr.leader;
+    outs[i].code = (uint32_t)codes[i];
+    outs[i].index = prs[i].index;
+    outs[i].term = prs[i].term;
+    outs[i].leader = prs[i].leader;
     ptrs[i] = &outs[i];
   }
+  free(cmds);
+  free(prs);
+  free(codes);
   Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
   r.n_outcomes = n;
   r.outcomes = ptrs;

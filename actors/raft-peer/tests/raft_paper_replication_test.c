@@ -64,6 +64,63 @@ static void test_leader_start_replication(void **state) {
   raft_core_destroy(&r);
 }
 
+/* raft_core_propose_batch (issue 11): the same entries, codes and outcomes as one
+ * raft_core_propose per command, but one MsgApp per follower for the whole batch; a refused
+ * command leaves the others appended in order; a follower refuses them all with the leader's
+ * hint and sends nothing. */
+static void test_propose_batch_one_append_per_follower(void **state) {
+  (void)state;
+  raft_core_t *r = tnet_core_with_log(1, 3, 0, 0, NULL, 0, 0);
+  tnet_core_make_leader(r, 3);
+  s_ack_all(r, 2, 3);
+  tnet_core_flush(r);
+  raft_command_t cmds[5] = {{"a", 1}, {"bb", 2}, {NULL, 3} /* refused: no bytes */, {"", 0},
+                            {"eeeee", 5}};
+  raft_proposal_t outs[5];
+  int codes[5];
+  assert_int_equal(raft_core_propose_batch(r, cmds, 5, outs, codes), 4);
+  const int want_codes[5] = {0, 0, RV_EINVAL, 0, 0};
+  const raft_index_t want_index[5] = {2, 3, 0, 4, 5};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(codes[i], want_codes[i]);
+    assert_int_equal(outs[i].index, want_index[i]);
+    if (!codes[i]) assert_int_equal(outs[i].term, 1);
+  }
+  tnet_msgs_t msgs = {0};
+  tnet_core_drain(r, &msgs, NULL);
+  assert_int_equal(tnet_msgs_count(&msgs, RAFT_MSG_APP), 2); /* one per follower */
+  for (raft_id_t to = 2; to <= 3; to++) {
+    const raft_msg_t *m = tnet_msgs_find(&msgs, RAFT_MSG_APP, to);
+    assert_non_null(m);
+    assert_int_equal(m->index, 1);
+    assert_int_equal(m->n_entries, 4);
+    assert_memory_equal(m->entries[0].data, "a", 1);
+    assert_memory_equal(m->entries[1].data, "bb", 2);
+    assert_int_equal(m->entries[2].len, 0);
+    assert_memory_equal(m->entries[3].data, "eeeee", 5);
+    for (size_t k = 0; k < 4; k++) assert_int_equal(m->entries[k].index, 2 + k);
+  }
+  assert_int_equal(tnet_core_status(r).last_index, 5);
+  tnet_msgs_clear(&msgs);
+  /* the same commands one by one: one MsgApp per command and follower */
+  for (int i = 0; i < 5; i++)
+    if (i != 2) raft_core_propose(r, cmds[i].data, cmds[i].len, NULL);
+  tnet_core_drain(r, &msgs, NULL);
+  assert_int_equal(tnet_msgs_count(&msgs, RAFT_MSG_APP), 8);
+  tnet_msgs_clear(&msgs);
+  raft_core_destroy(&r);
+
+  raft_core_t *f = tnet_core_with_log(2, 3, 1, 1, NULL, 0, 0); /* a follower */
+  assert_int_equal(raft_core_propose_batch(f, cmds, 2, outs, codes), 0);
+  assert_int_equal(codes[0], RV_ENOTLEADER);
+  assert_int_equal(codes[1], RV_ENOTLEADER);
+  tnet_core_drain(f, &msgs, NULL);
+  assert_int_equal(tnet_msgs_count(&msgs, RAFT_MSG_APP), 0);
+  assert_int_equal(tnet_core_status(f).last_index, 0);
+  tnet_msgs_clear(&msgs);
+  raft_core_destroy(&f);
+}
+
 /* §5.3: "When the entry has been safely replicated, the leader applies the entry to its state
  * machine ... The leader keeps track of the highest index it knows to be committed, and it
  * includes that index in future AppendEntries RPCs (including heartbeats) so that the other
@@ -474,6 +531,7 @@ static void test_figure8_old_term_entry_not_committed_by_count(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_leader_start_replication),
+      cmocka_unit_test(test_propose_batch_one_append_per_follower),
       cmocka_unit_test(test_leader_commit_entry),
       cmocka_unit_test(test_leader_acknowledge_commit),
       cmocka_unit_test(test_leader_commit_preceding_entries),
