@@ -10,7 +10,8 @@
 # at FINISH `fs -count` and `fs -digest` equal A's on all three nodes (the killed node caught up
 # after its restart). Leaving: `raftvisor finish-recovery` makes it writable without a restart;
 # a second new cluster, recovered the same way, leaves the published way (ots.recovery-mode
-# false, ots.enabled true, restart: the leader's replicator leaves the FINISHed recovery).
+# false, ots.enabled true, restart: the leader's replicator leaves the FINISHed recovery), and
+# uploads into the copy (its epoch 1 token above A's terms): _synced=1, the copy = C.
 # RV_RECOVERY_BACKEND=tablestore runs the same scenario against rv-ots-server, the local
 # Tablestore-protocol server (test_ots_recovery_tablestore.sh).
 source "$(dirname "$0")/lib.sh"
@@ -161,8 +162,9 @@ finished() { loader_in done; }
 wait_for "B's recovery reaches FINISH" 300 finished
 log "B finished: $(repl_note "$(leader_cfg)")"
 refused_exactly 2 /written-at-finish
-ms=$("$RV" meta-status -c "$T/n1.yaml")
-[ "$(echo "$ms" | grep -c 'state=FINISH rows=')" = 3 ] || fail "meta-status at FINISH: $ms"
+# every node says FINISH once it applied the entry (the node killed above may still catch up)
+finish_everywhere() { [ "$(meta | grep -c 'state=FINISH rows=')" = 3 ]; }
+wait_for "meta-status: state=FINISH on all three nodes" 120 finish_everywhere
 digests_equal 3
 [ "$DIGEST" = "$A_DIGEST" ] || fail "B's digest $DIGEST differs from A's $A_DIGEST"
 for i in 1 2 3; do
@@ -208,4 +210,9 @@ done
 wait_for "C: one leader agreed by all after the restart" 30 leader_agreed 3
 wait_for "C writable after the restart with recovery-mode off" 30 fs 1 -mkdir /c-after
 digests_equal 3
-log "ok: C left recovery after its restart; digest $DIGEST at index $DIGEST_INDEX"
+log "C left recovery after its restart; digest $DIGEST at index $DIGEST_INDEX"
+# C (epoch 1: its Raft term starts again below A's) uploads into the copy it came from: its
+# first leader replaces A's copy by a base copy, then C's writes follow
+wait_for "C uploads into A's copy (_synced=1 under epoch 1)" 300 meta_synced
+remote_digest_equal 3
+log "ok: the copy = C at index $REMOTE_INDEX ($REMOTE_DIGEST): $("$RV" meta-status -c "$T/n1.yaml" | grep '^LEADER')"

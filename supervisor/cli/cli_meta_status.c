@@ -35,17 +35,22 @@ static void s_help(void) {
       "commit_index - synced_index; lag_s the seconds since the remote copy last moved while it\n"
       "lags; backlog_bytes the node's change log not yet uploaded. A node with the replica off\n"
       "says replica=off; one that does not answer, UNREACHABLE. During a recovery the line ends\n"
-      "with state=RUNNING rows=N bytes=N rate=R/s eta=Ns, then state=FINISH.\n"
+      "with state=RUNNING rows=N bytes=N rate=R/s eta=Ns, then state=FINISH. A cluster rebuilt\n"
+      "from a remote copy ends its lines with epoch=E (its epoch: the copy's + 1; the replica's\n"
+      "fencing token is E << 32 | Raft term); one never recovered has epoch 0 and says nothing.\n"
       "  -c, --config FILE   a node's YAML (cluster.nodes; --digest also reads ots.*)\n"
       "      --nodes LIST    client addresses host:port,... instead of a YAML\n"
       "      --key FILE      our CURVE key pair (default: $RV_CLIENT_KEY, else the YAML's\n"
       "                      security.client-key); node keys from the YAML or $RV_SERVER_KEYS\n"
-      "      --detail        also state, backend, remote term, generation, last upload, last\n"
-      "                      error, base copy progress, the change log's floor and overflows\n"
+      "      --detail        also the epoch, state, backend, the remote meta row's epoch and\n"
+      "                      Raft term (remote_epoch=, remote_term=: its token's two halves),\n"
+      "                      generation, last upload, last error, base copy progress, the\n"
+      "                      change log's floor and overflows\n"
       "      --json          one object: {\"schema_version\":1, \"cluster\", \"nodes\":[{node,\n"
       "                      address, reachable, role, replica, synced, synced_index,\n"
-      "                      commit_index, lag_entries, lag_s, backlog_bytes, state, backend,\n"
-      "                      remote_term, generation, last_upload_ms, last_error,\n"
+      "                      commit_index, lag_entries, lag_s, backlog_bytes, epoch, state,\n"
+      "                      backend, remote_epoch, remote_term, generation, last_upload_ms,\n"
+      "                      last_error,\n"
       "                      base_rows_done, base_rows_total, log_floor, log_overflows,\n"
       "                      recovery, error}]} (absent values are null)\n"
       "      --every MS      with --json: sample every MS ms (10..60000), one object per line\n"
@@ -124,6 +129,7 @@ static void s_line(const s_node_t *n, bool detail, int64_t now_ms) {
   if (!v.replica_on) {
     printf(" replica=off");
     s_recovery_text(rs->recovery);
+    if (rs->recovery && rs->recovery->epoch) printf(" epoch=%" PRIu64, rs->recovery->epoch);
     printf("\n");
     return;
   }
@@ -132,11 +138,15 @@ static void s_line(const s_node_t *n, bool detail, int64_t now_ms) {
          " lag_s=%.1f backlog_bytes=%" PRIu64,
          v.synced_index, v.commit_index, v.lag_entries, v.lag_s, v.backlog);
   s_recovery_text(rs->recovery);
+  uint64_t epoch = rs->recovery ? rs->recovery->epoch : 0;
+  if (epoch || detail) printf(" epoch=%" PRIu64, epoch);
   if (detail) {
     const Rv__ReplUploader *up = rs->uploader;
     if (up) {
-      printf(" state=%s backend=\"%s\" remote_term=%" PRIu64 " generation=%" PRIu64,
-             up->state, up->backend, up->remote_term, up->generation);
+      printf(" state=%s backend=\"%s\" remote_epoch=%" PRIu64 " remote_term=%" PRIu64
+             " generation=%" PRIu64,
+             up->state, up->backend, repl_token_epoch(up->remote_term),
+             repl_token_term(up->remote_term), up->generation);
       if (up->last_upload_ms)
         printf(" last_upload_s_ago=%.1f", (double)(now_ms - up->last_upload_ms) / 1000.0);
       if (up->base_rows_total || up->base_rows_done)
@@ -170,7 +180,8 @@ static void s_json(const s_node_t *n, bool first, int64_t now_ms) {
   if (!n->ok) {
     printf(",\"role\":null,\"replica\":null,\"synced\":null,\"synced_index\":null,"
            "\"commit_index\":null,\"lag_entries\":null,\"lag_s\":null,\"backlog_bytes\":null,"
-           "\"state\":null,\"backend\":null,\"remote_term\":null,\"generation\":null,"
+           "\"epoch\":null,\"state\":null,\"backend\":null,\"remote_epoch\":null,"
+           "\"remote_term\":null,\"generation\":null,"
            "\"last_upload_ms\":null,\"last_error\":null,\"base_rows_done\":null,"
            "\"base_rows_total\":null,\"log_floor\":null,\"log_overflows\":null,"
            "\"recovery\":null,\"error\":");
@@ -192,19 +203,21 @@ static void s_json(const s_node_t *n, bool first, int64_t now_ms) {
   s_json_u64("lag_entries", v.lag_entries);
   printf(",\"lag_s\":%.1f", v.lag_s);
   s_json_u64("backlog_bytes", v.backlog);
+  s_json_u64("epoch", rs->recovery ? rs->recovery->epoch : 0);
   printf(",\"state\":");
   s_json_str(up ? up->state : NULL);
   printf(",\"backend\":");
   s_json_str(up ? up->backend : NULL);
   if (up) {
-    s_json_u64("remote_term", up->remote_term);
+    s_json_u64("remote_epoch", repl_token_epoch(up->remote_term));
+    s_json_u64("remote_term", repl_token_term(up->remote_term));
     s_json_u64("generation", up->generation);
     printf(",\"last_upload_ms\":%" PRId64 ",\"last_error\":", up->last_upload_ms);
     s_json_str(up->last_error && up->last_error[0] ? up->last_error : NULL);
     s_json_u64("base_rows_done", up->base_rows_done);
     s_json_u64("base_rows_total", up->base_rows_total);
   } else {
-    printf(",\"remote_term\":null,\"generation\":null,\"last_upload_ms\":null,"
+    printf(",\"remote_epoch\":null,\"remote_term\":null,\"generation\":null,\"last_upload_ms\":null,"
            "\"last_error\":null,\"base_rows_done\":null,\"base_rows_total\":null");
   }
   if (rs->log) {
@@ -337,8 +350,9 @@ static int s_digest(const cfg_node_t *cfg) {
   } else {
     printf("%016" PRIx64 " %" PRIu64 " remote:%s\n", d.h, meta.synced_index,
            repl_backend_describe(b));
-    fprintf(stderr, "%" PRIu64 " rows, generation %" PRIu64 ", term %" PRIu64 "%s\n", d.rows,
-            meta.generation, meta.term, d.skipped ? " (rows outside the namespace skipped)" : "");
+    fprintf(stderr, "%" PRIu64 " rows, generation %" PRIu64 ", epoch %" PRIu64 ", term %" PRIu64
+            "%s\n", d.rows, meta.generation, repl_token_epoch(meta.term), repl_token_term(meta.term),
+            d.skipped ? " (rows outside the namespace skipped)" : "");
   }
   repl_backend_close(&b);
   return rc ? CLI_FAILURE : CLI_OK;

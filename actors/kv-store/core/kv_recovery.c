@@ -7,7 +7,7 @@
 #include "kv_core_int.h"
 #include "kv_recovery.h"
 
-#define S_STATE_VERSION 1
+#define S_STATE_VERSION 2 /* 1: no epoch (read as epoch 1); 2: the epoch appended */
 #define S_META_RECOVERY "recovery"
 
 const char *kv_recovery_phase_name(int phase) {
@@ -39,6 +39,7 @@ int kv_recovery_encode_begin(const kv_recovery_begin_t *b, int64_t time_ms, kv_b
   kv_buf_put_u64(&a, b->synced_index);
   kv_buf_put_u64(&a, b->rows_total);
   kv_buf_put_u64(&a, b->bytes_total);
+  if (b->source_term >> 32) kv_buf_put_u64(&a, b->source_term); /* absent: epoch 0 */
   int rc = s_cmd(KV_OP_RECOVERY_BEGIN, &a, time_ms, out, err);
   kv_buf_close(&a);
   return rc;
@@ -96,7 +97,7 @@ int kv_recovery_encode_leave(int64_t time_ms, kv_buf_t *out, rv_err_t *err) {
 }
 
 void kv_recovery_state_encode(const kv_recovery_t *st, kv_buf_t *out) {
-  kv_buf_put_u8(out, S_STATE_VERSION);
+  kv_buf_put_u8(out, st->epoch == 1 ? 1 : S_STATE_VERSION); /* epoch 1: the bytes of version 1 */
   kv_buf_put_u8(out, st->phase);
   kv_buf_put_u8(out, (st->leftovers ? 1 : 0) | (st->partial ? 2 : 0));
   kv_buf_put_str8(out, st->source_cluster, strlen(st->source_cluster));
@@ -107,6 +108,7 @@ void kv_recovery_state_encode(const kv_recovery_t *st, kv_buf_t *out) {
   kv_buf_put_u64(out, st->rows);
   kv_buf_put_u64(out, st->bytes);
   kv_buf_put_str16(out, st->cursor, st->cursor_len);
+  if (st->epoch != 1) kv_buf_put_u64(out, st->epoch);
 }
 
 int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
@@ -125,7 +127,8 @@ int kv_recovery_state_decode(const uint8_t *v, size_t len, kv_recovery_t *st) {
   st->rows = kv_reader_u64(&r);
   st->bytes = kv_reader_u64(&r);
   kv_reader_str16(&r, &cur);
-  if (!kv_reader_done(&r) || version != S_STATE_VERSION ||
+  st->epoch = version == 1 ? 1 : kv_reader_u64(&r);
+  if (!kv_reader_done(&r) || (version != 1 && version != S_STATE_VERSION) ||
       (st->phase != KV_RECOVERY_RUNNING && st->phase != KV_RECOVERY_FINISH &&
        st->phase != KV_RECOVERY_LEFT) ||
       leftovers > 3 || cl.len > KV_RECOVERY_CLUSTER_MAX || cur.len > KV_KEY_MAX) {
@@ -216,6 +219,7 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
   kv_reader_str8(r, &cl);
   uint64_t gen = kv_reader_u64(r), synced = kv_reader_u64(r);
   uint64_t rows_total = kv_reader_u64(r), bytes_total = kv_reader_u64(r);
+  uint64_t source_term = r->failed || kv_reader_done(r) ? 0 : kv_reader_u64(r);
   if (!kv_reader_done(r) || cl.len > KV_RECOVERY_CLUSTER_MAX)
     return kv_res_fail(x->res, RV_EDECODE, "recovery-begin: malformed arguments");
   bool same = (st->phase == KV_RECOVERY_RUNNING || st->phase == KV_RECOVERY_FINISH) &&
@@ -248,8 +252,11 @@ static int s_begin(kv_opctx_t *x, kv_reader_t *r) {
   bool restart = st->phase == KV_RECOVERY_RUNNING;
   x->res->n = restart; /* 1: restarted from scratch */
   bool leftovers = restart && (st->leftovers || st->rows > 0 || st->partial);
+  uint64_t epoch = kv_recovery_epoch_of(source_term);
+  if (st->epoch > epoch) epoch = st->epoch; /* never lowered (kv_recovery.h) */
   memset(st, 0, sizeof *st);
   st->phase = KV_RECOVERY_RUNNING;
+  st->epoch = epoch;
   st->leftovers = leftovers;
   memcpy(st->source_cluster, cl.p, cl.len);
   st->source_generation = gen;

@@ -11,12 +11,28 @@
  *   phase   none -> RUNNING (RecoveryBegin) -> FINISH (RecoveryFinish) -> LEFT (RecoveryLeave)
  *   source  the remote copy's cluster id, generation and synced_index, its rows/bytes totals
  *   cursor  the last key loaded (empty: none yet), rows/bytes loaded so far
+ *   epoch   this cluster's epoch (issue 9's fencing across clusters): the source meta row's
+ *           term is a fencing token epoch << 32 | Raft term, and a cluster rebuilt from it
+ *           has epoch (source term >> 32) + 1, so that its replicator's token (epoch << 32 |
+ *           its own Raft term, which starts again at 1) is above every token of the cluster
+ *           it came from. Set by BEGIN, never lowered (a second recovery of an emptied cluster
+ *           keeps the larger), kept through FINISH and LEFT; 0 without a state (a cluster never
+ *           recovered). The replicator uses it once the state is LEFT. Replicated state like
+ *           the rest: a Raft snapshot and a restart carry it, and it is in the replica digest
+ *           (KV_DIGEST_ALL: replicas must agree) but not in the namespace digest (`fs -digest`,
+ *           KV_DIGEST_NAMESPACE): it is the cluster's own, not the namespace's, so a recovered
+ *           cluster's namespace digest still equals its remote copy's.
+ *   Encoding: version 1 (the format before epochs) is read as epoch 1 (every copy then was of
+ *   epoch 0) and written when the epoch is 1, so that the common case keeps its bytes;
+ *   version 2 appends the epoch.
  * While the phase is RUNNING or FINISH the namespace is read-only: every client write (mkdir,
  * put, touchz, rm, mv, setattr) is decided RV_ERECOVERY with exactly RV_ERECOVERY_MSG (its
  * session records it, so a retry answers the same); reads answer with what is loaded so far.
  *
  * The four commands (kv_cmd ops KV_OP_RECOVERY_*, arguments in the command's data):
- *  - BEGIN {cluster, generation, synced_index, rows_total, bytes_total}: phase none: refused
+ *  - BEGIN {cluster, generation, synced_index, rows_total, bytes_total[, source_term]} (the
+ *    source term is encoded only when its epoch is not 0: absent, as in entries written before
+ *    epochs, it means a source of epoch 0): phase none: refused
  *    with RV_ENOTEMPTY unless the namespace is empty (the root has no entry): recovery never
  *    mixes a remote copy into data a cluster already holds. RUNNING from the same source: a
  *    no-op (a new leader's loader re-proposing it). RUNNING from another source (the remote
@@ -87,6 +103,7 @@ typedef struct {
                                        that restarts counts them as leftovers */
   uint16_t cursor_len;              /* 0: nothing loaded yet */
   uint8_t cursor[KV_KEY_MAX];       /* the last key loaded */
+  uint64_t epoch;                   /* this cluster's epoch (see above); 0 without a state */
 } kv_recovery_t;
 
 /* "" (none or LEFT), "RUNNING", "FINISH": as meta-status prints them. Static. */
@@ -96,7 +113,13 @@ const char *kv_recovery_phase_name(int phase);
 typedef struct {
   const char *cluster;
   uint64_t generation, synced_index, rows_total, bytes_total;
+  uint64_t source_term; /* the source meta row's term (a fencing token; 0: unknown, epoch 0) */
 } kv_recovery_begin_t;
+
+/* The epoch of a cluster recovered from a copy whose meta row holds source_term. */
+static inline uint64_t kv_recovery_epoch_of(uint64_t source_term) {
+  return (source_term >> 32) + 1;
+}
 
 /* One row of a ROWS command (borrowed). */
 typedef struct {

@@ -24,6 +24,7 @@ static void s_progress_pb(kv_actor_t *s, const kv_recovery_t *st, Rv__RecoveryPr
   p->source_synced_index = st->source_synced_index;
   p->source_cluster = (char *)st->source_cluster;
   p->source_generation = st->source_generation;
+  p->epoch = st->epoch;
   if (st->phase == KV_RECOVERY_RUNNING && s->rec_rate_ms &&
       kv_now_ms() - s->rec_rate_ms < S_RATE_FRESH_MS) {
     p->rate_rows_s = s->rec_rate;
@@ -51,6 +52,7 @@ static void s_answer(kv_actor_t *s, const rv_msg_t *env, int code, const char *m
   a.leader = s->leader;
   a.applied = s->applied;
   a.phase = s->rec_shown.phase;
+  a.state_known = s->core != NULL;
   if (rv_actor_reply(s->a, env, RV_MSG_RECOVERY_ANSWER, &a.base) != RV_OK)
     rv_warn("recovery: %s does not take the answer", env->from.actor);
 }
@@ -68,11 +70,11 @@ void kv_recover_applied(kv_actor_t *s, kv_req_t *r, const kv_result_t *res) {
     kv_recovery_t st;
     kv_core_recovery(s->core, &st);
     rv_info("recovery: %s applied at index %llu%s: state %s, %llu rows loaded from cluster "
-            "\"%s\" generation %llu",
+            "\"%s\" generation %llu; this cluster's epoch %llu",
             kv_op_name(res->op), (unsigned long long)res->index,
             res->skipped ? " (no change)" : "", st.phase ? kv_recovery_phase_name(st.phase) : "none",
             (unsigned long long)st.rows, st.source_cluster,
-            (unsigned long long)st.source_generation);
+            (unsigned long long)st.source_generation, (unsigned long long)st.epoch);
   }
   s_answer(s, &r->env, res->code, res->msg, res->index);
 }
@@ -86,7 +88,8 @@ static int s_encode(const Rv__RecoveryCommand *q, kv_buf_t *out, rv_err_t *err) 
                                .generation = q->source_generation,
                                .synced_index = q->source_synced_index,
                                .rows_total = q->rows_total,
-                               .bytes_total = q->bytes_total};
+                               .bytes_total = q->bytes_total,
+                               .source_term = q->source_term};
       return kv_recovery_encode_begin(&b, now, out, err);
     }
     case RV__RECOVERY_COMMAND__KIND__RECOVERY_ROWS: {

@@ -3,7 +3,9 @@
  * refused on a namespace that holds data, ROWS apply exactly once (duplicates, lost and
  * out-of-order batches change nothing), the result equals the source (namespace digest, fsck,
  * counts), a replaced source generation restarts cleanly, the state survives a restart and a
- * snapshot copy, LEAVE makes the namespace writable with inodes that never collide. */
+ * snapshot copy, LEAVE makes the namespace writable with inodes that never collide; the
+ * cluster's epoch (source term's epoch + 1) is set by BEGIN, carried, never lowered, and out
+ * of the namespace digest. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,7 +370,7 @@ static void test_grouped_apply_with_restart(void **state) {
   size_t n = 0;
   rv_err_t err;
   for (size_t i = 0; i < 8; i++) kv_buf_init(&cmds[i]);
-  kv_recovery_begin_t b1 = {"c", 1, 9, ra.n, ra.bytes}, b2 = {"c", 2, 9, rb.n, rb.bytes};
+  kv_recovery_begin_t b1 = {"c", 1, 9, ra.n, ra.bytes, 0}, b2 = {"c", 2, 9, rb.n, rb.bytes, 0};
   assert_int_equal(kv_recovery_encode_begin(&b1, 0, &cmds[n++], &err), RV_OK);
   size_t half = ra.n / 2;
   assert_int_equal(kv_recovery_encode_rows(NULL, 0, ra.rows, half, 0, &cmds[n++], &err), RV_OK);
@@ -405,6 +407,78 @@ static void test_grouped_apply_with_restart(void **state) {
   kv_t_env_destroy(&b);
 }
 
+/* The cluster's epoch (kv_recovery.h): BEGIN sets it to the source term's epoch + 1; FINISH and
+ * LEAVE keep it; a restart and a snapshot carry it; it is in the replica digest, not in the
+ * namespace digest; a BEGIN without a source term (entries of before epochs) means epoch 1; a
+ * second recovery of an emptied cluster never lowers it. */
+static void s_recover_with_term(kv_t_env_t *e, const rows_t *rows, uint64_t source_term) {
+  kv_buf_t b;
+  kv_buf_init(&b);
+  rv_err_t err;
+  kv_recovery_begin_t bg = {.cluster = "old", .generation = 4, .synced_index = 5000,
+                            .rows_total = rows->n, .bytes_total = rows->bytes,
+                            .source_term = source_term};
+  assert_int_equal(kv_recovery_encode_begin(&bg, e->now, &b, &err), RV_OK);
+  assert_int_equal(s_apply_enc(e, &b), RV_OK);
+  kv_buf_close(&b);
+  s_load_all(e, rows, 9);
+  assert_int_equal(s_finish(e, rows, rows->n), RV_OK);
+  assert_int_equal(s_leave(e), RV_OK);
+}
+
+static void test_epoch(void **state) {
+  kv_t_env_t *src = s_source(20);
+  rows_t rows = s_rows_of(src);
+  uint64_t e1t9 = 1ull << 32 | 9;
+  kv_t_env_t *e = kv_t_env_new(NULL), *old = kv_t_env_new(NULL);
+  e->now = old->now = 1800000000000;
+  assert_int_equal(s_state(e).epoch, 0); /* never recovered */
+  s_recover_with_term(e, &rows, e1t9);  /* from a copy of epoch 1: epoch 2 */
+  s_recover_with_term(old, &rows, 12);  /* from a copy of epoch 0 (term 12): epoch 1 */
+  assert_int_equal(s_state(e).phase, KV_RECOVERY_LEFT);
+  assert_int_equal(s_state(e).epoch, 2);
+  assert_int_equal(s_state(old).epoch, 1);
+  /* the namespace digest is the source's in both; the replica digest sees the epoch */
+  assert_int_equal(kv_t_digest(e, KV_DIGEST_NAMESPACE), kv_t_digest(src, KV_DIGEST_NAMESPACE));
+  assert_int_equal(kv_t_digest(e, KV_DIGEST_NAMESPACE), kv_t_digest(old, KV_DIGEST_NAMESPACE));
+  assert_int_not_equal(kv_t_digest(e, KV_DIGEST_ALL), kv_t_digest(old, KV_DIGEST_ALL));
+  /* a restart and a snapshot carry it */
+  kv_t_env_reopen(e);
+  assert_int_equal(s_state(e).epoch, 2);
+  kv_memstore_t *snap = kv_t_copy_no_chlog(e->store);
+  kv_t_env_t *f = kv_t_env_new_on(kv_memstore_store(snap), NULL);
+  assert_int_equal(s_state(f).epoch, 2);
+  assert_int_equal(s_state(f).phase, KV_RECOVERY_LEFT);
+  kv_t_env_destroy(&f);
+  kv_memstore_destroy(&snap);
+  /* emptied and recovered again from a copy of epoch 0: the epoch stays 2 */
+  assert_int_equal(kv_t_rm(e, "/data", KV_F_RECURSIVE), RV_OK);
+  assert_int_equal(kv_t_rm(e, "/home", KV_F_RECURSIVE), RV_OK);
+  s_recover_with_term(e, &rows, 3);
+  assert_int_equal(s_state(e).epoch, 2);
+  /* a source term of epoch 0 is not encoded: the BEGIN's bytes are those of before epochs */
+  kv_buf_t b0, b1;
+  kv_buf_init(&b0);
+  kv_buf_init(&b1);
+  rv_err_t err;
+  kv_recovery_begin_t bg = {.cluster = "c", .generation = 1, .synced_index = 2};
+  assert_int_equal(kv_recovery_encode_begin(&bg, 5, &b0, &err), RV_OK);
+  bg.source_term = 7;
+  assert_int_equal(kv_recovery_encode_begin(&bg, 5, &b1, &err), RV_OK);
+  assert_int_equal(b0.len, b1.len);
+  assert_memory_equal(b0.data, b1.data, b0.len);
+  bg.source_term = e1t9;
+  kv_buf_reset(&b1);
+  assert_int_equal(kv_recovery_encode_begin(&bg, 5, &b1, &err), RV_OK);
+  assert_int_equal(b1.len, b0.len + 8);
+  kv_buf_close(&b0);
+  kv_buf_close(&b1);
+  s_rows_free(&rows);
+  kv_t_env_destroy(&e);
+  kv_t_env_destroy(&old);
+  kv_t_env_destroy(&src);
+}
+
 static void test_state_codec(void **state) {
   kv_recovery_t st;
   memset(&st, 0, sizeof st);
@@ -423,6 +497,25 @@ static void test_state_codec(void **state) {
   for (size_t cut = 0; cut < b.len; cut++)
     assert_int_equal(kv_recovery_state_decode(b.data, cut, &out), RV_ECORRUPT);
   b.data[1] = 7; /* unknown phase */
+  assert_int_equal(kv_recovery_state_decode(b.data, b.len, &out), RV_ECORRUPT);
+  /* epoch 1 keeps the bytes of version 1 (before epochs), which read as epoch 1; other epochs
+   * are version 2 */
+  st.epoch = 1;
+  kv_buf_reset(&b);
+  kv_recovery_state_encode(&st, &b);
+  assert_int_equal(b.data[0], 1);
+  assert_int_equal(kv_recovery_state_decode(b.data, b.len, &out), RV_OK);
+  assert_int_equal(out.epoch, 1);
+  assert_memory_equal(&st, &out, sizeof st);
+  st.epoch = 3;
+  kv_buf_reset(&b);
+  kv_recovery_state_encode(&st, &b);
+  assert_int_equal(b.data[0], 2);
+  assert_int_equal(kv_recovery_state_decode(b.data, b.len, &out), RV_OK);
+  assert_int_equal(out.epoch, 3);
+  for (size_t cut = 0; cut < b.len; cut++)
+    assert_int_equal(kv_recovery_state_decode(b.data, cut, &out), RV_ECORRUPT);
+  b.data[0] = 3; /* unknown version */
   assert_int_equal(kv_recovery_state_decode(b.data, b.len, &out), RV_ECORRUPT);
   kv_buf_close(&b);
 }
@@ -544,6 +637,7 @@ int main(void) {
       cmocka_unit_test(test_generation_replaced_restarts_cleanly),
       cmocka_unit_test(test_bad_rows_refused),
       cmocka_unit_test(test_grouped_apply_with_restart),
+      cmocka_unit_test(test_epoch),
       cmocka_unit_test(test_state_codec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,8 @@ typedef struct {
 typedef struct {
   char cluster[RR_CLUSTER_MAX + 1];
   uint64_t generation, synced_index, rows, bytes;
+  uint64_t term; /* the meta row's fencing token (BEGIN gives it: the new cluster's epoch is
+                    its epoch + 1); not part of what makes two sources the same */
 } rr_source_t;
 
 /* The replicated state (RecoveryAnswer). */

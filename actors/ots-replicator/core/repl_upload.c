@@ -50,15 +50,20 @@ static void s_start(repl_upload_t *u, repl_op_kind_t kind, int64_t now, repl_upd
   memset(op, 0, sizeof *op);
   op->kind = kind;
   op->id = ++u->next_id;
-  op->term = u->term;
+  op->term = u->token;
   u->inflight = op->id;
   u->inflight_kind = kind;
   u->inflight_since = now;
 }
 
+/* Whether the meta row's synced_index counts this cluster's log: the row is of our epoch. */
+static bool s_meta_ours(const repl_upload_t *u) {
+  return u->meta_known && u->epoch_known && repl_token_epoch(u->meta.term) == u->epoch;
+}
+
 static void s_trim(repl_upload_t *u, int64_t now, repl_update_t *out) {
   out->trim = true;
-  out->trim_below = u->meta_known ? u->meta.synced_index : 0;
+  out->trim_below = s_meta_ours(u) ? u->meta.synced_index : 0;
   u->last_trim_ms = now;
 }
 
@@ -89,8 +94,14 @@ static void s_fail(repl_upload_t *u, const char *what, int rc, const char *msg, 
 static void s_fenced(repl_upload_t *u, const char *msg, repl_update_t *out) {
   u->st = REPL_ST_FENCED;
   u->claimed = 0;
-  s_log(out, 2, "remote copy: fenced in term %" PRIu64 " (%s): this node stops uploading until "
-        "it leads in a newer term", u->term, msg && msg[0] ? msg : "a higher term owns it");
+  u->crossing = false;
+  if (u->epoch)
+    s_log(out, 2, "remote copy: fenced in term %" PRIu64 " of epoch %" PRIu64 " (token %" PRIu64
+          ") (%s): this node stops uploading until it leads in a newer term", u->term, u->epoch,
+          u->token, msg && msg[0] ? msg : "a higher term owns it");
+  else
+    s_log(out, 2, "remote copy: fenced in term %" PRIu64 " (%s): this node stops uploading until "
+          "it leads in a newer term", u->term, msg && msg[0] ? msg : "a higher term owns it");
 }
 
 static void s_changes(repl_upload_t *u, int64_t now, repl_update_t *out) {
@@ -105,8 +116,9 @@ static void s_changes(repl_upload_t *u, int64_t now, repl_update_t *out) {
   out->op.after_index = u->meta.synced_index;
 }
 
+/* Starts a base copy; why (NULL: quiet, a retry) goes in the log line. */
 static void s_base(repl_upload_t *u, int64_t now, repl_update_t *out, const char *why) {
-  if (u->st != REPL_ST_BACKOFF || !u->resume_base)
+  if (why && (u->st != REPL_ST_BACKOFF || !u->resume_base))
     s_log(out, 1, "remote copy: base copy starts (%s): every namespace row from one consistent "
           "view, into generation %" PRIu64, why, u->meta.generation + 1);
   u->st = REPL_ST_BASE;
@@ -121,12 +133,28 @@ static void s_base(repl_upload_t *u, int64_t now, repl_update_t *out, const char
   out->op.page = 0;
 }
 
+/* A leader's claim: nothing before the epoch is known; then the token, which must form; epoch
+ * 0 claims at once (as before epochs existed); a higher epoch reads the meta row first (a row
+ * of a lower epoch is replaced by a base copy, not claimed: repl_upload.h). */
+static void s_claim(repl_upload_t *u, int64_t now, repl_update_t *out) {
+  u->st = REPL_ST_CLAIM;
+  if (!u->epoch_known) return; /* repl_upload_epoch resumes */
+  if (repl_token(u->epoch, u->term, &u->token) != 0) {
+    u->token = 0;
+    char why[160];
+    snprintf(why, sizeof why, "Raft term %" PRIu64 " of epoch %" PRIu64 " makes no fencing token "
+             "(terms below 2^32 once a cluster was recovered)", u->term, u->epoch);
+    s_fail(u, "claiming the term", RV_EINVAL, why, now, out);
+    return;
+  }
+  s_start(u, u->epoch ? REPL_OP_READ_META : REPL_OP_CLAIM, now, out);
+}
+
 /* What a leader does next when nothing is in flight. */
 static void s_resume(repl_upload_t *u, int64_t now, repl_update_t *out) {
   if (!u->leader || u->st == REPL_ST_FENCED) return;
-  if (u->claimed != u->term) {
-    u->st = REPL_ST_CLAIM;
-    s_start(u, REPL_OP_CLAIM, now, out);
+  if (u->claimed == 0 || u->claimed != u->token) {
+    s_claim(u, now, out);
   } else if (u->base_pending) {
     s_base(u, now, out, "resumed");
   } else if (now - u->last_tidy_ms >= REPL_UPLOAD_TIDY_EVERY_MS && u->commits_since_tidy) {
@@ -157,11 +185,33 @@ void repl_upload_role(repl_upload_t *u, bool leader, uint64_t term, int64_t now,
     u->next_meta_ms = now;
     return;
   }
-  s_log(out, 1, "remote copy: leader in term %" PRIu64 ": claiming the term in the meta row", term);
-  u->st = REPL_ST_CLAIM;
+  s_log(out, 1, "remote copy: leader in term %" PRIu64 ": claiming the term in the meta row%s",
+        term, u->epoch_known ? "" : " once kv-store's recovery state gives this cluster's epoch");
   u->claimed = 0;
+  u->crossing = false;
   u->backoff_ms = REPL_UPLOAD_BACKOFF_MIN_MS;
-  s_start(u, REPL_OP_CLAIM, now, out);
+  s_claim(u, now, out);
+}
+
+void repl_upload_epoch(repl_upload_t *u, uint64_t epoch, int64_t now, repl_update_t *out) {
+  s_clear(out);
+  if (u->epoch_known && u->epoch == epoch) return;
+  bool first = !u->epoch_known;
+  u->epoch_known = true;
+  u->epoch = epoch;
+  if (!u->leader) return;
+  if (!first)
+    s_log(out, 1, "remote copy: this cluster's epoch is now %" PRIu64 ": claiming again", epoch);
+  /* a new token: whatever is in flight belongs to the old one (dropped by id), as at a new
+   * term; a leader still waiting for its first epoch starts its claim now */
+  if (!first || u->st == REPL_ST_CLAIM || u->st == REPL_ST_FENCED) {
+    u->inflight = 0;
+    u->base_pending = false;
+    u->claimed = 0;
+    u->crossing = false;
+    u->backoff_ms = REPL_UPLOAD_BACKOFF_MIN_MS;
+    s_claim(u, now, out);
+  }
 }
 
 void repl_upload_tick(repl_upload_t *u, int64_t now, repl_update_t *out) {
@@ -233,9 +283,27 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
       u->last_error[0] = '\0';
     }
     if (u->leader && u->st == REPL_ST_META) {
-      if (r->rc == 0 && r->meta.term > u->term) s_fenced(u, "the meta row names a higher term", out);
+      if (r->rc == 0 && r->meta.term > u->token) s_fenced(u, "the meta row names a higher term", out);
       else if (r->rc == 0 || r->rc == RV_ENOTFOUND) s_resume(u, now, out);
       else s_fail(u, "reading the meta row", r->rc, msg, now, out);
+    } else if (u->leader && u->st == REPL_ST_CLAIM) { /* read before the claim (epoch > 0) */
+      if (r->rc && r->rc != RV_ENOTFOUND) {
+        s_fail(u, "reading the meta row", r->rc, msg, now, out);
+      } else if (r->rc == 0 && r->meta.term > u->token) {
+        s_fenced(u, "the meta row names a higher term", out);
+      } else if (r->rc == 0 && repl_token_epoch(r->meta.term) < u->epoch) {
+        bool again = u->crossing; /* said once, not per attempt */
+        if (!again)
+          s_log(out, 1, "remote copy: the copy was last written by epoch %" PRIu64 " (term %"
+                PRIu64 ", its index %" PRIu64 " counts another cluster's log): this cluster, "
+                "epoch %" PRIu64 ", replaces it with a base copy, whose commit claims the term",
+                repl_token_epoch(r->meta.term), repl_token_term(r->meta.term),
+                r->meta.synced_index, u->epoch);
+        u->crossing = true;
+        s_base(u, now, out, again ? NULL : "the copy is of an earlier epoch");
+      } else {
+        s_start(u, REPL_OP_CLAIM, now, out);
+      }
     }
     return;
   }
@@ -251,9 +319,14 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
       }
       s_ok(u, out);
       s_meta(u, &r->meta);
-      u->claimed = u->term;
-      s_log(out, 1, "remote copy: term %" PRIu64 " claimed; the copy is at index %" PRIu64
-            " (generation %" PRIu64 ")", u->term, u->meta.synced_index, u->meta.generation);
+      u->claimed = u->token;
+      if (u->epoch)
+        s_log(out, 1, "remote copy: term %" PRIu64 " of epoch %" PRIu64 " claimed (token %" PRIu64
+              "); the copy is at index %" PRIu64 " (generation %" PRIu64 ")", u->term, u->epoch,
+              u->token, u->meta.synced_index, u->meta.generation);
+      else
+        s_log(out, 1, "remote copy: term %" PRIu64 " claimed; the copy is at index %" PRIu64
+              " (generation %" PRIu64 ")", u->term, u->meta.synced_index, u->meta.generation);
       s_trim(u, now, out);
       s_resume(u, now, out);
       return;
@@ -303,8 +376,11 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
         u->base_copies++;
         u->base_pending = false;
         s_log(out, 1, "remote copy: base copy done: generation %" PRIu64 " at index %" PRIu64
-              ", %" PRIu64 " rows in %.1f s", u->meta.generation, u->meta.synced_index,
-              u->base_rows_done, (double)(now - u->base_started_ms) / 1000.0);
+              ", %" PRIu64 " rows in %.1f s%s", u->meta.generation, u->meta.synced_index,
+              u->base_rows_done, (double)(now - u->base_started_ms) / 1000.0,
+              u->crossing ? "; it replaced the earlier epoch's copy and claimed the term" : "");
+        u->claimed = u->token; /* its commit carried our token: a claim (a crossing one) */
+        u->crossing = false;
       } else {
         u->upload_rows += u->page_rows;
         u->upload_bytes += u->page_bytes;
@@ -409,7 +485,7 @@ bool repl_upload_kv_page(repl_upload_t *u, bool base, const repl_kv_page_t *p, i
 void repl_upload_status(const repl_upload_t *u, repl_upload_status_t *s) {
   memset(s, 0, sizeof *s);
   bool fenced = u->st == REPL_ST_FENCED;
-  s->active = u->leader && !fenced && u->claimed == u->term && u->claimed;
+  s->active = u->leader && !fenced && u->claimed == u->token && u->claimed;
   s->state = !u->leader                                           ? "standby"
              : fenced                                             ? "fenced"
              : u->st == REPL_ST_BACKOFF                           ? "error"
@@ -419,6 +495,9 @@ void repl_upload_status(const repl_upload_t *u, repl_upload_status_t *s) {
                                                                   : "uploading";
   s->meta_known = u->meta_known;
   s->meta = u->meta;
+  s->meta_ours = s_meta_ours(u);
+  s->epoch_known = u->epoch_known;
+  s->epoch = u->epoch;
   s->last_upload_ms = u->last_upload_ms;
   s->last_error = u->last_error;
   s->base_rows_done = u->base_rows_done;

@@ -4,8 +4,16 @@
  * Every node runs one. On a follower (or a fenced leader) it only reads the remote meta row
  * about every second (REPL_OP_READ_META) so that its kv-store trims the change log below the
  * remote synced_index: any node can take over. On the leader:
- *   claim the term in the meta row (REPL_OP_CLAIM: the new leader's fence of every older
- *   uploader) ->
+ *   the fencing token is epoch << 32 | Raft term (repl_token, repl_backend.h); the epoch comes
+ *   from kv-store's replicated recovery state (repl_upload_epoch): no claim before it is known,
+ *   or a recovered cluster would claim epoch 0 and be fenced until the next election;
+ *   claim the token in the meta row (REPL_OP_CLAIM: the new leader's fence of every older
+ *   uploader); with an epoch above 0 the meta row is read first (REPL_OP_READ_META): a row
+ *   written by a LOWER epoch (the cluster this one was recovered from) holds a synced_index of
+ *   another cluster's log, from which no change can be read; this leader then makes a base copy
+ *   at once, and its commit is the claim (the row, and the old copy, stay as they were until a
+ *   whole copy of this cluster replaces them; a leader that dies meanwhile leaves the row of the
+ *   lower epoch, so its successor does the same) ->
  *   loop: ask the local kv-store for the changes after synced_index (REPL_OP_KV_CHANGES, paged)
  *         -> stream each page into one write (REPL_OP_PUT, the first page opens it)
  *         -> commit it at the view's index (REPL_OP_COMMIT) -> trim, and again;
@@ -19,7 +27,9 @@
  * request); results of an operation started before a role change are dropped by id. Memory is
  * one page: the shell keeps the rows of the last kv page until REPL_OP_PUT has taken them.
  * Every step may also ask for a ReplTrim (with the uploader's report) and a log line, given
- * only when the state changes, not per attempt. */
+ * only when the state changes, not per attempt. A ReplTrim names the remote synced_index only
+ * when the meta row is of this cluster's epoch (an index of another cluster's log would trim
+ * changes the copy never got); otherwise it is a report (below_index 0). */
 #ifndef REPL_UPLOAD_H
 #define REPL_UPLOAD_H
 
@@ -61,7 +71,7 @@ typedef enum {
 typedef struct {
   repl_op_kind_t kind;
   uint64_t id;                     /* echoed in the result */
-  uint64_t term;                   /* CLAIM, PUT (begin), TIDY */
+  uint64_t term;                   /* CLAIM, PUT (begin), TIDY: the fencing token */
   bool base, begin;                /* PUT */
   uint64_t generation, from_index; /* PUT with begin */
   uint64_t to_index;               /* COMMIT */
@@ -100,7 +110,8 @@ typedef struct {
 
 typedef enum {
   REPL_ST_STANDBY,   /* not the leader: reading the meta row */
-  REPL_ST_CLAIM,     /* leader: claiming the term */
+  REPL_ST_CLAIM,     /* leader: claiming the term (waiting for the epoch, reading the meta row
+                        before the claim, or the claim itself) */
   REPL_ST_META,      /* leader: re-reading the meta row (after RV_ESTALE) */
   REPL_ST_CHANGES,   /* leader: an incremental upload in progress (kv page or put) */
   REPL_ST_COMMIT,
@@ -119,6 +130,10 @@ typedef struct {
                                "claiming" */
   bool meta_known;
   repl_meta_t meta;         /* the meta row as last read or written */
+  bool meta_ours;           /* meta is of this cluster's epoch: its synced_index counts this
+                               cluster's log (else it is another cluster's, and not shown) */
+  bool epoch_known;
+  uint64_t epoch;           /* this cluster's epoch (0: never recovered) */
   int64_t last_upload_ms;   /* wall clock of the last successful commit (0: none) */
   const char *last_error;   /* "" when the last attempt succeeded */
   uint64_t base_rows_done, base_rows_total;
@@ -129,7 +144,11 @@ typedef struct {
   repl_state_t st;
   bool leader;
   uint64_t term;           /* Raft term as last heard */
-  uint64_t claimed;        /* the term this node claimed remotely (0: none) */
+  bool epoch_known;        /* kv-store's recovery state was read (repl_upload_epoch) */
+  uint64_t epoch;          /* this cluster's epoch: 0 never recovered, else the source's + 1 */
+  uint64_t token;          /* epoch << 32 | term (0: not known, or not formable) */
+  uint64_t claimed;        /* the token this node claimed remotely (0: none) */
+  bool crossing;           /* a base copy replaces a lower epoch's copy (said once) */
   uint64_t next_id;        /* op ids */
   uint64_t inflight;       /* id of the op in flight (0: none) */
   repl_op_kind_t inflight_kind;
@@ -160,6 +179,11 @@ void repl_upload_init(repl_upload_t *u, uint64_t first_stream, int64_t now_ms);
 /* Raft's role and term as raft-peer published them. */
 void repl_upload_role(repl_upload_t *u, bool leader, uint64_t term, int64_t now_ms,
                       repl_update_t *out);
+/* This cluster's epoch, from kv-store's replicated recovery state (0: never recovered; a
+ * recovered cluster's once its recovery is LEFT). Until the first call a leader claims nothing.
+ * A different epoch than before (a lagging kv-store that applied the recovery since) is a new
+ * token: the leader claims again, as for a new term. */
+void repl_upload_epoch(repl_upload_t *u, uint64_t epoch, int64_t now_ms, repl_update_t *out);
 /* Time passes (call at least at repl_upload_next_ms). */
 void repl_upload_tick(repl_upload_t *u, int64_t now_ms, repl_update_t *out);
 /* A backend op finished. wall_ms: the wall clock (last_upload_ms). */

@@ -143,9 +143,22 @@ static void s_stop(rv_actor_t *a, void *state) {
   repl_actor_page_free(s);
 }
 
+/* The cluster's epoch, once the loader's poll of kv-store gives it, to the upload core (its
+ * fencing token is epoch << 32 | term: no claim before). Nothing uploads in recovery mode. */
+static void s_epoch(repl_actor_t *s) {
+  uint64_t epoch;
+  if (s->recovery || !repl_recover_epoch(s->recover, &epoch)) return;
+  repl_update_t u;
+  repl_upload_epoch(&s->core, epoch, repl_actor_now_ms(), &u);
+  repl_actor_carry_out(s, &u);
+}
+
 static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   repl_actor_t *s = state;
-  if (s->recover && repl_recover_message(s->recover, m)) return;
+  if (s->recover && repl_recover_message(s->recover, m)) {
+    s_epoch(s);
+    return;
+  }
   switch (m->type) {
     case RV_MSG_RAFT_STATE: s_raft_state(s, (const Rv__RaftState *)m->body); break;
     case RV_MSG_REPL_CHANGES: repl_actor_kv_changes(s, m); break;
@@ -168,9 +181,13 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
              s->recover ? repl_recover_describe(s->recover) : "no loader");
     return true;
   }
-  uint64_t lag = st.meta_known && s->commit > st.meta.synced_index ? s->commit - st.meta.synced_index : 0;
-  snprintf(reason, len, "%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%.200s",
-           st.active ? "uploading: " : "", st.state, st.meta.synced_index, lag,
+  /* an index of another epoch's copy counts another cluster's log: not ours to show */
+  uint64_t synced = st.meta_ours ? st.meta.synced_index : 0;
+  uint64_t lag = st.meta_known && s->commit > synced ? s->commit - synced : 0;
+  char epoch[40] = "";
+  if (st.epoch_known && st.epoch) snprintf(epoch, sizeof epoch, ", epoch %" PRIu64, st.epoch);
+  snprintf(reason, len, "%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%s%.200s",
+           st.active ? "uploading: " : "", st.state, synced, lag, epoch,
            st.last_error[0] ? "; " : "", st.last_error);
   return true;
 }

@@ -152,7 +152,7 @@ static void s_uploader(repl_actor_t *s, Rv__ReplUploader *up) {
   rv__repl_uploader__init(up);
   up->active = st.active;
   up->backend = s->describe;
-  up->synced_index = st.meta_known ? st.meta.synced_index : 0;
+  up->synced_index = st.meta_ours ? st.meta.synced_index : 0; /* not another epoch's index */
   up->remote_term = st.meta.term;
   up->generation = st.meta.generation;
   up->last_upload_ms = st.last_upload_ms ? st.last_upload_ms : st.meta.updated_ms;

@@ -25,6 +25,19 @@
  * RV_EFENCED (a higher term owns the copy; stop uploading) or RV_ESTALE (the copy moved on
  * under the same or a lower term: re-read the meta row and start again).
  *
+ * The "term" every call takes and the meta row holds is a FENCING TOKEN, epoch << 32 | Raft
+ * term (repl_token): the epoch is 0 for a cluster never recovered (the token is then its Raft
+ * term, as before epochs existed) and, for a cluster rebuilt from a remote copy, one more than
+ * the epoch of the copy it was rebuilt from (kv-store's replicated recovery state holds it). The
+ * backends compare tokens as numbers, nothing else: leaders of one cluster fence each other as
+ * Raft terms do, a recovered cluster's token is above every token of the cluster it came from,
+ * and that cluster's late uploads are fenced. One rule knows epochs: synced_index counts the
+ * log of the cluster (epoch) that wrote it, so a BASE commit over a meta row of a LOWER epoch
+ * may set any synced_index (the row's index is another cluster's, not ahead of ours); within
+ * one epoch the copy never goes back (RV_ESTALE). Limits: Raft terms below 2^32 once the epoch
+ * is not 0 (repl_token refuses them); the Tablestore backend's base generations (token << 24) hold
+ * tokens below 2^39, i.e. epochs below 128 (RV_EINVAL past it, repl_backend_ots.h).
+ *
  * Threading: a backend handle is used by one thread at a time. Calls block (network, fsync);
  * the replicator runs them on its own worker thread, never on the loop that answers heartbeats.
  * The backend applies its own timeouts and retry policy (ots_retry.h for Tablestore) and
@@ -42,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rv_error.h"
 
@@ -50,12 +64,44 @@
 #define REPL_TXN_MAX_ROWS 100000       /* an incremental write holds at most this many rows */
 #define REPL_TXN_MAX_BYTES (64u << 20) /* ... and this many key + value bytes */
 
+/* Fencing tokens (see above): epoch << REPL_EPOCH_SHIFT | Raft term. */
+#define REPL_EPOCH_SHIFT 32
+#define REPL_TERM_MASK ((1ull << REPL_EPOCH_SHIFT) - 1)
+#define REPL_EPOCH_MAX ((1ull << (64 - REPL_EPOCH_SHIFT)) - 1)
+
+/* The token of (epoch, Raft term) into *token: 0, or RV_EINVAL when it cannot be formed (a term
+ * of 2^32 or more with a non-zero epoch, an epoch past REPL_EPOCH_MAX). Epoch 0: the term
+ * itself, whatever its size (the tokens of clusters never recovered are their terms). */
+static inline int repl_token(uint64_t epoch, uint64_t term, uint64_t *token) {
+  if (epoch == 0) {
+    *token = term;
+    return 0;
+  }
+  if (term > REPL_TERM_MASK || epoch > REPL_EPOCH_MAX) return RV_EINVAL;
+  *token = epoch << REPL_EPOCH_SHIFT | term;
+  return 0;
+}
+static inline uint64_t repl_token_epoch(uint64_t token) { return token >> REPL_EPOCH_SHIFT; }
+static inline uint64_t repl_token_term(uint64_t token) { return token & REPL_TERM_MASK; }
+/* A token for messages: "7" in epoch 0, "4294967298 (epoch 1, term 2)" otherwise; into buf
+ * (REPL_TOKEN_STR_MAX bytes), returned. */
+#define REPL_TOKEN_STR_MAX 64
+static inline const char *repl_token_str(uint64_t token, char *buf) {
+  if (repl_token_epoch(token) == 0)
+    snprintf(buf, REPL_TOKEN_STR_MAX, "%llu", (unsigned long long)token);
+  else
+    snprintf(buf, REPL_TOKEN_STR_MAX, "%llu (epoch %llu, term %llu)", (unsigned long long)token,
+             (unsigned long long)repl_token_epoch(token), (unsigned long long)repl_token_term(token));
+  return buf;
+}
+
 /* The meta row: the remote copy's state. */
 typedef struct {
   uint32_t format;                      /* REPL_FORMAT of the writer */
   char cluster_id[REPL_CLUSTER_ID_MAX]; /* cluster.name of the YAML */
   uint64_t synced_index;                /* the rows of `generation` are the namespace at it */
-  uint64_t term;                        /* Raft term of the last claimer (the fencing token) */
+  uint64_t term;                        /* the fencing token of the last claimer or committer:
+                                           epoch << 32 | Raft term (repl_token) */
   uint64_t generation;                  /* which rows are current (>= 1 once anything is) */
   int64_t updated_ms;                   /* wall clock of the last commit, ms since the epoch */
   uint64_t rows;                        /* rows in the current generation (for progress/ETA) */
@@ -122,7 +168,8 @@ int repl_write_put(repl_write_t *w, const repl_row_t *rows, size_t n, rv_err_t *
 /* Makes the write visible with meta.synced_index = to_index (and, for a base write, the new
  * generation): the one conditional step. On success *meta is the new meta row. The write is
  * freed whatever the outcome. A base commit whose to_index is below the meta row's
- * synced_index fails with RV_ESTALE (the copy never goes back). */
+ * synced_index fails with RV_ESTALE (the copy never goes back), unless the meta row's token is
+ * of a lower epoch than the writer's (its index counts another cluster's log). */
 int repl_write_commit(repl_write_t **w, uint64_t to_index, repl_meta_t *meta, rv_err_t *err);
 /* Abandons a write (a base write's staged rows are left for repl_backend_tidy). Safe on NULL. */
 void repl_write_abort(repl_write_t **w);

@@ -13,7 +13,9 @@
  * exactly one wins; the other sees EEXIST, re-reads the latest manifest and checks its
  * condition again. The fencing rule is checked against that latest manifest: its term must not
  * be above the writer's (else RV_EFENCED), and an incremental write must find the generation and
- * synced_index it started from (else RV_ESTALE).
+ * synced_index it started from (else RV_ESTALE); a base write must not take the copy back to a
+ * lower index unless the manifest's token is of a lower epoch (repl_backend.h). Terms are
+ * fencing tokens (epoch << 32 | Raft term) here, in file names too.
  *
  * A write buffers rows (copied), sorts them, keeps the last of each key and writes them as a run
  * file whenever REPL_FILE_RUN_BYTES are buffered, and at commit: memory stays bounded however
@@ -286,10 +288,11 @@ static int s_read_meta(repl_backend_t *h, repl_meta_t *meta, rv_err_t *err) {
 }
 
 static int s_fenced(s_file_t *b, const repl_manifest_t *m, uint64_t term, rv_err_t *err) {
+  char t1[REPL_TOKEN_STR_MAX], t2[REPL_TOKEN_STR_MAX];
   return rv_err_set(err, RV_EFENCED,
-                    "%s: term %" PRIu64 " holds the remote copy (manifest %" PRIu64
-                    "), above this writer's %" PRIu64,
-                    b->dir, m->meta.term, m->seq, term);
+                    "%s: term %s holds the remote copy (manifest %" PRIu64
+                    "), above this writer's %s",
+                    b->dir, repl_token_str(m->meta.term, t1), m->seq, repl_token_str(term, t2));
 }
 
 static int s_claim(repl_backend_t *h, uint64_t term, repl_meta_t *meta, rv_err_t *err) {
@@ -490,7 +493,10 @@ static int s_write_commit(repl_write_t *h, uint64_t to_index, repl_meta_t *meta,
       break;
     }
     if (w->base) {
-      if (m.meta.synced_index > to_index) {
+      /* the copy never goes back within an epoch; a lower epoch's index counts another
+       * cluster's log (repl_backend.h) */
+      if (m.meta.synced_index > to_index &&
+          repl_token_epoch(m.meta.term) >= repl_token_epoch(w->term)) {
         rc = rv_err_set(err, RV_ESTALE,
                         "%s: the remote copy is at index %" PRIu64 ", past this base copy's %" PRIu64,
                         b->dir, m.meta.synced_index, to_index);

@@ -203,6 +203,17 @@ int repl_ots_read_meta(repl_ots_t *b, repl_meta_t *meta, rv_err_t *err) {
   return rc;
 }
 
+int repl_ots_token_check(const repl_ots_t *b, const char *what, uint64_t term, rv_err_t *err) {
+  if (term != 0 && term < (1ull << (63 - REPL_OTS_GEN_TERM_SHIFT))) return RV_OK;
+  char t[REPL_TOKEN_STR_MAX];
+  return rv_err_set(err, RV_EINVAL,
+                    "%s: %s: fencing token %s out of range: this backend's base generations "
+                    "(token << %d) hold tokens 1..2^%d-1, i.e. epochs below %llu",
+                    b->describe, what, repl_token_str(term, t), REPL_OTS_GEN_TERM_SHIFT,
+                    63 - REPL_OTS_GEN_TERM_SHIFT,
+                    1ull << (63 - REPL_OTS_GEN_TERM_SHIFT - REPL_EPOCH_SHIFT));
+}
+
 int repl_ots_explain_condition(repl_ots_t *b, uint64_t term, uint64_t gen,
                                repl_ots_index_cmp_t cmp, uint64_t index, rv_err_t *err) {
   repl_meta_t m;
@@ -211,12 +222,17 @@ int repl_ots_explain_condition(repl_ots_t *b, uint64_t term, uint64_t gen,
   if (rc == RV_ENOTFOUND)
     return rv_err_set(err, RV_ESTALE, "the meta row is gone (the table was emptied?)");
   if (rc) return rv_err_set(err, rc, "condition failed; then reading the meta row: %s", e2.msg);
+  char t1[REPL_TOKEN_STR_MAX], t2[REPL_TOKEN_STR_MAX];
   if (m.term > term)
-    return rv_err_set(err, RV_EFENCED, "fenced: the meta row holds term %" PRIu64 ", above ours (%" PRIu64 ")",
-                      m.term, term);
+    return rv_err_set(err, RV_EFENCED, "fenced: the meta row holds term %s, above ours (%s)",
+                      repl_token_str(m.term, t1), repl_token_str(term, t2));
+  if (cmp == REPL_OTS_INDEX_ANY) /* a crossing base write: another of our epoch got there first */
+    return rv_err_set(err, RV_ESTALE, "the meta row moved: generation %" PRIu64 " synced_index %"
+                      PRIu64 " term %s where generation %" PRIu64 " of an epoch below ours was "
+                      "expected", m.generation, m.synced_index, repl_token_str(m.term, t1), gen);
   return rv_err_set(err, RV_ESTALE, "the meta row moved: generation %" PRIu64 " synced_index %" PRIu64
-                    " term %" PRIu64 " where generation %" PRIu64 " and synced_index %s%" PRIu64
-                    " were expected", m.generation, m.synced_index, m.term, gen,
+                    " term %s where generation %" PRIu64 " and synced_index %s%" PRIu64
+                    " were expected", m.generation, m.synced_index, repl_token_str(m.term, t1), gen,
                     cmp == REPL_OTS_INDEX_AT_MOST ? "at most " : "", index);
 }
 
@@ -246,8 +262,7 @@ static int s_meta_write(repl_ots_t *b, const repl_meta_t *m, bool create, rv_err
 }
 
 int repl_ots_claim(repl_ots_t *b, uint64_t term, repl_meta_t *meta, rv_err_t *err) {
-  if (term == 0 || term >= (1ull << (63 - REPL_OTS_GEN_TERM_SHIFT)))
-    return rv_err_set(err, RV_EINVAL, "%s: claim: term %" PRIu64 " out of range", b->describe, term);
+  if (repl_ots_token_check(b, "claim", term, err)) return err->code;
   /* Each round reads the row and writes it conditionally; a condition that fails means someone
    * else wrote meanwhile, and the next round sees what. An outcome that is unknown (timeout)
    * is also settled by the next read: the row then holds our term, or not. */

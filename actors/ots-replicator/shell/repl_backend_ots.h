@@ -21,7 +21,14 @@
  * generation 1; a base write writes generation (term << 24) + n, n = 1, 2, ... chosen above the
  * current one and found empty, so a deposed leader's staged rows (its own, lower term) can never
  * land in the generation a newer leader stages, and repl_ots_tidy never deletes a generation of a
- * higher term than its own.
+ * higher term than its own. The term here is the fencing token (epoch << 32 | Raft term,
+ * repl_backend.h), so base generations strictly increase across epochs as they do across terms
+ * (token << 24 = epoch << 56 | term << 24): a recovered cluster's generations lie above every
+ * one of the cluster it came from. The price: tokens below 2^39 (an INTEGER is signed 64-bit),
+ * i.e. epochs below 128 with terms below 2^32; a larger token is refused with RV_EINVAL
+ * (repl_ots_token_check) at claim and write, and the uploader says so. A crossing base write
+ * (the meta row's token of a lower epoch) commits under "term < our epoch << 32 AND generation
+ * == the one it replaces", whatever the row's synced_index (another cluster's index).
  * meta.rows / meta.bytes are exact after a base write that gives each key once; an incremental write adds the rows and
  * bytes it puts and subtracts the ones it deletes (a put that replaces a row counts as new), so
  * between base writes they are an estimate for progress and ETA, never used for correctness.
@@ -40,7 +47,7 @@
 #define REPL_OTS_PART_MAX (2u << 20)        /* bytes of one value part (an attribute's limit) */
 #define REPL_OTS_TXN_BUDGET_MS 50000        /* an incremental write older than this is too big:
                                                the server aborts a transaction at 60 s */
-#define REPL_OTS_GEN_TERM_SHIFT 24          /* base generation = (term << 24) + n */
+#define REPL_OTS_GEN_TERM_SHIFT 24          /* base generation = (token << 24) + n */
 #define REPL_OTS_TIDY_ROWS 200              /* rows one repl_ots_tidy call deletes at most */
 #define REPL_OTS_REQUEST_TIMEOUT_MS 20000   /* one request's limit when the configuration says 0:
                                                a 4 MiB page takes well under it (10 s was too

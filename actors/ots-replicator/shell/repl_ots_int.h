@@ -90,6 +90,9 @@ int64_t repl_ots_wall_ms(void);     /* wall clock, ms since the epoch */
 
 /* GetRow of the meta row, in transaction txn when not NULL. RV_ENOTFOUND when absent. */
 int repl_ots_get_meta(repl_ots_t *b, const char *txn, repl_meta_t *meta, rv_err_t *err);
+/* RV_OK when term (a fencing token) fits this backend's generations (1 <= token < 2^39: base
+ * generations are token << REPL_OTS_GEN_TERM_SHIFT), else RV_EINVAL with err naming it. */
+int repl_ots_token_check(const repl_ots_t *b, const char *what, uint64_t term, rv_err_t *err);
 /* After a conditional meta update failed its condition: reads the meta row and says why:
  * RV_EFENCED (a higher term), RV_ESTALE (it moved), RV_ENOTFOUND (gone) with err set. */
 int repl_ots_explain_condition(repl_ots_t *b, uint64_t term, uint64_t gen,

@@ -20,6 +20,9 @@ struct repl_ots_write {
   repl_ots_t *b;
   bool base;
   uint64_t term, from_gen, from_index;
+  bool cross;               /* base: the meta row's token was of a lower epoch when the write
+                               began, so its synced_index counts another cluster's log: the
+                               commit replaces it whatever its index (repl_backend.h) */
   int64_t gen;              /* where rows go */
   char *txn;                /* incremental: the transaction id (owned) */
   int64_t started_ms;
@@ -138,9 +141,10 @@ static int s_gen_empty(repl_ots_t *b, int64_t gen, bool *empty, rv_err_t *err) {
 }
 
 static int s_check_start(repl_ots_write_t *w, const repl_meta_t *m, rv_err_t *err) {
+  char t1[REPL_TOKEN_STR_MAX], t2[REPL_TOKEN_STR_MAX];
   if (m->term > w->term)
-    return rv_err_set(err, RV_EFENCED, "fenced: the meta row holds term %" PRIu64 ", above ours (%" PRIu64 ")",
-                      m->term, w->term);
+    return rv_err_set(err, RV_EFENCED, "fenced: the meta row holds term %s, above ours (%s)",
+                      repl_token_str(m->term, t1), repl_token_str(w->term, t2));
   if (m->generation != w->from_gen || (!w->base && m->synced_index != w->from_index))
     return rv_err_set(err, RV_ESTALE, "the meta row is at generation %" PRIu64 " synced_index %" PRIu64
                       ", the write starts from generation %" PRIu64 " synced_index %" PRIu64,
@@ -154,10 +158,7 @@ repl_ots_write_t *repl_ots_write_begin(repl_ots_t *b, uint64_t term, bool base, 
     rv_err_set(err, RV_EINVAL, "%s: a write is already open on this backend", b->describe);
     return NULL;
   }
-  if (term == 0 || term >= (1ull << (63 - REPL_OTS_GEN_TERM_SHIFT))) {
-    rv_err_set(err, RV_EINVAL, "%s: write: term %" PRIu64 " out of range", b->describe, term);
-    return NULL;
-  }
+  if (repl_ots_token_check(b, "write", term, err)) return NULL;
   repl_ots_write_t *w = calloc(1, sizeof *w);
   if (!w) {
     rv_err_set(err, RV_ENOMEM, "%s: write: out of memory", b->describe);
@@ -181,6 +182,7 @@ repl_ots_write_t *repl_ots_write_begin(repl_ots_t *b, uint64_t term, bool base, 
   } else {
     rc = repl_ots_get_meta(b, NULL, &w->old, err);
     if (!rc) rc = s_check_start(w, &w->old, err);
+    w->cross = !rc && repl_token_epoch(w->old.term) < repl_token_epoch(term);
     /* A generation of our term, above the current one, with no rows left from an abandoned
      * attempt (repl_backend_ots.h says why the term is in it). */
     int64_t gen = (int64_t)(term << REPL_OTS_GEN_TERM_SHIFT) + 1;
@@ -319,6 +321,37 @@ static uint64_t s_add(uint64_t base, int64_t delta) {
   return (uint64_t)((int64_t)base + delta);
 }
 
+/* The commit's condition on the meta row: incremental, the exact state it started from; base,
+ * the generation it replaces and no newer index than the one it makes current (the copy never
+ * goes back in time); a crossing base write (w->cross), the generation it replaces still
+ * written by a lower epoch: "term <= our epoch's first token - 1", whatever its index. */
+static int s_condition(const repl_ots_write_t *w, const repl_meta_t *nm, ots_buf_t *cond,
+                       rv_err_t *err) {
+  if (w->cross)
+    return repl_ots_encode_condition(cond, (repl_token_epoch(w->term) << REPL_EPOCH_SHIFT) - 1,
+                                     true, w->from_gen, REPL_OTS_INDEX_ANY, 0, err);
+  return repl_ots_encode_condition(cond, w->term, true, w->from_gen,
+                                   w->base ? REPL_OTS_INDEX_AT_MOST : REPL_OTS_INDEX_EQUAL,
+                                   w->base ? nm->synced_index : w->from_index, err);
+}
+
+/* Whether the meta row m still meets the commit's condition (s_condition). */
+static bool s_condition_holds(const repl_ots_write_t *w, const repl_meta_t *m,
+                              const repl_meta_t *nm) {
+  if (m->term > w->term || m->generation != w->from_gen) return false;
+  if (w->cross) return repl_token_epoch(m->term) < repl_token_epoch(w->term);
+  return w->base ? m->synced_index <= nm->synced_index : m->synced_index == w->from_index;
+}
+
+/* Why the condition failed: RV_EFENCED or RV_ESTALE with err saying it. */
+static int s_explain(const repl_ots_write_t *w, const repl_meta_t *nm, rv_err_t *err) {
+  return repl_ots_explain_condition(w->b, w->term, w->from_gen,
+                                    w->cross  ? REPL_OTS_INDEX_ANY
+                                    : w->base ? REPL_OTS_INDEX_AT_MOST
+                                              : REPL_OTS_INDEX_EQUAL,
+                                    w->base ? nm->synced_index : w->from_index, err);
+}
+
 /* The conditional UpdateRow of the meta row (in w->txn for an incremental write). On an unknown
  * outcome the row is read (through the transaction, which sees its own writes) and the update
  * is sent again only if it did not happen. */
@@ -330,12 +363,7 @@ static int s_meta_commit(repl_ots_write_t *w, const repl_meta_t *nm, rv_err_t *e
   ots_buf_init(&row);
   ots_buf_init(&cond);
   int rc = repl_ots_encode_meta(&row, b->cluster, nm, err);
-  /* incremental: the exact state it started from; base: the generation it replaces, and no
-   * newer index than the one it makes current (the copy never goes back in time) */
-  if (!rc)
-    rc = repl_ots_encode_condition(&cond, w->term, true, w->from_gen,
-                                   w->base ? REPL_OTS_INDEX_AT_MOST : REPL_OTS_INDEX_EQUAL,
-                                   w->base ? nm->synced_index : w->from_index, err);
+  if (!rc) rc = s_condition(w, nm, &cond, err);
   ots_write_row_t wr = {.table = b->table, .row = ots_buf_bytes(&row),
                         .condition = {OTS_EXPECT_EXIST, ots_buf_bytes(&cond)},
                         .transaction_id = w->txn};
@@ -345,8 +373,7 @@ static int s_meta_commit(repl_ots_write_t *w, const repl_meta_t *nm, rv_err_t *e
     if (rc == RV_OK) break;
     if (rc == RV_ESTALE) { /* the condition failed: say why (fenced, or moved) */
       s_abort_txn(w);
-      rc = repl_ots_explain_condition(b, w->term, w->from_gen, w->base ? REPL_OTS_INDEX_AT_MOST : REPL_OTS_INDEX_EQUAL,
-                                        w->base ? nm->synced_index : w->from_index, err);
+      rc = s_explain(w, nm, err);
       break;
     }
     rc = s_txn_lost(w, rc, err);
@@ -360,12 +387,10 @@ static int s_meta_commit(repl_ots_write_t *w, const repl_meta_t *nm, rv_err_t *e
       rc = RV_OK; /* it had landed: the answer was lost */
       break;
     }
-    if (r2 != RV_OK || m.term > w->term || m.generation != w->from_gen ||
-        (w->base ? m.synced_index > nm->synced_index : m.synced_index != w->from_index)) {
+    if (r2 != RV_OK || !s_condition_holds(w, &m, nm)) {
       if (r2 == RV_OK) { /* moved: it will not land now */
         s_abort_txn(w);
-        rc = repl_ots_explain_condition(b, w->term, w->from_gen, w->base ? REPL_OTS_INDEX_AT_MOST : REPL_OTS_INDEX_EQUAL,
-                                        w->base ? nm->synced_index : w->from_index, err);
+        rc = s_explain(w, nm, err);
       }
       break;
     }

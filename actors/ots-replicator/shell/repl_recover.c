@@ -65,6 +65,8 @@ struct repl_recover {
   size_t chunk_bytes;
   uint64_t poll_seq;
   int timer;
+  bool epoch_known;         /* the last poll answer gave the epoch (phase none or LEFT) */
+  uint64_t epoch;
   rr_phase_t shown_phase;
   char shown_status[RR_STATUS_MAX];
   int64_t progress_logged_ms;
@@ -90,6 +92,7 @@ static void s_job_meta(repl_backend_t *b, s_job_t *j, repl_meta_t *last) {
   j->meta.synced_index = m.synced_index;
   j->meta.rows = m.rows;
   j->meta.bytes = m.bytes;
+  j->meta.term = m.term;
 }
 
 static void s_job_scan(repl_backend_t *b, s_job_t *j, const repl_meta_t *last,
@@ -261,11 +264,14 @@ static void s_run(repl_recover_t *r) {
         q.source_synced_index = act->source->synced_index;
         q.rows_total = act->source->rows;
         q.bytes_total = act->source->bytes;
+        q.source_term = act->source->term;
         rv_info("recovery: beginning from the remote copy of cluster \"%s\" (generation %llu, "
-                "index %llu, %llu rows, %llu bytes)",
+                "index %llu, %llu rows, %llu bytes, term %llu of epoch %llu)",
                 act->source->cluster, (unsigned long long)act->source->generation,
                 (unsigned long long)act->source->synced_index,
-                (unsigned long long)act->source->rows, (unsigned long long)act->source->bytes);
+                (unsigned long long)act->source->rows, (unsigned long long)act->source->bytes,
+                (unsigned long long)repl_token_term(act->source->term),
+                (unsigned long long)repl_token_epoch(act->source->term));
         s_send(r, &q, act->ticket);
         break;
       case RR_ACT_ROWS: s_send_rows(r, act); break;
@@ -302,6 +308,11 @@ static void s_report(repl_recover_t *r, int64_t now) {
   }
 }
 
+bool repl_recover_epoch(const repl_recover_t *r, uint64_t *epoch) {
+  *epoch = r->epoch;
+  return r->epoch_known;
+}
+
 const char *repl_recover_describe(repl_recover_t *r) {
   rr_t *rr = r->rr;
   snprintf(r->desc, sizeof r->desc,
@@ -335,6 +346,9 @@ static void s_state_of(const Rv__RecoveryAnswer *a, rr_state_t *st) {
 
 static void s_poll_answer(repl_recover_t *r, const Rv__RecoveryAnswer *a) {
   int64_t now = s_now_ms();
+  /* the epoch counts once the recovery is over (none or LEFT) on a store kv-store has open */
+  r->epoch_known = a->state_known && (a->phase == 0 || a->phase == 3);
+  r->epoch = r->epoch_known && a->progress ? a->progress->epoch : 0;
   if (a->leader && !r->leader) {
     r->leader = true;
     rv_info("recovery: this node leads: the %s starts", r->leave ? "leave check" : "loader");

@@ -42,6 +42,11 @@ int repl_recover_new(rv_actor_t *a, const cfg_node_t *cfg, bool leave, repl_reco
 void repl_recover_destroy(repl_recover_t **r);
 /* Handles m when it is the loader's (a RecoveryAnswer); returns false otherwise. */
 bool repl_recover_message(repl_recover_t *r, const rv_msg_t *m);
+/* This cluster's epoch (kv-store's replicated recovery state, kv_recovery.h) as the last poll
+ * of kv-store (every second, on every node) gave it: true with *epoch when the recovery state
+ * is none (epoch 0) or LEFT on a store kv-store has open; false before the first answer and
+ * while a recovery is RUNNING or FINISHed and not left (the uploader must not claim then). */
+bool repl_recover_epoch(const repl_recover_t *r, uint64_t *epoch);
 /* One line for logs and health notes: "recovery load: 120000/1500000 rows, 52000 rows/s, eta
  * 27 s" or the reason it waits. Borrowed until the next call into r. */
 const char *repl_recover_describe(repl_recover_t *r);

@@ -2,8 +2,8 @@
  * checks it (integration-tests/test_repl_ots_*.sh start the server and call it). Exit 0 when
  * the scenario passed; otherwise a message on stderr saying what was wrong, exit 1.
  *
- *   rv-repl-ots-drive SCENARIO       roundtrip | fence | stale | midway | base | faults | hostile |
- *                                    schema
+ *   rv-repl-ots-drive SCENARIO       roundtrip | fence | epoch | stale | midway | base | faults |
+ *                                    hostile | schema
  *   rv-repl-ots-drive digest CLUSTER  prints the remote copy's namespace digest (see s_digest)
  * Environment: OTS_ENDPOINT, OTS_INSTANCE, OTS_AKID, OTS_SECRET_FILE, OTS_FAULT_FILE.
  *
@@ -19,6 +19,7 @@
 
 #include "kv_codec.h"
 #include "repl_backend.h"
+#include "repl_epoch_scenario.h"
 #include "repl_ots_int.h"
 
 #define NKEYS 1200
@@ -361,6 +362,40 @@ static void s_fence(void) {
   s_check(b, "term 3's write");
   repl_ots_close(&a);
   repl_ots_close(&b);
+}
+
+/* Epochs (repl_epoch_scenario.h, the same steps as test_repl_backend_file's test_epochs), then
+ * the limit of this backend's generations: a token of epoch 128 is refused, naming it. */
+static repl_backend_t *s_open_generic(const char *cluster) {
+  repl_backend_cfg_t cfg = s_cfg(cluster, 0);
+  rv_err_t err;
+  repl_backend_t *g = repl_backend_open(&cfg, &err);
+  if (!g) s_die("repl_backend_open: %s", err.msg);
+  ots_retry_policy_t p = ots_retry_policy_default();
+  p.throttle_base_ms = 20;
+  p.throttle_cap_ms = 100;
+  p.deadline_ms = 3000;
+  repl_ots_set_retry_policy((repl_ots_t *)g, &p);
+  return g;
+}
+
+static void s_epoch(void) {
+  repl_backend_t *a = s_open_generic("c-epoch"), *b = s_open_generic("c-epoch"),
+                 *c = s_open_generic("c-epoch");
+  char why[1200];
+  if (repl_epoch_scenario(a, b, c, why, sizeof why)) s_die("%s", why);
+  s_log("the epoch scenario passed");
+  rv_err_t err;
+  repl_meta_t m;
+  uint64_t tok;
+  if (repl_token(128, 1, &tok)) s_die("no token for epoch 128");
+  s_expect(repl_backend_claim(a, tok, &m, &err), RV_EINVAL, &err, "epoch 128 claims");
+  if (!strstr(err.msg, "epochs below 128")) s_die("the refusal does not name the limit: %s", err.msg);
+  if (repl_token(127, 0xffffffffu, &tok)) s_die("no token for epoch 127");
+  s_expect(repl_backend_claim(a, tok, &m, &err), RV_OK, &err, "epoch 127, term 2^32-1 claims");
+  repl_backend_close(&a);
+  repl_backend_close(&b);
+  repl_backend_close(&c);
 }
 
 static void s_stale(void) {
@@ -771,6 +806,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "roundtrip") == 0) s_roundtrip();
   else if (strcmp(argv[1], "fence") == 0) s_fence();
   else if (strcmp(argv[1], "stale") == 0) s_stale();
+  else if (strcmp(argv[1], "epoch") == 0) s_epoch();
   else if (strcmp(argv[1], "midway") == 0) s_midway();
   else if (strcmp(argv[1], "base") == 0) s_base();
   else if (strcmp(argv[1], "faults") == 0) s_faults_scenario();

@@ -4,7 +4,7 @@
  *    scan equals the model (RV_SEED=n replays a run; the seed is printed on failure);
  *  - the fencing rule with two handles: a deposed term's commit and claim fail with RV_EFENCED,
  *    a write whose starting meta moved fails with RV_ESTALE, and of racing commits from the
- *    same meta (two threads) exactly one wins;
+ *    same meta (two threads) exactly one wins; across epochs (repl_epoch_scenario.h);
  *  - damaged files: a flipped bit or a truncation in a data file, a damaged manifest: RV_ECORRUPT
  *    naming the file;
  *  - ENOSPC (through the fault hook) reported as RV_ENOSPACE naming the path, nothing left
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "repl_backend.h"
+#include "repl_epoch_scenario.h"
 #include "repl_file_seg.h"
 
 static char s_root[256];
@@ -306,6 +307,18 @@ static void test_fencing_two_handles(void **state) {
   repl_backend_close(&b);
 }
 
+/* Epochs (repl_epoch_scenario.h, the same steps as rv-repl-ots-drive epoch): epoch 1 term 2
+ * fenced by epoch 1 term 3; epoch 2 term 1 passes over epoch 1 term 9 (its base commit goes
+ * back to its own index); epoch 1 term 9's late upload is refused after it. */
+static void test_epochs(void **state) {
+  repl_backend_t *a = s_open(), *b = s_open(), *c = s_open();
+  char why[1200];
+  if (repl_epoch_scenario(a, b, c, why, sizeof why)) fail_msg("%s", why);
+  repl_backend_close(&a);
+  repl_backend_close(&b);
+  repl_backend_close(&c);
+}
+
 typedef struct {
   repl_backend_t *b;
   repl_meta_t from;
@@ -582,6 +595,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_model, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_fencing_two_handles, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_epochs, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_racing_commits_one_wins, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_corruption_named, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_enospc, s_setup, s_teardown),

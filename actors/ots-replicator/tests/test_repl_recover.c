@@ -222,7 +222,8 @@ static void s_do(world_t *w, const rr_act_t *a) {
     }
     case RR_ACT_BEGIN: {
       kv_recovery_begin_t b = {a->source->cluster, a->source->generation,
-                               a->source->synced_index, a->source->rows, a->source->bytes};
+                               a->source->synced_index, a->source->rows, a->source->bytes,
+                               a->source->term};
       assert_int_equal(kv_recovery_encode_begin(&b, w->now, &cmd, &err), RV_OK);
       s_apply(w, a->ticket, &cmd);
       break;

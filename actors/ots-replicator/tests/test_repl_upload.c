@@ -7,6 +7,11 @@
  *  - RV_EFENCED stops uploads until a newer term; RV_ESTALE re-reads the meta row;
  *  - results of an operation started before a role change are dropped;
  *  - an error is logged once, not per attempt, and its end once;
+ *  - epochs (the token is epoch << 32 | term): no claim before the epoch is known; a recovered
+ *    cluster replaces the copy of the cluster it came from with a base copy whose commit claims
+ *    (never reading changes after, nor trimming below, the other cluster's index), also when
+ *    its first leader dies mid-way; the old cluster's late upload is fenced; an epoch that
+ *    arrives late claims again; a term past 2^32 makes no token;
  *  - a seeded simulation (writes, failures, leader changes with another uploader claiming):
  *    after every step the remote copy is exactly the namespace at its synced_index (no gap, no
  *    double effect), and at the end it holds everything (RV_SEED=n replays). */
@@ -52,6 +57,9 @@ typedef struct {
   bool w_touched[NK];
   int w_count;
   int fail_next;           /* the next backend op fails with this code */
+  uint64_t epoch;          /* this cluster's epoch (the copy of a lower one is another's) */
+  uint64_t foreign_index;  /* the other cluster's synced_index: never asked for changes after */
+  int kv_changes;          /* change streams asked for */
   int too_big_over;        /* an incremental write of more rows than this: RV_ETOOBIG (0 off) */
   /* what the core asked */
   repl_op_t op;            /* the op in flight (kind NONE: none) */
@@ -97,6 +105,10 @@ static void s_kv_page(repl_kv_page_t *p) {
   memset(p, 0, sizeof *p);
   p->stream = op->stream;
   p->page = op->page;
+  if (op->kind == REPL_OP_KV_CHANGES && W.foreign_index && op->after_index == W.foreign_index)
+    fail_msg("changes asked after %llu, an index of another cluster's log",
+             (unsigned long long)op->after_index);
+  if (op->kind == REPL_OP_KV_CHANGES && op->page == 0) W.kv_changes++;
   if (op->page == 0) {
     W.stream = op->stream;
     W.to = W.applied;
@@ -196,6 +208,12 @@ static void s_backend(repl_backend_result_t *r) {
         r->message = "moved";
         break;
       }
+      if (W.write_base && op->to_index < W.meta.synced_index &&
+          repl_token_epoch(W.meta.term) >= repl_token_epoch(W.w_term)) {
+        r->rc = RV_ESTALE; /* the copy never goes back within an epoch */
+        r->message = "past this base copy's index";
+        break;
+      }
       if (W.write_base) {
         W.remote = W.w_rows;
         W.meta.generation++;
@@ -253,8 +271,23 @@ static void s_run(repl_upload_t *u, int64_t ms) {
   W.now = end;
 }
 
+/* A core as the actor makes one: kv-store's recovery state says epoch 0 (never recovered). */
+static void s_init(repl_upload_t *u) {
+  repl_upload_init(u, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(u, 0, W.now, &out);
+  s_take(&out);
+}
+
+static uint64_t s_tok(uint64_t epoch, uint64_t term) {
+  uint64_t t;
+  assert_int_equal(repl_token(epoch, term, &t), 0);
+  return t;
+}
+
 static void s_assert_consistent(void) {
   if (!W.has_meta) return;
+  if (repl_token_epoch(W.meta.term) < W.epoch) return; /* the copy of the cluster we came from */
   const s_ns_t *want = &W.hist[W.meta.synced_index];
   for (int k = 0; k < NK; k++)
     if (W.remote.val[k] != want->val[k])
@@ -267,7 +300,7 @@ static void s_assert_consistent(void) {
 static void test_follower_reads_meta_and_trims(void **state) {
   s_world_init();
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, false, 3, W.now, &out);
   s_take(&out);
@@ -290,7 +323,7 @@ static void test_leader_uploads_in_pages(void **state) {
   s_world_init();
   for (int i = 0; i < 20; i++) s_write(i % NK, i + 1);
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 2, W.now, &out);
   s_take(&out);
@@ -319,7 +352,7 @@ static void test_base_copy_when_log_too_short(void **state) {
   for (int i = 0; i < 30; i++) s_write(i % NK, i + 1);
   W.floor = 25; /* enabled on existing data: the log starts at 25 */
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
@@ -345,7 +378,7 @@ static void test_too_big_becomes_base_copy(void **state) {
   for (int i = 0; i < 24; i++) s_write(i, i + 1);
   W.too_big_over = 5;
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
@@ -359,7 +392,7 @@ static void test_fenced_until_newer_term(void **state) {
   s_world_init();
   for (int i = 0; i < 5; i++) s_write(i, 1);
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 4, W.now, &out);
   s_take(&out);
@@ -393,7 +426,7 @@ static void test_stale_meta_is_read_again(void **state) {
   s_world_init();
   for (int i = 0; i < 5; i++) s_write(i, 1);
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
@@ -412,7 +445,7 @@ static void test_stale_meta_is_read_again(void **state) {
 static void test_result_after_role_change_dropped(void **state) {
   s_world_init();
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
@@ -434,7 +467,7 @@ static void test_error_logged_once(void **state) {
   s_world_init();
   s_write(1, 1);
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
@@ -468,6 +501,216 @@ static void test_error_logged_once(void **state) {
   assert_int_equal(st.errors, 6);
 }
 
+
+/* ---- epochs: the fencing token is epoch << 32 | Raft term ----------------------------------- */
+
+/* No claim before kv-store's recovery state gave the epoch: a recovered cluster would claim
+ * epoch 0 and be fenced until the next election. */
+static void test_claim_waits_for_the_epoch(void **state) {
+  s_world_init();
+  s_write(1, 1);
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_role(&u, true, 2, W.now, &out);
+  s_take(&out);
+  assert_int_equal(W.op.kind, REPL_OP_NONE);
+  s_run(&u, 3000);
+  assert_false(W.has_meta); /* nothing claimed, nothing written */
+  assert_int_equal(W.last_trim, 0);
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  assert_string_equal(st.state, "claiming");
+  assert_false(st.active);
+  repl_upload_epoch(&u, 0, W.now, &out); /* never recovered: the token is the term */
+  s_take(&out);
+  assert_int_equal(W.op.kind, REPL_OP_CLAIM);
+  assert_int_equal(W.op.term, 2);
+  s_run(&u, 1000);
+  assert_int_equal(W.meta.term, 2);
+  assert_int_equal(W.meta.synced_index, 1);
+}
+
+/* The old cluster's copy (epoch 1, term 9, its index 3000, its namespace) is replaced by a base
+ * copy of the recovered cluster (epoch 2, Raft term 1) whose commit claims the token: no change
+ * is ever asked after 3000, no trim names it; then uploads go on incrementally; a late upload
+ * of the old cluster (epoch 1, term 9) is refused, and within epoch 1 term 2 is fenced by 3. */
+static void test_recovered_cluster_takes_over(void **state) {
+  s_world_init();
+  /* epoch 1, term 2 fenced by epoch 1, term 3 (leaders of one cluster, as today) */
+  W.has_meta = true;
+  W.meta.term = s_tok(1, 3);
+  W.epoch = 1;
+  repl_upload_t old;
+  repl_upload_init(&old, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(&old, 1, W.now, &out);
+  repl_upload_role(&old, true, 2, W.now, &out);
+  s_take(&out);
+  s_run(&old, 1000);
+  repl_upload_status_t st;
+  repl_upload_status(&old, &st);
+  assert_string_equal(st.state, "fenced");
+  assert_int_equal(W.meta.term, s_tok(1, 3));
+  assert_non_null(strstr(W.last_log, "fenced in term 2 of epoch 1"));
+
+  /* the old cluster (epoch 1) at term 9 holds the copy at its index 3000 */
+  W.meta.term = s_tok(1, 9);
+  W.meta.synced_index = W.foreign_index = 3000;
+  W.meta.generation = 4;
+  for (int k = 0; k < NK; k++) W.remote.val[k] = 100 + k; /* its namespace */
+  /* the recovered cluster, epoch 2: Raft term 1, 30 entries (the loaded rows, then writes) */
+  W.epoch = 2;
+  for (int i = 0; i < 30; i++) s_write(i % NK, i + 1);
+  W.floor = 0; /* even a change log from index 0 must not be read after another's index */
+  repl_upload_t u;
+  repl_upload_init(&u, 9, W.now);
+  repl_upload_epoch(&u, 2, W.now, &out);
+  repl_upload_role(&u, true, 1, W.now, &out);
+  s_take(&out);
+  assert_int_equal(W.op.kind, REPL_OP_READ_META); /* epoch > 0: the row first */
+  W.trims = 0;
+  s_run(&u, 3000);
+  assert_int_equal(W.meta.term, s_tok(2, 1)); /* epoch 2 term 1 passed over epoch 1 term 9 */
+  assert_int_equal(W.meta.synced_index, 30);   /* back from 3000: another cluster's index */
+  assert_int_equal(W.meta.generation, 5);
+  s_assert_consistent();
+  repl_upload_status(&u, &st);
+  assert_true(st.active);
+  assert_int_equal(st.base_copies, 1);
+  assert_true(st.meta_ours);
+  assert_int_equal(W.last_trim, 30);
+  /* incremental from its own index now */
+  s_write(3, 77);
+  s_write(5, 0);
+  s_run(&u, 1000);
+  assert_int_equal(W.meta.synced_index, 32);
+  assert_int_equal(W.meta.generation, 5);
+  s_assert_consistent();
+  assert_true(W.kv_changes >= 1);
+  /* a late upload of the old cluster's leader (epoch 1, term 9): refused */
+  repl_upload_t late;
+  repl_upload_init(&late, 11, W.now);
+  repl_upload_epoch(&late, 1, W.now, &out);
+  repl_upload_role(&late, true, 9, W.now, &out);
+  s_take(&out);
+  s_run(&late, 2000);
+  repl_upload_status(&late, &st);
+  assert_string_equal(st.state, "fenced");
+  assert_false(st.meta_ours); /* a follower of epoch 1 would not trim after epoch 2's index */
+  assert_int_equal(W.meta.term, s_tok(2, 1));
+  assert_int_equal(W.meta.synced_index, 32);
+  s_assert_consistent();
+}
+
+/* Nothing is trimmed below another cluster's index, before the base copy: a follower of the
+ * recovered cluster reading the old copy's row reports without trimming. */
+static void test_no_trim_below_another_epochs_index(void **state) {
+  s_world_init();
+  W.has_meta = true;
+  W.meta.term = s_tok(0, 12);
+  W.meta.synced_index = 9000;
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(&u, 1, W.now, &out);
+  repl_upload_role(&u, false, 1, W.now, &out);
+  s_take(&out);
+  s_run(&u, 3000);
+  assert_true(W.trims >= 2);
+  assert_int_equal(W.last_trim, 0);
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  assert_true(st.meta_known);
+  assert_false(st.meta_ours);
+}
+
+/* A leader that dies mid-way through the base copy that replaces the old epoch's copy leaves the
+ * old row as it was: its successor (a newer term) replaces it again, never reads changes after
+ * the old index. */
+static void test_takeover_interrupted(void **state) {
+  s_world_init();
+  W.has_meta = true;
+  W.meta.term = s_tok(0, 5);
+  W.meta.synced_index = W.foreign_index = 500;
+  W.meta.generation = 2;
+  W.epoch = 1;
+  for (int i = 0; i < 20; i++) s_write(i % NK, i + 1);
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(&u, 1, W.now, &out);
+  repl_upload_role(&u, true, 1, W.now, &out);
+  s_take(&out);
+  /* run until the base copy's commit is asked for, then fail it */
+  for (int guard = 0; guard < 100 && W.op.kind != REPL_OP_COMMIT; guard++) s_step(&u);
+  assert_int_equal(W.op.kind, REPL_OP_COMMIT);
+  W.fail_next = RV_EUNAVAIL;
+  s_step(&u);
+  assert_int_equal(W.meta.term, s_tok(0, 5)); /* the old row stays */
+  /* the next leader (term 2): the row is still the old epoch's: a base copy again */
+  repl_upload_role(&u, false, 2, W.now, &out);
+  s_take(&out);
+  repl_upload_role(&u, true, 3, W.now, &out);
+  s_step(&u); /* whatever was in flight: dropped */
+  s_take(&out);
+  s_run(&u, 5000);
+  assert_int_equal(W.meta.term, s_tok(1, 3));
+  assert_int_equal(W.meta.synced_index, 20);
+  s_assert_consistent();
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  assert_true(st.active);
+}
+
+/* A leader whose kv-store had not applied the recovery yet claims epoch 0 and is fenced by its
+ * own cluster's epoch-1 row; when the epoch arrives, the new token claims again and uploads. */
+static void test_epoch_arrives_late(void **state) {
+  s_world_init();
+  for (int i = 0; i < 10; i++) s_write(i, 1);
+  W.has_meta = true;
+  W.meta.term = s_tok(1, 4); /* this cluster's earlier leader */
+  W.meta.synced_index = 8;
+  W.remote = W.hist[8];
+  W.epoch = 1;
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(&u, 0, W.now, &out);
+  repl_upload_role(&u, true, 5, W.now, &out);
+  s_take(&out);
+  s_run(&u, 2000);
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  assert_string_equal(st.state, "fenced");
+  repl_upload_epoch(&u, 1, W.now, &out);
+  s_take(&out);
+  assert_int_equal(W.op.kind, REPL_OP_READ_META);
+  s_run(&u, 2000);
+  assert_int_equal(W.meta.term, s_tok(1, 5));
+  assert_int_equal(W.meta.synced_index, 10);
+  s_assert_consistent();
+  repl_upload_status(&u, &st);
+  assert_int_equal(st.base_copies, 0); /* its own epoch's index: incremental */
+}
+
+/* Terms of 2^32 and more make no token once the epoch is not 0: an error, said, nothing claimed. */
+static void test_token_out_of_range(void **state) {
+  s_world_init();
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_epoch(&u, 1, W.now, &out);
+  repl_upload_role(&u, true, 1ull << 32, W.now, &out);
+  s_take(&out);
+  s_run(&u, 2000);
+  assert_false(W.has_meta);
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  assert_string_equal(st.state, "error");
+  assert_non_null(strstr(st.last_error, "makes no fencing token"));
+}
+
 static uint64_t s_rng;
 static uint64_t s_rnd(void) {
   s_rng = s_rng * 6364136223846793005ull + 1442695040888963407ull;
@@ -482,7 +725,7 @@ static void test_simulation(void **state) {
     s_rng = seed + (uint64_t)run;
     s_world_init();
     repl_upload_t u;
-    repl_upload_init(&u, 7, W.now);
+    s_init(&u);
     repl_update_t out;
     uint64_t term = 1;
     bool leader = true;
@@ -537,6 +780,12 @@ int main(void) {
       cmocka_unit_test(test_stale_meta_is_read_again),
       cmocka_unit_test(test_result_after_role_change_dropped),
       cmocka_unit_test(test_error_logged_once),
+      cmocka_unit_test(test_claim_waits_for_the_epoch),
+      cmocka_unit_test(test_recovered_cluster_takes_over),
+      cmocka_unit_test(test_no_trim_below_another_epochs_index),
+      cmocka_unit_test(test_takeover_interrupted),
+      cmocka_unit_test(test_epoch_arrives_late),
+      cmocka_unit_test(test_token_out_of_range),
       cmocka_unit_test(test_simulation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
