@@ -190,23 +190,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n + LANES; i += GROUP) {
     size_t k = 0;
     for (; k < GROUP && i + k < n + LANES; k++) {
-      char p[64];
-      kv_cmd_t c;
-      size_t f = i + k;
-      if (f < LANES) {
-        snprintf(p, sizeof p, "/bench/c%zu", f);
-        kv_t_cmd(&c, KV_OP_MKDIR, p);
-        c.flags = KV_F_PARENTS;
-      } else {
-        f -= LANES;
-        snprintf(p, sizeof p, "/bench/c%zu/f%zu", f % LANES, f / LANES);
-        kv_t_cmd(&c, KV_OP_TOUCHZ, p);
-      }
-      c.client_id = 1 + f % LANES;
-      c.seq = ++seqs[f % LANES];
-      c.time_ms = 1700000000000 + (int64_t)(i + k);
-      kv_buf_reset(&bufs[k]);
-      kv_t_encode(&c, &bufs[k]);
+      kv_t_lane_create(i + k, LANES, seqs, &bufs[k]);
       ent[k] = (kv_entry_t){++index, bufs[k].data, bufs[k].len, false};
     }
     if (kv_core_apply_batch(core, ent, k, res, &err)) {

@@ -257,23 +257,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n + LANES; i += BATCH) {
     size_t k = 0;
     for (; k < BATCH && i + k < n + LANES; k++) {
-      char p[64];
-      kv_cmd_t c;
-      size_t fi = i + k;
-      if (fi < LANES) {
-        snprintf(p, sizeof p, "/bench/c%zu", fi);
-        kv_t_cmd(&c, KV_OP_MKDIR, p);
-        c.flags = KV_F_PARENTS;
-      } else {
-        fi -= LANES;
-        snprintf(p, sizeof p, "/bench/c%zu/f%zu", fi % LANES, fi / LANES);
-        kv_t_cmd(&c, KV_OP_TOUCHZ, p);
-      }
-      c.client_id = 1 + fi % LANES;
-      c.seq = ++seqs[fi % LANES];
-      c.time_ms = 1700000000000 + (int64_t)(i + k);
-      kv_buf_reset(&bufs[k]);
-      kv_t_encode(&c, &bufs[k]);
+      kv_t_lane_create(i + k, LANES, seqs, &bufs[k]);
       rv__raft_entry__init(&ents[k]);
       ents[k].index = ++index;
       ents[k].term = 1;
