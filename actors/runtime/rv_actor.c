@@ -116,6 +116,21 @@ int rv_actor_reply(rv_actor_t *a, const rv_msg_t *req, uint32_t type,
   return rc;
 }
 
+void rv_actor_reply_envelope(rv_actor_t *a, const rv_msg_t *req, rv_msg_t *out) {
+  memset(out, 0, sizeof *out);
+  rv_addr_set(&out->from, a->cfg->node_id, rv_mailbox_name(a->mb));
+  rv_addr_set(&out->to, a->cfg->node_id, req->from.actor);
+  out->corr_id = req->corr_id;
+  out->trace_id = req->trace_id;
+}
+
+int rv_actor_send_frame(rv_actor_t *a, const char *to, const uint8_t *frame, size_t len) {
+  rv_err_t err;
+  int rc = rv_mailbox_send_frame(a->mb, to, frame, len, &err);
+  if (rc) rv_debug("send to %s failed: %s", to, err.msg);
+  return rc;
+}
+
 /* ---- timers and readers ------------------------------------------------------------------ */
 
 static void s_timer_unlink(rv_actor_t *a, s_timer_t *t) {

@@ -78,6 +78,14 @@ int rv_actor_send(rv_actor_t *a, const char *to, uint32_t type, const ProtobufCM
 /* Answers req: to its sender, with its correlation and trace ids. */
 int rv_actor_reply(rv_actor_t *a, const rv_msg_t *req, uint32_t type, const ProtobufCMessage *body);
 
+/* An answer encoded off the loop (a worker thread packs a big message; the loop only sends it):
+ * rv_actor_reply_envelope fills out with the addresses and ids of the answer to req (type and
+ * body left to the caller), for rv_msg_encode on any thread; rv_actor_send_frame sends the
+ * encoded frame (borrowed) to the local process `to` (the answer's receiver: req->from.actor).
+ * Errors are logged at debug level, as rv_actor_send's. */
+void rv_actor_reply_envelope(rv_actor_t *a, const rv_msg_t *req, rv_msg_t *out);
+int rv_actor_send_frame(rv_actor_t *a, const char *to, const uint8_t *frame, size_t len);
+
 /* Calls fn every ms milliseconds, times times (0 = until cancelled). Returns a timer id (> 0)
  * or -1. */
 int rv_actor_timer_add(rv_actor_t *a, unsigned ms, size_t times, rv_timer_fn *fn, void *arg);

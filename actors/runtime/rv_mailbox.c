@@ -248,26 +248,39 @@ int rv_mailbox_send_sys(rv_mailbox_t *mb, const char *to, uint32_t type,
   return s_send(mb, ep, to, type, body, corr, 0, err);
 }
 
-/* Sends to the inbox named `endpoint` an envelope addressed to `to`. */
-static int s_send(rv_mailbox_t *mb, const char *endpoint, const char *to, uint32_t type,
-                  const ProtobufCMessage *body, uint64_t corr, uint64_t trace, rv_err_t *err) {
+/* Sends an encoded envelope to the inbox named `endpoint` (its receiver `to`, for messages). */
+static int s_send_frame(rv_mailbox_t *mb, const char *endpoint, const char *to,
+                        const uint8_t *frame, size_t len, rv_err_t *err) {
   zsock_t *s = s_outbox(mb, endpoint, err);
   if (!s) return err ? err->code : RV_EIO;
-  uint8_t *frame;
-  size_t len;
-  int rc = rv_mailbox_encode(mb, to, type, body, corr, trace, &frame, &len, err);
-  if (rc) return rc;
   rv_mailbox_tap(mb, frame, len, "out");
   if (zmq_send(zsock_resolve(s), frame, len, ZMQ_DONTWAIT) < 0) {
     int e = zmq_errno();
-    free(frame);
     mb->stats.dropped_sends++;
     return rv_err_set(err, RV_EAGAIN, "%s is not reachable (%s)", to,
                       e == EAGAIN ? "not running or its queue is full" : zmq_strerror(e));
   }
-  free(frame);
   mb->stats.msgs_out++;
   return RV_OK;
+}
+
+/* Sends to the inbox named `endpoint` an envelope addressed to `to`. */
+static int s_send(rv_mailbox_t *mb, const char *endpoint, const char *to, uint32_t type,
+                  const ProtobufCMessage *body, uint64_t corr, uint64_t trace, rv_err_t *err) {
+  uint8_t *frame;
+  size_t len;
+  /* the outbox first: a destination that cannot exist costs no encoding */
+  if (!s_outbox(mb, endpoint, err)) return err ? err->code : RV_EIO;
+  int rc = rv_mailbox_encode(mb, to, type, body, corr, trace, &frame, &len, err);
+  if (rc) return rc;
+  rc = s_send_frame(mb, endpoint, to, frame, len, err);
+  free(frame);
+  return rc;
+}
+
+int rv_mailbox_send_frame(rv_mailbox_t *mb, const char *to, const uint8_t *frame, size_t len,
+                          rv_err_t *err) {
+  return s_send_frame(mb, to, to, frame, len, err);
 }
 
 #define S_BAD_REASONS 64 /* rate limiters of bad-frame lines, by error code */

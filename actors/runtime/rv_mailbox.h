@@ -82,6 +82,12 @@ const char *rv_mailbox_node(const rv_mailbox_t *mb);
 int rv_mailbox_send(rv_mailbox_t *mb, const char *to, uint32_t type, const ProtobufCMessage *body,
                     uint64_t corr, uint64_t trace, rv_err_t *err);
 
+/* Sends an envelope already encoded (rv_msg_encode: by another thread, so that a big message
+ * costs the owner's loop no encoding) to the local process `to`, as rv_mailbox_send does (tap,
+ * counters, never blocks). frame is borrowed. Returns 0 or RV_EAGAIN. */
+int rv_mailbox_send_frame(rv_mailbox_t *mb, const char *to, const uint8_t *frame, size_t len,
+                          rv_err_t *err);
+
 /* Receives one frame from the inbox without blocking and decodes it into *m (caller clears it
  * with rv_msg_clear). Returns 0; RV_EAGAIN when nothing is waiting; RV_EDECODE / RV_ETOOBIG for
  * a bad frame (already counted, logged and tapped: the caller just moves on). */

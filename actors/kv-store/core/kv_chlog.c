@@ -397,6 +397,20 @@ static void s_set_close(s_set_t *s) {
   kv_buf_close(&s->arena);
 }
 
+/* A key of the page waiting for its post-image: where the log names it (entry p, its i-th key:
+ * the cursor if the page ends before it) and the key (in the page's set's arena). */
+typedef struct {
+  uint64_t p;
+  uint32_t i;
+  size_t off, len;
+} s_want_t;
+
+/* A post-image read: where its value sits in the page's value arena. */
+typedef struct {
+  size_t off, len;
+  bool found;
+} s_got_t;
+
 typedef struct {
   kv_store_t *view;
   kv_chlog_cursor_t *cur;
@@ -405,18 +419,58 @@ typedef struct {
   void *arg;
   size_t rows, bytes;
   s_set_t seen;
-  kv_buf_t val;
+  s_want_t want[KV_CHLOG_READ_BATCH]; /* keys waiting for one batched read, in log order */
+  kv_bytes_t keys[KV_CHLOG_READ_BATCH];
+  s_got_t got[KV_CHLOG_READ_BATCH];
+  size_t nwant;
+  kv_buf_t vals; /* the batch's values */
+  kv_buf_t val;  /* scratch of kv_store_multi_get */
   bool full;
   rv_err_t *err;
 } s_page_t;
 
+static int s_got_one(void *arg, size_t i, const uint8_t *v, size_t vl) {
+  s_page_t *pg = arg;
+  pg->got[i] = (s_got_t){.off = pg->vals.len, .len = vl, .found = v != NULL};
+  if (v) kv_buf_put(&pg->vals, v, vl);
+  if (!kv_buf_ok(&pg->vals)) return rv_err_set(pg->err, RV_ENOMEM, "change log: out of memory");
+  return RV_OK;
+}
+
+/* Reads the post-images of the waiting keys in one batch (kv_store_multi_get), then serves them
+ * in log order until the page is full: the cursor then names the first key not served. */
+static int s_flush(s_page_t *pg) {
+  size_t n = pg->nwant;
+  if (n == 0) return RV_OK;
+  pg->nwant = 0;
+  kv_buf_reset(&pg->vals);
+  for (size_t j = 0; j < n; j++)
+    pg->keys[j] = (kv_bytes_t){pg->seen.arena.data + pg->want[j].off, pg->want[j].len};
+  int rc = kv_store_multi_get(pg->view, pg->keys, n, s_got_one, pg, &pg->val, pg->err);
+  if (rc) return rc;
+  for (size_t j = 0; j < n; j++) {
+    const s_got_t *g = &pg->got[j];
+    size_t sz = pg->keys[j].len + (g->found ? g->len : 0);
+    if (pg->rows >= pg->lim->max_rows ||
+        (pg->rows > 0 && pg->bytes + sz > pg->lim->max_bytes)) {
+      pg->cur->next = pg->want[j].p;
+      pg->cur->skip = pg->want[j].i;
+      pg->full = true;
+      return RV_OK;
+    }
+    if ((rc = pg->fn(pg->arg, pg->keys[j].p, pg->keys[j].len,
+                     g->found ? pg->vals.data + g->off : NULL, g->found ? g->len : 0)))
+      return rc;
+    pg->rows++;
+    pg->bytes += sz;
+  }
+  return RV_OK;
+}
+
 static int s_changes_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
   s_page_t *pg = arg;
   kv_chlog_cursor_t *cur = pg->cur;
-  if (!s_is_entry(k, kl) || kv_be64_get(k + 1) > cur->to) {
-    cur->done = true;
-    return KV_SCAN_STOP;
-  }
+  if (!s_is_entry(k, kl) || kv_be64_get(k + 1) > cur->to) return KV_SCAN_STOP;
   uint64_t p = kv_be64_get(k + 1);
   if (vl < 8)
     return rv_err_set(pg->err, RV_ECORRUPT, "change log: entry %llu is malformed",
@@ -430,25 +484,21 @@ static int s_changes_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *
     const uint8_t *key = v + pos;
     pos += n;
     if (i < skip) continue;
+    size_t off = pg->seen.arena.len;
     int fresh = s_set_add(&pg->seen, key, n);
     if (fresh < 0) return rv_err_set(pg->err, RV_ENOMEM, "change log: out of memory");
-    if (!fresh) continue; /* served in this page already (the set is the page's own) */
-    int rc = kv_store_get(pg->view, key, n, &pg->val, pg->err);
-    if (rc && rc != RV_ENOTFOUND) return rc;
-    bool del = rc == RV_ENOTFOUND;
-    size_t sz = n + (del ? 0 : pg->val.len);
-    if (pg->rows >= pg->lim->max_rows ||
-        (pg->rows > 0 && pg->bytes + sz > pg->lim->max_bytes)) {
-      cur->next = p;
-      cur->skip = i;
-      pg->full = true;
-      return KV_SCAN_STOP;
+    if (!fresh) continue; /* in this page already (the set is the page's own) */
+    pg->want[pg->nwant++] = (s_want_t){.p = p, .i = i, .off = off, .len = n};
+    /* a batch never reads past the rows the page may still take */
+    size_t room = pg->lim->max_rows - pg->rows;
+    if (pg->nwant == KV_CHLOG_READ_BATCH || pg->nwant >= room) {
+      int rc = s_flush(pg);
+      if (rc) return rc;
+      if (pg->full) return KV_SCAN_STOP;
     }
-    if ((rc = pg->fn(pg->arg, key, n, del ? NULL : pg->val.data, del ? 0 : pg->val.len)))
-      return rc;
-    pg->rows++;
-    pg->bytes += sz;
   }
+  /* every key of entry p is served or waits in the batch: a page cut inside the batch moves
+   * the cursor back to its first key not served */
   cur->next = p + 1;
   cur->skip = 0;
   return 0;
@@ -462,17 +512,23 @@ int kv_chlog_changes_next(kv_store_t *view, kv_chlog_cursor_t *cur, const kv_chl
                           rv_err_t *err) {
   *rows = *bytes = 0;
   if (cur->done) return RV_OK;
-  s_page_t pg = {.view = view, .cur = cur, .lim = lim, .fn = fn, .arg = arg, .err = err};
-  kv_buf_init(&pg.seen.arena);
-  kv_buf_init(&pg.val);
+  s_page_t *pg = calloc(1, sizeof *pg); /* some 20 KiB: not on a thread's stack */
+  if (!pg) return rv_err_set(err, RV_ENOMEM, "change log: out of memory");
+  *pg = (s_page_t){.view = view, .cur = cur, .lim = lim, .fn = fn, .arg = arg, .err = err};
+  kv_buf_init(&pg->seen.arena);
+  kv_buf_init(&pg->vals);
+  kv_buf_init(&pg->val);
   uint8_t from[KV_CHLOG_KEY_LEN];
   kv_chlog_key(from, cur->next);
-  int rc = kv_store_scan(view, from, sizeof from, s_changes_one, &pg, err);
-  if (rc == RV_OK && !pg.full) cur->done = true; /* no entry up to `to` is left */
-  s_set_close(&pg.seen);
-  kv_buf_close(&pg.val);
-  *rows = pg.rows;
-  *bytes = pg.bytes;
+  int rc = kv_store_scan(view, from, sizeof from, s_changes_one, pg, err);
+  if (rc == RV_OK && !pg->full) rc = s_flush(pg); /* the keys after the last full batch */
+  if (rc == RV_OK && !pg->full) cur->done = true; /* no entry up to `to` is left */
+  s_set_close(&pg->seen);
+  kv_buf_close(&pg->vals);
+  kv_buf_close(&pg->val);
+  *rows = pg->rows;
+  *bytes = pg->bytes;
+  free(pg);
   return rc;
 }
 

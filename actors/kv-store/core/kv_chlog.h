@@ -55,6 +55,7 @@
 #define KV_CHLOG_FORMAT 1
 #define KV_CHLOG_STATE_LEN 42
 #define KV_CHLOG_KEY_LEN 9 /* 'L' be64(index) */
+#define KV_CHLOG_READ_BATCH 256 /* post-images read together (kv_store_multi_get) at most */
 
 /* The log's durable state ('L' be64(0)): u8 format, be64 floor, total, live_start,
  * stored_start, overflows, u8 base_needed. */
@@ -128,7 +129,10 @@ int kv_chlog_changes_begin(const kv_chlog_info_t *info, uint64_t after, kv_chlog
 
 /* Serves the next page: the post-image (or deletion) of each key named by the entries in
  * (cur->after, cur->to], in log order, each key once per page; *rows and *bytes count what was
- * served. cur->done when no entry is left. Returns 0, a storage code, or what fn returned. */
+ * served. cur->done when no entry is left. Returns 0, a storage code, or what fn returned.
+ * The post-images are read in batches of up to KV_CHLOG_READ_BATCH keys (kv_store_multi_get,
+ * never more than the rows the page may still take); keys read past the point where the page
+ * fills are read again by the next page. */
 int kv_chlog_changes_next(kv_store_t *view, kv_chlog_cursor_t *cur, const kv_chlog_limits_t *lim,
                           kv_chlog_row_fn fn, void *arg, size_t *rows, size_t *bytes,
                           rv_err_t *err);

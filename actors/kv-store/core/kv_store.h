@@ -18,6 +18,12 @@
  *    for the duration of the scan.
  *  - write: applies every live operation of the batch, all or none, and returns 0, or a code
  *    with err set and nothing applied. Durable per the implementation's sync setting.
+ *  - multi_get (optional; kv_store_multi_get falls back to one get per key): point reads of n
+ *    keys, from one consistent state, calling fn once per key, in any order, with the key's
+ *    position i in keys[] and its value (borrowed for the call; NULL when the key is absent).
+ *    fn returns 0 to go on or an rv code, which multi_get returns as is. For reads that come
+ *    in bulk (the replica's post-images): one call for many keys (kv_rocks.h says which ways of
+ *    reading them were measured).
  * Not thread-safe: one caller at a time. */
 #ifndef KV_STORE_H
 #define KV_STORE_H
@@ -37,12 +43,17 @@ typedef struct kv_store kv_store_t;
 typedef int (*kv_scan_fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                           size_t vlen);
 
+/* multi_get callback: see the contract above. */
+typedef int (*kv_multi_fn)(void *arg, size_t i, const uint8_t *val, size_t vlen);
+
 typedef struct {
   const char *name; /* "memory", "rocksdb": for messages */
   int (*get)(kv_store_t *s, const uint8_t *key, size_t klen, kv_buf_t *val, rv_err_t *err);
   int (*scan)(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn, void *arg,
               rv_err_t *err);
   int (*write)(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err);
+  int (*multi_get)(kv_store_t *s, const kv_bytes_t *keys, size_t n, kv_multi_fn fn, void *arg,
+                   rv_err_t *err); /* optional */
 } kv_store_ops_t;
 
 /* The interface object; an implementation's struct starts with it. */
@@ -58,6 +69,19 @@ static inline int kv_store_get(kv_store_t *s, const uint8_t *key, size_t klen, k
 static inline int kv_store_scan(kv_store_t *s, const uint8_t *from, size_t flen, kv_scan_fn fn,
                                 void *arg, rv_err_t *err) {
   return s->ops->scan(s, from, flen, fn, arg, err);
+}
+
+/* The multi_get of the contract, or one get per key (val is scratch for that case: caller owns
+ * it, its contents are undefined afterwards). */
+static inline int kv_store_multi_get(kv_store_t *s, const kv_bytes_t *keys, size_t n,
+                                     kv_multi_fn fn, void *arg, kv_buf_t *val, rv_err_t *err) {
+  if (s->ops->multi_get) return s->ops->multi_get(s, keys, n, fn, arg, err);
+  for (size_t i = 0; i < n; i++) {
+    int rc = s->ops->get(s, keys[i].p, keys[i].len, val, err);
+    if (rc && rc != RV_ENOTFOUND) return rc;
+    if ((rc = fn(arg, i, rc ? NULL : val->data, rc ? 0 : val->len))) return rc;
+  }
+  return RV_OK;
 }
 
 static inline int kv_store_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {

@@ -320,6 +320,11 @@ static void s_close(kv_actor_t *s) {
     close(s->sync_efd);
     s->sync_efd = -1;
   }
+  if (s->repl_efd > 0) { /* after kv_repl_close: its reader thread is joined */
+    rv_actor_fd_remove(s->a, s->repl_efd);
+    close(s->repl_efd);
+    s->repl_efd = -1;
+  }
 }
 
 int kv_open_store(kv_actor_t *s, rv_err_t *err) {
@@ -405,6 +410,11 @@ static int s_open(kv_actor_t *s, rv_err_t *err) {
   if (s->sync_efd < 0) return rv_err_set(err, RV_EINTERNAL, "eventfd: %s", strerror(errno));
   if (rv_actor_fd_add(s->a, s->sync_efd, s_on_synced, s) != 0)
     return rv_err_set(err, RV_EINTERNAL, "cannot poll the WAL sync eventfd");
+  /* the replica's pages read off the loop (kv_repl_reader.c), polled by the loop */
+  s->repl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->repl_efd < 0) return rv_err_set(err, RV_EINTERNAL, "eventfd: %s", strerror(errno));
+  if (rv_actor_fd_add(s->a, s->repl_efd, kv_repl_done, s) != 0)
+    return rv_err_set(err, RV_EINTERNAL, "cannot poll the replica reader's eventfd");
   /* an install interrupted by a crash: finish it or throw it away before opening the store */
   int rc = kv_snapshot_recover(s->cfg->data_dir, err);
   if (rc || (rc = s_wait_for_space(s, err)) || (rc = kv_open_store(s, err))) return rc;

@@ -5,6 +5,8 @@
 #define KV_ACTOR_INT_H
 
 #include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "kv_actor.h"
 #include "kv_core.h"
@@ -62,18 +64,66 @@ typedef enum { KV_REQ_WRITE, KV_REQ_READ } kv_req_kind_t;
 
 typedef enum { KV_REPL_CHANGES = 1, KV_REPL_BASE = 2 } kv_repl_kind_t;
 
-/* A replica stream this node serves: one consistent view read out page by page. */
+/* Where a stream's page stands (kv_repl_reader.c). */
+typedef enum {
+  KV_PAGE_IDLE = 0, /* no page asked: the stream is the loop's */
+  KV_PAGE_QUEUED,   /* asked, waiting for the reader thread */
+  KV_PAGE_READING,  /* the reader thread reads it */
+  KV_PAGE_DONE      /* read and its answer encoded: the loop sends it (kv_repl_done) */
+} kv_page_state_t;
+
+/* One page asked of the reader thread, and what it made of it. */
+typedef struct {
+  /* the request: set by the loop before the page is queued */
+  uint64_t page;            /* the page number asked for */
+  uint64_t after;           /* changes: the replica's index (ReplChangesRequest.after_index) */
+  kv_chlog_limits_t lim;
+  uint64_t log_max_bytes;   /* ots.change-log-max-bytes, for the answer's log state */
+  uint64_t keys_estimate;   /* base copies: RocksDB's estimate of the keys, for the answer */
+  rv_msg_t reply;           /* the answer's envelope (rv_actor_reply_envelope), body NULL */
+  uint64_t seq;             /* queue order */
+  /* the outcome: set by the reader */
+  int rc;                   /* the answer's code; RV_ECLOSED: cancelled, no answer made */
+  char msg[RV_ERR_MSG_MAX]; /* "" or the answer's message */
+  uint8_t *frame;           /* the encoded answer (owned); NULL when none could be made */
+  size_t len;
+  size_t rows, bytes;       /* rows and key + value bytes in it */
+  bool last;
+  uint64_t cpu_us, wall_us; /* the reader's CPU and wall time for it */
+} kv_repl_page_t;
+
+/* A replica stream this node serves: one consistent view read out page by page. While a page is
+ * asked (state not IDLE) the reader thread owns view, info, cur, cursor, rows_sent, bytes_sent
+ * and pg's outcome; the loop reads them again once the page is DONE. */
 typedef struct {
   uint64_t id;              /* the requester's stream id; 0 = slot free */
   kv_repl_kind_t kind;
   uint64_t next_page;       /* the page the next request must ask for */
-  kv_rocks_view_t *view;    /* owned */
-  kv_chlog_info_t info;     /* the view's applied index and log state */
+  kv_rocks_view_t *view;    /* owned; made by the loop when page 0 is asked */
+  kv_chlog_info_t info;     /* the view's applied index and log state (read with page 0) */
+  bool info_known;          /* info was read */
   kv_chlog_cursor_t cur;    /* changes: where the next page starts */
   kv_buf_t cursor;          /* base copy: the last key served */
   uint64_t rows_sent, bytes_sent;
+  uint64_t cpu_us;          /* the reader's CPU time for the stream so far */
   int64_t last_ms;          /* last request, for expiry */
+  kv_repl_page_t pg;        /* the page asked last */
+  atomic_int state;         /* a kv_page_state_t; last (s_drop clears what comes before it).
+                               Changed under the reader's mutex; IDLE is set and left by the
+                               loop only, so the loop may test for it without the mutex */
 } kv_repl_stream_t;
+
+/* The reader thread of the replica's pages (kv_repl_reader.c): started with the first page,
+ * joined by kv_repl_close. */
+typedef struct {
+  bool started;             /* the thread runs: mu and cv are initialised */
+  pthread_t thread;
+  pthread_mutex_t mu;       /* guards the streams' state and quit */
+  pthread_cond_t cv;        /* a page was queued, or quit */
+  bool quit;
+  atomic_bool cancel;       /* the page being read stops at its next row (checked unlocked) */
+  uint64_t seq;             /* the last page's queue order */
+} kv_repl_reader_t;
 
 /* A snapshot stream this node serves (leader side): one consistent view being read out. */
 typedef struct {
@@ -278,6 +328,8 @@ struct kv_actor {
 
   /* the off-cluster replica (kv_repl.c) */
   kv_repl_stream_t repl[KV_REPL_STREAMS];
+  kv_repl_reader_t repl_reader; /* its pages are read there (kv_repl_reader.c) */
+  int repl_efd;             /* the reader's pages done (an eventfd polled by the loop); -1 none */
   uint64_t chlog_overflows; /* the log's overflow count last logged */
   uint8_t *repl_uploader;   /* the replicator's last report (ReplTrim.uploader), packed; owned */
   size_t repl_uploader_len;
@@ -379,8 +431,32 @@ void kv_repl_tick(kv_actor_t *s, int64_t now_ms);
 void kv_repl_applied(kv_actor_t *s);
 /* After the store is (re)opened: logs the log's state. */
 void kv_repl_opened(kv_actor_t *s);
-/* Releases every stream's view (before the store closes or is replaced). */
+/* Stops the reader thread (a page being read is cancelled; pages read are sent, others answered
+ * RV_EUNAVAIL) and releases every stream's view: before the store closes or is replaced. */
 void kv_repl_close(kv_actor_t *s);
+/* The reader's eventfd is readable: sends the pages it has done (polled by the loop). */
+void kv_repl_done(rv_actor_t *a, int fd, void *arg);
+/* The log's state as ReplLogState (strings none). */
+void kv_repl_log_pb(const kv_chlog_info_t *i, uint64_t max_bytes, Rv__ReplLogState *pb);
+
+/* ---- kv_repl_reader.c: the replica's pages read and encoded off the loop ------------------- *
+ * A page (ReplChanges or ReplBaseCopy) reads up to 10,000 post-images or rows: 20-60 ms of CPU,
+ * and on a loaded host 200-800 ms of wall time that held the loop (issue 11). The loop checks a
+ * request, makes the view (page 0: a RocksDB snapshot, microseconds) and queues the page; one
+ * thread reads it from the view, builds and encodes the answer (rv_msg_encode) and wakes the
+ * loop (s->repl_efd), which only sends the frame. One page in flight per stream (a request for a
+ * stream whose page is out is answered RV_EBUSY), KV_REPL_STREAMS streams: at most that many
+ * pages (each under the 8 MiB envelope) exist at once. */
+/* Queues st's page (st->pg's request set; st->view made): the thread is started if it does not
+ * run. Returns 0, or RV_EINTERNAL when it cannot start (err says why). */
+int kv_repl_reader_queue(kv_actor_t *s, kv_repl_stream_t *st, rv_err_t *err);
+/* A stream whose page is DONE, or NULL. */
+kv_repl_stream_t *kv_repl_reader_take(kv_actor_t *s);
+/* Sets st's state (under the mutex when the thread runs). */
+void kv_repl_reader_set(kv_actor_t *s, kv_repl_stream_t *st, kv_page_state_t state);
+/* Stops the thread: the page being read ends at its next row (DONE, code RV_ECLOSED), queued
+ * pages are left QUEUED; joins it. Safe when it does not run. */
+void kv_repl_reader_stop(kv_actor_t *s);
 
 /* ---- kv_auth.c: who a request is for --------------------------------------------------------- */
 

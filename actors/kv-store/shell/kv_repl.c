@@ -4,82 +4,21 @@
  * dropped log entries on the housekeeping tick. I/O shell around kv_chlog (pure).
  *
  * Nothing here is on the write path: applies record the log inside kv_core's own write, and a
- * dead or slow replicator only leaves the log to grow up to its cap. Each page is bounded
- * (bytes and rows), so serving never holds the loop for long. */
+ * dead or slow replicator only leaves the log to grow up to its cap. The loop checks each page
+ * request, makes the stream's view with its page 0, and hands the page to the reader thread
+ * (kv_repl_reader.c), which reads and encodes it; the loop sends the answer when it is done
+ * (kv_repl_done). */
+#include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kv_actor_int.h"
 
-/* ---- rows --------------------------------------------------------------------------------- */
-
-typedef struct {
-  kv_buf_t arena; /* keys and values */
-  struct s_row {
-    size_t koff, klen, voff, vlen;
-    bool del;
-  } *v;
-  size_t n, cap;
-} s_rows_t;
-
-static int s_row_add(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
-  s_rows_t *r = arg;
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 256;
-    struct s_row *nv = realloc(r->v, cap * sizeof *nv);
-    if (!nv) return RV_ENOMEM;
-    r->v = nv;
-    r->cap = cap;
-  }
-  struct s_row *row = &r->v[r->n];
-  row->koff = r->arena.len;
-  row->klen = kl;
-  kv_buf_put(&r->arena, k, kl);
-  row->voff = r->arena.len;
-  row->vlen = v ? vl : 0;
-  row->del = v == NULL;
-  if (v) kv_buf_put(&r->arena, v, vl);
-  if (!kv_buf_ok(&r->arena)) return RV_ENOMEM;
-  r->n++;
-  return RV_OK;
-}
-
-/* Protobuf rows pointing into r's arena (valid while r lives). Returns false out of memory. */
-static bool s_rows_pb(const s_rows_t *r, Rv__ReplRow **rows, Rv__ReplRow ***ptrs) {
-  *rows = NULL;
-  *ptrs = NULL;
-  if (r->n == 0) return true;
-  *rows = calloc(r->n, sizeof **rows);
-  *ptrs = calloc(r->n, sizeof **ptrs);
-  if (!*rows || !*ptrs) {
-    free(*rows);
-    free(*ptrs);
-    *rows = NULL;
-    *ptrs = NULL;
-    return false;
-  }
-  for (size_t i = 0; i < r->n; i++) {
-    Rv__ReplRow *pb = &(*rows)[i];
-    rv__repl_row__init(pb);
-    pb->key.data = r->arena.data + r->v[i].koff;
-    pb->key.len = r->v[i].klen;
-    pb->value.data = r->v[i].vlen ? r->arena.data + r->v[i].voff : NULL;
-    pb->value.len = r->v[i].vlen;
-    pb->deleted = r->v[i].del;
-    (*ptrs)[i] = pb;
-  }
-  return true;
-}
-
-static void s_rows_close(s_rows_t *r) {
-  kv_buf_close(&r->arena);
-  free(r->v);
-  memset(r, 0, sizeof *r);
-}
-
 /* ---- the log's state ---------------------------------------------------------------------- */
 
-static void s_log_pb(const kv_chlog_info_t *i, uint64_t max_bytes, Rv__ReplLogState *pb) {
+void kv_repl_log_pb(const kv_chlog_info_t *i, uint64_t max_bytes, Rv__ReplLogState *pb) {
   rv__repl_log_state__init(pb);
   pb->enabled = i->enabled;
   pb->applied = i->applied;
@@ -94,36 +33,50 @@ static void s_log_pb(const kv_chlog_info_t *i, uint64_t max_bytes, Rv__ReplLogSt
 
 /* ---- streams ------------------------------------------------------------------------------ */
 
+static const char *s_kind_name(kv_repl_kind_t kind) {
+  return kind == KV_REPL_CHANGES ? "changes" : "base copy";
+}
+
 static kv_repl_stream_t *s_find(kv_actor_t *s, uint64_t id) {
   for (int i = 0; i < KV_REPL_STREAMS; i++)
     if (id && s->repl[i].id == id) return &s->repl[i];
   return NULL;
 }
 
-static void s_drop(kv_repl_stream_t *st) {
+/* Frees st's view and buffers and frees the slot. Never while the reader has its page. */
+static void s_drop(kv_actor_t *s, kv_repl_stream_t *st) {
+  assert(st->state == KV_PAGE_IDLE || st->state == KV_PAGE_DONE);
   kv_rocks_view_destroy(&st->view);
   kv_buf_close(&st->cursor);
-  memset(st, 0, sizeof *st);
+  free(st->pg.frame);
+  kv_repl_reader_set(s, st, KV_PAGE_IDLE); /* the state changes under the reader's mutex */
+  memset(st, 0, offsetof(kv_repl_stream_t, state));
 }
 
 /* A slot for a new stream id (an old stream of the same id, or a free slot, or the least
- * recently used one), with a fresh view of the store. Returns NULL with err set. */
+ * recently used one whose page is not out), with a fresh view of the store: the consistent view
+ * every page of the stream is read from. Returns NULL with err set. */
 static kv_repl_stream_t *s_open(kv_actor_t *s, uint64_t id, kv_repl_kind_t kind, rv_err_t *err) {
   kv_repl_stream_t *st = s_find(s, id);
   for (int i = 0; i < KV_REPL_STREAMS && !st; i++)
     if (!s->repl[i].id) st = &s->repl[i];
+  for (int i = 0; i < KV_REPL_STREAMS && !st; i++)
+    if (s->repl[i].state == KV_PAGE_IDLE && (!st || s->repl[i].last_ms < st->last_ms))
+      st = &s->repl[i];
   if (!st) {
-    st = &s->repl[0];
-    for (int i = 1; i < KV_REPL_STREAMS; i++)
-      if (s->repl[i].last_ms < st->last_ms) st = &s->repl[i];
-    rv_warn("replica stream %llu dropped for a new one", (unsigned long long)st->id);
-  }
-  s_drop(st);
-  if (kv_rocks_view_new(s->rocks, &st->view, err)) return NULL;
-  if (kv_chlog_view_info(kv_rocks_view_store(st->view), &st->info, err)) {
-    s_drop(st);
+    rv_err_set(err, RV_EBUSY, "all %d replica streams have a page being read; retry",
+               KV_REPL_STREAMS);
     return NULL;
   }
+  if (st->state != KV_PAGE_IDLE) {
+    rv_err_set(err, RV_EBUSY, "stream %llu: its page %llu is still being read; retry",
+               (unsigned long long)id, (unsigned long long)st->pg.page);
+    return NULL;
+  }
+  if (st->id && st->id != id)
+    rv_warn("replica stream %llu dropped for a new one", (unsigned long long)st->id);
+  s_drop(s, st);
+  if (kv_rocks_view_new(s->rocks, &st->view, err)) return NULL;
   st->id = id;
   st->kind = kind;
   st->next_page = 0;
@@ -157,6 +110,11 @@ static kv_repl_stream_t *s_stream_for(kv_actor_t *s, uint64_t id, uint64_t page,
   }
   if (page == 0) return s_open(s, id, kind, err);
   kv_repl_stream_t *st = s_find(s, id);
+  if (st && st->state != KV_PAGE_IDLE) {
+    rv_err_set(err, RV_EBUSY, "stream %llu: its page %llu is still being read; retry",
+               (unsigned long long)id, (unsigned long long)st->pg.page);
+    return NULL;
+  }
   if (!st || st->kind != kind || st->next_page != page) {
     rv_err_set(err, RV_EPROTO,
                "stream %llu page %llu: %s; start again from page 0", (unsigned long long)id,
@@ -167,8 +125,6 @@ static kv_repl_stream_t *s_stream_for(kv_actor_t *s, uint64_t id, uint64_t page,
   }
   return st;
 }
-
-/* ---- changes ------------------------------------------------------------------------------ */
 
 /* A namespace being loaded from the remote copy is partial: it is never served for upload (a
  * base copy of it would replace the very copy it comes from). true with err set when so. */
@@ -183,132 +139,157 @@ static bool s_partial(kv_actor_t *s, rv_err_t *err) {
   return true;
 }
 
-void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m) {
-  const Rv__ReplChangesRequest *q = (const Rv__ReplChangesRequest *)m->body;
-  Rv__ReplChanges a = RV__REPL_CHANGES__INIT;
-  Rv__ReplLogState log;
-  rv__repl_log_state__init(&log);
-  a.stream = q->stream;
-  a.page = q->page;
-  a.from_index = q->after_index;
-  a.log = &log;
-  s_rows_t rows = {0};
-  kv_buf_init(&rows.arena);
-  Rv__ReplRow *pbrows = NULL, **ptrs = NULL;
-  rv_err_t err = {0};
-  kv_chlog_limits_t lim;
-  int rc = s_partial(s, &err) ? RV_ERECOVERY : s_limits(q->max_bytes, q->max_rows, &lim, &err);
-  kv_repl_stream_t *st = rc ? NULL : s_stream_for(s, q->stream, q->page, KV_REPL_CHANGES, &err);
-  if (!rc && !st) rc = err.code;
-  if (!rc && q->page == 0) {
-    rc = kv_chlog_changes_begin(&st->info, q->after_index, &st->cur, &err);
-    if (rc == RV_ESTALE) a.base_copy_needed = true;
-  } else if (!rc && q->after_index != st->cur.after) {
-    rc = rv_err_set(&err, RV_EINVAL, "stream %llu: after_index %llu, but page 0 asked for %llu",
-                    (unsigned long long)q->stream, (unsigned long long)q->after_index,
-                    (unsigned long long)st->cur.after);
-  }
-  if (st) s_log_pb(&st->info, s->core_cfg.chlog_max_bytes, &log);
-  size_t n = 0, bytes = 0;
-  if (!rc) {
-    st->last_ms = kv_now_ms();
-    rc = kv_chlog_changes_next(kv_rocks_view_store(st->view), &st->cur, &lim, s_row_add, &rows,
-                               &n, &bytes, &err);
-    if (rc == RV_ENOMEM) rv_err_set(&err, rc, "out of memory building a page");
-  }
-  if (!rc && !s_rows_pb(&rows, &pbrows, &ptrs))
-    rc = rv_err_set(&err, RV_ENOMEM, "out of memory building a page");
-  if (!rc) {
-    a.to_index = st->cur.to;
-    a.n_rows = rows.n;
-    a.rows = ptrs;
-    a.last = st->cur.done;
-    st->next_page++;
-    st->rows_sent += n;
-    st->bytes_sent += bytes;
-    if (a.last) {
-      rv_debug("replica changes %llu: (%llu, %llu] in %llu pages, %llu rows, %llu bytes",
-               (unsigned long long)st->id, (unsigned long long)st->cur.after,
-               (unsigned long long)st->cur.to, (unsigned long long)st->next_page,
-               (unsigned long long)st->rows_sent, (unsigned long long)st->bytes_sent);
-      s_drop(st);
-    }
+/* An answer made on the loop: a refused request (no page read). log: the stream's log state, or
+ * NULL. */
+static void s_refuse(kv_actor_t *s, const rv_msg_t *m, kv_repl_kind_t kind, uint64_t stream,
+                     uint64_t page, uint64_t after, int rc, const char *msg,
+                     Rv__ReplLogState *log) {
+  if (rc != RV_ESTALE && rc != RV_EAGAIN && rc != RV_EBUSY)
+    rv_warn("replica %s stream %llu page %llu: %s", s_kind_name(kind), (unsigned long long)stream,
+            (unsigned long long)page, msg);
+  int sent;
+  if (kind == KV_REPL_CHANGES) {
+    Rv__ReplChanges a = RV__REPL_CHANGES__INIT;
+    a.stream = stream;
+    a.page = page;
+    a.from_index = after;
+    a.log = log;
+    a.code = (uint32_t)rc;
+    a.message = (char *)msg;
+    sent = rv_actor_reply(s->a, m, RV_MSG_REPL_CHANGES, &a.base);
   } else {
-    if (rc != RV_ESTALE && rc != RV_EAGAIN)
-      rv_warn("replica changes stream %llu page %llu: %s", (unsigned long long)q->stream,
-              (unsigned long long)q->page, err.msg);
-    if (st) s_drop(st);
+    Rv__ReplBaseCopy a = RV__REPL_BASE_COPY__INIT;
+    a.stream = stream;
+    a.page = page;
+    a.code = (uint32_t)rc;
+    a.message = (char *)msg;
+    sent = rv_actor_reply(s->a, m, RV_MSG_REPL_BASE_COPY, &a.base);
   }
-  a.code = (uint32_t)rc;
-  a.message = rc ? err.msg : (char *)"";
-  if (rv_actor_reply(s->a, m, RV_MSG_REPL_CHANGES, &a.base) != RV_OK)
-    rv_warn("replica changes stream %llu: %s does not take the answer",
-            (unsigned long long)q->stream, m->from.actor);
-  free(pbrows);
-  free(ptrs);
-  s_rows_close(&rows);
+  if (sent != RV_OK)
+    rv_warn("replica %s stream %llu: %s does not take the answer", s_kind_name(kind),
+            (unsigned long long)stream, m->from.actor);
 }
 
-/* ---- base copy ---------------------------------------------------------------------------- */
+/* Checks a page request and queues the page for the reader thread, which answers it. */
+static void s_ask(kv_actor_t *s, const rv_msg_t *m, kv_repl_kind_t kind, uint64_t stream,
+                  uint64_t page, uint64_t after, uint32_t max_bytes, uint32_t max_rows) {
+  rv_err_t err = {0};
+  kv_chlog_limits_t lim;
+  int rc = s_partial(s, &err) ? RV_ERECOVERY : s_limits(max_bytes, max_rows, &lim, &err);
+  kv_repl_stream_t *st = rc ? NULL : s_stream_for(s, stream, page, kind, &err);
+  if (!rc && !st) rc = err.code;
+  if (!rc && kind == KV_REPL_CHANGES && page > 0 && after != st->cur.after)
+    rc = rv_err_set(&err, RV_EINVAL, "stream %llu: after_index %llu, but page 0 asked for %llu",
+                    (unsigned long long)stream, (unsigned long long)after,
+                    (unsigned long long)st->cur.after);
+  if (!rc) {
+    kv_repl_page_t *pg = &st->pg;
+    pg->page = page;
+    pg->after = after;
+    pg->lim = lim;
+    pg->log_max_bytes = s->core_cfg.chlog_max_bytes;
+    pg->keys_estimate = kind == KV_REPL_BASE ? kv_rocks_estimate_keys(s->rocks) : 0;
+    rv_actor_reply_envelope(s->a, m, &pg->reply);
+    st->last_ms = kv_now_ms();
+    if ((rc = kv_repl_reader_queue(s, st, &err)) == RV_OK) return;
+  }
+  Rv__ReplLogState log;
+  bool with_log = st && st->info_known && kind == KV_REPL_CHANGES;
+  if (with_log) kv_repl_log_pb(&st->info, s->core_cfg.chlog_max_bytes, &log);
+  s_refuse(s, m, kind, stream, page, after, rc, err.msg, with_log ? &log : NULL);
+  if (st) s_drop(s, st);
+}
+
+void kv_repl_changes(kv_actor_t *s, const rv_msg_t *m) {
+  const Rv__ReplChangesRequest *q = (const Rv__ReplChangesRequest *)m->body;
+  s_ask(s, m, KV_REPL_CHANGES, q->stream, q->page, q->after_index, q->max_bytes, q->max_rows);
+}
 
 void kv_repl_base_copy(kv_actor_t *s, const rv_msg_t *m) {
   const Rv__ReplBaseCopyRequest *q = (const Rv__ReplBaseCopyRequest *)m->body;
-  Rv__ReplBaseCopy a = RV__REPL_BASE_COPY__INIT;
-  a.stream = q->stream;
-  a.page = q->page;
-  s_rows_t rows = {0};
-  kv_buf_init(&rows.arena);
-  Rv__ReplRow *pbrows = NULL, **ptrs = NULL;
-  rv_err_t err = {0};
-  kv_chlog_limits_t lim;
-  int rc = s_partial(s, &err) ? RV_ERECOVERY : s_limits(q->max_bytes, q->max_rows, &lim, &err);
-  kv_repl_stream_t *st = rc ? NULL : s_stream_for(s, q->stream, q->page, KV_REPL_BASE, &err);
-  if (!rc && !st) rc = err.code;
-  size_t n = 0, bytes = 0;
-  bool done = false;
-  if (!rc) {
-    if (q->page == 0)
-      rv_info("replica base copy %llu: a consistent view at applied index %llu",
-              (unsigned long long)st->id, (unsigned long long)st->info.applied);
-    st->last_ms = kv_now_ms();
-    rc = kv_chlog_base_next(kv_rocks_view_store(st->view), &st->cursor, &lim, s_row_add, &rows,
-                            &n, &bytes, &done, &err);
-    if (rc == RV_ENOMEM) rv_err_set(&err, rc, "out of memory building a page");
-  }
-  if (!rc && !s_rows_pb(&rows, &pbrows, &ptrs))
-    rc = rv_err_set(&err, RV_ENOMEM, "out of memory building a page");
-  if (!rc) {
-    st->next_page++;
-    st->rows_sent += n;
-    st->bytes_sent += bytes;
-    a.index = st->info.applied;
-    a.n_rows = rows.n;
-    a.rows = ptrs;
-    a.last = done;
-    a.rows_sent = st->rows_sent;
-    a.bytes_sent = st->bytes_sent;
-    a.keys_estimate = kv_rocks_estimate_keys(s->rocks);
-    a.cursor.data = st->cursor.data;
-    a.cursor.len = st->cursor.len;
-    if (done)
-      rv_info("replica base copy %llu at index %llu read out: %llu rows, %llu bytes, %llu pages",
-              (unsigned long long)st->id, (unsigned long long)a.index,
-              (unsigned long long)st->rows_sent, (unsigned long long)st->bytes_sent,
-              (unsigned long long)st->next_page);
+  s_ask(s, m, KV_REPL_BASE, q->stream, q->page, 0, q->max_bytes, q->max_rows);
+}
+
+/* A page whose answer the reader could not make (cancelled by kv_repl_close): answered
+ * RV_EUNAVAIL from the loop, so the replicator asks again at once rather than after its 10 s. */
+static void s_unavailable(kv_actor_t *s, kv_repl_stream_t *st) {
+  kv_repl_page_t *pg = &st->pg;
+  rv_msg_t m = pg->reply;
+  const char *why = "the store is being closed or replaced; start again from page 0";
+  Rv__ReplChanges c = RV__REPL_CHANGES__INIT;
+  Rv__ReplBaseCopy b = RV__REPL_BASE_COPY__INIT;
+  if (st->kind == KV_REPL_CHANGES) {
+    c.stream = st->id, c.page = pg->page, c.from_index = pg->after;
+    c.code = RV_EUNAVAIL, c.message = (char *)why;
+    m.type = RV_MSG_REPL_CHANGES, m.body = &c.base;
   } else {
-    rv_warn("replica base copy stream %llu page %llu: %s", (unsigned long long)q->stream,
-            (unsigned long long)q->page, err.msg);
-    if (st) s_drop(st);
+    b.stream = st->id, b.page = pg->page;
+    b.code = RV_EUNAVAIL, b.message = (char *)why;
+    m.type = RV_MSG_REPL_BASE_COPY, m.body = &b.base;
   }
-  a.code = (uint32_t)rc;
-  a.message = rc ? err.msg : (char *)"";
-  if (rv_actor_reply(s->a, m, RV_MSG_REPL_BASE_COPY, &a.base) != RV_OK)
-    rv_warn("replica base copy %llu: %s does not take the answer", (unsigned long long)q->stream,
-            m->from.actor);
-  if (!rc && done) s_drop(st); /* after the reply: a.cursor points into the stream */
-  free(pbrows);
-  free(ptrs);
-  s_rows_close(&rows);
+  uint8_t *frame;
+  size_t len;
+  rv_err_t err;
+  if (rv_msg_encode(&m, &frame, &len, &err) == RV_OK) {
+    rv_actor_send_frame(s->a, m.to.actor, frame, len);
+    free(frame);
+  }
+}
+
+/* The reader did st's page: its answer goes out, and the stream moves on (or ends). */
+static void s_page_done(kv_actor_t *s, kv_repl_stream_t *st) {
+  kv_repl_page_t *pg = &st->pg;
+  const char *kind = s_kind_name(st->kind);
+  if (pg->rc == RV_ECLOSED || !pg->frame) {
+    if (pg->rc != RV_ECLOSED)
+      rv_warn("replica %s stream %llu page %llu: no answer could be made: %s", kind,
+              (unsigned long long)st->id, (unsigned long long)pg->page, pg->msg);
+    s_unavailable(s, st);
+    s_drop(s, st);
+    return;
+  }
+  if (rv_actor_send_frame(s->a, pg->reply.to.actor, pg->frame, pg->len) != RV_OK)
+    rv_warn("replica %s stream %llu: %s does not take the answer", kind,
+            (unsigned long long)st->id, pg->reply.to.actor);
+  free(pg->frame);
+  pg->frame = NULL;
+  st->cpu_us += pg->cpu_us;
+  if (pg->rc) {
+    if (pg->rc != RV_ESTALE && pg->rc != RV_EAGAIN)
+      rv_warn("replica %s stream %llu page %llu: %s", kind, (unsigned long long)st->id,
+              (unsigned long long)pg->page, pg->msg);
+    s_drop(s, st);
+    return;
+  }
+  st->next_page++;
+  if (st->kind == KV_REPL_BASE && pg->page == 0)
+    rv_info("replica base copy %llu: a consistent view at applied index %llu",
+            (unsigned long long)st->id, (unsigned long long)st->info.applied);
+  if (!pg->last) {
+    kv_repl_reader_set(s, st, KV_PAGE_IDLE);
+    return;
+  }
+  if (st->kind == KV_REPL_CHANGES)
+    rv_debug("replica changes %llu: (%llu, %llu] in %llu pages, %llu rows, %llu bytes, %.1f ms "
+             "of the reader's CPU", (unsigned long long)st->id, (unsigned long long)st->cur.after,
+             (unsigned long long)st->cur.to, (unsigned long long)st->next_page,
+             (unsigned long long)st->rows_sent, (unsigned long long)st->bytes_sent,
+             (double)st->cpu_us / 1e3);
+  else
+    rv_info("replica base copy %llu at index %llu read out: %llu rows, %llu bytes, %llu pages, "
+            "%.1f ms of the reader's CPU", (unsigned long long)st->id,
+            (unsigned long long)st->info.applied, (unsigned long long)st->rows_sent,
+            (unsigned long long)st->bytes_sent, (unsigned long long)st->next_page,
+            (double)st->cpu_us / 1e3);
+  s_drop(s, st);
+}
+
+void kv_repl_done(rv_actor_t *a, int fd, void *arg) {
+  (void)a;
+  kv_actor_t *s = arg;
+  uint64_t n;
+  if (read(fd, &n, sizeof n) < 0) { /* EAGAIN: counted already */ }
+  for (kv_repl_stream_t *st; (st = kv_repl_reader_take(s));) s_page_done(s, st);
 }
 
 /* ---- trim and status ---------------------------------------------------------------------- */
@@ -323,7 +304,7 @@ static void s_status_fill(kv_actor_t *s, int rc, const char *msg, Rv__ReplStatus
     kv_core_chlog_info(s->core, &info);
   else
     memset(&info, 0, sizeof info);
-  s_log_pb(&info, s->core_cfg.chlog_max_bytes, log);
+  kv_repl_log_pb(&info, s->core_cfg.chlog_max_bytes, log);
   rv__repl_status__init(a);
   a->code = (uint32_t)rc;
   a->message = (char *)msg;
@@ -398,10 +379,10 @@ void kv_repl_status(kv_actor_t *s, const rv_msg_t *m) { s_status_reply(s, m, RV_
 void kv_repl_tick(kv_actor_t *s, int64_t now_ms) {
   for (int i = 0; i < KV_REPL_STREAMS; i++) {
     kv_repl_stream_t *st = &s->repl[i];
-    if (st->id && now_ms - st->last_ms >= KV_REPL_IDLE_MS) {
+    if (st->id && st->state == KV_PAGE_IDLE && now_ms - st->last_ms >= KV_REPL_IDLE_MS) {
       rv_info("replica stream %llu idle for %d ms: view released", (unsigned long long)st->id,
               KV_REPL_IDLE_MS);
-      s_drop(st);
+      s_drop(s, st);
     }
   }
   if (!s->core || s->store_error[0] || !kv_core_chlog_tidy_due(s->core)) return;
@@ -434,7 +415,17 @@ void kv_repl_opened(kv_actor_t *s) {
 }
 
 void kv_repl_close(kv_actor_t *s) {
-  for (int i = 0; i < KV_REPL_STREAMS; i++) s_drop(&s->repl[i]);
+  kv_repl_reader_stop(s); /* no page is read any more: every view can go */
+  for (int i = 0; i < KV_REPL_STREAMS; i++) {
+    kv_repl_stream_t *st = &s->repl[i];
+    if (st->state == KV_PAGE_DONE) {
+      s_page_done(s, st); /* a page read (or cancelled) goes out (or is answered unavailable) */
+    } else if (st->state == KV_PAGE_QUEUED) {
+      s_unavailable(s, st);
+      kv_repl_reader_set(s, st, KV_PAGE_IDLE);
+    }
+    s_drop(s, st);
+  }
   free(s->repl_uploader);
   s->repl_uploader = NULL;
 }

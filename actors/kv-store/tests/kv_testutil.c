@@ -20,6 +20,26 @@ void kv_t_cmd(kv_cmd_t *c, uint8_t op, const char *path) {
   }
 }
 
+void kv_t_lane_create(size_t i, size_t lanes, uint64_t *seqs, kv_buf_t *out) {
+  char p[64];
+  kv_cmd_t c;
+  size_t f = i;
+  if (f < lanes) {
+    snprintf(p, sizeof p, "/bench/c%zu", f);
+    kv_t_cmd(&c, KV_OP_MKDIR, p);
+    c.flags = KV_F_PARENTS;
+  } else {
+    f -= lanes;
+    snprintf(p, sizeof p, "/bench/c%zu/f%zu", f % lanes, f / lanes);
+    kv_t_cmd(&c, KV_OP_TOUCHZ, p);
+  }
+  c.client_id = 1 + f % lanes;
+  c.seq = ++seqs[f % lanes];
+  c.time_ms = 1700000000000 + (int64_t)i;
+  kv_buf_reset(out);
+  kv_t_encode(&c, out);
+}
+
 void kv_t_encode(const kv_cmd_t *c, kv_buf_t *out) {
   rv_err_t err;
   kv_buf_reset(out);

@@ -19,6 +19,12 @@ void kv_t_cmd(kv_cmd_t *c, uint8_t op, const char *path);
 /* Encodes c into a fresh buffer content of out; aborts on failure. */
 void kv_t_encode(const kv_cmd_t *c, kv_buf_t *out);
 
+/* Entry i (from 0) of `raftvisor bench --workload create` as the replica benchmarks replay it:
+ * lanes clients, each creating in its own directory. Entries 0..lanes-1 make the directories
+ * (/bench/c<lane>), then /bench/c<lane>/f<k> round-robin; each lane a session (client id
+ * lane + 1, its seqs[lane] counted up). Encoded into out. */
+void kv_t_lane_create(size_t i, size_t lanes, uint64_t *seqs, kv_buf_t *out);
+
 typedef struct {
   kv_memstore_t *ms; /* owned */
   kv_store_t *store; /* the store in use (ms's, or one the caller set) */

@@ -384,6 +384,118 @@ static void test_view_and_reader_skip(void **state) {
   kv_rocks_destroy(&r);
 }
 
+/* multi_get on a view, in every way of reading (kv_rocks_read_t), cached or not: for keys in
+ * any order, repeated, absent, and written after the view was taken, each key's answer is
+ * exactly the view's get, given once; with the memtables flushed between two reads too. */
+typedef struct {
+  kv_store_t *view;
+  const kv_bytes_t *keys;
+  bool *seen;
+  kv_buf_t ref;
+} s_mg_t;
+
+static int s_mg_one(void *arg, size_t i, const uint8_t *v, size_t vl) {
+  s_mg_t *m = arg;
+  assert_false(m->seen[i]);
+  m->seen[i] = true;
+  rv_err_t err;
+  int rc = kv_store_get(m->view, m->keys[i].p, m->keys[i].len, &m->ref, &err);
+  assert_true(rc == RV_OK || rc == RV_ENOTFOUND);
+  if (rc == RV_ENOTFOUND) {
+    assert_null(v);
+  } else {
+    assert_non_null(v);
+    assert_int_equal(vl, m->ref.len);
+    assert_memory_equal(v, m->ref.data, vl);
+  }
+  return 0;
+}
+
+typedef struct {
+  kv_buf_t arena;
+  size_t *off, *len, n, cap;
+} s_keys_t;
+
+static int s_key_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+  s_keys_t *ks = arg;
+  if (ks->n == ks->cap) {
+    ks->cap = ks->cap ? 2 * ks->cap : 256;
+    ks->off = realloc(ks->off, ks->cap * sizeof *ks->off);
+    ks->len = realloc(ks->len, ks->cap * sizeof *ks->len);
+    assert_true(ks->off && ks->len);
+  }
+  ks->off[ks->n] = ks->arena.len;
+  ks->len[ks->n++] = kl;
+  kv_buf_put(&ks->arena, k, kl);
+  return 0;
+}
+
+static void test_view_multi_get(void **state) {
+  kv_t_rng_init(&s_rng, kv_t_seed("rocks view multi-get", 11));
+  kv_rocks_t *r = s_open("multiget", false);
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  cfg.chlog_max_bytes = 1 << 20;
+  kv_t_env_t *e = kv_t_env_new_on(kv_rocks_store(r), &cfg);
+  rv_err_t err;
+  s_apply_range(e->core, 1, 150);
+  assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* some keys in SST files */
+  s_apply_range(e->core, 151, 220);                  /* some in the memtable */
+  kv_rocks_view_t *v;
+  assert_int_equal(kv_rocks_view_new(r, &v, &err), RV_OK);
+  s_apply_range(e->core, 221, 300); /* after the view: changed and new keys it must not see */
+  s_keys_t ks = {0};
+  kv_buf_init(&ks.arena);
+  uint8_t from = 0;
+  assert_int_equal(kv_store_scan(e->store, &from, 1, s_key_one, &ks, &err), RV_OK);
+  assert_true(ks.n > 100);
+  enum { N = 700 };
+  kv_bytes_t keys[N];
+  bool seen[N];
+  static const uint8_t absent[][4] = {{'D', 0xff, 1, 2}, {'A'}, {'I', 0, 0, 0}, {0xff, 0xff}};
+  for (int round = 0; round < 2; round++) {
+    for (int way = 0; way < 3; way++)
+      for (int fill = 0; fill < 2; fill++) {
+        kv_rocks_view_set_read(v, (kv_rocks_read_t)way, fill);
+        size_t n = 1 + (size_t)kv_t_rng_below(&s_rng, N);
+        for (size_t i = 0; i < n; i++) {
+          if (kv_t_rng_below(&s_rng, 8) == 0) {
+            int a = (int)kv_t_rng_below(&s_rng, 4);
+            keys[i] = (kv_bytes_t){absent[a], a == 1 ? 1u : a == 3 ? 2u : 4u};
+          } else if (i > 0 && kv_t_rng_below(&s_rng, 8) == 0) {
+            keys[i] = keys[kv_t_rng_below(&s_rng, i)]; /* a key asked twice */
+          } else {
+            size_t k = (size_t)kv_t_rng_below(&s_rng, ks.n);
+            keys[i] = (kv_bytes_t){ks.arena.data + ks.off[k], ks.len[k]};
+          }
+        }
+        memset(seen, 0, sizeof seen);
+        s_mg_t m = {.view = kv_rocks_view_store(v), .keys = keys, .seen = seen};
+        kv_buf_init(&m.ref);
+        kv_buf_t scratch;
+        kv_buf_init(&scratch);
+        assert_int_equal(kv_store_multi_get(kv_rocks_view_store(v), keys, n, s_mg_one, &m,
+                                            &scratch, &err), RV_OK);
+        for (size_t i = 0; i < n; i++) assert_true(seen[i]);
+        kv_buf_close(&m.ref);
+        kv_buf_close(&scratch);
+      }
+    assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* the second round: all in SST files */
+  }
+  /* and what the view gives is the state at its index, not the live one */
+  kv_t_env_t *at220 = kv_t_env_new(&cfg);
+  s_apply_range(at220->core, 1, 220);
+  assert_true(kv_t_ns_digest(kv_rocks_view_store(v)) == kv_t_ns_digest(at220->store));
+  assert_true(kv_t_ns_digest(e->store) != kv_t_ns_digest(at220->store));
+  kv_t_env_destroy(&at220);
+  kv_buf_close(&ks.arena);
+  free(ks.off);
+  free(ks.len);
+  kv_rocks_view_destroy(&v);
+  kv_t_env_destroy(&e);
+  kv_rocks_destroy(&r);
+}
+
 static void test_crash_safety(void **state) {
   kv_t_rng_init(&s_rng, kv_t_seed("rocks crash", 5));
   s_crash_round("crash", 400, false);
@@ -518,6 +630,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crash_safety, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_crash_keeps_change_log_with_index, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_view_and_reader_skip, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_view_multi_get, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_loader, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, s_setup, s_teardown),
