@@ -169,8 +169,11 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
     return true;
   }
   uint64_t lag = st.meta_known && s->commit > st.meta.synced_index ? s->commit - st.meta.synced_index : 0;
-  snprintf(reason, len, "%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%.200s",
-           st.active ? "uploading: " : "", st.state, st.meta.synced_index, lag,
+  char fold[64] = "";
+  if (st.folding) /* a base copy done with its view, folding in what changed meanwhile */
+    snprintf(fold, sizeof fold, " (folding in changes, at index %" PRIu64 ")", st.fold_index);
+  snprintf(reason, len, "%s%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%.200s",
+           st.active ? "uploading: " : "", st.state, fold, st.meta.synced_index, lag,
            st.last_error[0] ? "; " : "", st.last_error);
   return true;
 }
