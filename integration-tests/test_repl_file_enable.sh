@@ -79,11 +79,14 @@ log "writes during the base copy: $(grep -i 'ops/s' "$T/during.out" | tail -n 1)
 wait_for "_synced=1 after the writes during the base copy" 60 meta_synced
 remote_digest_equal 3
 [ "$REMOTE_DIGEST" != "$before" ] || fail "the copy's digest is still the one before the writes"
-gen=$("$RV" meta-status --json -c "$T/n1.yaml" | jq -r '[.nodes[] | select(.role == "LEADER")][0].generation')
+# the leader's line (an election on a loaded host can leave a moment with none)
+leader_gen() { gen=$("$RV" meta-status --json -c "$T/n1.yaml" 2>/dev/null |
+  jq -er '[.nodes[] | select(.role == "LEADER")][0].generation') && [ "$gen" != null ]; }
+wait_for "meta-status shows the leader's generation" 30 leader_gen
 [ "$gen" = 1 ] || fail "expected generation 1 after one base copy, got $gen"
 
 fs 1 -mkdir /after-enable || fail "mkdir /after-enable"
 remote_digest_equal 3
-gen2=$("$RV" meta-status --json -c "$T/n1.yaml" | jq -r '[.nodes[] | select(.role == "LEADER")][0].generation')
-[ "$gen2" = 1 ] || fail "a write after the base copy should go into generation 1, got $gen2"
+wait_for "meta-status shows the leader's generation" 30 leader_gen
+[ "$gen" = 1 ] || fail "a write after the base copy should go into generation 1, got $gen"
 log "ok: $FILES files, base copy then incremental; remote = cluster at index $REMOTE_INDEX"
