@@ -6,7 +6,7 @@
 # replicator makes one (one consistent view, paged, with progress in its log and in
 # meta-status --detail), then goes on with the change log: _synced=1, and the remote copy
 # hashes to every node's digest at one index. A write after that is uploaded incrementally into
-# the same generation.
+# the same generation. Writes go on during the base copy (folded in before its commit).
 source "$(dirname "$0")/lib.sh"
 # 100k files; 30k in a sanitizer build (3x slower: the bulk load alone would take most of the
 # test's time budget), unless RV_ENABLE_FILES says otherwise
@@ -33,12 +33,23 @@ same_applied_index 3 || fail "nodes at different indexes after settling: $(cat "
 before=$(awk 'NR == 1 {print $1}' "$T/digests")
 for i in 1 2 3; do stop_node "$T/n$i.yaml"; done
 
-mkdir -p "$T/remote"
+# the shared directory is not there yet (a mount that is late): the replicators retry
 for i in 1 2 3; do
   printf 'ots:\n  enabled: true\n  endpoint: "file://%s/remote"\n' "$T" >>"$T/n$i.yaml"
   start_node "$T/n$i.yaml"
 done
 wait_for "one leader agreed by all after enabling the replica" 30 leader_agreed 3
+# writes go on while the base copy runs: it folds them in before it commits (repl_upload.h),
+# and the copy must still equal the cluster at one index afterwards. The directory appears once
+# the writes flow, so the base copy starts under them.
+"$RV" bench -c "$T/n1.yaml" --workload create --clients 4 --rate 400 --seconds 15 \
+  >"$T/during.out" 2>&1 &
+during_pid=$!
+applied_of() { raft_field "$T/n$1.yaml" applied; }
+start_index=$(applied_of 1)
+writes_flow() { local a; a=$(applied_of 1); [ -n "$a" ] && [ "$a" -gt $((${start_index:-0} + 300)) ]; }
+wait_for "the writes flow" 30 writes_flow
+mkdir -p "$T/remote"
 progress() { "$RV" meta-status --detail -c "$T/n1.yaml" 2>/dev/null | grep -o 'base_rows=[0-9]*/[0-9]*' | head -n 1; }
 seen=""
 synced_watch() {
@@ -63,13 +74,19 @@ log "leader $L: $done_line"
 log "progress seen by meta-status --detail:${seen:- (none: the copy finished between two looks)}"
 grep -h "remote copy: base copy: [0-9]* of about" "$T/$L/log/ots-replicator.log" | head -n 3 || true
 
+wait "$during_pid" || fail "the writes during the base copy failed: $(tail -n 3 "$T/during.out")"
+log "writes during the base copy: $(grep -i 'ops/s' "$T/during.out" | tail -n 1)"
+wait_for "_synced=1 after the writes during the base copy" 60 meta_synced
 remote_digest_equal 3
-[ "$REMOTE_DIGEST" = "$before" ] || fail "the copy's digest $REMOTE_DIGEST differs from the cluster's before, $before (nothing was written since)"
-gen=$("$RV" meta-status --json -c "$T/n1.yaml" | jq -r '[.nodes[] | select(.role == "LEADER")][0].generation')
+[ "$REMOTE_DIGEST" != "$before" ] || fail "the copy's digest is still the one before the writes"
+# the leader's line (an election on a loaded host can leave a moment with none)
+leader_gen() { gen=$("$RV" meta-status --json -c "$T/n1.yaml" 2>/dev/null |
+  jq -er '[.nodes[] | select(.role == "LEADER")][0].generation') && [ "$gen" != null ]; }
+wait_for "meta-status shows the leader's generation" 30 leader_gen
 [ "$gen" = 1 ] || fail "expected generation 1 after one base copy, got $gen"
 
 fs 1 -mkdir /after-enable || fail "mkdir /after-enable"
 remote_digest_equal 3
-gen2=$("$RV" meta-status --json -c "$T/n1.yaml" | jq -r '[.nodes[] | select(.role == "LEADER")][0].generation')
-[ "$gen2" = 1 ] || fail "a write after the base copy should go into generation 1, got $gen2"
+wait_for "meta-status shows the leader's generation" 30 leader_gen
+[ "$gen" = 1 ] || fail "a write after the base copy should go into generation 1, got $gen"
 log "ok: $FILES files, base copy then incremental; remote = cluster at index $REMOTE_INDEX"

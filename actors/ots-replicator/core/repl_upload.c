@@ -124,6 +124,9 @@ static void s_base(repl_upload_t *u, int64_t now, repl_update_t *out, const char
   u->st = REPL_ST_BASE;
   u->base_pending = true;
   u->resume_base = false;
+  u->folding = false;
+  u->folds = 0;
+  u->fold_rows = 0;
   u->stream = u->next_stream++;
   u->page = 0;
   u->base_rows_done = u->base_rows_total = 0;
@@ -148,6 +151,47 @@ static void s_claim(repl_upload_t *u, int64_t now, repl_update_t *out) {
     return;
   }
   s_start(u, u->epoch ? REPL_OP_READ_META : REPL_OP_CLAIM, now, out);
+}
+
+/* The base copy's rows are in (or a fold stream ended and another is due): fold in the changes
+ * after the index the staged write reaches, as one more change stream into the same write. */
+static void s_fold(repl_upload_t *u, int64_t now, repl_update_t *out) {
+  u->folding = true;
+  u->folds++;
+  u->fold_after = u->to_index;
+  u->stream = u->next_stream++;
+  u->page = 0;
+  s_start(u, REPL_OP_KV_CHANGES, now, out);
+  out->op.stream = u->stream;
+  out->op.page = 0;
+  out->op.after_index = u->fold_after;
+}
+
+static void s_commit(repl_upload_t *u, int64_t now, repl_update_t *out) {
+  u->st = u->st == REPL_ST_BASE ? REPL_ST_BASE_COMMIT : REPL_ST_COMMIT;
+  s_start(u, REPL_OP_COMMIT, now, out);
+  out->op.to_index = u->to_index;
+}
+
+/* The last page of a stream is in the write: commit it, or (a base copy) fold in what changed
+ * meanwhile first. A fold stream that fitted in one page means the write is close to the
+ * present: commit. */
+static void s_stream_end(repl_upload_t *u, int64_t now, repl_update_t *out) {
+  if (u->st == REPL_ST_BASE &&
+      (!u->folding || (u->page > 0 && u->folds < REPL_UPLOAD_FOLD_MAX))) {
+    s_fold(u, now, out);
+    return;
+  }
+  s_commit(u, now, out);
+}
+
+/* The next page of the stream in progress. */
+static void s_next_page(repl_upload_t *u, int64_t now, repl_update_t *out) {
+  bool base_pages = u->st == REPL_ST_BASE && !u->folding;
+  s_start(u, base_pages ? REPL_OP_KV_BASE : REPL_OP_KV_CHANGES, now, out);
+  out->op.stream = u->stream;
+  out->op.page = ++u->page;
+  out->op.after_index = u->folding ? u->fold_after : u->meta.synced_index;
 }
 
 /* What a leader does next when nothing is in flight. */
@@ -341,17 +385,8 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
         u->resume_base = u->base_pending = base;
         return;
       }
-      if (u->last_page) {
-        u->st = u->st == REPL_ST_BASE ? REPL_ST_BASE_COMMIT : REPL_ST_COMMIT;
-        s_start(u, REPL_OP_COMMIT, now, out);
-        out->op.to_index = u->to_index;
-      } else {
-        bool base = u->st == REPL_ST_BASE;
-        s_start(u, base ? REPL_OP_KV_BASE : REPL_OP_KV_CHANGES, now, out);
-        out->op.stream = u->stream;
-        out->op.page = ++u->page;
-        out->op.after_index = u->meta.synced_index;
-      }
+      if (u->last_page) s_stream_end(u, now, out);
+      else s_next_page(u, now, out);
       return;
     case REPL_OP_COMMIT: {
       bool base = u->st == REPL_ST_BASE_COMMIT;
@@ -376,11 +411,14 @@ void repl_upload_backend_done(repl_upload_t *u, const repl_backend_result_t *r, 
         u->base_copies++;
         u->base_pending = false;
         s_log(out, 1, "remote copy: base copy done: generation %" PRIu64 " at index %" PRIu64
-              ", %" PRIu64 " rows in %.1f s%s", u->meta.generation, u->meta.synced_index,
-              u->base_rows_done, (double)(now - u->base_started_ms) / 1000.0,
+              ", %" PRIu64 " rows in %.1f s (the changes made meanwhile folded in: %d "
+              "stream%s, %" PRIu64 " rows)%s", u->meta.generation, u->meta.synced_index,
+              u->base_rows_done, (double)(now - u->base_started_ms) / 1000.0, u->folds,
+              u->folds == 1 ? "" : "s", u->fold_rows,
               u->crossing ? "; it replaced the earlier epoch's copy and claimed the term" : "");
         u->claimed = u->token; /* its commit carried our token: a claim (a crossing one) */
         u->crossing = false;
+        u->folding = false;
       } else {
         u->upload_rows += u->page_rows;
         u->upload_bytes += u->page_bytes;
@@ -418,7 +456,17 @@ bool repl_upload_kv_page(repl_upload_t *u, bool base, const repl_kv_page_t *p, i
     return false; /* a late answer to a stream given up */
   u->inflight = 0;
   const char *msg = p->message ? p->message : "";
-  if (!base) {
+  if (!base && u->st == REPL_ST_BASE) { /* a fold stream of the base copy in progress */
+    if (p->code == RV_ESTALE || p->base_copy_needed) {
+      s_base(u, now, out, msg[0] ? msg : "the change log no longer reaches the base copy's index");
+      return false;
+    }
+    if (p->code) {
+      s_fail(u, "kv-store changes (base copy)", p->code, msg, now, out);
+      u->resume_base = u->base_pending = true;
+      return false;
+    }
+  } else if (!base) {
     if (p->code == RV_ESTALE || p->base_copy_needed) {
       s_base(u, now, out, msg[0] ? msg : "the change log does not reach the copy's index");
       return false;
@@ -455,28 +503,22 @@ bool repl_upload_kv_page(repl_upload_t *u, bool base, const repl_kv_page_t *p, i
             u->base_rows_total ? 100.0 * (double)u->base_rows_done / (double)u->base_rows_total
                                : 0.0);
     }
+  } else if (u->folding) {
+    u->fold_rows += p->nrows;
   } else {
     u->page_rows += p->nrows;
     u->page_bytes += p->bytes;
   }
-  if (p->nrows == 0 && p->page > 0) { /* nothing to put: straight on */
-    if (p->last) {
-      u->st = base ? REPL_ST_BASE_COMMIT : REPL_ST_COMMIT;
-      s_start(u, REPL_OP_COMMIT, now, out);
-      out->op.to_index = u->to_index;
-    } else {
-      s_start(u, want, now, out);
-      out->op.stream = u->stream;
-      out->op.page = ++u->page;
-      out->op.after_index = u->meta.synced_index;
-    }
+  if (p->nrows == 0 && (p->page > 0 || u->folding)) { /* nothing to put: straight on */
+    if (p->last) s_stream_end(u, now, out);
+    else s_next_page(u, now, out);
     return false;
   }
   /* a first page always opens the write (even empty: entries that changed no namespace key
-   * still move synced_index) */
+   * still move synced_index), except a fold's, which goes on with the base copy's write */
   s_start(u, REPL_OP_PUT, now, out);
-  out->op.base = base;
-  out->op.begin = p->page == 0;
+  out->op.base = base || u->folding;
+  out->op.begin = p->page == 0 && !u->folding;
   out->op.generation = u->meta.generation;
   out->op.from_index = u->meta.synced_index;
   return true;
@@ -507,4 +549,6 @@ void repl_upload_status(const repl_upload_t *u, repl_upload_status_t *s) {
   s->upload_bytes = u->upload_bytes;
   s->base_copies = u->base_copies;
   s->errors = u->errors;
+  s->folding = u->folding && (u->st == REPL_ST_BASE || u->st == REPL_ST_BASE_COMMIT);
+  s->fold_index = s->folding ? u->to_index : 0;
 }

@@ -18,8 +18,17 @@
  *         -> stream each page into one write (REPL_OP_PUT, the first page opens it)
  *         -> commit it at the view's index (REPL_OP_COMMIT) -> trim, and again;
  *   kv-store says the log no longer reaches synced_index (base_copy_needed), or the write is
- *   too big for one atomic step (RV_ETOOBIG): a base copy (REPL_OP_KV_BASE pages into a base
- *   write, committed at the view's index), with progress;
+ *   too big for one atomic step (RV_ETOOBIG): a base copy (REPL_OP_KV_BASE pages of one view
+ *   at index B into a base write), with progress, which then FOLDS IN the changes after B
+ *   (REPL_OP_KV_CHANGES streams after B, then after each stream's index, put into the same
+ *   staged write: later post-images overwrite, deletions delete) until a stream fits in one
+ *   kv page, and only then commits, at the last stream's index. A base copy therefore ends
+ *   close to the present however long it took: committed at B, a base copy that took longer
+ *   than the writes of one atomic step would be followed by another base copy, and another,
+ *   for as long as writes go on (seen: 4.5 M rows, two base copies in a row at 7,000 creates/s
+ *   against the local Tablestore server). The staged generation is invisible until the commit,
+ *   so readers still see one consistent namespace; the fold is bounded (REPL_UPLOAD_FOLD_MAX
+ *   streams) so that a write rate above the upload rate still commits now and then;
  *   RV_EFENCED: a higher term owns the copy; stop uploading until this node leads in a newer
  *   term; RV_ESTALE from the backend: read the meta row again and go on from it;
  *   other failures: retry with backoff (100 ms doubling to 10 s), logged once per kind.
@@ -54,6 +63,7 @@
 #define REPL_UPLOAD_KV_TIMEOUT_MS 10000  /* a kv-store answer later than this is given up */
 #define REPL_UPLOAD_TIDY_EVERY_MS 10000  /* the leader tidies the copy this often at most */
 #define REPL_UPLOAD_PROGRESS_MS 5000     /* a base copy logs its progress this often at most */
+#define REPL_UPLOAD_FOLD_MAX 64          /* change streams folded into one base copy at most */
 
 typedef enum {
   REPL_OP_NONE = 0,
@@ -138,6 +148,8 @@ typedef struct {
   const char *last_error;   /* "" when the last attempt succeeded */
   uint64_t base_rows_done, base_rows_total;
   uint64_t uploads, upload_rows, upload_bytes, base_copies, errors; /* since start */
+  bool folding;             /* a base copy is folding in the changes made during it */
+  uint64_t fold_index;      /* the index the folded changes reach */
 } repl_upload_status_t;
 
 typedef struct {
@@ -158,6 +170,10 @@ typedef struct {
   uint64_t to_index;       /* the index the write in progress will commit at */
   bool last_page;          /* the page just put was the stream's last */
   bool base_pending;       /* a base copy is what the leader must do next */
+  bool folding;            /* REPL_ST_BASE: the base pages are in; change streams fold in */
+  int folds;               /* change streams folded into the base copy in progress */
+  uint64_t fold_after;     /* the index the fold stream in progress starts after */
+  uint64_t fold_rows;      /* rows they brought */
   bool resume_base;        /* BACKOFF resumes with a base copy */
   int64_t wake_ms;         /* BACKOFF / IDLE / standby: next action */
   int64_t backoff_ms;

@@ -186,8 +186,11 @@ static bool s_health(rv_actor_t *a, void *state, char *reason, size_t len) {
   uint64_t lag = st.meta_known && s->commit > synced ? s->commit - synced : 0;
   char epoch[40] = "";
   if (st.epoch_known && st.epoch) snprintf(epoch, sizeof epoch, ", epoch %" PRIu64, st.epoch);
-  snprintf(reason, len, "%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%s%.200s",
-           st.active ? "uploading: " : "", st.state, synced, lag, epoch,
+  char fold[64] = "";
+  if (st.folding) /* a base copy done with its view, folding in what changed meanwhile */
+    snprintf(fold, sizeof fold, " (folding in changes, at index %" PRIu64 ")", st.fold_index);
+  snprintf(reason, len, "%s%s%s, synced_index %" PRIu64 ", lag %" PRIu64 " entries%s%s%.200s",
+           st.active ? "uploading: " : "", st.state, fold, synced, lag, epoch,
            st.last_error[0] ? "; " : "", st.last_error);
   return true;
 }

@@ -288,7 +288,10 @@ int repl_ots_write_put(repl_ots_write_t *w, const repl_row_t *rows, size_t n, rv
     if (r->deleted) {
       rc = repl_ots_encode_delete(&buf, b->cluster, w->gen, r->key, r->klen, err);
       if (!rc) rc = s_page_add(w, OTS_BATCH_DELETE, &buf, r->key, r->klen, err);
-      if (!w->base) { /* a base generation starts empty: its deletes remove nothing counted */
+      /* A base generation starts empty: its deletes remove nothing counted. (The deletions a
+       * base copy folds in after its view do remove rows it put: meta.rows is then an upper
+       * bound, as the file backend's between compactions; it only feeds progress and ETA.) */
+      if (!w->base) {
         w->d_rows--;
         w->d_bytes -= (int64_t)r->klen;
       }

@@ -388,6 +388,45 @@ static void test_too_big_becomes_base_copy(void **state) {
   s_assert_consistent();
 }
 
+/* Writes go on during a base copy that the backlog made necessary: the copy folds in what changed
+ * meanwhile and commits close to the present, and uploads are incremental again after it (one
+ * base copy, not one after another). The copy is consistent after every step. */
+static void test_base_copy_folds_in_changes_made_meanwhile(void **state) {
+  s_world_init();
+  for (int i = 0; i < NK; i++) s_write(i, i + 1);
+  W.too_big_over = 5; /* the 24 changes do not fit in one atomic write */
+  repl_upload_t u;
+  repl_upload_init(&u, 7, W.now);
+  repl_update_t out;
+  repl_upload_role(&u, true, 1, W.now, &out);
+  s_take(&out);
+  bool saw_fold = false;
+  for (int i = 0; i < 400; i++) { /* a write every other step, for as long as it takes */
+    if (i % 2 == 0) s_write((i / 2) % NK, 100 + i);
+    if (!s_step(&u)) {
+      W.now = repl_upload_next_ms(&u);
+      s_tick(&u);
+    }
+    repl_upload_status_t st;
+    repl_upload_status(&u, &st);
+    if (st.folding) {
+      saw_fold = true;
+      assert_string_equal(st.state, "base-copy");
+      assert_true(st.fold_index >= W.meta.synced_index);
+    }
+    s_assert_consistent();
+  }
+  repl_upload_status_t st;
+  repl_upload_status(&u, &st);
+  if (st.base_copies != 1) fail_msg("%llu base copies while writes went on (1 expected)",
+                                    (unsigned long long)st.base_copies);
+  assert_true(st.uploads > 10); /* incremental after the base copy */
+  assert_true(saw_fold);
+  s_run(&u, 5000);
+  assert_int_equal(W.meta.synced_index, W.applied);
+  s_assert_consistent();
+}
+
 static void test_fenced_until_newer_term(void **state) {
   s_world_init();
   for (int i = 0; i < 5; i++) s_write(i, 1);
@@ -776,6 +815,7 @@ int main(void) {
       cmocka_unit_test(test_leader_uploads_in_pages),
       cmocka_unit_test(test_base_copy_when_log_too_short),
       cmocka_unit_test(test_too_big_becomes_base_copy),
+      cmocka_unit_test(test_base_copy_folds_in_changes_made_meanwhile),
       cmocka_unit_test(test_fenced_until_newer_term),
       cmocka_unit_test(test_stale_meta_is_read_again),
       cmocka_unit_test(test_result_after_role_change_dropped),
