@@ -396,7 +396,7 @@ static void test_base_copy_folds_in_changes_made_meanwhile(void **state) {
   for (int i = 0; i < NK; i++) s_write(i, i + 1);
   W.too_big_over = 5; /* the 24 changes do not fit in one atomic write */
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
+  s_init(&u);
   repl_update_t out;
   repl_upload_role(&u, true, 1, W.now, &out);
   s_take(&out);
