@@ -159,9 +159,7 @@ static bool s_slice(kv_actor_t *s) {
     rv_error("%s", err.msg);
     s->halted = true;
     rv_actor_stop(s->a, RV_EXIT_CONFIG);
-    free(ents);
-    free(res);
-    s_pend_free(q);
+    s_pend_free(q); /* the slice's arrays (ents, res) are the queue's own: freed there */
     return false;
   }
   if (rc) {
