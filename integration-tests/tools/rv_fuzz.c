@@ -30,8 +30,9 @@
  *                    bytes. What no Raft implementation can defend against a member that holds
  *                    a real key is left out, so that the test can still check safety: the
  *                    member never agrees to what it does not hold (its responses all reject),
- *                    never offers entries that could match a log (their previous index is 2^40
- *                    above C) nor a snapshot above C; frames carrying those are not mutated.
+ *                    never sends an append that could match a log or contradict a committed
+ *                    entry (its previous index is 2^40 above C, with entries or without) nor a
+ *                    snapshot above C; frames carrying those are not mutated.
  *                    Everything else a member may legitimately do (a higher term, a vote
  *                    request, TimeoutNow, heartbeats with any commit) is in.
  * Prints "rv-fuzz: seed S", then what it sent per port; exits 0, 1 on failure, 2 on bad usage. */
@@ -203,10 +204,17 @@ static void s_raft_msg(Rv__RaftMessage *m, bool *unsafe) {
    * match the target's log, and a member that sends a committed index another term is one no
    * Raft can survive (the target stops, loud: seen once in CI as "log conflict with committed
    * entry 10") */
-  if (m->type == RAFT_MSG_APP) *unsafe = true;
-  if (m->type == RAFT_MSG_APP && s_below(2)) { /* entries nobody's log can match */
+  if (m->type == RAFT_MSG_APP) {
+    /* nor does an append name a previous entry at or below C: one whose previous index is the
+     * target's commit index and whose term differs from the committed entry's is, to the
+     * target, a leader whose log lost a committed entry, and it stops loudly (seen in CI,
+     * "log conflict with committed entry 10: term 1 here, term 0 in MsgApp", whenever the
+     * target's commit reached the random index); appends above every log still exercise the
+     * reject path, with entries or without */
     *unsafe = true;
     m->index = s_member.commit + (1ull << 40) + s_below(1u << 20);
+  }
+  if (m->type == RAFT_MSG_APP && s_below(2)) { /* entries nobody's log can match */
     m->n_entries = 1 + s_below(3);
     m->entries = calloc(m->n_entries, sizeof *m->entries);
     for (size_t k = 0; k < m->n_entries; k++) {
