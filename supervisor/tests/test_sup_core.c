@@ -528,6 +528,20 @@ static int s_step(sup_core_t *c, s_proc_t *p, uint64_t *prev, uint64_t t, unsign
   return killed;
 }
 
+/* Steps up to `end` with `answering` children answering (a bit mask), none killed. */
+static void s_run_answered(sup_core_t *c, s_proc_t *p, uint64_t *prev, uint64_t *t, uint64_t end,
+                           unsigned answering, uint64_t *wake, int *logs) {
+  for (; *t < end; *t = *wake) assert_int_equal(s_step(c, p, prev, *t, answering, wake, logs), -1);
+}
+
+/* Steps with child 0 silent (only child 1 answers) until one is killed or `end`: which (-1: none). */
+static int s_run_to_kill(sup_core_t *c, s_proc_t *p, uint64_t *prev, uint64_t *t, uint64_t end,
+                         uint64_t *wake, int *logs) {
+  int killed = -1;
+  for (; killed < 0 && *t < end; *t = *wake) killed = s_step(c, p, prev, *t, 2, wake, logs);
+  return killed;
+}
+
 /* The loop without run-queue samples (the supervisor's own stalls). */
 static int s_loop_step(sup_core_t *c, uint64_t t, unsigned answering, uint64_t *wake) {
   return s_step(c, NULL, NULL, t, answering, wake, NULL);
@@ -589,10 +603,8 @@ static void test_starved_actor_is_not_killed(void **state) {
   s_proc_t p = {.wait_pm = 990, .cpu_pm = 3};
   uint64_t t = 0, prev = 0, wake = 0;
   int logs = 0;
-  for (; t < 1000; t = wake)
-    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
-  for (uint64_t end = t + 10000; t < end; t = wake) /* a0 starves: no answer for 10 s */
-    assert_int_equal(s_step(&c, &p, &prev, t, 2, &wake, &logs), -1);
+  s_run_answered(&c, &p, &prev, &t, 1000, 3, &wake, &logs);
+  s_run_answered(&c, &p, &prev, &t, t + 10000, 2, &wake, &logs); /* a0 starves: no answer for 10 s */
   assert_int_equal(c.children[0].state, SUP_CHILD_RUNNING);
   assert_int_equal(logs, 1); /* once per episode, not per tick */
   assert_int_equal(c.children[0].starved, 1);
@@ -620,11 +632,9 @@ static void test_spinning_actor_is_killed_though_it_waits(void **state) {
   s_proc_t p = {.wait_pm = 1600, .cpu_pm = 400};
   uint64_t t = 0, prev = 0, wake = 0, hung_at = 0;
   int logs = 0, killed = -1;
-  for (; t < 1000; t = wake)
-    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  s_run_answered(&c, &p, &prev, &t, 1000, 3, &wake, &logs);
   hung_at = t;
-  for (; killed < 0 && t < hung_at + 20000; t = wake)
-    killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+  killed = s_run_to_kill(&c, &p, &prev, &t, hung_at + 20000, &wake, &logs);
   assert_int_equal(killed, 0);
   /* sampled from the first tick 300 ms (1.5 heartbeat intervals) or more after its last answer
    * (the heartbeat at 400 ms), then charged 40% of the time: its 1000 ms are reached
@@ -647,13 +657,11 @@ static void test_blocked_actor_is_killed(void **state) {
     s_proc_t p = {.wait_pm = 0, .cpu_pm = 50};
     uint64_t t = 0, prev = 0, wake = 0, hung_at;
     int logs = 0, killed = -1;
-    for (; t < 1000; t = wake)
-      assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+    s_run_answered(&c, &p, &prev, &t, 1000, 3, &wake, &logs);
     hung_at = t;
     p.wait_pm = helpers; /* the loop thread sleeps: no CPU, no wait of its own */
     p.cpu_pm = 0;
-    for (; killed < 0 && t < hung_at + 20000; t = wake)
-      killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+    killed = s_run_to_kill(&c, &p, &prev, &t, hung_at + 20000, &wake, &logs);
     assert_int_equal(killed, 0);
     uint64_t after = prev - c.children[0].answered_ms; /* since its last answer */
     if (helpers == 0) {
@@ -676,12 +684,10 @@ static void test_wait_credit_is_capped(void **state) {
   s_proc_t p = {.wait_pm = 0, .cpu_pm = 0};
   uint64_t t = 0, prev = 0, wake = 0, hung_at;
   int logs = 0, killed = -1;
-  for (; t < 1000; t = wake)
-    assert_int_equal(s_step(&c, &p, &prev, t, 3, &wake, &logs), -1);
+  s_run_answered(&c, &p, &prev, &t, 1000, 3, &wake, &logs);
   hung_at = t;
   p.wait_pm = 2000;
-  for (; killed < 0 && t < hung_at + 100000; t = wake)
-    killed = s_step(&c, &p, &prev, t, 2, &wake, &logs);
+  killed = s_run_to_kill(&c, &p, &prev, &t, hung_at + 100000, &wake, &logs);
   assert_int_equal(killed, 0);
   uint64_t after = prev - c.children[0].answered_ms, cap = 1000u * SUP_CORE_WAIT_CREDIT_MAX;
   assert_true(after > cap + 1000 && after <= cap + 1300);

@@ -61,6 +61,24 @@ typedef struct {
   uint64_t seeks, steps, h;
 } s_stat_t;
 
+/* One page's CPU and wall time, added to the stat. */
+typedef struct {
+  double c0, w0;
+} s_page_timer_t;
+
+static void s_page_start(s_page_timer_t *pt) {
+  pt->c0 = s_clock(CLOCK_THREAD_CPUTIME_ID);
+  pt->w0 = s_clock(CLOCK_MONOTONIC);
+}
+
+static void s_page_end(const s_page_timer_t *pt, s_stat_t *st) {
+  double c = s_clock(CLOCK_THREAD_CPUTIME_ID) - pt->c0, w = s_clock(CLOCK_MONOTONIC) - pt->w0;
+  st->cpu += c;
+  if (c > st->page_cpu_max) st->page_cpu_max = c;
+  if (w > st->page_wall_max) st->page_wall_max = w;
+  st->pages++;
+}
+
 /* Every page of the changes after 0, read with `read`; adds to st. */
 static int s_changes(kv_rocks_t *r, kv_rocks_read_t read, bool fill, s_stat_t *st) {
   kv_rocks_view_t *v;
@@ -75,19 +93,16 @@ static int s_changes(kv_rocks_t *r, kv_rocks_read_t read, bool fill, s_stat_t *s
   kv_rocks_view_set_read(v, read, fill);
   kv_chlog_limits_t lim = {.max_bytes = 1u << 20, .max_rows = 10000};
   s_acc_t acc = {.h = KV_FNV64_INIT};
+  s_page_timer_t pt;
   while (!cur.done) {
     size_t n, bytes;
-    double c0 = s_clock(CLOCK_THREAD_CPUTIME_ID), w0 = s_clock(CLOCK_MONOTONIC);
+    s_page_start(&pt);
     if (kv_chlog_changes_next(kv_rocks_view_store(v), &cur, &lim, s_row, &acc, &n, &bytes,
                               &err)) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;
     }
-    double c = s_clock(CLOCK_THREAD_CPUTIME_ID) - c0, w = s_clock(CLOCK_MONOTONIC) - w0;
-    st->cpu += c;
-    if (c > st->page_cpu_max) st->page_cpu_max = c;
-    if (w > st->page_wall_max) st->page_wall_max = w;
-    st->pages++;
+    s_page_end(&pt, st);
   }
   uint64_t seeks, steps;
   kv_rocks_view_counts(v, &seeks, &steps);
@@ -111,19 +126,16 @@ static int s_base(kv_rocks_t *r, s_stat_t *st) {
   kv_buf_init(&cursor);
   kv_chlog_limits_t lim = {.max_bytes = 4u << 20, .max_rows = 10000};
   s_acc_t acc = {.h = KV_FNV64_INIT};
+  s_page_timer_t pt;
   for (bool done = false; !done;) {
     size_t n, bytes;
-    double c0 = s_clock(CLOCK_THREAD_CPUTIME_ID), w0 = s_clock(CLOCK_MONOTONIC);
+    s_page_start(&pt);
     if (kv_chlog_base_next(kv_rocks_view_store(v), &cursor, &lim, s_row, &acc, &n, &bytes, &done,
                            &err)) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;
     }
-    double c = s_clock(CLOCK_THREAD_CPUTIME_ID) - c0, w = s_clock(CLOCK_MONOTONIC) - w0;
-    st->cpu += c;
-    if (c > st->page_cpu_max) st->page_cpu_max = c;
-    if (w > st->page_wall_max) st->page_wall_max = w;
-    st->pages++;
+    s_page_end(&pt, st);
   }
   st->rows += acc.rows;
   kv_buf_close(&cursor);

@@ -279,6 +279,17 @@ static void s_init(repl_upload_t *u) {
   s_take(&out);
 }
 
+/* A core that knows its epoch (the output of that step dropped, as before the role is known),
+ * then told its role and term. */
+static void s_core_at(repl_upload_t *u, uint64_t first_stream, uint64_t epoch, bool leader,
+                      uint64_t term) {
+  repl_upload_init(u, first_stream, W.now);
+  repl_update_t out;
+  repl_upload_epoch(u, epoch, W.now, &out);
+  repl_upload_role(u, leader, term, W.now, &out);
+  s_take(&out);
+}
+
 static uint64_t s_tok(uint64_t epoch, uint64_t term) {
   uint64_t t;
   assert_int_equal(repl_token(epoch, term, &t), 0);
@@ -581,11 +592,7 @@ static void test_recovered_cluster_takes_over(void **state) {
   W.meta.term = s_tok(1, 3);
   W.epoch = 1;
   repl_upload_t old;
-  repl_upload_init(&old, 7, W.now);
-  repl_update_t out;
-  repl_upload_epoch(&old, 1, W.now, &out);
-  repl_upload_role(&old, true, 2, W.now, &out);
-  s_take(&out);
+  s_core_at(&old, 7, 1, true, 2);
   s_run(&old, 1000);
   repl_upload_status_t st;
   repl_upload_status(&old, &st);
@@ -603,10 +610,7 @@ static void test_recovered_cluster_takes_over(void **state) {
   for (int i = 0; i < 30; i++) s_write(i % NK, i + 1);
   W.floor = 0; /* even a change log from index 0 must not be read after another's index */
   repl_upload_t u;
-  repl_upload_init(&u, 9, W.now);
-  repl_upload_epoch(&u, 2, W.now, &out);
-  repl_upload_role(&u, true, 1, W.now, &out);
-  s_take(&out);
+  s_core_at(&u, 9, 2, true, 1);
   assert_int_equal(W.op.kind, REPL_OP_READ_META); /* epoch > 0: the row first */
   W.trims = 0;
   s_run(&u, 3000);
@@ -629,10 +633,7 @@ static void test_recovered_cluster_takes_over(void **state) {
   assert_true(W.kv_changes >= 1);
   /* a late upload of the old cluster's leader (epoch 1, term 9): refused */
   repl_upload_t late;
-  repl_upload_init(&late, 11, W.now);
-  repl_upload_epoch(&late, 1, W.now, &out);
-  repl_upload_role(&late, true, 9, W.now, &out);
-  s_take(&out);
+  s_core_at(&late, 11, 1, true, 9);
   s_run(&late, 2000);
   repl_upload_status(&late, &st);
   assert_string_equal(st.state, "fenced");
@@ -650,11 +651,7 @@ static void test_no_trim_below_another_epochs_index(void **state) {
   W.meta.term = s_tok(0, 12);
   W.meta.synced_index = 9000;
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
-  repl_update_t out;
-  repl_upload_epoch(&u, 1, W.now, &out);
-  repl_upload_role(&u, false, 1, W.now, &out);
-  s_take(&out);
+  s_core_at(&u, 7, 1, false, 1);
   s_run(&u, 3000);
   assert_true(W.trims >= 2);
   assert_int_equal(W.last_trim, 0);
@@ -676,11 +673,8 @@ static void test_takeover_interrupted(void **state) {
   W.epoch = 1;
   for (int i = 0; i < 20; i++) s_write(i % NK, i + 1);
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
   repl_update_t out;
-  repl_upload_epoch(&u, 1, W.now, &out);
-  repl_upload_role(&u, true, 1, W.now, &out);
-  s_take(&out);
+  s_core_at(&u, 7, 1, true, 1);
   /* run until the base copy's commit is asked for, then fail it */
   for (int guard = 0; guard < 100 && W.op.kind != REPL_OP_COMMIT; guard++) s_step(&u);
   assert_int_equal(W.op.kind, REPL_OP_COMMIT);
@@ -713,11 +707,8 @@ static void test_epoch_arrives_late(void **state) {
   W.remote = W.hist[8];
   W.epoch = 1;
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
   repl_update_t out;
-  repl_upload_epoch(&u, 0, W.now, &out);
-  repl_upload_role(&u, true, 5, W.now, &out);
-  s_take(&out);
+  s_core_at(&u, 7, 0, true, 5);
   s_run(&u, 2000);
   repl_upload_status_t st;
   repl_upload_status(&u, &st);
@@ -737,11 +728,7 @@ static void test_epoch_arrives_late(void **state) {
 static void test_token_out_of_range(void **state) {
   s_world_init();
   repl_upload_t u;
-  repl_upload_init(&u, 7, W.now);
-  repl_update_t out;
-  repl_upload_epoch(&u, 1, W.now, &out);
-  repl_upload_role(&u, true, 1ull << 32, W.now, &out);
-  s_take(&out);
+  s_core_at(&u, 7, 1, true, 1ull << 32);
   s_run(&u, 2000);
   assert_false(W.has_meta);
   repl_upload_status_t st;
