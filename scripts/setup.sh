@@ -9,12 +9,14 @@ PACKAGES=(build-essential cmake pkg-config
   libcurl4-openssl-dev libssl-dev libyaml-dev libcmocka-dev
   jq iproute2 procps psmisc openssh-client openssh-server
   libmicrohttpd-dev nodejs libsystemd-dev prometheus curl systemd
-  iptables faketime)
+  iptables faketime gdb)
 # libmicrohttpd-dev: the HTTP/1.1 server of rv-ots-server (integration-tests/ots-server), a small,
 #   long-maintained GNU library with a thread-per-connection mode, which the server's fault modes
 #   (slow answers, blackholes) need so one stuck request holds up no other.
 # iptables, faketime: the nemesis suite (integration-tests/nemesis/) cuts links between nodes in
 #   network namespaces with iptables, and jumps nodes' wall clocks with libfaketime.
+# gdb: it_test_supervisor_paused stops a supervisor at a breakpoint inside an event (a stop no
+#   signal can be timed to land in).
 # nodejs (+ npm): runs the official Tablestore SDK for JavaScript against rv-ots-server, a client
 #   nobody here wrote. Debian splits npm into its own package; NodeSource's nodejs carries it.
 missing=()

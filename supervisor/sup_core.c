@@ -191,7 +191,9 @@ void sup_core_observe(sup_core_t *core, uint64_t now) { s_observe(core, now); }
 static void s_observe(sup_core_t *core, uint64_t now) {
   if (!core->wake_by_ms || now <= core->wake_by_ms + SUP_CORE_STALL_SLACK_MS) return;
   uint64_t d = now - core->wake_by_ms;
-  core->wake_by_ms = 0; /* counted once; the shell arms again after this event */
+  /* counted once; the supervisor runs from now on, so a second stop before the shell arms again
+   * (inside this same event) is measured from here, not lost */
+  core->wake_by_ms = now;
   core->stalls++;
   core->stalled_ms += d;
   for (int i = 0; i < core->nchildren; i++) {

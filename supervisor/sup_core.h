@@ -222,7 +222,9 @@ uint64_t sup_core_next_timeout(const sup_core_t *core, uint64_t now);
 void sup_core_armed(sup_core_t *core, uint64_t now, uint64_t ms);
 /* Any event of the shell at now (a message, a signal, a request): the first one after the shell
  * ran late is where the stall is seen, whatever kind it is (the tick, a heartbeat answer and an
- * exit check it themselves). */
+ * exit check it themselves). The shell also calls it once more when an event's work is done,
+ * before it arms again: a stop that lands inside an event (while it sends heartbeats) is a stall
+ * too, and arming first would take the late clock for on time. */
 void sup_core_observe(sup_core_t *core, uint64_t now);
 
 /* Whether the shell should sample child's scheduling before the tick at now: while it starts,

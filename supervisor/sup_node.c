@@ -221,6 +221,13 @@ static void s_rearm(sup_node_t *n) {
 static int s_after_event(sup_node_t *n) {
   s_apply_actions(n);
   if (n->done) return -1;
+  /* A stop that lands inside this handler (after the event's own observe: while it sent the
+   * heartbeats, say) is a stall too; re-arming first would take the late clock as on time and
+   * hide it (it_test_supervisor_paused missed its log so in a fresh-clone CI, the SIGSTOP
+   * landing on the first heartbeat's send). */
+  sup_core_observe(&n->core, s_now());
+  s_apply_actions(n);
+  if (n->done) return -1;
   s_rearm(n);
   return 0;
 }

@@ -576,6 +576,35 @@ static void test_paused_supervisor_kills_no_one(void **state) {
   }
 }
 
+/* Two stops in one event: the supervisor woke late (a debugger attaching, say), and was stopped
+ * again for 2 s inside the same event, after the tick took its time and before the shell armed
+ * again (while it sent the heartbeats). The second stop is a stall too: before, the first one
+ * zeroed the wake-up time, the second went unseen, and the actors were killed "hung: no heartbeat
+ * answer for 2107 ms" (reproduced with gdb stopping the supervisor in sup_core_tick). */
+static void test_stall_inside_an_event_is_forgiven(void **state) {
+  sup_core_t c;
+  s_bring_up(&c, 2, 0);
+  uint64_t t = 0, wake = 0;
+  for (; t < 1000; t = wake) assert_int_equal(s_loop_step(&c, t, 3, &wake), -1);
+  t = wake + 400; /* the first stop: seen by the event's first observe */
+  sup_core_observe(&c, t);
+  sup_core_tick(&c, t);
+  s_acts_t r = s_take(&c);
+  assert_int_equal(s_find(&r, SUP_ACT_SIGNAL, -1), -1);
+  assert_int_equal(c.stalls, 1);
+  /* the heartbeats just sent are not answered before the second stop ends */
+  t += 2000; /* stopped again before the shell armed: its observe at the end of the event */
+  sup_core_observe(&c, t);
+  assert_int_equal(c.stalls, 2);
+  assert_true(c.stalled_ms >= 2400);
+  s_take(&c);
+  sup_core_armed(&c, t, sup_core_next_timeout(&c, t));
+  wake = t + sup_core_next_timeout(&c, t);
+  for (uint64_t end = t + 5000; t < end; t = wake)
+    assert_int_equal(s_loop_step(&c, t, 3, &wake), -1);
+  for (int i = 0; i < 2; i++) assert_int_equal(c.children[i].restarts, 0);
+}
+
 /* A supervisor that always runs late (an overloaded host) still catches an actor that hangs:
  * only the lateness is forgiven, the time it runs on schedule counts. */
 static void test_hang_caught_by_a_late_supervisor(void **state) {
@@ -818,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_manual_restart_not_counted),
       cmocka_unit_test(test_stale_pids_ignored),
       cmocka_unit_test(test_paused_supervisor_kills_no_one),
+      cmocka_unit_test(test_stall_inside_an_event_is_forgiven),
       cmocka_unit_test(test_hang_caught_by_a_late_supervisor),
       cmocka_unit_test(test_starved_actor_is_not_killed),
       cmocka_unit_test(test_spinning_actor_is_killed_though_it_waits),
