@@ -451,6 +451,7 @@ static void s_tick_heartbeat(raft_core_t *r) {
     r->heartbeat_elapsed = 0;
     raft_replication_bcast_heartbeat(r);
   }
+  raft_replication_tick_commit(r); /* a commit no message carried yet goes out now */
 }
 
 void raft_core_tick(raft_core_t *r) {

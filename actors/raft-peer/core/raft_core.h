@@ -147,7 +147,8 @@ typedef enum {
   RAFT_MSG_APP_RESP,      /* accepted: index = last index now known to match the leader.
                              reject: index = the rejected MsgApp's index, reject_hint/log_term =
                              the follower's guess of the last (index, term) that may match */
-  RAFT_MSG_HEARTBEAT,     /* commit = min(leader commit, follower match); ctx = read round */
+  RAFT_MSG_HEARTBEAT,     /* commit = min(leader commit, follower match); ctx = read round,
+                             or 0: commit-only (a lazy commit, sent at a tick), unanswered */
   RAFT_MSG_HEARTBEAT_RESP,/* ctx = the round being acknowledged (ReadIndex, §6.4) */
   RAFT_MSG_SNAP,          /* InstallSnapshot (§7): snapshot = the leader's snapshot metadata.
                              The shell streams the data of the snapshot at snapshot.index (it

@@ -74,6 +74,9 @@ typedef struct {
   raft_index_t pending_snapshot; /* snapshot state: the index being sent */
   bool recent_active;         /* heard from it since the last check-quorum */
   uint64_t read_ack;          /* highest heartbeat round it acknowledged this term */
+  raft_index_t commit_sent;   /* the highest commit index a message told it (as it will apply
+                                 it: a MsgApp's commit capped at its last entry, a heartbeat's
+                                 at match): the tick sends what is left (lazy commit) */
   raft_index_t *inflight;     /* ring of the last index of each MsgApp in flight */
   size_t in_start, in_count, in_cap;
 } raft_tracker_t;
@@ -218,6 +221,11 @@ bool raft_election_check_quorum(raft_core_t *r);
 bool raft_replication_send_append(raft_core_t *r, raft_tracker_t *pr, bool send_if_empty);
 void raft_replication_bcast_append(raft_core_t *r);
 void raft_replication_bcast_heartbeat(raft_core_t *r);
+/* Leader: tells pr the commit index it can take (min(commit, match), etcd's heartbeat rule) in a
+ * commit-only heartbeat (ctx 0, unanswered) if no message told it that much yet. */
+void raft_replication_send_commit(raft_core_t *r, raft_tracker_t *pr, raft_index_t upto);
+/* Leader, on each tick: raft_replication_send_commit to every follower (lazy commit). */
+void raft_replication_tick_commit(raft_core_t *r);
 void raft_replication_handle_append(raft_core_t *r, const raft_msg_t *m);
 void raft_replication_handle_heartbeat(raft_core_t *r, const raft_msg_t *m);
 void raft_replication_handle_append_resp(raft_core_t *r, const raft_msg_t *m);

@@ -54,6 +54,10 @@ static void s_release(raft_core_t *r, const raft_read_req_t *q) {
   if (q->from == r->id) {
     s_push_ready(r, q->ctx, q->index);
   } else {
+    /* the follower serves the read once it has applied q->index: tell it that commit first if
+     * no message did yet (commits propagate lazily, raft_replication_maybe_commit) */
+    raft_tracker_t *pr = raft_progress_find(r, q->from);
+    if (pr) raft_replication_send_commit(r, pr, q->index);
     raft_msg_t m = {.type = RAFT_MSG_READ_INDEX_RESP, .to = q->from, .ctx = q->ctx,
                     .index = q->index};
     raft_send(r, &m);

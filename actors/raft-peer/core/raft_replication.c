@@ -45,6 +45,9 @@ bool raft_replication_send_append(raft_core_t *r, raft_tracker_t *pr, bool send_
                   .commit = r->log.committed};
   raft_send_entries(r, &m, ents, n);
   raft_tracker_sent_entries(pr, prev + n, n);
+  /* the follower commits min(commit, its last new entry): that much it is told */
+  raft_index_t told = r->log.committed < prev + n ? r->log.committed : prev + n;
+  if (told > pr->commit_sent) pr->commit_sent = told;
   return true;
 }
 
@@ -64,7 +67,25 @@ void raft_replication_bcast_heartbeat(raft_core_t *r) {
     raft_index_t commit = pr->match < r->log.committed ? pr->match : r->log.committed;
     raft_msg_t m = {.type = RAFT_MSG_HEARTBEAT, .to = pr->id, .commit = commit, .ctx = round};
     raft_send(r, &m);
+    if (commit > pr->commit_sent) pr->commit_sent = commit;
   }
+}
+
+void raft_replication_send_commit(raft_core_t *r, raft_tracker_t *pr, raft_index_t upto) {
+  if (pr->id == r->id) return;
+  raft_index_t commit = pr->match < r->log.committed ? pr->match : r->log.committed;
+  if (upto < commit) commit = upto;
+  if (commit <= pr->commit_sent) return;
+  /* ctx 0 is no read round (rounds count from 1): the follower takes the commit and does not
+   * answer; liveness and read rounds ride on the numbered heartbeats */
+  raft_msg_t m = {.type = RAFT_MSG_HEARTBEAT, .to = pr->id, .commit = commit, .ctx = 0};
+  raft_send(r, &m);
+  pr->commit_sent = commit;
+}
+
+void raft_replication_tick_commit(raft_core_t *r) {
+  for (size_t k = 0; k < r->n_trk; k++)
+    raft_replication_send_commit(r, &r->trk[k], r->log.committed);
 }
 
 /* Entries (old, committed] of our term are no longer uncommitted. */
@@ -96,7 +117,14 @@ bool raft_replication_maybe_commit(raft_core_t *r) {
   s_release_uncommitted(r, old);
   raft_read_committed(r);
   raft_membership_committed(r); /* may step down: our own removal is now committed */
-  if (r->role == RAFT_LEADER) raft_replication_bcast_append(r);
+  /* §5.3: the leader "includes that index in future AppendEntries RPCs (including heartbeats)
+   * so that the other servers eventually find out". Lazily: followers with entries to receive
+   * get them now, the new commit riding along; the others learn it from the next MsgApp (the
+   * next write) or at the latest at the next tick (raft_replication_tick_commit). An empty
+   * MsgApp for the commit alone cost every write a second round trip to each follower
+   * (issue 11). Delaying the commit's propagation is always safe: a follower only applies less. */
+  if (r->role == RAFT_LEADER)
+    for (size_t k = 0; k < r->n_trk; k++) raft_replication_send_append(r, &r->trk[k], false);
   return true;
 }
 
@@ -231,6 +259,7 @@ void raft_replication_handle_append(raft_core_t *r, const raft_msg_t *m) {
 void raft_replication_handle_heartbeat(raft_core_t *r, const raft_msg_t *m) {
   raft_index_t last = raft_log_last_index(&r->log);
   raft_log_commit_to(&r->log, m->commit < last ? m->commit : last);
+  if (m->ctx == 0) return; /* a commit-only heartbeat (lazy commit): nobody waits for an answer */
   raft_msg_t resp = {.type = RAFT_MSG_HEARTBEAT_RESP, .to = m->from, .ctx = m->ctx};
   raft_send(r, &resp);
 }

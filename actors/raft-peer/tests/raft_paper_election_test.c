@@ -192,6 +192,10 @@ static void test_leader_election_in_network(void **state) {
   (void)state;
   tnet_t *net = tnet_new(5, NULL);
   tnet_campaign(net, 3);
+  /* the followers learn the commit of the leader's empty entry at its next tick (lazy commit,
+   * §5.3 "so that the other servers eventually find out") */
+  tnet_tick(net, 3, 1);
+  tnet_settle(net);
   for (raft_id_t id = 1; id <= 5; id++) {
     raft_status_t st = tnet_status(net, id);
     assert_int_equal(st.leader, 3);

@@ -141,14 +141,74 @@ static void test_leader_commit_entry(void **state) {
   assert_int_equal(applied.n, 1);
   assert_int_equal(applied.v[0].index, 2);
   assert_memory_equal(applied.v[0].data, "some data", 9);
-  /* The new commit index goes out to the followers. */
+  /* The new commit index goes out to the followers in "future AppendEntries RPCs": not in a
+   * message of its own at once (etcd sends an empty MsgApp here; issue 11: a second round trip
+   * per follower and write), but with the next entries. */
+  assert_int_equal(tnet_msgs_count(&msgs, RAFT_MSG_APP), 0);
+  tnet_msgs_clear(&msgs);
+  raft_core_propose(r, "more", 4, NULL);
+  tnet_core_drain(r, &msgs, NULL);
   for (raft_id_t to = 2; to <= 3; to++) {
     const raft_msg_t *m = tnet_msgs_find(&msgs, RAFT_MSG_APP, to);
     assert_non_null(m);
+    assert_int_equal(m->n_entries, 1);
     assert_int_equal(m->commit, 2);
   }
   tnet_msgs_clear(&msgs);
   tnet_ents_clear(&applied);
+  raft_core_destroy(&r);
+}
+
+/* §5.3 "(including heartbeats) so that the other servers eventually find out": with no write to
+ * carry it, a commit reaches the followers at the leader's next tick, even between heartbeat
+ * rounds: a commit-only heartbeat (ctx 0, no read round) carrying min(commit, match) (a
+ * follower must never commit past what it is known to hold), which the follower takes without
+ * answering. A follower whose MsgApp already carried the commit gets nothing more. */
+static void test_leader_commit_reaches_followers_at_next_tick(void **state) {
+  (void)state;
+  raft_config_t cfg;
+  tnet_config(&cfg, 1, 3);
+  cfg.heartbeat_tick = 5; /* no heartbeat round on the next tick */
+  raft_core_t *r = tnet_core_new(&cfg, NULL);
+  tnet_core_make_leader(r, 3);
+  s_ack_all(r, 2, 3);
+  tnet_core_flush(r);
+  raft_core_propose(r, "some data", 9, NULL); /* index 2 */
+  raft_core_propose(r, "more data", 9, NULL); /* index 3 */
+  tnet_core_flush(r);
+  tnet_core_ack(r, 2, 3); /* commits 3 */
+  tnet_core_ack(r, 3, 2); /* node 3 holds index 2, not yet 3 */
+  tnet_msgs_t msgs = {0};
+  tnet_core_drain(r, &msgs, NULL);
+  assert_int_equal(tnet_core_status(r).hard.commit, 3);
+  assert_int_equal(msgs.n, 0); /* nothing for the commit alone */
+  raft_core_tick(r);
+  tnet_core_drain(r, &msgs, NULL);
+  assert_int_equal(msgs.n, 2);
+  const raft_msg_t *m2 = tnet_msgs_find(&msgs, RAFT_MSG_HEARTBEAT, 2);
+  const raft_msg_t *m3 = tnet_msgs_find(&msgs, RAFT_MSG_HEARTBEAT, 3);
+  assert_non_null(m2);
+  assert_non_null(m3);
+  assert_int_equal(m2->commit, 3);
+  assert_int_equal(m2->ctx, 0);
+  assert_int_equal(m3->commit, 2); /* its match, not more: it may not hold entry 3 */
+  assert_int_equal(m3->ctx, 0);
+  /* the follower takes it and does not answer */
+  raft_core_t *f = tnet_core_with_log(2, 3, 1, 1, (raft_term_t[]){1, 1, 1}, 3, 0);
+  raft_msg_t hb = *m2;
+  assert_int_equal(tnet_core_step(f, hb), 0);
+  assert_int_equal(tnet_core_status(f).hard.commit, 3);
+  tnet_msgs_t fm = {0};
+  tnet_core_drain(f, &fm, NULL);
+  assert_int_equal(fm.n, 0);
+  tnet_msgs_clear(&fm);
+  raft_core_destroy(&f);
+  tnet_msgs_clear(&msgs);
+  /* told once: the next tick has nothing to say */
+  raft_core_tick(r);
+  tnet_core_drain(r, &msgs, NULL);
+  assert_int_equal(msgs.n, 0);
+  tnet_msgs_clear(&msgs);
   raft_core_destroy(&r);
 }
 
@@ -345,6 +405,8 @@ static void s_sync_follower_log(const raft_term_t *follower, size_t n_follower) 
   assert_int_equal(tnet_status(net, 1).role, RAFT_LEADER);
   assert_int_equal(tnet_propose(net, 1, "last"), 0);
   tnet_settle(net);
+  tnet_tick(net, 1, 1); /* the last commit reaches the follower at the leader's next tick */
+  tnet_settle(net);
   raft_status_t ls = tnet_status(net, 1), fs = tnet_status(net, 2);
   assert_int_equal(fs.last_index, ls.last_index);
   assert_int_equal(fs.hard.commit, ls.hard.commit);
@@ -438,6 +500,8 @@ static void test_committed_entries_applied_in_order(void **state) {
     assert_int_equal(tnet_propose(net, 1, buf), 0);
     if (k % 7 == 0) tnet_settle(net);
   }
+  tnet_settle(net);
+  tnet_tick(net, 1, 1); /* the last commit reaches the followers at the leader's next tick */
   tnet_settle(net);
   for (raft_id_t id = 1; id <= 3; id++) {
     tnet_ents_t *a = &net->nodes[id].applied;
@@ -533,6 +597,7 @@ int main(void) {
       cmocka_unit_test(test_leader_start_replication),
       cmocka_unit_test(test_propose_batch_one_append_per_follower),
       cmocka_unit_test(test_leader_commit_entry),
+      cmocka_unit_test(test_leader_commit_reaches_followers_at_next_tick),
       cmocka_unit_test(test_leader_acknowledge_commit),
       cmocka_unit_test(test_leader_commit_preceding_entries),
       cmocka_unit_test(test_follower_commit_entry),

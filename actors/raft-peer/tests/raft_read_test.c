@@ -115,12 +115,35 @@ static void test_lease_read(void **state) {
   tnet_destroy(&net);
 }
 
+/* A lease read forwarded by a follower is answered at once with the leader's commit index; the
+ * follower serves it once it has applied that index, so it must learn that commit with the
+ * answer, not at the leader's next tick (commits propagate lazily: raft_replication.c). */
+static void test_lease_read_follower_learns_commit(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  assert_true(tnet_core_status(net->nodes[1].r).lease_valid);
+  assert_int_equal(tnet_propose(net, 1, "a"), 0);
+  tnet_settle(net);
+  raft_index_t commit = tnet_status(net, 1).hard.commit;
+  assert_true(tnet_status(net, 2).hard.commit < commit); /* not told yet */
+  assert_int_equal(raft_core_read_index(net->nodes[2].r, 9), 0);
+  tnet_settle(net);
+  raft_index_t idx;
+  assert_true(tnet_has_read(&net->nodes[2], 9, &idx));
+  assert_int_equal(idx, commit);
+  assert_int_equal(tnet_status(net, 2).hard.commit, commit);
+  tnet_destroy(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_index_waits_for_first_commit_and_quorum),
       cmocka_unit_test(test_read_index_needs_quorum),
       cmocka_unit_test(test_read_index_follower_forwards),
       cmocka_unit_test(test_lease_read),
+      cmocka_unit_test(test_lease_read_follower_learns_commit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
