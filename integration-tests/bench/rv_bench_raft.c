@@ -67,6 +67,42 @@ static void s_apply_from(int i) {
   s_nodes[i].applyfrom_at_ms = rv_mono_ms();
 }
 
+/* Where each proposal went: from a ProposeResult, or an ApplyBatch before its entries
+ * (messages/raft.proto). */
+static void s_outcomes(Rv__ProposeOutcome *const *outcomes, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    const Rv__ProposeOutcome *o = outcomes[k];
+    uint32_t slot = (uint32_t)(o->id % S_RING);
+    if (o->code) {
+      s_errors++;
+      if (s_sent_us[slot]) {
+        s_sent_us[slot] = 0;
+        s_outstanding--;
+      }
+      continue;
+    }
+    s_index_of[slot] = o->index;
+    s_id_at[o->index % S_RING] = o->id;
+  }
+}
+
+/* The leader applied b's entries: each proposal among them is done. */
+static void s_applied(const Rv__ApplyBatch *b, uint64_t now) {
+  s_applies++;
+  s_applied_entries += b->n_entries;
+  for (size_t k = 0; k < b->n_entries; k++) {
+    uint64_t idx = b->entries[k]->index;
+    uint64_t id = s_id_at[idx % S_RING];
+    if (!id) continue;
+    uint32_t slot = (uint32_t)(id % S_RING);
+    if (s_index_of[slot] != idx || !s_sent_us[slot]) continue;
+    if (s_nlat < s_cap_lat) s_lat[s_nlat++] = now - s_sent_us[slot];
+    s_sent_us[slot] = 0;
+    s_id_at[idx % S_RING] = 0;
+    s_outstanding--;
+  }
+}
+
 /* Handles everything waiting on every node's mailbox. */
 static void s_drain(void) {
   for (int i = 0; i < s_n; i++) {
@@ -81,35 +117,11 @@ static void s_drain(void) {
         s_nodes[i].state_at_ms = rv_mono_ms();
       } else if (m.type == RV_MSG_PROPOSE_RESULT) {
         const Rv__ProposeResult *r = (const Rv__ProposeResult *)m.body;
-        for (size_t k = 0; k < r->n_outcomes; k++) {
-          const Rv__ProposeOutcome *o = r->outcomes[k];
-          uint32_t slot = (uint32_t)(o->id % S_RING);
-          if (o->code) {
-            s_errors++;
-            if (s_sent_us[slot]) {
-              s_sent_us[slot] = 0;
-              s_outstanding--;
-            }
-            continue;
-          }
-          s_index_of[slot] = o->index;
-          s_id_at[o->index % S_RING] = o->id;
-        }
-      } else if (m.type == RV_MSG_APPLY_BATCH && strcmp(s_nodes[i].role, "leader") == 0) {
+        s_outcomes(r->outcomes, r->n_outcomes);
+      } else if (m.type == RV_MSG_APPLY_BATCH) {
         const Rv__ApplyBatch *b = (const Rv__ApplyBatch *)m.body;
-        s_applies++;
-        s_applied_entries += b->n_entries;
-        for (size_t k = 0; k < b->n_entries; k++) {
-          uint64_t idx = b->entries[k]->index;
-          uint64_t id = s_id_at[idx % S_RING];
-          if (!id) continue;
-          uint32_t slot = (uint32_t)(id % S_RING);
-          if (s_index_of[slot] != idx || !s_sent_us[slot]) continue;
-          if (s_nlat < s_cap_lat) s_lat[s_nlat++] = now - s_sent_us[slot];
-          s_sent_us[slot] = 0;
-          s_id_at[idx % S_RING] = 0;
-          s_outstanding--;
-        }
+        s_outcomes(b->outcomes, b->n_outcomes);
+        if (strcmp(s_nodes[i].role, "leader") == 0) s_applied(b, now);
       }
       rv_msg_clear(&m);
     }

@@ -281,10 +281,18 @@ static void s_message(rv_actor_t *a, void *state, const rv_msg_t *m) {
   kv_actor_t *s = state;
   if (kv_ha_message(s, m)) return;
   switch (m->type) {
-    case RV_MSG_APPLY_BATCH: kv_apply_take(s, (const Rv__ApplyBatch *)m->body); break;
-    case RV_MSG_PROPOSE_RESULT:
-      kv_clients_propose_result(s, (const Rv__ProposeResult *)m->body);
+    case RV_MSG_APPLY_BATCH: {
+      const Rv__ApplyBatch *b = (const Rv__ApplyBatch *)m->body;
+      /* the outcomes first: the entries may be theirs (messages/raft.proto) */
+      kv_clients_propose_result(s, b->outcomes, b->n_outcomes);
+      kv_apply_take(s, b);
       break;
+    }
+    case RV_MSG_PROPOSE_RESULT: {
+      const Rv__ProposeResult *r = (const Rv__ProposeResult *)m->body;
+      kv_clients_propose_result(s, r->outcomes, r->n_outcomes);
+      break;
+    }
     case RV_MSG_READ_INDEX_RESULT:
       kv_reads_index_result(s, (const Rv__ReadIndexResult *)m->body);
       break;

@@ -8,8 +8,12 @@
  *                          message (each hop costs a wake-up of ~40 us: batch across hops);
  *                          ReadIndexRequest: likewise, every linearizable read of a wake-up;
  *                          Applied(index): every ~100 ms, what is durable in RocksDB.
- *   raft-peer -> kv-store  ProposeResult (index and term of each proposal, or not-leader),
- *                          ApplyBatch (committed entries, in order), ReadIndexResult, RaftState.
+ *   raft-peer -> kv-store  ProposeResult (refusals at once: not-leader, busy; accepted
+ *                          proposals' index and term only at raft-peer's tick when no ApplyBatch
+ *                          took them), ApplyBatch (committed entries, in order, and the outcomes
+ *                          of the accepted proposals since the last one, taken in first: an
+ *                          outcome arrives before or with its entry, messages/raft.proto),
+ *                          ReadIndexResult, RaftState.
  *   Snapshots (kv_snapshot.c): SnapshotRequest{id, offset} -> SnapshotData{pairs, last, applied}
  *                          (leader: the next ~1 MiB of one consistent RocksDB view);
  *                          SnapshotInstall{id, offset, pairs, last} -> SnapshotInstalled{applied}

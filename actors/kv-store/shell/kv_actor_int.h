@@ -534,7 +534,10 @@ void kv_clients_turn_end(kv_actor_t *s);
 /* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
  * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);
-void kv_clients_propose_result(kv_actor_t *s, const Rv__ProposeResult *r);
+/* Takes in raft-peer's outcomes of proposals (outcomes[0..n), borrowed), from a ProposeResult or
+ * an ApplyBatch (before its entries): a refusal fails its write, an accepted one makes it wait
+ * for (index, term). Outcomes of requests no longer here are ignored. */
+void kv_clients_propose_result(kv_actor_t *s, Rv__ProposeOutcome *const *outcomes, size_t n);
 /* Leadership moved (or raft-peer went silent): fails what can no longer finish here. */
 void kv_clients_leadership_changed(kv_actor_t *s, const char *why);
 /* Fails every pending request (raft-peer lost). */

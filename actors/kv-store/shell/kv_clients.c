@@ -474,9 +474,9 @@ static void s_propose(kv_actor_t *s, kv_req_t **ws, size_t n) {
   if (start < n) s_propose_one(s, ws + start, n - start);
 }
 
-void kv_clients_propose_result(kv_actor_t *s, const Rv__ProposeResult *res) {
-  for (size_t i = 0; i < res->n_outcomes; i++) {
-    const Rv__ProposeOutcome *o = res->outcomes[i];
+void kv_clients_propose_result(kv_actor_t *s, Rv__ProposeOutcome *const *outcomes, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const Rv__ProposeOutcome *o = outcomes[i];
     kv_req_t *r = kv_req_by_id(s, o->id);
     if (!r || r->kind != KV_REQ_WRITE || r->state != KV_REQ_SENT) continue;
     if (o->code) {

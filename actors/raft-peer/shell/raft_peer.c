@@ -183,6 +183,29 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
 
 /* ---- delivering committed entries to kv-store --------------------------------------------- */
 
+/* The outcomes that wait (p->outcomes) as a pointer array for a message, or NULL (none, or no
+ * memory: they wait for the next chance). Caller frees. */
+static Rv__ProposeOutcome **s_outcome_ptrs(raft_peer_t *p) {
+  if (!p->n_outcomes) return NULL;
+  Rv__ProposeOutcome **ptrs = malloc(p->n_outcomes * sizeof *ptrs);
+  for (size_t i = 0; ptrs && i < p->n_outcomes; i++) ptrs[i] = &p->outcomes[i];
+  return ptrs;
+}
+
+/* At a tick: outcomes no ApplyBatch took go alone, so a proposal learns its index within a
+ * tick whatever commits (kv-store drops those of requests it no longer has). */
+static void s_flush_outcomes(raft_peer_t *p) {
+  Rv__ProposeOutcome **ptrs = s_outcome_ptrs(p);
+  if (!ptrs) return;
+  Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
+  r.n_outcomes = p->n_outcomes;
+  r.outcomes = ptrs;
+  if (rv_actor_send(p->a, "kv-store", RV_MSG_PROPOSE_RESULT, &r.base, 0) == RV_OK ||
+      !p->kv_attached)
+    p->n_outcomes = 0; /* a kv-store that is gone has forgotten those requests */
+  free(ptrs);
+}
+
 static void s_deliver(raft_peer_t *p) {
   while (p->kv_attached && p->kv_next && p->kv_next <= p->deliverable &&
          p->kv_next <= p->kv_taken + S_APPLY_WINDOW) {
@@ -214,12 +237,21 @@ static void s_deliver(raft_peer_t *p) {
     b.n_entries = n;
     b.entries = ptrs;
     b.ack = i - 1 >= p->kv_taken + S_APPLY_WINDOW / 2;
-    if (rv_actor_send(p->a, "kv-store", RV_MSG_APPLY_BATCH, &b.base, 0) != RV_OK) {
+    /* the outcomes of the proposals since the last message, taken in before the entries: among
+     * these entries may be theirs (raft_peer.h) */
+    Rv__ProposeOutcome **outs = s_outcome_ptrs(p);
+    bool folded = outs != NULL;
+    b.n_outcomes = folded ? p->n_outcomes : 0;
+    b.outcomes = outs;
+    int rc = rv_actor_send(p->a, "kv-store", RV_MSG_APPLY_BATCH, &b.base, 0);
+    free(outs);
+    if (rc != RV_OK) {
       /* kv-store is gone or full: it will ask again (ApplyFrom) when it is back */
       rv_info("kv-store does not take committed entries; waiting for it to ask again");
       p->kv_attached = false;
       return;
     }
+    if (folded) p->n_outcomes = 0;
     p->kv_next = i;
   }
 }
@@ -361,6 +393,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_admin_tick(p);
   raft_ha_tick(p);
   raft_fence_tick(p);
+  s_flush_outcomes(p);
   /* status pages want fresh progress, not only role changes: a few times a second */
   unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;
   if (++p->ticks % (every ? every : 1) == 0) s_publish_state(p);
@@ -457,6 +490,20 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
   raft_peer_process(p);
 }
 
+/* Keeps an accepted outcome for the next message to kv-store; false when out of memory (it then
+ * goes at once). */
+static bool s_outcome_keep(raft_peer_t *p, const Rv__ProposeOutcome *o) {
+  if (p->n_outcomes == p->cap_outcomes) {
+    size_t cap = p->cap_outcomes ? 2 * p->cap_outcomes : 64;
+    Rv__ProposeOutcome *v = realloc(p->outcomes, cap * sizeof *v);
+    if (!v) return false;
+    p->outcomes = v;
+    p->cap_outcomes = cap;
+  }
+  p->outcomes[p->n_outcomes++] = *o;
+  return true;
+}
+
 static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
   const Rv__ProposeBatch *b = (const Rv__ProposeBatch *)m->body;
   size_t n = b->n_proposals;
@@ -484,24 +531,35 @@ static void s_propose(raft_peer_t *p, const rv_msg_t *m) {
   size_t ok = raft_core_propose_batch(p->core, cmds, n, prs, codes);
   p->proposals += ok;
   p->proposals_failed += n - ok;
+  /* Accepted proposals of our kv-store wait: their outcomes ride on the next ApplyBatch (the
+   * one that commits them at the latest) or go at the next tick, which saves kv-store a
+   * wake-up per write (issue 11). Refusals go at once: their clients wait for nothing else.
+   * Another proposer (a bench in kv-store's place is one too) is answered at once. */
+  bool fold = strcmp(m->from.actor, "kv-store") == 0;
+  size_t now_n = 0;
   for (size_t i = 0; i < n; i++) {
-    rv__propose_outcome__init(&outs[i]);
-    outs[i].id = b->proposals[i]->id;
-    outs[i].code = (uint32_t)codes[i];
-    outs[i].index = prs[i].index;
-    outs[i].term = prs[i].term;
-    outs[i].leader = prs[i].leader;
-    ptrs[i] = &outs[i];
+    Rv__ProposeOutcome o = RV__PROPOSE_OUTCOME__INIT;
+    o.id = b->proposals[i]->id;
+    o.code = (uint32_t)codes[i];
+    o.index = prs[i].index;
+    o.term = prs[i].term;
+    o.leader = prs[i].leader;
+    if (fold && codes[i] == 0 && s_outcome_keep(p, &o)) continue;
+    outs[now_n] = o;
+    ptrs[now_n] = &outs[now_n];
+    now_n++;
   }
   free(cmds);
   free(prs);
   free(codes);
-  Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
-  r.n_outcomes = n;
-  r.outcomes = ptrs;
-  /* the outcome goes out before the entry is durable: kv-store only learns where to look; the
-   * answer to its client waits for the entry to be applied */
-  rv_actor_reply(p->a, m, RV_MSG_PROPOSE_RESULT, &r.base);
+  if (now_n) {
+    Rv__ProposeResult r = RV__PROPOSE_RESULT__INIT;
+    r.n_outcomes = now_n;
+    r.outcomes = ptrs;
+    /* the outcome goes out before the entry is durable: kv-store only learns where to look;
+     * the answer to its client waits for the entry to be applied */
+    rv_actor_reply(p->a, m, RV_MSG_PROPOSE_RESULT, &r.base);
+  }
   free(outs);
   free(ptrs);
 }
@@ -647,6 +705,9 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 
 static void s_stop(rv_actor_t *a, void *state) {
   raft_peer_t *p = state;
+  free(p->outcomes); /* a restarted kv-store or raft-peer forgets those requests anyway */
+  p->outcomes = NULL;
+  p->n_outcomes = p->cap_outcomes = 0;
   rv_peers_destroy(&p->peers);
   raft_core_destroy(&p->core);
   raft_store_close(&p->store);

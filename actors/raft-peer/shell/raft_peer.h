@@ -5,8 +5,12 @@
  *   kv-store -> raft-peer  ProposeBatch (commands to append), ReadIndexRequest, ApplyFrom (after
  *                          its start: "send me committed entries from index N"), Applied (what it
  *                          has made durable, which bounds log compaction)
- *   raft-peer -> kv-store  ProposeResult (index/term, or not-leader with a hint), ApplyBatch
- *                          (committed entries, in order, contiguous), ReadIndexResult, RaftState
+ *   raft-peer -> kv-store  ProposeResult (at once: refusals, not-leader with a hint; at a tick:
+ *                          accepted proposals' index/term no ApplyBatch carried yet), ApplyBatch
+ *                          (committed entries, in order, contiguous, and the index/term of every
+ *                          proposal accepted since the last message, to take in first: a
+ *                          kv-store wake-up less per write, messages/raft.proto),
+ *                          ReadIndexResult, RaftState
  * and for snapshots (raft_snap_stream.c has the whole protocol): as leader, SnapshotRequest ->
  * SnapshotData (the kv-store's state, a chunk at a time) relayed to the follower's raft-peer as
  * SnapshotChunk, flow-controlled by its SnapshotAck; as follower, SnapshotInstall (each chunk, in
