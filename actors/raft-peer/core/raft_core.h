@@ -367,7 +367,8 @@ void raft_core_destroy(raft_core_t **rp);
 int raft_core_step(raft_core_t *r, const raft_msg_t *m);
 
 /* One tick of logical time: drives election timeouts, heartbeats, check-quorum and transfer
- * timeouts. */
+ * timeouts, and (leader) tells each follower a commit no message carried yet: commits propagate
+ * lazily, with the next MsgApp or at the next tick (raft_replication.c). */
 void raft_core_tick(raft_core_t *r);
 
 /* Starts an election now (as if the election timeout had fired), honouring pre_vote. Returns 0,
