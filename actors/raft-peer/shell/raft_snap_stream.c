@@ -212,6 +212,23 @@ static void s_in_fail(raft_peer_t *p, int node, uint64_t id, int code, const cha
   s_ack(p, node, id, 0, false, code);
 }
 
+/* A snapshot at or below our commit from the leader we follow is refused (it holds nothing we
+ * lack), but the leader must still learn where we are: its MsgSnap goes to the core, which
+ * answers with our commit index (raft_snapshot_handle: "old news"), as etcd's follower does.
+ * Without that answer, a leader that lowered our match below its snapshot (a late rejection
+ * taken for a lost disk, raft_tracker_maybe_decr_to) could only probe with snapshots, each
+ * refused, forever (found by raft_sim_test with RAFT_SIM_RUNS=15000). */
+static void s_old_news(raft_peer_t *p, int node, uint64_t term, const raft_snapshot_meta_t *meta) {
+  raft_msg_t m;
+  memset(&m, 0, sizeof m);
+  m.type = RAFT_MSG_SNAP;
+  m.from = p->ids[node];
+  m.to = p->self;
+  m.term = term;
+  m.snapshot = *meta;
+  if (raft_core_step(p->core, &m) == RV_OK) raft_peer_process(p);
+}
+
 void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c) {
   raft_snap_in_t *in = &p->snap_in;
   if (strcmp(c->cluster, p->cfg->cluster_id) != 0 || c->from != p->ids[node]) {
@@ -248,6 +265,7 @@ void raft_snap_stream_chunk(raft_peer_t *p, int node, const Rv__SnapshotChunk *c
              (unsigned long long)c->offset, why.msg,
              p->soft.leader ? raft_peer_node_name(p, p->soft.leader) : "no leader");
     s_in_fail(p, node, c->id, rc, text);
+    if (rc == RV_EEXIST) s_old_news(p, node, c->term, &meta);
     return;
   }
   if (c->offset != 0 && in->flow.active && in->flow.id == c->id &&

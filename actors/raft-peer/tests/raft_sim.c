@@ -380,13 +380,19 @@ static void s_deliver(sim_t *s, size_t idx) {
   bool ok = dst->alive && s->conn[from][to];
   /* raftvisor's shell hands a snapshot's data to the state machine before the MsgSnap reaches
    * the core, so it takes a snapshot only when the core says it would install it; a refusal
-   * fails the stream, as the real follower does. */
-  if (ok && type == RAFT_MSG_SNAP &&
-      raft_core_snapshot_acceptable(dst->r, from, m->term, &m->snapshot, NULL) != RV_OK)
-    ok = false;
+   * fails the stream, as the real follower does. A snapshot at or below the follower's commit
+   * (old news) is refused too, but its MsgSnap still goes to the core, which answers with the
+   * follower's commit (raft_snap_stream.c does the same): without that answer a leader that
+   * lowered the follower's match below its snapshot sent it snapshots forever. */
+  bool old_news = false;
+  if (ok && type == RAFT_MSG_SNAP) {
+    int acc = raft_core_snapshot_acceptable(dst->r, from, m->term, &m->snapshot, NULL);
+    if (acc != RV_OK) ok = false;
+    if (acc == RV_EEXIST) old_news = true;
+  }
   sim_trace(s, ok ? SIM_TR_RECV : SIM_TR_DROP, (int)from, (int)to, type, m->term, m->index);
-  if (ok) {
-    if (type == RAFT_MSG_SNAP) {
+  if (ok || old_news) {
+    if (type == RAFT_MSG_SNAP && ok) {
       /* The shell received the whole stream: keep the data until the core asks to install it. */
       sim_snapdata_t d = {m->snapshot.index, s->msgs[idx].snap_hash};
       if (!s_incoming(dst, d.index)) {
