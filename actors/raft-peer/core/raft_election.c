@@ -107,6 +107,15 @@ void raft_election_handle_vote(raft_core_t *r, const raft_msg_t *m) {
    * voted and know no leader in this term, or grant any pre-vote for a later term. */
   bool can_vote = r->vote == m->from || (r->vote == 0 && r->leader == 0) ||
                   (m->type == RAFT_MSG_PRE_VOTE && m->term > r->term);
+  /* The vote lease holds at any term, not only for requests that would raise ours (s_step): a
+   * rejected pre-vote answered at a higher term makes us adopt that term with no leader and no
+   * vote, and the candidate's own request then arrives at our new term. Granting it while we
+   * still acknowledge the old leader's lease let two leaders overlap: the old one serving lease
+   * reads, the new one committing (raft_sim_test, RAFT_SIM_RUNS=100000, seed 3055241). A vote we
+   * already cast may be repeated; a transfer's (TimeoutNow) ignores leases by design. */
+  if (m->type == RAFT_MSG_VOTE && r->vote != m->from && !m->transfer &&
+      raft_election_in_lease(r, m))
+    can_vote = false;
   /* §5.4.1: "the voter denies its vote if its own log is more up-to-date than that of the
    * candidate." */
   bool up_to_date = raft_log_is_up_to_date(&r->log, m->index, m->log_term);
