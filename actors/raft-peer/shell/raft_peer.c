@@ -256,6 +256,19 @@ static void s_deliver(raft_peer_t *p) {
   }
 }
 
+/* After an update: a follower hands its committed entries to kv-store in batches, at its next
+ * tick (raft.tick-ms) or once a full ApplyBatch waits, not one ApplyBatch per commit it learns.
+ * At one client a follower learns each write's commit alone, and every ApplyBatch cost its
+ * raft-peer a send and its kv-store two wake-ups (issue 11). Nothing waits on a follower's apply
+ * but its own reads, which go at once: entries up to a read index handed to kv-store are never
+ * held back. A leader, a candidate (about to lead: it applies first) and anything kv-store asks
+ * for (ApplyFrom, a moved window) are delivered at once. */
+static void s_deliver_after_update(raft_peer_t *p) {
+  bool hold = p->soft.role == RAFT_FOLLOWER && p->kv_next && p->kv_next <= p->deliverable &&
+              p->deliverable - p->kv_next + 1 < S_APPLY_BATCH_MAX && p->kv_next > p->read_wait;
+  if (!hold) s_deliver(p);
+}
+
 /* ---- the update cycle ------------------------------------------------------------------- */
 
 static void s_compact(raft_peer_t *p);
@@ -342,10 +355,12 @@ void raft_peer_process(raft_peer_t *p) {
       r.n_indexes = u->n_reads;
       r.indexes = idx;
       rv_actor_send(p->a, "kv-store", RV_MSG_READ_INDEX_RESULT, &r.base, 0);
+      for (size_t i = 0; i < u->n_reads; i++)
+        if (idx[i] > p->read_wait) p->read_wait = idx[i];
     }
     raft_core_advance(p->core, u);
     p->pending = false;
-    s_deliver(p);
+    s_deliver_after_update(p);
     if (state_changed) s_publish_state(p);
   }
   s_compact(p);
@@ -393,6 +408,7 @@ static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_admin_tick(p);
   raft_ha_tick(p);
   raft_fence_tick(p);
+  s_deliver(p); /* what a follower held back (s_deliver_after_update) */
   s_flush_outcomes(p);
   /* status pages want fresh progress, not only role changes: a few times a second */
   unsigned every = 250u / (unsigned)p->cfg->raft_tick_ms;

@@ -132,6 +132,8 @@ struct raft_peer {
   raft_index_t kv_taken;         /* what kv-store reports taken in: at most S_APPLY_WINDOW
                                     entries beyond it are in flight to it */
   raft_index_t deliverable;      /* committed and handed out by the core */
+  raft_index_t read_wait;        /* the highest read index handed to kv-store: entries up to it
+                                    go to kv-store at once, a read waits for them */
   Rv__ProposeOutcome *outcomes;  /* accepted proposals of kv-store whose outcome (index, term)
                                     has not gone out yet: it rides on the next ApplyBatch, or
                                     goes alone (ProposeResult) at the next tick (issue 11) */
