@@ -114,8 +114,33 @@ static int s_op_cmp(const void *a, const void *b) {
   return (x->klen > y->klen) - (x->klen < y->klen);
 }
 
+/* Whether a write to this store failed: nothing but a close may touch it then. RocksDB 7.x,
+ * built with assertions as Debian ships it, aborts the process when a file writer that saw an
+ * error is used again (WritableFileWriter::AssertFalseAndGetStatusForPrevError; upstream
+ * rocksdb#12448): a write or a WAL sync after a failed one (a full disk) killed kv-store with
+ * SIGABRT in a long nemesis run. The store is reopened from disk instead (kv_store_failed). */
+static bool s_failed(kv_rocks_t *r) {
+  if (!r->sync_started) return r->write_failed;
+  pthread_mutex_lock(&r->mu);
+  bool failed = r->write_failed;
+  pthread_mutex_unlock(&r->mu);
+  return failed;
+}
+
+static void s_set_failed(kv_rocks_t *r) {
+  if (r->sync_started) pthread_mutex_lock(&r->mu);
+  r->write_failed = true;
+  if (r->sync_started) pthread_mutex_unlock(&r->mu);
+}
+
+static int s_refuse(kv_rocks_t *r, const char *what, rv_err_t *err) {
+  return rv_err_set(err, RV_EIO, "rocksdb: %s %s refused: an earlier write to it failed (the "
+                    "store is reopened from disk)", what, r->path);
+}
+
 static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
   kv_rocks_t *r = (kv_rocks_t *)s;
+  if (s_failed(r)) return s_refuse(r, "write to", err);
   size_t live = kv_batch_live(batch);
   if (live > r->ops_cap) {
     size_t cap = live < 256 ? 256 : live * 2;
@@ -146,11 +171,7 @@ static int s_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
   r->last_write_keys = n;
   rocksdb_writebatch_clear(r->wb);
   if (rerr) {
-    if (r->sync_started) {
-      pthread_mutex_lock(&r->mu);
-      r->write_failed = true;
-      pthread_mutex_unlock(&r->mu);
-    }
+    s_set_failed(r);
     return s_fail(err, rerr, "write to", r->path);
   }
   r->writes++;
@@ -313,9 +334,13 @@ int kv_rocks_checkpoint(kv_rocks_t *r, const char *dir, rv_err_t *err) {
 }
 
 int kv_rocks_sync_wal(kv_rocks_t *r, rv_err_t *err) {
+  if (s_failed(r)) return s_refuse(r, "sync of the write-ahead log of", err);
   char *rerr = NULL;
   rocksdb_flush_wal(r->db, 1, &rerr);
-  if (rerr) return s_fail(err, rerr, "sync of the write-ahead log of", r->path);
+  if (rerr) {
+    s_set_failed(r);
+    return s_fail(err, rerr, "sync of the write-ahead log of", r->path);
+  }
   return RV_OK;
 }
 
@@ -340,6 +365,7 @@ static void *s_sync_main(void *arg) {
       rc = rerr ? s_fail(&err, rerr, "sync of the write-ahead log of", r->path) : RV_OK;
     }
     pthread_mutex_lock(&r->mu);
+    if (rc) r->write_failed = true; /* nothing but a close touches the store now */
     r->sync_rc = rc;
     snprintf(r->sync_msg, sizeof r->sync_msg, "%s", rc ? err.msg : "");
     r->sync_running = false;
@@ -393,6 +419,7 @@ bool kv_rocks_sync_take(kv_rocks_t *r, uint64_t *tag, int *rc, rv_err_t *err) {
 }
 
 int kv_rocks_flush(kv_rocks_t *r, rv_err_t *err) {
+  if (s_failed(r)) return s_refuse(r, "flush of", err);
   rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
   rocksdb_flushoptions_set_wait(fo, 1);
   char *rerr = NULL;
