@@ -67,6 +67,24 @@ nem_cluster_renew() {
   s_nem_nodes_up
 }
 
+# Whether a node's data-dir tmpfs has less than half its size free: the runs' history (Raft log
+# segments, RocksDB files and tombstones of the removed runs) filled a 64 MiB tmpfs in five runs
+# of the long run once the namespace got faster (a disk the nemesis did not fill, so a failed
+# run): such a cluster is renewed before the next run.
+s_nem_disks_half_full() {
+  [ "$NEM_TMPFS_MB" -gt 0 ] || return 1
+  local i avail
+  for ((i = 1; i <= NEM_N; i++)); do
+    avail=$(df --output=avail -k "$T/n$i" 2>/dev/null | tail -n 1 | tr -d ' ')
+    [ -n "$avail" ] || continue
+    if [ "$avail" -lt $((NEM_TMPFS_MB * 1024 / 2)) ]; then
+      log "n$i's data disk has ${avail} KiB free of ${NEM_TMPFS_MB} MiB: renewing the cluster"
+      return 0
+    fi
+  done
+  return 1
+}
+
 s_nem_nodes_up() {
   local i k nodes=""
   for ((k = 1; k <= NEM_N; k++)); do
@@ -439,7 +457,9 @@ nem_main() {
   nem_cluster_up
   local end=$((SECONDS + minutes * 60)) run=0
   while :; do
-    if [ $run -gt 0 ] && [ $((run % ${NEM_RUNS_PER_CLUSTER:-6})) = 0 ]; then nem_cluster_renew; fi
+    if [ $run -gt 0 ] && { [ $((run % ${NEM_RUNS_PER_CLUSTER:-6})) = 0 ] || s_nem_disks_half_full; }; then
+      nem_cluster_renew
+    fi
     if [ "$minutes" -gt 0 ]; then
       [ $SECONDS -lt $end ] || break
       nem=${nems[$((run % ${#nems[@]}))]}
