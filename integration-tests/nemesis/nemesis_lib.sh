@@ -67,18 +67,19 @@ nem_cluster_renew() {
   s_nem_nodes_up
 }
 
-# Whether a node's data-dir tmpfs has less than a quarter of its size free: the runs' history
-# (Raft log segments, RocksDB files and tombstones of the removed runs) filled a 64 MiB tmpfs in
-# five runs of the long run once the namespace got faster (a disk the nemesis did not fill, so a
-# failed run): such a cluster is renewed before the next run. (A fresh node holds about 35 MiB
-# at once: RocksDB preallocates its WAL, 1.1 memtables, and Raft writes its spare segments.)
+# Whether a node's data-dir tmpfs has less than half its size free: the runs' history filled a
+# 64 MiB tmpfs five runs into a cluster once the namespace got faster (a full disk no nemesis
+# made, so a failed run). A node holds about 46 MiB of it at once (RocksDB preallocates each WAL
+# at 1.1 memtables, 35 MiB, and Raft writes its spare segments), and a memtable switch needs
+# another WAL: with less than half free, the cluster is renewed before the next run (with 64 MiB,
+# after every run; NEM_TMPFS_MB=160 keeps a cluster for NEM_RUNS_PER_CLUSTER runs).
 s_nem_disks_filling() {
   [ "$NEM_TMPFS_MB" -gt 0 ] || return 1
   local i avail
   for ((i = 1; i <= NEM_N; i++)); do
     avail=$(df --output=avail -k "$T/n$i" 2>/dev/null | tail -n 1 | tr -d ' ')
     [ -n "$avail" ] || continue
-    if [ "$avail" -lt $((NEM_TMPFS_MB * 1024 / 4)) ]; then
+    if [ "$avail" -lt $((NEM_TMPFS_MB * 1024 / 2)) ]; then
       log "n$i's data disk has ${avail} KiB free of ${NEM_TMPFS_MB} MiB: renewing the cluster"
       return 0
     fi
