@@ -72,7 +72,7 @@ nem_cluster_renew() {
 # made, so a failed run). A node holds about 46 MiB of it at once (RocksDB preallocates each WAL
 # at 1.1 memtables, 35 MiB, and Raft writes its spare segments), and a memtable switch needs
 # another WAL: with less than half free, the cluster is renewed before the next run (with 64 MiB,
-# after every run; NEM_TMPFS_MB=160 keeps a cluster for NEM_RUNS_PER_CLUSTER runs).
+# after every run; a bigger NEM_TMPFS_MB keeps a cluster for more runs).
 s_nem_disks_filling() {
   [ "$NEM_TMPFS_MB" -gt 0 ] || return 1
   local i avail
