@@ -183,13 +183,13 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
 
 /* ---- delivering committed entries to kv-store --------------------------------------------- */
 
-/* The outcomes that wait (p->outcomes) as a pointer array for a message, or NULL (none, or no
- * memory: they wait for the next chance). Caller frees. */
+/* The outcomes that wait (p->outcomes) as the pointer array a message takes, or NULL (none).
+ * The array is the actor's own, sized with the outcomes (s_outcome_keep): no allocation per
+ * ApplyBatch. */
 static Rv__ProposeOutcome **s_outcome_ptrs(raft_peer_t *p) {
   if (!p->n_outcomes) return NULL;
-  Rv__ProposeOutcome **ptrs = malloc(p->n_outcomes * sizeof *ptrs);
-  for (size_t i = 0; ptrs && i < p->n_outcomes; i++) ptrs[i] = &p->outcomes[i];
-  return ptrs;
+  for (size_t i = 0; i < p->n_outcomes; i++) p->outcome_ptrs[i] = &p->outcomes[i];
+  return p->outcome_ptrs;
 }
 
 /* At a tick: outcomes no ApplyBatch took go alone, so a proposal learns its index within a
@@ -203,7 +203,6 @@ static void s_flush_outcomes(raft_peer_t *p) {
   if (rv_actor_send(p->a, "kv-store", RV_MSG_PROPOSE_RESULT, &r.base, 0) == RV_OK ||
       !p->kv_attached)
     p->n_outcomes = 0; /* a kv-store that is gone has forgotten those requests */
-  free(ptrs);
 }
 
 static void s_deliver(raft_peer_t *p) {
@@ -244,7 +243,6 @@ static void s_deliver(raft_peer_t *p) {
     b.n_outcomes = folded ? p->n_outcomes : 0;
     b.outcomes = outs;
     int rc = rv_actor_send(p->a, "kv-store", RV_MSG_APPLY_BATCH, &b.base, 0);
-    free(outs);
     if (rc != RV_OK) {
       /* kv-store is gone or full: it will ask again (ApplyFrom) when it is back */
       rv_info("kv-store does not take committed entries; waiting for it to ask again");
@@ -511,6 +509,9 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
 static bool s_outcome_keep(raft_peer_t *p, const Rv__ProposeOutcome *o) {
   if (p->n_outcomes == p->cap_outcomes) {
     size_t cap = p->cap_outcomes ? 2 * p->cap_outcomes : 64;
+    Rv__ProposeOutcome **ptrs = realloc(p->outcome_ptrs, cap * sizeof *ptrs);
+    if (!ptrs) return false;
+    p->outcome_ptrs = ptrs;
     Rv__ProposeOutcome *v = realloc(p->outcomes, cap * sizeof *v);
     if (!v) return false;
     p->outcomes = v;
@@ -722,7 +723,9 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
 static void s_stop(rv_actor_t *a, void *state) {
   raft_peer_t *p = state;
   free(p->outcomes); /* a restarted kv-store or raft-peer forgets those requests anyway */
+  free(p->outcome_ptrs);
   p->outcomes = NULL;
+  p->outcome_ptrs = NULL;
   p->n_outcomes = p->cap_outcomes = 0;
   rv_peers_destroy(&p->peers);
   raft_core_destroy(&p->core);

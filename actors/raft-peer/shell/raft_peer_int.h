@@ -137,6 +137,7 @@ struct raft_peer {
   Rv__ProposeOutcome *outcomes;  /* accepted proposals of kv-store whose outcome (index, term)
                                     has not gone out yet: it rides on the next ApplyBatch, or
                                     goes alone (ProposeResult) at the next tick (issue 11) */
+  Rv__ProposeOutcome **outcome_ptrs; /* the message's view of them, as many slots as outcomes */
   size_t n_outcomes, cap_outcomes;
 
   raft_soft_state_t soft;
