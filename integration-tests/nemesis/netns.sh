@@ -43,6 +43,11 @@ netns_up() {
   [ -n "$k" ] || fail "no free network namespace id in /tmp/rvit-netns"
   echo $$ >"/tmp/rvit-netns/$k/pid"
   NETNS_ID=$k
+  # links of an earlier holder of this id may outlive its lock: a namespace's veth goes with it
+  # only when the kernel gets round to it (ip netns del returns before), so a fresh scenario
+  # that drew the same id found "rv8n1h: File exists" (a fresh-clone CI run); with the lock held
+  # they are nobody's, and go now
+  s_netns_links_del "$k"
   at_cleanup "bash $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/netns.sh down $k"
   ip link add "rvb$k" type bridge || fail "cannot create bridge rvb$k"
   ip addr add "$NETNS_SUBNET.$k.254/24" dev "rvb$k"
@@ -100,15 +105,25 @@ netns_heal() {
 # netns_rules I: node nI's filter rules, for the log.
 netns_rules() { netns_exec "$1" iptables -w -S | grep -v '^-P' || true; }
 
+# s_netns_links_del K: deletes the host's links of id K (each veth's host end, which takes its
+# peer with it at once, and the bridge), whatever namespaces they lead to.
+s_netns_links_del() {
+  local k=$1 l
+  for l in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^rv${k}n[0-9]+h$"); do
+    ip link del "$l" 2>/dev/null || true
+  done
+  ip link del "rvb$k" 2>/dev/null || true
+}
+
 # netns.sh down K: the teardown (a command, so that at_cleanup can run it after the harness
 # check has stopped the nodes).
 if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = down ]; then
   k=$2
+  s_netns_links_del "$k" # at once: deleting the namespaces alone leaves their veths for a while
   for ns in $(ip netns list | awk -v p="rv$k-n" 'index($1, p) == 1 {print $1}'); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
-  ip link del "rvb$k" 2>/dev/null || true
   rm -rf "/tmp/rvit-netns/$k"
   exit 0
 fi
