@@ -380,7 +380,18 @@ static int s_step(raft_core_t *r, const raft_msg_t *m) {
        * out of date, it immediately reverts to follower state." */
       bool from_leader = m->type == RAFT_MSG_APP || m->type == RAFT_MSG_HEARTBEAT ||
                          m->type == RAFT_MSG_SNAP;
+      /* Figure 2: a follower's election timer restarts when it hears the current leader or
+       * grants a vote, not when a candidate merely raises its term. A vote request keeps our
+       * timer running (raft_election_handle_vote restarts it if we grant): restarting it let
+       * candidates that could never win (behind in the log) hold back, each round, the one
+       * voter that could, until no leader came for 200 ticks (raft_sim_test, membership seed
+       * 3066153: pre-vote off, four voters, two of them behind). */
+      unsigned elapsed = r->election_elapsed, timeout = r->randomized_timeout;
       raft_become_follower(r, m->term, from_leader ? m->from : 0);
+      if (m->type == RAFT_MSG_VOTE) {
+        r->election_elapsed = elapsed;
+        r->randomized_timeout = timeout;
+      }
     }
   } else if (m->term < r->term) {
     /* §5.1: "If a server receives a request with a stale term number, it rejects the request."

@@ -379,6 +379,51 @@ static void test_voter_up_to_date_check(void **state) {
   }
 }
 
+/* Figure 2, followers: "If election timeout elapses without receiving AppendEntries RPC from
+ * current leader or granting vote to candidate: convert to candidate". A vote request that raises
+ * our term but that we refuse (the candidate's log is behind ours) does not restart the timer: the
+ * voter that could win campaigns on its own schedule, whatever hopeless candidates do. A vote we
+ * grant restarts it. (Restarting it on every higher-term request left four voters, two behind in
+ * the log, without a leader for 200 ticks: raft_sim_test, membership seed 3066153.) */
+static void test_follower_timer_runs_through_a_refused_vote(void **state) {
+  (void)state;
+  raft_term_t log[] = {2, 2};
+  raft_core_t *r = tnet_core_with_log(1, 3, 2, 0, log, 2, 0);
+  unsigned timeout = 0;
+  while (tnet_core_status(r).role == RAFT_FOLLOWER) {
+    raft_core_tick(r);
+    timeout++;
+    assert_true(timeout < 20);
+  }
+  raft_core_destroy(&r);
+
+  for (int grant = 0; grant <= 1; grant++) {
+    r = tnet_core_with_log(1, 3, 2, 0, log, 2, 0); /* same seed: the same first timeout */
+    for (unsigned t = 0; t + 1 < timeout; t++) raft_core_tick(r);
+    raft_msg_t m = {.type = RAFT_MSG_VOTE, .from = 2, .term = 3, .log_term = grant ? 2 : 1,
+                    .index = grant ? 2 : 1};
+    tnet_core_step(r, m);
+    tnet_msgs_t msgs = {0};
+    tnet_core_drain(r, &msgs, NULL);
+    const raft_msg_t *resp = tnet_msgs_find(&msgs, RAFT_MSG_VOTE_RESP, 2);
+    assert_non_null(resp);
+    assert_int_equal(resp->reject, !grant);
+    tnet_msgs_clear(&msgs);
+    assert_int_equal(tnet_core_status(r).hard.term, 3);
+    raft_core_tick(r);
+    raft_status_t st = tnet_core_status(r);
+    if (!grant) { /* the timeout it had drawn elapses on the tick it would have anyway */
+      assert_int_equal(st.role, RAFT_CANDIDATE);
+      assert_int_equal(st.hard.term, 4);
+    } else { /* a full timeout again from the grant */
+      assert_int_equal(st.role, RAFT_FOLLOWER);
+      for (unsigned t = 1; t < 9; t++) raft_core_tick(r);
+      assert_int_equal(tnet_core_status(r).role, RAFT_FOLLOWER);
+    }
+    raft_core_destroy(&r);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_follower_update_term_from_message),
@@ -398,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_followers_election_timeout_nonconflict),
       cmocka_unit_test(test_vote_request),
       cmocka_unit_test(test_voter_up_to_date_check),
+      cmocka_unit_test(test_follower_timer_runs_through_a_refused_vote),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

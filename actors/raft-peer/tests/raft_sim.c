@@ -40,8 +40,13 @@ void *sim_grow(void *p, size_t *cap, size_t need, size_t size) {
 
 void sim_trace(sim_t *s, sim_trace_kind_t kind, int node, int peer, uint64_t a, uint64_t b,
                uint64_t c) {
+  sim_trace_more(s, kind, node, peer, a, b, c, 0, 0);
+}
+
+void sim_trace_more(sim_t *s, sim_trace_kind_t kind, int node, int peer, uint64_t a, uint64_t b,
+                    uint64_t c, uint64_t d, uint64_t e) {
   sim_trace_t *t = &s->trace[s->trace_pos++ % SIM_TRACE];
-  *t = (sim_trace_t){s->now, kind, node, peer, a, b, c};
+  *t = (sim_trace_t){s->now, kind, node, peer, a, b, c, d, e};
   if (s->o->trace) sim_trace_print(t);
 }
 
@@ -390,7 +395,8 @@ static void s_deliver(sim_t *s, size_t idx) {
     if (acc != RV_OK) ok = false;
     if (acc == RV_EEXIST) old_news = true;
   }
-  sim_trace(s, ok ? SIM_TR_RECV : SIM_TR_DROP, (int)from, (int)to, type, m->term, m->index);
+  sim_trace_more(s, ok ? SIM_TR_RECV : SIM_TR_DROP, (int)from, (int)to, type, m->term, m->index,
+                 m->reject, m->log_term);
   if (ok || old_news) {
     if (type == RAFT_MSG_SNAP && ok) {
       /* The shell received the whole stream: keep the data until the core asks to install it. */

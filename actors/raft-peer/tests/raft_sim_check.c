@@ -141,7 +141,11 @@ void sim_observe(sim_t *s, sim_node_t *nd) {
   }
   if (st.role != s->roles[nd->id]) {
     s->roles[nd->id] = st.role;
-    sim_trace(s, SIM_TR_ROLE, (int)nd->id, 0, st.role, st.hard.term, st.last_index);
+    uint64_t voters = 0;
+    for (size_t k = 0; k < st.conf.n_voters; k++)
+      if (st.conf.voters[k] < 64) voters |= 1ull << st.conf.voters[k];
+    sim_trace_more(s, SIM_TR_ROLE, (int)nd->id, 0, st.role, st.hard.term, st.last_index,
+                   st.last_term, voters);
   }
 
   /* The commit index never goes back (§5.3), except through a crash. */
@@ -300,12 +304,16 @@ void sim_trace_print(const sim_trace_t *t) {
   switch (t->kind) {
     case SIM_TR_RECV:
     case SIM_TR_DROP:
-      fprintf(stderr, "%s %s ->n%d term=%llu index=%llu\n", kinds[t->kind],
-              raft_msg_type_name((raft_msg_type_t)t->a), t->peer, s_u(t->b), s_u(t->c));
+      fprintf(stderr, "%s %s ->n%d term=%llu index=%llu log_term=%llu%s\n", kinds[t->kind],
+              raft_msg_type_name((raft_msg_type_t)t->a), t->peer, s_u(t->b), s_u(t->c),
+              s_u(t->e), t->d ? " reject" : "");
       break;
     case SIM_TR_ROLE:
-      fprintf(stderr, "role %s term=%llu last=%llu\n", raft_role_name((raft_role_t)t->a),
-              s_u(t->b), s_u(t->c));
+      fprintf(stderr, "role %s term=%llu last=%llu last_term=%llu voters=",
+              raft_role_name((raft_role_t)t->a), s_u(t->b), s_u(t->c), s_u(t->d));
+      for (int k = 0; k < 64; k++)
+        if (t->e >> k & 1) fprintf(stderr, "n%d ", k);
+      fprintf(stderr, "\n");
       break;
     default:
       fprintf(stderr, "%s %llu %llu %llu peer=%d\n", kinds[t->kind], s_u(t->a), s_u(t->b),

@@ -90,6 +90,7 @@ typedef struct {
   sim_trace_kind_t kind;
   int node, peer;
   uint64_t a, b, c;
+  uint64_t d, e; /* role: last term, voters (bit per id); recv/drop: reject, log term */
 } sim_trace_t;
 
 typedef struct {
@@ -162,6 +163,8 @@ bool sim_pct(sim_t *s, unsigned pct);
 void *sim_grow(void *p, size_t *cap, size_t need, size_t size);
 void sim_trace(sim_t *s, sim_trace_kind_t kind, int node, int peer, uint64_t a, uint64_t b,
                uint64_t c);
+void sim_trace_more(sim_t *s, sim_trace_kind_t kind, int node, int peer, uint64_t a, uint64_t b,
+                    uint64_t c, uint64_t d, uint64_t e);
 void sim_fail(sim_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_ents_drop_front(sim_ents_t *l, size_t n);
 void sim_keep_snapshot(sim_node_t *nd, raft_index_t index, uint64_t hash);
