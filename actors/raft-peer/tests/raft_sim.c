@@ -491,7 +491,18 @@ static void s_configure(sim_t *s) {
   const raft_sim_opts_t *o = s->o;
   /* One protocol configuration per run, drawn from the seed. */
   bool pre_vote = sim_pct(s, 70), check_quorum = sim_pct(s, 70);
+  /* Membership changes need one of the two (thesis §4.2.3, "disruptive servers"): a removed
+   * server that never learned of its removal hears no leader, times out again and again, and
+   * without pre-vote (its stale log loses the pre-vote) or the check-quorum lease (members that
+   * hear their leader ignore it) each of its higher terms deposes the leader. With small messages
+   * and a follower far behind, no leader then lasted long enough to commit (membership seed
+   * 3184878: no proposal committed 620 ticks after healing). raftvisor always runs both;
+   * the 3- and 5-node shapes still run the paper's protocol with neither. */
+  if (o->membership && !pre_vote && !check_quorum) pre_vote = true;
   bool lease = check_quorum && sim_pct(s, 40);
+  if (o->trace)
+    fprintf(stderr, "config: pre_vote %d check_quorum %d lease_read %d\n", pre_vote,
+            check_quorum, lease);
   unsigned heartbeat = (unsigned)sim_range(s, 1, 3);
   size_t inflight = (size_t)sim_range(s, 1, 8);
   size_t max_entries = o->max_msg_entries   ? o->max_msg_entries
