@@ -41,14 +41,14 @@ wait "$ftap" 2>/dev/null || true
 count() { jq -r --arg tap "$1" --arg to "$2" --arg type "$3" \
   'select(.tap == $tap and (.to | startswith($to)) and .type == $type) | 1' "${4:-$T/tap.json}" |
   wc -l; }
-# RaftBatches to a follower that carry a MsgApp (raft_msg_type_t 5), not only heartbeats (7)
-count_app() { jq -r --arg to "$1" \
-  'select(.tap == "'"$leader"'/raft-peer/out" and (.to | startswith($to)) and .type == "RaftBatch"
+# RaftBatches the leader sent to $1 that carry a MsgApp (raft_msg_type_t 5), not only heartbeats (7)
+count_app() { jq -r --arg tap "$leader/raft-peer/out" --arg to "$1" \
+  'select(.tap == $tap and (.to | startswith($to)) and .type == "RaftBatch"
           and any(.body.msgs[]?; .type == 5)) | 1' "$T/tap.json" | wc -l; }
 # how many of the messages matched by count() came less than half a tick (5 ms) after the one
 # before: a message sent at most once a tick has almost none, one sent per create (a create takes
 # about a millisecond when the host is quiet) has most
-close() { jq -rs --arg tap "$1" --arg to "$2" --arg type "$3" \
+close_pairs() { jq -rs --arg tap "$1" --arg to "$2" --arg type "$3" \
   '[.[] | select(.tap == $tap and (.to | startswith($to)) and .type == $type) | .time
      | ((sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) * 1000000 + (.[20:26] | tonumber))]
    | [range(1; length) as $i | .[$i] - .[$i - 1] | select(. < 5000)] | length' "${4:-$T/tap.json}"; }
@@ -56,7 +56,7 @@ creates=$(count "$leader/raft-peer/in" "$leader/raft-peer" ProposeBatch)
 [ "$creates" -ge "$n" ] || fail "expected at least $n ProposeBatch, saw $creates"
 applies=$(count "$leader/raft-peer/out" "$leader/kv-store" ApplyBatch)
 results=$(count "$leader/raft-peer/out" "$leader/kv-store" ProposeResult)
-rclose=$(close "$leader/raft-peer/out" "$leader/kv-store" ProposeResult)
+rclose=$(close_pairs "$leader/raft-peer/out" "$leader/kv-store" ProposeResult)
 log "$creates proposals; to kv-store: $applies ApplyBatch + $results ProposeResult ($rclose within 5 ms of the one before)"
 [ $((applies * 2)) -lt $((creates * 3)) ] ||
   fail "raft-peer sent kv-store $applies ApplyBatch for $creates proposals (>= 1.5 each)"
@@ -71,7 +71,7 @@ for i in 1 2 3; do
     fail "the leader sent n$i $apps RaftBatch with a MsgApp for $creates proposals (>= 1.5 each)"
 done
 fapply=$(count "$follower/raft-peer/out" "$follower/kv-store" ApplyBatch "$T/ftap.json")
-fclose=$(close "$follower/raft-peer/out" "$follower/kv-store" ApplyBatch "$T/ftap.json")
+fclose=$(close_pairs "$follower/raft-peer/out" "$follower/kv-store" ApplyBatch "$T/ftap.json")
 log "follower $follower: $fapply ApplyBatch to its kv-store ($fclose within 5 ms of the one before)"
 [ $((fapply * 2)) -lt $((creates * 3)) ] && [ "$fclose" -le $((5 + creates / 10)) ] ||
   fail "follower $follower's raft-peer sent its kv-store $fapply ApplyBatch for $creates creates, $fclose of them within 5 ms of the one before: not held for its tick"

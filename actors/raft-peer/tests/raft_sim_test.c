@@ -3,9 +3,13 @@
  * Each test runs RAFT_SIM_RUNS schedules (default per test below, an eighth of it under the
  * sanitizers) starting at a base seed;
  * RAFT_SIM_SEED=<seed> runs that one schedule instead (with RAFT_SIM_TRACE=1 it prints every
- * event). A failing schedule prints its seed, the violated property and the last events. */
+ * event); RAFT_SIM_FIRST=<seed> starts the sweeps there instead of at their base (a sweep past a
+ * seed that fails, or on from where an earlier sweep stopped). A failing schedule prints its
+ * seed, the violated property and the last events. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,21 +27,36 @@
 #define S_SCALE 1
 #endif
 
-static uint64_t s_env_u64(const char *name, uint64_t dflt) {
+/* A number from the environment: false when unset; anything but digits fails the test, naming
+ * the variable. */
+static bool s_env_number(const char *name, uint64_t *out) {
   const char *v = getenv(name);
-  return v && *v ? strtoull(v, NULL, 10) : dflt / S_SCALE;
+  if (!v || !*v) return false;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (*end || errno || v[0] < '0' || v[0] > '9')
+    fail_msg("%s=%s: not a number (digits only, e.g. %s=3000000)", name, v, name);
+  *out = x;
+  return true;
+}
+
+static uint64_t s_env_u64(const char *name, uint64_t dflt) {
+  uint64_t x;
+  return s_env_number(name, &x) ? x : dflt / S_SCALE;
+}
+
+/* The first seed of a sweep: RAFT_SIM_FIRST, else the shape's base. */
+static uint64_t s_first_seed(uint64_t base) {
+  uint64_t x;
+  return s_env_number("RAFT_SIM_FIRST", &x) ? x : base;
 }
 
 /* Runs the schedules for one cluster shape; fails on the first violation. */
 static void s_run_many(const char *name, raft_sim_opts_t *o, uint64_t base_seed, uint64_t runs) {
-  const char *one = getenv("RAFT_SIM_SEED");
   o->trace = s_env_u64("RAFT_SIM_TRACE", 0) != 0;
-  /* RAFT_SIM_FIRST=n: the runs start at seed n instead of the shape's base (a sweep past a seed
-   * that fails, or on from where an earlier sweep stopped). */
-  const char *from = getenv("RAFT_SIM_FIRST");
-  if (from && *from) base_seed = strtoull(from, NULL, 10);
-  uint64_t first = one && *one ? strtoull(one, NULL, 10) : base_seed;
-  if (one && *one) runs = 1;
+  uint64_t first = base_seed;
+  if (s_env_number("RAFT_SIM_SEED", &first)) runs = 1;
   raft_sim_result_t sum = {0}, res;
   unsigned max_live = 0, max_leader = 0;
   struct timespec t0, t1;
@@ -76,14 +95,14 @@ static void test_sim_three_nodes(void **state) {
   (void)state;
   raft_sim_opts_t o;
   raft_sim_opts_default(&o, 3);
-  s_run_many("3 nodes", &o, 1000000, s_env_u64("RAFT_SIM_RUNS", 3000));
+  s_run_many("3 nodes", &o, s_first_seed(1000000), s_env_u64("RAFT_SIM_RUNS", 3000));
 }
 
 static void test_sim_five_nodes(void **state) {
   (void)state;
   raft_sim_opts_t o;
   raft_sim_opts_default(&o, 5);
-  s_run_many("5 nodes", &o, 2000000, s_env_u64("RAFT_SIM_RUNS", 2000));
+  s_run_many("5 nodes", &o, s_first_seed(2000000), s_env_u64("RAFT_SIM_RUNS", 2000));
 }
 
 static void test_sim_membership(void **state) {
@@ -92,7 +111,7 @@ static void test_sim_membership(void **state) {
   raft_sim_opts_default(&o, 3);
   o.spares = 3;
   o.membership = true;
-  s_run_many("membership", &o, 3000000, s_env_u64("RAFT_SIM_RUNS", 2500));
+  s_run_many("membership", &o, s_first_seed(3000000), s_env_u64("RAFT_SIM_RUNS", 2500));
 }
 
 /* Schedules that once failed, replayed in every run whatever RAFT_SIM_RUNS says (a change to the
