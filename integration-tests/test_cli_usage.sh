@@ -6,7 +6,7 @@ for c in start stop status restart tap config fence raft endpoints meta-status f
   out=$("$RV" $c --help) || fail "raftvisor $c --help failed"
   assert_contains "$out" "usage: raftvisor $c" "$c --help"
 done
-"$RV" --help | grep -q "exit codes" || fail "raftvisor --help lacks the exit codes"
+matches "exit codes" "$("$RV" --help)" || fail "raftvisor --help lacks the exit codes"
 expect_fail 2 "unknown command" "$RV" bogus
 expect_fail 2 "unexpected argument \"--jsn\"" "$RV" status --jsn -c x.yaml
 expect_fail 2 "missing -c FILE" "$RV" status

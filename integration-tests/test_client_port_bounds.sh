@@ -81,7 +81,7 @@ raft_port=$(sed -n 's/.*id: n1, host: [^,]*, raft-port: \([0-9]*\),.*/\1/p' "$T/
 closed=$(partial_frames "127.0.0.1:$raft_port" "$rp_pid" "Raft port (raft-peer)" \
   $((8 * 1024 * 1024 - 64)))
 [ "$closed" -ge 56 ] || fail "the Raft port closed $closed of 60 connections (cap: 4)"
-grep "connection(s) over its cap of 4 connections" "$T/n1/log/raft-peer.log" | head -n 3 ||
+grep -m 3 "connection(s) over its cap of 4 connections" "$T/n1/log/raft-peer.log" ||
   fail "raft-peer's log does not say it closed connections over its cap"
 counted_refused() { [ "$(actor_field "$T/n1.yaml" raft-peer port_conns_refused)" -ge 56 ]; }
 wait_for "status counts the refused connections (actors[raft-peer].port_conns_refused)" 10 \

@@ -401,7 +401,7 @@ while IFS= read -r line; do
   [ "$rc" = "$want_rc" ] || ok=false
   if [ "$pattern" = "-" ]; then
     [ -z "$out" ] || ok=false
-  elif ! { printf '%s\n' "$out" | grep -Eq -- "$pattern" || printf '%s\n' "$joined" | grep -Eq -- "$pattern"; }; then
+  elif ! { matches "$pattern" "$out" || matches "$pattern" "$joined"; }; then
     ok=false
   fi
   if $ok; then

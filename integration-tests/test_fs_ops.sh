@@ -72,11 +72,11 @@ assert_contains "$out" "$(printf '%12s %12s %18s %s' 3 2 18 /a)" "count -v /a"
 
 # ls, ls -R (depth first), ls of a file, stat formats, all read on a follower
 ls_out=$(fs_at "$f" -ls /a) || fail "ls /a"
-assert_eq "$(echo "$ls_out" | head -n1)" "Found 3 items" "ls header"
+assert_eq "$(first_line "$ls_out")" "Found 3 items" "ls header"
 when='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}'
-echo "$ls_out" | grep -Eq "^drwxr-xr-x   - [^ ]+ supergroup +0 $when /a/b\$" ||
+matches "^drwxr-xr-x   - [^ ]+ supergroup +0 $when /a/b\$" "$ls_out" ||
   fail "ls directory line: $ls_out"
-echo "$ls_out" | grep -Eq "^-rw-r--r--   3 [^ ]+ supergroup +8 $when /a/f\$" ||
+matches "^-rw-r--r--   3 [^ ]+ supergroup +8 $when /a/f\$" "$ls_out" ||
   fail "ls file line: $ls_out"
 paths=$(fs_at "$f" -ls -R / | awk '{print $NF}' | tr '\n' ' ')
 assert_eq "$paths" "/a /a/b /a/b/c /a/f /a/s /d /d/local.txt /d/renamed " "ls -R order"
@@ -84,7 +84,7 @@ assert_eq "$(fs_at "$f" -ls /a/f | awk '{print $NF}')" "/a/f" "ls of a file"
 assert_eq "$(fs_at "$f" -ls /a/b/c)" "" "ls of an empty directory (no \"Found 0 items\", as Hadoop)"
 assert_eq "$(fs_at "$f" -stat '%F %b %n %a %r' /a/f /a)" "regular file 8 f 644 3
 directory 0 a 755 0" "stat format"
-fs_at "$f" -stat /a | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' ||
+matches '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' "$(fs_at "$f" -stat /a)" ||
   fail "stat's default format (%y)"
 expect_fail 1 "ls: \`/none': No such file or directory" fs_at "$f" -ls /none
 expect_fail 1 "stat: \`/a/f/x': No such file or directory" fs_at "$f" -stat /a/f/x

@@ -67,7 +67,7 @@ synced_at() { # CFG INDEX: the replicator on CFG uploads, has synced INDEX or mo
 }
 L=$(leader_cfg)
 wait_for "A's leader uploaded index $A_INDEX (lag 0)" 120 synced_at "$L" "$A_INDEX"
-meta_synced() { "$RV" meta-status -c "$T/n1.yaml" | grep -q '^LEADER .* _synced=1 '; }
+meta_synced() { local m; m=$("$RV" meta-status -c "$T/n1.yaml") && matches '^LEADER .* _synced=1 ' "$m"; }
 wait_for "meta-status: _synced=1 on A's leader" 60 meta_synced
 log "A's replicator: $(repl_note "$L"); $("$RV" meta-status -c "$T/n1.yaml" | grep '^LEADER')"
 
@@ -133,7 +133,7 @@ d=$(fs_digest "${LN#n}" | awk '{print $1}')
 [ -n "$d" ] && [ "$d" != "$A_DIGEST" ] || fail "the load finished before the replicator was killed"
 ms=$("$RV" meta-status -c "$T/n1.yaml") || true
 case "$ms" in *"state=RUNNING rows="*) ;; *) fail "meta-status during the load: $ms" ;; esac
-log "a write was refused with the 25021 line while RUNNING (digest $d); $(echo "$ms" | head -n 1)"
+log "a write was refused with the 25021 line while RUNNING (digest $d); $(first_line "$ms")"
 wait_for "the replicator restarted" 20 field_is "$L" ots-replicator restarts 1
 
 # then the whole leader node, kill -9 of every process, during the load if it still runs

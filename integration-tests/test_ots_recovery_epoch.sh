@@ -71,14 +71,14 @@ remote_digest_equal 3
 t=$(manifest_term)
 [ $((t >> 32)) = 1 ] || fail "the copy's token is $t, not of epoch 1"
 log "B: epoch 1, Raft term $((t & 0xffffffff)) (token $t) holds the copy at index $REMOTE_INDEX"
-grep -h "replaces it with a base copy" "$T"/n*/log/ots-replicator.log | head -n 1 >"$T/takeover" ||
+takeover=$(grep -h "replaces it with a base copy" "$T"/n*/log/ots-replicator.log) ||
   fail "no replicator said it replaced the earlier epoch's copy"
-log "$(cat "$T/takeover")"
+log "$(first_line "$takeover")"
 out=$(meta)
 [ "$(echo "$out" | grep -c ' epoch=1$')" = 3 ] || fail "meta-status: epoch=1 on every line: $out"
-echo "$out" | grep -q '^LEADER .* _synced=1 .* epoch=1$' || fail "meta-status: the leader's line: $out"
+matches '^LEADER .* _synced=1 .* epoch=1$' "$out" || fail "meta-status: the leader's line: $out"
 detail=$(meta --detail)
-echo "$detail" | grep -q "^LEADER .* epoch=1 state=[a-z-]* .* remote_epoch=1 remote_term=$((t & 0xffffffff)) " ||
+matches "^LEADER .* epoch=1 state=[a-z-]* .* remote_epoch=1 remote_term=$((t & 0xffffffff)) " "$detail" ||
   fail "meta-status --detail: $detail"
 [ "$(meta --json | jq '[.nodes[] | select(.epoch == 1)] | length')" = 3 ] ||
   fail "meta-status --json: epoch 1 on every node: $(meta --json)"
@@ -97,7 +97,7 @@ done
 for i in 1 2 3; do start_node "$T/n$i.yaml"; done
 wait_for "A: one leader agreed by all" 30 leader_agreed 3
 fs 1 -mkdir /a/late || fail "a write on the returning A"
-a_fenced() { meta --detail | grep -q '^LEADER .* state=fenced '; }
+a_fenced() { local d; d=$(meta --detail) && matches '^LEADER .* state=fenced ' "$d"; }
 wait_for "A's leader's replicator is fenced" 30 a_fenced
 L=$(the_leader)
 grep -h "fenced in term" "$T/$L/log/ots-replicator.log" | tail -n 1 >"$T/fenced" ||

@@ -88,7 +88,7 @@ jq -r 'select(.result == "ok") | .path | sub(".*/"; "")' "$T/acked.jsonl" | sort
 [ "$(wc -l <"$T/acked.sorted")" -gt 100 ] || fail "only $(wc -l <"$T/acked.sorted") creates acknowledged"
 for i in 1 2 3; do
   miss=$(s_nem_missing "$i" /acked "$T/acked.sorted")
-  [ -z "$miss" ] || fail "n$i misses $(echo "$miss" | wc -l) acknowledged creates: $(echo $miss | head -c 300)"
+  [ -z "$miss" ] || fail "n$i misses $(echo "$miss" | wc -l) acknowledged creates: $(clip 300 "$miss")"
 done
 log "ok: $(wc -l <"$T/acked.sorted") acknowledged creates on every node; digest $DIGEST at index" \
   "$DIGEST_INDEX; new leader in ${elected_ms} ms, old one down in ${down_ms} ms, catch-up ${catchup_ms} ms"

@@ -50,7 +50,7 @@ start_index=$(applied_of 1)
 writes_flow() { local a; a=$(applied_of 1); [ -n "$a" ] && [ "$a" -gt $((${start_index:-0} + 300)) ]; }
 wait_for "the writes flow" 30 writes_flow
 mkdir -p "$T/remote"
-progress() { "$RV" meta-status --detail -c "$T/n1.yaml" 2>/dev/null | grep -o 'base_rows=[0-9]*/[0-9]*' | head -n 1; }
+progress() { "$RV" meta-status --detail -c "$T/n1.yaml" 2>/dev/null | grep -o 'base_rows=[0-9]*/[0-9]*' | sed -n 1p; }
 seen=""
 synced_watch() {
   local p
@@ -72,7 +72,7 @@ rows=$(echo "$done_line" | sed -n 's/.*, \([0-9]*\) rows in .*/\1/p')
 [ "${rows:-0}" -ge "$FILES" ] || fail "the base copy holds $rows rows, fewer than the $FILES files: $done_line"
 log "leader $L: $done_line"
 log "progress seen by meta-status --detail:${seen:- (none: the copy finished between two looks)}"
-grep -h "remote copy: base copy: [0-9]* of about" "$T/$L/log/ots-replicator.log" | head -n 3 || true
+grep -h -m 3 "remote copy: base copy: [0-9]* of about" "$T/$L/log/ots-replicator.log" || true
 
 wait "$during_pid" || fail "the writes during the base copy failed: $(tail -n 3 "$T/during.out")"
 log "writes during the base copy: $(grep -i 'ops/s' "$T/during.out" | tail -n 1)"

@@ -24,7 +24,7 @@ log "meta-status:
 $out"
 [ "$(echo "$out" | grep -c '^LEADER ')" = 1 ] || fail "one LEADER line expected: $out"
 [ "$(echo "$out" | grep -c '^FOLLOWER ')" = 2 ] || fail "two FOLLOWER lines expected: $out"
-echo "$out" | grep -q "^LEADER .* _synced=1 synced_index=[0-9]* commit_index=[0-9]* lag_entries=0 lag_s=0.0 backlog_bytes=[0-9]*$" ||
+matches "^LEADER .* _synced=1 synced_index=[0-9]* commit_index=[0-9]* lag_entries=0 lag_s=0.0 backlog_bytes=[0-9]*$" "$out" ||
   fail "the leader's line: $out"
 json=$("$RV" meta-status --json -c "$T/n1.yaml")
 [ "$(echo "$json" | jq -r '.schema_version')" = 1 ] || fail "schema_version: $json"
@@ -53,5 +53,5 @@ fi
 
 # usage errors and help
 expect_fail 2 "missing -c FILE" "$RV" meta-status
-"$RV" meta-status --help | grep -q "_synced=1 on the leader exactly when" || fail "--help"
+matches "_synced=1 on the leader exactly when" "$("$RV" meta-status --help)" || fail "--help"
 log "ok"

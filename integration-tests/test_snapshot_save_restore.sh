@@ -67,7 +67,7 @@ expect_fail 1 "not a raftvisor snapshot file (offset 0" "$RV" snapshot status "$
 expect_fail 1 "No such file" "$RV" snapshot status "$T/absent.rvs"
 expect_fail 2 "expected one FILE" "$RV" snapshot status
 for sub in save status restore; do
-  "$RV" snapshot $sub --help | grep -q "usage: raftvisor snapshot $sub" || fail "$sub --help"
+  matches "usage: raftvisor snapshot $sub" "$("$RV" snapshot $sub --help)" || fail "$sub --help"
 done
 expect_fail 2 "unknown subcommand" "$RV" snapshot nosuch
 

@@ -43,14 +43,14 @@ cg_make() {
     CG_LIFT="echo -1 >$CG/cpu.cfs_quota_us"
     # its line of /proc/PID/cgroup names the cpu controller, alone or with others ("1:cpu:/")
     CG_HOME=/sys/fs/cgroup/cpu$(sed -n 's/^[0-9]*:\([a-z,]*,\)\{0,1\}cpu\(,[a-z,]*\)\{0,1\}:\(.*\)/\3/p' \
-      "/proc/$1/cgroup" | head -n 1)
+      "/proc/$1/cgroup" | sed -n 1p)
   elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
     CG=/sys/fs/cgroup/$name
     mkdir "$CG" 2>/dev/null || { CG=""; return 1; }
     [ -f "$CG/cpu.max" ] || return 1 # the cpu controller is not enabled for children here
     echo "1000 1000000" >"$CG/cpu.max" || return 1
     CG_LIFT="echo max 1000000 >$CG/cpu.max"
-    CG_HOME=/sys/fs/cgroup$(sed -n 's/^0::\(.*\)/\1/p' "/proc/$1/cgroup" | head -n 1)
+    CG_HOME=/sys/fs/cgroup$(sed -n 's/^0::\(.*\)/\1/p' "/proc/$1/cgroup" | sed -n 1p)
   else
     return 1
   fi

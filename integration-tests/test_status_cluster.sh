@@ -28,7 +28,7 @@ assert_eq "$(echo "$j" | jq '[.nodes[] | select(.db_size > 0 and .uptime_ms > 0 
 addr2=$(client_addr 2)
 assert_eq "$(echo "$j" | jq -r '.nodes[1].address')" "$addr2" "n2's address"
 out=$("$RV" status --cluster -c "$T/remote.yaml") || fail "status --cluster failed: $out"
-assert_eq "$(echo "$out" | head -n1 | awk '{print $1, $2, $3, $4, $5}')" "NODE ADDRESS ROLE TERM LEADER" "table header"
+assert_eq "$(first_line "$out" | awk '{print $1, $2, $3, $4, $5}')" "NODE ADDRESS ROLE TERM LEADER" "table header"
 assert_eq "$(echo "$out" | grep -c " healthy$")" 3 "three healthy rows"
 expect_fail 2 "-w expects table or json" "$RV" endpoints -c "$T/n1.yaml" -w yaml
 

@@ -11,7 +11,7 @@ wait_for "the notify socket" 10 test -S "$T/notify.sock"
 NOTIFY_SOCKET=$T/notify.sock "$RV" start -c "$cfg" >"$T/start.out" 2>&1 &
 sup=$!
 echo $sup >>"$T/pids"
-notified() { grep -c "$1" "$T/notify.out" 2>/dev/null | grep -qx "$2"; }
+notified() { [ "$(grep -c "$1" "$T/notify.out" 2>/dev/null)" = "$2" ]; }
 wait_for "READY=1 from the supervisor" 20 notified "READY=1" 1
 line=$(grep "READY=1" "$T/notify.out")
 assert_contains "$line" "MAINPID=$sup" "READY=1 names the supervisor's pid"

@@ -6,7 +6,7 @@ start_node "$cfg"
 out=$("$RV" tap -c "$cfg" --type Heartbeat --count 4 --timeout 10) || fail "tap --type Heartbeat: $out"
 n=$(echo "$out" | grep -c " Heartbeat ")
 [ "$n" -eq 4 ] || fail "expected 4 Heartbeat lines, got $n: $out"
-echo "$out" | grep -q "HeartbeatAck" && fail "--type Heartbeat let a HeartbeatAck through"
+! matches "HeartbeatAck" "$out" || fail "--type Heartbeat let a HeartbeatAck through"
 assert_contains "$out" "n1/supervisor -> n1/" "heartbeats come from the supervisor"
 out=$("$RV" tap -c "$cfg" --actor a1 --json --count 6 --timeout 10) || fail "tap --actor a1: $out"
 while read -r line; do

@@ -382,7 +382,7 @@ nem_run() {
   for ((i = 1; i <= NEM_N; i++)); do
     miss=$(s_nem_missing "$i" "/acked$r" "$dir/acked.txt.sorted") || fail "run $r: cannot list /acked$r on n$i"
     if [ -n "$miss" ]; then
-      log "run $r: LOST: n$i misses $(echo "$miss" | wc -l) acknowledged creates: $(echo $miss | head -c 300)"
+      log "run $r: LOST: n$i misses $(echo "$miss" | wc -l) acknowledged creates: $(clip 300 "$miss")"
       lost=$((lost + $(echo "$miss" | wc -l)))
       rc=1
     fi
@@ -391,7 +391,7 @@ nem_run() {
   out=$("$RV_BIN/rv-lincheck" "$dir/history.jsonl" --model namespace --timeout-s 60 2>&1) || code=$?
   case $code in
     0) ;;
-    1) lin="NO"; rc=1; log "run $r: NOT LINEARIZABLE (seed $seed): $(echo "$out" | head -c 3000)" ;;
+    1) lin="NO"; rc=1; log "run $r: NOT LINEARIZABLE (seed $seed): $(clip 3000 "$out")" ;;
     3) lin="unknown"; log "run $r: rv-lincheck gave up: $out" ;;
     *) lin="error"; rc=1; log "run $r: rv-lincheck could not check the history (exit $code): $out" ;;
   esac

@@ -70,7 +70,7 @@ netns_up() {
   log "network namespaces rv$k-n1..n$n on bridge rvb$k ($NETNS_SUBNET.$k.0/24)"
 }
 
-s_netns_link_up() { ip -n "$1" -br link show eth0 | grep -q ' UP '; }
+s_netns_link_up() { local l; l=$(ip -n "$1" -br link show eth0) && matches ' UP ' "$l"; }
 
 netns_ip() { echo "$NETNS_SUBNET.$NETNS_ID.$1"; }
 netns_name() { echo "rv$NETNS_ID-n$1"; }
