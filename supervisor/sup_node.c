@@ -27,14 +27,23 @@
 #define S_MAX_RELAYS 16            /* CLI requests relayed to an actor, waiting for its Reply */
 #define S_RELAY_TIMEOUT_MS 15000   /* then the CLI gets RV_ETIMEDOUT */
 #define S_RELAY_SWEEP_MS 250       /* how often expired relays are looked for */
+#define S_RELAY_SEND_WAIT_MS 3000  /* a running actor whose inbox cannot take the request yet */
 
 /* A CLI request relayed to an actor (RaftAdmin -> raft-peer): the actor answers the supervisor
- * with a Reply under corr, which goes back to the CLI under its own correlation id. */
+ * with a Reply under corr, which goes back to the CLI under its own correlation id. A request
+ * the actor's inbox could not take yet (the first send to it connects, and a loaded host can
+ * take longer than the mailbox's wait; or the actor was just restarted) is kept, encoded, and
+ * sent again by the sweep until S_RELAY_SEND_WAIT_MS: the actor is running, so "unavailable"
+ * would be a false answer (CI, an ASan build: `raft transfer` on a follower got EUNAVAIL). */
 typedef struct {
   zframe_t *identity;   /* the CLI connection (ROUTER identity); NULL = free slot */
   uint64_t cli_corr;    /* the CLI's correlation id */
   uint64_t corr;        /* ours, unique per relay */
   uint64_t deadline_ms;
+  char actor[RV_NAME_MAX];
+  uint8_t *unsent;      /* the encoded request, while its send is retried; else NULL */
+  size_t unsent_len;
+  uint64_t send_until_ms;
 } s_relay_t;
 
 typedef struct {
@@ -613,15 +622,54 @@ static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const 
   }
   uint64_t corr = ++n->relay_next;
   rv_err_t err;
-  if (rv_mailbox_send(n->mb, actor, type, body, corr, 0, &err) != RV_OK) {
-    snprintf(text, sizeof text, "cannot reach actor %s: %s", actor, err.msg);
-    s_reply(n, identity, cli_corr, RV_EUNAVAIL, text);
+  uint8_t *frame;
+  size_t len;
+  if (rv_mailbox_encode(n->mb, actor, type, body, corr, 0, &frame, &len, &err) != RV_OK) {
+    s_reply(n, identity, cli_corr, err.code, err.msg);
     return;
   }
-  r->identity = zframe_dup(identity);
-  r->cli_corr = cli_corr;
-  r->corr = corr;
-  r->deadline_ms = s_now() + timeout_ms;
+  uint64_t now = s_now();
+  *r = (s_relay_t){.identity = zframe_dup(identity), .cli_corr = cli_corr, .corr = corr,
+                   .deadline_ms = now + timeout_ms, .send_until_ms = now + S_RELAY_SEND_WAIT_MS};
+  snprintf(r->actor, sizeof r->actor, "%s", actor);
+  if (rv_mailbox_send_frame(n->mb, actor, frame, len, &err) == RV_OK) {
+    free(frame);
+    return;
+  }
+  rv_info("relay #%llu to %s: %s; sending again for up to %d ms", (unsigned long long)corr,
+          actor, err.msg, S_RELAY_SEND_WAIT_MS);
+  r->unsent = frame;
+  r->unsent_len = len;
+}
+
+/* Ends relay r with an answer of our own to the CLI. */
+static void s_relay_end(sup_node_t *n, s_relay_t *r, int code, const char *text) {
+  s_reply(n, r->identity, r->cli_corr, code, text);
+  zframe_destroy(&r->identity);
+  free(r->unsent);
+  r->unsent = NULL;
+}
+
+/* Sends an unsent request again: done, or still waiting, or given up (the CLI is answered). */
+static void s_relay_resend(sup_node_t *n, s_relay_t *r, uint64_t now) {
+  char text[RV_ERR_MSG_MAX + 64];
+  int child = sup_core_find(&n->core, r->actor);
+  if (child < 0 || n->core.children[child].state != SUP_CHILD_RUNNING) {
+    snprintf(text, sizeof text, "actor %s is not running on node %s", r->actor,
+             n->cfg->node_id);
+    s_relay_end(n, r, RV_EUNAVAIL, text);
+    return;
+  }
+  rv_err_t err;
+  if (rv_mailbox_send_frame(n->mb, r->actor, r->unsent, r->unsent_len, &err) == RV_OK) {
+    free(r->unsent);
+    r->unsent = NULL;
+    return;
+  }
+  if (now < r->send_until_ms) return;
+  snprintf(text, sizeof text, "cannot reach actor %s for %d ms: %s", r->actor,
+           S_RELAY_SEND_WAIT_MS, err.msg);
+  s_relay_end(n, r, RV_EUNAVAIL, text);
 }
 
 /* An actor's answer m (borrowed: a Reply, or a FenceResult): back, as it is, to the CLI waiting
@@ -632,6 +680,8 @@ static void s_relay_answer(sup_node_t *n, const rv_msg_t *m) {
     if (!r->identity || r->corr != m->corr_id) continue;
     s_control_send(n, r->identity, m->type, m->body, r->cli_corr);
     zframe_destroy(&r->identity);
+    free(r->unsent);
+    r->unsent = NULL;
     return;
   }
   rv_debug("dropped a Reply #%llu from %s: nobody waits for it (timed out?)",
@@ -643,11 +693,15 @@ static int s_on_relay_sweep(zloop_t *loop, int id, void *arg) {
   uint64_t now = s_now();
   for (int i = 0; i < S_MAX_RELAYS; i++) {
     s_relay_t *r = &n->relays[i];
-    if (!r->identity || now < r->deadline_ms) continue;
+    if (!r->identity) continue;
+    if (r->unsent) {
+      s_relay_resend(n, r, now);
+      continue;
+    }
+    if (now < r->deadline_ms) continue;
     char text[96];
     snprintf(text, sizeof text, "no answer from the actor within %d ms", S_RELAY_TIMEOUT_MS);
-    s_reply(n, r->identity, r->cli_corr, RV_ETIMEDOUT, text);
-    zframe_destroy(&r->identity);
+    s_relay_end(n, r, RV_ETIMEDOUT, text);
   }
   return 0;
 }
@@ -856,7 +910,10 @@ out:
   zsock_destroy(&n->tap_in);
   zsock_destroy(&n->tap_out);
   for (int i = 0; i < n->npending_stops; i++) zframe_destroy(&n->pending_stops[i]);
-  for (int i = 0; i < S_MAX_RELAYS; i++) zframe_destroy(&n->relays[i].identity);
+  for (int i = 0; i < S_MAX_RELAYS; i++) {
+    zframe_destroy(&n->relays[i].identity);
+    free(n->relays[i].unsent);
+  }
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
   if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
