@@ -24,8 +24,18 @@ first=$(as alice write a11ce 1 /shared/a1) || fail "rv-fs-session: $first"
 assert_contains "$first" "code=0 replayed=0" "alice's first write"
 index=$(echo "$first" | sed 's/.*index=\([0-9]*\).*/\1/')
 
-out=$(as mallory flood 500 /shared/m) || fail "rv-fs-session flood: $out"
-assert_contains "$out" "ok=500 failed=0" "mallory's 500 sessions"
+out=$(as mallory flood 500 /shared/m 2>"$T/flood.err") || fail "rv-fs-session flood: $out $(cat "$T/flood.err")"
+case "$out" in
+  *"ok=500 failed=0"*) ;;
+  *) # seen once in CI: a fresh client of the flood reached no node for its whole 15 s, and the
+    # next ones too. What that client counted, whether a new process gets through, the sockets:
+    log "flood: $(cat "$T/flood.err")"
+    log "a new process now: $(as mallory write 5eed 1 /shared/probe 2>&1)"
+    ports=$(sed 's/[^,]*://g; s/,/|/g' <<<"$nodes")
+    log "tcp states on the client ports: $(ss -tanH | grep -E ":($ports) " | awk '{print $1}' |
+      sort | uniq -c | tr '\n' ' ')"
+    fail "mallory's 500 sessions: $out" ;;
+esac
 log "mallory opened 500 sessions: $out"
 
 again=$(as alice write a11ce 1 /shared/a1) || fail "rv-fs-session: $again"

@@ -5,7 +5,8 @@
  *                                           "code=C replayed=R index=I msg=M"
  *   rv-fs-session NODES flood N PATH        N writes (mkdir -p PATH), each on a new session,
  *                                           64 at a time; prints "ok=K failed=F" and the first
- *                                           failure's message
+ *                                           failure's message (the writes after a failing
+ *                                           client's are not tried: they count as failed)
  * Exit codes: 0 ran (whatever the outcomes), 1 a client error, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static int s_flood(const char *nodes, long n, const char *path) {
         return 1;
       }
     }
+    long failed_before = failed;
     while (rv_client_inflight(c)) {
       rv_client_result_t r;
       if (rv_client_poll(c, 1000, &r) != RV_OK) continue;
@@ -70,8 +72,21 @@ static int s_flood(const char *nodes, long n, const char *path) {
       }
       rv_client_result_clear(&r);
     }
+    rv_client_stats_t st = rv_client_stats(c);
     rv_client_destroy(&c);
     done += batch;
+    if (failed > failed_before) {
+      /* the client that failed says what it saw, and the flood stops: every later client
+       * would only wait out its own retry deadline the same way */
+      fprintf(stderr, "rv-fs-session: client %ld of the flood: %ld of %ld failed; sends=%llu "
+              "redirects=%llu timeouts=%llu retries=%llu busy=%llu stray=%llu\n",
+              done / S_LANES + (done % S_LANES != 0), failed - failed_before, batch,
+              (unsigned long long)st.sends, (unsigned long long)st.redirects,
+              (unsigned long long)st.timeouts, (unsigned long long)st.retries,
+              (unsigned long long)st.busy, (unsigned long long)st.stray);
+      failed += n - done;
+      break;
+    }
   }
   printf("ok=%ld failed=%ld first=%s\n", ok, failed, first);
   return 0;
