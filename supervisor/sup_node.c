@@ -43,6 +43,7 @@ typedef struct {
   char actor[RV_NAME_MAX];
   uint8_t *unsent;      /* the encoded request, while its send is retried; else NULL */
   size_t unsent_len;
+  uint64_t asked_ms;     /* when the CLI's request came */
   uint64_t send_until_ms;
 } s_relay_t;
 
@@ -629,15 +630,17 @@ static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const 
     return;
   }
   uint64_t now = s_now();
+  uint64_t wait_ms = timeout_ms < S_RELAY_SEND_WAIT_MS ? timeout_ms : S_RELAY_SEND_WAIT_MS;
   *r = (s_relay_t){.identity = zframe_dup(identity), .cli_corr = cli_corr, .corr = corr,
-                   .deadline_ms = now + timeout_ms, .send_until_ms = now + S_RELAY_SEND_WAIT_MS};
+                   .deadline_ms = now + timeout_ms, .asked_ms = now,
+                   .send_until_ms = now + wait_ms};
   snprintf(r->actor, sizeof r->actor, "%s", actor);
   if (rv_mailbox_send_frame(n->mb, actor, frame, len, &err) == RV_OK) {
     free(frame);
     return;
   }
-  rv_info("relay #%llu to %s: %s; sending again for up to %d ms", (unsigned long long)corr,
-          actor, err.msg, S_RELAY_SEND_WAIT_MS);
+  rv_info("relay #%llu to %s: %s; sending again for up to %llu ms", (unsigned long long)corr,
+          actor, err.msg, (unsigned long long)wait_ms);
   r->unsent = frame;
   r->unsent_len = len;
 }
@@ -667,8 +670,8 @@ static void s_relay_resend(sup_node_t *n, s_relay_t *r, uint64_t now) {
     return;
   }
   if (now < r->send_until_ms) return;
-  snprintf(text, sizeof text, "cannot reach actor %s for %d ms: %s", r->actor,
-           S_RELAY_SEND_WAIT_MS, err.msg);
+  snprintf(text, sizeof text, "cannot reach actor %s (it runs, but its inbox took nothing "
+           "for %llu ms): %.400s", r->actor, (unsigned long long)(now - r->asked_ms), err.msg);
   s_relay_end(n, r, RV_EUNAVAIL, text);
 }
 
