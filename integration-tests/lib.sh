@@ -391,7 +391,7 @@ supervisor_pid() {
   local run dir
   run=$(dirname "$1")/$(basename "$1" .yaml)/run
   if [ ! -e "$run/supervisor.lock" ]; then # a YAML named otherwise than its data-dir
-    dir=$(sed -n 's/^  data-dir: *//p' "$1" | sed -n 1p)
+    dir=$(sed -n '/^  data-dir: */{s///p;q}' "$1")
     [ -n "$dir" ] && run=$dir/run
   fi
   head -n1 "$run/supervisor.lock" 2>/dev/null

@@ -20,7 +20,7 @@ run_case() {
   assert_contains "$out" "$text" "case $c's output"
   # a failed case keeps its directory: remove it (it is the child's, not ours)
   local dir
-  dir=$(echo "$out" | sed -n 's/.*the scenario.s files are kept in \(\/tmp\/rvit\.[A-Za-z0-9]*\).*/\1/p' | sed -n 1p)
+  dir=$(sed -n 's/.*the scenario.s files are kept in \(\/tmp\/rvit\.[A-Za-z0-9]*\).*/\1/p;T;q' <<<"$out")
   if [ -n "$dir" ]; then rm -rf "$dir"; fi
   log "case $c: exit $rc, as expected"
 }

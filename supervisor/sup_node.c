@@ -602,18 +602,55 @@ static void s_fence_attempt(sup_node_t *n, const rv_msg_t *m) {
           at->detail);
 }
 
+/* Answers the CLI's request when actor is not running; false when it runs. */
+static bool s_refuse_not_running(sup_node_t *n, zframe_t *identity, uint64_t cli_corr,
+                                 const char *actor) {
+  int child = sup_core_find(&n->core, actor);
+  if (child >= 0 && n->core.children[child].state == SUP_CHILD_RUNNING) return false;
+  char text[RV_NAME_MAX * 2 + 48];
+  snprintf(text, sizeof text, "actor %s is not running on node %s", actor, n->cfg->node_id);
+  s_reply(n, identity, cli_corr, RV_EUNAVAIL, text);
+  return true;
+}
+
+/* Frees relay r's slot. */
+static void s_relay_release(s_relay_t *r) {
+  zframe_destroy(&r->identity);
+  free(r->unsent);
+  r->unsent = NULL;
+}
+
+/* Sends relay r's request (r->unsent) to its actor: sent (then it waits for the answer), or
+ * kept for the next sweep, or given up with an answer of our own to the CLI. */
+static void s_relay_send(sup_node_t *n, s_relay_t *r, uint64_t now, bool first) {
+  if (s_refuse_not_running(n, r->identity, r->cli_corr, r->actor)) {
+    s_relay_release(r);
+    return;
+  }
+  rv_err_t err;
+  if (rv_mailbox_send_frame(n->mb, r->actor, r->unsent, r->unsent_len, &err) == RV_OK) {
+    free(r->unsent);
+    r->unsent = NULL;
+    return;
+  }
+  if (first)
+    rv_info("relay #%llu to %s: %s; sending again for up to %llu ms",
+            (unsigned long long)r->corr, r->actor, err.msg,
+            (unsigned long long)(r->send_until_ms - now));
+  if (now < r->send_until_ms) return;
+  char text[RV_ERR_MSG_MAX + 64];
+  snprintf(text, sizeof text, "cannot reach actor %s (it runs, but its inbox took nothing "
+           "for %llu ms): %.400s", r->actor, (unsigned long long)(now - r->asked_ms), err.msg);
+  s_reply(n, r->identity, r->cli_corr, RV_EUNAVAIL, text);
+  s_relay_release(r);
+}
+
 /* Sends body to actor on behalf of the CLI connection identity (borrowed), remembering where the
  * answer goes for timeout_ms; answers the CLI at once when the actor is not running or the table
  * is full. */
 static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const char *actor,
                     uint32_t type, const ProtobufCMessage *body, uint64_t timeout_ms) {
-  int child = sup_core_find(&n->core, actor);
-  char text[RV_ERR_MSG_MAX + 64];
-  if (child < 0 || n->core.children[child].state != SUP_CHILD_RUNNING) {
-    snprintf(text, sizeof text, "actor %s is not running on node %s", actor, n->cfg->node_id);
-    s_reply(n, identity, cli_corr, RV_EUNAVAIL, text);
-    return;
-  }
+  if (s_refuse_not_running(n, identity, cli_corr, actor)) return;
   s_relay_t *r = NULL;
   for (int i = 0; i < S_MAX_RELAYS && !r; i++)
     if (!n->relays[i].identity) r = &n->relays[i];
@@ -632,47 +669,10 @@ static void s_relay(sup_node_t *n, zframe_t *identity, uint64_t cli_corr, const 
   uint64_t now = s_now();
   uint64_t wait_ms = timeout_ms < S_RELAY_SEND_WAIT_MS ? timeout_ms : S_RELAY_SEND_WAIT_MS;
   *r = (s_relay_t){.identity = zframe_dup(identity), .cli_corr = cli_corr, .corr = corr,
-                   .deadline_ms = now + timeout_ms, .asked_ms = now,
-                   .send_until_ms = now + wait_ms};
+                   .deadline_ms = now + timeout_ms, .unsent = frame, .unsent_len = len,
+                   .asked_ms = now, .send_until_ms = now + wait_ms};
   snprintf(r->actor, sizeof r->actor, "%s", actor);
-  if (rv_mailbox_send_frame(n->mb, actor, frame, len, &err) == RV_OK) {
-    free(frame);
-    return;
-  }
-  rv_info("relay #%llu to %s: %s; sending again for up to %llu ms", (unsigned long long)corr,
-          actor, err.msg, (unsigned long long)wait_ms);
-  r->unsent = frame;
-  r->unsent_len = len;
-}
-
-/* Ends relay r with an answer of our own to the CLI. */
-static void s_relay_end(sup_node_t *n, s_relay_t *r, int code, const char *text) {
-  s_reply(n, r->identity, r->cli_corr, code, text);
-  zframe_destroy(&r->identity);
-  free(r->unsent);
-  r->unsent = NULL;
-}
-
-/* Sends an unsent request again: done, or still waiting, or given up (the CLI is answered). */
-static void s_relay_resend(sup_node_t *n, s_relay_t *r, uint64_t now) {
-  char text[RV_ERR_MSG_MAX + 64];
-  int child = sup_core_find(&n->core, r->actor);
-  if (child < 0 || n->core.children[child].state != SUP_CHILD_RUNNING) {
-    snprintf(text, sizeof text, "actor %s is not running on node %s", r->actor,
-             n->cfg->node_id);
-    s_relay_end(n, r, RV_EUNAVAIL, text);
-    return;
-  }
-  rv_err_t err;
-  if (rv_mailbox_send_frame(n->mb, r->actor, r->unsent, r->unsent_len, &err) == RV_OK) {
-    free(r->unsent);
-    r->unsent = NULL;
-    return;
-  }
-  if (now < r->send_until_ms) return;
-  snprintf(text, sizeof text, "cannot reach actor %s (it runs, but its inbox took nothing "
-           "for %llu ms): %.400s", r->actor, (unsigned long long)(now - r->asked_ms), err.msg);
-  s_relay_end(n, r, RV_EUNAVAIL, text);
+  s_relay_send(n, r, now, true);
 }
 
 /* An actor's answer m (borrowed: a Reply, or a FenceResult): back, as it is, to the CLI waiting
@@ -682,9 +682,7 @@ static void s_relay_answer(sup_node_t *n, const rv_msg_t *m) {
     s_relay_t *r = &n->relays[i];
     if (!r->identity || r->corr != m->corr_id) continue;
     s_control_send(n, r->identity, m->type, m->body, r->cli_corr);
-    zframe_destroy(&r->identity);
-    free(r->unsent);
-    r->unsent = NULL;
+    s_relay_release(r);
     return;
   }
   rv_debug("dropped a Reply #%llu from %s: nobody waits for it (timed out?)",
@@ -698,13 +696,14 @@ static int s_on_relay_sweep(zloop_t *loop, int id, void *arg) {
     s_relay_t *r = &n->relays[i];
     if (!r->identity) continue;
     if (r->unsent) {
-      s_relay_resend(n, r, now);
+      s_relay_send(n, r, now, false);
       continue;
     }
     if (now < r->deadline_ms) continue;
     char text[96];
     snprintf(text, sizeof text, "no answer from the actor within %d ms", S_RELAY_TIMEOUT_MS);
-    s_relay_end(n, r, RV_ETIMEDOUT, text);
+    s_reply(n, r->identity, r->cli_corr, RV_ETIMEDOUT, text);
+    s_relay_release(r);
   }
   return 0;
 }
@@ -913,10 +912,7 @@ out:
   zsock_destroy(&n->tap_in);
   zsock_destroy(&n->tap_out);
   for (int i = 0; i < n->npending_stops; i++) zframe_destroy(&n->pending_stops[i]);
-  for (int i = 0; i < S_MAX_RELAYS; i++) {
-    zframe_destroy(&n->relays[i].identity);
-    free(n->relays[i].unsent);
-  }
+  for (int i = 0; i < S_MAX_RELAYS; i++) s_relay_release(&n->relays[i]);
   if (n->health) rv__health_report__free_unpacked(n->health, NULL);
   if (n->raft) rv__raft_state__free_unpacked(n->raft, NULL);
   if (n->kv) rv__kv_stats__free_unpacked(n->kv, NULL);
