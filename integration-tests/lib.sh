@@ -424,6 +424,9 @@ first_line() { printf '%s\n' "${1%%$'\n'*}"; }
 clip() { local s=${2//$'\n'/ }; printf '%s' "${s:0:$1}"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected to contain \"$2\", got: $1" ;; esac; }
 
+# one_active CFG: true when haadmin -getAllServiceState (asked through CFG) shows an active node
+one_active() { local s; s=$("$RV" haadmin -c "$1" -getAllServiceState) && matches ' active$' "$s"; }
+
 # field_is CFG ACTOR FIELD VALUE: true when status shows that value (for wait_for, which must
 # re-run the query each time, so never pass it "$(actor_field ...)").
 field_is() { [ "$(actor_field "$1" "$2" "$3")" = "$4" ]; }

@@ -25,7 +25,6 @@ log "kill -9 the whole node $old (supervisor $spid and its actors)"
 for p in $spid $(all_actor_pids "$T/$old.yaml"); do kill -9 "$p"; done
 other=$(follower_of 3 "$old")
 HA() { "$RV" haadmin -c "$T/n$other.yaml" "$@"; }
-one_active() { local s; s=$("$RV" haadmin -c "$1" -getAllServiceState) && matches ' active$' "$s"; }
 wait_for "a new leader" 20 one_active "$T/n$other.yaml"
 new=""
 for i in 1 2 3; do [ "n$i" != "$old" ] && [ "$(HA -getServiceState "n$i")" = active ] && new=$i; done

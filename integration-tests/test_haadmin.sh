@@ -81,7 +81,6 @@ assert_eq "$(HA -getServiceState n3)" active "n3 after transitionToActive"
 for p in $(supervisor_pid "$T/n3.yaml") $(all_actor_pids "$T/n3.yaml"); do kill -9 "$p"; done
 expect_fail 1 "Operation failed: cannot reach n3" HA -getServiceState n3
 assert_contains "$(HA -getAllServiceState)" "Failed to connect" "getAllServiceState with n3 down"
-one_active() { local s; s=$("$RV" haadmin -c "$1" -getAllServiceState) && matches ' active$' "$s"; }
 wait_for "a new leader among n1, n2" 20 one_active "$T/n1.yaml"
 if [ "$(HA -getServiceState n2)" = active ]; then to=n1; new=2; else to=n2; new=1; fi
 # no fencing methods: the new leader waits for nothing after the crash
