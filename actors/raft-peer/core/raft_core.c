@@ -72,6 +72,8 @@ static int s_config_check(const raft_config_t *c, rv_err_t *err) {
   if (c->max_msg_bytes < 1) return rv_err_set(err, RV_ECONFIG, "raft.max_msg_bytes: >= 1");
   if (c->lease_read && !c->check_quorum)
     return rv_err_set(err, RV_ECONFIG, "raft.lease_read: requires check_quorum");
+  if (c->lease_read && (!c->clock_us || c->tick_us == 0))
+    return rv_err_set(err, RV_ECONFIG, "raft.lease_read: requires clock_us and tick_us");
   if (!raft_conf_valid(&c->bootstrap))
     return rv_err_set(err, RV_ECONFIG, "raft.bootstrap: ids must be distinct and non-zero");
 #ifndef RAFT_TEST_KNOBS
@@ -165,7 +167,10 @@ raft_core_t *raft_core_new(const raft_config_t *cfg, const raft_storage_state_t 
   /* A restarted node may have acknowledged a leader just before it crashed: keep the vote lease
    * a freshly heard leader would get, so leader leases stay sound across restarts (thesis
    * §6.4.1). A node that never saw a term cannot have acknowledged anyone. */
-  if (r->term > 0) r->vote_lease_until = r->cfg.election_tick;
+  if (r->term > 0) {
+    r->vote_lease_until = r->cfg.election_tick;
+    r->vote_lease_until_us = raft_vote_lease_end_us(r);
+  }
   r->prev_hard = (raft_hard_state_t){r->term, r->vote, restored->hard.commit};
   r->durable_term = r->term;
   r->prev_soft = (raft_soft_state_t){RAFT_FOLLOWER, 0};
@@ -300,6 +305,7 @@ static void s_heard_from_leader(raft_core_t *r, raft_id_t leader) {
   r->election_elapsed = 0;
   r->leader = leader;
   r->vote_lease_until = r->now + r->cfg.election_tick;
+  r->vote_lease_until_us = raft_vote_lease_end_us(r);
 }
 
 static int s_step_follower(raft_core_t *r, const raft_msg_t *m) {

@@ -213,6 +213,17 @@ typedef struct {
    * heartbeat round a quorum acknowledged was sent. Disabled for the rest of a term once the
    * leader has sent TimeoutNow. */
   bool lease_read;
+  /* Real time, which lease_read requires. Ticks alone cannot bound real time: a paused or
+   * starved process's ticks stall while time passes (a leader would trust a lease long gone),
+   * and a resumed follower's owed ticks catch up in a burst (its vote lease would lapse at
+   * once). With a clock, a leader trusts its lease only while clock < (when the round was sent)
+   * + (election_tick - 2) * tick_us, and a voter that hears its leader refuses votes for
+   * election_tick ticks and until clock >= now + (election_tick - 1) * tick_us. clock_us returns
+   * microseconds of a clock that never goes back and runs on through suspends (the shell:
+   * CLOCK_BOOTTIME; the simulation: its virtual time); tick_us is the real length of a tick. */
+  uint64_t (*clock_us)(void *arg);
+  void *clock_arg;
+  uint64_t tick_us;
   uint64_t seed; /* seeds the election-timeout PRNG; give each node its own */
   /* Testing only: bits of RAFT_UNSAFE_* that break the protocol on purpose, so the simulation
    * can prove it detects the break. Honoured only by the raft_core_knobs test library; the
@@ -224,6 +235,7 @@ typedef struct {
 #define RAFT_UNSAFE_SKIP_UP_TO_DATE 2u  /* grant votes without the §5.4.1 log check */
 #define RAFT_UNSAFE_LEASE_UNTIL_STEPDOWN 4u /* etcd's LeaseBased reads: trust the lease until
                                                check-quorum steps down (no expiry) */
+#define RAFT_UNSAFE_LEASE_TICKS_ONLY 8u /* judge leases by ticks alone, ignoring clock_us */
 
 /* Sensible defaults for every field but id, bootstrap and seed: election 10..20 ticks,
  * heartbeat 1, 64 inflight, 4 MiB uncommitted, 64 entries / 1 MiB per message, pre_vote and

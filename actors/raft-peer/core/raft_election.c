@@ -95,10 +95,15 @@ bool raft_election_in_lease(const raft_core_t *r, const raft_msg_t *m) {
    * pre-vote changes no state, so we always refuse it while a leader is alive: that is what
    * stops a node rejoining from a partition from deposing a healthy leader (thesis §9.6). */
   if (r->role == RAFT_LEADER) return m->type == RAFT_MSG_PRE_VOTE || r->cfg.check_quorum;
-  if (m->type == RAFT_MSG_PRE_VOTE) return r->leader != 0 && r->now < r->vote_lease_until;
+  /* The lease runs for election_tick ticks and, with a clock, for as long in real time: a
+   * follower resumed after a pause handles its leader's last heartbeat before the ticks it owes
+   * (they catch up one per loop turn), which would end a tick-only lease at once. */
+  bool held = r->now < r->vote_lease_until ||
+              (raft_lease_uses_clock(r) && raft_clock_us(r) < r->vote_lease_until_us);
+  if (m->type == RAFT_MSG_PRE_VOTE) return r->leader != 0 && held;
   /* A real vote: the lease also covers the first election timeout after a restart, when we do
    * not know whom we acknowledged before the crash. */
-  return r->cfg.check_quorum && r->now < r->vote_lease_until;
+  return r->cfg.check_quorum && held;
 }
 
 void raft_election_handle_vote(raft_core_t *r, const raft_msg_t *m) {

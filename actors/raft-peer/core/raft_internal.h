@@ -148,6 +148,7 @@ struct raft_core {
   unsigned heartbeat_elapsed;
   unsigned randomized_timeout;  /* [election_tick, election_tick_max) */
   uint64_t vote_lease_until;    /* refuse non-transfer votes until now reaches this (§4.2.3) */
+  uint64_t vote_lease_until_us; /* ... and until clock_us reaches this (0 without a clock) */
   uint64_t rng;                 /* splitmix64 state */
 
   /* Leader state. */
@@ -161,6 +162,7 @@ struct raft_core {
   size_t n_reads, cap_reads;
   uint64_t read_round;          /* last heartbeat round broadcast in this term */
   uint64_t round_tick[RAFT_READ_ROUNDS]; /* now when round r was sent, at r % RAFT_READ_ROUNDS */
+  uint64_t round_us[RAFT_READ_ROUNDS];   /* clock_us when round r was sent (0 without a clock) */
   uint64_t round_id[RAFT_READ_ROUNDS];
   raft_read_state_t *ready_reads;
   size_t n_ready_reads, cap_ready_reads;
@@ -199,6 +201,18 @@ void raft_become_pre_candidate(raft_core_t *r);
 void raft_become_candidate(raft_core_t *r);
 void raft_become_leader(raft_core_t *r);
 bool raft_is_promotable(const raft_core_t *r);
+/* Real time from the configured clock (raft_config_t.clock_us), 0 without one. */
+static inline uint64_t raft_clock_us(const raft_core_t *r) {
+  return r->cfg.clock_us ? r->cfg.clock_us(r->cfg.clock_arg) : 0;
+}
+/* Leases also judged by the clock? (Only with lease_read and a clock; not under the test knob.) */
+bool raft_lease_uses_clock(const raft_core_t *r);
+/* When a vote lease that starts now ends on the clock: election_tick - 1 ticks of real time,
+ * which a lease of election_tick ticks lasts at least when the ticks run on time (the next
+ * tick may come at once), and one tick more than a leader trusts its own (raft_read.c). */
+static inline uint64_t raft_vote_lease_end_us(const raft_core_t *r) {
+  return raft_clock_us(r) + (uint64_t)(r->cfg.election_tick - 1) * r->cfg.tick_us;
+}
 
 /* raft_ready.c: queues m for sending (copies the struct; m->entries must be NULL: use
  * raft_send_entries). Fills from, and term for all but vote messages. */

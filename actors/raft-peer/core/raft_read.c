@@ -13,7 +13,15 @@
  * tick t, refuses to vote for anyone else until at least t + election_tick on their clocks (the
  * vote lease, raft_election.c). With equal tick rates, within one tick of drift, the leader may
  * serve reads without a round while now < t + election_tick - 2. TimeoutNow makes other nodes
- * ignore their leases, so a leader that sent one never uses its lease again in that term. */
+ * ignore their leases, so a leader that sent one never uses its lease again in that term.
+ *
+ * Ticks measure real time only while the process runs: a leader paused (SIGSTOP, a starved
+ * host, a VM stall) for longer than its lease resumes with its tick counter where it stopped,
+ * and would serve reads while a newer leader commits. So both ends also measure the lease on
+ * the shell's clock (raft_config_t.clock_us): the leader from when the round was sent, a voter
+ * from when it heard the leader, which is later; a voter refuses votes for
+ * (election_tick - 1) * tick_us, the leader trusts its lease one tick less (the margin for
+ * the clocks' rates, which NTP keeps within 500 ppm). */
 #include <string.h>
 
 #include "raft_internal.h"
@@ -22,7 +30,15 @@ uint64_t raft_read_new_round(raft_core_t *r) {
   uint64_t round = ++r->read_round;
   r->round_id[round % RAFT_READ_ROUNDS] = round;
   r->round_tick[round % RAFT_READ_ROUNDS] = r->now;
+  r->round_us[round % RAFT_READ_ROUNDS] = raft_clock_us(r);
   return round;
+}
+
+bool raft_lease_uses_clock(const raft_core_t *r) {
+#ifdef RAFT_TEST_KNOBS
+  if (r->unsafe & RAFT_UNSAFE_LEASE_TICKS_ONLY) return false;
+#endif
+  return r->cfg.lease_read && r->cfg.clock_us != NULL; /* only lease reads need real time */
 }
 
 static bool s_committed_in_term(const raft_core_t *r) {
@@ -39,7 +55,12 @@ bool raft_read_lease_valid(const raft_core_t *r) {
 #ifdef RAFT_TEST_KNOBS
   if (r->unsafe & RAFT_UNSAFE_LEASE_UNTIL_STEPDOWN) return true;
 #endif
-  return r->now + 2 < r->round_tick[q % RAFT_READ_ROUNDS] + r->cfg.election_tick;
+  if (r->now + 2 >= r->round_tick[q % RAFT_READ_ROUNDS] + r->cfg.election_tick) return false;
+  /* Ticks stall while the process is paused or starved: the clock says how long ago the round
+   * really went out (the voters' leases run that long in real time too, raft_election.c). */
+  return !raft_lease_uses_clock(r) ||
+         raft_clock_us(r) < r->round_us[q % RAFT_READ_ROUNDS] +
+                                (uint64_t)(r->cfg.election_tick - 2) * r->cfg.tick_us;
 }
 
 static void s_push_ready(raft_core_t *r, uint64_t ctx, raft_index_t index) {

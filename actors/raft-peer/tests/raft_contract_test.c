@@ -366,8 +366,14 @@ static void test_config_and_restore_validation(void **state) {
   assert_null(raft_core_new(&cfg, NULL, &err));
   assert_non_null(strstr(err.msg, "election_tick"));
   tnet_config(&cfg, 1, 3);
-  cfg.lease_read = true;
+  cfg.lease_read = true; /* without check_quorum */
   assert_null(raft_core_new(&cfg, NULL, &err));
+  assert_non_null(strstr(err.msg, "check_quorum"));
+  tnet_config_both(&cfg, 1, 3);
+  cfg.lease_read = true;
+  cfg.clock_us = NULL; /* leases need real time */
+  assert_null(raft_core_new(&cfg, NULL, &err));
+  assert_non_null(strstr(err.msg, "clock_us"));
   tnet_config(&cfg, 1, 3);
   cfg.test_unsafe = RAFT_UNSAFE_COMMIT_ANY_TERM; /* the production core refuses the knobs */
   assert_null(raft_core_new(&cfg, NULL, &err));

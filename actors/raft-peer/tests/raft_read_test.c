@@ -137,6 +137,59 @@ static void test_lease_read_follower_learns_commit(void **state) {
   tnet_destroy(&net);
 }
 
+/* A leader paused (SIGSTOP, a starved host) past its lease resumes with its tick counter where
+ * it stopped: the clock, not the ticks, says the lease is gone, and a read then waits for a
+ * round a quorum acknowledges. */
+static void test_lease_read_paused_leader(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  raft_core_t *l = net->nodes[1].r;
+  assert_true(tnet_core_status(l).lease_valid);
+  tnet_clock_advance(7); /* paused for 7 ticks: within election_tick - 2 of the round */
+  assert_true(tnet_core_status(l).lease_valid);
+  tnet_clock_advance(2);
+  assert_false(tnet_core_status(l).lease_valid); /* its ticks say one tick has passed */
+  tnet_isolate(net, 1);
+  assert_int_equal(raft_core_read_index(l, 1), 0);
+  tnet_settle(net);
+  assert_false(tnet_has_read(&net->nodes[1], 1, NULL)); /* needs a round: nobody answers */
+  tnet_heal(net);
+  tnet_tick_all(net, 1);
+  assert_true(tnet_has_read(&net->nodes[1], 1, NULL));
+  assert_true(tnet_core_status(l).lease_valid); /* the round renewed it */
+  tnet_destroy(&net);
+}
+
+/* A voter resumed from a pause handles its leader's heartbeat before the ticks it owes (they
+ * catch up one per loop turn): its vote lease must still run election_tick ticks of real time
+ * from then, or a candidate it votes for could lead while the old leader trusts its lease. */
+static void test_vote_lease_survives_owed_ticks(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  tnet_clock_advance(30); /* node 2 was paused: its ticks owe 30 */
+  tnet_tick(net, 1, 1);   /* the leader's heartbeat round ... */
+  tnet_settle(net);       /* ... node 2 acknowledges it, with its ticks still behind */
+  raft_core_t *l = net->nodes[1].r;
+  assert_true(tnet_core_status(l).lease_valid);
+  for (int i = 0; i < 30; i++) raft_core_tick(net->nodes[2].r); /* owed: no real time passes */
+  /* Node 3, cut off from the leader, asks node 2 for its vote at a higher term. */
+  raft_status_t st3 = tnet_status(net, 3);
+  raft_msg_t v = {.type = RAFT_MSG_VOTE, .from = 3, .term = st3.hard.term + 1,
+                  .index = st3.last_index, .log_term = st3.last_term};
+  tnet_core_step(net->nodes[2].r, v);
+  tnet_msgs_t out = {0};
+  tnet_core_drain(net->nodes[2].r, &out, NULL);
+  const raft_msg_t *resp = tnet_msgs_find(&out, RAFT_MSG_VOTE_RESP, 3);
+  assert_true(resp == NULL || resp->reject); /* refused (or ignored) within the lease */
+  assert_true(tnet_core_status(l).lease_valid);
+  tnet_msgs_clear(&out);
+  tnet_destroy(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_index_waits_for_first_commit_and_quorum),
@@ -144,6 +197,8 @@ int main(void) {
       cmocka_unit_test(test_read_index_follower_forwards),
       cmocka_unit_test(test_lease_read),
       cmocka_unit_test(test_lease_read_follower_learns_commit),
+      cmocka_unit_test(test_lease_read_paused_leader),
+      cmocka_unit_test(test_vote_lease_survives_owed_ticks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -346,6 +346,7 @@ static void s_start(sim_t *s, sim_node_t *nd) {
 static void s_stop(sim_t *s, sim_node_t *nd) {
   raft_core_destroy(&nd->r); /* frees the outstanding update: nothing unpersisted survives */
   nd->alive = false;
+  nd->paused_until = 0; /* kill -9 ends a SIGSTOP too */
   nd->persisting = false;
   nd->inc++;
 }
@@ -420,26 +421,58 @@ static void s_deliver(sim_t *s, size_t idx) {
   s_msg_free(s, idx);
 }
 
+bool sim_running(const sim_t *s, const sim_node_t *nd) {
+  return nd->alive && s->now >= nd->paused_until;
+}
+
+void sim_pause(sim_t *s, sim_node_t *nd, unsigned ticks) {
+  if (!sim_running(s, nd)) return;
+  nd->paused_until = s->now + (uint64_t)ticks * SIM_TICK;
+  s->res->pauses++;
+  sim_trace(s, SIM_TR_PAUSE, (int)nd->id, 0, ticks, 0, 0);
+}
+
+/* An event for a paused node waits for the pause to end; events that waited run in an order
+ * drawn from the seed (a resumed process finds messages and overdue timers together). */
+static bool s_deferred(sim_t *s, const sim_ev_t *ev, sim_node_t *nd) {
+  if (!nd || !nd->alive || s->now >= nd->paused_until) return false;
+  sim_ev_t later = *ev;
+  later.time = nd->paused_until + sim_range(s, 0, SIM_TICK - 1);
+  s_schedule(s, later);
+  return true;
+}
+
+static void s_tick(sim_t *s, sim_node_t *nd) {
+  raft_core_tick(nd->r);
+  s_pump(s, nd);
+  sim_observe(s, nd);
+}
+
 static void s_dispatch(sim_t *s, const sim_ev_t *ev) {
   sim_node_t *nd = ev->node ? &s->nodes[ev->node] : NULL;
   switch (ev->type) {
     case SIM_EV_TICK:
       if (!nd->alive || nd->inc != ev->inc) return;
-      raft_core_tick(nd->r);
-      s_pump(s, nd);
-      sim_observe(s, nd);
+      if (!s_deferred(s, &(sim_ev_t){.type = SIM_EV_TICK_OWED, .node = ev->node, .inc = ev->inc},
+                      nd))
+        s_tick(s, nd);
       s_at(s, SIM_TICK, SIM_EV_TICK, ev->node, ev->inc);
       return;
+    case SIM_EV_TICK_OWED:
+      if (!nd->alive || nd->inc != ev->inc) return;
+      if (!s_deferred(s, ev, nd)) s_tick(s, nd);
+      return;
     case SIM_EV_DELIVER:
+      if (s_deferred(s, ev, &s->nodes[s->msgs[ev->msg].m.to])) return;
       s_deliver(s, ev->msg);
       return;
     case SIM_EV_PERSIST:
-      if (!nd->alive || nd->inc != ev->inc) return;
+      if (!nd->alive || nd->inc != ev->inc || s_deferred(s, ev, nd)) return;
       s_persist_done(s, nd);
       sim_observe(s, nd);
       return;
     case SIM_EV_SNAP_REPORT:
-      if (!nd->alive || nd->inc != ev->inc) return;
+      if (!nd->alive || nd->inc != ev->inc || s_deferred(s, ev, nd)) return;
       raft_core_report_snapshot(nd->r, (raft_id_t)ev->peer,
                                 ev->ok ? RAFT_SNAPSHOT_FINISH : RAFT_SNAPSHOT_FAILURE);
       s_pump(s, nd);
@@ -484,8 +517,12 @@ void raft_sim_opts_default(raft_sim_opts_t *o, size_t voters) {
   o->dup_pct = 3;
   o->long_delay_pct = 3;
   o->crash_pct = 3;
-  o->partitions = o->transfers = o->snapshots = o->reads = true;
+  o->partitions = o->transfers = o->snapshots = o->reads = o->pauses = true;
 }
+
+/* The cores' clock (raft_config_t.clock_us): virtual time, which runs on while a node is
+ * paused. */
+static uint64_t s_clock(void *arg) { return ((sim_t *)arg)->now; }
 
 static void s_configure(sim_t *s) {
   const raft_sim_opts_t *o = s->o;
@@ -526,6 +563,9 @@ static void s_configure(sim_t *s) {
     c->pre_vote = pre_vote;
     c->check_quorum = check_quorum;
     c->lease_read = lease;
+    c->clock_us = s_clock;
+    c->clock_arg = s;
+    c->tick_us = SIM_TICK;
     c->max_inflight_msgs = inflight;
     c->max_msg_entries = max_entries;
     c->max_msg_bytes = max_bytes;

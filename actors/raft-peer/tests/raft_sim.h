@@ -8,7 +8,9 @@
  * random splits, one node or the leader isolated, bridges, one-way links, and the 5-node ring in
  * which every node sees a majority but no two see the same one. Clients propose, read (ReadIndex
  * and leases), transfer leadership, compact logs (so snapshots stream), and change membership
- * (learners join, get promoted, voters are removed and decommissioned).
+ * (learners join, get promoted, voters are removed and decommissioned). Nodes are paused
+ * (SIGSTOP): their ticks stall while virtual time, which is also the cores' clock (clock_us),
+ * runs on; on resume they handle what arrived and the ticks they owe, in a drawn order.
  *
  * After every event the harness checks:
  *   - election safety: at most one leader per term, over every (term, leader) ever seen;
@@ -44,6 +46,7 @@ typedef struct {
   unsigned crash_pct;       /* per tick, chance that some node crashes */
   unsigned max_msg_entries; /* 0 = random per run */
   bool partitions, transfers, snapshots, reads, membership;
+  bool pauses;              /* SIGSTOP of a node (often the leader) for up to 30 ticks */
   uint32_t unsafe;          /* RAFT_UNSAFE_* (needs the raft_core_knobs library) */
   bool trace;               /* print every event to stderr */
   bool silent;              /* do not print the trace of a violation */
@@ -58,8 +61,8 @@ typedef struct {
   unsigned leader_ticks;   /* ticks from healing to a leader */
   unsigned liveness_ticks; /* ticks from healing to the probe's commit */
   /* what happened, for the test's summary */
-  uint64_t events, elections, commits, crashes, snapshots_installed, reads_served, transfers,
-      conf_changes, max_term;
+  uint64_t events, elections, commits, crashes, pauses, snapshots_installed, reads_served,
+      transfers, conf_changes, max_term;
 } raft_sim_result_t;
 
 /* Runs one schedule. Returns 0, or -1 on a violation (res->what says which; the last events are

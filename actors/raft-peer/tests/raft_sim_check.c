@@ -299,7 +299,7 @@ void sim_check_close(sim_t *s) {
 void sim_trace_print(const sim_trace_t *t) {
   static const char *kinds[] = {"recv", "drop", "start", "crash", "decommission", "install",
                                 "role", "commit", "propose", "partition", "transfer", "conf",
-                                "compact", "read", "heal"};
+                                "compact", "read", "heal", "pause"};
   fprintf(stderr, "  %6llu.%llu n%d ", s_u(t->time / SIM_TICK), s_u(t->time % SIM_TICK), t->node);
   switch (t->kind) {
     case SIM_TR_RECV:

@@ -30,6 +30,7 @@ typedef struct {
   bool alive;
   bool decommissioned;       /* removed from the cluster and stopped for good */
   bool decommission_scheduled;
+  uint64_t paused_until;     /* SIGSTOP: handles nothing before this time (0 = running) */
   uint64_t inc;              /* incarnation: events of an older one are ignored */
   raft_core_t *r;
   /* What the node made durable. */
@@ -60,6 +61,7 @@ typedef struct {
 
 typedef enum {
   SIM_EV_TICK,
+  SIM_EV_TICK_OWED, /* a tick a pause delayed: runs once, after the pause (zloop catches up) */
   SIM_EV_DELIVER,
   SIM_EV_PERSIST,
   SIM_EV_SNAP_REPORT,
@@ -82,7 +84,7 @@ typedef struct {
 typedef enum {
   SIM_TR_RECV, SIM_TR_DROP, SIM_TR_START, SIM_TR_CRASH, SIM_TR_DECOMMISSION, SIM_TR_INSTALL,
   SIM_TR_ROLE, SIM_TR_COMMIT, SIM_TR_PROPOSE, SIM_TR_PARTITION, SIM_TR_TRANSFER, SIM_TR_CONF,
-  SIM_TR_COMPACT, SIM_TR_READ, SIM_TR_HEAL,
+  SIM_TR_COMPACT, SIM_TR_READ, SIM_TR_HEAL, SIM_TR_PAUSE,
 } sim_trace_kind_t;
 
 typedef struct {
@@ -174,6 +176,11 @@ void sim_new_leader(sim_t *s, sim_node_t *nd);
 void sim_start_spare(sim_t *s, sim_node_t *nd);
 void sim_restart(sim_t *s, sim_node_t *nd);
 void sim_after_input(sim_t *s, sim_node_t *nd);
+/* Alive and not paused: a client or operator may call into its core now. */
+bool sim_running(const sim_t *s, const sim_node_t *nd);
+/* SIGSTOP for ticks ticks: the node handles nothing until then; what arrives meanwhile (and
+ * the ticks it owes) is handled after, in an order drawn from the seed. */
+void sim_pause(sim_t *s, sim_node_t *nd, unsigned ticks);
 
 /* raft_sim_check.c */
 uint64_t sim_hash_apply(uint64_t h, const raft_entry_t *e);

@@ -13,22 +13,22 @@ static raft_status_t s_status(const sim_node_t *nd) {
   return st;
 }
 
-/* A random live node, or NULL. */
+/* A random running node (alive, not paused), or NULL. */
 static sim_node_t *s_any_alive(sim_t *s) {
   sim_node_t *pick[RAFT_SIM_MAX_NODES];
   size_t n = 0;
   for (size_t id = 1; id <= s->n_nodes; id++)
-    if (s->nodes[id].alive) pick[n++] = &s->nodes[id];
+    if (sim_running(s, &s->nodes[id])) pick[n++] = &s->nodes[id];
   return n ? pick[sim_rand(s) % n] : NULL;
 }
 
-/* The live leader of the highest term, or NULL. */
+/* The running leader of the highest term, or NULL. */
 static sim_node_t *s_leader(sim_t *s) {
   sim_node_t *best = NULL;
   raft_term_t best_term = 0;
   for (size_t id = 1; id <= s->n_nodes; id++) {
     sim_node_t *nd = &s->nodes[id];
-    if (!nd->alive) continue;
+    if (!sim_running(s, nd)) continue;
     raft_status_t st = s_status(nd);
     if (st.role == RAFT_LEADER && st.hard.term >= best_term) {
       best = nd;
@@ -46,7 +46,7 @@ static sim_node_t *s_leader(sim_t *s) {
  * material of Figure 8. A redirect or a dead node makes them look elsewhere. */
 static void s_propose(sim_t *s) {
   sim_node_t *nd = NULL;
-  if (s->client_leader && s->nodes[s->client_leader].alive && !sim_pct(s, 10))
+  if (s->client_leader && sim_running(s, &s->nodes[s->client_leader]) && !sim_pct(s, 10))
     nd = &s->nodes[s->client_leader];
   if (!nd) nd = s_any_alive(s);
   if (!nd) return;
@@ -56,7 +56,7 @@ static void s_propose(sim_t *s) {
   memset(buf + len, 'x', pad);
   raft_proposal_t p;
   int rc = raft_core_propose(nd->r, buf, (size_t)len + pad, &p);
-  if (rc == RV_ENOTLEADER && p.leader && p.leader <= s->n_nodes && s->nodes[p.leader].alive) {
+  if (rc == RV_ENOTLEADER && p.leader && p.leader <= s->n_nodes && sim_running(s, &s->nodes[p.leader])) {
     sim_after_input(s, nd);
     nd = &s->nodes[p.leader]; /* the client follows the redirect */
     rc = raft_core_propose(nd->r, buf, (size_t)len + pad, &p);
@@ -70,7 +70,7 @@ static void s_propose(sim_t *s) {
  * it yet is exactly where a stale read would come from. */
 static void s_read(sim_t *s) {
   sim_node_t *nd = NULL;
-  if (s->client_leader && s->nodes[s->client_leader].alive && sim_pct(s, 60))
+  if (s->client_leader && sim_running(s, &s->nodes[s->client_leader]) && sim_pct(s, 60))
     nd = &s->nodes[s->client_leader];
   if (!nd) nd = s_any_alive(s);
   if (!nd) return;
@@ -244,6 +244,17 @@ static void s_partition(sim_t *s) {
   sim_trace(s, SIM_TR_PARTITION, 0, 0, shape, 0, 0);
 }
 
+/* SIGSTOP, half the time of the leader: longer than a lease (election_tick - 2 ticks) often
+ * enough that a leader trusting its stalled ticks would serve reads after a newer leader
+ * committed, and a follower trusting them would vote while its leader's lease still holds.
+ * Pauses end before healing. */
+static void s_pause(sim_t *s) {
+  sim_node_t *nd = sim_pct(s, 50) ? s_leader(s) : NULL;
+  if (!nd) nd = s_any_alive(s);
+  unsigned ticks = (unsigned)sim_range(s, 1, 30);
+  if (nd && s->now + (uint64_t)ticks * SIM_TICK < s->heal_time) sim_pause(s, nd, ticks);
+}
+
 static void s_crash(sim_t *s) {
   sim_node_t *nd = sim_pct(s, 30) ? s_leader(s) : NULL;
   if (!nd) nd = s_any_alive(s);
@@ -325,6 +336,7 @@ void sim_nemesis(sim_t *s) {
   if (sim_pct(s, 60)) s_propose(s);
   if (o->reads && sim_pct(s, 15)) s_read(s);
   if (o->crash_pct && sim_pct(s, o->crash_pct)) s_crash(s);
+  if (o->pauses && sim_pct(s, 3)) s_pause(s);
   if (o->partitions && s->now >= s->partition_until) {
     /* Partitioned and healed spells alternate, each lasting up to partition_max ticks. */
     if (s->partitioned) {

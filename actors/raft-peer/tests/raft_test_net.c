@@ -93,8 +93,20 @@ const raft_msg_t *tnet_msgs_find(const tnet_msgs_t *l, raft_msg_type_t t, raft_i
   return NULL;
 }
 
+/* Real time for every core of the test program: ticks advance it, pauses advance it alone. */
+static uint64_t s_clock_now_us;
+
+static uint64_t s_clock(void *arg) {
+  (void)arg;
+  return s_clock_now_us;
+}
+
+void tnet_clock_advance(unsigned ticks) { s_clock_now_us += (uint64_t)ticks * TNET_TICK_US; }
+
 void tnet_config(raft_config_t *cfg, raft_id_t id, size_t n_voters) {
   raft_config_default(cfg);
+  cfg->clock_us = s_clock;
+  cfg->tick_us = TNET_TICK_US;
   cfg->id = id;
   cfg->seed = id;
   cfg->pre_vote = false;
@@ -244,11 +256,15 @@ void tnet_settle(tnet_t *net) {
 }
 
 void tnet_tick(tnet_t *net, raft_id_t id, unsigned k) {
-  for (unsigned i = 0; i < k; i++) raft_core_tick(net->nodes[id].r);
+  for (unsigned i = 0; i < k; i++) {
+    tnet_clock_advance(1);
+    raft_core_tick(net->nodes[id].r);
+  }
 }
 
 void tnet_tick_all(tnet_t *net, unsigned k) {
   for (unsigned i = 0; i < k; i++) {
+    tnet_clock_advance(1);
     for (size_t id = 1; id <= net->n; id++)
       if (!net->down[id]) raft_core_tick(net->nodes[id].r);
     tnet_settle(net);

@@ -41,8 +41,14 @@ void tnet_ents_clear(tnet_ents_t *l);
 /* Builds an entry list from terms: entry k has index start + k, term terms[k], data "i<index>". */
 void tnet_ents_from_terms(tnet_ents_t *l, raft_index_t start, const raft_term_t *terms, size_t n);
 
+/* The test program's real time (raft_config_t.clock_us of every tnet config): one tick is
+ * TNET_TICK_US; tnet_tick and tnet_tick_all advance it a tick per round, tnet_clock_advance
+ * alone (time passing while a process is paused: its ticks stall). */
+#define TNET_TICK_US 1000u
+void tnet_clock_advance(unsigned ticks);
+
 /* A config for node id in a cluster of voters 1..n_voters (pre_vote and check_quorum off, as in
- * the paper; election 10 ticks, heartbeat 1, seed = id). */
+ * the paper; election 10 ticks, heartbeat 1, seed = id; the test clock). */
 void tnet_config(raft_config_t *cfg, raft_id_t id, size_t n_voters);
 
 /* Drains every update of r: collects messages (both lists) into msgs and committed entries into
