@@ -170,6 +170,10 @@ static const cfg_key_t s_node_keys[] = {
     {.path = "raft.heartbeat-ticks", .type = CFG_T_INT, .def = "3", .min = 1, .max = 10000,
      CFG_FIELD(cfg_node_t, raft_heartbeat_ticks),
      .doc = "a leader sends heartbeats every n ticks"},
+    {.path = "raft.lease-reads", .type = CFG_T_BOOL, .def = "true",
+     CFG_FIELD(cfg_node_t, raft_lease_reads),
+     .doc = "linearizable reads served from the leader's lease, timed on the clock and in ticks "
+            "(true), or after a heartbeat round a majority answers (false)"},
     {.path = "raft.compact-entries", .type = CFG_T_INT, .def = "50000", .min = 100,
      .max = 100000000, CFG_FIELD(cfg_node_t, raft_compact_entries),
      .doc = "compact the log once this many applied entries follow the last snapshot"},

@@ -116,6 +116,7 @@ typedef struct {
   int raft_tick_ms;              /* default 10 */
   int raft_election_ticks;       /* default 15: election timeout in [15, 30) ticks */
   int raft_heartbeat_ticks;      /* default 3 */
+  bool raft_lease_reads;         /* default true: ReadIndex from the leader's lease */
   int raft_compact_entries;      /* default 50000 */
 
   /* ots: the remote replica (later issues) */

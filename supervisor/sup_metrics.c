@@ -223,6 +223,12 @@ static void s_raft(FILE *f, const sup_metrics_view_t *v) {
             r->proposals);
   s_counter(f, "raftvisor_raft_proposals_failed_total",
             "proposals refused (not the leader, too many uncommitted bytes)", r->proposals_failed);
+  s_head(f, "raftvisor_raft_read_indexes_total", "counter",
+         "read indexes this node gave as leader, from its lease or after a heartbeat round");
+  fprintf(f, "raftvisor_raft_read_indexes_total{by=\"lease\"} %llu\n",
+          (unsigned long long)r->reads_lease);
+  fprintf(f, "raftvisor_raft_read_indexes_total{by=\"round\"} %llu\n",
+          (unsigned long long)r->reads_round);
   s_counter(f, "raftvisor_raft_snapshots_sent_total",
             "snapshot streams this node started to followers", r->snapshots_sent);
   s_counter(f, "raftvisor_raft_snapshots_installed_total",

@@ -140,6 +140,7 @@ static void test_dump_of_minimal_file_is_exact(void **state) {
                       "  tick-ms: 10\n"
                       "  election-ticks: 15\n"
                       "  heartbeat-ticks: 3\n"
+                      "  lease-reads: true\n"
                       "  compact-entries: 50000\n"
                       "\n"
                       "ots:\n"

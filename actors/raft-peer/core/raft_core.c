@@ -511,6 +511,8 @@ void raft_core_status(const raft_core_t *r, raft_status_t *st) {
   st->transferee = r->transferee;
   st->uncommitted_bytes = r->uncommitted_bytes;
   st->lease_valid = raft_read_lease_valid(r);
+  st->reads_lease = r->reads_lease;
+  st->reads_round = r->reads_round;
   st->bad_conf_entries = r->bad_conf_entries;
   st->fault = r->fault;
 }

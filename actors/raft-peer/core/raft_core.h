@@ -348,6 +348,8 @@ typedef struct {
   raft_id_t transferee;     /* leadership transfer in progress to, 0 = none */
   uint64_t uncommitted_bytes;
   bool lease_valid;         /* leader only: a lease read would be served now */
+  uint64_t reads_lease;     /* read indexes this node gave as leader from its lease ... */
+  uint64_t reads_round;     /* ... and after a heartbeat round (since the core was made) */
   uint64_t bad_conf_entries;/* RAFT_ENTRY_CONF entries that failed to decode (never expected) */
   const char *fault;        /* "" or why this node stopped taking part (raft_core_fault) */
 } raft_status_t;

@@ -101,6 +101,7 @@ static void s_leader_read(raft_core_t *r, uint64_t ctx, raft_id_t from) {
   }
   q.index = r->log.committed;
   if (raft_read_lease_valid(r)) {
+    r->reads_lease++;
     s_release(r, &q);
     return;
   }
@@ -138,9 +139,10 @@ void raft_read_acked(raft_core_t *r) {
   size_t keep = 0;
   for (size_t k = 0; k < r->n_reads; k++) {
     raft_read_req_t req = r->reads[k];
-    if (req.round != 0 && req.round <= q)
+    if (req.round != 0 && req.round <= q) {
+      r->reads_round++;
       s_release(r, &req);
-    else
+    } else
       r->reads[keep++] = req;
   }
   r->n_reads = keep;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "raft_peer_int.h"
 #include "raft_store.h"
@@ -33,6 +34,13 @@ const char *raft_peer_node_name(const raft_peer_t *p, raft_id_t id) {
   return i >= 0 ? p->cfg->nodes[i].id : "";
 }
 
+static uint64_t s_boot_us(void *arg) {
+  (void)arg;
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* ---- publishing state --------------------------------------------------------------------- */
 
 static void s_send_state(raft_peer_t *p, const char *to) {
@@ -59,6 +67,9 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.dropped_stranger = p->gate.dropped_stranger;
   rs.dropped_malformed = p->gate.dropped_malformed;
   rs.incarnation = p->gate.incarnation;
+  rs.lease_reads = p->cfg->raft_lease_reads;
+  rs.reads_lease = st.reads_lease;
+  rs.reads_round = st.reads_round;
   rs.feature_level = p->kv_level;
   char *strangers[CFG_MAX_NODES];
   for (int i = 0; i < p->cfg->nnodes; i++)
@@ -701,6 +712,11 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
     if (cfg->nodes[i].voter) rc_cfg.bootstrap.voters[rc_cfg.bootstrap.n_voters++] = p->ids[i];
   rc_cfg.election_tick = (unsigned)cfg->raft_election_ticks;
   rc_cfg.heartbeat_tick = (unsigned)cfg->raft_heartbeat_ticks;
+  /* Leases are timed on CLOCK_BOOTTIME as well as in ticks: it never goes back and runs on
+   * through a suspend, during which the other nodes may elect a new leader. */
+  rc_cfg.lease_read = cfg->raft_lease_reads;
+  rc_cfg.clock_us = s_boot_us;
+  rc_cfg.tick_us = (uint64_t)cfg->raft_tick_ms * 1000u;
   rc_cfg.seed = rv_random_u64();
   p->core = raft_core_new(&rc_cfg, &st, err);
   rv_info("raft log: term %llu, vote %llu, commit %llu, snapshot %llu, %zu entries",

@@ -93,6 +93,8 @@ static void test_lease_read(void **state) {
   assert_int_equal(raft_core_read_index(l, 1), 0);
   tnet_settle(net);
   assert_true(tnet_has_read(&net->nodes[1], 1, NULL)); /* no round needed */
+  assert_int_equal(tnet_core_status(l).reads_lease, 1);
+  assert_int_equal(tnet_core_status(l).reads_round, 0);
   tnet_tick(net, 1, 8);
   assert_false(tnet_core_status(l).lease_valid); /* lease ran out: et - 2 ticks after the last round */
   assert_int_equal(raft_core_read_index(l, 2), 0);
@@ -158,6 +160,8 @@ static void test_lease_read_paused_leader(void **state) {
   tnet_heal(net);
   tnet_tick_all(net, 1);
   assert_true(tnet_has_read(&net->nodes[1], 1, NULL));
+  assert_int_equal(tnet_core_status(l).reads_lease, 0);
+  assert_int_equal(tnet_core_status(l).reads_round, 1);
   assert_true(tnet_core_status(l).lease_valid); /* the round renewed it */
   tnet_destroy(&net);
 }
