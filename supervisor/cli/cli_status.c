@@ -70,13 +70,19 @@ static void s_print_json(const Rv__StatusReply *r) {
     printf(",\"commit\":%llu,\"applied\":%llu,\"last_index\":%llu,\"snapshot_index\":%llu,"
            "\"snapshots_refused\":%llu,\"dropped_not_member\":%llu,\"dropped_stranger\":%llu,"
            "\"dropped_malformed\":%llu,\"lease_reads\":%s,\"reads_lease\":%llu,"
-           "\"reads_round\":%llu,\"incarnation\":\"%016llx\",\"strangers\":[",
+           "\"reads_round\":%llu,\"incarnation\":\"%016llx\",",
            (unsigned long long)rs->commit, (unsigned long long)rs->applied,
            (unsigned long long)rs->last_index, (unsigned long long)rs->snapshot_index,
            (unsigned long long)rs->snapshots_refused, (unsigned long long)rs->dropped_not_member,
            (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed,
            rs->lease_reads ? "true" : "false", (unsigned long long)rs->reads_lease,
            (unsigned long long)rs->reads_round, (unsigned long long)rs->incarnation);
+    printf("\"lease_wait\":");
+    if (rs->lease_wait && rs->lease_wait[0])
+      cli_json_str(rs->lease_wait);
+    else
+      printf("null");
+    printf(",\"strangers\":[");
     for (size_t i = 0; i < rs->n_strangers; i++) {
       printf("%s", i ? "," : "");
       cli_json_str(rs->strangers[i]);

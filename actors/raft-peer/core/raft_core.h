@@ -438,6 +438,11 @@ int raft_core_propose_conf_change(raft_core_t *r, const raft_conf_change_t *cc,
  * lost, message lost): the shell must time reads out and retry. */
 int raft_core_read_index(raft_core_t *r, uint64_t ctx);
 
+/* Whether the leader may serve reads from its lease at all (default true; lease_read must be
+ * on too). The shell says no while some voter may still time its vote lease in ticks alone (a
+ * build before clock leases: see raft_config_t.clock_us), as in a rolling upgrade. */
+void raft_core_allow_lease(raft_core_t *r, bool allow);
+
 /* Starts a leadership transfer to target (thesis §3.10): the leader stops accepting proposals,
  * brings target's log up to date, then sends it TimeoutNow. Aborted after an election timeout.
  * Returns 0; RV_ENOTLEADER; RV_EINVAL when target is this node, not a voter, or unknown;

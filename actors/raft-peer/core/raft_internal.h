@@ -164,6 +164,7 @@ struct raft_core {
   uint64_t round_tick[RAFT_READ_ROUNDS]; /* now when round r was sent, at r % RAFT_READ_ROUNDS */
   uint64_t round_us[RAFT_READ_ROUNDS];   /* clock_us when round r was sent (0 without a clock) */
   uint64_t reads_lease, reads_round;     /* read indexes given by lease / after a round */
+  bool lease_disallowed;                 /* the shell said no (raft_core_allow_lease) */
   uint64_t round_id[RAFT_READ_ROUNDS];
   raft_read_state_t *ready_reads;
   size_t n_ready_reads, cap_ready_reads;

@@ -34,6 +34,8 @@ uint64_t raft_read_new_round(raft_core_t *r) {
   return round;
 }
 
+void raft_core_allow_lease(raft_core_t *r, bool allow) { r->lease_disallowed = !allow; }
+
 bool raft_lease_uses_clock(const raft_core_t *r) {
 #ifdef RAFT_TEST_KNOBS
   if (r->unsafe & RAFT_UNSAFE_LEASE_TICKS_ONLY) return false;
@@ -47,7 +49,8 @@ static bool s_committed_in_term(const raft_core_t *r) {
 }
 
 bool raft_read_lease_valid(const raft_core_t *r) {
-  if (!r->cfg.lease_read || r->role != RAFT_LEADER || r->lease_forbidden || r->transferee)
+  if (!r->cfg.lease_read || r->role != RAFT_LEADER || r->lease_forbidden || r->transferee ||
+      r->lease_disallowed)
     return false;
   if (!s_committed_in_term(r)) return false;
   uint64_t q = raft_progress_quorum_read_ack(r);

@@ -70,6 +70,7 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.lease_reads = p->cfg->raft_lease_reads;
   rs.reads_lease = st.reads_lease;
   rs.reads_round = st.reads_round;
+  rs.lease_wait = p->lease_wait;
   rs.feature_level = p->kv_level;
   char *strangers[CFG_MAX_NODES];
   for (int i = 0; i < p->cfg->nnodes; i++)
@@ -177,6 +178,7 @@ static void s_send_msgs(raft_peer_t *p, const raft_msg_t *msgs, size_t n) {
       b.incarnation = p->gate.incarnation;
       b.feature_level = p->kv_level;
       b.says_level = true;
+      b.clock_leases = raft_lease_says();
       Rv__MemberIncarnation known[RAFT_MAX_MEMBERS], *known_ptrs[RAFT_MAX_MEMBERS];
       b.n_known = raft_peer_gate_known_fill(p, known, known_ptrs);
       b.known = known_ptrs;
@@ -410,6 +412,7 @@ static void s_compact(raft_peer_t *p) {
 
 static void s_on_tick(rv_actor_t *a, void *arg) {
   raft_peer_t *p = arg;
+  raft_lease_update(p);
   raft_core_tick(p->core);
   raft_snap_stream_tick(p);
   raft_peer_gate_tick(p);
@@ -506,6 +509,10 @@ static void s_on_peer(rv_actor_t *a, zsock_t *sock, void *arg) {
                          b->says_level ? "" : " (a build that does not say its level)");
         }
         p->peer_level[node] = level ? level : p->peer_level[node];
+        if (p->peer_clock_leases[node] != b->clock_leases) {
+          p->peer_clock_leases[node] = b->clock_leases;
+          raft_lease_update(p); /* before its messages: a "no" counts at once */
+        }
         s_step_batch(p, node, b);
         raft_peer_gate_merge_known(p, node, b);
       }
@@ -726,6 +733,7 @@ static int s_start(rv_actor_t *a, void *state, rv_err_t *err) {
   p->term = st.hard.term;
   raft_store_state_free(&st);
   if (!p->core) return err->code;
+  raft_lease_update(p); /* no lease reads before every voter said it keeps clock leases */
 
   if ((rc = rv_peers_new(rv_actor_mailbox(a), cfg, "raft-peer", &p->peers, err))) return rc;
   if (rv_actor_reader_add(a, rv_peers_socket(p->peers), s_on_peer, p) != 0 ||

@@ -121,6 +121,9 @@ struct raft_peer {
                                     build, which says none, is 1); 0 = not heard from since
                                     this raft-peer started, or not said yet. Kept while the node
                                     is silent: the last word of a stopped node stands */
+  bool peer_clock_leases[CFG_MAX_NODES]; /* by node index: its last frame said clock_leases */
+  char lease_wait[128];          /* "" or why lease reads are not allowed now (raft_lease.c) */
+  bool lease_logged;             /* ... and that reason was logged */
   bool has_health_monitor;       /* health-monitor is one of the node's actors: it gets RaftState */
   bool has_replicator;           /* ots-replicator is too: it uploads only while leader */
   uint64_t last_save_us;         /* how long the last persist (write + fdatasync) took ... */
@@ -190,6 +193,13 @@ void raft_peer_gate_committed(raft_peer_t *p, const raft_entry_t *ents, size_t n
 /* Every tick: forgets (durably) the incarnations of nodes no longer in the configuration (a
  * removal this node learnt from a snapshot rather than from its entry). */
 void raft_peer_gate_tick(raft_peer_t *p);
+
+/* raft_lease.c: whether the leader may serve lease reads: only while every other voter's last
+ * frame said its vote leases run on the clock (RaftBatch.clock_leases). Called at every tick
+ * and on every frame; says so to the core (raft_core_allow_lease) and keeps the reason in
+ * p->lease_wait. raft_lease_says: what this node says in its frames. */
+void raft_lease_update(raft_peer_t *p);
+bool raft_lease_says(void);
 
 /* ---- raft_snap_stream.c ------------------------------------------------------------------ */
 /* Leader: the core emitted MsgSnap m for node: start streaming (unless that stream runs). */

@@ -194,6 +194,29 @@ static void test_vote_lease_survives_owed_ticks(void **state) {
   tnet_destroy(&net);
 }
 
+/* The shell may forbid lease reads (a voter that may time its vote lease in ticks alone, in a
+ * rolling upgrade): reads then wait for a round, and are served from the lease again once it
+ * allows. */
+static void test_lease_read_disallowed(void **state) {
+  (void)state;
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  raft_core_t *l = net->nodes[1].r;
+  raft_core_allow_lease(l, false);
+  assert_false(tnet_core_status(l).lease_valid);
+  tnet_isolate(net, 1);
+  assert_int_equal(raft_core_read_index(l, 1), 0);
+  tnet_settle(net);
+  assert_false(tnet_has_read(&net->nodes[1], 1, NULL)); /* a round, which nobody answers */
+  raft_core_allow_lease(l, true);
+  assert_true(tnet_core_status(l).lease_valid);
+  assert_int_equal(raft_core_read_index(l, 2), 0);
+  tnet_settle(net);
+  assert_true(tnet_has_read(&net->nodes[1], 2, NULL));
+  tnet_destroy(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_index_waits_for_first_commit_and_quorum),
@@ -203,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_lease_read_follower_learns_commit),
       cmocka_unit_test(test_lease_read_paused_leader),
       cmocka_unit_test(test_vote_lease_survives_owed_ticks),
+      cmocka_unit_test(test_lease_read_disallowed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
