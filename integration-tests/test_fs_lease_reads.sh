@@ -51,7 +51,7 @@ log "lease-reads true: the leader $leader gave $((lease1 - lease0)) read indexes
 f=$(follower_of 3 "$leader")
 stop_node "$T/n$f.yaml"
 RV_TEST_NO_CLOCK_LEASES=1 start_node "$T/n$f.yaml"
-lease_wait_names() { status_json "$T/$leader.yaml" | jq -r '.raft.lease_wait // ""' | grep -q "voter n$f does not say"; }
+lease_wait_names() { matches "voter n$f does not say" "$(status_json "$T/$leader.yaml" | jq -r '.raft.lease_wait // ""')"; }
 wait_for "the leader's status to say lease reads wait for n$f" 20 lease_wait_names
 log "leader $leader: $(status_json "$T/$leader.yaml" | jq -r .raft.lease_wait)"
 read -r lease2 round2 <<<"$(reads_by "$T/$leader.yaml")"
