@@ -54,6 +54,7 @@ RV_TEST_NO_CLOCK_LEASES=1 start_node "$T/n$f.yaml"
 lease_wait_names() { matches "voter n$f does not say" "$(status_json "$T/$leader.yaml" | jq -r '.raft.lease_wait // ""')"; }
 wait_for "the leader's status to say lease reads wait for n$f" 20 lease_wait_names
 log "leader $leader: $(status_json "$T/$leader.yaml" | jq -r .raft.lease_wait)"
+assert_contains "$("$RV" status -c "$T/$leader.yaml")" "lease reads waiting: voter n$f does not say it keeps clock leases" "raftvisor status on the leader"
 read -r lease2 round2 <<<"$(reads_by "$T/$leader.yaml")"
 reads_on_every_node mixed
 [ "$(leader_agreed 3)" = "$leader" ] || fail "the leader changed during the reads: run again"
@@ -88,4 +89,5 @@ read -r lease5 round5 <<<"$(reads_by "$T/$leader.yaml")"
 log "lease-reads false: the leader $leader gave $lease5 read indexes from its lease, $round5 after a round"
 assert_eq "$lease5" 0 "read indexes from the lease with lease-reads: false"
 assert_eq "$(status_json "$T/$leader.yaml" | jq .raft.lease_wait)" null "lease_wait with lease-reads: false"
+assert_contains "$("$RV" status -c "$T/$leader.yaml")" "lease reads off (raft.lease-reads: false)" "raftvisor status on the leader"
 log "ok: lease reads on by default, off while a voter keeps tick-only leases and when configured off, every read saw the write before it"

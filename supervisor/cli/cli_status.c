@@ -185,6 +185,14 @@ static void s_print_text(const Rv__StatusReply *r) {
              "%llu malformed (see raft-peer.log)\n", (unsigned long long)rs->dropped_not_member,
              (unsigned long long)rs->dropped_stranger, (unsigned long long)rs->dropped_malformed);
     if (rs->feature_level) printf("feature level %u\n", rs->feature_level);
+    if (!rs->lease_reads)
+      printf("lease reads off (raft.lease-reads: false): every read index takes a heartbeat "
+             "round\n");
+    else if (rs->lease_wait[0])
+      printf("lease reads waiting: %s\n", rs->lease_wait);
+    if (rs->reads_lease || rs->reads_round)
+      printf("read indexes given as leader: %llu from the lease, %llu after a heartbeat round\n",
+             (unsigned long long)rs->reads_lease, (unsigned long long)rs->reads_round);
     printf("members: this node %s; voters", rs->membership[0] ? rs->membership : "-");
     for (size_t i = 0; i < rs->n_voters; i++) printf(" %s", rs->voters[i]);
     printf("; learners");
