@@ -35,6 +35,9 @@ reads_on_every_node() {
 
 leader=$(leader_agreed 3)
 assert_eq "$(status_json "$T/$leader.yaml" | jq .raft.lease_reads)" true "raft.lease_reads by default"
+for i in 1 2 3; do # null everywhere: on the leader nothing waits, and a follower says nothing
+  assert_eq "$(status_json "$T/n$i.yaml" | jq .raft.lease_wait)" null "n$i's raft.lease_wait"
+done
 read -r lease0 round0 <<<"$(reads_by "$T/$leader.yaml")"
 reads_on_every_node lease
 leader2=$(leader_agreed 3)

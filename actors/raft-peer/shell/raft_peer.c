@@ -70,7 +70,8 @@ static void s_send_state(raft_peer_t *p, const char *to) {
   rs.lease_reads = p->cfg->raft_lease_reads;
   rs.reads_lease = st.reads_lease;
   rs.reads_round = st.reads_round;
-  rs.lease_wait = p->lease_wait;
+  /* a follower hears the other followers only in elections: its reason would be noise */
+  rs.lease_wait = st.role == RAFT_LEADER ? p->lease_wait : "";
   rs.feature_level = p->kv_level;
   char *strangers[CFG_MAX_NODES];
   for (int i = 0; i < p->cfg->nnodes; i++)
