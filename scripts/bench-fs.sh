@@ -11,6 +11,7 @@
 # noise disturbs least.
 #   scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep]
 #                       [--port-base P] [--workloads W,...] [--clients N,...] [--no-bulk] [--bulk-only]
+#                       [--data-parent DIR]
 # --workloads (default create,stat,mixed) and --clients (default 1,16,64) choose the runs;
 # --no-bulk skips the bulk load and what follows it (the commands over it, the RSS, the wiped
 # follower); --bulk-only runs the bulk load alone (its rate every 10 s, CPU, restarts, bytes per
@@ -19,14 +20,16 @@
 # Defaults: 10 s per run, raft ports P.. and client ports P+100.. (P = 7500: give another when
 # a second benchmark shares the machine), 1,600 directories and 1,500,000 files loaded by 256 concurrent clients
 # (a bulk loader keeps many creates in flight: bigger Raft batches). --keep leaves the cluster
-# running (its YAML files are printed) for a look with raftvisor status / fs.
+# running (its YAML files are printed) for a look with raftvisor status / fs. --data-parent DIR
+# puts the cluster's directory (data-dirs, logs) under DIR instead of /tmp: /dev/shm (tmpfs,
+# where an fdatasync costs nothing) shows what the storage's latency costs, for a comparison.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
 seconds=10 files=1500000 dirs=1600 bulk_clients=256 etcd=0 keep=0 port_base=7500
-workloads=create,stat,mixed clients=1,16,64 bulk=1 bulk_only=0
+workloads=create,stat,mixed clients=1,16,64 bulk=1 bulk_only=0 data_parent=/tmp
 usage() {
-  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P] [--workloads W,...] [--clients N,...] [--no-bulk] [--bulk-only]" >&2
+  echo "usage: scripts/bench-fs.sh [--seconds S] [--bulk-files F] [--bulk-dirs D] [--bulk-clients N] [--etcd] [--keep] [--port-base P] [--workloads W,...] [--clients N,...] [--no-bulk] [--bulk-only] [--data-parent DIR]" >&2
   exit 2
 }
 num() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || { echo "bench-fs: $1 expects a positive integer, got '$2'" >&2; exit 2; }; }
@@ -38,6 +41,9 @@ while [ $# -gt 0 ]; do
     --bulk-clients) [ $# -ge 2 ] || usage; num "$1" "$2"; bulk_clients=$2; shift 2 ;;
     --etcd) etcd=1; shift ;;
     --keep) keep=1; shift ;;
+    --data-parent) [ $# -ge 2 ] && [ -d "$2" ] && [ -w "$2" ] ||
+      { echo "bench-fs: --data-parent expects a writable directory, got '${2:-}'" >&2; exit 2; }
+      data_parent=$2; shift 2 ;;
     --port-base) [ $# -ge 2 ] || usage; num "$1" "$2"; port_base=$2; shift 2 ;;
     --workloads) [ $# -ge 2 ] && [[ $2 =~ ^(create|stat|mixed)(,(create|stat|mixed))*$ ]] || usage; workloads=$2; shift 2 ;;
     --clients) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+(,[0-9]+)*$ ]] || usage; clients=$2; shift 2 ;;
@@ -50,7 +56,7 @@ done
 "$top/scripts/setup.sh" >/dev/null
 "$top/scripts/build.sh" >/dev/null
 RV=$top/build/bin/raftvisor
-T=$(mktemp -d /tmp/rvfs.XXXXXX)
+T=$(mktemp -d "$data_parent/rvfs.XXXXXX")
 cleanup() {
   [ $keep = 1 ] && { echo "cluster kept: $T/n1.yaml $T/n2.yaml $T/n3.yaml"; return; }
   cluster_stop "$T" "$RV"
@@ -62,7 +68,7 @@ cluster_start "$T" "$RV"
 "$RV" fs -c "$T/n1.yaml" -mkdir -p /bench >/dev/null # waits for the first leader
 security=secure
 [ "${RV_INSECURE:-0}" = 1 ] && security="insecure (security.insecure: true)"
-echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback ($security), ${seconds}s per run, $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "namespace benchmark, $(date -u +%FT%TZ), $(nproc) cores, three nodes on loopback ($security), ${seconds}s per run, $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$([ "$data_parent" = /tmp ] || echo ", data-dirs under $data_parent")"
 # NAME=PID,... of every process of the three nodes (supervisors and actors), for bench --cpu
 cpu_pids() {
   for i in 1 2 3; do
