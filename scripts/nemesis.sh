@@ -13,7 +13,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
   echo "usage: scripts/nemesis.sh --minutes N [--seed S] [--nemesis LIST|all] [--fault-seconds F] [--asan]" >&2
-  echo "  nemeses: pause-actor,pause-node,pause-supervisor,kill-actor,kill-node,kill-all," >&2
+  echo "  nemeses: pause-actor,pause-node,pause-follower,pause-supervisor,kill-actor,kill-node,kill-all," >&2
   echo "           partition-leader,partition-bridge,partition-oneway,disk-follower,disk-leader,clock-jump" >&2
   exit 2
 }

@@ -15,6 +15,8 @@
 # pauses past the heartbeat timeout, expect_node_down for the nodes it kills.
 #
 # Nemeses (NEM_ALL): pause-actor, pause-node, pause-supervisor (SIGSTOP, then SIGCONT),
+# pause-follower (a follower's node SIGSTOPped, and the leader and the other follower cut from
+# each other around its resume: the vote lease a resumed voter must keep),
 # kill-actor, kill-node, kill-all (SIGKILL; the killed nodes are started again), partition-leader
 # (the leader cut from both followers), partition-bridge (the leader and one follower cut from
 # each other; the third node sees both), partition-oneway (all the leader sends is lost),
@@ -27,7 +29,7 @@
 NEM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$NEM_LIB_DIR/netns.sh"
 
-NEM_ALL=pause-actor,pause-node,pause-supervisor,kill-actor,kill-node,kill-all,partition-leader,partition-bridge,partition-oneway,disk-follower,disk-leader,clock-jump
+NEM_ALL=pause-actor,pause-node,pause-follower,pause-supervisor,kill-actor,kill-node,kill-all,partition-leader,partition-bridge,partition-oneway,disk-follower,disk-leader,clock-jump
 NEM_N=3
 NEM_RAFT_PORT=7101
 NEM_CLIENT_PORT=7201
@@ -212,6 +214,24 @@ nem_act() {
       sleep "$f"
       # shellcheck disable=SC2046
       kill -CONT $(echo $pids | tr ' ' '\n' | tac) # the actors first, the supervisor last
+      ;;
+    pause-follower)
+      # the case a voter's vote lease must survive (raft_election.c): a follower resumed from a
+      # pause handles the leader's last heartbeat before the ticks it owes, while the other
+      # follower, cut from the leader, asks it for its vote. A lease on ticks alone would let it
+      # vote at once: a new leader commits while the old one still serves lease reads.
+      a=$(nem_other "$l")
+      b=$(nem_other "$l" "$a")
+      pids=$(nem_node_pids "$a" | tr '\n' ' ')
+      log "nemesis: SIGSTOP every process of follower n$a ($pids) for ${f} s; leader n$l and n$b cut from each other from 1 s before its resume to 1 s after"
+      kill -STOP $pids
+      sleep "$(awk -v f="$f" 'BEGIN { print (f > 1 ? f - 1 : 0) }')"
+      netns_cut "$l" "$b"
+      sleep 1
+      # shellcheck disable=SC2046
+      kill -CONT $(echo $pids | tr ' ' '\n' | tac)
+      sleep 1
+      netns_heal "$NEM_N"
       ;;
     pause-supervisor)
       pid=$(supervisor_pid "$T/n$l.yaml")
