@@ -310,7 +310,9 @@ static void s_chlog_crash_round(const char *sub, uint64_t kill_after) {
           (unsigned long long)info.floor, (unsigned long long)info.live_bytes);
   assert_true(applied >= seen);
   assert_true(info.floor <= applied);
-  assert_true(info.live_bytes > 0);
+  /* empty only when the child's last trim reached everything it had applied (a trim to i - 1 -
+   * rand(40) may draw 0; CI saw one: reopened at 779, floor 779, 0 bytes) */
+  assert_true(info.live_bytes > 0 || info.floor == applied);
   /* the replica at the floor, brought forward by the log, is the namespace at applied */
   kv_t_env_t *ref = kv_t_env_new(NULL);
   if (info.floor) s_apply_range(ref->core, 1, info.floor);
