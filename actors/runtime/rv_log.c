@@ -136,11 +136,15 @@ bool rv_log_to_file(void) {
 
 void rv_log_set_format(cfg_log_format_t format) { s_json = format == CFG_LOG_JSON; }
 
-uint64_t rv_mono_us(void) {
+static uint64_t s_clock_us(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+uint64_t rv_mono_us(void) { return s_clock_us(CLOCK_MONOTONIC); }
+
+uint64_t rv_boot_us(void) { return s_clock_us(CLOCK_BOOTTIME); }
 
 uint64_t rv_mono_ms(void) { return rv_mono_us() / 1000u; }
 

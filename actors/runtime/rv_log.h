@@ -50,5 +50,7 @@ bool rv_log_to_file(void);
 /* Monotonic clock in milliseconds / microseconds (for timeouts and latencies). */
 uint64_t rv_mono_ms(void);
 uint64_t rv_mono_us(void);
+/* CLOCK_BOOTTIME in microseconds: never stepped, and it runs on through a suspend (Raft leases). */
+uint64_t rv_boot_us(void);
 
 #endif

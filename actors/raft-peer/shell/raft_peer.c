@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "raft_peer_int.h"
 #include "raft_store.h"
@@ -36,9 +35,7 @@ const char *raft_peer_node_name(const raft_peer_t *p, raft_id_t id) {
 
 static uint64_t s_boot_us(void *arg) {
   (void)arg;
-  struct timespec ts;
-  clock_gettime(CLOCK_BOOTTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+  return rv_boot_us();
 }
 
 /* ---- publishing state --------------------------------------------------------------------- */

@@ -14,6 +14,14 @@
 /* ------------------------------------------------------------------------------------------ */
 /* ReadIndex (§6.4) and leases. */
 
+/* Three nodes with lease reads, node 1 elected and two ticks on: its lease holds. */
+static tnet_t *s_lease_cluster(void) {
+  tnet_t *net = tnet_new(3, tnet_config_lease);
+  tnet_campaign(net, 1);
+  tnet_tick_all(net, 2);
+  return net;
+}
+
 /* §6.4: "If the leader has not yet marked an entry from its current term committed, it waits
  * until it has done so", then confirms its leadership with a heartbeat round. */
 static void test_read_index_waits_for_first_commit_and_quorum(void **state) {
@@ -84,9 +92,7 @@ static void test_read_index_follower_forwards(void **state) {
  * TimeoutNow, and not once the quorum has been silent for the lease period. */
 static void test_lease_read(void **state) {
   (void)state;
-  tnet_t *net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  tnet_t *net = s_lease_cluster();
   raft_core_t *l = net->nodes[1].r;
   assert_true(tnet_core_status(l).lease_valid);
   tnet_isolate(net, 1);
@@ -102,9 +108,7 @@ static void test_lease_read(void **state) {
   assert_false(tnet_has_read(&net->nodes[1], 2, NULL));
   tnet_destroy(&net);
 
-  net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  net = s_lease_cluster();
   l = net->nodes[1].r;
   tnet_isolate(net, 2);
   assert_int_equal(raft_core_transfer_leader(l, 2), 0);
@@ -122,9 +126,7 @@ static void test_lease_read(void **state) {
  * answer, not at the leader's next tick (commits propagate lazily: raft_replication.c). */
 static void test_lease_read_follower_learns_commit(void **state) {
   (void)state;
-  tnet_t *net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  tnet_t *net = s_lease_cluster();
   assert_true(tnet_core_status(net->nodes[1].r).lease_valid);
   assert_int_equal(tnet_propose(net, 1, "a"), 0);
   tnet_settle(net);
@@ -144,9 +146,7 @@ static void test_lease_read_follower_learns_commit(void **state) {
  * round a quorum acknowledges. */
 static void test_lease_read_paused_leader(void **state) {
   (void)state;
-  tnet_t *net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  tnet_t *net = s_lease_cluster();
   raft_core_t *l = net->nodes[1].r;
   assert_true(tnet_core_status(l).lease_valid);
   tnet_clock_advance(7); /* paused for 7 ticks: within election_tick - 2 of the round */
@@ -171,9 +171,7 @@ static void test_lease_read_paused_leader(void **state) {
  * from then, or a candidate it votes for could lead while the old leader trusts its lease. */
 static void test_vote_lease_survives_owed_ticks(void **state) {
   (void)state;
-  tnet_t *net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  tnet_t *net = s_lease_cluster();
   tnet_clock_advance(30); /* node 2 was paused: its ticks owe 30 */
   tnet_tick(net, 1, 1);   /* the leader's heartbeat round ... */
   tnet_settle(net);       /* ... node 2 acknowledges it, with its ticks still behind */
@@ -199,9 +197,7 @@ static void test_vote_lease_survives_owed_ticks(void **state) {
  * allows. */
 static void test_lease_read_disallowed(void **state) {
   (void)state;
-  tnet_t *net = tnet_new(3, tnet_config_lease);
-  tnet_campaign(net, 1);
-  tnet_tick_all(net, 2);
+  tnet_t *net = s_lease_cluster();
   raft_core_t *l = net->nodes[1].r;
   raft_core_allow_lease(l, false);
   assert_false(tnet_core_status(l).lease_valid);
