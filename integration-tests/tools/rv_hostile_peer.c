@@ -31,10 +31,17 @@
  * kinds: ZeroMQ delivers it once connected; the socket lingers up to 2 s for that) or the
  * client was answered; 3 when the target refused the handshake (seen on the socket monitor,
  * "refused at the handshake") or did not answer the client; 1 on failure; 2 on bad usage. Test
- * tool: not installed, not part of the product. */
+ * tool: not installed, not part of the product.
+ *
+ * It never hangs a test: a watchdog (SIGALRM) ends it after every wait it may do has run out,
+ * saying on stderr in which step it was stuck, with the outcome it already printed if it had one
+ * (a libzmq context that does not terminate after a refused CURVE handshake on a loaded host is
+ * a known libzmq bug, zeromq/libzmq#2733: the frame had nothing left to deliver). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cfg_node.h"
@@ -52,6 +59,21 @@ typedef struct {
   bool have_term, have_index, have_applied, have_prev_index, have_prev_term, have_incarnation;
   long wait_ms;
 } s_args_t;
+
+/* What the watchdog reports: the step we are in, and the exit code once the outcome is known. */
+static const char *volatile s_step = "starting";
+static volatile sig_atomic_t s_outcome = -1;
+
+static void s_watchdog(int sig) {
+  (void)sig;
+  const char *a = "rv-hostile-peer: stuck ", *b = (const char *)s_step;
+  const char *c = s_outcome >= 0 ? "; exiting with the outcome printed\n" : "; giving up\n";
+  ssize_t w = write(2, a, strlen(a));
+  w = write(2, b, strlen(b));
+  w = write(2, c, strlen(c));
+  (void)w;
+  _exit(s_outcome >= 0 ? s_outcome : 1);
+}
 
 static int s_usage(const char *why) {
   if (why) fprintf(stderr, "rv-hostile-peer: %s\n", why);
@@ -300,6 +322,9 @@ int main(int argc, char **argv) {
     cfg_node_destroy(&cfg);
     return 2;
   }
+  /* every wait below: the handshake (3 s), the client's answer, the linger (2 s), and slack */
+  signal(SIGALRM, s_watchdog);
+  alarm((unsigned)(a.wait_ms > 0 ? a.wait_ms / 1000 : 0) + 20);
   uint8_t *frame = NULL;
   size_t len = 0;
   if (client ? s_client_frame(cfg, &frame, &len) : s_raft_frame(&a, cfg, who, &frame, &len)) {
@@ -331,11 +356,13 @@ int main(int argc, char **argv) {
     zmq_connect(mon, "inproc://hostile-monitor");
     rc = 1;
   }
+  s_step = "connecting";
   if (mon && zmq_connect(s, ep) != 0) {
     fprintf(stderr, "rv-hostile-peer: cannot connect to %s: %s\n", ep, zmq_strerror(zmq_errno()));
   } else if (mon && zmq_send(s, frame, len, 0) < 0) {
     fprintf(stderr, "rv-hostile-peer: send to %s: %s\n", ep, zmq_strerror(zmq_errno()));
   } else if (mon) {
+    s_step = "waiting for the handshake";
     int h = s_handshake(mon, 3000);
     if (h < 0) {
       printf("refused at the handshake by %s (%s) as %s with key %s: %s not delivered\n", ep,
@@ -346,6 +373,7 @@ int main(int argc, char **argv) {
              a.kind, (unsigned long long)a.term);
       rc = 0;
     } else {
+      s_step = "waiting for the answer";
       zmq_pollitem_t it = {.socket = s, .events = ZMQ_POLLIN};
       if (zmq_poll(&it, 1, a.wait_ms) == 1) {
         printf("answered by %s (%s) with key %s\n", ep, cfg->node_id, a.key);
@@ -356,7 +384,15 @@ int main(int argc, char **argv) {
         rc = 3;
       }
     }
+    /* a refused handshake or a client that has its answer: nothing is left to deliver */
+    if (rc == 3 || client) {
+      int zero = 0;
+      zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    }
   }
+  fflush(stdout);
+  s_outcome = rc;
+  s_step = "closing (libzmq's context did not terminate)";
   if (mon) zmq_close(mon);
   zmq_close(s);
   zmq_ctx_term(ctx);
