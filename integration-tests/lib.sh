@@ -195,6 +195,7 @@ cleanup() {
   local rc=$? pid
   set +eE
   trap - ERR
+  [ ! -e "$T/watchdog.fired" ] || [ "$rc" -ne 0 ] || rc=1 # stopped by the watchdog's SIGTERM
   harness_check || rc=1
   for pid in $(cat "$T"/pids 2>/dev/null); do alive "$pid" && kill -9 "$pid" 2>/dev/null; done
   local hook
@@ -207,9 +208,61 @@ cleanup() {
   else
     log "exit $rc; the scenario's files are kept in $T"
   fi
+  [ -z "${S_WATCHDOG:-}" ] || kill "$S_WATCHDOG" 2>/dev/null
   exit "$rc"
 }
 trap cleanup EXIT
+
+# ---- the watchdog ------------------------------------------------------------------------------
+# ctest kills a scenario that outlives its TIMEOUT with SIGKILL: no trap runs, so its nodes would
+# live on and the log would not say what hung. RV_IT_TIMEOUT (ctest's timeout for the scenario,
+# set by CMakeLists.txt) arms a watchdog: 15 s before it, it logs every process below the
+# scenario's shell (the command it is stuck in) and kills those that are not nodes, so the stuck
+# command fails and the ERR and EXIT traps name it and stop the nodes; 8 s later, if the scenario
+# is still there, it sends it SIGTERM. It checks once a second and ends with the scenario.
+s_descendants() {
+  local p
+  for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$p"
+    s_descendants "$p"
+  done
+}
+s_watchdog() {
+  local main=$1 secs=$2 me=$BASHPID end p c nodes stuck=""
+  end=$(($(date +%s) + secs))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    sleep 1 </dev/null >/dev/null 2>&1 || true
+    kill -0 "$main" 2>/dev/null || exit 0
+  done
+  nodes=" $(tr '\n' ' ' <"$T/pids" 2>/dev/null) "
+  for c in $(ps -o pid= --ppid "$main" 2>/dev/null); do
+    [ "$c" != "$me" ] || continue
+    for p in $c $(s_descendants "$c"); do [[ $nodes == *" $p "* ]] || stuck+="$p "; done
+  done
+  : >"$T/watchdog.fired"
+  log "FAIL: still running after $secs s (ctest kills it at ${RV_IT_TIMEOUT:-?} s); stuck in:"
+  stuck=${stuck% }
+  [ -z "$stuck" ] || ps -o pid,etimes,args -p "${stuck// /,}" 2>/dev/null || true
+  for p in $stuck; do kill -9 "$p" 2>/dev/null || true; done
+  for ((p = 0; p < 8; p++)); do
+    sleep 1 </dev/null >/dev/null 2>&1 || true
+    kill -0 "$main" 2>/dev/null || exit 0
+  done
+  kill -TERM "$main" 2>/dev/null || true
+}
+# RV_IT_WATCHDOG_SECS sets the seconds directly (test_harness_check.sh's hung case).
+S_WATCHDOG_SECS=${RV_IT_WATCHDOG_SECS:-}
+if [ -z "$S_WATCHDOG_SECS" ] && [ "${RV_IT_TIMEOUT:-0}" -gt 30 ]; then
+  S_WATCHDOG_SECS=$((RV_IT_TIMEOUT - 15))
+fi
+if [ -n "$S_WATCHDOG_SECS" ]; then
+  (
+    set +eE
+    trap - ERR EXIT
+    s_watchdog $$ "$S_WATCHDOG_SECS"
+  ) &
+  S_WATCHDOG=$!
+fi
 
 # at_cleanup COMMAND: runs COMMAND (a shell line) at exit, after the harness check has stopped
 # the nodes and before the scenario's files are removed (e.g. unmounting a tmpfs under $T).

@@ -2,15 +2,16 @@
 # The harness check catches what it claims: each case of harness/scenario.sh (a scenario run as a
 # child, with lib.sh) that hides a problem (an actor that aborts at exit, sanitizer text in a
 # log, even a wiped node's log, a restart the test did not cause or more of them than declared, a
-# supervisor gone, a failing bare call or assignment, an explicit fail) must exit non-zero and
-# print the offending line; the same scenarios with the problem declared, or none, must pass.
+# supervisor gone, a failing bare call or assignment, an explicit fail, a command that hangs)
+# must exit non-zero and print the offending line; the same scenarios with the problem declared,
+# or none, must pass.
 source "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")/harness/scenario.sh
 # run_case CASE WANT_RC TEXT: runs the case, checks its exit code (0, or 1 for "fails") and
 # that its output holds TEXT
 run_case() {
   local c=$1 want=$2 text=$3 out rc=0
-  out=$(HARNESS_CASE=$c bash "$S" 2>&1) || rc=$?
+  out=$(HARNESS_CASE=$c HARNESS_OUT=$T bash "$S" 2>&1) || rc=$?
   echo "$out" >"$T/case-$c.out"
   if [ "$want" = 0 ]; then
     [ "$rc" -eq 0 ] || fail "case $c: expected to pass, exited $rc: $out"
@@ -39,6 +40,12 @@ run_case bare-false 1 "exited with 1 at scenario.sh:$bare_line"
 [ ! -e "$T/reached" ] || fail "bare-false went on after the failure"
 run_case failed-assignment 1 "exited with 1"
 run_case fail 1 "FAIL: failing on purpose"
+# a command that hangs: the watchdog (lib.sh, armed by ctest's timeout) names it, kills it, and
+# the scenario fails and stops its node before ctest's SIGKILL would leave the node running
+RV_IT_WATCHDOG_SECS=3 run_case hung 1 "FAIL: still running after 3 s"
+assert_contains "$(cat "$T/case-hung.out")" "sleep 120" "the watchdog names the stuck command"
+assert_contains "$(cat "$T/case-hung.out")" "exited with 137" "the stuck command fails"
+wait_for "the hung case's node stopped" 10 gone "$(cat "$T/supervisor.pid")"
 # the sanitizer case names the file the line is in
 assert_contains "$(cat "$T/case-sanitizer-text.out")" "sanitizer report in" "the sanitizer failure names the log"
 log "ok: every hidden problem failed its scenario"

@@ -75,6 +75,12 @@ case $HARNESS_CASE in
   failed-assignment) # a failing command substitution
     out=$("$RV" status -c /nonexistent.yaml 2>&1)
     ;;
+  hung) # a command that never returns (run with RV_IT_WATCHDOG_SECS=3): the watchdog names it
+    cfg=$(node_yaml n1)
+    start_node "$cfg"
+    supervisor_pid "$cfg" >"$HARNESS_OUT/supervisor.pid"
+    out=$(sleep 120)
+    ;;
   fail) # an explicit fail: its exit code survives the cleanup
     fail "failing on purpose"
     ;;
