@@ -227,13 +227,17 @@ s_descendants() {
     s_descendants "$p"
   done
 }
-s_watchdog() {
-  local main=$1 secs=$2 me=$BASHPID end p c nodes stuck=""
-  end=$(($(date +%s) + secs))
-  while [ "$(date +%s)" -lt "$end" ]; do
+# s_outlives PID SECS: waits up to SECS seconds, looking once a second; false once PID is gone.
+s_outlives() {
+  local end=$((SECONDS + $2))
+  while [ $SECONDS -lt $end ]; do
     sleep 1 </dev/null >/dev/null 2>&1 || true
-    kill -0 "$main" 2>/dev/null || exit 0
+    kill -0 "$1" 2>/dev/null || return 1
   done
+}
+s_watchdog() {
+  local main=$1 secs=$2 me=$BASHPID p c nodes stuck=""
+  s_outlives "$main" "$secs" || exit 0
   nodes=" $(tr '\n' ' ' <"$T/pids" 2>/dev/null) "
   for c in $(ps -o pid= --ppid "$main" 2>/dev/null); do
     [ "$c" != "$me" ] || continue
@@ -244,10 +248,7 @@ s_watchdog() {
   stuck=${stuck% }
   [ -z "$stuck" ] || ps -o pid,etimes,args -p "${stuck// /,}" 2>/dev/null || true
   for p in $stuck; do kill -9 "$p" 2>/dev/null || true; done
-  for ((p = 0; p < 8; p++)); do
-    sleep 1 </dev/null >/dev/null 2>&1 || true
-    kill -0 "$main" 2>/dev/null || exit 0
-  done
+  s_outlives "$main" 8 || exit 0
   kill -TERM "$main" 2>/dev/null || true
 }
 # RV_IT_WATCHDOG_SECS sets the seconds directly (test_harness_check.sh's hung case).
