@@ -24,14 +24,18 @@
  * written by an apply costs some 2-5 us of CPU (decode, checks, batch, RocksDB memtable), so
  * 8,192 keys stay near 20-40 ms; the byte bound keeps a slice of big contents (puts of a few MiB)
  * to one memcpy-bound write of a few ms. */
-#define KV_SLICE_MAX_ENTRIES 256    /* entries per slice (raft-peer's ApplyBatch holds as many) */
+#define KV_SLICE_MAX_ENTRIES 2048   /* entries per slice (raft-peer's ApplyBatch holds as many) */
 #define KV_SLICE_MAX_KEYS 8192      /* estimated keys written per slice */
 #define KV_SLICE_MAX_BYTES (2u << 20) /* command bytes per slice */
 
-/* Estimated keys a client command writes beyond its rows: its dentry, attributes, content, the
- * parent's attributes, the session, the meta key; ancestors' counts add one per level (up to
- * 8 counted here; deeper paths are rare and cost little more). */
-#define KV_SLICE_CMD_KEYS 16
+/* Estimated keys a client command writes beyond its rows: its dentry and attributes, the
+ * parent's attributes, the session, the meta key, and one per ancestor above the parent for the
+ * subtree totals: 8 for a file four levels down (/a/b/c/f), with content one more. Deeper paths
+ * write more, but their ancestors are the keys that the commands of a slice share: each is
+ * written once per slice, not once per command. (16 until 2026-12-05, which held a follower's
+ * slices of creates to 512 and cost it a fifth more CPU per create than slices of 1024: main
+ * README, Benchmarks.) */
+#define KV_SLICE_CMD_KEYS 8
 
 typedef struct {
   size_t max_entries, max_keys, max_bytes;

@@ -87,11 +87,13 @@ static void test_default_limits(void **state) {
   assert_int_equal(lim.max_entries, KV_SLICE_MAX_ENTRIES);
   assert_int_equal(lim.max_keys, KV_SLICE_MAX_KEYS);
   assert_int_equal(lim.max_bytes, KV_SLICE_MAX_BYTES);
-  /* a full ApplyBatch of creates is one slice; 256 KiB recovery commands of ~3,000 rows go two
-   * at a time; a 4 MiB ApplyBatch of them never goes in one */
-  kv_slice_cost_t creates[256];
-  for (int i = 0; i < 256; i++) creates[i] = (kv_slice_cost_t){KV_SLICE_CMD_KEYS, 200};
-  assert_int_equal(kv_slice_take(creates, 256, &lim), 256);
+  /* creates go 1,024 to a slice (a follower's 80 ms of a bulk load: raft-peer's ApplyBatch of
+   * 2,048 in two); 256 KiB recovery commands of ~3,000 rows go two at a time; a 4 MiB
+   * ApplyBatch of them never goes in one */
+  static kv_slice_cost_t creates[2048];
+  for (int i = 0; i < 2048; i++) creates[i] = (kv_slice_cost_t){KV_SLICE_CMD_KEYS, 200};
+  assert_int_equal(kv_slice_take(creates, 2048, &lim), 1024);
+  assert_int_equal(kv_slice_take(creates, 600, &lim), 600);
   kv_slice_cost_t rows[16];
   for (int i = 0; i < 16; i++) rows[i] = (kv_slice_cost_t){3000 + KV_SLICE_CMD_KEYS, 256u << 10};
   assert_int_equal(kv_slice_take(rows, 16, &lim), 2);
