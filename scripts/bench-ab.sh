@@ -7,23 +7,27 @@
 # per operation of each kind of actor summed over the three nodes (`raftvisor bench --cpu`), the
 # figure the machine's noise disturbs least; the end prints the means per build.
 #   scripts/bench-ab.sh BIN_A BIN_B [--rounds N] [--seconds S] [--clients N,...]
-#                       [--workloads W,...] [--port-base P] [--bulk-files F]
+#                       [--workloads W,...] [--port-base P] [--bulk-files F] [--fresh] [--by-role]
 # --bulk-files F adds, in every round after the other workloads, a bulk load of F files in
 # F / 1000 directories by 256 clients into each cluster (`raftvisor bench --workload bulk-load`),
-# reported like the others (CPU µs per file).
+# reported like the others (CPU µs per file). --fresh loads each of them into a fresh cluster
+# (that side's nodes stopped, their data-dirs removed, started again): without it every round
+# loads into the files of the rounds before, so later rounds measure a bigger store and its
+# compactions. --by-role reports kv-store and raft-peer as `NAME@leader` (the leader's, as it
+# was when the run started) and `NAME@followers` (the other two summed) instead of one figure.
 # Typical: cp -r build/bin /tmp/rv-before; (change, build); scripts/bench-ab.sh /tmp/rv-before
 # build/bin --rounds 4 --seconds 5 --clients 16,64. RV_INSECURE=1 runs insecure clusters.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/scripts/lib-cluster.sh"
 usage() {
-  echo "usage: scripts/bench-ab.sh BIN_A BIN_B [--rounds N] [--seconds S] [--clients N,...] [--workloads W,...] [--port-base P]" >&2
+  echo "usage: scripts/bench-ab.sh BIN_A BIN_B [--rounds N] [--seconds S] [--clients N,...] [--workloads W,...] [--port-base P] [--bulk-files F] [--fresh] [--by-role]" >&2
   exit 2
 }
 [ $# -ge 2 ] || usage
 binA=$(cd "$1" && pwd) binB=$(cd "$2" && pwd)
 shift 2
-rounds=3 seconds=5 clients=16,64 workloads=create port_base=7800 bulk_files=0
+rounds=3 seconds=5 clients=16,64 workloads=create port_base=7800 bulk_files=0 fresh=0 by_role=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -32,6 +36,8 @@ while [ $# -gt 0 ]; do
     --workloads) workloads=$2; shift 2 ;;
     --port-base) port_base=$2; shift 2 ;;
     --bulk-files) bulk_files=$2; shift 2 ;;
+    --fresh) fresh=1; shift ;;
+    --by-role) by_role=1; shift ;;
     *) usage ;;
   esac
 done
@@ -50,17 +56,33 @@ RV=$binA/raftvisor cluster_yaml "$T/A" benchab-a "$port_base" $((port_base + 100
 RV=$binB/raftvisor cluster_yaml "$T/B" benchab-b $((port_base + 50)) $((port_base + 150))
 # RV_AB_ENV_A / RV_AB_ENV_B: "VAR=value ..." in the environment of that side's nodes (a knob
 # read from the environment, for an experiment)
-env ${RV_AB_ENV_A:-} bash -c "source '$top/scripts/lib-cluster.sh'; cluster_start '$T/A' '$binA/raftvisor'"
-env ${RV_AB_ENV_B:-} bash -c "source '$top/scripts/lib-cluster.sh'; cluster_start '$T/B' '$binB/raftvisor'"
 # each cluster's own client key (cluster_yaml exported the last one's)
 unset RV_CLIENT_KEY RV_SERVER_KEYS
-"$binA/raftvisor" fs -c "$T/A/n1.yaml" -mkdir -p /bench >/dev/null
-"$binB/raftvisor" fs -c "$T/B/n1.yaml" -mkdir -p /bench >/dev/null
+start_side() { # side: starts its nodes and waits for a leader (the first mkdir waits for one)
+  local bin=$binA env=${RV_AB_ENV_A:-}
+  [ "$1" = B ] && bin=$binB env=${RV_AB_ENV_B:-}
+  env $env bash -c "source '$top/scripts/lib-cluster.sh'; cluster_start '$T/$1' '$bin/raftvisor'"
+  "$bin/raftvisor" fs -c "$T/$1/n1.yaml" -mkdir -p /bench >/dev/null
+}
+fresh_side() { # side: the same cluster (ports, keys) with empty data-dirs
+  local bin=$binA
+  [ "$1" = B ] && bin=$binB
+  cluster_stop "$T/$1" "$bin/raftvisor"
+  rm -rf "$T/$1/n1" "$T/$1/n2" "$T/$1/n3"
+  start_side "$1"
+}
+start_side A
+start_side B
 echo "bench-ab, $(date -u +%FT%TZ), $(nproc) cores; A = $binA, B = $binB; $rounds rounds of ${seconds}s per run"
-cpu_pids() { # side
+cpu_pids() { # raftvisor dir
   local rv=$1 dir=$2 i
   for i in 1 2 3; do
-    "$rv" status -c "$dir/n$i.yaml" --json | jq -r '"supervisor=\(.supervisor_pid)", (.actors[] | select(.pid > 0) | "\(.name)=\(.pid)")'
+    "$rv" status -c "$dir/n$i.yaml" --json | jq -r --argjson by_role "$by_role" '
+      (if $by_role == 1 and .raft.role == "leader" then "@leader"
+       elif $by_role == 1 then "@followers" else "" end) as $role |
+      "supervisor=\(.supervisor_pid)",
+      (.actors[] | select(.pid > 0) |
+       "\(.name)\(if .name == "kv-store" or .name == "raft-peer" then $role else "" end)=\(.pid)")'
   done | paste -sd, -
 }
 one() { # side workload clients round
@@ -69,6 +91,7 @@ one() { # side workload clients round
   dir=$T/$side
   local args=(--workload "$w" --clients "$c" --seconds "$seconds")
   [ "$w" = bulk-load ] && args=(--workload bulk-load --clients "$c" --files "$bulk_files" --dirs $((bulk_files / 1000 > 0 ? bulk_files / 1000 : 1)))
+  [ "$w" = bulk-load ] && [ "$fresh" = 1 ] && fresh_side "$side"
   "$bin/raftvisor" bench -c "$dir/n1.yaml" "${args[@]}" --json --cpu "$(cpu_pids "$bin/raftvisor" "$dir")" 2>/dev/null |
     jq -c 'select(.cpu_us_per_op != null)' |
     jq -c --arg side "$side" --argjson round "$r" '. + {side: $side, round: $round}' | tee -a "$T/all.jsonl" |
