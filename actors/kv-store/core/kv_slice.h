@@ -32,9 +32,9 @@
  * parent's attributes, the session, the meta key, and one per ancestor above the parent for the
  * subtree totals: 8 for a file four levels down (/a/b/c/f), with content one more. Deeper paths
  * write more, but their ancestors are the keys that the commands of a slice share: each is
- * written once per slice, not once per command. (16 until 2026-12-05, which held a follower's
- * slices of creates to 512 and cost it a fifth more CPU per create than slices of 1024: main
- * README, Benchmarks.) */
+ * written once per slice, not once per command. (16 until 2026-12-05, when a slice held at most
+ * 256 entries: a follower's kv-store spent a quarter more CPU per file of a bulk load than with
+ * slices of 1,024 creates; main README, Benchmarks.) */
 #define KV_SLICE_CMD_KEYS 8
 
 typedef struct {
