@@ -30,6 +30,10 @@ shift 2
 rounds=3 seconds=5 clients=16,64 workloads=create port_base=7800 bulk_files=0 fresh=0 by_role=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --fresh | --by-role) ;;
+    *) [ $# -ge 2 ] || usage ;; # every other option takes a value
+  esac
+  case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
@@ -41,6 +45,8 @@ while [ $# -gt 0 ]; do
     *) usage ;;
   esac
 done
+[ "$fresh" = 0 ] || [ "$bulk_files" -gt 0 ] ||
+  { echo "bench-ab: --fresh applies to the bulk loads: give --bulk-files F as well" >&2; exit 2; }
 for b in "$binA" "$binB"; do
   [ -x "$b/raftvisor" ] && [ -x "$b/raftvisor-kv-store" ] || { echo "bench-ab: no raftvisor build in $b" >&2; exit 2; }
 done
@@ -58,15 +64,17 @@ RV=$binB/raftvisor cluster_yaml "$T/B" benchab-b $((port_base + 50)) $((port_bas
 # read from the environment, for an experiment)
 # each cluster's own client key (cluster_yaml exported the last one's)
 unset RV_CLIENT_KEY RV_SERVER_KEYS
+side_bin() { if [ "$1" = A ]; then echo "$binA"; else echo "$binB"; fi; }
 start_side() { # side: starts its nodes and waits for a leader (the first mkdir waits for one)
-  local bin=$binA env=${RV_AB_ENV_A:-}
-  [ "$1" = B ] && bin=$binB env=${RV_AB_ENV_B:-}
+  local bin env=${RV_AB_ENV_A:-}
+  bin=$(side_bin "$1")
+  [ "$1" = B ] && env=${RV_AB_ENV_B:-}
   env $env bash -c "source '$top/scripts/lib-cluster.sh'; cluster_start '$T/$1' '$bin/raftvisor'"
   "$bin/raftvisor" fs -c "$T/$1/n1.yaml" -mkdir -p /bench >/dev/null
 }
 fresh_side() { # side: the same cluster (ports, keys) with empty data-dirs
-  local bin=$binA
-  [ "$1" = B ] && bin=$binB
+  local bin
+  bin=$(side_bin "$1")
   cluster_stop "$T/$1" "$bin/raftvisor"
   rm -rf "$T/$1/n1" "$T/$1/n2" "$T/$1/n3"
   start_side "$1"
@@ -87,7 +95,7 @@ cpu_pids() { # raftvisor dir
 }
 one() { # side workload clients round
   local side=$1 w=$2 c=$3 r=$4 bin dir
-  if [ "$side" = A ]; then bin=$binA; else bin=$binB; fi
+  bin=$(side_bin "$side")
   dir=$T/$side
   local args=(--workload "$w" --clients "$c" --seconds "$seconds")
   [ "$w" = bulk-load ] && args=(--workload bulk-load --clients "$c" --files "$bulk_files" --dirs $((bulk_files / 1000 > 0 ? bulk_files / 1000 : 1)))

@@ -295,8 +295,9 @@ static void s_deliver_after_update(raft_peer_t *p) {
   if (!s_holding(p)) s_deliver(p);
 }
 
-/* At a tick: what a follower held back goes once S_FOLLOWER_DELIVER_MS have passed since a tick
- * last sent it (a full batch or a read sends it between ticks, s_deliver_after_update). */
+/* At a tick: what a follower holds back goes once S_FOLLOWER_DELIVER_MS have passed since the
+ * last tick at which it held nothing or handed it over, so nothing waits longer than that (plus
+ * the loop's lateness). A full batch or a read sends it between ticks (s_deliver_after_update). */
 static void s_deliver_at_tick(raft_peer_t *p) {
   uint64_t now = rv_mono_us();
   if (s_holding(p) && now - p->delivered_at_us < S_FOLLOWER_DELIVER_MS * 1000u) return;

@@ -137,7 +137,8 @@ struct raft_peer {
   raft_index_t deliverable;      /* committed and handed out by the core */
   raft_index_t read_wait;        /* the highest read index handed to kv-store: entries up to it
                                     go to kv-store at once, a read waits for them */
-  uint64_t delivered_at_us;      /* when a tick last handed kv-store what a follower held back */
+  uint64_t delivered_at_us;      /* the last tick at which a follower held nothing back from
+                                    kv-store or handed over what it held (s_deliver_at_tick) */
   Rv__ProposeOutcome *outcomes;  /* accepted proposals of kv-store whose outcome (index, term)
                                     has not gone out yet: it rides on the next ApplyBatch, or
                                     goes alone (ProposeResult) at the next tick (issue 11) */
