@@ -640,8 +640,8 @@ int kv_core_apply(kv_core_t *c, uint64_t index, const uint8_t *cmd, size_t len, 
   return s_flush(c, err);
 }
 
-int kv_core_apply_batch(kv_core_t *c, const kv_entry_t *entries, size_t n, kv_result_t *results,
-                        rv_err_t *err) {
+int kv_core_apply_batch_unwritten(kv_core_t *c, const kv_entry_t *entries, size_t n,
+                                  kv_result_t *results, rv_err_t *err) {
   for (size_t i = 0; i < n; i++) {
     if (i > 0 && entries[i].index <= entries[i - 1].index) {
       s_abort(c);
@@ -656,7 +656,15 @@ int kv_core_apply_batch(kv_core_t *c, const kv_entry_t *entries, size_t n, kv_re
       return rc;
     }
   }
-  return s_flush(c, err);
+  return RV_OK;
+}
+
+int kv_core_write_applied(kv_core_t *c, rv_err_t *err) { return s_flush(c, err); }
+
+int kv_core_apply_batch(kv_core_t *c, const kv_entry_t *entries, size_t n, kv_result_t *results,
+                        rv_err_t *err) {
+  int rc = kv_core_apply_batch_unwritten(c, entries, n, results, err);
+  return rc ? rc : s_flush(c, err);
 }
 
 int kv_core_apply_part(kv_core_t *c, const kv_entry_t *e, size_t max_rows, kv_result_t *res,

@@ -225,6 +225,16 @@ int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t le
 int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
                         rv_err_t *err);
 
+/* kv_core_apply_batch in two steps, so that the shell can answer clients before the store
+ * write: the first applies the entries and leaves their last write pending (earlier writes, for
+ * scans, are done as kv_core_apply_batch does them); the second writes it. Until the second
+ * returns 0, the outcomes are decided (the entries are committed: a replay gives the same) but
+ * not written: the core must not be used for anything else in between. A failure of either
+ * leaves the core at its last written state, as kv_core_apply_batch's does. */
+int kv_core_apply_batch_unwritten(kv_core_t *core, const kv_entry_t *entries, size_t n,
+                                  kv_result_t *results, rv_err_t *err);
+int kv_core_write_applied(kv_core_t *core, rv_err_t *err);
+
 /* Applies one entry (borrowed) in parts: a RecoveryRows command (no session) with more than
  * max_rows rows left writes the next max_rows of them and the recovery state's `partial` flag
  * in one store write, without moving the applied index or the cursor, and sets *complete =

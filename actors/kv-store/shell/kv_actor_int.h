@@ -534,6 +534,10 @@ void kv_clients_turn_end(kv_actor_t *s);
 /* Answers the write waiting for entry (index, term): res is the apply's outcome when the entry
  * is a command (NULL for Raft's own entries, which means the write's entry was replaced). */
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);
+/* The same, before the slice's store write (kv_apply.c): answers only a client's write whose
+ * entry is (index, term), and returns whether it did; the rest (a local actor's request, a
+ * replaced entry) waits for kv_clients_applied after the write. */
+bool kv_clients_answer_early(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);
 /* Takes in raft-peer's outcomes of proposals (outcomes[0..n), borrowed), from a ProposeResult or
  * an ApplyBatch (before its entries): a refusal fails its write, an accepted one makes it wait
  * for (index, term). Outcomes of requests no longer here are ignored. */

@@ -87,6 +87,23 @@ static bool s_reserve(kv_apply_q_t *q, size_t more) {
   return true;
 }
 
+/* A leader's clients get their outcomes before the slice's RocksDB write, which takes a
+ * quarter of a slice's CPU: at 40 creates a slice, as at 64 clients, that is about a quarter of
+ * a millisecond less for each of them to wait. It is safe because the outcomes are decided: the
+ * entries are committed (in the Raft logs of a majority), and the core applies them the same way
+ * whenever it applies them. If the write fails, the core goes back to its last written state
+ * and the entries apply again (kv_store_failed); nothing moves `applied` before the write is
+ * done, so a read after the answer still waits for the entry to be in the store (its read index
+ * covers it); and the write follows in the same handler, before any read is taken. */
+static void s_answer_early(kv_actor_t *s, const kv_apply_ent_t *first, const kv_result_t *res,
+                           size_t n) {
+  bool answered = false;
+  for (size_t i = 0; i < n; i++)
+    if (first[i].type == 0)
+      answered |= kv_clients_answer_early(s, first[i].index, first[i].term, &res[i]);
+  if (answered && s->clients) rv_listener_flush(s->clients);
+}
+
 /* Applies the next slice of the queue; true when entries remain. */
 static bool s_slice(kv_actor_t *s) {
   kv_apply_q_t *q = &s->aq;
@@ -120,9 +137,13 @@ static bool s_slice(kv_actor_t *s) {
   uint64_t t0 = rv_mono_us(), c0 = s_cpu_us();
   /* an entry alone over the key bound (a RecoveryRows command of many rows) goes in parts */
   bool complete = true;
-  int rc = n == 1 && q->cost[q->head].keys > lim.max_keys
-               ? kv_core_apply_part(s->core, ents, lim.max_keys, res, &complete, &err)
-               : kv_core_apply_batch(s->core, ents, n, res, &err);
+  int rc;
+  if (n == 1 && q->cost[q->head].keys > lim.max_keys) {
+    rc = kv_core_apply_part(s->core, ents, lim.max_keys, res, &complete, &err);
+  } else if (!(rc = kv_core_apply_batch_unwritten(s->core, ents, n, res, &err))) {
+    s_answer_early(s, first, res, n);
+    rc = kv_core_write_applied(s->core, &err);
+  }
   uint64_t slice_us = rv_mono_us() - t0, slice_cpu_us = s_cpu_us() - c0;
   size_t keys;
   uint64_t took = kv_rocks_last_write_us(s->rocks, &keys);

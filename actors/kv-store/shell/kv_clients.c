@@ -501,6 +501,19 @@ void kv_clients_propose_result(kv_actor_t *s, Rv__ProposeOutcome *const *outcome
   }
 }
 
+/* A client's write answered with its outcome. */
+static void s_answer(kv_actor_t *s, kv_req_t *r, const kv_result_t *res) {
+  Rv__FsReply rep = RV__FS_REPLY__INIT;
+  rep.code = (uint32_t)res->code;
+  rep.message = (char *)res->msg;
+  rep.index = res->index;
+  rep.inode = res->inode;
+  rep.n = res->n;
+  rep.replayed = res->skipped;
+  kv_reply(s, &r->peer, &r->env, r->op, &rep);
+  kv_req_done(s, r);
+}
+
 void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res) {
   if (!index) return; /* no entry has index 0 (and 0 as a key is NULL to zhashx) */
   kv_req_t *r = zhashx_lookup(s->by_index, S_KEY(index));
@@ -517,15 +530,14 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
     kv_req_done(s, r);
     return;
   }
-  Rv__FsReply rep = RV__FS_REPLY__INIT;
-  rep.code = (uint32_t)res->code;
-  rep.message = (char *)res->msg;
-  rep.index = res->index;
-  rep.inode = res->inode;
-  rep.n = res->n;
-  rep.replayed = res->skipped;
-  kv_reply(s, &r->peer, &r->env, r->op, &rep);
-  kv_req_done(s, r);
+  s_answer(s, r, res);
+}
+
+bool kv_clients_answer_early(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res) {
+  kv_req_t *r = index ? zhashx_lookup(s->by_index, S_KEY(index)) : NULL;
+  if (!r || !res || term != r->term || r->local) return false;
+  s_answer(s, r, res);
+  return true;
 }
 
 void kv_clients_leadership_changed(kv_actor_t *s, const char *why) {

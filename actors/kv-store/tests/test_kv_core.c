@@ -371,6 +371,44 @@ static void test_batch_failure_then_retry(void **state) {
   kv_t_env_destroy(&ref);
 }
 
+/* The two-step apply (the shell answers clients between the steps): the outcomes are known
+ * before the last write, equal those of a whole apply, and a failed write leaves the core where
+ * it was; the entries then apply again with the very same outcomes (what a client was told). */
+static void test_outcomes_before_the_write(void **state) {
+  kv_buf_t bufs[16];
+  kv_entry_t entries[16];
+  size_t n = s_script(bufs, entries, 1);
+  kv_result_t want[16], r[16], again[16];
+  rv_err_t err;
+  kv_t_env_t *ref = kv_t_env_new(NULL);
+  assert_int_equal(kv_core_apply_batch(ref->core, entries, n, want, &err), RV_OK);
+  kv_t_env_t *e = kv_t_env_new(NULL);
+  /* the script's last write (entries 7-10) is its third: the first two succeed */
+  kv_memstore_fail_after(e->ms, 2, RV_EIO);
+  assert_int_equal(kv_core_apply_batch_unwritten(e->core, entries, n, r, &err), RV_OK);
+  for (size_t i = 0; i < n; i++) assert_memory_equal(&r[i], &want[i], sizeof r[i]);
+  uint64_t writes = kv_memstore_writes(e->ms);
+  assert_int_equal(kv_core_write_applied(e->core, &err), RV_EIO);
+  assert_int_equal(kv_memstore_writes(e->ms), writes);
+  uint64_t applied = kv_core_applied(e->core);
+  assert_int_equal(applied, entries[6].index); /* the scans wrote what was before them */
+  kv_t_env_reopen(e);
+  assert_int_equal(kv_core_applied(e->core), applied);
+  assert_int_equal(kv_t_check(e), RV_OK);
+  kv_memstore_fail_after(e->ms, -1, 0);
+  assert_int_equal(kv_core_apply_batch_unwritten(e->core, entries, n, again, &err), RV_OK);
+  assert_int_equal(kv_core_write_applied(e->core, &err), RV_OK);
+  for (size_t i = 7; i < n; i++) assert_memory_equal(&again[i], &want[i], sizeof again[i]);
+  assert_int_equal(kv_core_applied(e->core), entries[n - 1].index);
+  assert_true(kv_t_digest(e, KV_DIGEST_ALL) == kv_t_digest(ref, KV_DIGEST_ALL));
+  /* nothing pending: the write is a no-op */
+  assert_int_equal(kv_core_write_applied(e->core, &err), RV_OK);
+  assert_int_equal(kv_memstore_writes(e->ms), writes + 1);
+  kv_t_env_destroy(&e);
+  for (size_t i = 0; i < n; i++) kv_buf_close(&bufs[i]);
+  kv_t_env_destroy(&ref);
+}
+
 static void test_mtime_is_the_commands_time(void **state) {
   kv_t_env_t *e = kv_t_env_new(NULL);
   e->now = 9000;
@@ -394,6 +432,7 @@ int main(void) {
       cmocka_unit_test(test_storage_failure_leaves_last_written_state),
       cmocka_unit_test(test_batch_equals_one_by_one),
       cmocka_unit_test(test_batch_failure_then_retry),
+      cmocka_unit_test(test_outcomes_before_the_write),
       cmocka_unit_test(test_mtime_is_the_commands_time),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
