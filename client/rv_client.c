@@ -52,11 +52,18 @@ struct rv_client {
   char user[RV_CLIENT_OWNER_MAX + 1]; /* sent with every request (opts.user) */
   s_lane_t *lanes;
   unsigned nlanes, nbusy;
+  int64_t due_us; /* no lane's deadline, attempt timeout or backoff ends before this */
   uint64_t ops_started;
   rv_client_result_t *done; /* completed, not yet polled: a ring of nlanes */
   unsigned done_head, ndone;
   rv_client_stats_t stats;
 };
+
+/* A lane's clock now reads t (a deadline, an attempt's timeout, a backoff's end): s_advance
+ * looks at the lanes again by then. */
+static void s_due(rv_client_t *c, int64_t t) {
+  if (t < c->due_us) c->due_us = t;
+}
 
 static int64_t s_now_us(void) {
   struct timespec ts;
@@ -371,6 +378,7 @@ static void s_next_node(rv_client_t *c, s_lane_t *l, int64_t now) {
   } else {
     l->resend_us = now; /* right away */
   }
+  s_due(c, l->resend_us);
 }
 
 /* Sends lane l's request to l->node; a node that cannot take it is skipped (in the same call,
@@ -392,6 +400,7 @@ static void s_send(rv_client_t *c, s_lane_t *l, int64_t now) {
       c->stats.sends++;
       l->in_flight = true;
       l->attempt_end_us = now + (int64_t)c->opts.timeout_ms * 1000;
+      s_due(c, l->attempt_end_us);
       return;
     }
     c->unreachable[l->node] = true;
@@ -439,6 +448,7 @@ int rv_client_submit(rv_client_t *c, const rv_client_req_t *req, uint64_t tag, r
   l->last[0] = '\0';
   l->start_us = now;
   l->end_us = now + (int64_t)c->opts.retry_ms * 1000;
+  s_due(c, l->end_us);
   s_send(c, l, now);
   return RV_OK;
 }
@@ -515,6 +525,7 @@ static void s_answer(rv_client_t *c, int node, const rv_msg_t *m) {
     c->stats.busy++;
     l->in_flight = false;
     l->resend_us = now + (int64_t)l->backoff_ms * 1000;
+    s_due(c, l->resend_us);
     l->backoff_ms = l->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : l->backoff_ms * 2;
     return;
   }
@@ -528,6 +539,7 @@ static void s_answer(rv_client_t *c, int node, const rv_msg_t *m) {
     if (++l->missed >= c->nnodes) {
       l->missed = 0;
       l->resend_us = now + (int64_t)l->backoff_ms * 1000;
+      s_due(c, l->resend_us);
       l->backoff_ms = l->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : l->backoff_ms * 2;
     } else {
       s_send(c, l, now);
@@ -573,8 +585,11 @@ static void s_drain(rv_client_t *c, int i) {
 /* ---- the engine ---------------------------------------------------------------------------- */
 
 /* Moves every lane along its clock (deadlines, attempt timeouts, backoffs); returns the time
- * of the next thing to do (INT64_MAX when nothing waits). */
+ * of the next thing to do (INT64_MAX when nothing waits). Looks at the lanes only once
+ * something is due (c->due_us): a poll that returns one of 256 lanes' answers does not walk
+ * all 256 (7% of a bulk load's client CPU did). */
 static int64_t s_advance(rv_client_t *c, int64_t now) {
+  if (now < c->due_us) return c->due_us;
   int64_t next = INT64_MAX;
   for (unsigned i = 0; i < c->nlanes && c->nbusy; i++) {
     s_lane_t *l = &c->lanes[i];
@@ -594,6 +609,7 @@ static int64_t s_advance(rv_client_t *c, int64_t now) {
     if (l->end_us < t) t = l->end_us;
     if (t < next) next = t;
   }
+  c->due_us = next;
   return next;
 }
 
