@@ -87,7 +87,7 @@ static void test_default_limits(void **state) {
   assert_int_equal(lim.max_entries, KV_SLICE_MAX_ENTRIES);
   assert_int_equal(lim.max_keys, KV_SLICE_MAX_KEYS);
   assert_int_equal(lim.max_bytes, KV_SLICE_MAX_BYTES);
-  /* creates go 1,024 to a slice (a follower's 80 ms of a bulk load: raft-peer's ApplyBatch of
+  /* creates go 1,024 to a slice (a follower's 40 ms of a bulk load; raft-peer's ApplyBatch of
    * 2,048 in two); 256 KiB recovery commands of ~3,000 rows go two at a time; a 4 MiB
    * ApplyBatch of them never goes in one */
   static kv_slice_cost_t creates[2048];

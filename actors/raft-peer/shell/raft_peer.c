@@ -14,7 +14,7 @@
  * time), so a batch's size bounds only what one message carries and what kv-store queues. */
 #define S_APPLY_BATCH_MAX 2048
 /* A follower hands its kv-store committed entries at most this often (below) */
-#define S_FOLLOWER_DELIVER_MS 80
+#define S_FOLLOWER_DELIVER_MS 40
 #define S_APPLY_BYTES_MAX (4u << 20)      /* entry bytes per ApplyBatch */
 /* Entries in flight to kv-store beyond what it said it has taken in. Without a bound, a
  * catch-up (a kv-store restarted 10,000 entries behind) filled its inbox with seconds of apply
@@ -281,6 +281,11 @@ static void s_deliver(raft_peer_t *p) {
  *   holds fewer versions of them and each insert searches less. Delivering every 80 ms instead
  *   of every tick (10 ms) cut kv-store's CPU per file of a bulk load by a fifth (main README,
  *   Benchmarks).
+ * - but each delivery is a burst of CPU (1,024 creates take a follower's kv-store 10-20 ms), and
+ *   with three nodes on one host the bursts hold back the leader: every 80 ms made creates at 64
+ *   clients wait longer in the tail (p99 11.1 against 10.1 ms for every 40 ms), while a bulk
+ *   load cost the same at 40 ms (each run into a fresh cluster: 27.4 and 27.5 µs of CPU per file
+ *   in the followers' kv-stores). So: every 40 ms.
  * Nothing waits on a follower's apply but its own reads, which go at once: entries up to a read
  * index handed to kv-store are never held back. A leader, a candidate (about to lead: it applies
  * first) and anything kv-store asks for (ApplyFrom, a moved window) are delivered at once; a
