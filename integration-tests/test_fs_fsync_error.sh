@@ -9,7 +9,10 @@
 #      failed write;
 #   3. a follower's RocksDB sync fails (kv-store's WAL): kv-store recovers (by itself or by a
 #      restart) and catches up;
-#   4. the leader's RocksDB sync fails with ENOSPC: the same.
+#   4. the leader's RocksDB sync fails with ENOSPC: the same;
+#   5. the leader's RocksDB write fails (its WAL, EIO) in an apply: the leader answers its
+#      clients before that write (kv_apply.c), so the write it answered must not be lost: its
+#      kv-store recovers and applies the entries again.
 # At the end every acknowledged write is on every node and the three namespaces are identical;
 # each injected error was logged by the node, naming the file.
 source "$(dirname "$0")/lib.sh"
@@ -29,9 +32,10 @@ fs_writer start 1
 wait_for "20 writes acknowledged" 30 acked_at_least 20
 
 injected() { ! [ -e "$RV_FAIL_SYNC_TRIGGER" ]; }
-# inject NODE_DIR_MATCH ERRNO: arms one failed sync of a file under the match, waits until it hit
+# inject NODE_DIR_MATCH ERRNO [write]: arms one failed sync (or write) of a file under the
+# match, waits until it hit
 inject() {
-  echo "$1 $2 1" >"$RV_FAIL_SYNC_TRIGGER"
+  echo "$1 $2 1 ${3:-}" >"$RV_FAIL_SYNC_TRIGGER"
   wait_for "a sync under $1 failed with $2" 30 injected
 }
 # logged NODE ACTOR: the node's actor log names the injected failure
@@ -41,6 +45,12 @@ kv_recovered() {
   grep -q "namespace store reopened from disk" "$T/$1/log/kv-store.log" ||
     [ "$(actor_field "$T/$1.yaml" kv-store restarts)" -ge 1 ]
 }
+# kv_recoveries NODE: how often its kv-store reopened the store or was restarted
+kv_recoveries() {
+  echo $(($(grep -c "namespace store reopened from disk" "$T/$1/log/kv-store.log") +
+    $(actor_field "$T/$1.yaml" kv-store restarts)))
+}
+kv_recovered_again() { [ "$(kv_recoveries "$1")" -gt "$2" ]; }
 progress() {
   local n
   n=$(wc -l <"$T/acked")
@@ -86,6 +96,18 @@ expect_restart "$leader" kv-store
 inject "$T/$leader/kv" ENOSPC
 wait_for "$leader logged it" 10 logged "$leader" kv-store
 wait_for "$leader's kv-store recovered from disk" 30 kv_recovered "$leader"
+progress 20
+
+# -- 5. the leader's RocksDB write, after its clients were answered --
+leader=$(leader_agreed 3)
+before=$(kv_recoveries "$leader")
+log "5. the leader $leader's RocksDB: write of its WAL -> EIO"
+expect_restart "$leader" kv-store
+inject "$T/$leader/kv/*.log" EIO write
+wait_for "$leader logged it" 10 grep -q "rv-fail-sync: .*write($T/$leader/kv/" "$T/$leader/log/kv-store.log"
+wait_for "$leader's kv-store recovered from disk" 30 kv_recovered_again "$leader" "$before"
+grep -q "kv apply: writing index [0-9]*: .*reopening the store from disk" "$T/$leader/log/kv-store.log" ||
+  fail "$leader's kv-store did not log a failed apply write: $(grep -i "rocksdb\|reopen" "$T/$leader/log/kv-store.log" | tail -n 3)"
 progress 20
 
 fs_writer stop
