@@ -284,8 +284,9 @@ static void s_deliver(raft_peer_t *p) {
  * - but each delivery is a burst of CPU (1,024 creates take a follower's kv-store 10-20 ms), and
  *   with three nodes on one host the bursts hold back the leader: every 80 ms made creates at 64
  *   clients wait longer in the tail (p99 11.1 against 10.1 ms for every 40 ms), while a bulk
- *   load cost the same at 40 ms (each run into a fresh cluster: 27.4 and 27.5 µs of CPU per file
- *   in the followers' kv-stores). So: every 40 ms.
+ *   load of 600,000 files cost the same at 40 ms (each run into a fresh cluster: 27.4 and 27.5
+ *   µs of CPU per file in the followers' kv-stores; at 1.5 M files perhaps 5% more, 30.8 and
+ *   32.5, measured on a busier host for the 40 ms side). So: every 40 ms.
  * Nothing waits on a follower's apply but its own reads, which go at once: entries up to a read
  * index handed to kv-store are never held back. A leader, a candidate (about to lead: it applies
  * first) and anything kv-store asks for (ApplyFrom, a moved window) are delivered at once; a
