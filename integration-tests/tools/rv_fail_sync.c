@@ -11,7 +11,8 @@
  * left)", which lands in the actor's log); when COUNT reaches 0 the trigger file is removed.
  * Processes of several nodes may share one trigger: MATCH (a node's data-dir) decides which
  * files fail. flock on the trigger makes the count exact across processes and threads (RocksDB
- * syncs from its own threads). */
+ * syncs from its own threads). A line naming an unknown ERRNO or kind injects nothing and says
+ * so on stderr, once per process. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -60,9 +61,17 @@ static int s_inject(int fd, const char *call, int is_write, int *e) {
     char match[4096], ename[32], kind[16] = "";
     long count = 0;
     int fields = n > 0 ? sscanf(line, "%4095s %31s %ld %15s", match, ename, &count, kind) : 0;
+    static int warned; /* a malformed trigger would otherwise never fire, silently */
+    if (fields >= 3 && !warned &&
+        ((kind[0] && strcmp(kind, "write") != 0) || s_errno_named(ename) == 0)) {
+      warned = 1;
+      fprintf(stderr, "rv-fail-sync: %s: \"%s %s %ld %s\" names an unknown %s (ERRNO: EIO, "
+              "ENOSPC or EDQUOT; the 4th field: write or nothing)\n", trigger, match, ename,
+              count, kind, s_errno_named(ename) == 0 ? "errno" : "kind");
+    }
     int is_match = fields >= 3 && (strchr(match, '*') ? fnmatch(match, path, 0) == 0
                                                       : strstr(path, match) != NULL);
-    if (is_match && count > 0 && (strcmp(kind, "write") == 0) == (is_write != 0) &&
+    if (is_match && count > 0 && (is_write ? strcmp(kind, "write") == 0 : kind[0] == '\0') &&
         (*e = s_errno_named(ename)) != 0) {
       hit = 1;
       count--;

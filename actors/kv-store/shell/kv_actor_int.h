@@ -538,6 +538,8 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
  * entry is (index, term), and returns whether it did; the rest (a local actor's request, a
  * replaced entry) waits for kv_clients_applied after the write. */
 bool kv_clients_answer_early(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res);
+/* Whether any write waits for its entry to apply (none on a follower). */
+bool kv_clients_writes_waiting(const kv_actor_t *s);
 /* Takes in raft-peer's outcomes of proposals (outcomes[0..n), borrowed), from a ProposeResult or
  * an ApplyBatch (before its entries): a refusal fails its write, an accepted one makes it wait
  * for (index, term). Outcomes of requests no longer here are ignored. */

@@ -97,6 +97,8 @@ static bool s_reserve(kv_apply_q_t *q, size_t more) {
  * covers it); and the write follows in the same handler, before any read is taken. */
 static void s_answer_early(kv_actor_t *s, const kv_apply_ent_t *first, const kv_result_t *res,
                            size_t n) {
+  /* a follower's slice (1,024 entries) has no one to answer: no lookups before the write */
+  if (!kv_clients_writes_waiting(s)) return;
   bool answered = false;
   for (size_t i = 0; i < n; i++)
     if (first[i].type == 0)

@@ -533,6 +533,8 @@ void kv_clients_applied(kv_actor_t *s, uint64_t index, uint64_t term, const kv_r
   s_answer(s, r, res);
 }
 
+bool kv_clients_writes_waiting(const kv_actor_t *s) { return zhashx_size(s->by_index) > 0; }
+
 bool kv_clients_answer_early(kv_actor_t *s, uint64_t index, uint64_t term, const kv_result_t *res) {
   kv_req_t *r = index ? zhashx_lookup(s->by_index, S_KEY(index)) : NULL;
   if (!r || !res || term != r->term || r->local) return false;

@@ -283,6 +283,15 @@ static size_t s_script(kv_buf_t *bufs, kv_entry_t *entries, uint64_t first) {
   return n;
 }
 
+/* A fresh core that applied entries[0..n) in one batch: the reference the grouped and split
+ * applies are compared with; its outcomes in want. */
+static kv_t_env_t *s_reference(const kv_entry_t *entries, size_t n, kv_result_t *want) {
+  rv_err_t err;
+  kv_t_env_t *ref = kv_t_env_new(NULL);
+  assert_int_equal(kv_core_apply_batch(ref->core, entries, n, want, &err), RV_OK);
+  return ref;
+}
+
 static void test_batch_equals_one_by_one(void **state) {
   kv_buf_t bufs[16];
   kv_entry_t entries[16];
@@ -295,8 +304,7 @@ static void test_batch_equals_one_by_one(void **state) {
     assert_int_equal(
         kv_core_apply(one->core, entries[i].index, entries[i].data, entries[i].len, &r1[i], &err),
         RV_OK);
-  kv_t_env_t *all = kv_t_env_new(NULL);
-  assert_int_equal(kv_core_apply_batch(all->core, entries, n, r2, &err), RV_OK);
+  kv_t_env_t *all = s_reference(entries, n, r2);
   kv_t_env_t *pairs = kv_t_env_new(NULL);
   for (size_t i = 0; i < n; i += 2)
     assert_int_equal(
@@ -343,8 +351,7 @@ static void test_batch_failure_then_retry(void **state) {
   size_t n = s_script(bufs, entries, 1);
   kv_result_t r[16];
   rv_err_t err;
-  kv_t_env_t *ref = kv_t_env_new(NULL);
-  assert_int_equal(kv_core_apply_batch(ref->core, entries, n, r, &err), RV_OK);
+  kv_t_env_t *ref = s_reference(entries, n, r);
   for (long allow = 0; allow < 4; allow++) {
     kv_t_env_t *e = kv_t_env_new(NULL);
     kv_memstore_fail_after(e->ms, allow, RV_EIO);
@@ -380,8 +387,7 @@ static void test_outcomes_before_the_write(void **state) {
   size_t n = s_script(bufs, entries, 1);
   kv_result_t want[16], r[16], again[16];
   rv_err_t err;
-  kv_t_env_t *ref = kv_t_env_new(NULL);
-  assert_int_equal(kv_core_apply_batch(ref->core, entries, n, want, &err), RV_OK);
+  kv_t_env_t *ref = s_reference(entries, n, want);
   kv_t_env_t *e = kv_t_env_new(NULL);
   /* the script's last write (entries 7-10) is its third: the first two succeed */
   kv_memstore_fail_after(e->ms, 2, RV_EIO);
