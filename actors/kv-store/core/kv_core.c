@@ -149,6 +149,7 @@ int kv_core_new(kv_store_t *store, const kv_core_config_t *cfg, kv_core_t **out,
   kv_buf_init(&c->val);
   kv_buf_init(&c->enc);
   kv_buf_init(&c->chlog_buf);
+  kv_buf_init(&c->pf_keys);
   c->batch = kv_batch_new();
   c->cache = kv_cache_new(cfg->cache_entries);
   if (!c->batch || (cfg->cache_entries && !c->cache)) {
@@ -174,6 +175,8 @@ void kv_core_destroy(kv_core_t **cp) {
   kv_buf_close(&c->val);
   kv_buf_close(&c->enc);
   kv_buf_close(&c->chlog_buf);
+  kv_buf_close(&c->pf_keys);
+  free(c->pf_list);
   free(c->stack);
   free(c->pattrs);
   free(c->pplen);

@@ -225,6 +225,16 @@ int kv_core_apply(kv_core_t *core, uint64_t index, const uint8_t *cmd, size_t le
 int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv_result_t *results,
                         rv_err_t *err);
 
+/* Reads ahead, into the cache, what the creates among entries[0..n) will look up first: whether
+ * each new name is free. One multi-key store read (kv_store_multi_get; RocksDB's batched
+ * MultiGet checks each memtable's and each L0 file's bloom filter for all the names at once)
+ * instead of one point read per create, each of which probes every memtable and L0 file on its
+ * own: a quarter of a follower's kv-store CPU in a bulk load. It changes nothing but the cache,
+ * which only ever holds what the store holds (kv_cache.h), so no outcome: a name it could not
+ * resolve (a parent made by an earlier entry of the same slice) is read by the apply as
+ * before. A no-op without a cache, with writes pending, or for fewer than two creates. */
+void kv_core_prefetch(kv_core_t *core, const kv_entry_t *entries, size_t n);
+
 /* kv_core_apply_batch in two steps, so that the shell can answer clients before the store
  * write: the first applies the entries and leaves their last write pending (earlier writes, for
  * scans, are done as kv_core_apply_batch does them); the second writes it. Until the second

@@ -68,6 +68,9 @@ struct kv_core {
   size_t *pplen;       /* and the lengths of its prefixes */
   kv_principal_t reader; /* who the reads are for (kv_core_read_as) */
   bool reader_checked;   /* false: reads are not checked */
+  kv_buf_t pf_keys;      /* kv_core_prefetch: the names' keys, one after another */
+  kv_bytes_t *pf_list;   /* and each of them */
+  size_t pf_cap;
 };
 
 /* The op being applied. */

@@ -22,8 +22,8 @@
  *    keys, from one consistent state, calling fn once per key, in any order, with the key's
  *    position i in keys[] and its value (borrowed for the call; NULL when the key is absent).
  *    fn returns 0 to go on or an rv code, which multi_get returns as is. For reads that come
- *    in bulk (the replica's post-images): one call for many keys (kv_rocks.h says which ways of
- *    reading them were measured).
+ *    in bulk (the replica's post-images; the new names of a slice's creates, kv_core_prefetch):
+ *    one call for many keys (kv_rocks.h says which ways of reading them were measured).
  * Not thread-safe: one caller at a time. */
 #ifndef KV_STORE_H
 #define KV_STORE_H

@@ -142,9 +142,12 @@ static bool s_slice(kv_actor_t *s) {
   int rc;
   if (n == 1 && q->cost[q->head].keys > lim.max_keys) {
     rc = kv_core_apply_part(s->core, ents, lim.max_keys, res, &complete, &err);
-  } else if (!(rc = kv_core_apply_batch_unwritten(s->core, ents, n, res, &err))) {
-    s_answer_early(s, first, res, n);
-    rc = kv_core_write_applied(s->core, &err);
+  } else {
+    kv_core_prefetch(s->core, ents, n); /* the new names, read in one go (kv_core.h) */
+    if (!(rc = kv_core_apply_batch_unwritten(s->core, ents, n, res, &err))) {
+      s_answer_early(s, first, res, n);
+      rc = kv_core_write_applied(s->core, &err);
+    }
   }
   uint64_t slice_us = rv_mono_us() - t0, slice_cpu_us = s_cpu_us() - c0;
   size_t keys;

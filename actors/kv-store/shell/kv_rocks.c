@@ -19,6 +19,7 @@
 struct kv_rocks {
   kv_store_t base; /* first: the interface */
   rocksdb_t *db;
+  rocksdb_column_family_handle_t *cf; /* the default column family: batched MultiGet needs it */
   rocksdb_options_t *opts;
   rocksdb_block_based_table_options_t *topts;
   rocksdb_cache_t *cache;
@@ -196,8 +197,79 @@ void kv_rocks_describe_stall(kv_rocks_t *r, char *buf, size_t len) {
   rocksdb_free(delay);
 }
 
-static const kv_store_ops_t s_ops = {
-    .name = "rocksdb", .get = s_get, .scan = s_scan, .write = s_write};
+/* memcmp order, shorter first on a tie (RocksDB's bytewise comparator). */
+static int s_key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+  int c = memcmp(a, b, al < bl ? al : bl);
+  return c ? c : (al > bl) - (al < bl);
+}
+
+/* One key of a multi-get, with its position in the caller's keys. */
+typedef struct {
+  const uint8_t *p;
+  size_t len, i;
+} s_sorted_t;
+
+static int s_sorted_cmp(const void *a, const void *b) {
+  const s_sorted_t *x = a, *y = b;
+  return s_key_cmp(x->p, x->len, y->p, y->len);
+}
+
+/* RocksDB's batched MultiGet (the keys sorted, each once): every memtable and SST file is
+ * visited once for all the keys, their bloom filters probed together, where a get per key
+ * visits them all for each. The values are pinned, not copied; fn sees each key's. */
+static int s_multi_get(kv_store_t *s, const kv_bytes_t *keys, size_t n, kv_multi_fn fn,
+                       void *arg, rv_err_t *err) {
+  kv_rocks_t *r = (kv_rocks_t *)s;
+  if (s_failed(r)) return s_refuse(r, "read of", err);
+  if (n == 0) return RV_OK;
+  s_sorted_t *sorted = malloc(n * sizeof *sorted);
+  size_t *klen = malloc(n * sizeof *klen);
+  const char **kp = malloc(n * sizeof *kp);
+  rocksdb_pinnableslice_t **vals = calloc(n, sizeof *vals);
+  char **errs = calloc(n, sizeof *errs);
+  int rc = RV_OK;
+  size_t m = 0;
+  if (!sorted || !klen || !kp || !vals || !errs) {
+    rc = rv_err_set(err, RV_ENOMEM, "rocksdb multi-get: out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) sorted[i] = (s_sorted_t){keys[i].p, keys[i].len, i};
+  qsort(sorted, n, sizeof *sorted, s_sorted_cmp);
+  for (size_t i = 0; i < n; i++) { /* each key once */
+    if (m && s_sorted_cmp(&sorted[i], &sorted[i - 1]) == 0) continue;
+    kp[m] = (const char *)sorted[i].p;
+    klen[m++] = sorted[i].len;
+  }
+  rocksdb_batched_multi_get_cf(r->db, r->ropts, r->cf, m, kp, klen, vals, errs, true);
+  for (size_t i = 0, j = 0; i < n; i++) {
+    if (i && s_sorted_cmp(&sorted[i], &sorted[i - 1]) != 0) j++; /* the next distinct key */
+    if (errs[j]) {
+      rc = s_fail(err, errs[j], "multi-get in", r->path);
+      errs[j] = NULL;
+      break;
+    }
+    size_t vl = 0;
+    const char *v = vals[j] ? rocksdb_pinnableslice_value(vals[j], &vl) : NULL;
+    if ((rc = fn(arg, sorted[i].i, (const uint8_t *)v, v ? vl : 0))) break;
+  }
+out:
+  for (size_t i = 0; vals && errs && i < m; i++) {
+    if (vals[i]) rocksdb_pinnableslice_destroy(vals[i]);
+    rocksdb_free(errs[i]);
+  }
+  free(sorted);
+  free(klen);
+  free(kp);
+  free(vals);
+  free(errs);
+  return rc;
+}
+
+static const kv_store_ops_t s_ops = {.name = "rocksdb",
+                                     .get = s_get,
+                                     .scan = s_scan,
+                                     .write = s_write,
+                                     .multi_get = s_multi_get};
 
 /* Block-based tables with a 10-bit bloom filter per key (the filter policy is owned by the
  * table options). The same for the database and for the files a loader writes. */
@@ -283,7 +355,11 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   char *rerr = NULL;
   struct stat st;
   bool created = stat(r->path, &st) != 0 && errno == ENOENT;
-  r->db = rocksdb_open(r->opts, r->path, &rerr);
+  const char *cf_names[1] = {"default"};
+  const rocksdb_options_t *cf_opts[1] = {r->opts};
+  rocksdb_column_family_handle_t *cfs[1] = {NULL};
+  r->db = rocksdb_open_column_families(r->opts, r->path, 1, cf_names, cf_opts, cfs, &rerr);
+  r->cf = cfs[0];
   if (rerr || !r->db) {
     s_fail(err, rerr, "open", o->path);
     kv_rocks_destroy(&r);
@@ -314,6 +390,7 @@ void kv_rocks_destroy(kv_rocks_t **rp) {
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
   }
+  if (r->cf) rocksdb_column_family_handle_destroy(r->cf);
   if (r->db) rocksdb_close(r->db);
   if (r->wb) rocksdb_writebatch_destroy(r->wb);
   if (r->ropts) rocksdb_readoptions_destroy(r->ropts);
@@ -523,10 +600,7 @@ struct kv_rocks_view {
   rocksdb_readoptions_t *ropts;  /* scans: the snapshot, blocks read not cached */
   rocksdb_readoptions_t *pointo; /* get, multi_get: the snapshot, blocks cached (or not) */
   kv_rocks_read_t read;  /* how multi_get reads */
-  struct s_sorted {      /* multi_get's keys in key order (reused) */
-    const uint8_t *p;
-    size_t len, i;
-  } *sorted;
+  s_sorted_t *sorted;    /* multi_get's keys in key order (reused) */
   size_t sorted_cap;
   uint64_t seeks, steps; /* the walk's seeks and nexts so far (kv_rocks_view_counts) */
 };
@@ -549,16 +623,6 @@ static int s_view_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
                     ((kv_rocks_view_t *)s)->r->path);
 }
 
-/* memcmp order, shorter first on a tie (RocksDB's bytewise comparator). */
-static int s_key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
-  int c = memcmp(a, b, al < bl ? al : bl);
-  return c ? c : (al > bl) - (al < bl);
-}
-
-static int s_sorted_cmp(const void *a, const void *b) {
-  const struct s_sorted *x = a, *y = b;
-  return s_key_cmp(x->p, x->len, y->p, y->len);
-}
 
 /* RocksDB's MultiGet: one call, each value copied into a malloc'd buffer. */
 static int s_view_multi_rocks(kv_rocks_view_t *v, const kv_bytes_t *keys, size_t n,
@@ -605,18 +669,18 @@ static int s_view_multi_walk(kv_rocks_view_t *v, const kv_bytes_t *keys, size_t 
                              kv_multi_fn fn, void *arg, rv_err_t *err) {
   if (n > v->sorted_cap) {
     size_t cap = n < 256 ? 256 : n;
-    struct s_sorted *ns = realloc(v->sorted, cap * sizeof *ns);
+    s_sorted_t *ns = realloc(v->sorted, cap * sizeof *ns);
     if (!ns) return rv_err_set(err, RV_ENOMEM, "rocksdb multi-get: out of memory");
     v->sorted = ns;
     v->sorted_cap = cap;
   }
-  for (size_t i = 0; i < n; i++) v->sorted[i] = (struct s_sorted){keys[i].p, keys[i].len, i};
+  for (size_t i = 0; i < n; i++) v->sorted[i] = (s_sorted_t){keys[i].p, keys[i].len, i};
   qsort(v->sorted, n, sizeof *v->sorted, s_sorted_cmp);
   rocksdb_iterator_t *it = rocksdb_create_iterator(v->r->db, v->pointo);
   int rc = RV_OK;
   bool placed = false;
   for (size_t j = 0; j < n && rc == RV_OK; j++) {
-    const struct s_sorted *want = &v->sorted[j];
+    const s_sorted_t *want = &v->sorted[j];
     int c = 1;
     size_t kl = 0;
     const char *k = NULL;

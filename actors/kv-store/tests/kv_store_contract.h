@@ -128,6 +128,26 @@ static inline int kv_contract_walk(void *arg, const uint8_t *k, size_t kl, const
 }
 
 /* Random batches of puts and deletes over a small key space, checked against a reference. */
+/* multi_get's callback: checks each key's value against the reference. */
+typedef struct {
+  kv_contract_ref_t *const *refs; /* the reference entry of each key asked */
+  size_t seen;
+} kv_contract_multi_t;
+
+static inline int kv_contract_multi_one(void *arg, size_t i, const uint8_t *val, size_t vlen) {
+  kv_contract_multi_t *m = arg;
+  const kv_contract_ref_t *r = m->refs[i];
+  if (r->live) {
+    assert_non_null(val);
+    assert_int_equal(vlen, 4);
+    assert_int_equal(kv_be32_get(val), r->v);
+  } else {
+    assert_null(val);
+  }
+  m->seen++;
+  return 0;
+}
+
 static inline void kv_contract_random(kv_store_t *s, uint64_t seed) {
   enum { NKEYS = 600 };
   kv_contract_ref_t *ref = calloc(NKEYS, sizeof *ref);
@@ -166,6 +186,20 @@ static inline void kv_contract_random(kv_store_t *s, uint64_t seed) {
       } else {
         assert_int_equal(rc, RV_ENOTFOUND);
       }
+    }
+    /* a multi-get of keys in no order, some absent, some asked twice: each answered once */
+    {
+      kv_contract_ref_t *refs[24];
+      kv_bytes_t keys[24];
+      size_t n = 2 + kv_t_rng_below(&rng, 22);
+      for (size_t j = 0; j < n; j++) {
+        refs[j] = j > 0 && kv_t_rng_below(&rng, 5) == 0 ? refs[j - 1]
+                                                         : &ref[kv_t_rng_below(&rng, NKEYS)];
+        keys[j] = (kv_bytes_t){(const uint8_t *)refs[j]->k, strlen(refs[j]->k)};
+      }
+      kv_contract_multi_t m = {.refs = refs};
+      assert_int_equal(kv_store_multi_get(s, keys, n, kv_contract_multi_one, &m, &v, &err), RV_OK);
+      assert_int_equal(m.seen, n);
     }
     /* a scan from a random reference key */
     size_t at = kv_t_rng_below(&rng, NKEYS);

@@ -1,7 +1,9 @@
 /* Tests of kv_rocks (the RocksDB store) in real temporary directories: the kv_store_t contract;
  * the core over RocksDB surviving close and reopen; crash safety (a child process applying
  * entries is SIGKILLed at an arbitrary point, and the reopened store's applied index agrees with
- * its contents, compared with an in-memory replay of the same entries); checkpoints; errors. */
+ * its contents, compared with an in-memory replay of the same entries); multi-gets on views and
+ * on the store, and the read ahead of a slice's new names (kv_core_prefetch) changing no
+ * outcome; checkpoints; errors. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -432,6 +434,124 @@ static int s_key_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, s
   return 0;
 }
 
+/* One multi-get on st of up to 700 keys in random order: a key of ks, an absent key one time in
+ * absent_in, or a key asked before; each answer checked against st's own get (s_mg_one). */
+static void s_mg_round(kv_store_t *st, const s_keys_t *ks, unsigned absent_in) {
+  enum { N = 700 };
+  kv_bytes_t keys[N];
+  bool seen[N];
+  static const uint8_t absent[][4] = {{'D', 0xff, 1, 2}, {'A'}, {'I', 0, 0, 0}, {0xff, 0xff}};
+  size_t n = 1 + (size_t)kv_t_rng_below(&s_rng, N);
+  for (size_t i = 0; i < n; i++) {
+    if (kv_t_rng_below(&s_rng, absent_in) == 0) {
+      int a = (int)kv_t_rng_below(&s_rng, 4);
+      keys[i] = (kv_bytes_t){absent[a], a == 1 ? 1u : a == 3 ? 2u : 4u};
+    } else if (i > 0 && kv_t_rng_below(&s_rng, 8) == 0) {
+      keys[i] = keys[kv_t_rng_below(&s_rng, i)]; /* a key asked twice */
+    } else {
+      size_t k = (size_t)kv_t_rng_below(&s_rng, ks->n);
+      keys[i] = (kv_bytes_t){ks->arena.data + ks->off[k], ks->len[k]};
+    }
+  }
+  memset(seen, 0, sizeof seen);
+  s_mg_t m = {.view = st, .keys = keys, .seen = seen};
+  kv_buf_init(&m.ref);
+  kv_buf_t scratch;
+  kv_buf_init(&scratch);
+  rv_err_t err;
+  assert_int_equal(kv_store_multi_get(st, keys, n, s_mg_one, &m, &scratch, &err), RV_OK);
+  for (size_t i = 0; i < n; i++) assert_true(seen[i]);
+  kv_buf_close(&m.ref);
+  kv_buf_close(&scratch);
+}
+
+/* multi_get on the store itself (RocksDB's batched MultiGet, kv_core_prefetch's read ahead):
+ * keys in SST files, in the memtable, absent, in any order, asked twice: each key's answer is
+ * exactly the store's get, given once. A wrong "absent" here would let a create take a name
+ * that is not free. */
+static void test_store_multi_get(void **state) {
+  kv_t_rng_init(&s_rng, kv_t_seed("rocks store multi-get", 12));
+  kv_rocks_t *r = s_open("storemultiget", false);
+  kv_core_config_t cfg;
+  kv_core_config_default(&cfg);
+  kv_t_env_t *e = kv_t_env_new_on(kv_rocks_store(r), &cfg);
+  rv_err_t err;
+  s_apply_range(e->core, 1, 150);
+  assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* some keys in SST files */
+  s_apply_range(e->core, 151, 220);                  /* some in the memtable */
+  s_keys_t ks = {0};
+  kv_buf_init(&ks.arena);
+  uint8_t from = 0;
+  assert_int_equal(kv_store_scan(e->store, &from, 1, s_key_one, &ks, &err), RV_OK);
+  assert_true(ks.n > 100);
+  for (int round = 0; round < 6; round++) {
+    s_mg_round(kv_rocks_store(r), &ks, 4);
+    if (round == 2) s_apply_range(e->core, 221, 300); /* more in the memtable, some replaced */
+    if (round == 4) assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* all in SST files */
+  }
+  kv_buf_close(&ks.arena);
+  free(ks.off);
+  free(ks.len);
+  kv_t_env_destroy(&e);
+  kv_rocks_destroy(&r);
+}
+
+/* kv_core_prefetch changes no outcome: the entries of s_cmd_for (creates of new names and of
+ * names taken, parents made, moved and removed within the same slice) applied in slices of
+ * random sizes, read ahead before each, into RocksDB and into memory (the per-key fallback),
+ * give the same results, entry by entry, and the same namespace as an apply without it. */
+static void test_prefetch_changes_no_outcome(void **state) {
+  kv_t_rng_init(&s_rng, kv_t_seed("rocks prefetch outcomes", 13));
+  kv_rocks_t *r = s_open("prefetch", false);
+  kv_t_env_t *e[3] = {kv_t_env_new_on(kv_rocks_store(r), NULL), kv_t_env_new(NULL),
+                      kv_t_env_new(NULL)}; /* rocks and memory read ahead, memory not */
+  enum { N = 900 };
+  kv_buf_t *cmds = calloc(N + 1, sizeof *cmds);
+  kv_entry_t *ents = calloc(N, sizeof *ents);
+  kv_result_t *res[3];
+  for (int k = 0; k < 3; k++) res[k] = calloc(N, sizeof *res[k]);
+  assert_true(cmds && ents && res[0] && res[1] && res[2]);
+  for (uint64_t i = 1; i <= N; i++) {
+    kv_buf_init(&cmds[i]);
+    s_cmd_for(i, &cmds[i]);
+  }
+  rv_err_t err;
+  for (uint64_t first = 1; first <= N;) {
+    size_t n = 1 + (size_t)kv_t_rng_below(&s_rng, 120);
+    if (first + n - 1 > N) n = (size_t)(N - first + 1);
+    for (size_t j = 0; j < n; j++)
+      ents[j] = (kv_entry_t){.index = first + j, .data = cmds[first + j].data,
+                             .len = cmds[first + j].len};
+    for (int k = 0; k < 3; k++) {
+      if (k < 2) kv_core_prefetch(e[k]->core, ents, n);
+      if (kv_core_apply_batch(e[k]->core, ents, n, res[k] + first - 1, &err))
+        fail_msg("apply from %llu: %s", (unsigned long long)first, err.msg);
+    }
+    first += n;
+  }
+  size_t failed = 0;
+  for (size_t i = 0; i < N; i++) {
+    failed += res[2][i].code != RV_OK;
+    for (int k = 0; k < 2; k++) {
+      assert_int_equal(res[k][i].code, res[2][i].code);
+      assert_int_equal(res[k][i].inode, res[2][i].inode);
+      assert_int_equal(res[k][i].n, res[2][i].n);
+      assert_string_equal(res[k][i].msg, res[2][i].msg);
+    }
+  }
+  assert_true(failed > 0 && failed < N); /* names taken were asked for, and free ones */
+  assert_true(kv_t_digest(e[0], KV_DIGEST_ALL) == kv_t_digest(e[2], KV_DIGEST_ALL));
+  assert_true(kv_t_digest(e[1], KV_DIGEST_ALL) == kv_t_digest(e[2], KV_DIGEST_ALL));
+  for (uint64_t i = 1; i <= N; i++) kv_buf_close(&cmds[i]);
+  for (int k = 0; k < 3; k++) {
+    free(res[k]);
+    kv_t_env_destroy(&e[k]);
+  }
+  free(cmds);
+  free(ents);
+  kv_rocks_destroy(&r);
+}
+
 static void test_view_multi_get(void **state) {
   kv_t_rng_init(&s_rng, kv_t_seed("rocks view multi-get", 11));
   kv_rocks_t *r = s_open("multiget", false);
@@ -451,36 +571,11 @@ static void test_view_multi_get(void **state) {
   uint8_t from = 0;
   assert_int_equal(kv_store_scan(e->store, &from, 1, s_key_one, &ks, &err), RV_OK);
   assert_true(ks.n > 100);
-  enum { N = 700 };
-  kv_bytes_t keys[N];
-  bool seen[N];
-  static const uint8_t absent[][4] = {{'D', 0xff, 1, 2}, {'A'}, {'I', 0, 0, 0}, {0xff, 0xff}};
   for (int round = 0; round < 2; round++) {
     for (int way = 0; way < 3; way++)
       for (int fill = 0; fill < 2; fill++) {
         kv_rocks_view_set_read(v, (kv_rocks_read_t)way, fill);
-        size_t n = 1 + (size_t)kv_t_rng_below(&s_rng, N);
-        for (size_t i = 0; i < n; i++) {
-          if (kv_t_rng_below(&s_rng, 8) == 0) {
-            int a = (int)kv_t_rng_below(&s_rng, 4);
-            keys[i] = (kv_bytes_t){absent[a], a == 1 ? 1u : a == 3 ? 2u : 4u};
-          } else if (i > 0 && kv_t_rng_below(&s_rng, 8) == 0) {
-            keys[i] = keys[kv_t_rng_below(&s_rng, i)]; /* a key asked twice */
-          } else {
-            size_t k = (size_t)kv_t_rng_below(&s_rng, ks.n);
-            keys[i] = (kv_bytes_t){ks.arena.data + ks.off[k], ks.len[k]};
-          }
-        }
-        memset(seen, 0, sizeof seen);
-        s_mg_t m = {.view = kv_rocks_view_store(v), .keys = keys, .seen = seen};
-        kv_buf_init(&m.ref);
-        kv_buf_t scratch;
-        kv_buf_init(&scratch);
-        assert_int_equal(kv_store_multi_get(kv_rocks_view_store(v), keys, n, s_mg_one, &m,
-                                            &scratch, &err), RV_OK);
-        for (size_t i = 0; i < n; i++) assert_true(seen[i]);
-        kv_buf_close(&m.ref);
-        kv_buf_close(&scratch);
+        s_mg_round(kv_rocks_view_store(v), &ks, 8);
       }
     assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* the second round: all in SST files */
   }
@@ -633,6 +728,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crash_keeps_change_log_with_index, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_view_and_reader_skip, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_view_multi_get, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_store_multi_get, s_setup, s_teardown),
+      cmocka_unit_test_setup_teardown(test_prefetch_changes_no_outcome, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_loader, s_setup, s_teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, s_setup, s_teardown),
