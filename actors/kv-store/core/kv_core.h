@@ -229,7 +229,7 @@ int kv_core_apply_batch(kv_core_t *core, const kv_entry_t *entries, size_t n, kv
  * each new name is free. One multi-key store read (kv_store_multi_get; RocksDB's batched
  * MultiGet checks each memtable's and each L0 file's bloom filter for all the names at once)
  * instead of one point read per create, each of which probes every memtable and L0 file on its
- * own: a quarter of a follower's kv-store CPU in a bulk load. It changes nothing but the cache,
+ * own: a quarter of a follower's kv-store loop in a bulk load. It changes nothing but the cache,
  * which only ever holds what the store holds (kv_cache.h), so no outcome: a name it could not
  * resolve (a parent made by an earlier entry of the same slice) is read by the apply as
  * before. A no-op without a cache, with writes pending, or for fewer than two creates. */
