@@ -53,13 +53,15 @@ void kv_core_prefetch(kv_core_t *c, const kv_entry_t *e, size_t n) {
     size_t kl;
     if (!s_name_key(c, &cmd, key, &kl) || kv_cache_get(c->cache, key, kl, &c->enc) != KV_CACHE_MISS)
       continue;
-    /* the offset for now: the arena may move as it grows */
-    c->pf_list[m++] = (kv_bytes_t){.p = (const uint8_t *)(uintptr_t)c->pf_keys.len, .len = kl};
+    c->pf_list[m++].len = kl; /* the keys one after another; pointers once the arena is done */
     kv_buf_put(&c->pf_keys, key, kl);
   }
   if (m < 2 || !kv_buf_ok(&c->pf_keys)) return;
-  for (size_t i = 0; i < m; i++)
-    c->pf_list[i].p = c->pf_keys.data + (size_t)(uintptr_t)c->pf_list[i].p;
+  const uint8_t *at = c->pf_keys.data;
+  for (size_t i = 0; i < m; i++) {
+    c->pf_list[i].p = at;
+    at += c->pf_list[i].len;
+  }
   rv_err_t err;
   (void)kv_store_multi_get(c->store, c->pf_list, m, s_cached, c, &c->val, &err);
 }

@@ -623,7 +623,6 @@ static int s_view_write(kv_store_t *s, const kv_batch_t *batch, rv_err_t *err) {
                     ((kv_rocks_view_t *)s)->r->path);
 }
 
-
 /* RocksDB's MultiGet: one call, each value copied into a malloc'd buffer. */
 static int s_view_multi_rocks(kv_rocks_view_t *v, const kv_bytes_t *keys, size_t n,
                               kv_multi_fn fn, void *arg, rv_err_t *err) {

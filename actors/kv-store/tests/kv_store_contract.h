@@ -127,7 +127,6 @@ static inline int kv_contract_walk(void *arg, const uint8_t *k, size_t kl, const
   return w->visited == 50 ? KV_SCAN_STOP : 0;
 }
 
-/* Random batches of puts and deletes over a small key space, checked against a reference. */
 /* multi_get's callback: checks each key's value against the reference. */
 typedef struct {
   kv_contract_ref_t *const *refs; /* the reference entry of each key asked */
@@ -148,6 +147,7 @@ static inline int kv_contract_multi_one(void *arg, size_t i, const uint8_t *val,
   return 0;
 }
 
+/* Random batches of puts and deletes over a small key space, checked against a reference. */
 static inline void kv_contract_random(kv_store_t *s, uint64_t seed) {
   enum { NKEYS = 600 };
   kv_contract_ref_t *ref = calloc(NKEYS, sizeof *ref);

@@ -434,6 +434,22 @@ static int s_key_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, s
   return 0;
 }
 
+/* Every key st holds (more than 100: the tests apply enough entries), into ks. */
+static void s_keys_of(kv_store_t *st, s_keys_t *ks) {
+  *ks = (s_keys_t){0};
+  kv_buf_init(&ks->arena);
+  uint8_t from = 0;
+  rv_err_t err;
+  assert_int_equal(kv_store_scan(st, &from, 1, s_key_one, ks, &err), RV_OK);
+  assert_true(ks->n > 100);
+}
+
+static void s_keys_close(s_keys_t *ks) {
+  kv_buf_close(&ks->arena);
+  free(ks->off);
+  free(ks->len);
+}
+
 /* One multi-get on st of up to 700 keys in random order: a key of ks, an absent key one time in
  * absent_in, or a key asked before; each answer checked against st's own get (s_mg_one). */
 static void s_mg_round(kv_store_t *st, const s_keys_t *ks, unsigned absent_in) {
@@ -479,19 +495,14 @@ static void test_store_multi_get(void **state) {
   s_apply_range(e->core, 1, 150);
   assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* some keys in SST files */
   s_apply_range(e->core, 151, 220);                  /* some in the memtable */
-  s_keys_t ks = {0};
-  kv_buf_init(&ks.arena);
-  uint8_t from = 0;
-  assert_int_equal(kv_store_scan(e->store, &from, 1, s_key_one, &ks, &err), RV_OK);
-  assert_true(ks.n > 100);
+  s_keys_t ks;
+  s_keys_of(e->store, &ks);
   for (int round = 0; round < 6; round++) {
     s_mg_round(kv_rocks_store(r), &ks, 4);
     if (round == 2) s_apply_range(e->core, 221, 300); /* more in the memtable, some replaced */
     if (round == 4) assert_int_equal(kv_rocks_flush(r, &err), RV_OK); /* all in SST files */
   }
-  kv_buf_close(&ks.arena);
-  free(ks.off);
-  free(ks.len);
+  s_keys_close(&ks);
   kv_t_env_destroy(&e);
   kv_rocks_destroy(&r);
 }
@@ -566,11 +577,8 @@ static void test_view_multi_get(void **state) {
   kv_rocks_view_t *v;
   assert_int_equal(kv_rocks_view_new(r, &v, &err), RV_OK);
   s_apply_range(e->core, 221, 300); /* after the view: changed and new keys it must not see */
-  s_keys_t ks = {0};
-  kv_buf_init(&ks.arena);
-  uint8_t from = 0;
-  assert_int_equal(kv_store_scan(e->store, &from, 1, s_key_one, &ks, &err), RV_OK);
-  assert_true(ks.n > 100);
+  s_keys_t ks;
+  s_keys_of(e->store, &ks);
   for (int round = 0; round < 2; round++) {
     for (int way = 0; way < 3; way++)
       for (int fill = 0; fill < 2; fill++) {
@@ -585,9 +593,7 @@ static void test_view_multi_get(void **state) {
   assert_true(kv_t_ns_digest(kv_rocks_view_store(v)) == kv_t_ns_digest(at220->store));
   assert_true(kv_t_ns_digest(e->store) != kv_t_ns_digest(at220->store));
   kv_t_env_destroy(&at220);
-  kv_buf_close(&ks.arena);
-  free(ks.off);
-  free(ks.len);
+  s_keys_close(&ks);
   kv_rocks_view_destroy(&v);
   kv_t_env_destroy(&e);
   kv_rocks_destroy(&r);
