@@ -283,7 +283,7 @@ void kv_rocks_opts_default(kv_rocks_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->sync = true;
   o->create_if_missing = true;
-  o->write_buffer_bytes = 8u << 20;
+  o->write_buffer_bytes = 4u << 20;
 }
 
 /* fsync of path's parent directory. */
@@ -315,7 +315,7 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   r->opts = rocksdb_options_create();
   rocksdb_options_set_create_if_missing(r->opts, o->create_if_missing);
   rocksdb_options_set_write_buffer_size(r->opts,
-                                        o->write_buffer_bytes ? o->write_buffer_bytes : 8u << 20);
+                                        o->write_buffer_bytes ? o->write_buffer_bytes : 4u << 20);
   /* Writes go into a small memtable; a flush merges four full ones into one L0 file.
    * - Compaction was a fifth of kv-store's CPU under a create load when every 8 MiB flush made
    *   an L0 file: every few of them, L0 was merged into all of L1 (nearly the whole namespace)
@@ -324,17 +324,22 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
    *   of 300,000 files spend 0.0 s compacting per node instead of 2.3 s.
    * - But the memtable insert, a search of a skip list, is most of what is left: half of a
    *   follower's kv-store CPU under creates. With three nodes' 32 MiB memtables on one host,
-   *   each search was mostly cache misses (the L3 is 32 MiB). An 8 MiB memtable takes the
-   *   writes and up to five full ones wait; a flush merges four (min_write_buffer_number_to_merge),
-   *   so L0 files and compactions are those of 32 MiB memtables. scripts/bench-ab.sh, 32 MiB
-   *   against this (2026-12-04, 3 rounds, 300,000-file bulk loads): kv-store CPU per file
-   *   83.6 -> 72.6 us over the cluster, 15,641 -> 17,657 files/s; creates at 64 clients 53.5 ->
-   *   46.7 us, 17,367 -> 18,807/s; stats unchanged. (kv_core_bench alone, with its one
-   *   memtable in the whole L3, shows no difference.)
-   * Point reads look in up to six memtables and 8 L0 files, each behind a bloom filter.
-   * Memory: six memtables at most, 48 MiB (two of 32 MiB before). */
-  rocksdb_options_set_min_write_buffer_number_to_merge(r->opts, 4);
-  rocksdb_options_set_max_write_buffer_number(r->opts, 6);
+   *   each search was mostly cache misses (the L3 is 32 MiB). A 4 MiB memtable takes the
+   *   writes and up to eleven full ones wait; a flush merges eight
+   *   (min_write_buffer_number_to_merge), so L0 files and compactions are those of 32 MiB
+   *   memtables. scripts/bench-ab.sh --fresh --by-role, 3 rounds each, 1.5 M-file bulk loads:
+   *   - 32 MiB -> 8 MiB (four merged; 2026-12-04, 300,000 files): kv-store CPU per file 83.6 ->
+   *     72.6 us over the cluster, 15,641 -> 17,657 files/s; creates at 64 clients 53.5 -> 46.7
+   *     us; stats unchanged;
+   *   - 8 MiB -> 4 MiB (eight merged; 2026-12-05): kv-stores 65.5 -> 62.3 us per file, lower
+   *     in every round (the leader's and the followers'), 20,356 -> 20,789 files/s; creates at
+   *     64 clients and stats the same;
+   *   - 4 MiB -> 2 MiB (sixteen merged): 61.4 -> 62.3 us, no better; kept at 4.
+   *   (kv_core_bench alone, with its one memtable in the whole L3, shows no difference.)
+   * Point reads look in up to twelve memtables and 8 L0 files, each behind a bloom filter.
+   * Memory: twelve memtables at most, 48 MiB (two of 32 MiB, then six of 8 MiB before). */
+  rocksdb_options_set_min_write_buffer_number_to_merge(r->opts, 8);
+  rocksdb_options_set_max_write_buffer_number(r->opts, 12);
   rocksdb_options_set_level0_file_num_compaction_trigger(r->opts, 8);
   /* Point lookups of absent keys (every create checks its name is free) skip the memtable. */
   rocksdb_options_set_memtable_prefix_bloom_size_ratio(r->opts, 0.1);

@@ -30,8 +30,8 @@ typedef struct {
   const char *path;          /* database directory (borrowed during kv_rocks_new) */
   bool sync;                 /* fsync the WAL on every write; default true */
   bool create_if_missing;    /* default true */
-  size_t write_buffer_bytes; /* one memtable's size; default (and 0) 8 MiB, four merged into
-                                each L0 file (see kv_rocks_new for the measurement) */
+  size_t write_buffer_bytes; /* one memtable's size; default (and 0) 4 MiB, eight merged into
+                                each L0 file (see kv_rocks_new for the measurements) */
   size_t block_cache_bytes;  /* 0 = RocksDB's default */
 } kv_rocks_opts_t;
 
