@@ -316,7 +316,7 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   rocksdb_options_set_create_if_missing(r->opts, o->create_if_missing);
   rocksdb_options_set_write_buffer_size(r->opts,
                                         o->write_buffer_bytes ? o->write_buffer_bytes : 4u << 20);
-  /* Writes go into a small memtable; a flush merges four full ones into one L0 file.
+  /* Writes go into a small memtable; a flush merges eight full ones into one L0 file.
    * - Compaction was a fifth of kv-store's CPU under a create load when every 8 MiB flush made
    *   an L0 file: every few of them, L0 was merged into all of L1 (nearly the whole namespace)
    *   again. One L0 file per 32 MiB of writes (the hot keys, parent attributes and sessions,
@@ -333,7 +333,8 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
    *     us; stats unchanged;
    *   - 8 MiB -> 4 MiB (eight merged; 2026-12-05): kv-stores 65.5 -> 62.3 us per file, lower
    *     in every round (the leader's and the followers'), 20,356 -> 20,789 files/s; creates at
-   *     64 clients and stats the same;
+   *     64 clients the same; stats at 16 clients about 5% slower (a get looks in more
+   *     memtables: 29,667 against 31,265/s, lower in three rounds of three);
    *   - 4 MiB -> 2 MiB (sixteen merged): 61.4 -> 62.3 us, no better; kept at 4.
    *   (kv_core_bench alone, with its one memtable in the whole L3, shows no difference.)
    * Point reads look in up to twelve memtables and 8 L0 files, each behind a bloom filter.
