@@ -279,11 +279,14 @@ static rocksdb_block_based_table_options_t *s_table_options(void) {
   return t;
 }
 
+/* One memtable's size when the caller sets none; kv_rocks_new says why and what was measured. */
+#define S_MEMTABLE_BYTES (4u << 20)
+
 void kv_rocks_opts_default(kv_rocks_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->sync = true;
   o->create_if_missing = true;
-  o->write_buffer_bytes = 4u << 20;
+  o->write_buffer_bytes = S_MEMTABLE_BYTES;
 }
 
 /* fsync of path's parent directory. */
@@ -314,8 +317,8 @@ int kv_rocks_new(const kv_rocks_opts_t *o, kv_rocks_t **out, rv_err_t *err) {
   r->base.ops = &s_ops;
   r->opts = rocksdb_options_create();
   rocksdb_options_set_create_if_missing(r->opts, o->create_if_missing);
-  rocksdb_options_set_write_buffer_size(r->opts,
-                                        o->write_buffer_bytes ? o->write_buffer_bytes : 4u << 20);
+  rocksdb_options_set_write_buffer_size(
+      r->opts, o->write_buffer_bytes ? o->write_buffer_bytes : S_MEMTABLE_BYTES);
   /* Writes go into a small memtable; a flush merges eight full ones into one L0 file.
    * - Compaction was a fifth of kv-store's CPU under a create load when every 8 MiB flush made
    *   an L0 file: every few of them, L0 was merged into all of L1 (nearly the whole namespace)
