@@ -570,12 +570,6 @@ static void s_reply_stops(sup_node_t *n) {
 
 /* ---- relaying CLI requests to actors ----------------------------------------------------- */
 
-uint64_t sup_fence_budget_ms(const cfg_node_t *cfg) {
-  /* every method at its timeout (sshfence also connects), plus a fencer restart or two */
-  uint64_t per = (uint64_t)cfg->fence_shell_timeout_ms + (uint64_t)cfg->ssh_connect_timeout_ms;
-  return (uint64_t)(cfg->nfence_methods > 0 ? cfg->nfence_methods : 1) * per + 30000;
-}
-
 /* A FenceAttempt from the fencer (to this supervisor, as it relays the CLI's fences): logged and
  * counted by method and outcome. */
 static void s_fence_attempt(sup_node_t *n, const rv_msg_t *m) {

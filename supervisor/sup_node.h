@@ -23,6 +23,11 @@ int sup_node_run(const cfg_node_t *cfg, int ready_fd);
 /* How long a fence may take at most: every configured method at its timeout (sshfence's with
  * its connect timeout), plus time for the fencer to be restarted mid-fence. The supervisor waits
  * this long for the fencer's FenceResult before answering RV_ETIMEDOUT; the CLI a little more. */
-uint64_t sup_fence_budget_ms(const cfg_node_t *cfg);
+static inline uint64_t sup_fence_budget_ms(const cfg_node_t *cfg) {
+  /* every method at its timeout (sshfence also connects), plus a fencer restart or two; inline,
+   * so that the CLI (`raftvisor fence`) does not link the supervisor's shell for it */
+  uint64_t per = (uint64_t)cfg->fence_shell_timeout_ms + (uint64_t)cfg->ssh_connect_timeout_ms;
+  return (uint64_t)(cfg->nfence_methods > 0 ? cfg->nfence_methods : 1) * per + 30000;
+}
 
 #endif

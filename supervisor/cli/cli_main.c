@@ -1,7 +1,13 @@
-/* raftvisor: the command-line entry point; dispatches to one file per subcommand. */
+/* raftvisor: the command-line entry point; dispatches to one file per subcommand.
+ * Built twice (supervisor/CMakeLists.txt): raftvisor-node has every command; raftvisor
+ * (RV_CLI_LIGHT) has all but start, snapshot and meta-status, which need RocksDB, libcurl or
+ * libmicrohttpd, and hands those to raftvisor-node beside it (s_in_node_program). */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -18,8 +24,41 @@ static int s_version_main(int argc, char **argv) {
   return CLI_OK;
 }
 
+#ifdef RV_CLI_LIGHT
+/* Runs `raftvisor CMD ARGS...` as raftvisor-node, found beside this program, in this process
+ * (execv: the pid a caller or systemd sees stays the same). argv[0] is CMD. Returns only when
+ * the program cannot be run, saying why. */
+static int s_in_node_program(int argc, char **argv) {
+  char self[PATH_MAX], path[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    fprintf(stderr, "raftvisor %s: cannot find this program's directory (/proc/self/exe: %s), "
+            "where raftvisor-node is\n", argv[0], strerror(errno));
+    return CLI_FAILURE;
+  }
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = '\0';
+  snprintf(path, sizeof path, "%s/raftvisor-node", slash ? self : ".");
+  char *nargv[argc + 2];
+  nargv[0] = "raftvisor";
+  for (int i = 0; i < argc; i++) nargv[i + 1] = argv[i];
+  nargv[argc + 1] = NULL;
+  fflush(stdout);
+  fflush(stderr);
+  execv(path, nargv);
+  fprintf(stderr, "raftvisor %s: cannot run %s: %s (raftvisor-node is built and installed "
+          "beside raftvisor; rebuild with scripts/build.sh or reinstall both)\n",
+          argv[0], path, strerror(errno));
+  return CLI_FAILURE;
+}
+#define S_NODE(main) s_in_node_program
+#else
+#define S_NODE(main) main
+#endif
+
 static const cli_command_t s_commands[] = {
-    {"start", "start a node: its supervisor and actors (foreground, or --daemon)", cli_start_main},
+    {"start", "start a node: its supervisor and actors (foreground, or --daemon)", S_NODE(cli_start_main)},
     {"stop", "stop a running node gracefully (actors in reverse start order)", cli_stop_main},
     {"status", "show a node's actors: pid, state, uptime, restarts, last exit, health",
      cli_status_main},
@@ -40,11 +79,11 @@ static const cli_command_t s_commands[] = {
     {"endpoints", "every node of the cluster asked over the network: role, term, lag, health",
      cli_endpoints_main},
     {"snapshot", "backups: save a consistent image from a node, verify it, restore a new node",
-     cli_snapshot_main},
+     S_NODE(cli_snapshot_main)},
     {"keys", "make a CURVE key pair for a node or a client: keys gen [--out DIR] NAME",
      cli_keys_main},
     {"meta-status", "the off-cluster replica on every node: _synced, lag, backlog; --digest",
-     cli_meta_status_main},
+     S_NODE(cli_meta_status_main)},
     {"finish-recovery", "leave recovery mode (a cluster rebuilt from its remote copy, state FINISH)",
      cli_recovery_main},
     {"version", "print the version of raftvisor", s_version_main},
